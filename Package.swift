@@ -1,0 +1,83 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let upcomingFeatures: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "floe",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "floe", targets: ["floe"]),
+        .library(name: "FloeCore", targets: ["FloeCore"]),
+        .library(name: "FloeClient", targets: ["FloeClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0", traits: []),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+    ],
+    targets: [
+        .target(
+            name: "FloeCore",
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
+            name: "FloeStore",
+            dependencies: ["FloeCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
+            name: "FloeServer",
+            dependencies: [
+                "FloeCore", "FloeStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
+            name: "FloeClient",
+            dependencies: [
+                "FloeCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
+            name: "FloeCLI",
+            dependencies: [
+                "FloeCore", "FloeClient", "FloeServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .executableTarget(name: "floe", dependencies: ["FloeCLI"], swiftSettings: upcomingFeatures),
+        .testTarget(name: "FloeCoreTests", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
+        .testTarget(name: "FloeStoreTests", dependencies: ["FloeStore", "FloeCore"], swiftSettings: upcomingFeatures),
+        .testTarget(
+            name: "FloeServerTests",
+            dependencies: [
+                "FloeServer", "FloeStore", "FloeCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "FloeEndToEndTests",
+            dependencies: ["FloeClient", "FloeCore"],
+            swiftSettings: upcomingFeatures
+        ),
+    ]
+)

@@ -1,0 +1,80 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import ArgumentParser
+import FloeCore
+import FloeServer
+import Foundation
+import Logging
+
+/// `floe serve`: runs the server. Every option can also come from an environment variable.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the Floe server (HTTP API, scheduler and embedded engine).")
+
+    @Option(help: "Interface to listen on (env FLOE_HOST).")
+    var host: String?
+
+    @Option(help: "Port to listen on (env FLOE_PORT).")
+    var port: Int?
+
+    @Option(name: .customLong("data-dir"), help: "Directory for the database and bootstrap credentials (env FLOE_DATA_DIR; default ~/.floe).")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("public-url"), help: "Externally visible base URL used in self/next links and Location (env FLOE_PUBLIC_URL).")
+    var publicURL: String?
+
+    @Option(name: .customLong("rate-limit"), help: "'on' (100 concurrent, 50/s, 1000/min per client IP) or 'off' (env FLOE_RATE_LIMIT).")
+    var rateLimit: String?
+
+    @Option(help: "Comma-separated Flink regions to offer, e.g. aws.us-east-1,gcp.us-central1 (env FLOE_REGIONS).")
+    var regions: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env FLOE_LOG_LEVEL).")
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        func setting(_ flag: String?, _ variable: String) -> String? {
+            if let flag { return flag }
+            if let value = environment[variable], !value.isEmpty { return value }
+            return nil
+        }
+        let home = FileManager.default.homeDirectoryForCurrentUser
+        let dataPath = setting(dataDirectory, "FLOE_DATA_DIR") ?? home.appendingPathComponent(".floe").path
+        var configuration = ServerConfiguration(dataDirectory: URL(fileURLWithPath: (dataPath as NSString).expandingTildeInPath))
+        configuration.host = setting(host, "FLOE_HOST") ?? configuration.host
+        if let portText = setting(port.map(String.init), "FLOE_PORT") {
+            guard let value = Int(portText), (0...65535).contains(value) else { throw ValidationError("Invalid port '\(portText)'.") }
+            configuration.port = value
+        }
+        configuration.publicURL = setting(publicURL, "FLOE_PUBLIC_URL")
+        if let text = setting(rateLimit, "FLOE_RATE_LIMIT") {
+            switch text.lowercased() {
+            case "on", "true", "1": configuration.rateLimits = RateLimits()
+            case "off", "false", "0": configuration.rateLimits = nil
+            default: throw ValidationError("--rate-limit must be 'on' or 'off', not '\(text)'.")
+            }
+        }
+        if let text = setting(regions, "FLOE_REGIONS") {
+            guard let parsed = FlinkRegion.parseList(text) else {
+                throw ValidationError("--regions must be a comma-separated list of ids such as aws.us-east-1, not '\(text)'.")
+            }
+            configuration.regions = parsed
+        }
+        if let text = setting(logLevel, "FLOE_LOG_LEVEL") {
+            guard let level = Logger.Level(rawValue: text.lowercased()) else { throw ValidationError("Unknown log level '\(text)'.") }
+            configuration.logLevel = level
+        }
+        if let key = environment["FLOE_BOOTSTRAP_API_KEY"], let secret = environment["FLOE_BOOTSTRAP_API_SECRET"], !key.isEmpty, !secret.isEmpty {
+            configuration.bootstrapCredentials = (key, secret)
+        }
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "floe")
+        try await FloeServer(configuration: configuration, logger: logger).run()
+    }
+}

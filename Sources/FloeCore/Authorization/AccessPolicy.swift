@@ -1,0 +1,124 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+/// What one principal may do, derived from its role bindings.
+///
+/// Roles and their reach (each applies to everything inside the binding's CRN pattern):
+/// - `OrganizationAdmin`: everything in the organization.
+/// - `EnvironmentAdmin`: everything in its environment, including granting roles there (but not OrganizationAdmin).
+/// - `FlinkAdmin`: manages compute pools and all statements in its environment.
+/// - `FlinkDeveloper`: uses compute pools and manages its own statements; cannot create pools.
+/// - `Assigner` (on a service account): may create API keys for that account and run statements as it.
+///
+/// Every check is a pure function of the bindings, so the rules are tested without a server.
+public struct AccessPolicy: Sendable {
+    /// The principal the policy is for (`u-…`, `sa-…`).
+    public let principalID: String
+    /// The principal's organization.
+    public let organizationID: String
+    private let grants: [(role: Role, scope: CRNPattern)]
+
+    /// Builds the policy of `principalID` from the bindings in `state`.
+    public init(principalID: String, organizationID: String, state: ControlPlaneState) {
+        self.init(principalID: principalID, organizationID: organizationID, bindings: state.bindings(ofPrincipal: principalID))
+    }
+
+    /// Builds the policy from an explicit list of bindings.
+    public init(principalID: String, organizationID: String, bindings: [RoleBinding]) {
+        self.principalID = principalID
+        self.organizationID = organizationID
+        self.grants = bindings.compactMap { binding in
+            guard binding.organizationID == organizationID, let scope = CRNPattern(binding.crnPattern) else { return nil }
+            return (binding.role, scope)
+        }
+    }
+
+    /// Whether the principal holds one of `roles` on a scope that covers `resource`.
+    public func holds(_ roles: Set<Role>, on resource: CRN) -> Bool {
+        grants.contains { roles.contains($0.role) && $0.scope.covers(resource) }
+    }
+
+    /// Whether any binding of the principal lies inside `scope` or covers it.
+    public func hasAnyRole(touching scope: CRN) -> Bool {
+        let pattern = CRNPattern(scope)
+        return grants.contains { $0.scope.covers(scope) || pattern.covers($0.scope.crn) }
+    }
+
+    /// OrganizationAdmin of the principal's organization.
+    public var isOrganizationAdmin: Bool {
+        holds([.organizationAdmin], on: .organization(organizationID))
+    }
+
+    /// Whether the principal has any role at all in the organization.
+    public var isMember: Bool { !grants.isEmpty }
+
+    /// OrganizationAdmin, or EnvironmentAdmin of `environmentID`.
+    public func isEnvironmentAdmin(_ environmentID: String) -> Bool {
+        holds([.organizationAdmin, .environmentAdmin], on: .environment(organizationID, environmentID))
+    }
+
+    /// Whether the principal may see an environment (it has some role in or above it).
+    public func canSee(environment environmentID: String) -> Bool {
+        hasAnyRole(touching: .environment(organizationID, environmentID))
+    }
+
+    /// Create, update and delete compute pools in an environment.
+    public func canManageComputePools(in environmentID: String) -> Bool {
+        holds([.organizationAdmin, .environmentAdmin, .flinkAdmin], on: .environment(organizationID, environmentID))
+    }
+
+    /// Read (and run statements on) a compute pool.
+    public func canUse(pool: ComputePool) -> Bool {
+        holds(
+            [.organizationAdmin, .environmentAdmin, .flinkAdmin, .flinkDeveloper],
+            on: .computePool(organizationID, pool.environmentIDValue, pool.regionID, pool.id))
+    }
+
+    /// See the compute pools of an environment in a listing (some Flink role in it).
+    public func canListComputePools(in environmentID: String) -> Bool {
+        canManageComputePools(in: environmentID) || hasAnyRole(touching: .environment(organizationID, environmentID))
+    }
+
+    /// Manage every statement of an environment (FlinkAdmin and above), not only the principal's own.
+    public func canManageAllStatements(in environmentID: String) -> Bool {
+        holds([.organizationAdmin, .environmentAdmin, .flinkAdmin], on: .environment(organizationID, environmentID))
+    }
+
+    /// Run statements in an environment and region (FlinkDeveloper and above).
+    public func canRunStatements(in environmentID: String, regionID: String) -> Bool {
+        holds(
+            [.organizationAdmin, .environmentAdmin, .flinkAdmin, .flinkDeveloper],
+            on: .flinkRegion(organizationID, environmentID, regionID))
+            || grants.contains { grant in
+                [.flinkDeveloper, .flinkAdmin].contains(grant.role)
+                    && CRNPattern(.flinkRegion(organizationID, environmentID, regionID)).covers(grant.scope.crn)
+            }
+    }
+
+    /// Act as a service account (run statements as it, create its keys): Assigner on it, or OrganizationAdmin.
+    public func canAssign(serviceAccount serviceAccountID: String) -> Bool {
+        holds([.organizationAdmin, .assigner], on: .serviceAccount(organizationID, serviceAccountID))
+    }
+
+    /// Grant or revoke `role` on `scope`.
+    public func canManageRoleBinding(role: Role, scope: CRN) -> Bool {
+        if isOrganizationAdmin { return true }
+        guard role != .organizationAdmin, let environmentID = scope.value(of: "environment") else { return false }
+        return isEnvironmentAdmin(environmentID)
+    }
+
+    /// See a role binding: the principal's own, or one it could manage.
+    public func canSee(roleBinding: RoleBinding) -> Bool {
+        if RoleBinding.principalID(roleBinding.principal) == principalID { return true }
+        guard let scope = CRN(parsing: roleBinding.crnPattern) else { return isOrganizationAdmin }
+        return canManageRoleBinding(role: roleBinding.role, scope: scope)
+    }
+
+    /// Create, see, update or delete an API key owned by `ownerID` for `resource`.
+    public func canManageAPIKey(ownerID: String, resource: APIKeyResource) -> Bool {
+        if ownerID == principalID || isOrganizationAdmin { return true }
+        guard ownerID.hasPrefix("sa-") else { return false }
+        if canAssign(serviceAccount: ownerID) { return true }
+        if case .flinkRegion(_, let environmentID) = resource { return isEnvironmentAdmin(environmentID) }
+        return false
+    }
+}

@@ -1,0 +1,93 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import FloeCore
+import Foundation
+import Hummingbird
+
+/// Builds absolute URLs on the server's public base URL.
+struct ResourceLinks: Sendable {
+    /// `http://host:port` or the configured public URL, without a trailing slash.
+    let baseURL: String
+
+    /// `baseURL` + `path` (which starts with `/`) + an encoded query.
+    func url(_ path: String, query: [(String, String)] = []) -> String {
+        guard !query.isEmpty else { return baseURL + path }
+        return baseURL + path + "?" + query.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
+    }
+
+    static let queryAllowed: CharacterSet = {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return allowed
+    }()
+
+    static func encode(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? text
+    }
+}
+
+/// Reads the query parameters of a listing: filters, page size and page token (whose stored filters apply unless the
+/// request repeats them).
+struct ListingQuery {
+    let pageSize: Int
+    let after: Int64?
+    private let filters: [String: [String]]
+
+    /// Parses `page_size`, `page_token` and the named filter parameters of `request`.
+    init(_ request: Request, filterNames: [String]) throws(APIError) {
+        let parameters = request.uri.queryParameters
+        var token: PageToken?
+        if let text = parameters.get("page_token"), !text.isEmpty { token = try PageToken(decoding: text) }
+        var filters: [String: [String]] = [:]
+        for name in filterNames {
+            let values = parameters.getAll(name).map { String($0) }.filter { !$0.isEmpty }
+            if !values.isEmpty {
+                filters[name] = values
+            } else if let stored = token?.filters[name] {
+                filters[name] = stored
+            }
+        }
+        self.filters = filters
+        if parameters.get("page_size") != nil {
+            self.pageSize = try Pagination.pageSize(parameters.get("page_size"))
+        } else {
+            self.pageSize = token?.pageSize ?? Pagination.defaultPageSize
+        }
+        self.after = token?.after
+    }
+
+    /// The first value of a filter.
+    func filter(_ name: String) -> String? { filters[name]?.first }
+
+    /// All values of a repeatable filter.
+    func filterValues(_ name: String) -> [String] { filters[name] ?? [] }
+
+    /// Cuts a page out of `items` (filtered, in creation order).
+    func page<R: Sequenced>(_ items: [R]) -> Page<R> {
+        Page(slicing: items, sequence: \.sequence, after: after, pageSize: pageSize, filters: filters)
+    }
+
+    /// The list document: `{api_version, kind, metadata{first, next, total_size}, data}`.
+    ///
+    /// `next` carries the filters and page size with the token last (`…&page_token=T`), or, with
+    /// `tokenOnly`, just `?page_token=T` (the form cc-clients expects for API keys); the token carries the filters
+    /// either way. On the last page `next` is empty.
+    func document<R: Sequenced>(
+        apiVersion: String, kind: String, path: String, links: ResourceLinks, page: Page<R>, tokenOnly: Bool = false,
+        render: (R) -> JSONValue
+    ) -> JSONValue {
+        var query: [(String, String)] = []
+        for name in filters.keys.sorted() { for value in filters[name]! { query.append((name, value)) } }
+        query.append(("page_size", String(pageSize)))
+        var next = ""
+        if let token = page.next {
+            next = tokenOnly ? links.url(path, query: [("page_token", token.encoded)]) : links.url(path, query: query + [("page_token", token.encoded)])
+        }
+        return [
+            "api_version": .string(apiVersion),
+            "kind": .string(kind),
+            "metadata": ["first": .string(links.url(path, query: query)), "next": .string(next), "total_size": .int(Int64(page.totalSize))],
+            "data": .array(page.items.map(render)),
+        ]
+    }
+}

@@ -1,0 +1,69 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import FloeCore
+import FloeStore
+import Foundation
+import Logging
+
+/// First-start set-up: the organization, the `default` environment, an OrganizationAdmin user and its Cloud API key,
+/// whose secret is written to `<data-dir>/bootstrap.json` (mode 0600) and nowhere else.
+enum Bootstrap {
+    /// The bootstrap file's location.
+    static func fileURL(in dataDirectory: URL) -> URL { dataDirectory.appendingPathComponent("bootstrap.json") }
+
+    /// Creates the initial resources if the store is empty and writes the credentials file.
+    /// - Returns: the path of the credentials file, and whether this start created it.
+    /// - Throws: ``APIError`` for unusable `FLOE_BOOTSTRAP_*` credentials, or a store/file error.
+    static func run(
+        store: any ControlPlaneStore, dataDirectory: URL, credentials: (key: String, secret: String)?, logger: Logger
+    ) async throws -> (URL, Bool) {
+        let file = fileURL(in: dataDirectory)
+        guard store.snapshot().organizations.isEmpty else { return (file, false) }
+        let keyID: String
+        let secret: String
+        if let credentials {
+            guard !credentials.key.isEmpty, !credentials.key.contains(":"), credentials.key.count <= 128,
+                !credentials.secret.isEmpty, credentials.secret.count <= 256
+            else {
+                throw APIError.badRequest("FLOE_BOOTSTRAP_API_KEY must be non-empty without ':' and FLOE_BOOTSTRAP_API_SECRET non-empty.")
+            }
+            keyID = credentials.key
+            secret = credentials.secret
+        } else {
+            keyID = IdentifierGenerator.apiKeyID()
+            secret = IdentifierGenerator.apiSecret()
+        }
+        let digest = SecretHasher.digest(of: secret)
+        let now = Date()
+        // The file is written inside the mutation, before the commit: if it cannot be written, nothing is stored and
+        // the next start tries again; the secret never exists only in a database that cannot be logged into.
+        let created = try await store.mutate { state -> BootstrapResult? in
+            guard let result = state.bootstrap(now: now, adminKeyID: keyID, adminSecretDigest: digest) else { return nil }
+            let document: JSONValue = [
+                "organization_id": .string(result.organizationID), "environment_id": .string(result.environmentID),
+                "user_id": .string(result.userID), "api_key": .string(result.apiKeyID), "api_secret": .string(secret),
+            ]
+            try writePrivately(Data(document.serialized() + [0x0A]), to: file)
+            return result
+        }
+        guard let result = created else { return (file, false) }
+        logger.info(
+            "bootstrapped organization",
+            metadata: ["organization": .string(result.organizationID), "environment": .string(result.environmentID), "user": .string(result.userID)])
+        return (file, true)
+    }
+
+    /// Writes `data` to `url` through a temporary file created with mode 0600, then renames it into place.
+    static func writePrivately(_ data: Data, to url: URL) throws {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
+        try? FileManager.default.removeItem(at: temporary)
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteNoPermission)
+        }
+        let handle = try FileHandle(forWritingTo: temporary)
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
+        try handle.close()
+        guard rename(temporary.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+    }
+}

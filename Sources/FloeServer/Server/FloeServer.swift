@@ -1,0 +1,68 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+public import FloeCore
+import FloeStore
+public import Foundation
+import Hummingbird
+public import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The `floe serve` process: the HTTP API on a store in the data directory, with its background services.
+public struct FloeServer: Sendable {
+    let configuration: ServerConfiguration
+    let logger: Logger
+
+    /// Creates a server; nothing starts until ``run()``.
+    public init(configuration: ServerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Opens the store, bootstraps it on first start, serves until SIGINT/SIGTERM, then shuts down gracefully.
+    /// - Throws: when the data directory or database cannot be opened, or the port cannot be bound.
+    public func run() async throws {
+        let dataDirectory = configuration.dataDirectory
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let store = try SQLiteControlPlaneStore(path: dataDirectory.appendingPathComponent("floe.sqlite").path)
+        let (bootstrapFile, created) = try await Bootstrap.run(
+            store: store, dataDirectory: dataDirectory, credentials: configuration.bootstrapCredentials, logger: logger)
+        print(created ? "Admin credentials written to \(bootstrapFile.path)" : "Admin credentials are in \(bootstrapFile.path)")
+
+        let publicURL = configuration.resolvedPublicURL(boundPort: configuration.port)
+        let router = Self.makeRouter(store: store, configuration: configuration, publicURL: publicURL)
+        let provisioner = PoolProvisioner(store: store, delay: configuration.poolProvisioningDelay, logger: logger)
+        let logger = self.logger
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "floe"),
+            services: [provisioner],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.info("floe serving", metadata: ["address": .string("\(channel.localAddress?.ipAddress ?? "?"):\(port)"), "public_url": .string(publicURL)])
+                print("Floe is serving on \(publicURL)")
+            },
+            logger: logger)
+        try await app.runService()
+    }
+
+    /// The router with every API group behind its middleware.
+    static func makeRouter(store: any ControlPlaneStore, configuration: ServerConfiguration, publicURL: String) -> Router<FloeRequestContext> {
+        let router = Router(context: FloeRequestContext.self)
+        router.add(middleware: RequestEnvelopeMiddleware())
+        router.get("healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
+
+        let api = APIEnvironment(store: store, links: ResourceLinks(baseURL: publicURL), regions: configuration.regions, now: { Date() })
+        let apiRoutes = router.group()
+        if let limits = configuration.rateLimits {
+            apiRoutes.add(middleware: RateLimitMiddleware(limiter: RateLimiter(limits: limits)))
+        }
+        let controlPlane = apiRoutes.group().add(middleware: AuthenticationMiddleware(store: store, scope: .cloudKeysOnly))
+        OrgAPI(api: api).register(on: controlPlane.group("org/v2"))
+        IdentityAPI(api: api).register(on: controlPlane.group("iam/v2"))
+        APIKeysAPI(api: api).register(on: controlPlane.group("iam/v2"))
+        RoleBindingsAPI(api: api).register(on: controlPlane.group("iam/v2"))
+        FCPMAPI(api: api).register(on: controlPlane.group("fcpm/v2"))
+        return router
+    }
+}

@@ -1,0 +1,26 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import GRDB
+
+/// The versioned schema of Floe's SQLite database. Migrations run in order at every start; each runs once.
+enum FloeMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-control-plane") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE control_plane_resource (
+                      kind TEXT NOT NULL,
+                      id TEXT NOT NULL,
+                      organization_id TEXT NOT NULL,
+                      environment_id TEXT,
+                      sequence INTEGER NOT NULL,
+                      body BLOB NOT NULL,
+                      PRIMARY KEY (kind, id)
+                    );
+                    CREATE INDEX control_plane_resource_scope ON control_plane_resource (organization_id, environment_id);
+                    """)
+        }
+        return migrator
+    }
+}

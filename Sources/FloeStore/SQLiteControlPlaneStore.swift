@@ -1,0 +1,85 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+public import FloeCore
+import Foundation
+import GRDB
+import Synchronization
+
+/// The SQLite implementation of ``ControlPlaneStore`` (GRDB, WAL journal, `synchronous=FULL`).
+///
+/// Each resource is one row of `control_plane_resource`: its kind, id, organization, environment, creation sequence
+/// and its JSON body. Rows are written only by ``mutate(_:)``; the whole table is read once, at open.
+public final class SQLiteControlPlaneStore: ControlPlaneStore {
+    private let database: any DatabaseWriter
+    private let committed: Mutex<ControlPlaneState>
+
+    /// Opens (creating if needed) the database at `path`, migrates it and loads the state.
+    /// - Throws: a database error, or a decoding error if a stored body is unreadable.
+    public convenience init(path: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        configuration.busyMode = .timeout(5)
+        try self.init(writer: DatabasePool(path: path, configuration: configuration))
+    }
+
+    /// A store on a private in-memory database, for tests.
+    public static func inMemory() throws -> SQLiteControlPlaneStore {
+        try SQLiteControlPlaneStore(writer: DatabaseQueue())
+    }
+
+    init(writer: any DatabaseWriter) throws {
+        self.database = writer
+        try FloeMigrations.migrator.migrate(writer)
+        var state = ControlPlaneState()
+        try writer.read { db in
+            let rows = try Row.fetchCursor(db, sql: "SELECT kind, body FROM control_plane_resource ORDER BY sequence")
+            while let row = try rows.next() {
+                let kindName: String = row["kind"]
+                guard let kind = ResourceKind(rawValue: kindName) else { continue }
+                let body: Data = row["body"]
+                try state.load(kind: kind, body: body)
+            }
+        }
+        self.committed = Mutex(state)
+    }
+
+    public func snapshot() -> ControlPlaneState {
+        committed.withLock { $0 }
+    }
+
+    public func mutate<Result: Sendable>(_ operation: @Sendable (inout ControlPlaneState) throws -> Result) async throws -> Result {
+        try await database.writeWithoutTransaction { db in
+            var working = self.committed.withLock { $0 }
+            let result = try operation(&working)
+            let changes = working.drainChanges()
+            if !changes.isEmpty {
+                try db.inTransaction {
+                    for change in changes { try Self.apply(change, in: db) }
+                    return .commit
+                }
+            }
+            self.committed.withLock { $0 = working }
+            return result
+        }
+    }
+
+    static func apply(_ change: ResourceChange, in db: Database) throws {
+        if let body = change.body {
+            try db.execute(
+                sql: """
+                    INSERT INTO control_plane_resource (kind, id, organization_id, environment_id, sequence, body)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (kind, id) DO UPDATE SET
+                      organization_id = excluded.organization_id, environment_id = excluded.environment_id,
+                      sequence = excluded.sequence, body = excluded.body
+                    """,
+                arguments: [change.kind.rawValue, change.id, change.organizationID, change.environmentID, change.sequence, body])
+        } else {
+            try db.execute(
+                sql: "DELETE FROM control_plane_resource WHERE kind = ? AND id = ?", arguments: [change.kind.rawValue, change.id])
+        }
+    }
+}
