@@ -8,6 +8,8 @@
 # Environment (all optional):
 #   BENCH_THREADS=2 BENCH_CONNECTIONS=64 BENCH_DURATION=10s BENCH_WARMUP=2s   wrk settings
 #   BENCH_IDLE_SECONDS=2      how long floe sits idle before its RSS is read
+#   BENCH_FLOE_LOG_LEVEL=     passed as `floe serve --log-level` if set (default: floe's own, info, which writes
+#                             one line per request; the output goes to a temporary file)
 #   FLOE_BIN=/path/to/floe    use this binary instead of the repo's release build (implies no floe build)
 #
 # Targets (from the issue): each Floe endpoint >= 0.5x the baseline's req/s; idle RSS of floe < 30 MiB.
@@ -24,6 +26,7 @@ CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 DURATION="${BENCH_DURATION:-10s}"
 WARMUP="${BENCH_WARMUP:-2s}"
 IDLE_SECONDS="${BENCH_IDLE_SECONDS:-2}"
+FLOE_LOG_LEVEL="${BENCH_FLOE_LOG_LEVEL:-}"
 TARGET_RATIO="0.5"
 TARGET_RSS_MIB="30"
 
@@ -31,7 +34,7 @@ BUILD=1
 for arg in "$@"; do
     case "$arg" in
         --no-build) BUILD=0 ;;
-        -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown argument: $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -151,8 +154,9 @@ while [ "$FLOE_PORT" = "$BASELINE_PORT" ]; do FLOE_PORT="$(free_port)"; done
 DATA_DIR="$WORK/floe-data"
 mkdir -p "$DATA_DIR"
 log "starting floe serve on port $FLOE_PORT (data dir $DATA_DIR)"
-FLOE_BOOTSTRAP_API_KEY="$API_KEY" FLOE_BOOTSTRAP_API_SECRET="$API_SECRET" \
-    "$FLOE" serve --port "$FLOE_PORT" --data-dir "$DATA_DIR" --rate-limit off >"$WORK/floe.log" 2>&1 &
+FLOE_ARGS=(serve --port "$FLOE_PORT" --data-dir "$DATA_DIR" --rate-limit off)
+[ -n "$FLOE_LOG_LEVEL" ] && FLOE_ARGS+=(--log-level "$FLOE_LOG_LEVEL")
+FLOE_BOOTSTRAP_API_KEY="$API_KEY" FLOE_BOOTSTRAP_API_SECRET="$API_SECRET" "$FLOE" "${FLOE_ARGS[@]}" >"$WORK/floe.log" 2>&1 &
 FLOE_PID=$!
 PIDS+=("$FLOE_PID")
 FLOE_URL="http://127.0.0.1:$FLOE_PORT"
@@ -236,7 +240,7 @@ mkdir -p "$RESULTS_DIR"
 RESULT_FILE="$RESULTS_DIR/http-$STAMP.txt"
 report() {
     echo "Floe HTTP benchmark, $STAMP"
-    echo "commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (dirty)'), $(nproc) cores, $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}'), $THREADS threads, $CONNECTIONS connections, $DURATION after $WARMUP warm-up"
+    echo "commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (dirty)'), $(nproc) cores, $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}'), $THREADS threads, $CONNECTIONS connections, $DURATION after $WARMUP warm-up, floe log level ${FLOE_LOG_LEVEL:-default}"
     echo
     printf '%-24s %12s %10s %10s\n' endpoint req/s "p99 ms" ratio
     for i in "${!NAMES[@]}"; do

@@ -27,7 +27,6 @@ struct RequestEnvelopeMiddleware: RouterMiddleware {
             metadata: [
                 "method": .string(request.method.rawValue), "path": .string(request.uri.path),
                 "status": .stringConvertible(response.status.code), "ms": .string(String(format: "%.2f", milliseconds)),
-                "principal": context.caller.map { .string($0.principalID) } ?? "-",
             ])
         return response
     }

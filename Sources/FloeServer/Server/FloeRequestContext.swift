@@ -29,10 +29,10 @@ public struct FloeRequestContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.requestID = IdentifierGenerator.requestID()
+        // Hummingbird already tags the request's logger with a 32-hex-digit id; the same id goes in X-Request-Id.
+        self.requestID = source.logger[metadataKey: "hb.request.id"]?.description ?? IdentifierGenerator.requestID()
         self.clientIP = source.channel.remoteAddress?.ipAddress ?? "local"
         self.caller = nil
-        self.logger[metadataKey: "request_id"] = .string(requestID)
     }
 
     /// Bodies above 4 MiB are refused (statements are at most 128 KiB of SQL).

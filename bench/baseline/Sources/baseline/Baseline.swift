@@ -84,7 +84,7 @@ struct BenchContext: RequestContext {
 
 @main
 struct Baseline {
-    static func main() async throws {
+    static func main() async {
         var host = "127.0.0.1"
         var port = 8081
         var args = CommandLine.arguments.dropFirst().makeIterator()
@@ -109,7 +109,12 @@ struct Baseline {
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "baseline")
         )
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            FileHandle.standardError.write(Data("baseline: \(error)\n".utf8))
+            exit(1)
+        }
     }
 
     static func usage() -> Never {

@@ -1,0 +1,257 @@
+"""Standard-library plumbing shared by every compatibility suite.
+
+* ``FloeServer`` starts a ``floe serve`` process of our own on a free loopback port with a fresh data directory and
+  freshly generated bootstrap credentials, waits for ``/healthz`` and stops it again (only that process, by its pid).
+* ``Steps`` runs named checks and prints one ``PASS``/``FAIL``/``SKIP`` line per check and a closing
+  ``N passed, M failed`` line.
+* ``target_from_env`` either attaches to a server named by the environment or starts one.
+
+Environment understood here:
+  FLOE_BIN        the floe binary (default: <repo>/.build/debug/floe)
+  FLOE_URL        attach to an already running server instead of starting one; then FLOE_DATA_DIR must name its
+                  data directory (for bootstrap.json)
+  FLOE_DATA_DIR   see FLOE_URL
+  COMPAT_TRACE=1  print a traceback for every failed step
+  COMPAT_KEEP=1   keep the temporary data directory and server log of a started server
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+
+
+class CheckFailed(AssertionError):
+    """A check did not hold."""
+
+
+def check(condition: object, message: str) -> None:
+    if not condition:
+        raise CheckFailed(message)
+
+
+def generate_bootstrap_credentials() -> tuple[str, str]:
+    """A Cloud API key id (16 upper-case alphanumerics) and secret (64 characters of the base64 alphabet)."""
+    alphabet = string.ascii_uppercase + string.digits
+    key = "".join(secrets.choice(alphabet) for _ in range(16))
+    secret = base64.b64encode(secrets.token_bytes(48)).decode("ascii")  # 48 bytes -> exactly 64 chars, no padding
+    assert len(secret) == 64
+    return key, secret
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def default_binary() -> str:
+    return os.environ.get("FLOE_BIN") or str(REPO / ".build" / "debug" / "floe")
+
+
+@dataclass
+class Bootstrap:
+    organization_id: str
+    environment_id: str
+    user_id: str
+    api_key: str
+    api_secret: str
+
+
+class FloeServer:
+    """One `floe serve` process started by this test run."""
+
+    def __init__(self, binary: str | None = None, rate_limit: bool = False, label: str = "compat"):
+        self.binary = binary or default_binary()
+        self.rate_limit = rate_limit
+        self.label = label
+        self.process: subprocess.Popen | None = None
+        self.data_dir: Path | None = None
+        self.log_path: Path | None = None
+        self.port = 0
+        self.key, self.secret = generate_bootstrap_credentials()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 90.0) -> "FloeServer":
+        if not (os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)):
+            raise RuntimeError(f"floe binary not found or not executable: {self.binary} (set FLOE_BIN)")
+        self.data_dir = Path(tempfile.mkdtemp(prefix=f"floe-{self.label}-"))
+        self.log_path = self.data_dir.parent / (self.data_dir.name + ".log")
+        env = dict(os.environ)
+        env["FLOE_BOOTSTRAP_API_KEY"] = self.key
+        env["FLOE_BOOTSTRAP_API_SECRET"] = self.secret
+        for attempt in range(3):  # a free port can be taken between probing and binding; try a few
+            self.port = free_port()
+            args = [self.binary, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                    "--data-dir", str(self.data_dir)]
+            if not self.rate_limit:
+                args += ["--rate-limit", "off"]
+            log = open(self.log_path, "ab")
+            self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            env=env, start_new_session=True)
+            log.close()
+            if self._wait_healthy(timeout):
+                return self
+            if self.process.poll() is None:
+                break  # running but never healthy: do not retry, report
+        tail = self.log_tail()
+        self.stop()
+        raise RuntimeError(f"floe did not become healthy on port {self.port} within {timeout:.0f}s; log tail:\n{tail}")
+
+    def _wait_healthy(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return True
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            time.sleep(0.1)
+        return False
+
+    def bootstrap(self) -> Bootstrap:
+        return read_bootstrap(self.data_dir)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except (OSError, AttributeError):
+            return "(no log)"
+
+    def stop(self) -> None:
+        proc, self.process = self.process, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)  # our own child, by pid
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        if os.environ.get("COMPAT_KEEP") == "1":
+            if self.data_dir:
+                print(f"(kept data dir {self.data_dir}, log {self.log_path})", flush=True)
+            return
+        if self.data_dir and self.data_dir.exists():
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+        if self.log_path and self.log_path.exists():
+            self.log_path.unlink()
+
+    def __enter__(self) -> "FloeServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def read_bootstrap(data_dir: Path | str) -> Bootstrap:
+    path = Path(data_dir) / "bootstrap.json"
+    deadline = time.monotonic() + 10
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    doc = json.loads(path.read_text())
+    missing = [k for k in ("organization_id", "environment_id", "user_id", "api_key", "api_secret") if not doc.get(k)]
+    if missing:
+        raise RuntimeError(f"{path} lacks {missing}: {sorted(doc)}")
+    return Bootstrap(doc["organization_id"], doc["environment_id"], doc["user_id"], doc["api_key"], doc["api_secret"])
+
+
+@dataclass
+class Target:
+    base_url: str
+    bootstrap: Bootstrap
+    expected_key: str | None      # the credentials we asked for (None when attached to a foreign server)
+    expected_secret: str | None
+    server: FloeServer | None
+
+
+def target_from_env(label: str) -> Target:
+    """Attach to FLOE_URL (+FLOE_DATA_DIR) or start a server of our own (stopped at exit)."""
+    url = os.environ.get("FLOE_URL", "").rstrip("/")
+    if url:
+        data_dir = os.environ.get("FLOE_DATA_DIR")
+        if not data_dir:
+            print("FAIL config: FLOE_URL needs FLOE_DATA_DIR (for bootstrap.json)", flush=True)
+            print("0 passed, 1 failed", flush=True)
+            sys.exit(2)
+        return Target(url, read_bootstrap(data_dir), os.environ.get("FLOE_BOOTSTRAP_API_KEY"),
+                      os.environ.get("FLOE_BOOTSTRAP_API_SECRET"), None)
+    server = FloeServer(label=label)
+    try:
+        server.start()
+    except Exception as e:  # noqa: BLE001
+        print(f"FAIL start server: {e}", flush=True)
+        print("0 passed, 1 failed", flush=True)
+        sys.exit(2)
+    import atexit
+    atexit.register(server.stop)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: sys.exit(3))
+    print(f"started floe at {server.base_url} (data dir {server.data_dir})", flush=True)
+    return Target(server.base_url, server.bootstrap(), server.key, server.secret, server)
+
+
+class Steps:
+    """Named checks with one PASS/FAIL/SKIP line each and a closing summary line."""
+
+    def __init__(self, suite: str):
+        self.suite = suite
+        self.passed = self.failed = self.skipped = 0
+        self.failures: list[str] = []
+        self.only = {s for s in os.environ.get("COMPAT_ONLY", "").split(",") if s}
+        print(f"== {suite}", flush=True)
+
+    def run(self, name: str, fn, *args, **kwargs):
+        if self.only and not any(name.startswith(prefix) for prefix in self.only):
+            return None
+        start = time.monotonic()
+        try:
+            result = fn(*args, **kwargs)
+        except SkipStep as e:
+            self.skipped += 1
+            print(f"SKIP {name}: {e}", flush=True)
+            return None
+        except Exception as e:  # noqa: BLE001 - every exception is a failed step
+            self.failed += 1
+            message = f"{type(e).__name__}: {e}" if not isinstance(e, CheckFailed) else str(e)
+            self.failures.append(f"{name}: {message}")
+            print(f"FAIL {name}: {message}", flush=True)
+            if os.environ.get("COMPAT_TRACE") == "1":
+                traceback.print_exc()
+            return None
+        self.passed += 1
+        print(f"PASS {name} ({time.monotonic() - start:.2f}s)", flush=True)
+        return result if result is not None else True
+
+    def finish(self) -> None:
+        line = f"{self.passed} passed, {self.failed} failed"
+        if self.skipped:
+            line += f", {self.skipped} skipped"
+        print(line, flush=True)
+        sys.exit(1 if self.failed else 0)
+
+
+class SkipStep(Exception):
+    """Raised by a step that cannot run here (reported as SKIP, never as PASS)."""
