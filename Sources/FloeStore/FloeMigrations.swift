@@ -21,6 +21,14 @@ enum FloeMigrations {
                     CREATE INDEX control_plane_resource_scope ON control_plane_resource (organization_id, environment_id);
                     """)
         }
+        migrator.registerMigration("v2-sequence-counter") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE control_plane_counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                    INSERT INTO control_plane_counter (name, value)
+                      SELECT 'sequence', COALESCE(MAX(sequence), 0) FROM control_plane_resource;
+                    """)
+        }
         return migrator
     }
 }

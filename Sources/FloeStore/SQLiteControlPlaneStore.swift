@@ -42,6 +42,9 @@ public final class SQLiteControlPlaneStore: ControlPlaneStore {
                 let body: Data = row["body"]
                 try state.load(kind: kind, body: body)
             }
+            if let counter = try Int64.fetchOne(db, sql: "SELECT value FROM control_plane_counter WHERE name = 'sequence'") {
+                state.load(lastSequence: counter)
+            }
         }
         self.committed = Mutex(state)
     }
@@ -58,6 +61,8 @@ public final class SQLiteControlPlaneStore: ControlPlaneStore {
             if !changes.isEmpty {
                 try db.inTransaction {
                     for change in changes { try Self.apply(change, in: db) }
+                    try db.execute(
+                        sql: "UPDATE control_plane_counter SET value = MAX(value, ?) WHERE name = 'sequence'", arguments: [working.lastSequence])
                     return .commit
                 }
             }

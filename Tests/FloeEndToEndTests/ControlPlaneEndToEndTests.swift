@@ -174,7 +174,7 @@ import Testing
             ("POST", "/org/v2/environments", Array(#"{"display_name": 42}"#.utf8), 400),
             ("POST", "/org/v2/environments", Array(#"{"display_name": "default"}"#.utf8), 409),
             ("POST", "/iam/v2/service-accounts", Array(#"["not", "an", "object"]"#.utf8), 400),
-            ("POST", "/iam/v2/api-keys", Array(#"{"spec": {"owner": {"id": "sa-missing"}}}"#.utf8), 404),
+            ("POST", "/iam/v2/api-keys", Array(#"{"spec": {"owner": {"id": "sa-missing"}}}"#.utf8), 400),
             ("POST", "/iam/v2/api-keys", Array(#"{"spec": {"owner": {"id": 7}}}"#.utf8), 400),
             ("POST", "/fcpm/v2/compute-pools", Array(#"{"spec": {"display_name": "p2", "cloud": "AWS", "region": "us-east-1", "max_cfu": 7, "environment": {"id": "\#(environmentID)"}}}"#.utf8), 400),
             ("POST", "/fcpm/v2/compute-pools", Array(#"{"spec": {"display_name": "p1", "cloud": "AWS", "region": "us-east-1", "max_cfu": 5, "environment": {"id": "\#(environmentID)"}}}"#.utf8), 409),
@@ -213,7 +213,7 @@ import Testing
             next = page.json?.value(at: "metadata", "next")?.stringValue
             if let next, !next.isEmpty {
                 #expect(next.hasPrefix(server.baseURL))
-                #expect(next.split(separator: "&").last?.hasPrefix("page_token=") == true, "cc-clients needs the token last")
+                #expect(next.hasPrefix("\(server.baseURL)/iam/v2/service-accounts?page_token="), "cc-clients cuts the token after ?page_token=")
             }
             pages += 1
         }

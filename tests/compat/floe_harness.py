@@ -8,9 +8,9 @@
 
 Environment understood here:
   FLOE_BIN        the floe binary (default: <repo>/.build/debug/floe)
-  FLOE_URL        attach to an already running server instead of starting one; then FLOE_DATA_DIR must name its
-                  data directory (for bootstrap.json)
-  FLOE_DATA_DIR   see FLOE_URL
+  COMPAT_FLOE_URL       attach to an already running server instead of starting one; then
+                        COMPAT_FLOE_DATA_DIR must name its data directory (for bootstrap.json)
+  COMPAT_FLOE_DATA_DIR  see COMPAT_FLOE_URL
   COMPAT_TRACE=1  print a traceback for every failed step
   COMPAT_KEEP=1   keep the temporary data directory and server log of a started server
 """
@@ -97,7 +97,8 @@ class FloeServer:
             raise RuntimeError(f"floe binary not found or not executable: {self.binary} (set FLOE_BIN)")
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"floe-{self.label}-"))
         self.log_path = self.data_dir.parent / (self.data_dir.name + ".log")
-        env = dict(os.environ)
+        # The server also reads FLOE_* settings from its environment (public URL, regions, ...): start it clean.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FLOE_")}
         env["FLOE_BOOTSTRAP_API_KEY"] = self.key
         env["FLOE_BOOTSTRAP_API_SECRET"] = self.secret
         for attempt in range(3):  # a free port can be taken between probing and binding; try a few
@@ -178,6 +179,12 @@ def read_bootstrap(data_dir: Path | str) -> Bootstrap:
     return Bootstrap(doc["organization_id"], doc["environment_id"], doc["user_id"], doc["api_key"], doc["api_secret"])
 
 
+def exit_on_signals() -> None:
+    """SIGTERM/SIGINT unwind through `finally`/atexit, so a server this process started is stopped."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: sys.exit(3))
+
+
 @dataclass
 class Target:
     base_url: str
@@ -188,12 +195,12 @@ class Target:
 
 
 def target_from_env(label: str) -> Target:
-    """Attach to FLOE_URL (+FLOE_DATA_DIR) or start a server of our own (stopped at exit)."""
-    url = os.environ.get("FLOE_URL", "").rstrip("/")
+    """Attach to COMPAT_FLOE_URL (+COMPAT_FLOE_DATA_DIR) or start a server of our own (stopped at exit)."""
+    url = os.environ.get("COMPAT_FLOE_URL", "").rstrip("/")
     if url:
-        data_dir = os.environ.get("FLOE_DATA_DIR")
+        data_dir = os.environ.get("COMPAT_FLOE_DATA_DIR")
         if not data_dir:
-            print("FAIL config: FLOE_URL needs FLOE_DATA_DIR (for bootstrap.json)", flush=True)
+            print("FAIL config: COMPAT_FLOE_URL needs COMPAT_FLOE_DATA_DIR (for bootstrap.json)", flush=True)
             print("0 passed, 1 failed", flush=True)
             sys.exit(2)
         return Target(url, read_bootstrap(data_dir), os.environ.get("FLOE_BOOTSTRAP_API_KEY"),
@@ -207,8 +214,7 @@ def target_from_env(label: str) -> Target:
         sys.exit(2)
     import atexit
     atexit.register(server.stop)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: sys.exit(3))
+    exit_on_signals()
     print(f"started floe at {server.base_url} (data dir {server.data_dir})", flush=True)
     return Target(server.base_url, server.bootstrap(), server.key, server.secret, server)
 

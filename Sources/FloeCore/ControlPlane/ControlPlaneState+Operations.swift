@@ -203,9 +203,14 @@ extension ControlPlaneState {
         remove(id, from: \.serviceAccounts)
     }
 
+    /// Removes a principal's API keys, its role bindings, and the bindings others hold on it (Assigner on a
+    /// service account).
     mutating func removeCredentials(ofPrincipal principalID: String) {
         for key in apiKeys.values where key.ownerID == principalID { remove(key.id, from: \.apiKeys) }
-        for binding in roleBindings.values where RoleBinding.principalID(binding.principal) == principalID {
+        for binding in roleBindings.values
+        where RoleBinding.principalID(binding.principal) == principalID
+            || CRN(parsing: binding.crnPattern)?.elements.contains(where: { ["service-account", "user"].contains($0.type) && $0.value == principalID }) == true
+        {
             remove(binding.id, from: \.roleBindings)
         }
     }
@@ -228,7 +233,7 @@ extension ControlPlaneState {
         let environment: Environment
         if let environmentID {
             guard let found = environments[environmentID], found.organizationID == organizationID else {
-                throw .notFound("Environment \(environmentID) was not found.")
+                throw .badRequest("spec.resource.environment \(environmentID) is not an environment of this organization.", pointer: "/spec/resource/environment")
             }
             environment = found
         } else {
@@ -246,7 +251,7 @@ extension ControlPlaneState {
         keyID: String, secretDigest: SecretDigest, now: Date
     ) throws(APIError) -> APIKey {
         guard principalExists(ownerID, organizationID: organizationID) else {
-            throw .notFound("The owner \(ownerID) is not a user or service account of this organization.")
+            throw .badRequest("spec.owner.id \(ownerID) is not a user or service account of this organization.", pointer: "/spec/owner/id")
         }
         try Self.validateDescription(description, pointer: "/spec/description")
         guard displayName.count <= 64 else { throw .badRequest("display_name must be at most 64 characters.", pointer: "/spec/display_name") }
@@ -300,7 +305,7 @@ extension ControlPlaneState {
                 "crn_pattern must be a CRN inside this organization, such as crn://confluent.cloud/organization=\(organizationID)/environment=env-….",
                 pointer: "/crn_pattern")
         }
-        if let environmentID = pattern.crn.value(of: "environment"), !environmentID.contains("*"), environments[environmentID] == nil {
+        if let environmentID = pattern.crn.value(of: "environment"), !environmentID.contains("*"), environments[environmentID]?.organizationID != organizationID {
             throw .notFound("Environment \(environmentID) named in crn_pattern was not found.")
         }
         if roleBindings.values.contains(where: { $0.principal == principal && $0.role == role && $0.crnPattern == crnPattern }) {

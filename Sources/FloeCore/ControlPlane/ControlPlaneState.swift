@@ -71,6 +71,12 @@ public struct ControlPlaneState: Sendable {
         lastSequence = max(lastSequence, resource.sequence)
     }
 
+    /// Raises the sequence counter to at least `value` (the store persists the counter, so numbers of deleted
+    /// resources are never handed out again and page tokens stay valid across restarts).
+    public mutating func load(lastSequence value: Int64) {
+        lastSequence = max(lastSequence, value)
+    }
+
     /// Takes the recorded changes, leaving none pending.
     public mutating func drainChanges() -> [ResourceChange] {
         defer { pendingChanges = [] }

@@ -26,9 +26,11 @@ public enum JSONValue: Sendable, Equatable {
         case (.string(let a), .string(let b)): return a == b
         case (.array(let a), .array(let b)): return a == b
         case (.object(let a), .object(let b)):
-            guard a.count == b.count else { return false }
+            // Members compare as a map: key order does not matter and, as JSON parsers usually do, the last of
+            // duplicate keys wins.
+            let left = Dictionary(a, uniquingKeysWith: { _, last in last })
             let right = Dictionary(b, uniquingKeysWith: { _, last in last })
-            return a.allSatisfy { key, value in right[key] == value }
+            return left.count == right.count && left.allSatisfy { key, value in right[key] == value }
         default: return false
         }
     }

@@ -29,7 +29,7 @@ struct APIKeysAPI: Sendable {
         return JSONResponse.make(
             .ok,
             query.document(
-                apiVersion: "iam/v2", kind: "ApiKeyList", path: "/iam/v2/api-keys", links: api.links, page: query.page(keys), tokenOnly: true,
+                apiVersion: "iam/v2", kind: "ApiKeyList", path: "/iam/v2/api-keys", links: api.links, page: query.page(keys),
                 render: { render.apiKey($0) }))
     }
 

@@ -72,7 +72,7 @@ struct FCPMAPI: Sendable {
         return JSONResponse.make(
             .ok,
             query.document(
-                apiVersion: "fcpm/v2", kind: "ComputePoolList", path: "/fcpm/v2/compute-pools", links: api.links, page: query.page(pools),
+                apiVersion: "fcpm/v2", kind: "ComputePoolList", path: "/fcpm/v2/compute-pools", links: api.links, page: query.page(pools), next: .tokenLast,
                 render: render.computePool))
     }
 

@@ -67,13 +67,20 @@ struct ListingQuery {
         Page(slicing: items, sequence: \.sequence, after: after, pageSize: pageSize, filters: filters)
     }
 
-    /// The list document: `{api_version, kind, metadata{first, next, total_size}, data}`.
-    ///
-    /// `next` carries the filters and page size with the token last (`…&page_token=T`), or, with
-    /// `tokenOnly`, just `?page_token=T` (the form cc-clients expects for API keys); the token carries the filters
-    /// either way. On the last page `next` is empty.
+    /// How a listing's `next` link is spelled. The token carries the filters and page size either way.
+    enum NextLinkStyle {
+        /// `…?page_token=T`: what cc-clients expects for environments and API keys (it cuts the token after
+        /// `?page_token=`), and the form of Confluent's own examples.
+        case tokenOnly
+        /// `…?filters&page_size=N&page_token=T`: what cc-clients expects for compute pools (it cuts after
+        /// `&page_token=`).
+        case tokenLast
+    }
+
+    /// The list document: `{api_version, kind, metadata{first, next, total_size}, data}`; `next` is empty on the last
+    /// page.
     func document<R: Sequenced>(
-        apiVersion: String, kind: String, path: String, links: ResourceLinks, page: Page<R>, tokenOnly: Bool = false,
+        apiVersion: String, kind: String, path: String, links: ResourceLinks, page: Page<R>, next style: NextLinkStyle = .tokenOnly,
         render: (R) -> JSONValue
     ) -> JSONValue {
         var query: [(String, String)] = []
@@ -81,7 +88,10 @@ struct ListingQuery {
         query.append(("page_size", String(pageSize)))
         var next = ""
         if let token = page.next {
-            next = tokenOnly ? links.url(path, query: [("page_token", token.encoded)]) : links.url(path, query: query + [("page_token", token.encoded)])
+            switch style {
+            case .tokenOnly: next = links.url(path, query: [("page_token", token.encoded)])
+            case .tokenLast: next = links.url(path, query: query + [("page_token", token.encoded)])
+            }
         }
         return [
             "api_version": .string(apiVersion),

@@ -1,8 +1,8 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-public import FloeCore
+import FloeCore
 import FloeStore
-public import Foundation
+import Foundation
 import Hummingbird
 public import Logging
 import NIOCore

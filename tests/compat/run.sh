@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Floe compatibility + wire-contract suite.
+#
+#   bash tests/compat/run.sh            # from the repository root (or from anywhere)
+#
+# 1. Checks the OpenAPI files at <repo>/../shared/reference/confluent-openapi/ (read in place at test time) and the
+#    floe binary (FLOE_BIN, default <repo>/.build/debug/floe).
+# 2. Creates / reuses the venv <repo>/.venv/compat from tests/compat/requirements.txt (a hash stamp decides reuse),
+#    and, optionally, <repo>/.venv/compat-sdk for confluent-cloud-sdk (pydantic 1.x; COMPAT_SDK=0 skips it).
+# 3. run_all.py starts floe on a free port with a temporary data dir and generated bootstrap credentials, waits for
+#    /healthz, runs contract_test.py, cc_clients_test.py and sdk_test.py against it, stops it, then runs
+#    rate_limit_test.py (which starts its own rate-limited server), and prints `N passed, M failed` last.
+# Exit status: 0 when every check passed, non-zero otherwise.
+set -uo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+
+fatal() {
+  echo "FATAL: $*" >&2
+  echo "0 passed, 1 failed"
+  exit 2
+}
+
+SPEC_DIR="${FLOE_OPENAPI_DIR:-$REPO/../shared/reference/confluent-openapi}"
+[ -d "$SPEC_DIR" ] || fatal "OpenAPI folder not found: $SPEC_DIR (the suite validates against shared/reference/confluent-openapi next to the repository; set FLOE_OPENAPI_DIR to point elsewhere)"
+for spec in org-v2 iam-v2 apikeys-v2 mds-v2 fcpm-v2; do
+  [ -f "$SPEC_DIR/$spec-openapi.yaml" ] || fatal "OpenAPI file missing: $SPEC_DIR/$spec-openapi.yaml"
+done
+FLOE_OPENAPI_DIR="$(cd "$SPEC_DIR" && pwd)"
+export FLOE_OPENAPI_DIR
+
+FLOE_BIN="${FLOE_BIN:-$REPO/.build/debug/floe}"
+[ -f "$FLOE_BIN" ] && [ -x "$FLOE_BIN" ] || fatal "floe binary not found or not executable: $FLOE_BIN (run 'swift build' first, or set FLOE_BIN)"
+export FLOE_BIN
+
+PYTHON="${PYTHON:-python3}"
+command -v "$PYTHON" >/dev/null 2>&1 || fatal "$PYTHON not found"
+
+# python3 -m venv fails on Debian without the python3-venv package; install it then (we are root there).
+make_venv() {
+  local dir="$1"
+  if "$PYTHON" -m venv "$dir" >/dev/null 2>&1 && [ -x "$dir/bin/python" ] && "$dir/bin/python" -m pip --version >/dev/null 2>&1; then
+    return 0
+  fi
+  rm -rf "$dir"
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "python3 -m venv failed; installing python3-venv with apt-get" >&2
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null || return 1
+    "$PYTHON" -m venv "$dir" || return 1
+    return 0
+  fi
+  return 1
+}
+
+# ensure_venv DIR REQUIREMENTS [pip flags...]: reuse DIR when its stamp matches (python version + requirements + flags).
+ensure_venv() {
+  local dir="$1" req="$2"
+  shift 2
+  local stamp
+  stamp="$({ "$PYTHON" -c 'import sys; print(sys.version)'; cat "$req"; echo "$*"; } | sha256sum | cut -d' ' -f1)"
+  if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.compat-stamp" 2>/dev/null)" = "$stamp" ]; then
+    return 0
+  fi
+  echo "setting up $dir from ${req#"$REPO"/} ..." >&2
+  rm -rf "$dir"
+  make_venv "$dir" || return 1
+  "$dir/bin/python" -m pip install -q --disable-pip-version-check --no-deps "$@" -r "$req" || return 1
+  echo "$stamp" >"$dir/.compat-stamp"
+}
+
+mkdir -p "$REPO/.venv"
+ensure_venv "$REPO/.venv/compat" "$HERE/requirements.txt" --ignore-requires-python \
+  || fatal "could not create $REPO/.venv/compat from tests/compat/requirements.txt"
+
+COMPAT_SDK_PYTHON=""
+if [ "${COMPAT_SDK:-1}" != 0 ]; then
+  if ensure_venv "$REPO/.venv/compat-sdk" "$HERE/requirements-sdk.txt"; then
+    COMPAT_SDK_PYTHON="$REPO/.venv/compat-sdk/bin/python"
+  else
+    echo "NOTE: confluent-cloud-sdk (optional) could not be installed; sdk_test.py is skipped" >&2
+    rm -rf "$REPO/.venv/compat-sdk"
+  fi
+fi
+export COMPAT_SDK_PYTHON
+
+exec "$REPO/.venv/compat/bin/python" "$HERE/run_all.py"
