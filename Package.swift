@@ -29,6 +29,7 @@ let package = Package(
             name: "FloeCore",
             swiftSettings: upcomingFeatures
         ),
+        .target(name: "FloeSQL", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
         .target(
             name: "FloeStore",
             dependencies: ["FloeCore", .product(name: "GRDB", package: "GRDB.swift")],
@@ -65,6 +66,7 @@ let package = Package(
         ),
         .executableTarget(name: "floe", dependencies: ["FloeCLI"], swiftSettings: upcomingFeatures),
         .testTarget(name: "FloeCoreTests", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
+        .testTarget(name: "FloeSQLTests", dependencies: ["FloeSQL"], resources: [.copy("Golden")], swiftSettings: upcomingFeatures),
         .testTarget(name: "FloeStoreTests", dependencies: ["FloeStore", "FloeCore"], swiftSettings: upcomingFeatures),
         .testTarget(
             name: "FloeServerTests",

@@ -1,0 +1,324 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+/// A possibly qualified name: `orders`, `db.orders`, `catalog.db.orders`, each part as written (unquoted).
+public struct QualifiedName: Sendable, Equatable, Hashable {
+    public var parts: [String]
+
+    public init(_ parts: [String]) { self.parts = parts }
+
+    /// The last part.
+    public var name: String { parts.last ?? "" }
+}
+
+/// A SQL data type as written: `INT`, `VARCHAR(10)`, `DECIMAL(10, 2)`, `ARRAY<STRING>`, `ROW<a INT, b STRING>`.
+public indirect enum TypeSyntax: Sendable, Equatable {
+    /// A named type with optional numeric parameters (`TIMESTAMP(3)`, `DECIMAL(10, 2)`, `TIMESTAMP_LTZ(3)`).
+    case named(String, [Int], nullable: Bool)
+    case array(TypeSyntax, nullable: Bool)
+    case multiset(TypeSyntax, nullable: Bool)
+    case map(TypeSyntax, TypeSyntax, nullable: Bool)
+    case row([(name: String, type: TypeSyntax)], nullable: Bool)
+
+    public static func == (lhs: TypeSyntax, rhs: TypeSyntax) -> Bool { lhs.sql == rhs.sql }
+}
+
+/// A scalar expression.
+public indirect enum Expression: Sendable, Equatable {
+    case null
+    case boolean(Bool)
+    /// A numeric literal as written (`1`, `2.5`, `1e3`).
+    case number(String)
+    case string(String)
+    /// `DATE '2024-01-01'`, `TIME '…'`, `TIMESTAMP '…'`, `TIMESTAMP_LTZ '…'`.
+    case typedLiteral(type: String, value: String)
+    /// `INTERVAL '5' MINUTE`, `INTERVAL '1 02:00' DAY TO HOUR`.
+    case interval(value: String, unit: String, toUnit: String?)
+    /// A column reference, possibly qualified (`t.price`).
+    case column(QualifiedName)
+    /// `*` or `t.*` (in select lists and `COUNT(*)`).
+    case star(qualifier: QualifiedName?)
+    case unary(String, Expression)
+    case binary(String, Expression, Expression)
+    case isNull(Expression, negated: Bool)
+    /// `IS [NOT] TRUE|FALSE|UNKNOWN` (`value` nil for UNKNOWN).
+    case isTruth(Expression, value: Bool?, negated: Bool)
+    case isDistinctFrom(Expression, Expression, negated: Bool)
+    case between(Expression, low: Expression, high: Expression, negated: Bool)
+    case inList(Expression, [Expression], negated: Bool)
+    case inQuery(Expression, Query, negated: Bool)
+    case like(Expression, pattern: Expression, escape: Expression?, negated: Bool, similar: Bool)
+    /// A function call; `DISTINCT` aggregates and `OVER` windows included.
+    case function(name: QualifiedName, arguments: [Expression], distinct: Bool, over: WindowSpecification?)
+    case cast(Expression, TypeSyntax, isTry: Bool)
+    case caseWhen(operand: Expression?, branches: [CaseBranch], otherwise: Expression?)
+    case extract(unit: String, from: Expression)
+    case scalarSubquery(Query)
+    case exists(Query)
+    /// `a[i]` (arrays and maps).
+    case element(Expression, Expression)
+    /// `ROW(a, b)` or `(a, b)`.
+    case row([Expression])
+    case array([Expression])
+    /// `MAP[k1, v1, k2, v2]`.
+    case map([Expression])
+    /// `TABLE name` (a table argument of a table function).
+    case tableArgument(QualifiedName)
+    /// `DESCRIPTOR(col, …)`.
+    case descriptor([String])
+    /// `name => value` (a named argument).
+    case namedArgument(String, Expression)
+}
+
+/// `WHEN condition THEN result`.
+public struct CaseBranch: Sendable, Equatable {
+    public var condition: Expression
+    public var result: Expression
+
+    public init(condition: Expression, result: Expression) {
+        self.condition = condition
+        self.result = result
+    }
+}
+
+/// `OVER (PARTITION BY … ORDER BY … ROWS|RANGE BETWEEN …)`.
+public struct WindowSpecification: Sendable, Equatable {
+    public var partitionBy: [Expression]
+    public var orderBy: [OrderItem]
+    /// The frame clause as written (`ROWS BETWEEN 2 PRECEDING AND CURRENT ROW`), normalized to upper case.
+    public var frame: String?
+
+    public init(partitionBy: [Expression], orderBy: [OrderItem], frame: String?) {
+        self.partitionBy = partitionBy
+        self.orderBy = orderBy
+        self.frame = frame
+    }
+}
+
+/// One `ORDER BY` key.
+public struct OrderItem: Sendable, Equatable {
+    public var expression: Expression
+    public var ascending: Bool
+
+    public init(expression: Expression, ascending: Bool) {
+        self.expression = expression
+        self.ascending = ascending
+    }
+}
+
+/// One item of a select list.
+public struct SelectItem: Sendable, Equatable {
+    public var expression: Expression
+    public var alias: String?
+
+    public init(expression: Expression, alias: String?) {
+        self.expression = expression
+        self.alias = alias
+    }
+}
+
+/// `AS alias (col, …)`.
+public struct TableAlias: Sendable, Equatable {
+    public var name: String
+    public var columns: [String]
+
+    public init(name: String, columns: [String] = []) {
+        self.name = name
+        self.columns = columns
+    }
+}
+
+/// The kinds of join.
+public enum JoinKind: String, Sendable, Equatable {
+    case inner = "INNER"
+    case left = "LEFT"
+    case right = "RIGHT"
+    case full = "FULL"
+    case cross = "CROSS"
+}
+
+/// A `FROM` item.
+public indirect enum TableReference: Sendable, Equatable {
+    /// A table or view, optionally `FOR SYSTEM_TIME AS OF expr`.
+    case named(QualifiedName, alias: TableAlias?, asOf: Expression?)
+    case subquery(Query, alias: TableAlias?)
+    /// `TABLE(fn(args))`, e.g. `TABLE(TUMBLE(TABLE orders, DESCRIPTOR(ts), INTERVAL '1' MINUTE))`.
+    case tableFunction(Expression, alias: TableAlias?)
+    case join(TableReference, TableReference, kind: JoinKind, on: Expression?, using: [String])
+    /// `UNNEST(expr)` (for `CROSS JOIN UNNEST`).
+    case unnest(Expression, alias: TableAlias?)
+}
+
+/// A `SELECT` block.
+public struct Select: Sendable, Equatable {
+    public var distinct: Bool
+    public var items: [SelectItem]
+    public var from: TableReference?
+    public var filter: Expression?
+    public var groupBy: [Expression]
+    public var having: Expression?
+
+    public init(distinct: Bool, items: [SelectItem], from: TableReference?, filter: Expression?, groupBy: [Expression], having: Expression?) {
+        self.distinct = distinct
+        self.items = items
+        self.from = from
+        self.filter = filter
+        self.groupBy = groupBy
+        self.having = having
+    }
+}
+
+/// The body of a query.
+public indirect enum QueryBody: Sendable, Equatable {
+    case select(Select)
+    case values([[Expression]])
+    /// `UNION [ALL]`, `INTERSECT`, `EXCEPT`.
+    case setOperation(String, all: Bool, QueryBody, QueryBody)
+    case nested(Query)
+}
+
+/// A query: `WITH … body ORDER BY … LIMIT … OFFSET …`.
+public struct Query: Sendable, Equatable {
+    public var with: [(name: String, columns: [String], query: Query)]
+    public var body: QueryBody
+    public var orderBy: [OrderItem]
+    public var limit: Expression?
+    public var offset: Expression?
+
+    public init(with: [(name: String, columns: [String], query: Query)] = [], body: QueryBody, orderBy: [OrderItem] = [], limit: Expression? = nil, offset: Expression? = nil) {
+        self.with = with
+        self.body = body
+        self.orderBy = orderBy
+        self.limit = limit
+        self.offset = offset
+    }
+
+    public static func == (lhs: Query, rhs: Query) -> Bool { lhs.sql == rhs.sql }
+}
+
+/// A column of `CREATE TABLE`.
+public struct ColumnDefinition: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case physical(TypeSyntax)
+        /// `name AS expr [VIRTUAL]`.
+        case computed(Expression)
+        /// `name type METADATA [FROM 'key'] [VIRTUAL]`.
+        case metadata(TypeSyntax, key: String?, virtual: Bool)
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var comment: String?
+
+    public init(name: String, kind: Kind, comment: String?) {
+        self.name = name
+        self.kind = kind
+        self.comment = comment
+    }
+}
+
+/// `CREATE TABLE`.
+public struct CreateTable: Sendable, Equatable {
+    public var name: QualifiedName
+    public var ifNotExists: Bool
+    public var columns: [ColumnDefinition]
+    public var primaryKey: [String]
+    /// `WATERMARK FOR column AS expr`.
+    public var watermark: (column: String, expression: Expression)?
+    public var comment: String?
+    public var distributedBy: [String]
+    public var options: [(String, String)]
+    /// `LIKE other`.
+    public var like: QualifiedName?
+    /// `AS query` (CREATE TABLE AS SELECT).
+    public var asQuery: Query?
+
+    public init(
+        name: QualifiedName, ifNotExists: Bool, columns: [ColumnDefinition], primaryKey: [String], watermark: (column: String, expression: Expression)?,
+        comment: String?, distributedBy: [String], options: [(String, String)], like: QualifiedName?, asQuery: Query?
+    ) {
+        self.name = name
+        self.ifNotExists = ifNotExists
+        self.columns = columns
+        self.primaryKey = primaryKey
+        self.watermark = watermark
+        self.comment = comment
+        self.distributedBy = distributedBy
+        self.options = options
+        self.like = like
+        self.asQuery = asQuery
+    }
+
+    public static func == (lhs: CreateTable, rhs: CreateTable) -> Bool { Statement.createTable(lhs).sql == Statement.createTable(rhs).sql }
+}
+
+/// `INSERT INTO|OVERWRITE table [(cols)] query`.
+public struct Insert: Sendable, Equatable {
+    public var table: QualifiedName
+    public var columns: [String]
+    public var source: Query
+    public var overwrite: Bool
+
+    public init(table: QualifiedName, columns: [String], source: Query, overwrite: Bool) {
+        self.table = table
+        self.columns = columns
+        self.source = source
+        self.overwrite = overwrite
+    }
+}
+
+/// What `SHOW` lists.
+public enum ShowTarget: Sendable, Equatable {
+    case catalogs
+    case databases
+    case tables
+    case views
+    case functions(user: Bool)
+    case currentCatalog
+    case currentDatabase
+    case createTable(QualifiedName)
+    case createView(QualifiedName)
+    case columns(QualifiedName)
+    case jobs
+}
+
+/// `ALTER TABLE` actions.
+public enum AlterTableAction: Sendable, Equatable {
+    case addColumns([ColumnDefinition])
+    case modifyColumns([ColumnDefinition])
+    case dropColumns([String])
+    case renameColumn(String, to: String)
+    case rename(to: QualifiedName)
+    case setOptions([(String, String)])
+    case resetOptions([String])
+
+    public static func == (lhs: AlterTableAction, rhs: AlterTableAction) -> Bool {
+        Statement.alterTable(QualifiedName([]), lhs).sql == Statement.alterTable(QualifiedName([]), rhs).sql
+    }
+}
+
+/// One SQL statement.
+public indirect enum Statement: Sendable, Equatable {
+    case query(Query)
+    case createTable(CreateTable)
+    case createView(QualifiedName, columns: [String], query: Query, ifNotExists: Bool, comment: String?)
+    case createDatabase(QualifiedName, ifNotExists: Bool, comment: String?, options: [(String, String)])
+    case dropTable(QualifiedName, ifExists: Bool)
+    case dropView(QualifiedName, ifExists: Bool)
+    case dropDatabase(QualifiedName, ifExists: Bool, cascade: Bool)
+    case alterTable(QualifiedName, AlterTableAction)
+    case insert(Insert)
+    /// `EXECUTE STATEMENT SET BEGIN insert; … END` (also `BEGIN STATEMENT SET; … END;`).
+    case statementSet([Insert])
+    case show(ShowTarget, like: String?)
+    case describe(QualifiedName, extended: Bool)
+    /// `USE CATALOG c`.
+    case useCatalog(String)
+    /// `USE [catalog.]database`.
+    case useDatabase(QualifiedName)
+    case explain(Statement)
+    /// `SET 'key' = 'value'` (rejected by the service: properties carry settings).
+    case set(key: String?, value: String?)
+    case reset(key: String?)
+
+    public static func == (lhs: Statement, rhs: Statement) -> Bool { lhs.sql == rhs.sql }
+}
