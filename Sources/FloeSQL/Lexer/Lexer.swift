@@ -65,7 +65,6 @@ public struct Lexer {
         }
     }
 
-    static let threeCharacterSymbols: Set<String> = []
     static let twoCharacterSymbols: Set<String> = ["<=", ">=", "<>", "!=", "||", "=>", "::"]
     static let oneCharacterSymbols: Set<Character> = ["(", ")", ",", ".", ";", "+", "-", "*", "/", "%", "=", "<", ">", "[", "]", "?", ":"]
 
