@@ -1,0 +1,169 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import FloeCore
+import Foundation
+
+// The engine's public face: everything the execution backend (and nothing else) uses. The engine knows nothing of
+// HTTP, statements' phases or the store; it turns SQL text plus a session context into traits, a schema and a
+// changelog, and it owns the catalog and the table logs under its directory.
+
+/// One catalog the engine can address: a Floe environment, by id and by display name.
+public struct CatalogIdentity: Sendable, Equatable {
+    public var id: String
+    public var name: String
+
+    public init(id: String, name: String) {
+        self.id = id
+        self.name = name
+    }
+}
+
+/// Where and how a statement's SQL is interpreted.
+public struct SessionContext: Sendable {
+    /// The catalog of the statement's own environment (its default catalog).
+    public var catalog: CatalogIdentity
+    /// Every catalog of the organization, the statement's own included (for three-part names).
+    public var catalogs: [CatalogIdentity]
+    /// The statement's properties (`sql.current-catalog`, `sql.current-database`, `sql.local-time-zone`,
+    /// `sql.snapshot.mode`, …), values already as strings.
+    public var properties: [String: String]
+
+    public init(catalog: CatalogIdentity, catalogs: [CatalogIdentity], properties: [String: String]) {
+        self.catalog = catalog
+        self.catalogs = catalogs
+        self.properties = properties
+    }
+}
+
+/// A Flink data type as the statement's schema reports it (`status.traits.schema.columns[].type`).
+public indirect enum SchemaType: Sendable, Equatable {
+    /// A type without children: `root` is the LogicalTypeRoot spelling (`INTEGER`, `VARCHAR`,
+    /// `TIMESTAMP_WITHOUT_TIME_ZONE`, …) with the parameters that root carries.
+    case scalar(root: String, nullable: Bool, length: Int? = nil, precision: Int? = nil, scale: Int? = nil)
+    case array(element: SchemaType, nullable: Bool)
+    case multiset(element: SchemaType, nullable: Bool)
+    case map(key: SchemaType, value: SchemaType, nullable: Bool)
+    case row(fields: [(name: String, type: SchemaType)], nullable: Bool)
+
+    public static func == (lhs: SchemaType, rhs: SchemaType) -> Bool { lhs.json == rhs.json }
+
+    /// The wire form: `{"type": …, "nullable": …, "length"|"precision"|"scale"|"element_type"|… }`.
+    public var json: JSONValue {
+        switch self {
+        case .scalar(let root, let nullable, let length, let precision, let scale):
+            var members: [(String, JSONValue)] = [("type", .string(root)), ("nullable", .bool(nullable))]
+            if let length { members.append(("length", .int(Int64(length)))) }
+            if let precision { members.append(("precision", .int(Int64(precision)))) }
+            if let scale { members.append(("scale", .int(Int64(scale)))) }
+            return .object(members)
+        case .array(let element, let nullable):
+            return .object([("type", .string("ARRAY")), ("nullable", .bool(nullable)), ("element_type", element.json)])
+        case .multiset(let element, let nullable):
+            return .object([
+                ("type", .string("MULTISET")), ("nullable", .bool(nullable)), ("element_type", element.json),
+            ])
+        case .map(let key, let value, let nullable):
+            return .object([
+                ("type", .string("MAP")), ("nullable", .bool(nullable)), ("key_type", key.json),
+                ("value_type", value.json),
+            ])
+        case .row(let fields, let nullable):
+            return .object([
+                ("type", .string("ROW")), ("nullable", .bool(nullable)),
+                ("fields", .array(fields.map { .object([("name", .string($0.name)), ("field_type", $0.type.json)]) })),
+            ])
+        }
+    }
+}
+
+/// One column of a statement's result schema.
+public struct SchemaColumn: Sendable, Equatable {
+    public var name: String
+    public var type: SchemaType
+
+    public init(name: String, type: SchemaType) {
+        self.name = name
+        self.type = type
+    }
+}
+
+/// What the analysis of a statement tells before it runs (`status.traits`).
+public struct StatementTraits: Sendable, Equatable {
+    /// `SELECT`, `CREATE_TABLE`, `INSERT_INTO`, `SHOW_TABLES`, … (Confluent's spelling).
+    public var sqlKind: String
+    public var isBounded: Bool
+    public var isAppendOnly: Bool
+    /// Positions of the upsert key columns of an updating result, when it has one.
+    public var upsertColumns: [Int]?
+    /// The result columns; `nil` for statements without a result (DDL, INSERT).
+    public var schema: [SchemaColumn]?
+
+    public init(sqlKind: String, isBounded: Bool, isAppendOnly: Bool, upsertColumns: [Int]? = nil,
+                schema: [SchemaColumn]? = nil) {
+        self.sqlKind = sqlKind
+        self.isBounded = isBounded
+        self.isAppendOnly = isAppendOnly
+        self.upsertColumns = upsertColumns
+        self.schema = schema
+    }
+
+    /// Whether a stopped statement of this kind may be resumed (CREATE TABLE AS, INSERT INTO, statement sets).
+    public var isResumable: Bool {
+        ["CREATE_TABLE_AS", "INSERT_INTO", "EXECUTE_STATEMENT_SET"].contains(sqlKind)
+    }
+}
+
+/// The kind of a change in a changelog, numbered as the results API numbers `op`.
+public enum RowKind: Int, Sendable, Equatable {
+    case insert = 0
+    case updateBefore = 1
+    case updateAfter = 2
+    case delete = 3
+}
+
+/// One change of a statement's result: the kind and the row, encoded as the results API encodes rows
+/// (every scalar a JSON string, NULL as `null`, ARRAY/MAP/ROW nested).
+public struct ResultChange: Sendable, Equatable {
+    public var kind: RowKind
+    public var row: [JSONValue]
+
+    public init(kind: RowKind, row: [JSONValue]) {
+        self.kind = kind
+        self.row = row
+    }
+}
+
+/// A SQL error as a user sees it: a message in Flink's words and, for syntax errors, the position.
+public struct SQLError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}
+
+/// Receives a running statement's result changes, in order, a batch at a time. Delivery is the engine's
+/// back-pressure point: `deliver` returns once the batch is durable.
+public protocol ResultReceiver: Sendable {
+    func deliver(_ changes: [ResultChange]) async throws
+}
+
+/// A statement analyzed and planned against the catalog, ready to run.
+public protocol PreparedStatement: Sendable {
+    var traits: StatementTraits { get }
+
+    /// Runs the statement until it can produce nothing more (bounded) or until the task is cancelled
+    /// (unbounded); result changes go to `receiver`. `skippingFirst` changes are recomputed but not delivered:
+    /// they were delivered before a restart. DDL takes effect here, not at preparation.
+    func run(deliveringTo receiver: any ResultReceiver, skippingFirst: Int) async throws
+}
+
+/// The embedded engine: owns the catalogs (environment → databases → tables and views) and the table logs
+/// under its directory.
+public protocol SQLEngine: Sendable {
+    /// Parses and analyzes `sql`; throws `SQLError` for anything the user got wrong. Nothing is executed.
+    func prepare(_ sql: String, in context: SessionContext) throws -> any PreparedStatement
+
+    /// Forgets a catalog and everything in it (its environment was deleted).
+    func dropCatalog(id: String) async throws
+}
