@@ -30,6 +30,7 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
         .target(name: "FloeSQL", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
+        .target(name: "FloeBackends", dependencies: ["FloeCore", "FloeSQL"], swiftSettings: upcomingFeatures),
         .target(
             name: "FloeStore",
             dependencies: ["FloeCore", .product(name: "GRDB", package: "GRDB.swift")],
@@ -38,7 +39,7 @@ let package = Package(
         .target(
             name: "FloeServer",
             dependencies: [
-                "FloeCore", "FloeStore",
+                "FloeCore", "FloeStore", "FloeBackends",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -71,7 +72,7 @@ let package = Package(
         .testTarget(
             name: "FloeServerTests",
             dependencies: [
-                "FloeServer", "FloeStore", "FloeCore",
+                "FloeServer", "FloeStore", "FloeCore", "FloeBackends",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: upcomingFeatures

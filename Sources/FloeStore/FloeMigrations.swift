@@ -29,6 +29,20 @@ enum FloeMigrations {
                       SELECT 'sequence', COALESCE(MAX(sequence), 0) FROM control_plane_resource;
                     """)
         }
+        migrator.registerMigration("v3-statement-results") { db in
+            // One row per result change of a statement incarnation (uid), numbered from 0; the number is the
+            // results API's page token, so appends are idempotent (a re-delivered change hits its primary key).
+            try db.execute(
+                sql: """
+                    CREATE TABLE statement_result (
+                      statement_uid TEXT NOT NULL,
+                      position INTEGER NOT NULL,
+                      op INTEGER NOT NULL,
+                      row BLOB NOT NULL,
+                      PRIMARY KEY (statement_uid, position)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

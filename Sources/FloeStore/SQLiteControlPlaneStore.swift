@@ -88,3 +88,37 @@ public final class SQLiteControlPlaneStore: ControlPlaneStore {
         }
     }
 }
+
+extension SQLiteControlPlaneStore: StatementResultStore {
+    public func appendResults(statementUID: String, _ changes: [StoredResultChange]) async throws {
+        guard !changes.isEmpty else { return }
+        try await database.write { db in
+            let statement = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO statement_result (statement_uid, position, op, row) VALUES (?, ?, ?, ?)")
+            for change in changes {
+                try statement.execute(arguments: [statementUID, change.position, change.op, change.row])
+            }
+        }
+    }
+
+    public func results(statementUID: String, from position: Int64, limit: Int) async throws -> [StoredResultChange] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT position, op, row FROM statement_result WHERE statement_uid = ? AND position >= ? ORDER BY position LIMIT ?",
+                arguments: [statementUID, position, limit]
+            ).map { StoredResultChange(position: $0["position"], op: $0["op"], row: $0["row"]) }
+        }
+    }
+
+    public func resultCount(statementUID: String) async throws -> Int64 {
+        try await database.read { db in
+            try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(position) + 1, 0) FROM statement_result WHERE statement_uid = ?", arguments: [statementUID]) ?? 0
+        }
+    }
+
+    public func deleteResults(statementUID: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM statement_result WHERE statement_uid = ?", arguments: [statementUID])
+        }
+    }
+}

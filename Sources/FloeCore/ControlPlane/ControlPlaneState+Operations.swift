@@ -137,6 +137,7 @@ extension ControlPlaneState {
         guard let environment = environments[id] else { throw .notFound("Environment \(id) was not found.") }
         let pools = computePools.values.filter { $0.environmentIDValue == id }.map(\.id)
         for pool in pools { remove(pool, from: \.computePools) }
+        removeStatements { $0.environmentIDValue == id }
         let scope = CRNPattern(.environment(environment.organizationID, id))
         for binding in roleBindings.values where CRN(parsing: binding.crnPattern).map(scope.covers) ?? false {
             remove(binding.id, from: \.roleBindings)
@@ -427,11 +428,12 @@ extension ControlPlaneState {
         return computePools[id]!
     }
 
-    /// Deletes a compute pool.
+    /// Deletes a compute pool and the statements in it (running ones are cancelled by the scheduler).
     public mutating func deleteComputePool(id: String, environmentID: String) throws(APIError) {
         guard let pool = computePools[id], pool.environmentIDValue == environmentID else {
             throw APIError(status: 403, code: "forbidden_access", detail: "The compute pool \(id) was not found.")
         }
+        removeStatements { $0.computePoolID == id }
         remove(pool.id, from: \.computePools)
     }
 

@@ -28,6 +28,8 @@ public struct ControlPlaneState: Sendable {
     public internal(set) var roleBindings: [String: RoleBinding] = [:]
     public internal(set) var computePools: [String: ComputePool] = [:]
     public internal(set) var computePoolConfigs: [String: ComputePoolConfig] = [:]
+    /// Statements by ``Statement/id`` (`<environment>/<name>`).
+    public internal(set) var statements: [String: Statement] = [:]
     /// The last creation sequence handed out.
     public internal(set) var lastSequence: Int64 = 0
     /// Changes recorded since the store last drained them.
@@ -60,6 +62,7 @@ public struct ControlPlaneState: Sendable {
         case .roleBinding: try insertLoaded(RoleBinding.self, body, \.roleBindings)
         case .computePool: try insertLoaded(ComputePool.self, body, \.computePools)
         case .computePoolConfig: try insertLoaded(ComputePoolConfig.self, body, \.computePoolConfigs)
+        case .statement: try insertLoaded(Statement.self, body, \.statements)
         }
     }
 

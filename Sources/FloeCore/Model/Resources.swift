@@ -12,6 +12,7 @@ public enum ResourceKind: String, Codable, Sendable, CaseIterable {
     case roleBinding = "role_binding"
     case computePool = "compute_pool"
     case computePoolConfig = "compute_pool_config"
+    case statement
 }
 
 /// Anything listed in creation order: the position pagination continues from.

@@ -1,5 +1,6 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import FloeBackends
 import FloeCore
 import FloeStore
 import Foundation
@@ -30,13 +31,18 @@ public struct FloeServer: Sendable {
         print(created ? "Admin credentials written to \(bootstrapFile.path)" : "Admin credentials are in \(bootstrapFile.path)")
 
         let publicURL = configuration.resolvedPublicURL(boundPort: configuration.port)
-        let router = Self.makeRouter(store: store, configuration: configuration, publicURL: publicURL)
+        let backend = try EmbeddedBackend(directory: dataDirectory.appendingPathComponent("engine"))
+        let signals = ResultSignals()
+        let scheduler = StatementScheduler(store: store, results: store, backend: backend, signals: signals, logger: logger)
+        let statements = StatementServices(
+            scheduler: scheduler, results: store, backend: backend, signals: signals, longPoll: .seconds(1), resultsPageSize: 1000)
+        let router = Self.makeRouter(store: store, configuration: configuration, publicURL: publicURL, statements: statements)
         let provisioner = PoolProvisioner(store: store, delay: configuration.poolProvisioningDelay, logger: logger)
         let logger = self.logger
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "floe"),
-            services: [provisioner],
+            services: [provisioner, scheduler],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.info("floe serving", metadata: ["address": .string("\(channel.localAddress?.ipAddress ?? "?"):\(port)"), "public_url": .string(publicURL)])
@@ -47,7 +53,9 @@ public struct FloeServer: Sendable {
     }
 
     /// The router with every API group behind its middleware.
-    static func makeRouter(store: any ControlPlaneStore, configuration: ServerConfiguration, publicURL: String) -> Router<FloeRequestContext> {
+    static func makeRouter(
+        store: any ControlPlaneStore, configuration: ServerConfiguration, publicURL: String, statements: StatementServices? = nil
+    ) -> Router<FloeRequestContext> {
         let router = Router(context: FloeRequestContext.self)
         router.add(middleware: RequestEnvelopeMiddleware())
         router.get("healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
@@ -63,6 +71,10 @@ public struct FloeServer: Sendable {
         APIKeysAPI(api: api).register(on: controlPlane.group("iam/v2"))
         RoleBindingsAPI(api: api).register(on: controlPlane.group("iam/v2"))
         FCPMAPI(api: api).register(on: controlPlane.group("fcpm/v2"))
+        if let statements {
+            let flink = apiRoutes.group().add(middleware: AuthenticationMiddleware(store: store, scope: .flink))
+            StatementsAPI(api: api, services: statements).register(on: flink)
+        }
         return router
     }
 }

@@ -1,0 +1,68 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+public import FloeCore
+import FloeSQL
+public import Foundation
+
+/// Runs statements on Floe's own engine (FloeSQL), in this process.
+public final class EmbeddedBackend: ExecutionBackend {
+    private let engine: any SQLEngine
+
+    /// Opens the engine's catalogs and table logs under `directory`.
+    public init(directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        self.engine = try EmbeddedEngine(directory: directory)
+    }
+
+    public func prepare(_ sql: String, in context: ExecutionContext) throws(ExecutionFailure) -> any PreparedExecution {
+        let session = SessionContext(
+            catalog: CatalogIdentity(id: context.environment.id, name: context.environment.name),
+            catalogs: context.catalogs.map { CatalogIdentity(id: $0.id, name: $0.name) },
+            properties: context.properties)
+        do {
+            return EmbeddedExecution(prepared: try engine.prepare(sql, in: session))
+        } catch let error as SQLError {
+            throw ExecutionFailure(error.message)
+        } catch {
+            throw ExecutionFailure(String(describing: error))
+        }
+    }
+
+    public func dropCatalog(environmentID: String) async throws {
+        try await engine.dropCatalog(id: environmentID)
+    }
+}
+
+/// A statement prepared by the embedded engine.
+struct EmbeddedExecution: PreparedExecution {
+    let prepared: any PreparedStatement
+
+    var traits: StatementTraitsRecord {
+        let traits = prepared.traits
+        return StatementTraitsRecord(
+            sqlKind: traits.sqlKind, isBounded: traits.isBounded, isAppendOnly: traits.isAppendOnly,
+            upsertColumns: traits.upsertColumns,
+            schemaJSON: traits.schema.map { columns in
+                String(decoding: JSONValue.object([
+                    ("columns", .array(columns.map { .object([("name", .string($0.name)), ("type", $0.type.json)]) }))
+                ]).serialized(), as: UTF8.self)
+            })
+    }
+
+    func run(deliveringTo sink: any ResultSink, skippingFirst: Int) async throws {
+        do {
+            try await prepared.run(deliveringTo: Receiver(sink: sink), skippingFirst: skippingFirst)
+        } catch let error as SQLError {
+            throw ExecutionFailure(error.message)
+        }
+    }
+
+    /// Adapts the engine's receiver protocol to the backend's sink.
+    struct Receiver: ResultReceiver {
+        let sink: any ResultSink
+
+        func deliver(_ changes: [ResultChange]) async throws {
+            try await sink.deliver(changes.map { ResultRecord(op: $0.kind.rawValue, row: .array($0.row)) })
+        }
+    }
+}

@@ -1,0 +1,64 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+public import FloeCore
+
+/// The environment a statement runs in, and the catalogs it can name: what a backend needs besides the SQL.
+public struct ExecutionContext: Sendable {
+    /// The statement's environment: its catalog (id and display name).
+    public var environment: (id: String, name: String)
+    /// Every environment of the organization, as catalogs.
+    public var catalogs: [(id: String, name: String)]
+    /// The statement's properties.
+    public var properties: [String: String]
+
+    public init(environment: (id: String, name: String), catalogs: [(id: String, name: String)], properties: [String: String]) {
+        self.environment = environment
+        self.catalogs = catalogs
+        self.properties = properties
+    }
+}
+
+/// One change of a statement's result as the results API serves it: `op` (0 +I, 1 -U, 2 +U, 3 -D) and the row,
+/// a JSON array whose scalars are strings.
+public struct ResultRecord: Sendable, Equatable {
+    public var op: Int
+    public var row: JSONValue
+
+    public init(op: Int, row: JSONValue) {
+        self.op = op
+        self.row = row
+    }
+}
+
+/// Takes a running statement's result changes, in order. `deliver` returns once the batch is durable.
+public protocol ResultSink: Sendable {
+    func deliver(_ records: [ResultRecord]) async throws
+}
+
+/// Why a backend refused or failed a statement: the message a user reads in `status.detail`.
+public struct ExecutionFailure: Error, Sendable, Equatable {
+    public var message: String
+
+    public init(_ message: String) { self.message = message }
+}
+
+/// A statement a backend has analyzed and is ready to run.
+public protocol PreparedExecution: Sendable {
+    /// `status.traits`.
+    var traits: StatementTraitsRecord { get }
+
+    /// Runs to the end (bounded) or until the task is cancelled (unbounded). `skippingFirst` result changes are
+    /// recomputed but not delivered again (they were before a restart).
+    /// - Throws: ``ExecutionFailure`` when the statement fails, `CancellationError` when cancelled.
+    func run(deliveringTo sink: any ResultSink, skippingFirst: Int) async throws
+}
+
+/// Where statements run: the embedded engine, or (later) a Flink SQL Gateway.
+public protocol ExecutionBackend: Sendable {
+    /// Parses and analyzes `sql`; nothing runs.
+    /// - Throws: ``ExecutionFailure`` with the user-facing reason when the SQL is invalid.
+    func prepare(_ sql: String, in context: ExecutionContext) throws(ExecutionFailure) -> any PreparedExecution
+
+    /// Forgets the catalog of a deleted environment, with its tables.
+    func dropCatalog(environmentID: String) async throws
+}

@@ -1,0 +1,317 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import FloeBackends
+import FloeCore
+import FloeStore
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Drives statements through their phases and runs them on the execution backend.
+///
+/// Clients only record what they want (a new statement, `spec.stopped`, a deletion); the scheduler reconciles the
+/// stored statements with what runs, and persists every phase transition (each bumps `resource_version`):
+///
+///     PENDING ──start──▶ RUNNING ──end of input──▶ COMPLETED
+///        │                  │ └──error──▶ FAILED
+///        │ stopped          │ stopped
+///        ▼                  ▼
+///     STOPPED ◀──────── STOPPING          STOPPED ──resumed──▶ PENDING
+///
+/// A running statement holds one CFU of its compute pool; when the pool's `max_cfu` is reached, new statements wait
+/// in PENDING with `scaling_status.scaling_state = POOL_EXHAUSTED` and a warning, and start when capacity frees.
+/// After a restart, RUNNING statements run again from the start of their inputs without re-delivering the result
+/// changes already stored.
+actor StatementScheduler: Service {
+    nonisolated let store: any ControlPlaneStore
+    nonisolated let results: any StatementResultStore
+    nonisolated let backend: any ExecutionBackend
+    nonisolated let signals: ResultSignals
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    /// What runs now, by statement id.
+    private var executions: [String: Execution] = [:]
+    private var shuttingDown = false
+    private nonisolated let wakeups: AsyncStream<Void>
+    private nonisolated let wakeupContinuation: AsyncStream<Void>.Continuation
+
+    private struct Execution {
+        let uid: String
+        let task: Task<Void, Never>
+    }
+
+    /// How a run ended.
+    enum Outcome: Sendable {
+        case completed
+        case failed(String)
+        case cancelled
+    }
+
+    init(store: any ControlPlaneStore, results: any StatementResultStore, backend: any ExecutionBackend, signals: ResultSignals,
+         logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.results = results
+        self.backend = backend
+        self.signals = signals
+        self.logger = logger
+        self.now = now
+        (wakeups, wakeupContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Asks for a reconciliation soon (after a client changed a statement or a pool).
+    nonisolated func wake() { wakeupContinuation.yield() }
+
+    /// Whether the statement incarnation `uid` is running now.
+    func isRunning(id: String, uid: String) -> Bool { executions[id]?.uid == uid }
+
+    func run() async {
+        await resumeAfterRestart()
+        await reconcile()
+        // Reconcile on every wake-up, and at least every half second (pools finishing provisioning, missed wakes).
+        let ticker = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(500))
+                self?.wake()
+            }
+        }
+        for await _ in wakeups.cancelOnGracefulShutdown() {
+            await reconcile()
+        }
+        ticker.cancel()
+        // Shutting down: stop the runs without touching their phases, so they continue after the restart.
+        shuttingDown = true
+        let running = executions.values.map(\.task)
+        running.forEach { $0.cancel() }
+        for task in running { await task.value }
+    }
+
+    // MARK: Reconciliation
+
+    /// Restarts the statements that were RUNNING when the server stopped, and settles interrupted stops.
+    private func resumeAfterRestart() async {
+        let state = store.snapshot()
+        for statement in state.statements.values.sorted(by: { $0.sequence < $1.sequence }) {
+            switch statement.phase {
+            case .running where !statement.stopped:
+                do {
+                    let delivered = try await results.resultCount(statementUID: statement.uid)
+                    let prepared = try backend.prepare(statement.sql, in: context(for: statement, in: state))
+                    launch(statement, prepared: prepared, skipping: delivered)
+                    logger.info("statement resumed after restart", metadata: ["statement": .string(statement.name), "delivered": .stringConvertible(delivered)])
+                } catch {
+                    await transition(statement) { $0.fail(Self.message(of: error), now: $1) }
+                }
+            case .running, .stopping:
+                await transition(statement) { statement, now in
+                    statement.phase = .stopped
+                    statement.endTime = now
+                }
+            default:
+                break
+            }
+        }
+    }
+
+    /// Brings what runs in line with the stored statements.
+    private func reconcile() async {
+        let state = store.snapshot()
+        for (id, execution) in executions {
+            guard let statement = state.statements[id], statement.uid == execution.uid else {
+                execution.task.cancel()  // deleted: `finished` removes its results
+                continue
+            }
+            if statement.stopped { execution.task.cancel() }
+        }
+        for snapshotStatement in state.statements.values.sorted(by: { $0.sequence < $1.sequence }) {
+            // Act on the latest stored value: a run may have finished while this loop awaited.
+            guard let statement = store.snapshot().statements[snapshotStatement.id], statement.uid == snapshotStatement.uid else { continue }
+            switch (statement.phase, statement.stopped) {
+            case (.pending, true), (.completed, true):
+                await transition(statement) { statement, now in
+                    statement.phase = .stopped
+                    statement.endTime = now
+                }
+            case (.running, true):
+                await transition(statement) { statement, _ in statement.phase = .stopping }
+            case (.stopping, _) where executions[statement.id] == nil:
+                await transition(statement) { statement, now in
+                    statement.phase = .stopped
+                    statement.endTime = now
+                }
+            case (.stopped, false):
+                await transition(statement) { statement, now in
+                    statement.phase = .pending
+                    statement.detail = ""
+                    statement.endTime = nil
+                    statement.scalingUpdatedAt = now
+                }
+            case (.pending, false):
+                await startIfCapacity(statement)
+            default:
+                break
+            }
+        }
+    }
+
+    /// Starts a PENDING statement if its pool has a free CFU; otherwise marks it POOL_EXHAUSTED.
+    private func startIfCapacity(_ statement: Statement) async {
+        let state = store.snapshot()
+        guard let pool = state.computePools[statement.computePoolID] else {
+            await transition(statement) { $0.fail("The compute pool \(statement.computePoolID) no longer exists.", now: $1) }
+            return
+        }
+        guard pool.phase == .provisioned else { return }
+        guard state.cfuInUse(poolID: pool.id) < pool.maxCFU else {
+            if statement.scalingState != "POOL_EXHAUSTED" {
+                await transition(statement) { statement, now in
+                    statement.scalingState = "POOL_EXHAUSTED"
+                    statement.scalingUpdatedAt = now
+                    statement.warnings = [
+                        StatementWarning(
+                            severity: "MODERATE", reason: "POOL_EXHAUSTED",
+                            message: "Compute pool \(pool.id) has reached its maximum of \(pool.maxCFU) CFUs; the statement starts when a running statement of the pool ends or is stopped.",
+                            createdAt: now)
+                    ]
+                }
+            }
+            return
+        }
+        let prepared: any PreparedExecution
+        do {
+            prepared = try backend.prepare(statement.sql, in: context(for: statement, in: state))
+        } catch {
+            await transition(statement) { $0.fail(Self.message(of: error), now: $1) }
+            return
+        }
+        let traits = prepared.traits
+        guard let running = await transition(statement, { statement, now in
+            statement.phase = .running
+            statement.traits = traits
+            statement.detail = ""
+            statement.startedAt = now
+            statement.endTime = nil
+            statement.warnings = []
+            statement.scalingState = "OK"
+            statement.scalingUpdatedAt = now
+        }), running.phase == .running else { return }
+        launch(running, prepared: prepared, skipping: 0)
+    }
+
+    /// The catalogs and properties a statement is interpreted with.
+    private nonisolated func context(for statement: Statement, in state: ControlPlaneState) -> ExecutionContext {
+        let environments = state.sorted(\.environments) { $0.organizationID == statement.organizationID }
+        let own = state.environments[statement.environmentIDValue]
+        return ExecutionContext(
+            environment: (statement.environmentIDValue, own?.displayName ?? statement.environmentIDValue),
+            catalogs: environments.map { ($0.id, $0.displayName) },
+            properties: statement.properties)
+    }
+
+    // MARK: Runs
+
+    private func launch(_ statement: Statement, prepared: any PreparedExecution, skipping delivered: Int64) {
+        let sink = StatementResultSink(results: results, statementUID: statement.uid, firstPosition: delivered, signals: signals)
+        let id = statement.id
+        let uid = statement.uid
+        let task = Task {
+            let outcome: Outcome
+            do {
+                try await prepared.run(deliveringTo: sink, skippingFirst: Int(delivered))
+                outcome = .completed
+            } catch let failure as ExecutionFailure {
+                outcome = Task.isCancelled ? .cancelled : .failed(failure.message)
+            } catch {
+                outcome = Task.isCancelled || error is CancellationError ? .cancelled : .failed(Self.message(of: error))
+            }
+            await self.finished(id: id, uid: uid, outcome: outcome)
+        }
+        executions[id] = Execution(uid: uid, task: task)
+    }
+
+    private func finished(id: String, uid: String, outcome: Outcome) async {
+        if executions[id]?.uid == uid { executions[id] = nil }
+        guard !shuttingDown else { return }
+        let stillThere = await transition(id: id, uid: uid) { statement, now in
+            switch outcome {
+            case .completed where statement.phase == .running:
+                statement.phase = .completed
+                statement.endTime = now
+            case .failed(let message):
+                statement.fail(message, now: now)
+            case .completed, .cancelled:
+                if statement.stopped {
+                    statement.phase = .stopped
+                    statement.endTime = now
+                }
+            }
+        }
+        if stillThere == nil {
+            // The statement was deleted while it ran: its result log goes with it.
+            do { try await results.deleteResults(statementUID: uid) } catch {
+                logger.error("could not delete the results of a deleted statement", metadata: ["uid": .string(uid), "error": .string("\(error)")])
+            }
+        }
+        signals.notify(uid)
+        wake()
+    }
+
+    // MARK: Transitions
+
+    @discardableResult
+    private func transition(_ statement: Statement, _ change: @escaping @Sendable (inout Statement, Date) -> Void) async -> Statement? {
+        await transition(id: statement.id, uid: statement.uid, change)
+    }
+
+    @discardableResult
+    private func transition(id: String, uid: String, _ change: @escaping @Sendable (inout Statement, Date) -> Void) async -> Statement? {
+        let now = now()
+        do {
+            let updated = try await store.mutate { state in
+                state.transitionStatement(id: id, uid: uid, now: now) { change(&$0, now) }
+            }
+            if let updated {
+                logger.debug("statement phase", metadata: ["statement": .string(updated.name), "phase": .string(updated.phase.rawValue)])
+            }
+            signals.notify(uid)
+            return updated
+        } catch {
+            logger.error("could not persist a statement transition", metadata: ["statement": .string(id), "error": .string("\(error)")])
+            return nil
+        }
+    }
+
+    static func message(of error: any Error) -> String {
+        if let failure = error as? ExecutionFailure { return failure.message }
+        return String(describing: error)
+    }
+}
+
+/// Appends a running statement's result changes to its durable result log and wakes long-polling readers.
+final class StatementResultSink: ResultSink {
+    let results: any StatementResultStore
+    let statementUID: String
+    let signals: ResultSignals
+    private let nextPosition: Mutex<Int64>
+
+    init(results: any StatementResultStore, statementUID: String, firstPosition: Int64, signals: ResultSignals) {
+        self.results = results
+        self.statementUID = statementUID
+        self.signals = signals
+        self.nextPosition = Mutex(firstPosition)
+    }
+
+    func deliver(_ records: [ResultRecord]) async throws {
+        guard !records.isEmpty else { return }
+        let first = nextPosition.withLock { position -> Int64 in
+            defer { position += Int64(records.count) }
+            return position
+        }
+        let stored = records.enumerated().map { offset, record in
+            StoredResultChange(position: first + Int64(offset), op: record.op, row: Data(record.row.serialized()))
+        }
+        try await results.appendResults(statementUID: statementUID, stored)
+        signals.notify(statementUID)
+    }
+}

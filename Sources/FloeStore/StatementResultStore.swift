@@ -1,0 +1,34 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+public import Foundation
+
+/// One stored result change: its position in the statement's result log, `op` and the row as serialized JSON.
+public struct StoredResultChange: Sendable, Equatable {
+    public var position: Int64
+    public var op: Int
+    /// The row, a serialized JSON array.
+    public var row: Data
+
+    public init(position: Int64, op: Int, row: Data) {
+        self.position = position
+        self.op = op
+        self.row = row
+    }
+}
+
+/// The durable result logs of statements, keyed by statement uid. Results survive restarts; a statement's log is
+/// deleted with the statement.
+public protocol StatementResultStore: Sendable {
+    /// Appends `changes` (whose positions continue the log). Re-appending a stored position is a no-op, so a batch
+    /// may be delivered again after a crash without duplicating anything.
+    func appendResults(statementUID: String, _ changes: [StoredResultChange]) async throws
+
+    /// Up to `limit` changes from `position` on, in order.
+    func results(statementUID: String, from position: Int64, limit: Int) async throws -> [StoredResultChange]
+
+    /// How many changes the log holds.
+    func resultCount(statementUID: String) async throws -> Int64
+
+    /// Deletes the log.
+    func deleteResults(statementUID: String) async throws
+}
