@@ -20,6 +20,8 @@ struct RouterFixture {
     /// Cloud-key credentials by role name: "envAdminA", "flinkAdminA", "developerA", "nobody"; plus "flinkA" (a Flink key).
     let credentials: [String: String]
     let principals: [String: String]
+    /// The statements API's services, when the fixture serves `sql/v1`.
+    var statements: StatementServices? = nil
 
     static func make() async throws -> RouterFixture {
         let store = try SQLiteControlPlaneStore.inMemory()
@@ -71,7 +73,7 @@ struct RouterFixture {
     var application: some ApplicationProtocol {
         var configuration = ServerConfiguration(dataDirectory: URL(fileURLWithPath: "/nonexistent"))
         configuration.rateLimits = nil
-        return Application(router: FloeServer.makeRouter(store: store, configuration: configuration, publicURL: "http://floe.test"))
+        return Application(router: FloeServer.makeRouter(store: store, configuration: configuration, publicURL: "http://floe.test", statements: statements))
     }
 
     /// Sends one request as `who` (a key of `credentials`, or nil for none) and returns status, headers and parsed body.

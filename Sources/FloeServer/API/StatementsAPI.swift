@@ -316,6 +316,12 @@ struct StatementsAPI: Sendable {
     /// (same region) and `spec.principal`; `metadata.labels`. The SQL and properties are immutable.
     func apply(_ desired: RequestDocument, to current: Statement, scope: Scope) async throws -> Statement {
         let version = try Self.resourceVersion(desired)
+        if version != current.resourceVersion {
+            // Checked again atomically in the store; a stale version wins over any other complaint about the body.
+            throw APIError.conflict(
+                "The statement \(current.name) has been modified since it was read (resource_version \(version), now \(current.resourceVersion)); GET it, re-apply the change and retry.",
+                code: "conflict")
+        }
         if let name = try desired.string("/name"), name != current.name {
             throw APIError.badRequest("name is immutable (the path names \(current.name)).", pointer: "/name")
         }
