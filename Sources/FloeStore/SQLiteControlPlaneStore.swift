@@ -90,9 +90,13 @@ public final class SQLiteControlPlaneStore: ControlPlaneStore {
 }
 
 extension SQLiteControlPlaneStore: StatementResultStore {
-    public func appendResults(statementUID: String, _ changes: [StoredResultChange]) async throws {
+    public func appendResults(statementID: String, statementUID: String, _ changes: [StoredResultChange]) async throws {
         guard !changes.isEmpty else { return }
         try await database.write { db in
+            let owner = try String.fetchOne(
+                db, sql: "SELECT json_extract(CAST(body AS TEXT), '$.uid') FROM control_plane_resource WHERE kind = ? AND id = ?",
+                arguments: [ResourceKind.statement.rawValue, statementID])
+            guard owner == statementUID else { return }
             let statement = try db.cachedStatement(
                 sql: "INSERT OR IGNORE INTO statement_result (statement_uid, position, op, row) VALUES (?, ?, ?, ?)")
             for change in changes {
@@ -114,6 +118,10 @@ extension SQLiteControlPlaneStore: StatementResultStore {
         try await database.read { db in
             try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(position) + 1, 0) FROM statement_result WHERE statement_uid = ?", arguments: [statementUID]) ?? 0
         }
+    }
+
+    public func resultLogUIDs() async throws -> Set<String> {
+        try await database.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT statement_uid FROM statement_result")) }
     }
 
     public func deleteResults(statementUID: String) async throws {

@@ -19,9 +19,11 @@ public struct StoredResultChange: Sendable, Equatable {
 /// The durable result logs of statements, keyed by statement uid. Results survive restarts; a statement's log is
 /// deleted with the statement.
 public protocol StatementResultStore: Sendable {
-    /// Appends `changes` (whose positions continue the log). Re-appending a stored position is a no-op, so a batch
-    /// may be delivered again after a crash without duplicating anything.
-    func appendResults(statementUID: String, _ changes: [StoredResultChange]) async throws
+    /// Appends `changes` (whose positions continue the log) of the statement incarnation `statementUID`, stored under
+    /// `statementID`. Re-appending a stored position is a no-op, so a batch may be delivered again after a crash
+    /// without duplicating anything; changes of a statement that no longer exists are discarded in the same
+    /// transaction, so a run that is still delivering when its statement is deleted leaves nothing behind.
+    func appendResults(statementID: String, statementUID: String, _ changes: [StoredResultChange]) async throws
 
     /// Up to `limit` changes from `position` on, in order.
     func results(statementUID: String, from position: Int64, limit: Int) async throws -> [StoredResultChange]
@@ -31,4 +33,7 @@ public protocol StatementResultStore: Sendable {
 
     /// Deletes the log.
     func deleteResults(statementUID: String) async throws
+
+    /// The uids of every stored log (to find the logs of statements deleted with their pool or environment).
+    func resultLogUIDs() async throws -> Set<String>
 }

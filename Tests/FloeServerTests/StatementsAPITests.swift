@@ -251,6 +251,26 @@ struct StatementsFixture {
         #expect(again.json?.value(at: "metadata", "uid")?.stringValue != uid)
     }
 
+    @Test func deletingThePoolDeletesItsStatementsAndTheirResults() async throws {
+        let fixture = try await StatementsFixture.make()
+        defer { fixture.stop() }
+        try await fixture.create("done", "ROWS 10")
+        let done = try await fixture.waitFor("done", phase: "COMPLETED")
+        try await fixture.create("live", "STREAM")
+        let live = try await fixture.waitFor("live", phase: "RUNNING")
+        let uids = [done, live].compactMap { $0.value(at: "metadata", "uid")?.stringValue }
+        #expect(try await fixture.call(.delete, "/fcpm/v2/compute-pools/\(fixture.pool)?environment=\(fixture.base.environmentA)").status == 204)
+        #expect(try await fixture.call(.get, "\(fixture.statementsPath)/done").status == 404)
+        #expect(try await fixture.call(.get, "\(fixture.statementsPath)/live").status == 404)
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline, try await !fixture.base.store.resultLogUIDs().isDisjoint(with: uids) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let remaining = try await fixture.base.store.resultLogUIDs()
+        #expect(remaining.isDisjoint(with: uids), "\(remaining) \(uids)")
+        #expect(await fixture.scheduler.isRunning(id: "\(fixture.base.environmentA)/live", uid: uids[1]) == false)
+    }
+
     @Test func listPagesFiltersAndHidesHiddenStatements() async throws {
         let fixture = try await StatementsFixture.make()
         defer { fixture.stop() }

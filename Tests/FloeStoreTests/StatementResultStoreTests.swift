@@ -6,6 +6,28 @@ import Foundation
 import Testing
 
 @Suite struct StatementResultStoreTests {
+    /// Stores one statement per uid (in a bootstrapped organization with one pool) and returns their ids by uid.
+    static func createStatements(uids: [String], in store: SQLiteControlPlaneStore) async throws -> [String: String] {
+        try await store.mutate { state in
+            let now = Date()
+            let bootstrapped = state.bootstrap(now: now, adminKeyID: "ADMINKEY00000001", adminSecretDigest: SecretDigest(salt: "c2FsdA==", digest: "ZGlnZXN0"))
+            guard let boot = bootstrapped else { throw APIError.internalError() }
+            let pool = try state.createComputePool(
+                organizationID: boot.organizationID,
+                request: .init(displayName: "p", cloud: "AWS", region: "us-east-1", maxCFU: 5, environmentID: boot.environmentID, enableAI: false, defaultPool: false),
+                regions: FlinkRegion.defaults, now: now)
+            var ids: [String: String] = [:]
+            for uid in uids {
+                let statement = try state.createStatement(
+                    organizationID: boot.organizationID, environmentID: boot.environmentID,
+                    request: .init(name: "s-\(uid)", sql: "SELECT 1", properties: [:], labels: [:], computePoolID: pool.id, principal: boot.userID),
+                    pool: pool, creatorID: boot.userID, uid: uid, now: now)
+                ids[uid] = statement.id
+            }
+            return ids
+        }
+    }
+
     func changes(_ range: Range<Int64>) -> [StoredResultChange] {
         range.map { StoredResultChange(position: $0, op: Int($0 % 4), row: Data("[\"\($0)\"]".utf8)) }
     }
@@ -15,13 +37,19 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("floe.sqlite").path
+        var ids: [String: String] = [:]
         do {
             let store = try SQLiteControlPlaneStore(path: path)
-            try await store.appendResults(statementUID: "a", changes(0..<5))
+            ids = try await Self.createStatements(uids: ["a", "b"], in: store)
+            try await store.appendResults(statementID: ids["a"]!, statementUID: "a", changes(0..<5))
             // A batch delivered again after a crash (positions 3…6) adds only what is new.
-            try await store.appendResults(statementUID: "a", changes(3..<7))
-            try await store.appendResults(statementUID: "b", changes(0..<2))
+            try await store.appendResults(statementID: ids["a"]!, statementUID: "a", changes(3..<7))
+            try await store.appendResults(statementID: ids["b"]!, statementUID: "b", changes(0..<2))
+            // Changes of an incarnation that is not (or no longer) the stored one are discarded.
+            try await store.appendResults(statementID: ids["b"]!, statementUID: "old-b", changes(0..<2))
+            try await store.appendResults(statementID: "env-x/none", statementUID: "c", changes(0..<2))
             #expect(try await store.resultCount(statementUID: "a") == 7)
+            #expect(try await store.resultLogUIDs() == ["a", "b"])
         }
         let reopened = try SQLiteControlPlaneStore(path: path)
         #expect(try await reopened.resultCount(statementUID: "a") == 7)

@@ -87,7 +87,7 @@ if [ -n "${FLOE_BIN:-}" ]; then
 else
     if [ "$BUILD" = 1 ]; then
         log "building floe (release)"
-        (cd "$ROOT" && swift build -c release --product floe) >&2 || die "release build of floe failed"
+        "$ROOT/scripts/build-release" >&2 || die "release build of floe failed"
     fi
     FLOE="$ROOT/.build/release/floe"
 fi

@@ -11,6 +11,13 @@ What the library does on the wire (read from its installed source, cc_clients_py
 * EnvironmentClient.get_environments: GET /org/v2/environments?page_size=N, pages like the API-key listing.
 * FlinkClient.compute_pool(): GET /fcpm/v2/compute-pools?spec.region=R&environment=E&page_size=10 with the Cloud key,
   pages by cutting the text after "&page_token=" out of metadata.next, and looks for compute_pool_id in data[].id.
+* FlinkClient statements (sql/v1, Flink key; bodies sent with data=<json> and no Content-Type):
+  submit_statement POSTs its pydantic model_dump_json() (nulls included, name + "-<uuid4>"); get_statement_list pages
+  by cutting the text after "&page_token=" out of metadata.next; stop_statement PATCHes
+  [{"path":"/spec/stopped","value":true,"op":"REPLACE"}]; update_statement stops, GETs, PUTs the whole object back
+  (new compute pool) and succeeds only if the PUT answer's resource_version equals the GET's (else it retries 9 times,
+  5 s apart) and returns the PUT's status; delete_statement DELETEs, then GETs until 404 (or COMPLETED);
+  delete_statements_by_phase lists and deletes every statement of the environment in that phase.
 The library hard-codes https://api.confluent.cloud; its public base-URL attributes are overwritten after
 construction. Every library call runs under a bound on the number of HTTP requests it may make, so a paging loop
 that never ends is reported as a failure instead of hanging.
@@ -18,19 +25,22 @@ that never ends is reported as a failure instead of hanging.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import requests
 from requests.auth import HTTPBasicAuth
 
 from cc_clients_python_lib.environment_client import EnvironmentClient
-from cc_clients_python_lib.flink_client import FlinkClient
+from cc_clients_python_lib.flink_client import FlinkClient, StatementPhase
 from cc_clients_python_lib.http_status import HttpStatus
 from cc_clients_python_lib.iam_client import IamClient
 
 from floe_harness import CheckFailed, Steps, check, target_from_env
 
 REGION_ID = "aws.us-east-1"
+VALUES_SQL = "SELECT * FROM (VALUES (1, 'alice'), (2, 'bob')) AS t(id, name)"
+TERMINAL = ("COMPLETED", "FAILED", "STOPPED")
 KEY_ID = re.compile(r"^[A-Z0-9]{16}$")
 KEY_SECRET = re.compile(r"^[A-Za-z0-9+/]{64}$")
 
@@ -117,8 +127,8 @@ class CcClients:
         client.base_url = self.base
         return client
 
-    def flink(self, pool_id: str) -> FlinkClient:
-        key, secret = self.s.get("key1", ("unused-flink-key", "unused"))
+    def flink(self, pool_id: str, key_name: str = "key1") -> FlinkClient:
+        key, secret = self.s.get(key_name, ("unused-flink-key", "unused"))
         client = FlinkClient({
             "flink_api_key": key, "flink_api_secret": secret,
             "organization_id": self.boot.organization_id, "environment_id": self.env,
@@ -265,6 +275,106 @@ class CcClients:
                                                                 display_name="x", description="x")
         check(code == HttpStatus.UNAUTHORIZED, f"create_api_key with a wrong secret -> {code}, expected 401")
 
+    # ------------------------------------------------------------------------------------ statements (sql/v1)
+    def statements_path(self) -> str:
+        return f"/sql/v1/organizations/{self.boot.organization_id}/environments/{self.env}/statements"
+
+    def wait_phase(self, name: str, wanted: tuple, timeout: float = 60) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            doc = self.rest("GET", f"{self.statements_path()}/{name}", 200)
+            if doc["status"]["phase"] in wanted:
+                return doc
+            check(doc["status"]["phase"] not in TERMINAL,
+                  f"{name} reached {doc['status']['phase']} ({doc['status'].get('detail')!r}), waiting for {wanted}")
+            check(time.monotonic() < deadline, f"{name} not in {wanted} after {timeout:.0f}s: {doc['status']}")
+            time.sleep(0.2)
+
+    def statement_key(self):
+        # A Flink key of the bootstrap user (who may run statements), created by the library (default environment).
+        with RequestBudget(1):
+            code, text, pair = self.iam().create_api_key(resource_id=REGION_ID, principal_id=self.boot.user_id,
+                                                         display_name=f"cc-stmt-{tag()}", description="cc statements")
+        check(code == HttpStatus.ACCEPTED, f"create_api_key -> {code}: {text}")
+        self.s["user_key"] = (pair["key"], pair["secret"])
+
+    def submit(self, label: str, sql: str):
+        pool = self.need("pools")[0]
+        self.need("user_key")
+        props = {"sql.current-catalog": self.env, "sql.current-database": "cc_db"}
+        with RequestBudget(1) as budget:
+            code, text, body = self.flink(pool, "user_key").submit_statement(f"cc_{label}", sql, props)
+        check(HttpStatus.OK <= code <= HttpStatus.NO_CONTENT, f"submit_statement -> {code}: {text}")
+        check(re.fullmatch(rf"cc-{label}-[0-9a-f-]{{36}}", body["name"]), f"name {body['name']!r}")
+        check(body["spec"]["statement"] == sql and body["spec"]["compute_pool_id"] == pool, f"spec {body['spec']}")
+        check(body["spec"]["principal"] == self.boot.user_id, f"principal {body['spec']['principal']!r} (null was sent)")
+        check(body["spec"]["properties"] == props, f"properties {body['spec']['properties']}")
+        check(budget.urls == [f"POST {self.base}{self.statements_path()}"], f"requests {budget.urls}")
+        self.s.setdefault("submitted", []).append(body["name"])
+        return body["name"]
+
+    def submit_statements(self):
+        self.s["stmt"] = self.submit("values", VALUES_SQL)
+        self.s["stmt2"] = self.submit("second", VALUES_SQL)
+
+    def statement_list(self):
+        names = {self.need("stmt"), self.need("stmt2")}
+        expected = [d["name"] for d in self.rest_list(self.statements_path(), {})]
+        with RequestBudget(len(expected) + 2) as budget:
+            code, text, items = self.flink(self.need("pools")[0], "user_key").get_statement_list(page_size=1)
+        check(code == HttpStatus.OK, f"get_statement_list -> {code}: {text}")
+        got = [i["name"] for i in items]
+        check(names <= set(got), f"{names} not all in {got}")
+        check(sorted(got) == sorted(expected), f"library saw {got}, server lists {expected}; requests {budget.urls}")
+        check(len(budget.urls) in (len(expected), len(expected) + 1),
+              f"{len(budget.urls)} requests for {len(expected)} statements: {budget.urls}")
+        check(all("&page_token=" in u for u in budget.urls[1:]), f"paging requests {budget.urls}")
+
+    def stop_statement(self):
+        name = self.need("stmt")
+        self.wait_phase(name, TERMINAL)  # no race with the scheduler's own transition
+        with RequestBudget(1):
+            code, text = self.flink(self.need("pools")[0], "user_key").stop_statement(name)
+        check(code == HttpStatus.OK, f"stop_statement -> {code}: {text[:300]}")
+        doc = self.rest("GET", f"{self.statements_path()}/{name}", 200)
+        check(doc["spec"]["stopped"] is True, f"spec.stopped {doc['spec']['stopped']} after the PATCH")
+
+    def update_statement(self):
+        name = self.need("stmt")
+        target = self.need("pools")[1]
+        before = self.rest("GET", f"{self.statements_path()}/{name}", 200)
+        check(before["status"]["phase"] in TERMINAL, f"phase {before['status']['phase']}")
+        # PATCH + GET + PUT; a resource_version mismatch would make the library retry (5 s apart): bound it.
+        with RequestBudget(3) as budget:
+            code, text = self.flink(self.need("pools")[0], "user_key").update_statement(
+                name, stop=True, new_compute_pool_id=target)
+        check(code == HttpStatus.ACCEPTED,  # the library returns the PUT's status: 202 (sql-v1 spec, Floe)
+              f"update_statement -> {code}: {str(text)[:300]}; requests {budget.urls}")
+        check([u.split(" ")[0] for u in budget.urls] == ["PATCH", "GET", "PUT"], f"requests {budget.urls}")
+        after = self.rest("GET", f"{self.statements_path()}/{name}", 200)
+        check(after["spec"]["compute_pool_id"] == target and after["spec"]["stopped"] is True,
+              f"after update: pool {after['spec']['compute_pool_id']}, stopped {after['spec']['stopped']}")
+
+    def delete_statement(self):
+        name = self.need("stmt")
+        with RequestBudget(2) as budget:
+            code, text = self.flink(self.need("pools")[0], "user_key").delete_statement(name)
+        check(code == HttpStatus.OK, f"delete_statement -> {code}: {text[:300]}; requests {budget.urls}")
+        self.rest("GET", f"{self.statements_path()}/{name}", 404)
+
+    def delete_by_phase(self, phase: StatementPhase, sql: str):
+        name = self.submit(f"phase-{phase.value.lower()}", sql)
+        self.wait_phase(name, (phase.value,))
+        listed = self.rest_list(self.statements_path(), {})
+        doomed = [d["name"] for d in listed if d["status"]["phase"] == phase.value]
+        with RequestBudget(len(listed) + 2 + 2 * len(doomed)) as budget:
+            code, text = self.flink(self.need("pools")[0], "user_key").delete_statements_by_phase(phase)
+        check(code == HttpStatus.OK, f"delete_statements_by_phase({phase.value}) -> {code}: {text[:300]}")
+        left = self.rest_list(self.statements_path(), {})
+        check(name not in [d["name"] for d in left], f"{name} still listed")
+        check(not [d["name"] for d in left if d["status"]["phase"] == phase.value and d["name"] in doomed],
+              f"statements in {phase.value} left: {left}; requests {budget.urls}")
+
     def run(self):
         st = self.steps
         st.run("cc setup: service account, two pools in the default environment (us-east-1), a second environment",
@@ -284,6 +394,18 @@ class CcClients:
         st.run("cc FlinkClient.compute_pool_list(page_size=1) pages via '&page_token='", self.compute_pool_list_paged)
         st.run("cc FlinkClient.compute_pool() for an unknown pool id -> library NOT_FOUND", self.unknown_pool)
         st.run("cc clients surface 401 for a wrong secret", self.wrong_credentials)
+        st.run("cc statements setup: IamClient.create_api_key for the bootstrap user (Flink key, default environment)",
+               self.statement_key)
+        st.run("cc FlinkClient.submit_statement x2 (no Content-Type, null members) -> 201, echoed", self.submit_statements)
+        st.run("cc FlinkClient.get_statement_list(page_size=1) pages via '&page_token='", self.statement_list)
+        st.run("cc FlinkClient.stop_statement (PATCH op REPLACE) -> 200, spec.stopped", self.stop_statement)
+        st.run("cc FlinkClient.update_statement: PATCH, GET, PUT with a new pool; resource_version unchanged by PUT",
+               self.update_statement)
+        st.run("cc FlinkClient.delete_statement -> DELETE, then GET 404 -> OK", self.delete_statement)
+        st.run("cc FlinkClient.delete_statements_by_phase(FAILED) with a SELEC statement",
+               self.delete_by_phase, StatementPhase.FAILED, "SELEC 1")
+        st.run("cc FlinkClient.delete_statements_by_phase(COMPLETED) with a VALUES query (engine)",
+               self.delete_by_phase, StatementPhase.COMPLETED, VALUES_SQL)
 
 
 def main():

@@ -8,8 +8,8 @@
 # 2. Creates / reuses the venv <repo>/.venv/compat from tests/compat/requirements.txt (a hash stamp decides reuse),
 #    and, optionally, <repo>/.venv/compat-sdk for confluent-cloud-sdk (pydantic 1.x; COMPAT_SDK=0 skips it).
 # 3. run_all.py starts floe on a free port with a temporary data dir and generated bootstrap credentials, waits for
-#    /healthz, runs contract_test.py, cc_clients_test.py and sdk_test.py against it, stops it, then runs
-#    rate_limit_test.py (which starts its own rate-limited server), and prints `N passed, M failed` last.
+#    /healthz, runs contract_test.py, cc_clients_test.py, statements_test.py and sdk_test.py against it, stops it,
+#    then runs rate_limit_test.py (which starts its own rate-limited server), and prints `N passed, M failed` last.
 # Exit status: 0 when every check passed, non-zero otherwise.
 set -uo pipefail
 
@@ -24,7 +24,7 @@ fatal() {
 
 SPEC_DIR="${FLOE_OPENAPI_DIR:-$REPO/../shared/reference/confluent-openapi}"
 [ -d "$SPEC_DIR" ] || fatal "OpenAPI folder not found: $SPEC_DIR (the suite validates against shared/reference/confluent-openapi next to the repository; set FLOE_OPENAPI_DIR to point elsewhere)"
-for spec in org-v2 iam-v2 apikeys-v2 mds-v2 fcpm-v2; do
+for spec in org-v2 iam-v2 apikeys-v2 mds-v2 fcpm-v2 sql-v1; do
   [ -f "$SPEC_DIR/$spec-openapi.yaml" ] || fatal "OpenAPI file missing: $SPEC_DIR/$spec-openapi.yaml"
 done
 FLOE_OPENAPI_DIR="$(cd "$SPEC_DIR" && pwd)"

@@ -2,11 +2,12 @@
 """Runs every compatibility suite and prints the combined `N passed, M failed` as the last line.
 
 One floe server (free port, temporary data dir, generated bootstrap credentials) serves contract_test.py,
-cc_clients_test.py and sdk_test.py one after another; rate_limit_test.py starts its own rate-limited server.
+cc_clients_test.py, statements_test.py and sdk_test.py one after another; rate_limit_test.py starts its own
+rate-limited server.
 Called by run.sh, which prepares the venvs; usable directly from the .venv/compat interpreter.
 
 Environment: FLOE_BIN, COMPAT_SDK_PYTHON (interpreter of the confluent-cloud-sdk venv; empty = skip that suite),
-COMPAT_SUITES (comma-separated subset of: contract,cc,sdk,rate), COMPAT_SUITE_TIMEOUT (seconds, default 900).
+COMPAT_SUITES (comma-separated subset of: contract,cc,stmt,sdk,rate), COMPAT_SUITE_TIMEOUT (seconds, default 900).
 """
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def main() -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):  # unwind through `finally` so the server we started is stopped
         signal.signal(sig, lambda *_: sys.exit(3))
     timeout = float(os.environ.get("COMPAT_SUITE_TIMEOUT", "900"))
-    wanted = {s.strip() for s in os.environ.get("COMPAT_SUITES", "contract,cc,sdk,rate").split(",") if s.strip()}
+    wanted = {s.strip() for s in os.environ.get("COMPAT_SUITES", "contract,cc,stmt,sdk,rate").split(",") if s.strip()}
     sdk_python = os.environ.get("COMPAT_SDK_PYTHON", "")
     totals = [0, 0, 0]
     failed_suites = []
@@ -84,7 +85,7 @@ def main() -> int:
         if result[1]:
             failed_suites.append(name)
 
-    shared = [s for s in ("contract", "cc", "sdk") if s in wanted]
+    shared = [s for s in ("contract", "cc", "stmt", "sdk") if s in wanted]
     if shared:
         server = FloeServer(label="compat")
         try:
@@ -102,6 +103,8 @@ def main() -> int:
                 add("contract", run_suite("contract", sys.executable, str(HERE / "contract_test.py"), env, timeout))
             if "cc" in wanted:
                 add("cc-clients", run_suite("cc-clients", sys.executable, str(HERE / "cc_clients_test.py"), env, timeout))
+            if "stmt" in wanted:
+                add("statements", run_suite("statements", sys.executable, str(HERE / "statements_test.py"), env, timeout))
             if "sdk" in wanted:
                 if sdk_python:
                     add("confluent-cloud-sdk", run_suite("confluent-cloud-sdk", sdk_python, str(HERE / "sdk_test.py"),

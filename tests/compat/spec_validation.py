@@ -2,7 +2,8 @@
 
 The files live in ``<repo>/../shared/reference/confluent-openapi/`` (override: FLOE_OPENAPI_DIR). For a response
 this module finds the operation by method and path among the control-plane specs (org-v2, iam-v2, apikeys-v2,
-mds-v2, fcpm-v2), checks that the status code is one the operation declares, and validates the JSON body against
+mds-v2, fcpm-v2), or among the files named by ``SpecRegistry(names=SQL_SPECS)`` (sql-v1), checks that the status
+code is one the operation declares, and validates the JSON body against
 the declared schema with openapi-schema-validator's OAS 3.0 *read* validator (readOnly fields are expected in
 responses). ``$ref``s resolve inside the same file.
 """
@@ -21,6 +22,7 @@ from openapi_schema_validator import OAS30ReadValidator
 from openapi_schema_validator import oas30_format_checker
 
 CONTROL_PLANE_SPECS = ("org-v2", "iam-v2", "apikeys-v2", "mds-v2", "fcpm-v2")
+SQL_SPECS = ("sql-v1",)
 
 
 def spec_dir() -> Path:
@@ -83,15 +85,16 @@ class Operation:
 
 
 class SpecRegistry:
-    def __init__(self, directory: Path | None = None):
+    def __init__(self, directory: Path | None = None, names: tuple[str, ...] = CONTROL_PLANE_SPECS):
         self.directory = directory or spec_dir()
+        self.names = names
         if not self.directory.is_dir():
             raise FileNotFoundError(
                 f"OpenAPI folder not found: {self.directory} (expected <repo>/../shared/reference/confluent-openapi; "
                 f"set FLOE_OPENAPI_DIR)")
         self.docs: dict[str, dict] = {}
         self.routes: list[tuple[re.Pattern, str, str]] = []
-        for name in CONTROL_PLANE_SPECS:
+        for name in names:
             path = self.directory / f"{name}-openapi.yaml"
             if not path.is_file():
                 raise FileNotFoundError(f"OpenAPI file missing: {path}")
@@ -158,7 +161,7 @@ class SpecRegistry:
         """Problems with one response (empty when it conforms)."""
         op = self.operation(method, url_path)
         if op is None:
-            return [f"no operation {method.upper()} {url_path} in {', '.join(CONTROL_PLANE_SPECS)}"]
+            return [f"no operation {method.upper()} {url_path} in {', '.join(self.names)}"]
         where = f"{op.spec} {method.upper()} {op.template} -> {status}"
         if str(status) not in op.definition.get("responses", {}):
             return [f"{where}: status {status} is not declared (declared: {', '.join(self.declared_statuses(op))})"]

@@ -146,6 +146,7 @@ struct FCPMAPI: Sendable {
             throw APIError.forbidden("Deleting compute pools needs FlinkAdmin, EnvironmentAdmin or OrganizationAdmin in \(environmentID).")
         }
         try await api.mutate { state throws(APIError) in try state.deleteComputePool(id: id, environmentID: environmentID) }
+        await api.afterCascadingDelete(nil)
         return JSONResponse.empty(.noContent)
     }
 

@@ -117,6 +117,7 @@ struct OrgAPI: Sendable {
         _ = try visibleEnvironment(id, caller: caller)
         guard caller.policy.isOrganizationAdmin else { throw APIError.forbidden("Only an OrganizationAdmin may delete environments.") }
         try await api.mutate { state throws(APIError) in _ = try state.deleteEnvironment(id: id) }
+        await api.afterCascadingDelete(id)
         return JSONResponse.empty(.noContent)
     }
 }

@@ -355,6 +355,9 @@ struct StatementsAPI: Sendable {
             regionID = pool.regionID
         }
         if principal != current.principal { try requireCanActAs(principal, scope: scope, pointer: "/spec/principal") }
+        if resuming, current.phase == .failed {
+            throw APIError.badRequest("A FAILED statement cannot be resumed; create a new statement instead.", pointer: "/spec/stopped")
+        }
         if resuming, let traits = current.traits, !traits.isResumable, current.phase != .pending {
             throw APIError.badRequest(
                 "A \(traits.sqlKind) statement cannot be resumed; only CREATE TABLE AS, INSERT INTO and EXECUTE STATEMENT SET statements can.",

@@ -60,7 +60,10 @@ public struct FloeServer: Sendable {
         router.add(middleware: RequestEnvelopeMiddleware())
         router.get("healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
 
-        let api = APIEnvironment(store: store, links: ResourceLinks(baseURL: publicURL), regions: configuration.regions, now: { Date() })
+        var api = APIEnvironment(store: store, links: ResourceLinks(baseURL: publicURL), regions: configuration.regions, now: { Date() })
+        if let statements {
+            api.afterCascadingDelete = { environmentID in await statements.scheduler.afterCascadingDelete(environmentID: environmentID) }
+        }
         let apiRoutes = router.group()
         if let limits = configuration.rateLimits {
             apiRoutes.add(middleware: RateLimitMiddleware(limiter: RateLimiter(limits: limits)))

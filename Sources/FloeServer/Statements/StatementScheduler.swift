@@ -66,7 +66,32 @@ actor StatementScheduler: Service {
     /// Whether the statement incarnation `uid` is running now.
     func isRunning(id: String, uid: String) -> Bool { executions[id]?.uid == uid }
 
+    /// After an environment or compute pool was deleted with its statements: stops their runs, drops the
+    /// environment's catalog and removes the result logs no statement owns any more.
+    func afterCascadingDelete(environmentID: String?) async {
+        await reconcile()
+        if let environmentID {
+            do { try await backend.dropCatalog(environmentID: environmentID) } catch {
+                logger.error("could not drop the catalog of a deleted environment", metadata: ["environment": .string(environmentID), "error": .string("\(error)")])
+            }
+        }
+        await pruneOrphanedResults()
+    }
+
+    /// Deletes result logs whose statement no longer exists and does not run (runs delete their own when they end).
+    private func pruneOrphanedResults() async {
+        do {
+            let owned = Set(store.snapshot().statements.values.map(\.uid)).union(executions.values.map(\.uid))
+            for uid in try await results.resultLogUIDs().subtracting(owned) {
+                try await results.deleteResults(statementUID: uid)
+            }
+        } catch {
+            logger.error("could not prune result logs", metadata: ["error": .string("\(error)")])
+        }
+    }
+
     func run() async {
+        await pruneOrphanedResults()
         await resumeAfterRestart()
         await reconcile()
         // Reconcile on every wake-up, and at least every half second (pools finishing provisioning, missed wakes).
@@ -196,6 +221,12 @@ actor StatementScheduler: Service {
             statement.scalingState = "OK"
             statement.scalingUpdatedAt = now
         }), running.phase == .running else { return }
+        // Other work ran on this actor while the transition was stored: launch only if the statement is still there
+        // and still wanted (a later deletion or stop reaches the run through the next reconciliation).
+        guard let current = store.snapshot().statements[running.id], current.uid == running.uid, !current.stopped, executions[running.id] == nil else {
+            wake()
+            return
+        }
         launch(running, prepared: prepared, skipping: 0)
     }
 
@@ -212,7 +243,7 @@ actor StatementScheduler: Service {
     // MARK: Runs
 
     private func launch(_ statement: Statement, prepared: any PreparedExecution, skipping delivered: Int64) {
-        let sink = StatementResultSink(results: results, statementUID: statement.uid, firstPosition: delivered, signals: signals)
+        let sink = StatementResultSink(results: results, statementID: statement.id, statementUID: statement.uid, firstPosition: delivered, signals: signals)
         let id = statement.id
         let uid = statement.uid
         let task = Task {
@@ -225,7 +256,9 @@ actor StatementScheduler: Service {
             } catch {
                 outcome = Task.isCancelled || error is CancellationError ? .cancelled : .failed(Self.message(of: error))
             }
-            await self.finished(id: id, uid: uid, outcome: outcome)
+            // Settle the outcome outside this (possibly cancelled) task: a cancelled task's store writes would be
+            // refused, and a stop or a deletion would never be recorded.
+            await Task { await self.finished(id: id, uid: uid, outcome: outcome) }.value
         }
         executions[id] = Execution(uid: uid, task: task)
     }
@@ -291,12 +324,14 @@ actor StatementScheduler: Service {
 /// Appends a running statement's result changes to its durable result log and wakes long-polling readers.
 final class StatementResultSink: ResultSink {
     let results: any StatementResultStore
+    let statementID: String
     let statementUID: String
     let signals: ResultSignals
     private let nextPosition: Mutex<Int64>
 
-    init(results: any StatementResultStore, statementUID: String, firstPosition: Int64, signals: ResultSignals) {
+    init(results: any StatementResultStore, statementID: String, statementUID: String, firstPosition: Int64, signals: ResultSignals) {
         self.results = results
+        self.statementID = statementID
         self.statementUID = statementUID
         self.signals = signals
         self.nextPosition = Mutex(firstPosition)
@@ -311,7 +346,7 @@ final class StatementResultSink: ResultSink {
         let stored = records.enumerated().map { offset, record in
             StoredResultChange(position: first + Int64(offset), op: record.op, row: Data(record.row.serialized()))
         }
-        try await results.appendResults(statementUID: statementUID, stored)
+        try await results.appendResults(statementID: statementID, statementUID: statementUID, stored)
         signals.notify(statementUID)
     }
 }
