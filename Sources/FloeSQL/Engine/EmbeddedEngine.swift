@@ -2,15 +2,41 @@
 
 import Foundation
 
-/// Floe's own streaming SQL engine. (Placeholder: parses, but analysis and execution are being built.)
+/// Floe's own streaming SQL engine: a durable catalog (`catalog.json`) and one append-only log per table
+/// (`tables/<id>.log`) under its directory. One instance serves every statement of a server; it is safe to call
+/// from many tasks at once (the catalog and the logs guard their state with locks).
 public final class EmbeddedEngine: SQLEngine {
-    /// Opens (or creates) the engine's catalog and table logs under `directory`.
-    public init(directory: URL) throws {}
+    private let services: EngineServices
 
-    public func prepare(_ sql: String, in context: SessionContext) throws -> any PreparedStatement {
-        _ = try Parser.parseStatement(sql)
-        throw SQLError("The embedded engine cannot run this statement yet.")
+    /// Opens (or creates) the engine's catalog and table logs under `directory`.
+    public init(directory: URL) throws {
+        let tables = directory.appendingPathComponent("tables")
+        try FileManager.default.createDirectory(at: tables, withIntermediateDirectories: true)
+        services = EngineServices(catalog: try CatalogStore(directory: directory), logs: LogRegistry(directory: tables))
     }
 
-    public func dropCatalog(id: String) async throws {}
+    /// Parses and analyzes `sql` against the catalog as it is now. Nothing is executed or changed.
+    public func prepare(_ sql: String, in context: SessionContext) throws -> any PreparedStatement {
+        let statement: Statement
+        do {
+            statement = try Parser.parseStatement(sql)
+        } catch {
+            throw SQLError("SQL parse failed. \(Self.sentence(error.message)) at line \(error.position.line), column \(error.position.column).")
+        }
+        return try StatementPlanner(session: context, services: services).plan(statement)
+    }
+
+    /// Forgets a catalog and deletes its tables' logs.
+    public func dropCatalog(id: String) async throws {
+        let tableIDs: [String] = try services.catalog.update { snapshot throws(SQLError) in
+            let ids = snapshot.catalogs[id]?.databases.values.flatMap { $0.tables.values.map(\.id) } ?? []
+            snapshot.catalogs[id] = nil
+            return ids
+        }
+        for tableID in tableIDs { services.logs.drop(tableID) }
+    }
+
+    private static func sentence(_ message: String) -> String {
+        message.prefix(1).uppercased() + message.dropFirst()
+    }
 }

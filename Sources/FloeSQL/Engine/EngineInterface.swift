@@ -27,11 +27,16 @@ public struct SessionContext: Sendable {
     /// The statement's properties (`sql.current-catalog`, `sql.current-database`, `sql.local-time-zone`,
     /// `sql.snapshot.mode`, …), values already as strings.
     public var properties: [String: String]
+    /// A stable identity of the statement (e.g. its uid). INSERT INTO, CREATE TABLE AS and statement sets key their
+    /// sink offsets by it, so a re-run after a restart appends only the rows it had not appended yet. Without it,
+    /// every run appends everything.
+    public var statementID: String?
 
-    public init(catalog: CatalogIdentity, catalogs: [CatalogIdentity], properties: [String: String]) {
+    public init(catalog: CatalogIdentity, catalogs: [CatalogIdentity], properties: [String: String], statementID: String? = nil) {
         self.catalog = catalog
         self.catalogs = catalogs
         self.properties = properties
+        self.statementID = statementID
     }
 }
 

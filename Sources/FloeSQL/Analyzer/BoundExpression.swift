@@ -1,0 +1,93 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import Foundation
+
+/// A row-at-a-time implementation of a scalar function, over boxed argument values (used off the hot path only:
+/// arithmetic, comparisons, logic and numeric casts are compiled to typed column loops).
+typealias RowFunction = @Sendable ([Value]) throws(SQLError) -> Value
+
+/// Arithmetic operators.
+enum ArithmeticOperator: String, Sendable {
+    case add = "+", subtract = "-", multiply = "*", divide = "/", modulo = "%"
+}
+
+/// Comparison operators.
+enum ComparisonOperator: String, Sendable {
+    case equal = "=", notEqual = "<>", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+
+    /// Whether a three-way comparison result satisfies the operator.
+    @inline(__always) func holds(_ order: Int) -> Bool {
+        switch self {
+        case .equal: order == 0
+        case .notEqual: order != 0
+        case .less: order < 0
+        case .lessOrEqual: order <= 0
+        case .greater: order > 0
+        case .greaterOrEqual: order >= 0
+        }
+    }
+}
+
+/// A resolved, type-checked scalar expression over the columns of its input.
+struct BoundExpression: Sendable {
+    indirect enum Node: Sendable {
+        case literal(Value)
+        case column(Int)
+        /// Both operands already of the result type.
+        case arithmetic(ArithmeticOperator, BoundExpression, BoundExpression)
+        case negate(BoundExpression)
+        /// Both operands already of one common type.
+        case compare(ComparisonOperator, BoundExpression, BoundExpression)
+        case and([BoundExpression])
+        case or([BoundExpression])
+        case not(BoundExpression)
+        case isNull(BoundExpression, negated: Bool)
+        /// A conversion to this expression's type; `isTry` yields NULL instead of failing.
+        case cast(BoundExpression, isTry: Bool)
+        /// Conditions and results, results already of this expression's type.
+        case caseWhen([(condition: BoundExpression, result: BoundExpression)], otherwise: BoundExpression?)
+        /// A function evaluated a row at a time; `strict` means a NULL argument gives NULL without calling it.
+        case function(name: String, arguments: [BoundExpression], strict: Bool, implementation: RowFunction)
+    }
+
+    var node: Node
+    var type: SQLType
+
+    init(_ node: Node, _ type: SQLType) {
+        self.node = node
+        self.type = type
+    }
+
+    static func literal(_ value: Value, _ type: SQLType) -> BoundExpression { BoundExpression(.literal(value), type) }
+
+    /// The constant value, when this is a literal.
+    var constant: Value? { if case .literal(let v) = node { v } else { nil } }
+
+    /// Whether the expression depends on no column.
+    var isConstant: Bool {
+        switch node {
+        case .literal: true
+        case .column: false
+        case .arithmetic(_, let a, let b), .compare(_, let a, let b): a.isConstant && b.isConstant
+        case .negate(let a), .not(let a), .isNull(let a, _), .cast(let a, _): a.isConstant
+        case .and(let parts), .or(let parts): parts.allSatisfy(\.isConstant)
+        case .caseWhen(let branches, let otherwise):
+            branches.allSatisfy { $0.condition.isConstant && $0.result.isConstant } && (otherwise?.isConstant ?? true)
+        case .function(let name, let arguments, _, _): !Self.volatileFunctions.contains(name) && arguments.allSatisfy(\.isConstant)
+        }
+    }
+
+    static let volatileFunctions: Set<String> = ["RAND", "RAND_INTEGER", "UUID", "NOW", "CURRENT_TIMESTAMP", "LOCALTIMESTAMP", "CURRENT_DATE",
+                                                 "CURRENT_TIME", "LOCALTIME", "CURRENT_ROW_TIMESTAMP", "PROCTIME", "UNIX_TIMESTAMP"]
+
+    /// The input column when this is a bare column reference.
+    var columnIndex: Int? { if case .column(let i) = node { i } else { nil } }
+
+    /// This expression converted to `target` (itself when it already has that type).
+    func casted(to target: SQLType) -> BoundExpression {
+        if type == target { return self }
+        if type.kind == target.kind { return BoundExpression(node, target) }
+        if case .literal(.null) = node { return .literal(.null, target) }
+        return BoundExpression(.cast(self, isTry: false), target)
+    }
+}

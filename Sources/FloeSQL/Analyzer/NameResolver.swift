@@ -1,0 +1,85 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import Foundation
+
+/// A catalog object a name resolves to.
+enum CatalogObject: Sendable {
+    case table(catalog: CatalogIdentity, database: String, TableEntry)
+    case view(catalog: CatalogIdentity, database: String, ViewEntry)
+    case system(catalog: CatalogIdentity, SystemTable)
+}
+
+/// Where a new object goes: a catalog, a database and a name.
+struct ObjectPath: Sendable {
+    var catalog: CatalogIdentity
+    var database: String
+    var name: String
+
+    var display: String { "`\(catalog.name)`.`\(database)`.`\(name)`" }
+}
+
+/// Resolves catalog, database and object names against a catalog snapshot in a session's context.
+struct NameResolver: Sendable {
+    static let informationSchema = "INFORMATION_SCHEMA"
+
+    var session: SessionContext
+    var snapshot: CatalogSnapshot
+
+    /// The catalog named `name` (by id or display name).
+    func catalog(named name: String) throws(SQLError) -> CatalogIdentity {
+        let all = session.catalogs.contains(session.catalog) ? session.catalogs : session.catalogs + [session.catalog]
+        if let match = all.first(where: { $0.id == name }) ?? all.first(where: { $0.name == name }) { return match }
+        throw SQLError("Catalog '\(name)' does not exist or you do not have access to it.")
+    }
+
+    /// The current catalog (`sql.current-catalog`, else the statement's own environment).
+    func currentCatalog() throws(SQLError) -> CatalogIdentity {
+        guard let name = session.properties["sql.current-catalog"], !name.isEmpty else { return session.catalog }
+        return try catalog(named: name)
+    }
+
+    /// The current database (`sql.current-database`, else `default`).
+    var currentDatabaseName: String {
+        let name = session.properties["sql.current-database"] ?? ""
+        return name.isEmpty ? "default" : name
+    }
+
+    /// The database `name` of `catalog`, when it exists (INFORMATION_SCHEMA included).
+    func databaseExists(_ name: String, in catalog: CatalogIdentity) -> Bool {
+        name == Self.informationSchema || snapshot.catalog(catalog.id).databases[name] != nil
+    }
+
+    /// The path of a (possibly qualified) object name.
+    func path(_ name: QualifiedName) throws(SQLError) -> ObjectPath {
+        switch name.parts.count {
+        case 1: return ObjectPath(catalog: try currentCatalog(), database: currentDatabaseName, name: name.parts[0])
+        case 2: return ObjectPath(catalog: try currentCatalog(), database: name.parts[0], name: name.parts[1])
+        case 3: return ObjectPath(catalog: try catalog(named: name.parts[0]), database: name.parts[1], name: name.parts[2])
+        default: throw SQLError("Object name '\(name.parts.joined(separator: "."))' has too many parts.")
+        }
+    }
+
+    /// The table, view or system table `name` refers to.
+    func object(_ name: QualifiedName) throws(SQLError) -> CatalogObject {
+        let notFound = SQLError("Table (or view) '\(name.parts.joined(separator: "."))' does not exist or you do not have access to it.")
+        let path: ObjectPath
+        do { path = try self.path(name) } catch { throw notFound }
+        if path.database == Self.informationSchema {
+            guard let table = SystemTable(rawValue: path.name) else { throw notFound }
+            return .system(catalog: path.catalog, table)
+        }
+        guard let database = snapshot.catalog(path.catalog.id).databases[path.database] else { throw notFound }
+        if let table = database.tables[path.name] { return .table(catalog: path.catalog, database: path.database, table) }
+        if let view = database.views[path.name] { return .view(catalog: path.catalog, database: path.database, view) }
+        throw notFound
+    }
+
+    /// A database path: `db` or `catalog.db`.
+    func databasePath(_ name: QualifiedName) throws(SQLError) -> (CatalogIdentity, String) {
+        switch name.parts.count {
+        case 1: return (try currentCatalog(), name.parts[0])
+        case 2: return (try catalog(named: name.parts[0]), name.parts[1])
+        default: throw SQLError("Database name '\(name.parts.joined(separator: "."))' has too many parts.")
+        }
+    }
+}

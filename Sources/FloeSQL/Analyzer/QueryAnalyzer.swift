@@ -1,0 +1,454 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import Foundation
+
+/// Columns visible to an expression: the fields of the FROM clause.
+struct Scope: Sendable {
+    var fields: [PlanField]
+
+    /// The index of the column `name` refers to.
+    func resolve(_ name: QualifiedName) throws(SQLError) -> Int {
+        let matches: [Int]
+        switch name.parts.count {
+        case 1: matches = fields.indices.filter { fields[$0].name == name.parts[0] }
+        default:
+            let qualifier = name.parts[name.parts.count - 2]
+            matches = fields.indices.filter { fields[$0].name == name.name && fields[$0].qualifier == qualifier }
+        }
+        guard let first = matches.first else {
+            if name.parts.count > 1, !fields.contains(where: { $0.qualifier == name.parts[name.parts.count - 2] }) {
+                throw SQLError("Table '\(name.parts[name.parts.count - 2])' not found")
+            }
+            throw SQLError("Column '\(name.parts.joined(separator: "."))' not found in any table")
+        }
+        guard matches.count == 1 else { throw SQLError("Column '\(name.name)' is ambiguous") }
+        return first
+    }
+}
+
+/// The aggregates and group keys of a SELECT being analyzed.
+final class AggregationContext {
+    let inputScope: Scope
+    let groupExpressions: [Expression]
+    var boundKeys: [BoundExpression]
+    var arguments: [BoundExpression] = []
+    var calls: [AggregateCall] = []
+    var callTexts: [String] = []
+
+    init(inputScope: Scope, groupExpressions: [Expression], boundKeys: [BoundExpression]) {
+        self.inputScope = inputScope
+        self.groupExpressions = groupExpressions
+        self.boundKeys = boundKeys
+    }
+}
+
+/// Turns queries into plans: resolves names, derives types, checks semantics as Flink does.
+struct QueryAnalyzer {
+    var resolver: NameResolver
+    var library: FunctionLibrary
+    /// `sql.snapshot.mode = now`: sources end at their current end and the result is final (batch semantics).
+    var isSnapshot: Bool
+    /// Common table expressions in scope, innermost last.
+    var ctes: [String: (columns: [String], query: Query)] = [:]
+    /// Views being expanded (to reject cycles).
+    var expanding: Set<String> = []
+
+    static let aggregateNames: Set<String> = ["COUNT", "SUM", "AVG", "MIN", "MAX", "SUM0"]
+
+    // MARK: Queries
+
+    func analyze(_ query: Query) throws(SQLError) -> QueryPlan {
+        var inner = self
+        for entry in query.with { inner.ctes[entry.name] = (entry.columns, entry.query) }
+        var plan = try inner.body(query.body, orderBy: query.orderBy)
+        let limit = try inner.constantInteger(query.limit, clause: "LIMIT")
+        let offset = try inner.constantInteger(query.offset, clause: "OFFSET") ?? 0
+        if !query.orderBy.isEmpty {
+            if case .sort = plan.node {} else { plan = try inner.sort(plan, query.orderBy) }
+            guard case .sort(let input, let keys, _, _) = plan.node else { return plan }
+            if !plan.isBounded && limit == nil {
+                throw SQLError("Sort on a non-time-attribute field is not supported.")
+            }
+            plan.node = .sort(input, keys: keys, limit: limit, offset: offset)
+            if !plan.isBounded || (!isSnapshot && !plan.isAppendOnly) {
+                plan.isAppendOnly = false
+            }
+            plan = inner.dropHidden(plan)
+        } else if limit != nil || offset > 0 {
+            plan.node = .limit(plan.node, limit: limit, offset: offset)
+        }
+        return plan
+    }
+
+    /// Removes the sort-only columns a sort added past the visible fields.
+    func dropHidden(_ plan: QueryPlan) -> QueryPlan {
+        let visible = plan.fields.filter { $0.qualifier != "$hidden" }
+        guard visible.count < plan.fields.count else { return plan }
+        var result = plan
+        result.node = .project(plan.node, visible.indices.map { BoundExpression(.column($0), visible[$0].type) })
+        result.fields = visible
+        return result
+    }
+
+    func constantInteger(_ expression: Expression?, clause: String) throws(SQLError) -> Int? {
+        guard let expression else { return nil }
+        guard case .number(let text) = expression, let value = Int(text), value >= 0 else {
+            throw SQLError("\(clause) must be a non-negative integer literal.")
+        }
+        return value
+    }
+
+    func body(_ body: QueryBody, orderBy: [OrderItem] = []) throws(SQLError) -> QueryPlan {
+        switch body {
+        case .select(let select): return try self.select(select, orderBy: orderBy)
+        case .values(let rows): return try values(rows)
+        case .nested(let query): return try analyze(query)
+        case .setOperation(let op, let all, let left, let right):
+            let l = try self.body(left)
+            let r = try self.body(right)
+            guard l.fields.count == r.fields.count else {
+                throw SQLError("Column count mismatch in \(op)")
+            }
+            var fields = l.fields
+            var leftCasts: [BoundExpression] = []
+            var rightCasts: [BoundExpression] = []
+            for i in fields.indices {
+                guard let common = SQLType.common(l.fields[i].type, r.fields[i].type) else {
+                    throw SQLError("Type mismatch in column \(i + 1) of \(op): \(l.fields[i].type.errorSpelling) and \(r.fields[i].type.errorSpelling)")
+                }
+                fields[i] = PlanField(name: l.fields[i].name, type: common, qualifier: nil)
+                leftCasts.append(BoundExpression(.column(i), l.fields[i].type).casted(to: common))
+                rightCasts.append(BoundExpression(.column(i), r.fields[i].type).casted(to: common))
+            }
+            guard op == "UNION" else { throw SQLError("\(op) is not supported yet.") }
+            var plan = QueryPlan(
+                node: .union([.project(l.node, leftCasts), .project(r.node, rightCasts)]), fields: fields,
+                isBounded: l.isBounded && r.isBounded, isAppendOnly: l.isAppendOnly && r.isAppendOnly, upsertKeys: nil)
+            if !all {
+                // UNION (distinct) is a grouping on every column.
+                let keys = fields.indices.map { BoundExpression(.column($0), fields[$0].type) }
+                plan = QueryPlan(
+                    node: .aggregate(.project(plan.node, keys), keyCount: fields.count, aggregates: []), fields: fields,
+                    isBounded: plan.isBounded, isAppendOnly: isSnapshot || false, upsertKeys: isSnapshot ? nil : Array(fields.indices))
+            }
+            return plan
+        }
+    }
+
+    func values(_ rows: [[Expression]]) throws(SQLError) -> QueryPlan {
+        guard let width = rows.first?.count else { throw SQLError("VALUES needs at least one row.") }
+        let empty = Scope(fields: [])
+        var bound: [[BoundExpression]] = []
+        for row in rows {
+            guard row.count == width else { throw SQLError("Values passed to VALUES operator must have compatible types") }
+            var boundRow: [BoundExpression] = []
+            for expression in row { boundRow.append(try bind(expression, empty)) }
+            bound.append(boundRow)
+        }
+        var types: [SQLType] = []
+        for column in 0..<width {
+            var type = bound[0][column].type
+            for row in bound.dropFirst() {
+                guard let common = SQLType.common(type, row[column].type) else {
+                    throw SQLError("Values passed to VALUES operator must have compatible types")
+                }
+                type = common
+            }
+            // Flink widens CHAR literals of different lengths in VALUES to VARCHAR.
+            if case .char(let n) = type.kind, bound.contains(where: { $0[column].type.length != n }) { type = SQLType(.varchar(n), nullable: type.nullable) }
+            types.append(type)
+        }
+        let casted = bound.map { row in row.indices.map { row[$0].casted(to: types[$0]) } }
+        let fields = types.indices.map { PlanField(name: "EXPR$\($0)", type: types[$0], qualifier: nil) }
+        return QueryPlan(node: .values(casted, types: types), fields: fields, isBounded: true, isAppendOnly: true, upsertKeys: nil)
+    }
+
+    // MARK: FROM
+
+    func tableReference(_ reference: TableReference) throws(SQLError) -> QueryPlan {
+        switch reference {
+        case .named(let name, let alias, _):
+            var plan: QueryPlan
+            if name.parts.count == 1, let cte = ctes[name.name] {
+                var inner = self
+                inner.ctes[name.name] = nil
+                plan = try inner.analyze(cte.query)
+                plan = try rename(plan, columns: cte.columns)
+            } else {
+                plan = try namedObject(name)
+            }
+            return try rename(plan, alias: alias ?? TableAlias(name: name.name))
+        case .subquery(let query, let alias):
+            let plan = try analyze(query)
+            return try alias.map { alias throws(SQLError) in try rename(plan, alias: alias) } ?? plan
+        case .join(let leftReference, let rightReference, let kind, let on, let using):
+            let left = try tableReference(leftReference)
+            let right = try tableReference(rightReference)
+            guard kind == .inner || kind == .left || kind == .cross else { throw SQLError("\(kind.rawValue) JOIN is not supported yet.") }
+            let fields = left.fields + right.fields.map { field in
+                var f = field
+                if kind == .left { f.type = f.type.withNullable(true) }
+                return f
+            }
+            let scope = Scope(fields: left.fields + right.fields)
+            var condition: BoundExpression?
+            if let on {
+                condition = try bind(on, scope)
+                guard condition!.type.kind == .boolean || condition!.type.isNull else {
+                    throw SQLError("ON clause must be a condition, but was of type \(condition!.type.errorSpelling)")
+                }
+            } else if !using.isEmpty {
+                var parts: [BoundExpression] = []
+                for column in using {
+                    let l = try Scope(fields: left.fields).resolve(QualifiedName([column]))
+                    let r = try Scope(fields: right.fields).resolve(QualifiedName([column]))
+                    parts.append(try compare(.equal, BoundExpression(.column(l), left.fields[l].type),
+                                             BoundExpression(.column(left.fields.count + r), right.fields[r].type)))
+                }
+                condition = BoundExpression(.and(parts), SQLType(.boolean))
+            }
+            let appendOnly = isSnapshot || (left.isAppendOnly && right.isAppendOnly && kind != .left)
+            return QueryPlan(
+                node: .join(left.node, right.node, kind: kind == .cross ? .inner : kind, condition: condition, leftTypes: left.types, rightTypes: right.types),
+                fields: fields, isBounded: left.isBounded && right.isBounded, isAppendOnly: appendOnly, upsertKeys: nil)
+        case .tableFunction:
+            throw SQLError("Table functions are not supported yet.")
+        case .unnest:
+            throw SQLError("UNNEST is not supported yet.")
+        }
+    }
+
+    func namedObject(_ name: QualifiedName) throws(SQLError) -> QueryPlan {
+        switch try resolver.object(name) {
+        case .system(let catalog, let table):
+            let fields = SystemTables.fields(table).map { PlanField(name: $0.name, type: $0.type, qualifier: nil) }
+            return QueryPlan(node: .systemTable(table, catalogID: catalog.id), fields: fields, isBounded: true, isAppendOnly: true, upsertKeys: nil)
+        case .table(let catalog, let database, let table):
+            let physical = table.physicalColumns
+            let scan = PlanNode.tableScan(tableID: table.id, name: "\(catalog.name).\(database).\(table.name)", types: physical.map(\.type))
+            var node = scan
+            var fields = physical.map { PlanField(name: $0.name, type: $0.type, qualifier: nil) }
+            if physical.count != table.columns.count {
+                // Computed columns are evaluated over the physical ones; metadata columns read as NULL.
+                let scope = Scope(fields: fields)
+                var expressions: [BoundExpression] = []
+                var allFields: [PlanField] = []
+                for column in table.columns {
+                    if let index = physical.firstIndex(where: { $0.name == column.name }) {
+                        expressions.append(BoundExpression(.column(index), column.type))
+                    } else if let text = column.computed {
+                        let parsed: Expression
+                        do { parsed = try Parser.parseExpression(text) } catch { throw SQLError("Invalid computed column \(column.name): \(error)") }
+                        expressions.append(try bind(parsed, scope))
+                    } else {
+                        expressions.append(.literal(.null, column.type.withNullable(true)))
+                    }
+                    allFields.append(PlanField(name: column.name, type: expressions.last!.type, qualifier: nil))
+                }
+                node = .project(scan, expressions)
+                fields = allFields
+            }
+            return QueryPlan(node: node, fields: fields, isBounded: isSnapshot, isAppendOnly: true, upsertKeys: nil)
+        case .view(let catalog, let database, let view):
+            let key = "\(catalog.id).\(database).\(view.name)"
+            guard !expanding.contains(key) else { throw SQLError("View \(view.name) refers to itself.") }
+            var inner = self
+            inner.expanding.insert(key)
+            inner.ctes = [:]
+            var properties = resolver.session.properties
+            properties["sql.current-catalog"] = catalog.id
+            properties["sql.current-database"] = database
+            inner.resolver.session.properties = properties
+            let query: Query
+            do {
+                guard case .query(let parsed) = try Parser.parseStatement(view.query) else { throw SQLError("View \(view.name) is not a query.") }
+                query = parsed
+            } catch let error as SQLSyntaxError {
+                throw SQLError("View \(view.name) cannot be parsed: \(error.message)")
+            } catch let error as SQLError {
+                throw error
+            } catch {
+                throw SQLError("\(error)")
+            }
+            let plan = try inner.analyze(query)
+            return try rename(plan, columns: view.columnNames.count == plan.fields.count ? view.columnNames : [])
+        }
+    }
+
+    func rename(_ plan: QueryPlan, columns: [String]) throws(SQLError) -> QueryPlan {
+        guard !columns.isEmpty else { return plan }
+        guard columns.count == plan.fields.count else {
+            throw SQLError("List of column aliases must have same degree as table; table has \(plan.fields.count) columns, whereas alias list has \(columns.count) columns")
+        }
+        var result = plan
+        for i in columns.indices { result.fields[i].name = columns[i] }
+        return result
+    }
+
+    func rename(_ plan: QueryPlan, alias: TableAlias) throws(SQLError) -> QueryPlan {
+        var result = try rename(plan, columns: alias.columns)
+        for i in result.fields.indices { result.fields[i].qualifier = alias.name }
+        return result
+    }
+
+    // MARK: SELECT
+
+    func isAggregate(_ expression: Expression) -> Bool {
+        switch expression {
+        case .function(let name, let arguments, _, let over):
+            if over == nil, Self.aggregateNames.contains(name.name.uppercased()) { return true }
+            return arguments.contains(where: isAggregate)
+        case .unary(_, let e), .isNull(let e, _), .isTruth(let e, _, _), .cast(let e, _, _), .extract(_, let e): return isAggregate(e)
+        case .binary(_, let a, let b), .isDistinctFrom(let a, let b, _), .element(let a, let b): return isAggregate(a) || isAggregate(b)
+        case .between(let a, let b, let c, _): return isAggregate(a) || isAggregate(b) || isAggregate(c)
+        case .inList(let a, let list, _): return isAggregate(a) || list.contains(where: isAggregate)
+        case .like(let a, let b, _, _, _): return isAggregate(a) || isAggregate(b)
+        case .caseWhen(let operand, let branches, let otherwise):
+            return (operand.map(isAggregate) ?? false) || branches.contains { isAggregate($0.condition) || isAggregate($0.result) }
+                || (otherwise.map(isAggregate) ?? false)
+        case .row(let items), .array(let items), .map(let items): return items.contains(where: isAggregate)
+        default: return false
+        }
+    }
+
+    func select(_ select: Select, orderBy: [OrderItem]) throws(SQLError) -> QueryPlan {
+        var input: QueryPlan
+        if let from = select.from {
+            input = try tableReference(from)
+        } else {
+            input = QueryPlan(node: .values([[]], types: []), fields: [], isBounded: true, isAppendOnly: true, upsertKeys: nil)
+        }
+        var scope = Scope(fields: input.fields)
+        if let filter = select.filter {
+            guard !isAggregate(filter) else { throw SQLError("Aggregate functions are not allowed in WHERE") }
+            let condition = try bind(filter, scope)
+            guard condition.type.kind == .boolean || condition.type.isNull else {
+                throw SQLError("WHERE clause must be a condition, but was of type \(condition.type.errorSpelling)")
+            }
+            input.node = .filter(input.node, condition)
+        }
+        // Expand `*`.
+        var items: [SelectItem] = []
+        for item in select.items {
+            if case .star(let qualifier) = item.expression {
+                let matching = scope.fields.indices.filter { qualifier == nil || scope.fields[$0].qualifier == qualifier?.name }
+                if matching.isEmpty, let qualifier { throw SQLError("Unknown identifier '\(qualifier.name)'") }
+                if matching.isEmpty { throw SQLError("SELECT * needs a FROM clause with columns") }
+                for index in matching {
+                    let field = scope.fields[index]
+                    let name = field.qualifier.map { [$0, field.name] } ?? [field.name]
+                    items.append(SelectItem(expression: .column(QualifiedName(name)), alias: field.name))
+                }
+            } else {
+                items.append(item)
+            }
+        }
+        let aggregated = !select.groupBy.isEmpty || select.having != nil || items.contains { isAggregate($0.expression) }
+        var aggregation: AggregationContext?
+        if aggregated {
+            var keys: [BoundExpression] = []
+            for expression in select.groupBy {
+                guard !isAggregate(expression) else { throw SQLError("Aggregate functions are not allowed in GROUP BY") }
+                keys.append(try bind(expression, scope))
+            }
+            aggregation = AggregationContext(inputScope: scope, groupExpressions: select.groupBy, boundKeys: keys)
+        }
+        // The select list.
+        var outputs: [BoundExpression] = []
+        var fields: [PlanField] = []
+        for (position, item) in items.enumerated() {
+            let bound = try bind(item.expression, scope, aggregation: aggregation)
+            outputs.append(bound)
+            let name: String
+            if let alias = item.alias {
+                name = alias
+            } else if case .column(let column) = item.expression {
+                name = column.name
+            } else {
+                name = "EXPR$\(position)"
+            }
+            fields.append(PlanField(name: name, type: bound.type, qualifier: nil))
+        }
+        var having: BoundExpression?
+        if let condition = select.having {
+            having = try bind(condition, scope, aggregation: aggregation)
+            guard having!.type.kind == .boolean else { throw SQLError("HAVING clause must be a condition") }
+        }
+        // ORDER BY keys that are not output columns become hidden outputs.
+        var hiddenOrder: [BoundExpression] = []
+        for item in orderBy where try outputIndex(item.expression, fields) == nil {
+            if case .number = item.expression { continue }
+            hiddenOrder.append(try bind(item.expression, scope, aggregation: aggregation))
+        }
+        var plan = input
+        if let aggregation {
+            let keyCount = aggregation.boundKeys.count
+            plan.node = .aggregate(.project(input.node, aggregation.boundKeys + aggregation.arguments), keyCount: keyCount, aggregates: aggregation.calls)
+            plan.isAppendOnly = isSnapshot || false
+            plan.upsertKeys = nil
+            scope = Scope(fields: [])
+            if let having { plan.node = .filter(plan.node, having) }
+            let aggregateFields = aggregation.boundKeys.map { PlanField(name: "", type: $0.type, qualifier: nil) }
+                + aggregation.calls.map { PlanField(name: "", type: $0.type, qualifier: nil) }
+            plan.fields = aggregateFields
+            // Upsert key: the group keys, when every key is projected as a bare reference.
+            if !isSnapshot, keyCount > 0 {
+                var positions: [Int] = []
+                for key in 0..<keyCount {
+                    if let position = outputs.firstIndex(where: { $0.columnIndex == key }) { positions.append(position) }
+                }
+                plan.upsertKeys = positions.count == keyCount ? positions : nil
+            }
+        } else {
+            plan.upsertKeys = nil
+        }
+        let hiddenFields = hiddenOrder.map { PlanField(name: "", type: $0.type, qualifier: "$hidden") }
+        plan.node = .project(plan.node, outputs + hiddenOrder)
+        plan.fields = fields + hiddenFields
+        if select.distinct {
+            let keys = plan.fields.indices.map { BoundExpression(.column($0), plan.fields[$0].type) }
+            plan.node = .aggregate(.project(plan.node, keys), keyCount: keys.count, aggregates: [])
+            plan.isAppendOnly = isSnapshot
+            plan.upsertKeys = isSnapshot ? nil : Array(fields.indices)
+        }
+        if !orderBy.isEmpty {
+            plan = try sort(plan, orderBy, hiddenStart: fields.count)
+        }
+        return plan
+    }
+
+    /// The output column an ORDER BY item names (alias, column name or 1-based ordinal).
+    func outputIndex(_ expression: Expression, _ fields: [PlanField]) throws(SQLError) -> Int? {
+        switch expression {
+        case .number(let text):
+            guard let ordinal = Int(text), ordinal >= 1, ordinal <= fields.count else {
+                throw SQLError("Ordinal out of range in ORDER BY: \(text)")
+            }
+            return ordinal - 1
+        case .column(let name) where name.parts.count == 1:
+            return fields.firstIndex { $0.name == name.name && $0.qualifier != "$hidden" }
+        default: return nil
+        }
+    }
+
+    func sort(_ plan: QueryPlan, _ orderBy: [OrderItem], hiddenStart: Int? = nil) throws(SQLError) -> QueryPlan {
+        var keys: [SortKey] = []
+        var hidden = hiddenStart ?? plan.fields.count
+        for item in orderBy {
+            if let index = try outputIndex(item.expression, plan.fields) {
+                keys.append(SortKey(column: index, ascending: item.ascending))
+            } else if hiddenStart != nil {
+                keys.append(SortKey(column: hidden, ascending: item.ascending))
+                hidden += 1
+            } else {
+                let scope = Scope(fields: plan.fields)
+                let bound = try bind(item.expression, scope)
+                guard let index = bound.columnIndex else { throw SQLError("ORDER BY expressions over set operations must be output columns.") }
+                keys.append(SortKey(column: index, ascending: item.ascending))
+            }
+        }
+        var result = plan
+        result.node = .sort(plan.node, keys: keys, limit: nil, offset: 0)
+        return result
+    }
+}

@@ -1,0 +1,69 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+/// A column of a catalog table.
+struct ColumnEntry: Sendable, Codable, Equatable {
+    var name: String
+    var type: SQLType
+    var comment: String?
+    /// The expression of a computed column (`name AS expr`), as SQL text.
+    var computed: String?
+    /// The metadata key of a metadata column (`name type METADATA [FROM key]`).
+    var metadataKey: String?
+    var isVirtual: Bool = false
+
+    var isPhysical: Bool { computed == nil && metadataKey == nil }
+}
+
+/// A table: its schema, options and the id of its log.
+struct TableEntry: Sendable, Codable, Equatable {
+    /// The log's file name stem; stable across renames and distinct across drop and re-create.
+    var id: String
+    var name: String
+    var columns: [ColumnEntry]
+    var primaryKey: [String]
+    var watermarkColumn: String?
+    var watermarkExpression: String?
+    var distributedBy: [String]
+    var comment: String?
+    var options: [String: String]
+
+    /// The stored columns, in order (computed and virtual metadata columns are not in the log).
+    var physicalColumns: [ColumnEntry] { columns.filter(\.isPhysical) }
+}
+
+/// A view: its query text and the schema it had when created.
+struct ViewEntry: Sendable, Codable, Equatable {
+    var name: String
+    var query: String
+    var columnNames: [String]
+    var comment: String?
+    /// The full `CREATE VIEW` text SHOW CREATE VIEW prints.
+    var definition: String
+}
+
+/// A database (Kafka cluster on Confluent Cloud) of a catalog.
+struct DatabaseEntry: Sendable, Codable, Equatable {
+    var id: String
+    var name: String
+    var comment: String?
+    var tables: [String: TableEntry] = [:]
+    var views: [String: ViewEntry] = [:]
+}
+
+/// A catalog (environment): its databases, `default` always among them.
+struct CatalogEntry: Sendable, Codable, Equatable {
+    var databases: [String: DatabaseEntry]
+
+    static func fresh(catalogID: String) -> CatalogEntry {
+        CatalogEntry(databases: ["default": DatabaseEntry(id: "\(catalogID)-default", name: "default")])
+    }
+}
+
+/// Everything the catalog file holds.
+struct CatalogSnapshot: Sendable, Codable, Equatable {
+    var version = 1
+    var catalogs: [String: CatalogEntry] = [:]
+
+    /// The catalog with `id`, created empty (with `default`) when it was never touched.
+    func catalog(_ id: String) -> CatalogEntry { catalogs[id] ?? .fresh(catalogID: id) }
+}

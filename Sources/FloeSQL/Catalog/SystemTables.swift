@@ -1,0 +1,86 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import Foundation
+
+/// The INFORMATION_SCHEMA tables: their columns and their rows, computed from a catalog snapshot.
+enum SystemTables {
+    private static let text = SQLType.string.notNull
+    private static let optionalText = SQLType.string
+    private static let yesNo = SQLType(.varchar(3), nullable: false)
+
+    static func fields(_ table: SystemTable) -> [(name: String, type: SQLType)] {
+        switch table {
+        case .catalogs: return [("CATALOG_ID", text), ("CATALOG_NAME", text)]
+        case .schemata: return [("CATALOG_ID", text), ("CATALOG_NAME", text), ("SCHEMA_ID", text), ("SCHEMA_NAME", text)]
+        case .tables:
+            return [
+                ("TABLE_CATALOG_ID", text), ("TABLE_CATALOG", text), ("TABLE_SCHEMA_ID", text), ("TABLE_SCHEMA", text), ("TABLE_NAME", text),
+                ("TABLE_TYPE", text), ("IS_DISTRIBUTED", yesNo), ("DISTRIBUTION_ALGORITHM", optionalText),
+                ("DISTRIBUTION_BUCKETS", SQLType(.integer)), ("IS_WATERMARKED", yesNo), ("WATERMARK_COLUMN", optionalText),
+                ("WATERMARK_EXPRESSION", optionalText), ("WATERMARK_IS_HIDDEN", SQLType(.varchar(3))), ("IS_MATERIALIZED", yesNo),
+                ("COMMENT", optionalText),
+            ]
+        case .columns:
+            return [
+                ("TABLE_CATALOG_ID", text), ("TABLE_CATALOG", text), ("TABLE_SCHEMA_ID", text), ("TABLE_SCHEMA", text), ("TABLE_NAME", text),
+                ("COLUMN_NAME", text), ("ORDINAL_POSITION", SQLType(.integer, nullable: false)), ("IS_NULLABLE", yesNo), ("DATA_TYPE", text),
+                ("FULL_DATA_TYPE", text), ("IS_HIDDEN", yesNo), ("IS_GENERATED", yesNo), ("GENERATION_EXPRESSION", optionalText),
+                ("IS_METADATA", yesNo), ("METADATA_KEY", optionalText), ("IS_PERSISTED", yesNo),
+                ("DISTRIBUTION_ORDINAL_POSITION", SQLType(.integer)), ("COMMENT", optionalText),
+            ]
+        }
+    }
+
+    static func types(_ table: SystemTable) -> [SQLType] { fields(table).map(\.type) }
+
+    private static func yes(_ flag: Bool) -> Value { .string(flag ? "YES" : "NO") }
+    private static func text(_ string: String?) -> Value { string.map(Value.string) ?? .null }
+
+    /// The rows of `table` as seen from catalog `catalogID` (CATALOGS lists every catalog of the session).
+    static func rows(_ table: SystemTable, catalogID: String, catalogs: [CatalogIdentity], snapshot: CatalogSnapshot) -> [Row] {
+        guard let catalog = catalogs.first(where: { $0.id == catalogID }) else { return [] }
+        let entry = snapshot.catalog(catalog.id)
+        let databases = entry.databases.values.sorted { $0.name < $1.name }
+        switch table {
+        case .catalogs:
+            return catalogs.map { [.string($0.id), .string($0.name)] }
+        case .schemata:
+            return databases.map { [.string(catalog.id), .string(catalog.name), .string($0.id), .string($0.name)] }
+                + [[.string(catalog.id), .string(catalog.name), .string("\(catalog.id)-information-schema"), .string(NameResolver.informationSchema)]]
+        case .tables:
+            var rows: [Row] = []
+            for database in databases {
+                let prefix: Row = [.string(catalog.id), .string(catalog.name), .string(database.id), .string(database.name)]
+                for table in database.tables.values.sorted(by: { $0.name < $1.name }) {
+                    rows.append(prefix + [
+                        .string(table.name), .string("BASE TABLE"), yes(!table.distributedBy.isEmpty),
+                        table.distributedBy.isEmpty ? .null : .string("HASH"), .null, yes(table.watermarkColumn != nil),
+                        text(table.watermarkColumn), text(table.watermarkExpression), table.watermarkColumn == nil ? .null : .string("NO"),
+                        yes(false), text(table.comment),
+                    ])
+                }
+                for view in database.views.values.sorted(by: { $0.name < $1.name }) {
+                    rows.append(prefix + [.string(view.name), .string("VIEW"), yes(false), .null, .null, yes(false), .null, .null, .null, yes(false), text(view.comment)])
+                }
+            }
+            return rows
+        case .columns:
+            var rows: [Row] = []
+            for database in databases {
+                let prefix: Row = [.string(catalog.id), .string(catalog.name), .string(database.id), .string(database.name)]
+                for table in database.tables.values.sorted(by: { $0.name < $1.name }) {
+                    for (position, column) in table.columns.enumerated() {
+                        let distribution = table.distributedBy.firstIndex(of: column.name).map { Value.int(Int64($0 + 1)) } ?? .null
+                        rows.append(prefix + [
+                            .string(table.name), .string(column.name), .int(Int64(position + 1)), yes(column.type.nullable),
+                            .string(column.type.typeName), .string(column.type.sql), yes(false), yes(column.computed != nil), text(column.computed),
+                            yes(column.metadataKey != nil), text(column.metadataKey), yes(column.isPhysical || (column.metadataKey != nil && !column.isVirtual)),
+                            distribution, text(column.comment),
+                        ])
+                    }
+                }
+            }
+            return rows
+        }
+    }
+}

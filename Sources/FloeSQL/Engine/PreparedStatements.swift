@@ -1,0 +1,168 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import FloeCore
+import Foundation
+import Synchronization
+
+/// What statements need from the engine while they run.
+struct EngineServices: Sendable {
+    let catalog: CatalogStore
+    let logs: LogRegistry
+
+    /// The dataflow context for a session's settings.
+    func dataflowContext(session: SessionContext, caster: Caster, isSnapshot: Bool) -> DataflowContext {
+        let snapshot = catalog.snapshot
+        let liveTables = Set(snapshot.catalogs.values.flatMap { $0.databases.values.flatMap { $0.tables.values.map(\.id) } })
+        let logs = self.logs
+        return DataflowContext(
+            compiler: ExpressionCompiler(caster: caster), isSnapshot: isSnapshot, snapshot: snapshot, catalogs: session.catalogs,
+            openLog: { id throws(SQLError) in
+                guard liveTables.contains(id) else { throw SQLError("A table this statement reads was dropped.") }
+                return try logs.open(id)
+            })
+    }
+}
+
+/// Delivers result changes, skipping the first `skip` (already delivered before a restart).
+struct ResultEmitter {
+    let receiver: any ResultReceiver
+    let renderer: ValueRenderer
+    let types: [SQLType]
+    var remainingSkip: Int
+
+    mutating func emit(_ batches: [Batch]) async throws {
+        var changes: [ResultChange] = []
+        for batch in batches {
+            for i in 0..<batch.count {
+                if remainingSkip > 0 {
+                    remainingSkip -= 1
+                    continue
+                }
+                let row = zip(batch.columns, types).map { renderer.json($0.value(at: i), $1) }
+                changes.append(ResultChange(kind: batch.kinds[i], row: row))
+            }
+        }
+        if !changes.isEmpty { try await receiver.deliver(changes) }
+    }
+
+    mutating func emit(rows: [Row]) async throws {
+        guard !rows.isEmpty else { return }
+        try await emit([Batch(rows: rows, kinds: Array(repeating: .insert, count: rows.count), types: types)])
+    }
+}
+
+/// A SELECT (or anything that produces rows from a plan).
+struct QueryStatement: PreparedStatement {
+    let traits: StatementTraits
+    let plan: QueryPlan
+    let session: SessionContext
+    let caster: Caster
+    let isSnapshot: Bool
+    let services: EngineServices
+
+    func run(deliveringTo receiver: any ResultReceiver, skippingFirst: Int) async throws {
+        let dataflow = try Dataflow(plan: plan.node, context: services.dataflowContext(session: session, caster: caster, isSnapshot: isSnapshot))
+        var emitter = ResultEmitter(receiver: receiver, renderer: caster.renderer, types: plan.types, remainingSkip: skippingFirst)
+        try await dataflow.run { batches in try await emitter.emit(batches) }
+    }
+}
+
+/// A statement whose rows are computed from the catalog when it runs (SHOW, DESCRIBE, EXPLAIN, …).
+struct MetadataStatement: PreparedStatement {
+    let traits: StatementTraits
+    let types: [SQLType]
+    let renderer: ValueRenderer
+    let services: EngineServices
+    let rows: @Sendable (CatalogSnapshot) throws(SQLError) -> [Row]
+
+    func run(deliveringTo receiver: any ResultReceiver, skippingFirst: Int) async throws {
+        var emitter = ResultEmitter(receiver: receiver, renderer: renderer, types: types, remainingSkip: skippingFirst)
+        try await emitter.emit(rows: try rows(services.catalog.snapshot))
+    }
+}
+
+/// A DDL statement: its change to the catalog happens when it runs.
+struct DDLStatement: PreparedStatement {
+    let traits: StatementTraits
+    let apply: @Sendable () throws(SQLError) -> Void
+
+    func run(deliveringTo receiver: any ResultReceiver, skippingFirst: Int) async throws {
+        try Task.checkCancellation()
+        try apply()
+    }
+}
+
+/// INSERT INTO (also the insert half of CREATE TABLE AS and each INSERT of a statement set).
+struct InsertStatement: PreparedStatement {
+    let traits: StatementTraits
+    /// The source, already converted to the sink's physical columns.
+    let plan: QueryPlan
+    let tableID: String
+    let session: SessionContext
+    let caster: Caster
+    let isSnapshot: Bool
+    let services: EngineServices
+    /// Keys the sink offsets that make a re-run after a restart idempotent.
+    let writerKey: String
+    /// Runs before the rows flow (CREATE TABLE AS creates its table here).
+    var before: (@Sendable () throws(SQLError) -> Void)?
+
+    func run(deliveringTo receiver: any ResultReceiver, skippingFirst: Int) async throws {
+        try before?()
+        let dataflow = try Dataflow(plan: plan.node, context: services.dataflowContext(session: session, caster: caster, isSnapshot: isSnapshot))
+        let log = try services.logs.open(tableID)
+        var alreadyWritten = Int(log.rowsWritten(by: writerKey))
+        try await dataflow.run { batches in
+            var rows: [Row] = []
+            for batch in batches {
+                for i in 0..<batch.count where batch.kinds[i].isAccumulate {
+                    if alreadyWritten > 0 {
+                        alreadyWritten -= 1
+                        continue
+                    }
+                    rows.append(batch.row(i))
+                }
+            }
+            try log.append(rows, writer: writerKey)
+        }
+    }
+}
+
+/// EXECUTE STATEMENT SET: its INSERTs run together.
+struct StatementSetStatement: PreparedStatement {
+    let traits: StatementTraits
+    let inserts: [InsertStatement]
+
+    func run(deliveringTo receiver: any ResultReceiver, skippingFirst: Int) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for insert in inserts {
+                group.addTask { try await insert.run(deliveringTo: receiver, skippingFirst: 0) }
+            }
+            try await group.waitForAll()
+        }
+    }
+}
+
+/// The open table logs, by table id.
+final class LogRegistry: Sendable {
+    let directory: URL
+    private let logs = Mutex<[String: TableLog]>([:])
+
+    init(directory: URL) { self.directory = directory }
+
+    func url(_ id: String) -> URL { directory.appendingPathComponent("\(id).log") }
+
+    func open(_ id: String) throws(SQLError) -> TableLog {
+        try logs.withLock { logs throws(SQLError) in
+            if let log = logs[id] { return log }
+            let log = try TableLog(url: url(id))
+            logs[id] = log
+            return log
+        }
+    }
+
+    func drop(_ id: String) {
+        let log = logs.withLock { $0.removeValue(forKey: id) }
+        if let log { log.drop() } else { try? FileManager.default.removeItem(at: url(id)) }
+    }
+}

@@ -1,0 +1,412 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import Foundation
+
+/// Turns one parsed statement into a prepared statement: analysis happens here, effects happen in `run`.
+struct StatementPlanner {
+    let session: SessionContext
+    let services: EngineServices
+    let resolver: NameResolver
+    let caster: Caster
+    let isSnapshot: Bool
+
+    init(session: SessionContext, services: EngineServices) {
+        self.session = session
+        self.services = services
+        self.resolver = NameResolver(session: session, snapshot: services.catalog.snapshot)
+        self.caster = Caster(renderer: ValueRenderer(zone: Temporal.zone(session.properties["sql.local-time-zone"])))
+        self.isSnapshot = session.properties["sql.snapshot.mode"]?.lowercased() == "now"
+    }
+
+    var analyzer: QueryAnalyzer { QueryAnalyzer(resolver: resolver, library: FunctionLibrary(caster: caster), isSnapshot: isSnapshot) }
+
+    static let text = SQLType.string.notNull
+
+    func ddl(_ kind: String, _ apply: @escaping @Sendable () throws(SQLError) -> Void) -> any PreparedStatement {
+        DDLStatement(traits: StatementTraits(sqlKind: kind, isBounded: true, isAppendOnly: true), apply: apply)
+    }
+
+    func metadata(_ kind: String, _ columns: [(String, SQLType)], _ rows: @escaping @Sendable (CatalogSnapshot) throws(SQLError) -> [Row]) -> any PreparedStatement {
+        MetadataStatement(
+            traits: StatementTraits(sqlKind: kind, isBounded: true, isAppendOnly: true, schema: columns.map { SchemaColumn(name: $0.0, type: $0.1.schemaType) }),
+            types: columns.map(\.1), renderer: caster.renderer, services: services, rows: rows)
+    }
+
+    func plan(_ statement: Statement) throws(SQLError) -> any PreparedStatement {
+        switch statement {
+        case .query(let query):
+            let plan = try analyzer.analyze(query)
+            let traits = StatementTraits(
+                sqlKind: "SELECT", isBounded: plan.isBounded, isAppendOnly: plan.isAppendOnly, upsertColumns: plan.isAppendOnly ? nil : plan.upsertKeys,
+                schema: plan.fields.map { SchemaColumn(name: $0.name, type: $0.type.schemaType) })
+            return QueryStatement(traits: traits, plan: plan, session: session, caster: caster, isSnapshot: isSnapshot, services: services)
+        case .insert(let insert):
+            return try self.insert(insert, kind: "INSERT_INTO")
+        case .statementSet(let inserts):
+            var prepared: [InsertStatement] = []
+            for (index, insert) in inserts.enumerated() {
+                prepared.append(try self.insert(insert, kind: "INSERT_INTO", keySuffix: "#\(index)"))
+            }
+            return StatementSetStatement(
+                traits: StatementTraits(sqlKind: "EXECUTE_STATEMENT_SET", isBounded: prepared.allSatisfy(\.traits.isBounded), isAppendOnly: true),
+                inserts: prepared)
+        case .createTable(let create):
+            if create.asQuery != nil { return try createTableAs(create) }
+            return try createTable(create)
+        case .dropTable(let name, let ifExists):
+            let path = try resolver.path(name)
+            let catalog = services.catalog
+            let logs = services.logs
+            if !ifExists { try requireTable(name) }
+            return ddl("DROP_TABLE") { () throws(SQLError) in
+                let dropped: TableEntry? = try catalog.update { snapshot throws(SQLError) in
+                    var entry = snapshot.catalog(path.catalog.id)
+                    guard let table = entry.databases[path.database]?.tables[path.name] else {
+                        if ifExists { return nil }
+                        throw SQLError("Table (or view) '\(name.parts.joined(separator: "."))' does not exist or you do not have access to it.")
+                    }
+                    entry.databases[path.database]!.tables[path.name] = nil
+                    snapshot.catalogs[path.catalog.id] = entry
+                    return table
+                }
+                if let dropped { logs.drop(dropped.id) }
+            }
+        case .createView(let name, let columns, let query, let ifNotExists, let comment):
+            let path = try resolver.path(name)
+            try requireDatabase(path)
+            let plan = try analyzer.analyze(query)
+            if !columns.isEmpty, columns.count != plan.fields.count {
+                throw SQLError("List of column aliases must have same degree as table; table has \(plan.fields.count) columns, whereas alias list has \(columns.count) columns")
+            }
+            let view = ViewEntry(
+                name: path.name, query: query.sql, columnNames: columns.isEmpty ? plan.fields.map(\.name) : columns, comment: comment,
+                definition: "CREATE VIEW \(path.display)\(columns.isEmpty ? "" : "(" + columns.map { "`\($0)`" }.joined(separator: ", ") + ")")\(comment.map { " COMMENT '\($0)'" } ?? "") AS\n\(query.sql)")
+            let catalog = services.catalog
+            return ddl("CREATE_VIEW") { () throws(SQLError) in
+                try catalog.update { snapshot throws(SQLError) in
+                    var entry = snapshot.catalog(path.catalog.id)
+                    guard entry.databases[path.database] != nil else { throw Self.noDatabase(path) }
+                    if entry.databases[path.database]!.tables[path.name] != nil { throw Self.exists(path) }
+                    if entry.databases[path.database]!.views[path.name] != nil, ifNotExists { return }
+                    entry.databases[path.database]!.views[path.name] = view
+                    snapshot.catalogs[path.catalog.id] = entry
+                }
+            }
+        case .dropView(let name, let ifExists):
+            let path = try resolver.path(name)
+            let catalog = services.catalog
+            return ddl("DROP_VIEW") { () throws(SQLError) in
+                try catalog.update { snapshot throws(SQLError) in
+                    var entry = snapshot.catalog(path.catalog.id)
+                    guard entry.databases[path.database]?.views[path.name] != nil else {
+                        if ifExists { return }
+                        throw SQLError("View '\(name.parts.joined(separator: "."))' does not exist or you do not have access to it.")
+                    }
+                    entry.databases[path.database]!.views[path.name] = nil
+                    snapshot.catalogs[path.catalog.id] = entry
+                }
+            }
+        case .createDatabase(let name, let ifNotExists, let comment, _):
+            let (catalogIdentity, database) = try resolver.databasePath(name)
+            guard database != NameResolver.informationSchema else { throw SQLError("Database \(database) is read-only.") }
+            let catalog = services.catalog
+            return ddl("CREATE_DATABASE") { () throws(SQLError) in
+                try catalog.update { snapshot throws(SQLError) in
+                    var entry = snapshot.catalog(catalogIdentity.id)
+                    if entry.databases[database] != nil {
+                        if ifNotExists { return }
+                        throw SQLError("Database \(database) already exists in Catalog \(catalogIdentity.name).")
+                    }
+                    entry.databases[database] = DatabaseEntry(id: "lkc-" + UUID().uuidString.prefix(8).lowercased(), name: database, comment: comment)
+                    snapshot.catalogs[catalogIdentity.id] = entry
+                }
+            }
+        case .dropDatabase(let name, let ifExists, let cascade):
+            let (catalogIdentity, database) = try resolver.databasePath(name)
+            let catalog = services.catalog
+            let logs = services.logs
+            return ddl("DROP_DATABASE") { () throws(SQLError) in
+                let dropped: [String] = try catalog.update { snapshot throws(SQLError) in
+                    var entry = snapshot.catalog(catalogIdentity.id)
+                    guard let existing = entry.databases[database] else {
+                        if ifExists { return [] }
+                        throw SQLError("Database \(database) does not exist in Catalog \(catalogIdentity.name).")
+                    }
+                    if !cascade, !(existing.tables.isEmpty && existing.views.isEmpty) {
+                        throw SQLError("Database \(database) in catalog \(catalogIdentity.name) is not empty.")
+                    }
+                    entry.databases[database] = nil
+                    snapshot.catalogs[catalogIdentity.id] = entry
+                    return existing.tables.values.map(\.id)
+                }
+                for id in dropped { logs.drop(id) }
+            }
+        case .alterTable(let name, let action):
+            return try alterTable(name, action)
+        case .show(let target, let like):
+            return try show(target, like: like)
+        case .describe(let name, let extended):
+            return try describe(name, extended: extended)
+        case .useCatalog(let name):
+            _ = try resolver.catalog(named: name)
+            return ddl("USE_CATALOG") {}
+        case .useDatabase(let name):
+            let (catalog, database) = try resolver.databasePath(name)
+            guard resolver.databaseExists(database, in: catalog) else { throw SQLError("A database with name [\(database)] does not exist in the catalog: [\(catalog.name)].") }
+            return ddl("USE") {}
+        case .explain(let inner):
+            let text: String
+            switch inner {
+            case .query(let query): text = "== Optimized Physical Plan ==\n" + (try analyzer.analyze(query)).explanation
+            case .insert(let insert):
+                let target = try resolver.path(insert.table)
+                text = "== Optimized Physical Plan ==\nSink(table=[\(target.catalog.name).\(target.database).\(target.name)])\n" + (try analyzer.analyze(insert.source)).explanation
+            default: throw SQLError("EXPLAIN supports queries and INSERT statements.")
+            }
+            return metadata("EXPLAIN", [("plan", Self.text)]) { _ throws(SQLError) in [[.string(text)]] }
+        case .set, .reset:
+            throw SQLError("The SET and RESET statements are not supported. Set properties on the statement (e.g. 'sql.local-time-zone') instead.")
+        }
+    }
+
+    static func exists(_ path: ObjectPath) -> SQLError {
+        SQLError("Table already exists: a table or view named \(path.display) already exists.")
+    }
+
+    static func noDatabase(_ path: ObjectPath) -> SQLError {
+        SQLError("Database '\(path.database)' does not exist in catalog '\(path.catalog.name)'.")
+    }
+
+    func requireDatabase(_ path: ObjectPath) throws(SQLError) {
+        guard path.database != NameResolver.informationSchema else { throw SQLError("INFORMATION_SCHEMA is read-only.") }
+        guard resolver.databaseExists(path.database, in: path.catalog) else { throw Self.noDatabase(path) }
+    }
+
+    @discardableResult
+    func requireTable(_ name: QualifiedName) throws(SQLError) -> (ObjectPath, TableEntry) {
+        let path = try resolver.path(name)
+        guard case .table(_, _, let table) = try resolver.object(name) else {
+            throw SQLError("'\(name.parts.joined(separator: "."))' is not a table.")
+        }
+        return (path, table)
+    }
+
+    // MARK: CREATE TABLE
+
+    func columnEntries(_ definitions: [ColumnDefinition], scopeBase: [ColumnEntry]) throws(SQLError) -> [ColumnEntry] {
+        var columns = scopeBase
+        var result: [ColumnEntry] = []
+        for definition in definitions {
+            guard !columns.contains(where: { $0.name == definition.name }) && !result.contains(where: { $0.name == definition.name }) else {
+                throw SQLError("A column named '\(definition.name)' already exists in the table.")
+            }
+            switch definition.kind {
+            case .physical(let syntax):
+                result.append(ColumnEntry(name: definition.name, type: try SQLType.resolve(syntax), comment: definition.comment))
+            case .metadata(let syntax, let key, let virtual):
+                result.append(ColumnEntry(name: definition.name, type: try SQLType.resolve(syntax), comment: definition.comment, metadataKey: key ?? definition.name, isVirtual: virtual))
+            case .computed(let expression):
+                let physical = (columns + result).filter(\.isPhysical)
+                let scope = Scope(fields: physical.map { PlanField(name: $0.name, type: $0.type, qualifier: nil) })
+                let bound = try analyzer.bind(expression, scope)
+                result.append(ColumnEntry(name: definition.name, type: bound.type, comment: definition.comment, computed: expression.sql))
+            }
+            columns.append(result.last!)
+        }
+        return result
+    }
+
+    func tableEntry(_ create: CreateTable, path: ObjectPath, columns: [ColumnEntry]) throws(SQLError) -> TableEntry {
+        var columns = columns
+        for key in create.primaryKey {
+            guard let index = columns.firstIndex(where: { $0.name == key }) else {
+                throw SQLError("Invalid primary key 'PK_\(create.primaryKey.joined(separator: "_"))'. Column '\(key)' does not exist.")
+            }
+            columns[index].type = columns[index].type.notNull
+        }
+        var watermarkExpression: String?
+        if let watermark = create.watermark {
+            guard let column = columns.first(where: { $0.name == watermark.column }) else {
+                throw SQLError("The rowtime attribute field '\(watermark.column)' is not defined in the table schema, at line 1")
+            }
+            switch column.type.kind {
+            case .timestamp, .timestampLTZ: break
+            default:
+                throw SQLError("Invalid data type of time field for watermark definition. The field must be of type TIMESTAMP(p) or TIMESTAMP_LTZ(p), the supported precision 'p' is from 0 to 3, but the time field type is \(column.type.sql)")
+            }
+            watermarkExpression = watermark.expression.sql
+        }
+        for column in create.distributedBy where !columns.contains(where: { $0.name == column }) {
+            throw SQLError("Invalid bucket key '\(column)'. A bucket key must reference a physical column in the schema.")
+        }
+        return TableEntry(
+            id: UUID().uuidString.lowercased(), name: path.name, columns: columns, primaryKey: create.primaryKey, watermarkColumn: create.watermark?.column,
+            watermarkExpression: watermarkExpression, distributedBy: create.distributedBy, comment: create.comment,
+            options: Dictionary(create.options, uniquingKeysWith: { _, last in last }))
+    }
+
+    func createTable(_ create: CreateTable) throws(SQLError) -> any PreparedStatement {
+        let path = try resolver.path(create.name)
+        try requireDatabase(path)
+        var base: [ColumnEntry] = []
+        if let like = create.like {
+            let (_, source) = try requireTable(like)
+            base = source.columns
+        }
+        let columns = base + (try columnEntries(create.columns, scopeBase: base))
+        guard !columns.isEmpty else { throw SQLError("A table needs at least one column.") }
+        let table = try tableEntry(create, path: path, columns: columns)
+        let catalog = services.catalog
+        let ifNotExists = create.ifNotExists
+        return ddl("CREATE_TABLE") { () throws(SQLError) in
+            try catalog.update { snapshot throws(SQLError) in
+                var entry = snapshot.catalog(path.catalog.id)
+                guard let database = entry.databases[path.database] else { throw Self.noDatabase(path) }
+                if database.tables[path.name] != nil || database.views[path.name] != nil {
+                    if ifNotExists { return }
+                    throw Self.exists(path)
+                }
+                entry.databases[path.database]!.tables[path.name] = table
+                snapshot.catalogs[path.catalog.id] = entry
+            }
+        }
+    }
+
+    func createTableAs(_ create: CreateTable) throws(SQLError) -> any PreparedStatement {
+        let path = try resolver.path(create.name)
+        try requireDatabase(path)
+        let source = try analyzer.analyze(create.asQuery!)
+        try requireAppendOnly(source, sink: path)
+        let declared = try columnEntries(create.columns, scopeBase: [])
+        var columns = declared
+        for field in source.fields where !columns.contains(where: { $0.name == field.name }) {
+            columns.append(ColumnEntry(name: field.name, type: field.type))
+        }
+        var table = try tableEntry(create, path: path, columns: columns)
+        let key = writerKey()
+        table.options["floe.created-by"] = key
+        let finalTable = table
+        // The query's columns map by name onto the table's physical columns.
+        let scope = Scope(fields: source.fields)
+        var expressions: [BoundExpression] = []
+        for column in table.physicalColumns {
+            if let index = try? scope.resolve(QualifiedName([column.name])) {
+                expressions.append(try assignment(BoundExpression(.column(index), source.fields[index].type), to: column, sink: path))
+            } else {
+                expressions.append(.literal(.null, column.type.withNullable(true)))
+            }
+        }
+        var plan = source
+        plan.node = .project(source.node, expressions)
+        let catalog = services.catalog
+        let ifNotExists = create.ifNotExists
+        return InsertStatement(
+            traits: StatementTraits(sqlKind: "CREATE_TABLE_AS", isBounded: source.isBounded, isAppendOnly: true), plan: plan, tableID: table.id,
+            session: session, caster: caster, isSnapshot: isSnapshot, services: services, writerKey: key,
+            before: { () throws(SQLError) in
+                try catalog.update { snapshot throws(SQLError) in
+                    var entry = snapshot.catalog(path.catalog.id)
+                    guard let database = entry.databases[path.database] else { throw Self.noDatabase(path) }
+                    if let existing = database.tables[path.name] {
+                        // A re-run after a restart finds the table it created itself.
+                        if existing.id == finalTable.id || ifNotExists { return }
+                        throw Self.exists(path)
+                    }
+                    if database.views[path.name] != nil { throw Self.exists(path) }
+                    entry.databases[path.database]!.tables[path.name] = finalTable
+                    snapshot.catalogs[path.catalog.id] = entry
+                }
+            })
+    }
+
+    /// The writer key of this statement's sink offsets (stable across re-runs when the server passes an id).
+    func writerKey(_ suffix: String = "") -> String {
+        (session.statementID ?? "anonymous-" + UUID().uuidString) + suffix
+    }
+
+    func requireAppendOnly(_ plan: QueryPlan, sink: ObjectPath) throws(SQLError) {
+        guard plan.isAppendOnly else {
+            throw SQLError("Table sink '\(sink.catalog.name).\(sink.database).\(sink.name)' doesn't support consuming update and delete changes which is produced by an updating query (GROUP BY, DISTINCT, outer join or Top-N). Run it with 'sql.snapshot.mode' = 'now' or make the query append-only.")
+        }
+    }
+
+    /// `value` converted for storing into `column`, as Flink's implicit sink conversions allow.
+    func assignment(_ value: BoundExpression, to column: ColumnEntry, sink: ObjectPath) throws(SQLError) -> BoundExpression {
+        let from = value.type
+        let to = column.type
+        let compatible = from.isNull || from.kind == to.kind || (from.isNumeric && to.isNumeric) || (from.isCharacter && to.isCharacter)
+            || (from.isBinary && to.isBinary) || (from.isTemporal && to.isTemporal && SQLType.canCast(from, to: to))
+        guard compatible else {
+            throw SQLError("Column types of query result and sink for '\(sink.catalog.name).\(sink.database).\(sink.name)' do not match.\nCause: Incompatible types for sink column '\(column.name)' at position \(column.name).\n\nQuery schema: \(from.sql)\nSink schema: \(to.sql)")
+        }
+        return value.casted(to: to.withNullable(true))
+    }
+
+    func insert(_ insert: Insert, kind: String, keySuffix: String = "") throws(SQLError) -> InsertStatement {
+        let (path, table) = try requireTable(insert.table)
+        let source = try analyzer.analyze(insert.source)
+        try requireAppendOnly(source, sink: path)
+        let physical = table.physicalColumns
+        let targets = insert.columns.isEmpty ? physical.map(\.name) : insert.columns
+        for name in targets where !physical.contains(where: { $0.name == name }) {
+            throw SQLError("Unknown target column '\(name)'")
+        }
+        guard targets.count == source.fields.count else {
+            throw SQLError("Column types of query result and sink for '\(path.catalog.name).\(path.database).\(path.name)' do not match.\nCause: Different number of columns.\n\nQuery schema: [\(source.fields.map { "\($0.name): \($0.type.sql)" }.joined(separator: ", "))]\nSink schema:  [\(physical.map { "\($0.name): \($0.type.sql)" }.joined(separator: ", "))]")
+        }
+        var expressions: [BoundExpression] = []
+        for column in physical {
+            if let index = targets.firstIndex(of: column.name) {
+                expressions.append(try assignment(BoundExpression(.column(index), source.fields[index].type), to: column, sink: path))
+            } else {
+                guard column.type.nullable else { throw SQLError("Column '\(column.name)' has no default value and does not allow NULLs") }
+                expressions.append(.literal(.null, column.type))
+            }
+        }
+        var plan = source
+        plan.node = .project(source.node, expressions)
+        return InsertStatement(
+            traits: StatementTraits(sqlKind: kind, isBounded: source.isBounded, isAppendOnly: true), plan: plan, tableID: table.id, session: session,
+            caster: caster, isSnapshot: isSnapshot, services: services, writerKey: writerKey(keySuffix), before: nil)
+    }
+
+    // MARK: ALTER TABLE
+
+    func alterTable(_ name: QualifiedName, _ action: AlterTableAction) throws(SQLError) -> any PreparedStatement {
+        let (path, table) = try requireTable(name)
+        var changed = table
+        switch action {
+        case .addColumns(let definitions):
+            changed.columns += try columnEntries(definitions, scopeBase: table.columns)
+        case .modifyColumns(let definitions):
+            for entry in try columnEntries(definitions, scopeBase: []) {
+                guard let index = changed.columns.firstIndex(where: { $0.name == entry.name }) else {
+                    throw SQLError("Try to modify a column `\(entry.name)` which does not exist in the table.")
+                }
+                guard changed.columns[index].isPhysical == entry.isPhysical else { throw SQLError("Cannot change the kind of column `\(entry.name)`.") }
+                changed.columns[index] = entry
+            }
+        case .setOptions(let options):
+            for (key, value) in options { changed.options[key] = value }
+        case .resetOptions(let keys):
+            for key in keys { changed.options[key] = nil }
+        case .renameColumn(let from, let to):
+            guard let index = changed.columns.firstIndex(where: { $0.name == from }) else { throw SQLError("The column `\(from)` does not exist in the base table.") }
+            changed.columns[index].name = to
+        case .dropColumns, .rename:
+            throw SQLError("This ALTER TABLE action is not supported.")
+        }
+        let catalog = services.catalog
+        let final = changed
+        return ddl("ALTER_TABLE") { () throws(SQLError) in
+            try catalog.update { snapshot throws(SQLError) in
+                var entry = snapshot.catalog(path.catalog.id)
+                guard entry.databases[path.database]?.tables[path.name]?.id == table.id else {
+                    throw SQLError("Table (or view) '\(name.parts.joined(separator: "."))' does not exist or you do not have access to it.")
+                }
+                entry.databases[path.database]!.tables[path.name] = final
+                snapshot.catalogs[path.catalog.id] = entry
+            }
+        }
+    }
+}

@@ -1,0 +1,251 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import Foundation
+
+/// A leaf of a dataflow: it produces batches until it is exhausted (bounded) or forever (following a log).
+class SourceStage: Stage {
+    /// The next batch available now, or nil.
+    func poll() throws(SQLError) -> Batch? { nil }
+    /// Whether the source will produce nothing more.
+    var isExhausted: Bool { true }
+    /// The log and offset to wait on when nothing is available (nil for sources that never wait).
+    var waitTarget: (log: TableLog, offset: TableLog.Offset)? { nil }
+    override var inputCount: Int { 0 }
+}
+
+/// Batches known up front (VALUES, INFORMATION_SCHEMA rows).
+final class ConstantSource: SourceStage {
+    private var batches: [Batch]
+
+    init(_ batches: [Batch]) { self.batches = batches }
+
+    override func poll() throws(SQLError) -> Batch? { batches.isEmpty ? nil : batches.removeFirst() }
+    override var isExhausted: Bool { batches.isEmpty }
+}
+
+/// Reads a table's log from the start: up to the end at start time (snapshot), or following appends.
+final class LogSource: SourceStage {
+    let log: TableLog
+    let types: [SQLType]
+    let tableName: String
+    /// Where a snapshot read stops; nil to follow the log forever.
+    let stopAt: TableLog.Offset?
+    private var offset: TableLog.Offset = 0
+
+    init(log: TableLog, types: [SQLType], tableName: String, snapshot: Bool) {
+        self.log = log
+        self.types = types
+        self.tableName = tableName
+        self.stopAt = snapshot ? log.end : nil
+    }
+
+    override func poll() throws(SQLError) -> Batch? {
+        if log.isClosed { throw SQLError("Table '\(tableName)' was dropped.") }
+        if let stopAt, offset >= stopAt { return nil }
+        let (rows, next) = try log.read(from: offset, maxBytes: 1 << 20)
+        guard next > offset else { return nil }
+        offset = next
+        let width = types.count
+        let fitted = rows.map { $0.count == width ? $0 : Array(($0 + Array(repeating: Value.null, count: max(0, width - $0.count))).prefix(width)) }
+        return Batch(rows: fitted, kinds: Array(repeating: .insert, count: fitted.count), types: types)
+    }
+
+    override var isExhausted: Bool { stopAt.map { offset >= $0 } ?? false }
+    override var waitTarget: (log: TableLog, offset: TableLog.Offset)? { (log, offset) }
+}
+
+/// What a dataflow needs from the engine to build its sources.
+struct DataflowContext {
+    var compiler: ExpressionCompiler
+    /// Batch semantics: sources stop at their current end and operators emit final results only.
+    var isSnapshot: Bool
+    var snapshot: CatalogSnapshot
+    var catalogs: [CatalogIdentity]
+    var openLog: (String) throws(SQLError) -> TableLog
+}
+
+/// A running query: stages wired from a plan, driven from their sources, with the root's output handed out.
+final class Dataflow {
+    private var sources: [SourceStage] = []
+    private var root: Stage
+    /// A LIMIT whose satisfaction ends the whole query (only filters and projections above it).
+    private var terminalLimit: LimitStage?
+    private var pending: [Batch] = []
+    private var ended = false
+
+    init(plan: PlanNode, context: DataflowContext) throws(SQLError) {
+        var sources: [SourceStage] = []
+        root = try Self.build(plan, context, &sources)
+        self.sources = sources
+        var stage: Stage? = root
+        while let current = stage {
+            if let limit = current as? LimitStage {
+                terminalLimit = limit
+                break
+            }
+            guard current is ProjectStage || current is FilterStage else { break }
+            stage = current.firstInput
+        }
+    }
+
+    private static func attach(_ child: Stage, to parent: Stage, slot: Int) {
+        child.parent = parent
+        child.slot = slot
+        if slot == 0 { parent.firstInput = child } else { parent.otherInputs.append(child) }
+    }
+
+    private static func build(_ node: PlanNode, _ context: DataflowContext, _ sources: inout [SourceStage]) throws(SQLError) -> Stage {
+        func single(_ stage: Stage, _ input: PlanNode) throws(SQLError) -> Stage {
+            let child = try build(input, context, &sources)
+            attach(child, to: stage, slot: 0)
+            return stage
+        }
+        switch node {
+        case .values(let rows, let types):
+            let empty = Batch(columns: [], kinds: [.insert])
+            var columns: [[Value]] = Array(repeating: [], count: types.count)
+            for row in rows {
+                for (index, expression) in row.enumerated() {
+                    columns[index].append(try context.compiler.compile(expression)(empty).value(at: 0))
+                }
+            }
+            let batch = Batch(columns: types.indices.map { ColumnBuilder.column(columns[$0], physical: types[$0].physical) },
+                              kinds: Array(repeating: .insert, count: rows.count))
+            let source = ConstantSource([batch])
+            sources.append(source)
+            return source
+        case .systemTable(let table, let catalogID):
+            let rows = SystemTables.rows(table, catalogID: catalogID, catalogs: context.catalogs, snapshot: context.snapshot)
+            let source = ConstantSource(rows.isEmpty ? [] : [Batch(rows: rows, kinds: Array(repeating: .insert, count: rows.count), types: SystemTables.types(table))])
+            sources.append(source)
+            return source
+        case .tableScan(let tableID, let name, let types):
+            let source = LogSource(log: try context.openLog(tableID), types: types, tableName: name, snapshot: context.isSnapshot)
+            sources.append(source)
+            return source
+        case .filter(let input, let condition):
+            return try single(FilterStage(context.compiler.compile(condition)), input)
+        case .project(let input, let expressions):
+            let stage = ProjectStage(expressions.map(context.compiler.compile))
+            return try single(stage, input)
+        case .aggregate(let input, let keyCount, let aggregates):
+            let inputTypes = try inputTypesOf(input)
+            let outputTypes = Array(inputTypes.prefix(keyCount)) + aggregates.map(\.type)
+            return try single(AggregateStage(keyCount: keyCount, calls: aggregates, final: context.isSnapshot, outputTypes: outputTypes), input)
+        case .sort(let input, let keys, let limit, let offset):
+            let types = try inputTypesOf(input)
+            // A bounded input is sorted once at its end; an unbounded one keeps a Top-N.
+            let incremental = !context.isSnapshot && !Self.isBounded(input)
+            return try single(SortStage(keys: keys, limit: limit, offset: offset, incremental: incremental, types: types), input)
+        case .limit(let input, let limit, let offset):
+            return try single(LimitStage(limit: limit, offset: offset), input)
+        case .union(let inputs):
+            let stage = UnionStage(inputs: inputs.count)
+            for (slot, input) in inputs.enumerated() { attach(try build(input, context, &sources), to: stage, slot: slot) }
+            return stage
+        case .join(let left, let right, let kind, let condition, let leftTypes, let rightTypes):
+            let final = context.isSnapshot
+            let stage = JoinStage(isLeft: kind == .left, condition: condition.map(context.compiler.compile), leftTypes: leftTypes,
+                                  rightTypes: rightTypes, final: final)
+            attach(try build(left, context, &sources), to: stage, slot: 0)
+            attach(try build(right, context, &sources), to: stage, slot: 1)
+            return stage
+        }
+    }
+
+    static func isBounded(_ node: PlanNode) -> Bool {
+        switch node {
+        case .values, .systemTable: true
+        case .tableScan: false
+        case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _):
+            isBounded(input)
+        case .union(let inputs): inputs.allSatisfy(isBounded)
+        case .join(let l, let r, _, _, _, _): isBounded(l) && isBounded(r)
+        }
+    }
+
+    /// The output types of a plan node.
+    static func inputTypesOf(_ node: PlanNode) throws(SQLError) -> [SQLType] {
+        switch node {
+        case .values(_, let types), .tableScan(_, _, let types): return types
+        case .systemTable(let table, _): return SystemTables.types(table)
+        case .filter(let input, _), .sort(let input, _, _, _), .limit(let input, _, _): return try inputTypesOf(input)
+        case .project(_, let expressions): return expressions.map(\.type)
+        case .aggregate(let input, let keyCount, let aggregates): return Array(try inputTypesOf(input).prefix(keyCount)) + aggregates.map(\.type)
+        case .union(let inputs): return try inputs.first.map(inputTypesOf) ?? []
+        case .join(_, _, _, _, let l, let r): return l + r
+        }
+    }
+
+    // MARK: Driving
+
+    private func push(_ batches: [Batch], from stage: Stage) throws(SQLError) {
+        guard let parent = stage.parent else {
+            pending.append(contentsOf: batches.filter { $0.count > 0 })
+            return
+        }
+        for batch in batches where batch.count > 0 {
+            try push(try parent.process(batch, from: stage.slot), from: parent)
+        }
+    }
+
+    private func end(_ stage: Stage) throws(SQLError) {
+        guard let parent = stage.parent else {
+            ended = true
+            return
+        }
+        let wasFinished = parent.isFinished
+        try push(try parent.inputFinished(stage.slot), from: parent)
+        if !wasFinished, parent.isFinished { try end(parent) }
+    }
+
+    /// Runs until the sources are exhausted (or a terminal LIMIT is met), handing output batches to `output` at
+    /// least every `interval` while rows flow; unbounded flows run until the task is cancelled.
+    func run(interval: Duration = .milliseconds(50), output: ([Batch]) async throws -> Void) async throws {
+        var finished = Set<ObjectIdentifier>()
+        let clock = ContinuousClock()
+        var lastFlush = clock.now
+        func flush(force: Bool) async throws {
+            guard !pending.isEmpty, force || clock.now - lastFlush >= interval || pending.reduce(0, { $0 + $1.count }) >= 4096 else { return }
+            let batches = pending
+            pending = []
+            lastFlush = clock.now
+            try await output(batches)
+        }
+        while true {
+            try Task.checkCancellation()
+            var progressed = false
+            for source in sources where !finished.contains(ObjectIdentifier(source)) {
+                while let batch = try source.poll() {
+                    progressed = true
+                    try push([batch], from: source)
+                    if terminalLimit?.isSatisfied == true { break }
+                    try await flush(force: false)
+                    try Task.checkCancellation()
+                }
+                if source.isExhausted {
+                    finished.insert(ObjectIdentifier(source))
+                    try end(source)
+                }
+                if terminalLimit?.isSatisfied == true { break }
+            }
+            if ended || terminalLimit?.isSatisfied == true || sources.isEmpty {
+                try await flush(force: true)
+                return
+            }
+            try await flush(force: !progressed)
+            if !progressed {
+                let targets = sources.filter { !finished.contains(ObjectIdentifier($0)) }.compactMap(\.waitTarget)
+                guard !targets.isEmpty else { continue }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for target in targets {
+                        let (log, offset) = target
+                        group.addTask { try await log.waitForAppend(beyond: offset) }
+                    }
+                    _ = try await group.next()
+                    group.cancelAll()
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,284 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import Foundation
+
+extension RowKind {
+    /// Whether the row adds to the result (+I, +U) rather than retracting from it (-U, -D).
+    var isAccumulate: Bool { self == .insert || self == .updateAfter }
+}
+
+/// One operator of a running dataflow: it consumes changelog batches from its inputs (numbered slots) and
+/// produces changelog batches for its parent.
+class Stage {
+    weak var parent: Stage?
+    /// The input in slot 0 (the stages own their inputs; parents are weak).
+    var firstInput: Stage?
+    /// Inputs in other slots.
+    var otherInputs: [Stage] = []
+    var slot = 0
+    private(set) var finishedInputs = Set<Int>()
+    var inputCount: Int { 1 }
+
+    /// Processes one input batch.
+    func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] { [batch] }
+
+    /// Called when input `slot` ends; returns what the stage emits at that point.
+    func inputFinished(_ slot: Int) throws(SQLError) -> [Batch] {
+        finishedInputs.insert(slot)
+        return finishedInputs.count == inputCount ? try finish() : []
+    }
+
+    var isFinished: Bool { finishedInputs.count == inputCount }
+
+    /// Called once every input ended.
+    func finish() throws(SQLError) -> [Batch] { [] }
+
+    /// Whether the stage needs no more input (a satisfied LIMIT).
+    var isSatisfied: Bool { false }
+}
+
+/// Keeps rows whose condition is TRUE.
+final class FilterStage: Stage {
+    let condition: CompiledExpression
+
+    init(_ condition: @escaping CompiledExpression) { self.condition = condition }
+
+    override func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] {
+        let result = try condition(batch)
+        guard case .bool(let flags) = result.data else { return [] }
+        var keep: [Int] = []
+        keep.reserveCapacity(batch.count)
+        if let nulls = result.nulls {
+            for i in 0..<batch.count where flags[i] && !nulls[i] { keep.append(i) }
+        } else {
+            for i in 0..<batch.count where flags[i] { keep.append(i) }
+        }
+        if keep.count == batch.count { return [batch] }
+        return keep.isEmpty ? [] : [batch.filtered(keep)]
+    }
+}
+
+/// Computes new columns.
+final class ProjectStage: Stage {
+    let expressions: [CompiledExpression]
+
+    init(_ expressions: [CompiledExpression]) { self.expressions = expressions }
+
+    override func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] {
+        var columns: [Column] = []
+        columns.reserveCapacity(expressions.count)
+        for expression in expressions { columns.append(try expression(batch)) }
+        return [Batch(columns: columns, kinds: batch.kinds)]
+    }
+}
+
+/// Concatenates its inputs.
+final class UnionStage: Stage {
+    let count: Int
+    init(inputs: Int) { count = inputs }
+    override var inputCount: Int { count }
+}
+
+/// Passes the first `limit` inserted rows after skipping `offset`.
+final class LimitStage: Stage {
+    let limit: Int?
+    var toSkip: Int
+    var passed = 0
+
+    init(limit: Int?, offset: Int) {
+        self.limit = limit
+        self.toSkip = offset
+    }
+
+    override var isSatisfied: Bool { limit.map { passed >= $0 } ?? false }
+
+    override func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] {
+        var keep: [Int] = []
+        for i in 0..<batch.count {
+            if toSkip > 0 {
+                toSkip -= 1
+                continue
+            }
+            if let limit, passed >= limit { break }
+            keep.append(i)
+            passed += 1
+        }
+        return keep.isEmpty ? [] : [batch.filtered(keep)]
+    }
+}
+
+/// Rows of a changelog as a multiset (for sorts and joins).
+struct RowMultiset {
+    private(set) var rows: [Row] = []
+
+    mutating func apply(_ row: Row, kind: RowKind) {
+        if kind.isAccumulate {
+            rows.append(row)
+        } else if let index = rows.lastIndex(of: row) {
+            rows.remove(at: index)
+        }
+    }
+}
+
+/// ORDER BY [LIMIT]: a final sort for bounded input; a Top-N with retractions for unbounded input.
+final class SortStage: Stage {
+    let keys: [SortKey]
+    let limit: Int?
+    let offset: Int
+    let incremental: Bool
+    let types: [SQLType]
+    var state = RowMultiset()
+    var emitted: [Row] = []
+
+    init(keys: [SortKey], limit: Int?, offset: Int, incremental: Bool, types: [SQLType]) {
+        self.keys = keys
+        self.limit = limit
+        self.offset = offset
+        self.incremental = incremental
+        self.types = types
+    }
+
+    func ordered(_ rows: [Row]) -> [Row] {
+        let sorted = rows.enumerated().sorted { a, b in
+            for key in keys {
+                let c = Value.compare(a.element[key.column], b.element[key.column])
+                if c != 0 { return key.ascending ? c < 0 : c > 0 }
+            }
+            return a.offset < b.offset
+        }.map(\.element)
+        let start = min(offset, sorted.count)
+        let end = limit.map { min(sorted.count, start + $0) } ?? sorted.count
+        return Array(sorted[start..<end])
+    }
+
+    override func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] {
+        for i in 0..<batch.count { state.apply(batch.row(i), kind: batch.kinds[i]) }
+        guard incremental else { return [] }
+        let top = ordered(state.rows)
+        var removed = RowMultiset()
+        for row in emitted { removed.apply(row, kind: .insert) }
+        var added: [Row] = []
+        for row in top {
+            if removed.rows.contains(row) { removed.apply(row, kind: .delete) } else { added.append(row) }
+        }
+        emitted = top
+        let rows = removed.rows + added
+        guard !rows.isEmpty else { return [] }
+        return [Batch(rows: rows, kinds: Array(repeating: .delete, count: removed.rows.count) + Array(repeating: .insert, count: added.count), types: types)]
+    }
+
+    override func finish() throws(SQLError) -> [Batch] {
+        guard !incremental else { return [] }
+        let rows = ordered(state.rows)
+        return rows.isEmpty ? [] : [Batch(rows: rows, kinds: Array(repeating: .insert, count: rows.count), types: types)]
+    }
+}
+
+/// Regular inner and left joins. Streaming: each side's rows are kept and every change joins against the other
+/// side (left joins retract their NULL-padded row when a first match arrives). Batch (`final`): both sides are
+/// buffered and joined once at the end.
+final class JoinStage: Stage {
+    let isLeft: Bool
+    let condition: CompiledExpression?
+    let leftTypes: [SQLType]
+    let rightTypes: [SQLType]
+    let final: Bool
+    var left = RowMultiset()
+    var right = RowMultiset()
+
+    init(isLeft: Bool, condition: CompiledExpression?, leftTypes: [SQLType], rightTypes: [SQLType], final: Bool) {
+        self.isLeft = isLeft
+        self.condition = condition
+        self.leftTypes = leftTypes
+        self.rightTypes = rightTypes
+        self.final = final
+    }
+
+    override var inputCount: Int { 2 }
+    var types: [SQLType] { leftTypes + rightTypes.map { $0.withNullable(true) } }
+    var nullRight: Row { Array(repeating: .null, count: rightTypes.count) }
+
+    /// For each left row, the right rows it matches.
+    func matches(_ lefts: [Row], _ rights: [Row]) throws(SQLError) -> [[Int]] {
+        var result = [[Int]](repeating: [], count: lefts.count)
+        guard !lefts.isEmpty, !rights.isEmpty else { return result }
+        guard let condition else { return lefts.map { _ in Array(rights.indices) } }
+        var pairs: [(Int, Int)] = []
+        var rows: [Row] = []
+        func flush() throws(SQLError) {
+            guard !rows.isEmpty else { return }
+            let batch = Batch(rows: rows, kinds: Array(repeating: .insert, count: rows.count), types: types)
+            let test = try condition(batch)
+            if case .bool(let flags) = test.data {
+                for (k, pair) in pairs.enumerated() where flags[k] && !test.isNull(k) { result[pair.0].append(pair.1) }
+            }
+            pairs.removeAll(keepingCapacity: true)
+            rows.removeAll(keepingCapacity: true)
+        }
+        for (l, leftRow) in lefts.enumerated() {
+            for (r, rightRow) in rights.enumerated() {
+                pairs.append((l, r))
+                rows.append(leftRow + rightRow)
+                if rows.count >= 4096 { try flush() }
+            }
+        }
+        try flush()
+        return result
+    }
+
+    override func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] {
+        var outRows: [Row] = []
+        var outKinds: [RowKind] = []
+        for i in 0..<batch.count {
+            let row = batch.row(i)
+            let kind = batch.kinds[i]
+            let outKind: RowKind = kind.isAccumulate ? .insert : .delete
+            if slot == 0 {
+                left.apply(row, kind: kind)
+                if final { continue }
+                let matched = try matches([row], right.rows)[0]
+                for r in matched {
+                    outRows.append(row + right.rows[r])
+                    outKinds.append(outKind)
+                }
+                if isLeft, matched.isEmpty {
+                    outRows.append(row + nullRight)
+                    outKinds.append(outKind)
+                }
+            } else {
+                if final {
+                    right.apply(row, kind: kind)
+                    continue
+                }
+                let before = isLeft ? try matches(left.rows, right.rows) : []
+                right.apply(row, kind: kind)
+                let matched = try matches(left.rows, [row])
+                for (l, hits) in matched.enumerated() where !hits.isEmpty {
+                    let leftRow = left.rows[l]
+                    if isLeft, kind.isAccumulate, before[l].isEmpty {
+                        outRows.append(leftRow + nullRight)
+                        outKinds.append(.delete)
+                    }
+                    outRows.append(leftRow + row)
+                    outKinds.append(outKind)
+                    if isLeft, !kind.isAccumulate, before[l].count == 1 {
+                        outRows.append(leftRow + nullRight)
+                        outKinds.append(.insert)
+                    }
+                }
+            }
+        }
+        return outRows.isEmpty ? [] : [Batch(rows: outRows, kinds: outKinds, types: types)]
+    }
+
+    override func finish() throws(SQLError) -> [Batch] {
+        guard final else { return [] }
+        let matched = try matches(left.rows, right.rows)
+        var rows: [Row] = []
+        for (l, hits) in matched.enumerated() {
+            for r in hits { rows.append(left.rows[l] + right.rows[r]) }
+            if isLeft, hits.isEmpty { rows.append(left.rows[l] + nullRight) }
+        }
+        return rows.isEmpty ? [] : [Batch(rows: rows, kinds: Array(repeating: .insert, count: rows.count), types: types)]
+    }
+}

@@ -1,0 +1,202 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Synchronization
+
+/// A table's durable, append-only log of rows: the embedded stand-in for a Kafka topic.
+///
+/// **Format.** A sequence of records `[payload length: u32 LE][CRC-32 of payload: u32 LE][payload]`. A payload is one
+/// appended batch: the writer's key, the writer's cumulative row count after this batch, the row count and the rows
+/// (``ValueCodec``). Offsets handed to readers are byte positions of record boundaries.
+///
+/// **Durability policy.** Every ``append(_:writer:)`` writes one record and `fsync`s the file before it returns and
+/// before readers can see it; a batch is therefore all-or-nothing. On open, the log is scanned and anything after the
+/// last record whose length and checksum verify (a torn tail after a crash) is truncated away.
+///
+/// **Idempotent writers.** The cumulative count per writer key lets a statement re-run after a restart learn how many
+/// rows it had already appended (``rowsWritten(by:)``) and skip them.
+final class TableLog: Sendable {
+    /// Where a reader is: the byte offset of the next record.
+    typealias Offset = Int64
+
+    private struct State {
+        var end: Offset = 0
+        var rowCount: Int64 = 0
+        var writerCounts: [String: Int64] = [:]
+        var waiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
+        var nextWaiter: UInt64 = 0
+        var closed = false
+    }
+
+    let url: URL
+    private let descriptor: Int32
+    private let state: Mutex<State>
+
+    /// Opens (or creates) the log at `url`, truncating a torn tail.
+    init(url: URL) throws(SQLError) {
+        self.url = url
+        let fd = open(url.path, O_RDWR | O_CREAT, 0o644)
+        guard fd >= 0 else { throw SQLError("Cannot open the table log \(url.lastPathComponent): \(String(cString: strerror(errno)))") }
+        descriptor = fd
+        var recovered = State()
+        let size = Int64(lseek(fd, 0, SEEK_END))
+        var offset: Offset = 0
+        while offset < size, let record = Self.readRecord(fd, at: offset, limit: size) {
+            recovered.rowCount += Int64(record.rows.count)
+            recovered.writerCounts[record.writer] = record.writerTotal
+            offset = record.next
+        }
+        if offset < size {
+            _ = ftruncate(fd, off_t(offset))
+            _ = fsync(fd)
+        }
+        recovered.end = offset
+        state = Mutex(recovered)
+    }
+
+    deinit { close(descriptor) }
+
+    /// The offset just past the last committed record.
+    var end: Offset { state.withLock { $0.end } }
+
+    /// How many rows the log holds.
+    var rowCount: Int64 { state.withLock { $0.rowCount } }
+
+    /// How many rows the writer `key` appended so far.
+    func rowsWritten(by key: String) -> Int64 { state.withLock { $0.writerCounts[key] ?? 0 } }
+
+    /// Appends `rows` as one durable record (fsync before returning) and wakes readers.
+    func append(_ rows: [Row], writer: String) throws(SQLError) {
+        guard !rows.isEmpty else { return }
+        let waiters: [CheckedContinuation<Void, any Error>] = try state.withLock { state throws(SQLError) in
+            guard !state.closed else { throw SQLError("The table was dropped while the statement was writing to it.") }
+            let total = (state.writerCounts[writer] ?? 0) + Int64(rows.count)
+            var payload: [UInt8] = []
+            ValueCodec.encode(.string(writer), into: &payload)
+            ValueCodec.appendVarint(UInt64(total), to: &payload)
+            ValueCodec.appendVarint(UInt64(rows.count), to: &payload)
+            for row in rows { ValueCodec.encode(row, into: &payload) }
+            var record: [UInt8] = []
+            record.reserveCapacity(payload.count + 8)
+            withUnsafeBytes(of: UInt32(payload.count).littleEndian) { record.append(contentsOf: $0) }
+            withUnsafeBytes(of: CRC32.checksum(payload).littleEndian) { record.append(contentsOf: $0) }
+            record.append(contentsOf: payload)
+            let written = record.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(state.end)) }
+            guard written == record.count, fsync(descriptor) == 0 else {
+                _ = ftruncate(descriptor, off_t(state.end))
+                throw SQLError("Writing to the table log failed: \(String(cString: strerror(errno)))")
+            }
+            state.end += Int64(record.count)
+            state.rowCount += Int64(rows.count)
+            state.writerCounts[writer] = total
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Reads committed records from `offset` (at most about `maxBytes`), returning their rows and the next offset.
+    func read(from offset: Offset, maxBytes: Int64 = 4 << 20) throws(SQLError) -> (rows: [Row], next: Offset) {
+        let limit = state.withLock { $0.end }
+        var rows: [Row] = []
+        var position = offset
+        while position < limit, position - offset < maxBytes {
+            guard let record = Self.readRecord(descriptor, at: position, limit: limit) else {
+                throw SQLError("The table log \(url.lastPathComponent) is corrupt at offset \(position).")
+            }
+            rows.append(contentsOf: record.rows)
+            position = record.next
+        }
+        return (rows, position)
+    }
+
+    /// Suspends until the log ends beyond `offset`, the log is closed, or the task is cancelled.
+    func waitForAppend(beyond offset: Offset) async throws {
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let resumeNow: (any Error)?? = state.withLock { state in
+                    if Task.isCancelled { return .some(CancellationError()) }
+                    if state.end > offset || state.closed { return .some(nil) }
+                    state.waiters[id] = continuation
+                    return .none
+                }
+                if let outcome = resumeNow {
+                    if let error = outcome { continuation.resume(throwing: error) } else { continuation.resume() }
+                }
+            }
+        } onCancel: {
+            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Whether the table was dropped.
+    var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// Marks the log dropped, wakes readers and deletes the file.
+    func drop() {
+        let waiters = state.withLock { state in
+            state.closed = true
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+        try? FileManager.default.removeItem(at: url)
+    }
+
+    // MARK: Records
+
+    private struct Record {
+        var writer: String
+        var writerTotal: Int64
+        var rows: [Row]
+        var next: Offset
+    }
+
+    /// The record at `offset`, or nil when it is incomplete or fails its checksum.
+    private static func readRecord(_ fd: Int32, at offset: Offset, limit: Offset) -> Record? {
+        guard offset + 8 <= limit else { return nil }
+        var header = [UInt8](repeating: 0, count: 8)
+        guard header.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, 8, off_t(offset)) }) == 8 else { return nil }
+        let length = header[0..<4].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+        let checksum = header[4..<8].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+        guard offset + 8 + Int64(length) <= limit else { return nil }
+        var payload = [UInt8](repeating: 0, count: Int(length))
+        guard payload.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, Int(length), off_t(offset + 8)) }) == Int(length),
+            CRC32.checksum(payload) == checksum
+        else { return nil }
+        var reader = ValueCodec.Reader(payload)
+        guard let writer = try? reader.value().string, let total = try? reader.varint(), let count = try? reader.varint() else { return nil }
+        var rows: [Row] = []
+        rows.reserveCapacity(Int(count))
+        for _ in 0..<count {
+            guard let row = try? reader.row() else { return nil }
+            rows.append(row)
+        }
+        return Record(writer: writer, writerTotal: Int64(total), rows: rows, next: offset + 8 + Int64(length))
+    }
+}
+
+/// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320).
+enum CRC32 {
+    private static let table: [UInt32] = (0..<256).map { index in
+        var value = UInt32(index)
+        for _ in 0..<8 { value = value & 1 == 1 ? (value >> 1) ^ 0xEDB8_8320 : value >> 1 }
+        return value
+    }
+
+    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        return crc ^ 0xFFFF_FFFF
+    }
+}
