@@ -18,7 +18,7 @@ public final class EmbeddedBackend: ExecutionBackend {
         let session = SessionContext(
             catalog: CatalogIdentity(id: context.environment.id, name: context.environment.name),
             catalogs: context.catalogs.map { CatalogIdentity(id: $0.id, name: $0.name) },
-            properties: context.properties)
+            properties: context.properties, statementID: context.statementID)
         do {
             return EmbeddedExecution(prepared: try engine.prepare(sql, in: session))
         } catch let error as SQLError {

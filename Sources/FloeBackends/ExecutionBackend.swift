@@ -10,11 +10,17 @@ public struct ExecutionContext: Sendable {
     public var catalogs: [(id: String, name: String)]
     /// The statement's properties.
     public var properties: [String: String]
+    /// Identifies the statement incarnation (its uid), so that a re-run after a restart does not append again to its
+    /// sink tables what it appended before; `nil` for dry runs.
+    public var statementID: String?
 
-    public init(environment: (id: String, name: String), catalogs: [(id: String, name: String)], properties: [String: String]) {
+    public init(
+        environment: (id: String, name: String), catalogs: [(id: String, name: String)], properties: [String: String], statementID: String? = nil
+    ) {
         self.environment = environment
         self.catalogs = catalogs
         self.properties = properties
+        self.statementID = statementID
     }
 }
 

@@ -237,7 +237,7 @@ actor StatementScheduler: Service {
         return ExecutionContext(
             environment: (statement.environmentIDValue, own?.displayName ?? statement.environmentIDValue),
             catalogs: environments.map { ($0.id, $0.displayName) },
-            properties: statement.properties)
+            properties: statement.properties, statementID: statement.uid)
     }
 
     // MARK: Runs
