@@ -27,6 +27,9 @@ extension QueryAnalyzer {
         case .typedLiteral(let type, let text): return try typedLiteral(type, text)
         case .interval(let value, let unit, let toUnit): return try intervalLiteral(value, unit, toUnit)
         case .column(let name):
+            if name.parts.count == 1, Self.niladicFunctions.contains(name.name.uppercased()), (try? scope.resolve(name)) == nil {
+                return try library.bind(name.name.uppercased(), [], raw: [], bindArgument: recurse)
+            }
             let index = try scope.resolve(name)
             return BoundExpression(.column(index), scope.fields[index].type)
         case .star: throw SQLError("'*' is only allowed in a select list or COUNT(*).")
@@ -212,6 +215,9 @@ extension QueryAnalyzer {
             throw SQLError("Table arguments are only allowed in table functions.")
         }
     }
+
+    /// Functions written without parentheses.
+    static let niladicFunctions: Set<String> = ["CURRENT_TIMESTAMP", "CURRENT_DATE", "CURRENT_TIME", "LOCALTIMESTAMP", "LOCALTIME"]
 
     // MARK: Aggregation
 

@@ -117,7 +117,7 @@ struct StatementPlanner {
                         if ifNotExists { return }
                         throw SQLError("Database \(database) already exists in Catalog \(catalogIdentity.name).")
                     }
-                    entry.databases[database] = DatabaseEntry(id: "lkc-" + UUID().uuidString.prefix(8).lowercased(), name: database, comment: comment)
+                    entry.databases[database] = DatabaseEntry(id: "\(catalogIdentity.id)-\(database)", name: database, comment: comment)
                     snapshot.catalogs[catalogIdentity.id] = entry
                 }
             }
@@ -206,7 +206,7 @@ struct StatementPlanner {
             case .metadata(let syntax, let key, let virtual):
                 result.append(ColumnEntry(name: definition.name, type: try SQLType.resolve(syntax), comment: definition.comment, metadataKey: key ?? definition.name, isVirtual: virtual))
             case .computed(let expression):
-                let physical = (columns + result).filter(\.isPhysical)
+                let physical = columns.filter(\.isPhysical)
                 let scope = Scope(fields: physical.map { PlanField(name: $0.name, type: $0.type, qualifier: nil) })
                 let bound = try analyzer.bind(expression, scope)
                 result.append(ColumnEntry(name: definition.name, type: bound.type, comment: definition.comment, computed: expression.sql))

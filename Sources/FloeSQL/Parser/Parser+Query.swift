@@ -490,7 +490,8 @@ extension Parser {
                 return .typedLiteral(type: word, value: try stringLiteral())
             }
         }
-        if Self.reserved.contains(word) { throw unexpected(expecting: "an expression") }
+        let isFunctionNamedLikeKeyword = ((word == "LEFT" || word == "RIGHT") && peek(1).isSymbol("(")) || word == "COMMENT"
+        if Self.reserved.contains(word) && !isFunctionNamedLikeKeyword { throw unexpected(expecting: "an expression") }
         if peek(1).isSymbol("=>") {
             let name = advance().text
             _ = advance()
@@ -508,8 +509,14 @@ extension Parser {
         if !accept(")") {
             distinct = acceptKeyword("DISTINCT")
             if !distinct { _ = acceptKeyword("ALL") }
+            let isPosition = name.name.uppercased() == "POSITION"
             repeat {
-                var argument = try expression()
+                var argument = isPosition ? try additive() : try expression()
+                // FLOOR(ts TO DAY) / CEIL(ts TO HOUR) keep the unit as a bare-word argument.
+                if acceptKeyword("TO") {
+                    arguments.append(argument)
+                    argument = .column(QualifiedName([try intervalUnit()]))
+                }
                 // TRIM(BOTH 'x' FROM s), POSITION(a IN b), SUBSTRING(s FROM 2 FOR 3), TIMESTAMPADD(unit, …) keep their
                 // arguments; the keyword forms are normalized to positional arguments.
                 if acceptKeyword("FROM") || acceptKeyword("IN") {

@@ -1,0 +1,95 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import FloeCore
+import FloeSQL
+import Foundation
+import Synchronization
+
+/// Collects delivered result changes.
+final class CollectingReceiver: ResultReceiver {
+    private let changes = Mutex<[ResultChange]>([])
+
+    func deliver(_ batch: [ResultChange]) async throws { changes.withLock { $0.append(contentsOf: batch) } }
+
+    var collected: [ResultChange] { changes.withLock { $0 } }
+}
+
+/// A fresh engine on a temporary directory, with one environment `env-1` ("dev") and a second `env-2` ("prod").
+struct EngineFixture {
+    let directory: URL
+    let engine: EmbeddedEngine
+    static let dev = CatalogIdentity(id: "env-1", name: "dev")
+    static let prod = CatalogIdentity(id: "env-2", name: "prod")
+
+    init(directory: URL? = nil) throws {
+        let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("floe-engine-\(UUID().uuidString)")
+        self.directory = directory
+        engine = try EmbeddedEngine(directory: directory)
+    }
+
+    func context(_ properties: [String: String] = [:], statementID: String? = nil) -> SessionContext {
+        SessionContext(catalog: Self.dev, catalogs: [Self.dev, Self.prod], properties: properties, statementID: statementID)
+    }
+
+    /// Runs a statement to its end (bounded) or until `idle` passes without new changes (unbounded), returning the
+    /// traits and the changes.
+    func run(_ sql: String, _ properties: [String: String] = [:], statementID: String? = nil, skip: Int = 0) async throws
+        -> (StatementTraits, [ResultChange])
+    {
+        let prepared = try engine.prepare(sql, in: context(properties, statementID: statementID))
+        let receiver = CollectingReceiver()
+        if prepared.traits.isBounded {
+            try await prepared.run(deliveringTo: receiver, skippingFirst: skip)
+        } else {
+            let task = Task { try await prepared.run(deliveringTo: receiver, skippingFirst: skip) }
+            var seen = -1
+            while seen != receiver.collected.count {
+                seen = receiver.collected.count
+                try await Task.sleep(for: .milliseconds(150))
+            }
+            task.cancel()
+            _ = await task.result
+        }
+        return (prepared.traits, receiver.collected)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
+}
+
+/// Text forms used by golden files.
+enum EngineText {
+    static func type(_ type: SchemaType) -> String {
+        switch type {
+        case .scalar(let root, let nullable, let length, let precision, let scale):
+            var text = root
+            if let length { text += "(\(length))" }
+            if let precision { text += scale.map { "(\(precision), \($0))" } ?? "(\(precision))" }
+            return text + (nullable ? "" : " NOT NULL")
+        case .array(let element, let nullable): return "ARRAY<\(self.type(element))>" + (nullable ? "" : " NOT NULL")
+        case .multiset(let element, let nullable): return "MULTISET<\(self.type(element))>" + (nullable ? "" : " NOT NULL")
+        case .map(let key, let value, let nullable): return "MAP<\(self.type(key)), \(self.type(value))>" + (nullable ? "" : " NOT NULL")
+        case .row(let fields, let nullable):
+            return "ROW<" + fields.map { "\($0.name) \(self.type($0.type))" }.joined(separator: ", ") + ">" + (nullable ? "" : " NOT NULL")
+        }
+    }
+
+    static func value(_ value: JSONValue) -> String {
+        switch value {
+        case .null: return "NULL"
+        case .string(let s): return s
+        case .array(let items): return "[" + items.map(self.value).joined(separator: ", ") + "]"
+        default: return value.serializedString
+        }
+    }
+
+    static func change(_ change: ResultChange) -> String {
+        let prefix = ["+I", "-U", "+U", "-D"][change.kind.rawValue]
+        return prefix + "[" + change.row.map(value).joined(separator: ", ") + "]"
+    }
+
+    static func traits(_ traits: StatementTraits) -> String {
+        var text = "kind: \(traits.sqlKind), bounded: \(traits.isBounded), append-only: \(traits.isAppendOnly)"
+        if let upsert = traits.upsertColumns { text += ", upsert: \(upsert)" }
+        return text
+    }
+}

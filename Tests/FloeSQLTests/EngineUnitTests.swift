@@ -1,0 +1,199 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import FloeCore
+@testable import FloeSQL
+import Foundation
+import Testing
+
+@Suite struct TableLogTests {
+    func temporaryURL() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("floe-log-\(UUID().uuidString).log")
+    }
+
+    @Test func appendReadAndReopen() throws {
+        let url = temporaryURL()
+        defer { try? FileManager.default.removeItem(at: url) }
+        do {
+            let log = try TableLog(url: url)
+            try log.append([[.int(1), .string("a")], [.int(2), .null]], writer: "w1")
+            try log.append([[.int(3), .string("c")]], writer: "w2")
+            let (rows, next) = try log.read(from: 0)
+            #expect(rows == [[.int(1), .string("a")], [.int(2), .null], [.int(3), .string("c")]])
+            #expect(next == log.end)
+        }
+        let reopened = try TableLog(url: url)
+        #expect(reopened.rowCount == 3)
+        #expect(reopened.rowsWritten(by: "w1") == 2)
+        #expect(reopened.rowsWritten(by: "w2") == 1)
+        #expect(try reopened.read(from: 0).rows.count == 3)
+    }
+
+    @Test func tornTailIsTruncatedOnOpen() throws {
+        let url = temporaryURL()
+        defer { try? FileManager.default.removeItem(at: url) }
+        let goodEnd: Int64
+        do {
+            let log = try TableLog(url: url)
+            try log.append([[.int(1)]], writer: "w")
+            goodEnd = log.end
+            try log.append([[.int(2)], [.int(3)]], writer: "w")
+        }
+        // Simulate a crash in the middle of the second record.
+        let handle = try FileHandle(forUpdating: url)
+        try handle.truncate(atOffset: UInt64(goodEnd + 5))
+        try handle.close()
+        let reopened = try TableLog(url: url)
+        #expect(reopened.end == goodEnd)
+        #expect(try reopened.read(from: 0).rows == [[.int(1)]])
+        #expect(reopened.rowsWritten(by: "w") == 1)
+        try reopened.append([[.int(4)]], writer: "w")
+        #expect(try reopened.read(from: 0).rows == [[.int(1)], [.int(4)]])
+    }
+
+    @Test func corruptedRecordIsTruncated() throws {
+        let url = temporaryURL()
+        defer { try? FileManager.default.removeItem(at: url) }
+        do {
+            let log = try TableLog(url: url)
+            try log.append([[.string("hello")]], writer: "w")
+        }
+        var bytes = try Data(contentsOf: url)
+        bytes[bytes.count - 1] ^= 0xFF
+        try bytes.write(to: url)
+        let reopened = try TableLog(url: url)
+        #expect(reopened.end == 0)
+        #expect(reopened.rowCount == 0)
+    }
+
+    @Test func waitingReaderWakesOnAppendAndCancels() async throws {
+        let url = temporaryURL()
+        defer { try? FileManager.default.removeItem(at: url) }
+        let log = try TableLog(url: url)
+        let waiter = Task { try await log.waitForAppend(beyond: 0) }
+        try await Task.sleep(for: .milliseconds(50))
+        try log.append([[.int(1)]], writer: "w")
+        try await waiter.value
+        let cancelled = Task { try await log.waitForAppend(beyond: log.end) }
+        try await Task.sleep(for: .milliseconds(20))
+        cancelled.cancel()
+        await #expect(throws: CancellationError.self) { try await cancelled.value }
+    }
+
+    @Test func codecRoundTrips() throws {
+        let row: Row = [.null, .bool(true), .int(-42), .int(Int64.max), .double(1.5), .decimal(-123456789012345678901234567), .string("héllo"),
+                        .bytes([0, 255]), .list([.int(1), .list([.string("x")])])]
+        var bytes: [UInt8] = []
+        ValueCodec.encode(row, into: &bytes)
+        var reader = ValueCodec.Reader(bytes)
+        #expect(try reader.row() == row)
+    }
+}
+
+@Suite struct EngineBehaviourTests {
+    @Test func catalogSurvivesReopen() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        _ = try await fixture.run("CREATE DATABASE shop")
+        _ = try await fixture.run("CREATE TABLE shop.items (name STRING, price DECIMAL(6, 2))")
+        _ = try await fixture.run("INSERT INTO shop.items VALUES ('pen', 1.50)")
+        _ = try await fixture.run("CREATE VIEW shop.cheap AS SELECT name FROM shop.items WHERE price < 2")
+        let reopened = try EngineFixture(directory: fixture.directory)
+        let (_, rows) = try await reopened.run("SELECT * FROM shop.cheap", ["sql.snapshot.mode": "now"])
+        #expect(rows == [ResultChange(kind: .insert, row: ["pen"])])
+        let (_, tables) = try await reopened.run("SHOW TABLES", ["sql.current-database": "shop"])
+        #expect(tables.map(\.row) == [["cheap"], ["items"]])
+    }
+
+    @Test func prepareHasNoSideEffects() throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        _ = try fixture.engine.prepare("CREATE TABLE t (x INT)", in: fixture.context())
+        #expect(throws: SQLError.self) { try fixture.engine.prepare("SELECT * FROM t", in: fixture.context()) }
+    }
+
+    @Test func unboundedSelectFollowsAppendsAndStopsPromptly() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        _ = try await fixture.run("CREATE TABLE events (id INT, kind STRING)")
+        _ = try await fixture.run("INSERT INTO events VALUES (1, 'a'), (2, 'b')")
+        let prepared = try fixture.engine.prepare("SELECT id FROM events WHERE kind <> 'x'", in: fixture.context())
+        #expect(prepared.traits.isBounded == false)
+        #expect(prepared.traits.isAppendOnly)
+        let receiver = CollectingReceiver()
+        let task = Task { try await prepared.run(deliveringTo: receiver, skippingFirst: 0) }
+        try await waitUntil { receiver.collected.count == 2 }
+        _ = try await fixture.run("INSERT INTO events VALUES (3, 'c'), (4, 'x')")
+        try await waitUntil { receiver.collected.count == 3 }
+        #expect(receiver.collected.map(\.row) == [["1"], ["2"], ["3"]])
+        let clock = ContinuousClock()
+        let start = clock.now
+        task.cancel()
+        let result = await task.result
+        #expect(clock.now - start < .milliseconds(100))
+        if case .success = result { Issue.record("a cancelled unbounded statement must throw") }
+    }
+
+    @Test func skippingFirstRecomputesWithoutRedelivering() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let (_, all) = try await fixture.run("SELECT * FROM (VALUES (1), (2), (3)) AS t(v)")
+        let (_, rest) = try await fixture.run("SELECT * FROM (VALUES (1), (2), (3)) AS t(v)", skip: 2)
+        #expect(rest == Array(all.dropFirst(2)))
+    }
+
+    @Test func insertReRunDoesNotDuplicate() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        _ = try await fixture.run("CREATE TABLE t (x INT)")
+        _ = try await fixture.run("INSERT INTO t VALUES (1), (2)", statementID: "stmt-1")
+        _ = try await fixture.run("INSERT INTO t VALUES (1), (2)", statementID: "stmt-1")
+        _ = try await fixture.run("INSERT INTO t VALUES (1), (2)", statementID: "stmt-2")
+        let (_, rows) = try await fixture.run("SELECT COUNT(*) FROM t", ["sql.snapshot.mode": "now"])
+        #expect(rows.map(\.row) == [["4"]])
+    }
+
+    @Test func ctasReRunFindsItsOwnTable() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let sql = "CREATE TABLE copy AS SELECT * FROM (VALUES (1), (2)) AS t(v)"
+        let prepared = try fixture.engine.prepare(sql, in: fixture.context(statementID: "ctas-1"))
+        try await prepared.run(deliveringTo: CollectingReceiver(), skippingFirst: 0)
+        try await prepared.run(deliveringTo: CollectingReceiver(), skippingFirst: 0)
+        let (_, rows) = try await fixture.run("SELECT COUNT(*) FROM copy", ["sql.snapshot.mode": "now"])
+        #expect(rows.map(\.row) == [["2"]])
+    }
+
+    @Test func droppedTableFailsItsReader() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        _ = try await fixture.run("CREATE TABLE t (x INT)")
+        let prepared = try fixture.engine.prepare("SELECT x FROM t", in: fixture.context())
+        let task = Task { try await prepared.run(deliveringTo: CollectingReceiver(), skippingFirst: 0) }
+        try await Task.sleep(for: .milliseconds(100))
+        _ = try await fixture.run("DROP TABLE t")
+        let result = await task.result
+        guard case .failure(let error) = result else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect("\(error)".contains("dropped"))
+    }
+
+    @Test func dropCatalogForgetsEverything() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        _ = try await fixture.run("CREATE TABLE t (x INT)")
+        try await fixture.engine.dropCatalog(id: "env-1")
+        #expect(throws: SQLError.self) { try fixture.engine.prepare("SELECT * FROM t", in: fixture.context()) }
+    }
+
+    @Test func filterProjectionThroughput() throws {
+        let rate = try FloeBenchmark.filterProjection(rows: 2_000_000)
+        #expect(rate > 1_000_000)
+    }
+
+    func waitUntil(_ condition: @escaping @Sendable () -> Bool) async throws {
+        for _ in 0..<100 where !condition() { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(condition())
+    }
+}
