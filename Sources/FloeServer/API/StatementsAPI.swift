@@ -402,7 +402,7 @@ struct StatementsAPI: Sendable {
         if await !services.scheduler.isRunning(id: deleted.id, uid: deleted.uid) {
             try await services.results.deleteResults(statementUID: deleted.uid)
         }
-        services.signals.notify(deleted.uid)
+        services.signals.forget(deleted.uid)
         return JSONResponse.empty(.accepted)
     }
 
@@ -422,10 +422,19 @@ struct StatementsAPI: Sendable {
             offset = 0
         }
         let limit = services.resultsPageSize
+        // The order matters: the generation, then the phase, then the rows. A run stores its rows before it ends, and
+        // every store or phase change advances the generation, so nothing that happens after a read is missed.
+        var generation = services.signals.generation(of: statement.uid)
+        if let latest = api.store.snapshot().statement(named: name, environmentID: scope.environment.id), latest.uid == statement.uid {
+            statement = latest
+        }
         var rows = try await services.results.results(statementUID: statement.uid, from: offset, limit: limit + 1)
-        if rows.isEmpty && !statement.phase.isTerminal && Self.mayProduceResults(statement) {
-            // Long poll: wait briefly for changes (or the end) so clients following `next` at once do not spin.
-            await services.signals.wait(for: statement.uid, timeout: services.longPoll)
+        // Long poll: while there is nothing to return and more can come, wait (briefly, in all) for new changes or the
+        // end, so clients that follow `next` at once neither spin nor wait longer than needed.
+        let deadline = ContinuousClock.now + services.longPoll
+        while rows.isEmpty && !statement.phase.isTerminal && Self.mayProduceResults(statement) && ContinuousClock.now < deadline {
+            await services.signals.wait(for: statement.uid, after: generation, timeout: deadline - ContinuousClock.now)
+            generation = services.signals.generation(of: statement.uid)
             guard let latest = api.store.snapshot().statement(named: name, environmentID: scope.environment.id), latest.uid == statement.uid else {
                 throw APIError.notFound("Statement resource=\(name) does not exist", code: "statement_not_found")
             }
