@@ -66,6 +66,8 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
         .executableTarget(name: "floe", dependencies: ["FloeCLI"], swiftSettings: upcomingFeatures),
+        // bench/engine: engine throughput against a hand-written baseline (not part of the floe binary).
+        .executableTarget(name: "floe-engine-bench", dependencies: ["FloeSQL"], path: "bench/engine/Sources", swiftSettings: upcomingFeatures),
         .testTarget(name: "FloeCoreTests", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
         .testTarget(name: "FloeSQLTests", dependencies: ["FloeSQL"], resources: [.copy("Golden")], swiftSettings: upcomingFeatures),
         .testTarget(name: "FloeStoreTests", dependencies: ["FloeStore", "FloeCore"], swiftSettings: upcomingFeatures),
