@@ -29,10 +29,17 @@ public struct FloeRequestContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        // Hummingbird already tags the request's logger with a 32-hex-digit id; the same id goes in X-Request-Id.
-        self.requestID = source.logger[metadataKey: "hb.request.id"]?.description ?? IdentifierGenerator.requestID()
+        // Hummingbird tags the request's logger with a hex id, but its per-process prefix is not zero-padded (one
+        // process in sixteen gets 31 digits). Pad it to 32 and put the same value in the log metadata and, later, in
+        // X-Request-Id.
+        if let id = source.logger[metadataKey: "hb.request.id"]?.description, id.count <= 32, id.allSatisfy(\.isHexDigit) {
+            self.requestID = String(repeating: "0", count: 32 - id.count) + id
+        } else {
+            self.requestID = IdentifierGenerator.requestID()
+        }
         self.clientIP = source.channel.remoteAddress?.ipAddress ?? "local"
         self.caller = nil
+        self.logger[metadataKey: "hb.request.id"] = .string(requestID)
     }
 
     /// Bodies above 4 MiB are refused (statements are at most 128 KiB of SQL).
