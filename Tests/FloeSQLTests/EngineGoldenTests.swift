@@ -19,7 +19,10 @@ struct EngineGoldenCase: CustomTestStringConvertible, Sendable {
 }
 
 enum EngineGoldenFile {
-    static let files = ["engine-expressions.sqltest", "engine-queries.sqltest", "engine-catalog.sqltest", "engine-errors.sqltest"]
+    static let files = [
+        "engine-expressions.sqltest", "engine-queries.sqltest", "engine-catalog.sqltest", "engine-errors.sqltest", "engine-statements.sqltest",
+        "engine-types.sqltest", "engine-functions.sqltest",
+    ]
 
     static func cases(_ file: String) -> [EngineGoldenCase] {
         guard let text = try? String(contentsOf: GoldenFile.url(file), encoding: .utf8) else { return [] }

@@ -30,7 +30,13 @@ extension QueryAnalyzer {
             if name.parts.count == 1, Self.niladicFunctions.contains(name.name.uppercased()), (try? scope.resolve(name)) == nil {
                 return try library.bind(name.name.uppercased(), [], raw: [], bindArgument: recurse)
             }
-            let index = try scope.resolve(name)
+            let index: Int
+            do {
+                index = try scope.resolve(name)
+            } catch {
+                if name.parts.count > 1, let access = fieldAccess(name, scope) { return access }
+                throw error
+            }
             return BoundExpression(.column(index), scope.fields[index].type)
         case .star: throw SQLError("'*' is only allowed in a select list or COUNT(*).")
         case .unary(let op, let operand):
@@ -96,7 +102,7 @@ extension QueryAnalyzer {
             var escapeCharacter: Character?
             if let escape, case .string(let e) = escape { escapeCharacter = e.first }
             let compiledEscape = escapeCharacter
-            let like = FunctionLibrary.function(similar ? "SIMILAR TO" : "LIKE", [value, patternValue], SQLType(.boolean)) { v throws(SQLError) in
+            let like = FunctionLibrary.function(similar ? "SIMILAR TO" : "LIKE", [value, patternValue], SQLType(.boolean, nullable: false)) { v throws(SQLError) in
                 .bool(LikePattern.matches(v[0].string ?? "", pattern: v[1].string ?? "", escape: compiledEscape, similar: similar))
             }
             return negated ? BoundExpression(.not(like), like.type) : like
@@ -150,10 +156,6 @@ extension QueryAnalyzer {
                 type = common
             }
             if elseResult == nil { type = type.withNullable(true) }
-            if case .char(let n) = type.kind, (results + (elseResult.map { [$0] } ?? [])).contains(where: { $0.type.length != n && !$0.type.isNull }) {
-                // Flink pads CHAR branches to the longest; results keep that type.
-                type = SQLType(.char(n), nullable: type.nullable)
-            }
             let finalType = type
             return BoundExpression(.caseWhen(zip(conditions, results).map { ($0, $1.casted(to: finalType.withNullable($1.type.nullable))) },
                                              otherwise: elseResult?.casted(to: finalType.withNullable(elseResult!.type.nullable))), finalType)
@@ -216,6 +218,24 @@ extension QueryAnalyzer {
         }
     }
 
+    /// `column.field[.field…]` (optionally `table.column.field…`): access to fields of a ROW column.
+    func fieldAccess(_ name: QualifiedName, _ scope: Scope) -> BoundExpression? {
+        for prefixLength in stride(from: name.parts.count - 1, through: 1, by: -1) {
+            guard let index = try? scope.resolve(QualifiedName(Array(name.parts.prefix(prefixLength)))) else { continue }
+            var current = BoundExpression(.column(index), scope.fields[index].type)
+            for part in name.parts.dropFirst(prefixLength) {
+                guard case .row(let fields) = current.type.kind, let position = fields.firstIndex(where: { $0.name == part }) else { return nil }
+                let type = fields[position].type.withNullable(fields[position].type.nullable || current.type.nullable)
+                current = FunctionLibrary.function("DOT", [current], type, strict: false) { v throws(SQLError) in
+                    guard let items = v[0].list, position < items.count else { return .null }
+                    return items[position]
+                }
+            }
+            return current
+        }
+        return nil
+    }
+
     /// Functions written without parentheses.
     static let niladicFunctions: Set<String> = ["CURRENT_TIMESTAMP", "CURRENT_DATE", "CURRENT_TIME", "LOCALTIMESTAMP", "LOCALTIME"]
 
@@ -239,26 +259,40 @@ extension QueryAnalyzer {
         var argumentType: SQLType?
         let isCountStar = name == "COUNT" && (arguments.isEmpty || { if case .star = arguments[0] { true } else { false } }())
         if !isCountStar {
-            guard arguments.count == 1 else { throw SQLError("Invalid number of arguments to function '\(name)'. Was expecting 1 arguments") }
-            guard !isAggregate(arguments[0]) else { throw SQLError("Aggregate function calls cannot be nested") }
-            let bound = try bind(arguments[0], aggregation.inputScope)
+            guard arguments.count == 1 || (name == "COUNT" && !arguments.isEmpty) else {
+                throw SQLError("Invalid number of arguments to function '\(name)'. Was expecting 1 arguments")
+            }
+            guard !arguments.contains(where: isAggregate) else { throw SQLError("Aggregate function calls cannot be nested") }
+            var bound = try bind(arguments[0], aggregation.inputScope)
+            if arguments.count > 1 {
+                // COUNT(a, b, ...) counts the rows where no argument is NULL: count one composite value that is NULL
+                // when any part is.
+                var parts: [BoundExpression] = []
+                for argument in arguments { parts.append(try bind(argument, aggregation.inputScope)) }
+                let fields = parts.enumerated().map { SQLType.RowField(name: "EXPR$\($0.offset)", type: $0.element.type) }
+                let anyNull = BoundExpression(.or(parts.map { BoundExpression(.isNull($0, negated: false), SQLType(.boolean, nullable: false)) }), SQLType(.boolean, nullable: false))
+                let row = FunctionLibrary.function("ROW", parts, SQLType(.row(fields), nullable: false), strict: false) { v throws(SQLError) in .list(v) }
+                bound = BoundExpression(.caseWhen([(anyNull, .literal(.null, row.type.withNullable(true)))], otherwise: row), row.type.withNullable(true))
+            }
             argumentIndex = keyCount + aggregation.arguments.count
             argumentType = bound.type
             aggregation.arguments.append(bound)
         }
         let function = AggregateFunction(rawValue: name)!
+        // Calcite: SUM, AVG, MIN and MAX are nullable over a possibly empty group (no GROUP BY) or a nullable argument.
+        let nullableResult = aggregation.groupExpressions.isEmpty || (argumentType?.nullable ?? true)
         let type: SQLType
         switch function {
         case .count: type = SQLType(.bigint, nullable: false)
         case .sum, .sum0:
             guard let argumentType, argumentType.isNumeric else { throw aggregateMismatch(name, argumentType, "<NUMERIC>") }
-            if case .decimal(_, let s) = argumentType.kind { type = SQLType(.decimal(precision: 38, scale: s)) } else { type = argumentType.withNullable(true) }
+            if case .decimal(_, let s) = argumentType.kind { type = SQLType(.decimal(precision: 38, scale: s), nullable: nullableResult) } else { type = argumentType.withNullable(nullableResult) }
         case .avg:
             guard let argumentType, argumentType.isNumeric else { throw aggregateMismatch(name, argumentType, "<NUMERIC>") }
-            if case .decimal(_, let s) = argumentType.kind { type = SQLType(.decimal(precision: 38, scale: max(6, s))) } else { type = argumentType.withNullable(true) }
+            if case .decimal(_, let s) = argumentType.kind { type = SQLType(.decimal(precision: 38, scale: max(6, s)), nullable: nullableResult) } else { type = argumentType.withNullable(nullableResult) }
         case .min, .max:
             guard let argumentType else { throw aggregateMismatch(name, nil, "<COMPARABLE_TYPE>") }
-            type = argumentType.withNullable(true)
+            type = argumentType.withNullable(nullableResult)
         }
         let finalType = function == .sum0 ? type.withNullable(false) : type
         // Arguments adjust the argument columns' positions: they follow the keys in the aggregate's input.
@@ -299,8 +333,11 @@ extension QueryAnalyzer {
             guard (left.type.isCharacter || left.type.isNull) && (right.type.isCharacter || right.type.isNull) else {
                 throw SQLError("Cannot apply '||' to arguments of type '<\(left.type.errorSpelling)> || <\(right.type.errorSpelling)>'. Supported form(s): '<STRING> || <STRING>'")
             }
-            let length = min(SQLType.maxLength, (left.type.length ?? 0) + (right.type.length ?? 0))
-            return FunctionLibrary.function("||", [left, right], SQLType(.varchar(max(1, length)))) { v throws(SQLError) in
+            // Calcite's DYADIC_STRING_SUM_PRECISION_NULLABLE: CHAR when both sides are CHAR, else VARCHAR; lengths add up.
+            let length = min(SQLType.maxLength, (left.type.length ?? SQLType.maxLength) + (right.type.length ?? SQLType.maxLength))
+            let bothChar = { if case .char = left.type.kind, case .char = right.type.kind { true } else { false } }()
+            let resultKind: SQLType.Kind = bothChar ? .char(max(1, length)) : .varchar(max(1, length))
+            return FunctionLibrary.function("||", [left, right], SQLType(resultKind, nullable: false)) { v throws(SQLError) in
                 .string((v[0].string ?? "") + (v[1].string ?? ""))
             }
         case "+", "-", "*", "/", "%":
@@ -338,6 +375,8 @@ extension QueryAnalyzer {
             let amount = (v[1].int ?? 0) * sign
             if isMonths { return .int(FunctionLibrary.add(unit: "MONTH", amount: amount, to: v[0].int ?? 0, type: targetType)) }
             if targetType.kind == .date { return .int(FunctionLibrary.add(unit: "MICROSECOND", amount: amount, to: v[0].int ?? 0, type: targetType)) }
+            // TIME arithmetic wraps around midnight.
+            if case .time = targetType.kind { return .int(Temporal.floorMod((v[0].int ?? 0) + amount, Temporal.microsPerDay)) }
             return .int((v[0].int ?? 0) + amount)
         }
     }
@@ -459,6 +498,7 @@ extension QueryAnalyzer {
 /// SQL `LIKE` (and a simple `SIMILAR TO`) matching.
 enum LikePattern {
     static func matches(_ text: String, pattern: String, escape: Character?, similar: Bool) -> Bool {
+        if similar { return similarMatches(text, pattern: pattern, escape: escape) }
         let t = Array(text)
         var p: [(character: Character, wildcard: Character?)] = []
         var iterator = Array(pattern).makeIterator()
@@ -493,5 +533,27 @@ enum LikePattern {
         }
         while pi < p.count, p[pi].wildcard == "%" { pi += 1 }
         return pi == p.count
+    }
+
+    /// SQL `SIMILAR TO`: `%` and `_` as in LIKE, `| * + ? {m,n} ( ) [...]` as in regular expressions, whole-string match.
+    static func similarMatches(_ text: String, pattern: String, escape: Character?) -> Bool {
+        var regex = "^(?:"
+        var iterator = Array(pattern).makeIterator()
+        while let c = iterator.next() {
+            if let escape, c == escape, let next = iterator.next() {
+                regex += NSRegularExpression.escapedPattern(for: String(next))
+            } else if c == "%" {
+                regex += ".*"
+            } else if c == "_" {
+                regex += "."
+            } else if "|*+?{}()[]-,^".contains(c) || c.isLetter || c.isNumber || c == " " {
+                regex.append(c)
+            } else {
+                regex += NSRegularExpression.escapedPattern(for: String(c))
+            }
+        }
+        regex += ")$"
+        guard let compiled = try? NSRegularExpression(pattern: regex, options: [.dotMatchesLineSeparators]) else { return false }
+        return compiled.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 }

@@ -57,10 +57,27 @@ struct FunctionLibrary: Sendable {
         let string = SQLType.string
         switch name {
         // MARK: Strings
+        case "LTRIM" where args.count == 2, "RTRIM" where args.count == 2:
+            for i in 0..<2 { try requireString(i, "<CHARACTER>[, <CHARACTER>]") }
+            return Self.function(name, args, SQLType(.varchar(args[0].type.length ?? SQLType.maxLength), nullable: false)) { v throws(SQLError) in
+                let s = v[0].string ?? ""
+                let characters = Set(v[1].string ?? " ")
+                return .string(name == "LTRIM" ? String(s.drop { characters.contains($0) })
+                                               : String(s.reversed().drop { characters.contains($0) }.reversed()))
+            }
         case "UPPER", "LOWER", "INITCAP", "REVERSE", "LTRIM", "RTRIM":
             try expectCount(1...1, "<CHARACTER>")
             try requireString(0, "<CHARACTER>")
-            let resultType = args[0].type.isNull ? SQLType.string : SQLType(.varchar(args[0].type.length ?? SQLType.maxLength))
+            // Calcite/Flink: UPPER, LOWER, INITCAP return their argument's type; LTRIM and RTRIM its VARCHAR form;
+            // REVERSE is VARCHAR(2147483647), always nullable.
+            let resultType: SQLType
+            if args[0].type.isNull || name == "REVERSE" {
+                resultType = name == "REVERSE" ? SQLType.string : SQLType.string.notNull
+            } else if name == "LTRIM" || name == "RTRIM" {
+                resultType = SQLType(.varchar(args[0].type.length ?? SQLType.maxLength), nullable: false)
+            } else {
+                resultType = args[0].type.notNull
+            }
             return Self.function(name, args, resultType) { v throws(SQLError) in
                 let s = v[0].string ?? ""
                 switch name {
@@ -75,7 +92,7 @@ struct FunctionLibrary: Sendable {
         case "TRIM":
             try expectCount(1...2, "<CHARACTER>")
             for i in args.indices { try requireString(i, "<CHARACTER>") }
-            return Self.function(name, args, SQLType(.varchar(args.last!.type.length ?? SQLType.maxLength))) { v throws(SQLError) in
+            return Self.function(name, args, SQLType(.varchar(args.last!.type.length ?? SQLType.maxLength), nullable: false)) { v throws(SQLError) in
                 let s = v.last!.string ?? ""
                 let characters = Set(v.count == 2 ? (v[0].string ?? " ") : " ")
                 let trimmed = s.drop { characters.contains($0) }.reversed().drop { characters.contains($0) }.reversed()
@@ -86,16 +103,18 @@ struct FunctionLibrary: Sendable {
             try requireString(0, "<CHARACTER>")
             return Self.function(name, args, SQLType(.integer, nullable: false)) { v throws(SQLError) in .int(Int64(v[0].string?.count ?? 0)) }
         case "CONCAT":
-            guard !args.isEmpty else { throw Self.mismatch(name, args, expected: "<CHARACTER>, ...") }
-            let length = args.reduce(0) { min(SQLType.maxLength, $0 + ($1.type.length ?? SQLType.maxLength)) }
-            let converted = args.map { $0.type.isCharacter ? $0 : $0.casted(to: SQLType.string.withNullable($0.type.nullable)) }
-            return Self.function(name, converted, SQLType(.varchar(length))) { v throws(SQLError) in
+            guard !args.isEmpty, args.allSatisfy({ $0.type.isCharacter || $0.type.isNull }) else {
+                throw Self.mismatch(name, args, expected: "<CHARACTER>, ...")
+            }
+            // Flink: VARCHAR(2147483647), nullable when an argument is.
+            return Self.function(name, args, string.notNull) { v throws(SQLError) in
                 .string(v.map { $0.string ?? "" }.joined())
             }
         case "CONCAT_WS":
             try expectCount(1...64, "<CHARACTER>, <CHARACTER>, ...")
-            let converted = args.map { $0.type.isCharacter ? $0 : $0.casted(to: SQLType.string.withNullable($0.type.nullable)) }
-            return Self.function(name, converted, string.withNullable(args[0].type.nullable), strict: false) { v throws(SQLError) in
+            for i in args.indices { try requireString(i, "<CHARACTER>, <CHARACTER>, ...") }
+            // Flink: VARCHAR(2147483647), nullable when an argument is; NULL values are skipped, a NULL separator gives NULL.
+            return Self.function(name, args, string.withNullable(args.contains { $0.type.nullable }), strict: false) { v throws(SQLError) in
                 guard let separator = v[0].string else { return .null }
                 return .string(v.dropFirst().compactMap(\.string).joined(separator: separator))
             }
@@ -124,7 +143,7 @@ struct FunctionLibrary: Sendable {
         case "REPLACE":
             try expectCount(3...3, "<CHARACTER>, <CHARACTER>, <CHARACTER>")
             for i in 0..<3 { try requireString(i, "<CHARACTER>, <CHARACTER>, <CHARACTER>") }
-            return Self.function(name, args, string) { v throws(SQLError) in
+            return Self.function(name, args, string.notNull) { v throws(SQLError) in
                 let search = v[1].string ?? ""
                 guard !search.isEmpty else { return v[0] }
                 return .string((v[0].string ?? "").replacingOccurrences(of: search, with: v[2].string ?? ""))
@@ -146,7 +165,10 @@ struct FunctionLibrary: Sendable {
             }
         case "LPAD", "RPAD":
             try expectCount(3...3, "<CHARACTER>, <INTEGER>, <CHARACTER>")
-            return Self.function(name, args, string) { v throws(SQLError) in
+            guard args[0].type.isCharacter || args[0].type.isNull, args[1].type.isInteger || args[1].type.isNull,
+                args[2].type.isCharacter || args[2].type.isNull
+            else { throw Self.mismatch(name, args, expected: "<CHARACTER>, <INTEGER>, <CHARACTER>") }
+            return Self.function(name, args, string.notNull) { v throws(SQLError) in
                 let s = Array(v[0].string ?? "")
                 let length = Int(v[1].int ?? 0)
                 let pad = Array(v[2].string ?? "")
@@ -159,12 +181,17 @@ struct FunctionLibrary: Sendable {
             }
         case "REPEAT":
             try expectCount(2...2, "<CHARACTER>, <INTEGER>")
-            return Self.function(name, args, string) { v throws(SQLError) in
+            guard args[0].type.isCharacter || args[0].type.isNull, args[1].type.isInteger || args[1].type.isNull else {
+                throw Self.mismatch(name, args, expected: "<CHARACTER>, <INTEGER>")
+            }
+            return Self.function(name, args, string.notNull) { v throws(SQLError) in
                 .string(String(repeating: v[0].string ?? "", count: max(0, Int(v[1].int ?? 0))))
             }
         case "REGEXP_REPLACE", "REGEXP_EXTRACT", "REGEXP":
             try expectCount(name == "REGEXP" ? 2...2 : 2...3, "<CHARACTER>, <CHARACTER>, ...")
-            let resultType: SQLType = name == "REGEXP" ? SQLType(.boolean) : string
+            for i in 0..<2 { try requireString(i, "<CHARACTER>, <CHARACTER>, ...") }
+            // REGEXP and REGEXP_REPLACE are nullable when an argument is; REGEXP_EXTRACT is always nullable.
+            let resultType: SQLType = name == "REGEXP" ? SQLType(.boolean, nullable: false) : string.notNull
             return Self.function(name, args, name == "REGEXP_EXTRACT" ? string.withNullable(true) : resultType) { v throws(SQLError) in
                 let text = v[0].string ?? ""
                 guard let regex = try? NSRegularExpression(pattern: v[1].string ?? "") else { return .null }
@@ -190,13 +217,17 @@ struct FunctionLibrary: Sendable {
             }
         case "ASCII":
             try expectCount(1...1, "<CHARACTER>")
-            return Self.function(name, args, SQLType(.integer)) { v throws(SQLError) in
+            try requireString(0, "<CHARACTER>")
+            return Self.function(name, args, SQLType(.integer, nullable: false)) { v throws(SQLError) in
                 .int(Int64(v[0].string?.unicodeScalars.first.map { $0.value } ?? 0))
             }
         case "CHR":
             try expectCount(1...1, "<INTEGER>")
-            return Self.function(name, args, SQLType(.char(1))) { v throws(SQLError) in
-                guard let code = v[0].int, let scalar = Unicode.Scalar(UInt32(truncatingIfNeeded: code % 256)) else { return .null }
+            guard args[0].type.isInteger || args[0].type.isNull else { throw Self.mismatch(name, args, expected: "<INTEGER>") }
+            return Self.function(name, args, string) { v throws(SQLError) in
+                guard let code = v[0].int else { return .null }
+                guard code >= 0 else { return .string("") }
+                guard let scalar = Unicode.Scalar(UInt32(truncatingIfNeeded: code & 0xFF)) else { return .null }
                 return .string(String(Character(scalar)))
             }
         case "IS_ALPHA", "IS_DIGIT", "IS_DECIMAL":
@@ -284,8 +315,14 @@ struct FunctionLibrary: Sendable {
             let digits = args.count == 2 ? Int(args[1].constant?.int ?? 0) : 0
             var resultType = args[0].type
             if case .decimal(let p, let s) = args[0].type.kind {
-                let newScale = max(0, min(s, digits))
-                resultType = SQLType(.decimal(precision: min(38, max(1, p - s + newScale + (name == "ROUND" ? 1 : 0))), scale: newScale), nullable: args[0].type.nullable)
+                // LogicalTypeMerging.findRoundDecimalType, for ROUND and TRUNCATE alike.
+                if digits >= s {
+                    resultType = args[0].type
+                } else if digits < 0 {
+                    resultType = SQLType(.decimal(precision: min(38, 1 + p - s), scale: 0), nullable: args[0].type.nullable)
+                } else {
+                    resultType = SQLType(.decimal(precision: min(38, 1 + p - s + digits), scale: digits), nullable: args[0].type.nullable)
+                }
             }
             let fromScale = args[0].type.decimalShape?.scale ?? 0
             let resultScale = resultType.decimalShape?.scale ?? 0
@@ -321,7 +358,8 @@ struct FunctionLibrary: Sendable {
             try requireNumeric(0, "<NUMERIC>")
             var resultType = args[0].type
             if case .decimal(let p, let s) = args[0].type.kind {
-                resultType = SQLType(.decimal(precision: min(38, p - s + (s > 0 ? 1 : 0)), scale: 0), nullable: args[0].type.nullable)
+                // Calcite's DECIMAL_SCALE0: the precision stays, the scale becomes 0.
+                resultType = SQLType(.decimal(precision: p, scale: 0), nullable: args[0].type.nullable)
             }
             let isFloor = name == "FLOOR"
             let scale = args[0].type.decimalShape?.scale ?? 0
@@ -343,7 +381,7 @@ struct FunctionLibrary: Sendable {
             try expectCount(arity, "<NUMERIC>")
             for i in args.indices { try requireNumeric(i, "<NUMERIC>") }
             let doubles = args.map { $0.casted(to: SQLType(.double, nullable: $0.type.nullable)) }
-            return Self.function(name, doubles, SQLType(.double)) { v throws(SQLError) in
+            return Self.function(name, doubles, SQLType(.double, nullable: false)) { v throws(SQLError) in
                 let x = v[0].double ?? 0
                 let result: Double = switch name {
                 case "POWER", "POW": Foundation.pow(x, v[1].double ?? 0)
@@ -394,7 +432,7 @@ struct FunctionLibrary: Sendable {
             }
         case "UNIX_TIMESTAMP":
             try expectCount(0...2, "[<CHARACTER>[, <CHARACTER>]]")
-            return Self.function(name, args, SQLType(.bigint, nullable: !args.isEmpty)) { v throws(SQLError) in
+            return Self.function(name, args, SQLType(.bigint, nullable: false)) { v throws(SQLError) in
                 guard let text = v.first?.string else { return .int(Temporal.floorDiv(Temporal.nowMicros(), Temporal.microsPerSecond)) }
                 let format = v.count == 2 ? (v[1].string ?? "") : "yyyy-MM-dd HH:mm:ss"
                 guard let local = DateFormatting.parse(text, format: format) else { return .int(Int64.min) }
@@ -474,16 +512,16 @@ struct FunctionLibrary: Sendable {
             let end = try bindArgument(raw[2])
             guard start.type.isTemporal, end.type.isTemporal else { throw Self.mismatch(name, [start, end], expected: "<TIME_UNIT>, <DATETIME>, <DATETIME>") }
             let (startType, endType) = (start.type, end.type)
-            return Self.function(name, [start, end], SQLType(.integer)) { v throws(SQLError) in
+            return Self.function(name, [start, end], SQLType(.integer, nullable: false)) { v throws(SQLError) in
                 let a = Self.micros(v[0].int ?? 0, startType)
                 let b = Self.micros(v[1].int ?? 0, endType)
                 return .int(Self.difference(unit: unit, from: a, to: b))
             }
         case "CARDINALITY":
             try expectCount(1...1, "<ARRAY>|<MAP>|<MULTISET>")
-            return Self.function(name, args, SQLType(.integer)) { v throws(SQLError) in .int(Int64(v[0].list?.count ?? 0)) }
+            return Self.function(name, args, SQLType(.integer, nullable: false)) { v throws(SQLError) in .int(Int64(v[0].list?.count ?? 0)) }
         default:
-            throw SQLError("No match found for function signature \(name)(\(args.map { "<\($0.type.errorSpelling.replacingOccurrences(of: " NOT NULL", with: ""))>" }.joined(separator: ", ")))")
+            throw SQLError("No match found for function signature \(name)(\(args.map { "<\($0.type.familyName)>" }.joined(separator: ", ")))")
         }
     }
 
@@ -585,7 +623,7 @@ struct FunctionLibrary: Sendable {
         let type = operand.type
         guard type.isTemporal || type.isNull else { throw Self.mismatch("EXTRACT", [operand], expected: "<DATETIME_INTERVAL_SYMBOL> FROM <DATETIME>") }
         let zone = self.zone
-        return Self.function("EXTRACT", [operand], SQLType(.bigint)) { v throws(SQLError) in
+        return Self.function("EXTRACT", [operand], SQLType(.bigint, nullable: false)) { v throws(SQLError) in
             let raw = v[0].int ?? 0
             var micros: Int64
             switch type.kind {
@@ -649,5 +687,27 @@ extension SQLType {
         default: kindSQL
         }
         return base + (nullable || kind == .null ? "" : " NOT NULL")
+    }
+}
+
+extension SQLType {
+    /// The type family Calcite names in "No match found for function signature" messages (`<NUMERIC>`, `<CHARACTER>`).
+    var familyName: String {
+        switch kind {
+        case .null: "NULL"
+        case .boolean: "BOOLEAN"
+        case .tinyint, .smallint, .integer, .bigint, .decimal, .float, .double: "NUMERIC"
+        case .char, .varchar: "CHARACTER"
+        case .binary, .varbinary: "BINARY"
+        case .date: "DATE"
+        case .time: "TIME"
+        case .timestamp, .timestampLTZ: "TIMESTAMP"
+        case .intervalDayTime: "INTERVAL_DAY_TIME"
+        case .intervalYearMonth: "INTERVAL_YEAR_MONTH"
+        case .array: "ARRAY"
+        case .multiset: "MULTISET"
+        case .map: "MAP"
+        case .row: "ANY"
+        }
     }
 }

@@ -256,8 +256,9 @@ struct QueryAnalyzer {
             inner.expanding.insert(key)
             inner.ctes = [:]
             var properties = resolver.session.properties
-            properties["sql.current-catalog"] = catalog.id
-            properties["sql.current-database"] = database
+            // Flink expands a view's names where it was created, not where it lives.
+            properties["sql.current-catalog"] = view.creationCatalogID ?? catalog.id
+            properties["sql.current-database"] = view.creationDatabase ?? database
             inner.resolver.session.properties = properties
             let query: Query
             do {
@@ -436,15 +437,15 @@ struct QueryAnalyzer {
         var hidden = hiddenStart ?? plan.fields.count
         for item in orderBy {
             if let index = try outputIndex(item.expression, plan.fields) {
-                keys.append(SortKey(column: index, ascending: item.ascending))
+                keys.append(SortKey(column: index, ascending: item.ascending, nullsFirst: item.nullsFirst))
             } else if hiddenStart != nil {
-                keys.append(SortKey(column: hidden, ascending: item.ascending))
+                keys.append(SortKey(column: hidden, ascending: item.ascending, nullsFirst: item.nullsFirst))
                 hidden += 1
             } else {
                 let scope = Scope(fields: plan.fields)
                 let bound = try bind(item.expression, scope)
                 guard let index = bound.columnIndex else { throw SQLError("ORDER BY expressions over set operations must be output columns.") }
-                keys.append(SortKey(column: index, ascending: item.ascending))
+                keys.append(SortKey(column: index, ascending: item.ascending, nullsFirst: item.nullsFirst))
             }
         }
         var result = plan

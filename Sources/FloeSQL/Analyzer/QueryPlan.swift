@@ -28,6 +28,14 @@ struct AggregateCall: Sendable {
 struct SortKey: Sendable {
     var column: Int
     var ascending: Bool
+    /// Whether NULLs come first; Flink's default treats NULL as the smallest value.
+    var nullsFirst: Bool
+
+    init(column: Int, ascending: Bool, nullsFirst: Bool? = nil) {
+        self.column = column
+        self.ascending = ascending
+        self.nullsFirst = nullsFirst ?? ascending
+    }
 }
 
 /// The INFORMATION_SCHEMA tables.

@@ -24,6 +24,8 @@ struct TableEntry: Sendable, Codable, Equatable {
     var watermarkColumn: String?
     var watermarkExpression: String?
     var distributedBy: [String]
+    /// `INTO n BUCKETS`, when given.
+    var bucketCount: Int?
     var comment: String?
     var options: [String: String]
 
@@ -39,6 +41,9 @@ struct ViewEntry: Sendable, Codable, Equatable {
     var comment: String?
     /// The full `CREATE VIEW` text SHOW CREATE VIEW prints.
     var definition: String
+    /// The current catalog id and database when the view was created: Flink resolves the view's names there.
+    var creationCatalogID: String?
+    var creationDatabase: String?
 }
 
 /// A database (Kafka cluster on Confluent Cloud) of a catalog.

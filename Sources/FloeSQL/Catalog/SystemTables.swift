@@ -54,7 +54,8 @@ enum SystemTables {
                 for table in database.tables.values.sorted(by: { $0.name < $1.name }) {
                     rows.append(prefix + [
                         .string(table.name), .string("BASE TABLE"), yes(!table.distributedBy.isEmpty),
-                        table.distributedBy.isEmpty ? .null : .string("HASH"), .null, yes(table.watermarkColumn != nil),
+                        table.distributedBy.isEmpty ? .null : .string("HASH"), table.bucketCount.map { Value.int(Int64($0)) } ?? .null,
+                        yes(table.watermarkColumn != nil),
                         text(table.watermarkColumn), text(table.watermarkExpression), table.watermarkColumn == nil ? .null : .string("NO"),
                         yes(false), text(table.comment),
                     ])

@@ -28,13 +28,16 @@ extension StatementPlanner {
                 snapshot.catalog(catalog.id).databases.values.filter { Self.matching([$0.name], like).count == 1 }.sorted { $0.name < $1.name }
                     .map { [.string($0.name), .string($0.id)] }
             }
-        case .tables, .views:
-            let catalog = try resolver.currentCatalog()
-            let database = resolver.currentDatabaseName
+        case .tables, .views, .tablesFrom, .viewsFrom:
+            let (catalog, database): (CatalogIdentity, String)
+            switch target {
+            case .tablesFrom(let name), .viewsFrom(let name): (catalog, database) = try resolver.databasePath(name)
+            default: (catalog, database) = (try resolver.currentCatalog(), resolver.currentDatabaseName)
+            }
             guard resolver.databaseExists(database, in: catalog) else {
                 throw SQLError("Database '\(database)' does not exist in catalog '\(catalog.name)'.")
             }
-            let isTables = { if case .tables = target { true } else { false } }()
+            let isTables = { switch target { case .tables, .tablesFrom: true; default: false } }()
             return metadata(isTables ? "SHOW_TABLES" : "SHOW_VIEWS", [(isTables ? "table name" : "view name", text)]) { snapshot throws(SQLError) in
                 if database == NameResolver.informationSchema {
                     return isTables ? Self.matching(SystemTable.allCases.map(\.rawValue).sorted(), like).map { [.string($0)] } : []
@@ -89,7 +92,12 @@ extension StatementPlanner {
         }
         var text = "CREATE TABLE \(path.display) (\n" + lines.joined(separator: ",\n") + "\n)"
         if let comment = table.comment { text += "\nCOMMENT '\(comment.replacingOccurrences(of: "'", with: "''"))'" }
-        if !table.distributedBy.isEmpty { text += "\nDISTRIBUTED BY HASH(\(table.distributedBy.map { "`\($0)`" }.joined(separator: ", ")))" }
+        if !table.distributedBy.isEmpty {
+            text += "\nDISTRIBUTED BY HASH(\(table.distributedBy.map { "`\($0)`" }.joined(separator: ", ")))"
+            if let buckets = table.bucketCount { text += " INTO \(buckets) BUCKETS" }
+        } else if let buckets = table.bucketCount {
+            text += "\nDISTRIBUTED INTO \(buckets) BUCKETS"
+        }
         let options = table.options.filter { !$0.key.hasPrefix("floe.") }.sorted { $0.key < $1.key }
         if !options.isEmpty {
             text += "\nWITH (\n" + options.map { "  '\($0.key)' = '\($0.value.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ",\n") + "\n)"

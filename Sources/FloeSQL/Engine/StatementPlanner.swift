@@ -71,7 +71,7 @@ struct StatementPlanner {
                 }
                 if let dropped { logs.drop(dropped.id) }
             }
-        case .createView(let name, let columns, let query, let ifNotExists, let comment):
+        case .createView(let name, let columns, let query, let ifNotExists, let comment, let orReplace):
             let path = try resolver.path(name)
             try requireDatabase(path)
             let plan = try analyzer.analyze(query)
@@ -82,13 +82,20 @@ struct StatementPlanner {
                 name: path.name, query: query.sql, columnNames: columns.isEmpty ? plan.fields.map(\.name) : columns, comment: comment,
                 definition: "CREATE VIEW \(path.display)\(columns.isEmpty ? "" : "(" + columns.map { "`\($0)`" }.joined(separator: ", ") + ")")\(comment.map { " COMMENT '\($0)'" } ?? "") AS\n\(query.sql)")
             let catalog = services.catalog
+            var created = view
+            created.creationCatalogID = try resolver.currentCatalog().id
+            created.creationDatabase = resolver.currentDatabaseName
+            let finalView = created
             return ddl("CREATE_VIEW") { () throws(SQLError) in
                 try catalog.update { snapshot throws(SQLError) in
                     var entry = snapshot.catalog(path.catalog.id)
                     guard entry.databases[path.database] != nil else { throw Self.noDatabase(path) }
                     if entry.databases[path.database]!.tables[path.name] != nil { throw Self.exists(path) }
-                    if entry.databases[path.database]!.views[path.name] != nil, ifNotExists { return }
-                    entry.databases[path.database]!.views[path.name] = view
+                    if entry.databases[path.database]!.views[path.name] != nil, !orReplace {
+                        if ifNotExists { return }
+                        throw Self.exists(path)
+                    }
+                    entry.databases[path.database]!.views[path.name] = finalView
                     snapshot.catalogs[path.catalog.id] = entry
                 }
             }
@@ -241,7 +248,7 @@ struct StatementPlanner {
         }
         return TableEntry(
             id: UUID().uuidString.lowercased(), name: path.name, columns: columns, primaryKey: create.primaryKey, watermarkColumn: create.watermark?.column,
-            watermarkExpression: watermarkExpression, distributedBy: create.distributedBy, comment: create.comment,
+            watermarkExpression: watermarkExpression, distributedBy: create.distributedBy, bucketCount: create.bucketCount, comment: create.comment,
             options: Dictionary(create.options, uniquingKeysWith: { _, last in last }))
     }
 
@@ -336,6 +343,7 @@ struct StatementPlanner {
         let to = column.type
         let compatible = from.isNull || from.kind == to.kind || (from.isNumeric && to.isNumeric) || (from.isCharacter && to.isCharacter)
             || (from.isBinary && to.isBinary) || (from.isTemporal && to.isTemporal && SQLType.canCast(from, to: to))
+            || (from.isConstructed && to.isConstructed && SQLType.canCast(from, to: to))
         guard compatible else {
             throw SQLError("Column types of query result and sink for '\(sink.catalog.name).\(sink.database).\(sink.name)' do not match.\nCause: Incompatible types for sink column '\(column.name)' at position \(column.name).\n\nQuery schema: \(from.sql)\nSink schema: \(to.sql)")
         }

@@ -140,7 +140,10 @@ struct Caster: Sendable {
             case .int(let v): unscaled = Int128(v) * Self.pow10(scale)
             case .decimal(let v): unscaled = Self.rescale(v, from: from.decimalShape?.scale ?? 0, to: scale)
             case .double(let d):
-                guard d.isFinite, let parsed = Self.parseDecimal(String(format: "%.17g", d), scale: scale) else { throw failure() }
+                // Java's BigDecimal.valueOf(double): the shortest text that round-trips, then HALF_UP.
+                let shortest = from.kind == .float ? Float(d).description : d.description
+                let text = shortest.contains("e") ? String(format: "%.17g", d) : shortest
+                guard d.isFinite, let parsed = Self.parseDecimal(text, scale: scale) else { throw failure() }
                 unscaled = parsed
             case .bool(let b): unscaled = b ? Self.pow10(scale) : 0
             case .string(let s):
@@ -208,7 +211,26 @@ struct Caster: Sendable {
             var converted: [Value] = []
             for item in items { converted.append(try cast(item, from: fromElement, to: element)) }
             return .list(converted)
-        case .map, .multiset, .row, .null, .intervalDayTime, .intervalYearMonth:
+        case .map(let key, let valueType):
+            guard case .map(let fromKey, let fromValue) = from.kind, case .list(let entries) = value else {
+                if from.kind == to.kind { return value }
+                throw failure()
+            }
+            var converted: [Value] = []
+            for entry in entries {
+                let pair = entry.list ?? [.null, .null]
+                converted.append(.list([try cast(pair[0], from: fromKey, to: key), try cast(pair[1], from: fromValue, to: valueType)]))
+            }
+            return .list(converted)
+        case .row(let fields):
+            guard case .row(let fromFields) = from.kind, fromFields.count == fields.count, case .list(let items) = value else {
+                if from.kind == to.kind { return value }
+                throw failure()
+            }
+            var converted: [Value] = []
+            for (index, item) in items.enumerated() { converted.append(try cast(item, from: fromFields[index].type, to: fields[index].type)) }
+            return .list(converted)
+        case .multiset, .null, .intervalDayTime, .intervalYearMonth:
             if from.kind == to.kind { return value }
             throw failure()
         }

@@ -141,7 +141,9 @@ final class SortStage: Stage {
     func ordered(_ rows: [Row]) -> [Row] {
         let sorted = rows.enumerated().sorted { a, b in
             for key in keys {
-                let c = Value.compare(a.element[key.column], b.element[key.column])
+                let (x, y) = (a.element[key.column], b.element[key.column])
+                if x.isNull != y.isNull { return x.isNull == key.nullsFirst }
+                let c = Value.compare(x, y)
                 if c != 0 { return key.ascending ? c < 0 : c > 0 }
             }
             return a.offset < b.offset

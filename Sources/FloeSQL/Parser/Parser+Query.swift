@@ -114,8 +114,14 @@ extension Parser {
             let expression = try expression()
             var ascending = true
             if acceptKeyword("DESC") { ascending = false } else { _ = acceptKeyword("ASC") }
-            if acceptKeyword("NULLS") { _ = acceptKeyword("FIRST") || acceptKeyword("LAST") }
-            items.append(OrderItem(expression: expression, ascending: ascending))
+            var nullsFirst: Bool?
+            if acceptKeyword("NULLS") {
+                if acceptKeyword("FIRST") { nullsFirst = true } else {
+                    try expectKeyword("LAST")
+                    nullsFirst = false
+                }
+            }
+            items.append(OrderItem(expression: expression, ascending: ascending, nullsFirst: nullsFirst))
         } while accept(",")
         return items
     }
@@ -273,10 +279,15 @@ extension Parser {
 
     mutating func predicate(_ left: Expression, negated: Bool) throws(SQLSyntaxError) -> Expression {
         if acceptKeyword("BETWEEN") {
-            _ = acceptKeyword("SYMMETRIC") || acceptKeyword("ASYMMETRIC")
+            let symmetric = acceptKeyword("SYMMETRIC")
+            if !symmetric { _ = acceptKeyword("ASYMMETRIC") }
             let low = try additive()
             try expectKeyword("AND")
-            return .between(left, low: low, high: try additive(), negated: negated)
+            let high = try additive()
+            guard symmetric else { return .between(left, low: low, high: high, negated: negated) }
+            // BETWEEN SYMMETRIC accepts the bounds in either order.
+            let either = Expression.binary("OR", .between(left, low: low, high: high, negated: false), .between(left, low: high, high: low, negated: false))
+            return negated ? .unary("NOT", either) : either
         }
         if acceptKeyword("IN") {
             try expect("(")
@@ -504,6 +515,7 @@ extension Parser {
 
     mutating func functionCall(_ name: QualifiedName) throws(SQLSyntaxError) -> Expression {
         try expect("(")
+        if name.parts.count == 1, name.name.uppercased() == "TRIM", !current.isSymbol(")") { return try trimCall() }
         var distinct = false
         var arguments: [Expression] = []
         if !accept(")") {
@@ -534,6 +546,34 @@ extension Parser {
         var over: WindowSpecification?
         if acceptKeyword("OVER") { over = try windowSpecification() }
         return .function(name: name, arguments: arguments, distinct: distinct, over: over)
+    }
+
+    /// `TRIM([BOTH|LEADING|TRAILING] [chars] FROM s)` after `TRIM(`: BOTH stays `TRIM(chars, s)`, LEADING and TRAILING
+    /// become `LTRIM(s, chars)` and `RTRIM(s, chars)`.
+    mutating func trimCall() throws(SQLSyntaxError) -> Expression {
+        var mode = "BOTH"
+        if acceptKeyword("LEADING") { mode = "LEADING" } else if acceptKeyword("TRAILING") { mode = "TRAILING" } else { _ = acceptKeyword("BOTH") }
+        var characters: Expression?
+        let source: Expression
+        if acceptKeyword("FROM") {
+            source = try expression()
+        } else {
+            let first = try expression()
+            if acceptKeyword("FROM") {
+                characters = first
+                source = try expression()
+            } else {
+                source = first
+            }
+        }
+        try expect(")")
+        let trimmed = characters ?? .string(" ")
+        switch mode {
+        case "LEADING": return .function(name: QualifiedName(["LTRIM"]), arguments: [source, trimmed], distinct: false, over: nil)
+        case "TRAILING": return .function(name: QualifiedName(["RTRIM"]), arguments: [source, trimmed], distinct: false, over: nil)
+        default:
+            return .function(name: QualifiedName(["TRIM"]), arguments: characters.map { [$0, source] } ?? [source], distinct: false, over: nil)
+        }
     }
 
     mutating func windowSpecification() throws(SQLSyntaxError) -> WindowSpecification {

@@ -188,7 +188,7 @@ public struct Parser {
     }
 
     mutating func create() throws(SQLSyntaxError) -> Statement {
-        _ = acceptKeywords("OR", "REPLACE")
+        let orReplace = acceptKeywords("OR", "REPLACE")
         _ = acceptKeyword("TEMPORARY")
         if acceptKeyword("TABLE") { return .createTable(try createTable()) }
         if acceptKeyword("VIEW") {
@@ -197,7 +197,7 @@ public struct Parser {
             let columns = current.isSymbol("(") ? try identifierList() : []
             let comment = acceptKeyword("COMMENT") ? try stringLiteral() : nil
             try expectKeyword("AS")
-            return .createView(name, columns: columns, query: try query(), ifNotExists: ifNotExists, comment: comment)
+            return .createView(name, columns: columns, query: try query(), ifNotExists: ifNotExists, comment: comment, orReplace: orReplace)
         }
         if acceptKeyword("DATABASE") {
             let ifNotExists = acceptKeywords("IF", "NOT", "EXISTS")
@@ -237,21 +237,27 @@ public struct Parser {
         }
         let comment = acceptKeyword("COMMENT") ? try stringLiteral() : nil
         var distributedBy: [String] = []
+        var bucketCount: Int?
         if acceptKeywords("DISTRIBUTED", "BY") {
             _ = acceptKeyword("HASH")
             distributedBy = try identifierList()
             if acceptKeyword("INTO") {
-                _ = try integer()
+                bucketCount = try integer()
                 try expectKeyword("BUCKETS")
             }
+        } else if acceptKeywords("DISTRIBUTED", "INTO") {
+            bucketCount = try integer()
+            try expectKeyword("BUCKETS")
         }
         if acceptKeywords("PARTITIONED", "BY") { _ = try identifierList() }
         let options = acceptKeyword("WITH") ? try optionList() : []
         let like = acceptKeyword("LIKE") ? try qualifiedName() : nil
         let asQuery = acceptKeyword("AS") ? try query() : nil
-        return CreateTable(
+        var create = CreateTable(
             name: name, ifNotExists: ifNotExists, columns: columns, primaryKey: primaryKey, watermark: watermark, comment: comment,
             distributedBy: distributedBy, options: options, like: like, asQuery: asQuery)
+        create.bucketCount = bucketCount
+        return create
     }
 
     mutating func primaryKeyClause() throws(SQLSyntaxError) -> [String] {
@@ -362,10 +368,13 @@ public struct Parser {
         if acceptKeyword("CATALOGS") { return .show(.catalogs, like: try like(&self)) }
         if acceptKeyword("DATABASES") { return .show(.databases, like: try like(&self)) }
         if acceptKeyword("TABLES") || acceptKeywords("TEMPORARY", "TABLES") {
-            if acceptKeyword("FROM") || acceptKeyword("IN") { _ = try qualifiedName() }
+            if acceptKeyword("FROM") || acceptKeyword("IN") { return .show(.tablesFrom(try qualifiedName()), like: try like(&self)) }
             return .show(.tables, like: try like(&self))
         }
-        if acceptKeyword("VIEWS") { return .show(.views, like: try like(&self)) }
+        if acceptKeyword("VIEWS") {
+            if acceptKeyword("FROM") || acceptKeyword("IN") { return .show(.viewsFrom(try qualifiedName()), like: try like(&self)) }
+            return .show(.views, like: try like(&self))
+        }
         if acceptKeyword("FUNCTIONS") { return .show(.functions(user: false), like: try like(&self)) }
         if acceptKeywords("USER", "FUNCTIONS") {
             if acceptKeyword("FROM") || acceptKeyword("IN") { _ = try qualifiedName() }

@@ -80,7 +80,7 @@ extension Expression {
 }
 
 extension OrderItem {
-    var sql: String { expression.sql + (ascending ? " ASC" : " DESC") }
+    var sql: String { expression.sql + (ascending ? " ASC" : " DESC") + (nullsFirst.map { $0 ? " NULLS FIRST" : " NULLS LAST" } ?? "") }
 }
 
 extension WindowSpecification {
@@ -183,13 +183,16 @@ extension Statement {
             if !table.primaryKey.isEmpty { elements.append("PRIMARY KEY (" + table.primaryKey.map(quoteIdentifier).joined(separator: ", ") + ") NOT ENFORCED") }
             if !elements.isEmpty { text += " (" + elements.joined(separator: ", ") + ")" }
             if let comment = table.comment { text += " COMMENT \(quoteString(comment))" }
-            if !table.distributedBy.isEmpty { text += " DISTRIBUTED BY (" + table.distributedBy.map(quoteIdentifier).joined(separator: ", ") + ")" }
+            if !table.distributedBy.isEmpty {
+                text += " DISTRIBUTED BY (" + table.distributedBy.map(quoteIdentifier).joined(separator: ", ") + ")"
+                if let buckets = table.bucketCount { text += " INTO \(buckets) BUCKETS" }
+            }
             if !table.options.isEmpty { text += " WITH \(optionsSQL(table.options))" }
             if let like = table.like { text += " LIKE \(like.sql)" }
             if let query = table.asQuery { text += " AS \(query.sql)" }
             return text
-        case .createView(let name, let columns, let query, let ifNotExists, let comment):
-            return "CREATE VIEW \(ifNotExists ? "IF NOT EXISTS " : "")\(name.sql)"
+        case .createView(let name, let columns, let query, let ifNotExists, let comment, let orReplace):
+            return "CREATE \(orReplace ? "OR REPLACE " : "")VIEW \(ifNotExists ? "IF NOT EXISTS " : "")\(name.sql)"
                 + (columns.isEmpty ? "" : " (" + columns.map(quoteIdentifier).joined(separator: ", ") + ")")
                 + (comment.map { " COMMENT \(quoteString($0))" } ?? "") + " AS \(query.sql)"
         case .createDatabase(let name, let ifNotExists, let comment, let options):
@@ -218,6 +221,8 @@ extension Statement {
             case .databases: return "SHOW DATABASES" + likeText
             case .tables: return "SHOW TABLES" + likeText
             case .views: return "SHOW VIEWS" + likeText
+            case .tablesFrom(let name): return "SHOW TABLES FROM \(name.sql)" + likeText
+            case .viewsFrom(let name): return "SHOW VIEWS FROM \(name.sql)" + likeText
             case .functions(let user): return "SHOW \(user ? "USER " : "")FUNCTIONS" + likeText
             case .currentCatalog: return "SHOW CURRENT CATALOG"
             case .currentDatabase: return "SHOW CURRENT DATABASE"

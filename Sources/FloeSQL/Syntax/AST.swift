@@ -98,10 +98,13 @@ public struct WindowSpecification: Sendable, Equatable {
 public struct OrderItem: Sendable, Equatable {
     public var expression: Expression
     public var ascending: Bool
+    /// `NULLS FIRST` / `NULLS LAST`; nil is Flink's default (NULLs sort as the smallest value).
+    public var nullsFirst: Bool?
 
-    public init(expression: Expression, ascending: Bool) {
+    public init(expression: Expression, ascending: Bool, nullsFirst: Bool? = nil) {
         self.expression = expression
         self.ascending = ascending
+        self.nullsFirst = nullsFirst
     }
 }
 
@@ -226,6 +229,8 @@ public struct CreateTable: Sendable, Equatable {
     public var watermark: (column: String, expression: Expression)?
     public var comment: String?
     public var distributedBy: [String]
+    /// `DISTRIBUTED BY ... INTO n BUCKETS`.
+    public var bucketCount: Int? = nil
     public var options: [(String, String)]
     /// `LIKE other`.
     public var like: QualifiedName?
@@ -272,6 +277,10 @@ public enum ShowTarget: Sendable, Equatable {
     case databases
     case tables
     case views
+    /// `SHOW TABLES FROM|IN [catalog.]database`.
+    case tablesFrom(QualifiedName)
+    /// `SHOW VIEWS FROM|IN [catalog.]database`.
+    case viewsFrom(QualifiedName)
     case functions(user: Bool)
     case currentCatalog
     case currentDatabase
@@ -300,7 +309,7 @@ public enum AlterTableAction: Sendable, Equatable {
 public indirect enum Statement: Sendable, Equatable {
     case query(Query)
     case createTable(CreateTable)
-    case createView(QualifiedName, columns: [String], query: Query, ifNotExists: Bool, comment: String?)
+    case createView(QualifiedName, columns: [String], query: Query, ifNotExists: Bool, comment: String?, orReplace: Bool = false)
     case createDatabase(QualifiedName, ifNotExists: Bool, comment: String?, options: [(String, String)])
     case dropTable(QualifiedName, ifExists: Bool)
     case dropView(QualifiedName, ifExists: Bool)

@@ -76,6 +76,14 @@ extension SQLType {
         default: false
         }
     }
+    /// ARRAY, MULTISET, MAP or ROW.
+    var isConstructed: Bool {
+        switch kind {
+        case .array, .multiset, .map, .row: true
+        default: false
+        }
+    }
+
     var isTemporal: Bool {
         switch kind {
         case .date, .time, .timestamp, .timestampLTZ: true
@@ -267,7 +275,8 @@ extension SQLType {
         if a.isNumeric && b.isNumeric { return SQLType(numericCommonKind(a, b), nullable: nullable) }
         if a.isCharacter && b.isCharacter {
             let (la, lb) = (a.length ?? 0, b.length ?? 0)
-            if case .char = a.kind, case .char = b.kind { return SQLType(.char(max(la, lb)), nullable: nullable) }
+            // LogicalTypeMerging.findCommonType: CHARs of one length stay CHAR, different lengths become VARCHAR.
+            if case .char = a.kind, case .char = b.kind, la == lb { return SQLType(.char(la), nullable: nullable) }
             return SQLType(.varchar(max(la, lb)), nullable: nullable)
         }
         if a.isBinary && b.isBinary { return SQLType(.varbinary(max(a.length ?? 0, b.length ?? 0)), nullable: nullable) }
@@ -317,7 +326,7 @@ extension SQLType {
             let scale = max(s1, s2)
             return SQLType(decimalKind(max(p1 - s1, p2 - s2) + scale + 1, scale), nullable: nullable)
         case "*":
-            return SQLType(decimalKind(p1 + p2, s1 + s2), nullable: nullable)
+            return SQLType(decimalKind(p1 + p2 + 1, s1 + s2), nullable: nullable)
         case "/":
             let scale = max(6, s1 + p2 + 1)
             return SQLType(decimalKind(p1 - s1 + s2 + scale, scale), nullable: nullable)
@@ -352,7 +361,9 @@ extension SQLType {
             (.timestampLTZ, .timestampLTZ):
             return true
         case (.binary, .binary), (.binary, .varbinary), (.varbinary, .binary), (.varbinary, .varbinary): return true
-        case (.array(let x), .array(let y)): return canCast(x, to: y)
+        case (.array(let x), .array(let y)), (.multiset(let x), .multiset(let y)): return canCast(x, to: y)
+        case (.map(let k1, let v1), .map(let k2, let v2)): return canCast(k1, to: k2) && canCast(v1, to: v2)
+        case (.row(let a), .row(let b)): return a.count == b.count && zip(a, b).allSatisfy { canCast($0.type, to: $1.type) }
         default:
             if from.isNumeric && to.isNumeric { return true }
             if from.isExactNumeric && (to.kind == .timestamp(3) || { if case .timestampLTZ = to.kind { true } else { false } }()) { return true }

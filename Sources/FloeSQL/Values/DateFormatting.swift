@@ -46,7 +46,14 @@ enum DateFormatting {
             let n = token.count
             switch letter {
             case "y": output += n == 2 ? Temporal.pad(date.year % 100, 2) : Temporal.pad(date.year, n)
-            case "M": output += Temporal.pad(date.month, n)
+            case "M":
+                if n >= 3 {
+                    let names = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+                    let name = names[Int(date.month) - 1]
+                    output += n == 3 ? String(name.prefix(3)) : name
+                } else {
+                    output += Temporal.pad(date.month, n)
+                }
             case "d": output += Temporal.pad(date.day, n)
             case "H": output += Temporal.pad(time / 3_600_000_000, n)
             case "h": output += Temporal.pad((time / 3_600_000_000 + 11) % 12 + 1, n)

@@ -43,7 +43,9 @@ struct ValueRenderer: Sendable {
         case (.timestampLTZ(let p), .int(let micros)): return Temporal.formatTimestamp(Temporal.local(micros, in: zone), precision: p)
         case (.intervalDayTime, .int(let micros)): return Self.dayTimeInterval(micros)
         case (.intervalYearMonth, .int(let months)):
-            return (months < 0 ? "-" : "+") + "\(abs(months) / 12)-\(abs(months) % 12)"
+            // Calcite's intervalYearMonthToString(YEAR_TO_MONTH): the months take two digits.
+            let rest = abs(months) % 12
+            return (months < 0 ? "-" : "+") + "\(abs(months) / 12)-" + (rest < 10 ? "0" : "") + "\(rest)"
         case (.decimal(_, let scale), .decimal(let unscaled)): return Self.decimal(unscaled, scale: scale)
         case (.float, .double(let d)): return Self.javaFloat(d)
         case (_, .double(let d)): return Self.javaDouble(d)
@@ -52,6 +54,14 @@ struct ValueRenderer: Sendable {
         case (_, .bytes(let bytes)): return "x'" + bytes.map { Self.hex($0) }.joined() + "'"
         case (_, .bool(let b)): return b ? "TRUE" : "FALSE"
         case (_, .decimal(let v)): return String(v)
+        // Flink's CAST of constructed types to STRING: [a, b], {k=v}, (f0, f1).
+        case (.array(let element), .list(let items)): return "[" + items.map { string($0, element) }.joined(separator: ", ") + "]"
+        case (.map(let key, let valueType), .list(let entries)):
+            return "{" + entries.map { entry in
+                let pair = entry.list ?? [.null, .null]
+                return string(pair[0], key) + "=" + string(pair[1], valueType)
+            }.joined(separator: ", ") + "}"
+        case (.row(let fields), .list(let items)): return "(" + zip(items, fields).map { string($0, $1.type) }.joined(separator: ", ") + ")"
         case (_, .list):
             return json(value, type).serializedString
         }
