@@ -248,6 +248,27 @@ struct AggregateHarness {
         for (key, group) in model { #expect(table.find(key).group == group) }
     }
 
+    /// NULL slots of typed input columns may hold any placeholder: NULL keys still form one group, NULL arguments
+    /// are skipped, and output NULLs carry the placeholders `ColumnBuilder` uses.
+    @Test func nullsWithNonZeroPlaceholders() throws {
+        let calls = [AggregateHarness.call(.count, nil, keyCount: 1), AggregateHarness.call(.sum, 0, keyCount: 1),
+                     AggregateHarness.call(.count, 0, keyCount: 1), AggregateHarness.call(.avg, 1, keyCount: 1)]
+        for final in [false, true] {
+            let outputTypes = [SQLType(.bigint)] + calls.map(\.type)
+            let stage = AggregateStage(keyCount: 1, calls: calls, final: final, outputTypes: outputTypes)
+            let reference = ReferenceAggregateStage(keyCount: 1, calls: calls, final: final, outputTypes: outputTypes)
+            let filler = Column(data: .int([0, 0, 0, 0]))
+            let batch = Batch(columns: [
+                Column(data: .int([5, 99, 5, 42]), nulls: [false, true, false, true]),
+                Column(data: .int([1, 2, 77, 3]), nulls: [false, false, true, false]),
+                Column(data: .double([0.5, 9, 1.5, 2]), nulls: [true, false, false, false]),
+                filler, filler, filler, filler,
+            ], kinds: [.insert, .insert, .insert, .updateAfter])
+            AggregateHarness.expectSame(try stage.process(batch, from: 0), try reference.process(batch, from: 0), "process")
+            AggregateHarness.expectSame(try stage.inputFinished(0), try reference.inputFinished(0), "finish")
+        }
+    }
+
     /// An empty global aggregate emits one row in batch mode, nothing streaming.
     @Test func emptyGlobalAggregate() throws {
         for final in [false, true] {

@@ -377,25 +377,13 @@ struct AggregateCallState {
                               strategy: AggregateStrategy, to appender: inout ColumnAppender) {
         switch strategy {
         case .countRows, .countNonNull:
-            let b = before.integers, a = after.integers
-            for e in rows.indices {
-                let i = Int(rows[e])
-                appender.appendInteger(fromBefore[e] ? b[i] : a[i])
-            }
+            appender.appendIntegers(gather(rows, fromBefore, before.integers, after.integers), nulls: nil)
         case .integerSum:
-            let b = before.integers, a = after.integers, bn = before.nulls, an = after.nulls
-            for e in rows.indices {
-                let i = Int(rows[e])
-                let useBefore = fromBefore[e]
-                if useBefore ? bn[i] : an[i] { appender.appendNull() } else { appender.appendInteger(useBefore ? b[i] : a[i]) }
-            }
+            let nulls = gather(rows, fromBefore, before.nulls, after.nulls)
+            appender.appendIntegers(gather(rows, fromBefore, before.integers, after.integers), nulls: nulls.contains(true) ? nulls : nil)
         case .doubleSum:
-            let b = before.doubles, a = after.doubles, bn = before.nulls, an = after.nulls
-            for e in rows.indices {
-                let i = Int(rows[e])
-                let useBefore = fromBefore[e]
-                if useBefore ? bn[i] : an[i] { appender.appendNull() } else { appender.appendDouble(useBefore ? b[i] : a[i]) }
-            }
+            let nulls = gather(rows, fromBefore, before.nulls, after.nulls)
+            appender.appendDoubles(gather(rows, fromBefore, before.doubles, after.doubles), nulls: nulls.contains(true) ? nulls : nil)
         case .decimalSum:
             let b = before.decimals, a = after.decimals, bn = before.nulls, an = after.nulls
             for e in rows.indices {
@@ -409,6 +397,17 @@ struct AggregateCallState {
                 let i = Int(rows[e])
                 appender.append(fromBefore[e] ? b[i] : a[i])
             }
+        }
+    }
+
+    /// `before[rows[e]]` or `after[rows[e]]` for every change `e`.
+    @inline(__always) private static func gather<T>(_ rows: [Int32], _ fromBefore: [Bool], _ before: [T], _ after: [T]) -> [T] {
+        [T](unsafeUninitializedCapacity: rows.count) { buffer, initialized in
+            for e in rows.indices {
+                let i = Int(rows[e])
+                buffer.initializeElement(at: e, to: fromBefore[e] ? before[i] : after[i])
+            }
+            initialized = rows.count
         }
     }
 }

@@ -225,14 +225,11 @@ struct GroupedAggregation {
             break
         case .integers(let integers, let nulls):
             // Equal integer keys are identical, so before and after rows carry the input row's key.
-            if let nulls {
-                for change in 0..<rows.count {
-                    let i = Int(rows[change])
-                    if nulls[i] { appenders[0].appendNull() } else { appenders[0].appendInteger(integers[i]) }
-                }
-            } else {
-                for change in 0..<rows.count { appenders[0].appendInteger(integers[Int(rows[change])]) }
+            let keys = [Int64](unsafeUninitializedCapacity: rows.count) { buffer, initialized in
+                for change in 0..<rows.count { buffer.initializeElement(at: change, to: integers[Int(rows[change])]) }
+                initialized = rows.count
             }
+            appenders[0].appendIntegers(keys, nulls: nulls.map { mask in rows.map { mask[Int($0)] } })
         case .boxed(let rowKeys):
             // Equal keys may be spelled differently (-0.0 and 0.0, canonically equivalent strings): a before row
             // carries the key of the row that last updated the group, an after row its own.

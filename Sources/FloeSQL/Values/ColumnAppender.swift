@@ -47,6 +47,44 @@ struct ColumnAppender {
         count += 1
     }
 
+    /// Appends integers, NULL where `nulls` says so (whatever the value there).
+    mutating func appendIntegers(_ values: [Int64], nulls: [Bool]?) {
+        guard physical == .int else {
+            for (index, value) in values.enumerated() {
+                if nulls?[index] ?? false { appendNull() } else { appendInteger(value) }
+            }
+            return
+        }
+        var values = values
+        if let nulls {
+            for (index, isNull) in nulls.enumerated() where isNull {
+                values[index] = 0
+                nullPositions.append(count + index)
+            }
+        }
+        if integers.isEmpty { integers = values } else { integers.append(contentsOf: values) }
+        count += values.count
+    }
+
+    /// Appends doubles, NULL where `nulls` says so (whatever the value there).
+    mutating func appendDoubles(_ values: [Double], nulls: [Bool]?) {
+        guard physical == .double else {
+            for (index, value) in values.enumerated() {
+                if nulls?[index] ?? false { appendNull() } else { appendDouble(value) }
+            }
+            return
+        }
+        var values = values
+        if let nulls {
+            for (index, isNull) in nulls.enumerated() where isNull {
+                values[index] = 0
+                nullPositions.append(count + index)
+            }
+        }
+        if doubles.isEmpty { doubles = values } else { doubles.append(contentsOf: values) }
+        count += values.count
+    }
+
     mutating func appendNull() {
         nullPositions.append(count)
         switch physical {
