@@ -240,15 +240,20 @@ import Testing
         let server = try await ServerProcess.start(arguments: [])
         defer { Task { await server.stop() } }
         let admin = try server.adminClient()
-        let statuses = try await withThrowingTaskGroup(of: FloeResponse.self) { group in
-            for _ in 0..<80 { group.addTask { try await admin.send("GET", "/org/v2/environments") } }
-            var responses: [FloeResponse] = []
-            for try await response in group { responses.append(response) }
-            return responses
+        // Bursts of 80 concurrent requests exceed 50 per second (and, at worst, 1000 per minute) however slow the
+        // machine is; stop at the first burst that was limited.
+        var statuses: [FloeResponse] = []
+        for _ in 0..<20 where !statuses.contains(where: { $0.status == 429 }) {
+            statuses += try await withThrowingTaskGroup(of: FloeResponse.self) { group in
+                for _ in 0..<80 { group.addTask { try await admin.send("GET", "/org/v2/environments") } }
+                var responses: [FloeResponse] = []
+                for try await response in group { responses.append(response) }
+                return responses
+            }
         }
         let limited = statuses.filter { $0.status == 429 }
-        #expect(!limited.isEmpty, "80 requests at once exceed 50 per second")
-        #expect(statuses.filter { $0.status == 200 }.count < 80)
+        #expect(!limited.isEmpty, "bursts of 80 requests exceed 50 per second")
+        #expect(statuses.allSatisfy { $0.status == 200 || $0.status == 429 })
         let first = try #require(limited.first)
         #expect(Int(first.headers["retry-after"] ?? "") ?? 0 >= 1)
         #expect(first.json?["errors"]?.arrayValue?.first?["status"] == "429")

@@ -1,179 +1,282 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-import Foundation
-
-/// The running state of one aggregate call in one group; every function retracts (-U/-D) as well as accumulates.
-struct Accumulator {
-    var nonNullCount: Int64 = 0
-    var integerSum: Int64 = 0
-    var doubleSum: Double = 0
-    var decimalSum: Int128 = 0
-    /// Values with multiplicities, kept for MIN/MAX and DISTINCT aggregates.
-    var values: [Value: Int64] = [:]
-
-    mutating func apply(_ value: Value, sign: Int64, keepValues: Bool) {
-        guard !value.isNull else { return }
-        if keepValues {
-            let count = (values[value] ?? 0) + sign
-            values[value] = count > 0 ? count : nil
-        }
-        nonNullCount += sign
-        switch value {
-        case .int(let v): integerSum = integerSum &+ v &* sign
-        case .double(let v): doubleSum += v * Double(sign)
-        case .decimal(let v): decimalSum += v * Int128(sign)
-        default: break
-        }
-    }
+/// What a batch does to its groups, one entry per input row: the row's dense group index and sign, and
+/// (streaming) the group's row count after the row, whether the row emptied the group and whether the group had an
+/// emitted result before the row.
+struct AggregationPlan {
+    var groups: [Int32]
+    var signs: [Int64]
+    var rowsAfter: [Int64] = []
+    var deleted: [Bool] = []
+    var hadEmitted: [Bool] = []
+    var count: Int { groups.count }
 }
 
 /// GROUP BY (and DISTINCT): keeps per-group accumulators. Streaming, it emits +I for a new group, -U/+U when a
 /// group's result changes and -D when a group empties, after every input row, as Flink's GroupAggregate does.
 /// Batch (`final`), it emits each group's final row once at the end (one row even for an empty global aggregate).
+///
+/// It works a batch at a time on the typed columns: keys map to dense group indices (an integer hash table for a
+/// single integer key), each aggregate call updates typed per-group arrays in one pass over the batch, and the
+/// output batch is built column by column.
 final class AggregateStage: Stage {
     let keyCount: Int
     let calls: [AggregateCall]
     let final: Bool
     let outputTypes: [SQLType]
-
-    private struct Group {
-        var rows: Int64 = 0
-        var accumulators: [Accumulator]
-        var emitted: Row?
-    }
-
-    private var groups: [Row: Group] = [:]
-    private var order: [Row] = []
+    private var state: GroupedAggregation
 
     init(keyCount: Int, calls: [AggregateCall], final: Bool, outputTypes: [SQLType]) {
         self.keyCount = keyCount
         self.calls = calls
         self.final = final
         self.outputTypes = outputTypes
+        state = GroupedAggregation(keyCount: keyCount, calls: calls, final: final, outputTypes: outputTypes)
     }
 
-    private func needsValues(_ call: AggregateCall) -> Bool { call.distinct || call.function == .min || call.function == .max }
-
     override func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] {
-        var outRows: [Row] = []
-        var outKinds: [RowKind] = []
-        for i in 0..<batch.count {
-            let row = batch.row(i)
-            let key = Array(row[0..<keyCount])
-            let sign: Int64 = batch.kinds[i].isAccumulate ? 1 : -1
-            var group = groups[key] ?? Group(accumulators: Array(repeating: Accumulator(), count: calls.count))
-            if groups[key] == nil { order.append(key) }
-            group.rows += sign
-            for (index, call) in calls.enumerated() {
-                let value: Value = call.argument.map { row[$0] } ?? .int(1)
-                group.accumulators[index].apply(value, sign: sign, keepValues: needsValues(call))
-            }
-            if final {
-                groups[key] = group
-                continue
-            }
-            if group.rows <= 0 {
-                if let previous = group.emitted {
-                    outRows.append(previous)
-                    outKinds.append(.delete)
-                }
-                groups[key] = nil
-                order.removeAll { $0 == key }
-                continue
-            }
-            let result = key + (try results(group.accumulators, rows: group.rows))
-            if let previous = group.emitted {
-                if previous != result {
-                    outRows.append(contentsOf: [previous, result])
-                    outKinds.append(contentsOf: [.updateBefore, .updateAfter])
-                }
-            } else {
-                outRows.append(result)
-                outKinds.append(.insert)
-            }
-            group.emitted = result
-            groups[key] = group
-        }
-        return outRows.isEmpty ? [] : [Batch(rows: outRows, kinds: outKinds, types: outputTypes)]
+        guard batch.count > 0, let output = state.process(batch) else { return [] }
+        return [output]
     }
 
     override func finish() throws(SQLError) -> [Batch] {
         guard final else { return [] }
-        var rows: [Row] = []
-        for key in order {
-            guard let group = groups[key], group.rows > 0 else { continue }
-            rows.append(key + (try results(group.accumulators, rows: group.rows)))
-        }
-        if keyCount == 0, rows.isEmpty {
-            rows.append(try results(Array(repeating: Accumulator(), count: calls.count), rows: 0))
-        }
+        let rows = state.finalRows()
         return rows.isEmpty ? [] : [Batch(rows: rows, kinds: Array(repeating: .insert, count: rows.count), types: outputTypes)]
     }
+}
 
-    private func results(_ accumulators: [Accumulator], rows: Int64) throws(SQLError) -> [Value] {
-        var values: [Value] = []
-        for (call, accumulator) in zip(calls, accumulators) {
-            values.append(try result(call, accumulator, rows: rows))
+/// The groups and aggregate states of an `AggregateStage`. Group indices are dense and stable: an emptied group's
+/// index goes to a free list (streaming only, so in batch mode indices are in first-seen order).
+struct GroupedAggregation {
+    let keyCount: Int
+    let final: Bool
+    let outputTypes: [SQLType]
+    private var index = GroupIndex()
+    private var calls: [AggregateCallState]
+    /// Each group's key (streaming: as the row that last updated it spelled it; batch: as first seen).
+    private var keys: [GroupKey] = []
+    private var rowCounts: [Int64] = []
+    private var hasEmitted: [Bool] = []
+    private var live: [Bool] = []
+    private var freeGroups: [Int32] = []
+
+    init(keyCount: Int, calls: [AggregateCall], final: Bool, outputTypes: [SQLType]) {
+        self.keyCount = keyCount
+        self.final = final
+        self.outputTypes = outputTypes
+        self.calls = calls.enumerated().map { offset, call in
+            let position = keyCount + offset
+            return AggregateCallState(call, output: position < outputTypes.count ? outputTypes[position].physical : .value)
         }
-        return values
     }
 
-    private func result(_ call: AggregateCall, _ accumulator: Accumulator, rows: Int64) throws(SQLError) -> Value {
-        var state = accumulator
-        if call.distinct {
-            // Recompute over the distinct values.
-            var distinct = Accumulator()
-            for value in accumulator.values.keys { distinct.apply(value, sign: 1, keepValues: true) }
-            state = distinct
+    private var groupCount: Int { rowCounts.count }
+
+    private mutating func newGroup(_ key: GroupKey) -> Int32 {
+        if let reused = freeGroups.popLast() {
+            let group = Int(reused)
+            keys[group] = key
+            rowCounts[group] = 0
+            hasEmitted[group] = false
+            live[group] = true
+            for c in calls.indices { calls[c].reset(group) }
+            return reused
         }
-        switch call.function {
-        case .count:
-            return .int(call.argument == nil ? rows : state.nonNullCount)
-        case .sum, .sum0, .avg:
-            guard state.nonNullCount > 0 else { return call.function == .sum0 ? Self.zero(call.type) : .null }
-            let argumentType = call.argumentType ?? call.type
-            let isAverage = call.function == .avg
-            switch argumentType.physical {
-            case .int:
-                let sum = state.integerSum
-                let value = isAverage ? sum / state.nonNullCount : sum
-                return .int(Self.narrow(value, call.type))
-            case .double:
-                let value = isAverage ? state.doubleSum / Double(state.nonNullCount) : state.doubleSum
-                return .double(call.type.kind == .float ? Double(Float(value)) : value)
-            case .decimal:
-                let fromScale = argumentType.decimalShape?.scale ?? 0
-                let toScale = call.type.decimalShape?.scale ?? 0
-                guard isAverage else { return .decimal(Caster.rescale(state.decimalSum, from: fromScale, to: toScale)) }
-                let numerator = Caster.rescale(state.decimalSum, from: fromScale, to: toScale + 1)
-                let quotient = numerator / Int128(state.nonNullCount)
-                return .decimal((quotient + (quotient >= 0 ? 5 : -5)) / 10)
-            default: return .null
+        keys.append(key)
+        rowCounts.append(0)
+        hasEmitted.append(false)
+        live.append(true)
+        for c in calls.indices { calls[c].addGroup() }
+        return Int32(groupCount - 1)
+    }
+
+    private mutating func group(for key: GroupKey) -> Int32 {
+        let existing = index.group(of: key)
+        if existing >= 0 { return existing }
+        let group = newGroup(key)
+        index.insert(key, group: group)
+        return group
+    }
+
+    /// How the key columns of a batch were read.
+    private enum BatchKeys {
+        case global
+        /// One integer key column (NULL where `nulls` says so).
+        case integers([Int64], nulls: [Bool]?)
+        /// Any other key: each row's key.
+        case boxed([GroupKey])
+    }
+
+    /// Maps every row of `batch` to its group, creating groups for new keys.
+    private mutating func assignGroups(_ batch: Batch) -> ([Int32], BatchKeys) {
+        let count = batch.count
+        var groups = [Int32](repeating: 0, count: count)
+        if keyCount == 0 {
+            let group = group(for: .global)
+            for i in 0..<count { groups[i] = group }
+            return (groups, .global)
+        }
+        let first = batch.columns[0]
+        if keyCount == 1, case .int(let integers) = first.data {
+            let nulls = first.nulls
+            for i in 0..<count {
+                if let nulls, nulls[i] {
+                    groups[i] = group(for: .null)
+                    continue
+                }
+                let key = integers[i]
+                var (group, slot) = index.integers.find(key)
+                if group < 0 {
+                    group = newGroup(.integer(key))
+                    index.integers.insert(key, group: group, at: slot)
+                }
+                groups[i] = group
             }
-        case .min, .max:
-            let keys = state.values.keys
-            guard let first = keys.first else { return .null }
-            return keys.reduce(first) { best, value in
-                let c = Value.compare(value, best)
-                return (call.function == .min ? c < 0 : c > 0) ? value : best
+            return (groups, .integers(integers, nulls: nulls))
+        }
+        var rowKeys: [GroupKey] = []
+        rowKeys.reserveCapacity(count)
+        let keyColumns = batch.columns.prefix(keyCount)
+        for i in 0..<count {
+            let key = keyCount == 1 ? GroupKey(single: first.value(at: i)) : .row(keyColumns.map { $0.value(at: i) })
+            rowKeys.append(key)
+            groups[i] = group(for: key)
+        }
+        return (groups, .boxed(rowKeys))
+    }
+
+    /// Applies a batch; streaming, returns the changes it causes.
+    mutating func process(_ batch: Batch) -> Batch? {
+        let count = batch.count
+        let (groups, batchKeys) = assignGroups(batch)
+        var plan = AggregationPlan(groups: groups, signs: batch.kinds.map { $0.isAccumulate ? 1 : -1 })
+        let streaming = !final
+        var emptied: [Int32] = []
+        if streaming {
+            plan.rowsAfter = [Int64](repeating: 0, count: count)
+            plan.deleted = [Bool](repeating: false, count: count)
+            plan.hadEmitted = [Bool](repeating: false, count: count)
+            for i in 0..<count {
+                let group = Int(groups[i])
+                let rows = rowCounts[group] + plan.signs[i]
+                plan.rowsAfter[i] = rows
+                plan.hadEmitted[i] = hasEmitted[group]
+                if rows <= 0 {
+                    // The group empties: it is forgotten, and a later row of its key starts it afresh.
+                    plan.deleted[i] = true
+                    rowCounts[group] = 0
+                    hasEmitted[group] = false
+                    emptied.append(groups[i])
+                } else {
+                    rowCounts[group] = rows
+                    hasEmitted[group] = true
+                }
+            }
+        } else {
+            for i in 0..<count { rowCounts[Int(groups[i])] += plan.signs[i] }
+        }
+
+        var changed = streaming ? [Bool](repeating: false, count: count) : []
+        var befores: [ResultColumn] = []
+        var afters: [ResultColumn] = []
+        for c in calls.indices {
+            var before = streaming ? ResultColumn(calls[c].strategy, count: count) : ResultColumn()
+            var after = streaming ? ResultColumn(calls[c].strategy, count: count) : ResultColumn()
+            calls[c].apply(batch, plan, streaming: streaming, changed: &changed, before: &before, after: &after)
+            befores.append(before)
+            afters.append(after)
+        }
+        guard streaming else { return nil }
+        defer { forgetEmptied(emptied) }
+
+        // The changes, in input row order: rows[e] is the input row, fromBefore[e] whether the change carries the
+        // result before that row (-U, -D) or after it (+I, +U).
+        var rows: [Int32] = []
+        var fromBefore: [Bool] = []
+        var kinds: [RowKind] = []
+        rows.reserveCapacity(2 * count)
+        fromBefore.reserveCapacity(2 * count)
+        kinds.reserveCapacity(2 * count)
+        for i in 0..<count {
+            if plan.deleted[i] {
+                if plan.hadEmitted[i] {
+                    rows.append(Int32(i))
+                    fromBefore.append(true)
+                    kinds.append(.delete)
+                }
+            } else if !plan.hadEmitted[i] {
+                rows.append(Int32(i))
+                fromBefore.append(false)
+                kinds.append(.insert)
+            } else if changed[i] {
+                rows.append(Int32(i))
+                fromBefore.append(true)
+                kinds.append(.updateBefore)
+                rows.append(Int32(i))
+                fromBefore.append(false)
+                kinds.append(.updateAfter)
             }
         }
+
+        var appenders = outputTypes.map { ColumnAppender($0.physical, capacity: kinds.count) }
+        switch batchKeys {
+        case .global:
+            break
+        case .integers(let integers, let nulls):
+            // Equal integer keys are identical, so before and after rows carry the input row's key.
+            let keys = [Int64](unsafeUninitializedCapacity: rows.count) { buffer, initialized in
+                for change in 0..<rows.count { buffer.initializeElement(at: change, to: integers[Int(rows[change])]) }
+                initialized = rows.count
+            }
+            appenders[0].appendIntegers(keys, nulls: nulls.map { mask in rows.map { mask[Int($0)] } })
+        case .boxed(let rowKeys):
+            // Equal keys may be spelled differently (-0.0 and 0.0, canonically equivalent strings): a before row
+            // carries the key of the row that last updated the group, an after row its own.
+            var change = 0
+            for i in 0..<count {
+                let group = Int(groups[i])
+                while change < rows.count, rows[change] == Int32(i) {
+                    (fromBefore[change] ? keys[group] : rowKeys[i]).append(to: &appenders)
+                    change += 1
+                }
+                if !plan.deleted[i] { keys[group] = rowKeys[i] }
+            }
+        }
+        for c in calls.indices {
+            let position = keyCount + c
+            guard position < appenders.count else { continue }
+            AggregateCallState.appendChanges(rows, fromBefore, before: befores[c], after: afters[c], strategy: calls[c].strategy,
+                                             to: &appenders[position])
+        }
+        guard !kinds.isEmpty else { return nil }
+        return Batch(columns: appenders.map { $0.column() }, kinds: kinds)
     }
 
-    private static func zero(_ type: SQLType) -> Value {
-        switch type.physical {
-        case .double: .double(0)
-        case .decimal: .decimal(0)
-        default: .int(0)
+    /// Removes the groups that a batch left empty from the index and frees their indices.
+    private mutating func forgetEmptied(_ emptied: [Int32]) {
+        for reused in emptied {
+            let group = Int(reused)
+            guard live[group], rowCounts[group] == 0 else { continue }
+            index.remove(keys[group])
+            live[group] = false
+            freeGroups.append(reused)
         }
     }
 
-    private static func narrow(_ value: Int64, _ type: SQLType) -> Int64 {
-        switch type.kind {
-        case .tinyint: Int64(Int8(truncatingIfNeeded: value))
-        case .smallint: Int64(Int16(truncatingIfNeeded: value))
-        case .integer: Int64(Int32(truncatingIfNeeded: value))
-        default: value
+    /// Batch mode: every group's final row in first-seen order (one row for an empty global aggregate).
+    mutating func finalRows() -> [Row] {
+        var rows: [Row] = []
+        for group in 0..<groupCount where live[group] && rowCounts[group] > 0 {
+            var row = keys[group].values
+            for c in calls.indices { row.append(calls[c].result(group, rows: rowCounts[group])) }
+            rows.append(row)
         }
+        if keyCount == 0, rows.isEmpty {
+            var empty = calls.map { AggregateCallState($0.call, output: $0.output) }
+            for c in empty.indices { empty[c].addGroup() }
+            rows.append(empty.indices.map { empty[$0].result(0, rows: 0) })
+        }
+        return rows
     }
 }

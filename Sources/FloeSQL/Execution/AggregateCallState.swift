@@ -1,0 +1,413 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+/// How an aggregate call keeps its per-group state: typed counters and sums for COUNT and for SUM/SUM0/AVG over
+/// integer, floating-point and decimal arguments; boxed `Accumulator`s for everything else.
+enum AggregateStrategy {
+    /// COUNT(*): the group's row count.
+    case countRows
+    /// COUNT(x).
+    case countNonNull
+    case integerSum(SumShape)
+    case doubleSum(SumShape)
+    case decimalSum(SumShape)
+    /// `extremum` is -1 for MIN, 1 for MAX and 0 otherwise.
+    case general(keepValues: Bool, extremum: Int)
+
+    /// The strategy for `call`, whose result column has the physical kind `output`.
+    init(_ call: AggregateCall, output: PhysicalKind) {
+        if call.function == .count, call.argument == nil, output == .int {
+            self = .countRows
+            return
+        }
+        let extremum = call.function == .min ? -1 : (call.function == .max ? 1 : 0)
+        let general = AggregateStrategy.general(keepValues: call.distinct || extremum != 0, extremum: extremum)
+        guard !call.distinct, call.argument != nil else {
+            self = general
+            return
+        }
+        let argumentType = call.argumentType ?? call.type
+        let shape = SumShape(
+            average: call.function == .avg, zeroIfEmpty: call.function == .sum0,
+            width: AggregateSums.integerWidth(call.type), float: call.type.kind == .float,
+            fromScale: argumentType.decimalShape?.scale ?? 0, toScale: call.type.decimalShape?.scale ?? 0)
+        switch (call.function, argumentType.physical, output) {
+        case (.count, _, .int): self = .countNonNull
+        case (.sum, .int, .int), (.sum0, .int, .int), (.avg, .int, .int): self = .integerSum(shape)
+        case (.sum, .double, .double), (.sum0, .double, .double), (.avg, .double, .double): self = .doubleSum(shape)
+        case (.sum, .decimal, .decimal), (.sum0, .decimal, .decimal), (.avg, .decimal, .decimal): self = .decimalSum(shape)
+        default: self = general
+        }
+    }
+}
+
+/// What a typed SUM/SUM0/AVG computes from its count and sum.
+struct SumShape {
+    var average: Bool
+    /// SUM0: an empty sum is 0 rather than NULL.
+    var zeroIfEmpty: Bool
+    /// The bit width integer results wrap to.
+    var width: Int
+    /// FLOAT results round through `Float`.
+    var float: Bool
+    var fromScale: Int
+    var toScale: Int
+}
+
+/// Results of one aggregate call for a set of rows or groups, in the typed form its strategy produces (NULL
+/// results hold a placeholder and a `nulls` flag; general results are boxed).
+struct ResultColumn {
+    var integers: [Int64] = []
+    var doubles: [Double] = []
+    var decimals: [Int128] = []
+    var nulls: [Bool] = []
+    var values: [Value] = []
+
+    init() {}
+
+    init(_ strategy: AggregateStrategy, count: Int) {
+        switch strategy {
+        case .countRows, .countNonNull:
+            integers = [Int64](repeating: 0, count: count)
+        case .integerSum:
+            integers = [Int64](repeating: 0, count: count)
+            nulls = [Bool](repeating: true, count: count)
+        case .doubleSum:
+            doubles = [Double](repeating: 0, count: count)
+            nulls = [Bool](repeating: true, count: count)
+        case .decimalSum:
+            decimals = [Int128](repeating: 0, count: count)
+            nulls = [Bool](repeating: true, count: count)
+        case .general:
+            values = [Value](repeating: .null, count: count)
+        }
+    }
+
+    mutating func append(_ strategy: AggregateStrategy) {
+        switch strategy {
+        case .countRows, .countNonNull:
+            integers.append(0)
+        case .integerSum:
+            integers.append(0)
+            nulls.append(true)
+        case .doubleSum:
+            doubles.append(0)
+            nulls.append(true)
+        case .decimalSum:
+            decimals.append(0)
+            nulls.append(true)
+        case .general:
+            values.append(.null)
+        }
+    }
+}
+
+/// The state of one aggregate call for every group, as arrays indexed by group (struct of arrays), plus the result
+/// each group last emitted (streaming), so -U rows need no recomputation.
+struct AggregateCallState {
+    let call: AggregateCall
+    /// The physical kind of the call's output column.
+    let output: PhysicalKind
+    let strategy: AggregateStrategy
+    /// Non-null argument counts (COUNT(x), SUM, AVG).
+    private var counts: [Int64] = []
+    private var integerSums: [Int64] = []
+    private var doubleSums: [Double] = []
+    private var decimalSums: [Int128] = []
+    private var accumulators: [Accumulator] = []
+    /// The result each group emitted last.
+    private var emitted = ResultColumn()
+
+    init(_ call: AggregateCall, output: PhysicalKind) {
+        self.call = call
+        self.output = output
+        strategy = AggregateStrategy(call, output: output)
+    }
+
+    /// Makes room for group `count` (the next dense index).
+    mutating func addGroup() {
+        switch strategy {
+        case .countRows: break
+        case .countNonNull: counts.append(0)
+        case .integerSum:
+            counts.append(0)
+            integerSums.append(0)
+        case .doubleSum:
+            counts.append(0)
+            doubleSums.append(0)
+        case .decimalSum:
+            counts.append(0)
+            decimalSums.append(0)
+        case .general: accumulators.append(Accumulator())
+        }
+        emitted.append(strategy)
+    }
+
+    /// Forgets group `group`'s state (it emptied, or its index is reused).
+    @inline(__always) mutating func reset(_ group: Int) {
+        switch strategy {
+        case .countRows: break
+        case .countNonNull: counts[group] = 0
+        case .integerSum:
+            counts[group] = 0
+            integerSums[group] = 0
+        case .doubleSum:
+            counts[group] = 0
+            doubleSums[group] = 0
+        case .decimalSum:
+            counts[group] = 0
+            decimalSums[group] = 0
+        case .general: accumulators[group] = Accumulator()
+        }
+    }
+
+    // MARK: Results
+
+    @inline(__always) private func integerResult(_ group: Int, _ shape: SumShape) -> (value: Int64, isNull: Bool) {
+        let count = counts[group]
+        guard count > 0 else { return (0, !shape.zeroIfEmpty) }
+        let sum = integerSums[group]
+        return (AggregateSums.narrow(shape.average ? sum / count : sum, to: shape.width), false)
+    }
+
+    @inline(__always) private func doubleResult(_ group: Int, _ shape: SumShape) -> (value: Double, isNull: Bool) {
+        let count = counts[group]
+        guard count > 0 else { return (0, !shape.zeroIfEmpty) }
+        let sum = doubleSums[group]
+        let value = shape.average ? sum / Double(count) : sum
+        return (shape.float ? Double(Float(value)) : value, false)
+    }
+
+    @inline(__always) private func decimalResult(_ group: Int, _ shape: SumShape) -> (value: Int128, isNull: Bool) {
+        let count = counts[group]
+        guard count > 0 else { return (0, !shape.zeroIfEmpty) }
+        return (AggregateSums.decimal(decimalSums[group], count: count, average: shape.average, from: shape.fromScale, to: shape.toScale), false)
+    }
+
+    /// The boxed result of group `group` with `rows` rows.
+    mutating func result(_ group: Int, rows: Int64) -> Value {
+        switch strategy {
+        case .countRows: return .int(rows)
+        case .countNonNull: return .int(counts[group])
+        case .integerSum(let shape):
+            let (value, isNull) = integerResult(group, shape)
+            return isNull ? .null : .int(value)
+        case .doubleSum(let shape):
+            let (value, isNull) = doubleResult(group, shape)
+            return isNull ? .null : .double(value)
+        case .decimalSum(let shape):
+            let (value, isNull) = decimalResult(group, shape)
+            return isNull ? .null : .decimal(value)
+        case .general: return accumulators[group].result(call, rows: rows)
+        }
+    }
+
+    // MARK: Batches
+
+    /// Applies a batch, row by row in order. Streaming, it also records for every row the result the group had
+    /// emitted before it (`before`) and, unless the row emptied the group, the result after it (`after`), and sets
+    /// `changed` where they differ as `Value`s; a group that empties is reset.
+    mutating func apply(_ batch: Batch, _ plan: AggregationPlan, streaming: Bool, changed: inout [Bool],
+                        before: inout ResultColumn, after: inout ResultColumn) {
+        let column = call.argument.map { batch.columns[$0] }
+        switch strategy {
+        case .countRows:
+            guard streaming else { return }
+            for i in 0..<plan.count {
+                let group = Int(plan.groups[i])
+                before.integers[i] = emitted.integers[group]
+                if plan.deleted[i] { continue }
+                let rows = plan.rowsAfter[i]
+                after.integers[i] = rows
+                if rows != emitted.integers[group] { changed[i] = true }
+                emitted.integers[group] = rows
+            }
+        case .countNonNull:
+            let nulls = column?.nullMask
+            for i in 0..<plan.count {
+                let group = Int(plan.groups[i])
+                if !(nulls?[i] ?? false) { counts[group] += plan.signs[i] }
+                guard streaming else { continue }
+                before.integers[i] = emitted.integers[group]
+                if plan.deleted[i] {
+                    counts[group] = 0
+                    continue
+                }
+                let count = counts[group]
+                after.integers[i] = count
+                if count != emitted.integers[group] { changed[i] = true }
+                emitted.integers[group] = count
+            }
+        case .integerSum(let shape):
+            guard let column else { return }
+            if case .int(let data) = column.data {
+                let nulls = column.nulls
+                for i in 0..<plan.count {
+                    let group = Int(plan.groups[i])
+                    if !(nulls?[i] ?? false) {
+                        let sign = plan.signs[i]
+                        counts[group] += sign
+                        integerSums[group] = integerSums[group] &+ data[i] &* sign
+                    }
+                    if streaming { settleInteger(i, group, shape, plan, &changed, &before, &after) }
+                }
+            } else {
+                for i in 0..<plan.count {
+                    let group = Int(plan.groups[i])
+                    let value = column.value(at: i)
+                    if !value.isNull {
+                        let sign = plan.signs[i]
+                        counts[group] += sign
+                        if case .int(let v) = value { integerSums[group] = integerSums[group] &+ v &* sign }
+                    }
+                    if streaming { settleInteger(i, group, shape, plan, &changed, &before, &after) }
+                }
+            }
+        case .doubleSum(let shape):
+            guard let column else { return }
+            if case .double(let data) = column.data {
+                let nulls = column.nulls
+                for i in 0..<plan.count {
+                    let group = Int(plan.groups[i])
+                    if !(nulls?[i] ?? false) {
+                        let sign = plan.signs[i]
+                        counts[group] += sign
+                        doubleSums[group] += data[i] * Double(sign)
+                    }
+                    if streaming { settleDouble(i, group, shape, plan, &changed, &before, &after) }
+                }
+            } else {
+                for i in 0..<plan.count {
+                    let group = Int(plan.groups[i])
+                    let value = column.value(at: i)
+                    if !value.isNull {
+                        let sign = plan.signs[i]
+                        counts[group] += sign
+                        if case .double(let v) = value { doubleSums[group] += v * Double(sign) }
+                    }
+                    if streaming { settleDouble(i, group, shape, plan, &changed, &before, &after) }
+                }
+            }
+        case .decimalSum(let shape):
+            guard let column else { return }
+            for i in 0..<plan.count {
+                let group = Int(plan.groups[i])
+                let value = column.value(at: i)
+                if !value.isNull {
+                    let sign = plan.signs[i]
+                    counts[group] += sign
+                    if case .decimal(let v) = value { decimalSums[group] += v * Int128(sign) }
+                }
+                guard streaming else { continue }
+                before.decimals[i] = emitted.decimals[group]
+                before.nulls[i] = emitted.nulls[group]
+                if plan.deleted[i] {
+                    reset(group)
+                    continue
+                }
+                let (result, isNull) = decimalResult(group, shape)
+                after.decimals[i] = result
+                after.nulls[i] = isNull
+                if isNull != emitted.nulls[group] || (!isNull && result != emitted.decimals[group]) { changed[i] = true }
+                emitted.decimals[group] = result
+                emitted.nulls[group] = isNull
+            }
+        case .general(let keepValues, let extremum):
+            for i in 0..<plan.count {
+                let group = Int(plan.groups[i])
+                let value = column?.value(at: i) ?? .int(1)
+                accumulators[group].apply(value, sign: plan.signs[i], keepValues: keepValues, extremum: extremum)
+                guard streaming else { continue }
+                before.values[i] = emitted.values[group]
+                if plan.deleted[i] {
+                    accumulators[group] = Accumulator()
+                    continue
+                }
+                let result = accumulators[group].result(call, rows: plan.rowsAfter[i])
+                after.values[i] = result
+                if result != emitted.values[group] { changed[i] = true }
+                emitted.values[group] = result
+            }
+        }
+    }
+
+    @inline(__always) private mutating func settleInteger(_ i: Int, _ group: Int, _ shape: SumShape, _ plan: AggregationPlan,
+                                                          _ changed: inout [Bool], _ before: inout ResultColumn,
+                                                          _ after: inout ResultColumn) {
+        let previous = emitted.integers[group]
+        let previousIsNull = emitted.nulls[group]
+        before.integers[i] = previous
+        before.nulls[i] = previousIsNull
+        if plan.deleted[i] {
+            counts[group] = 0
+            integerSums[group] = 0
+            return
+        }
+        let (result, isNull) = integerResult(group, shape)
+        after.integers[i] = result
+        after.nulls[i] = isNull
+        if isNull != previousIsNull || (!isNull && result != previous) { changed[i] = true }
+        emitted.integers[group] = result
+        emitted.nulls[group] = isNull
+    }
+
+    @inline(__always) private mutating func settleDouble(_ i: Int, _ group: Int, _ shape: SumShape, _ plan: AggregationPlan,
+                                                         _ changed: inout [Bool], _ before: inout ResultColumn,
+                                                         _ after: inout ResultColumn) {
+        let previous = emitted.doubles[group]
+        let previousIsNull = emitted.nulls[group]
+        before.doubles[i] = previous
+        before.nulls[i] = previousIsNull
+        if plan.deleted[i] {
+            counts[group] = 0
+            doubleSums[group] = 0
+            return
+        }
+        let (result, isNull) = doubleResult(group, shape)
+        after.doubles[i] = result
+        after.nulls[i] = isNull
+        // Compared as `Value.double`s compare: NaN differs from itself, -0.0 equals 0.0.
+        if isNull != previousIsNull || (!isNull && result != previous) { changed[i] = true }
+        emitted.doubles[group] = result
+        emitted.nulls[group] = isNull
+    }
+
+    /// Appends the results of the changes to an output column: change `e` carries row `rows[e]`'s result before
+    /// the row when `fromBefore[e]`, after it otherwise.
+    static func appendChanges(_ rows: [Int32], _ fromBefore: [Bool], before: ResultColumn, after: ResultColumn,
+                              strategy: AggregateStrategy, to appender: inout ColumnAppender) {
+        switch strategy {
+        case .countRows, .countNonNull:
+            appender.appendIntegers(gather(rows, fromBefore, before.integers, after.integers), nulls: nil)
+        case .integerSum:
+            let nulls = gather(rows, fromBefore, before.nulls, after.nulls)
+            appender.appendIntegers(gather(rows, fromBefore, before.integers, after.integers), nulls: nulls.contains(true) ? nulls : nil)
+        case .doubleSum:
+            let nulls = gather(rows, fromBefore, before.nulls, after.nulls)
+            appender.appendDoubles(gather(rows, fromBefore, before.doubles, after.doubles), nulls: nulls.contains(true) ? nulls : nil)
+        case .decimalSum:
+            let b = before.decimals, a = after.decimals, bn = before.nulls, an = after.nulls
+            for e in rows.indices {
+                let i = Int(rows[e])
+                let useBefore = fromBefore[e]
+                if useBefore ? bn[i] : an[i] { appender.appendNull() } else { appender.appendDecimal(useBefore ? b[i] : a[i]) }
+            }
+        case .general:
+            let b = before.values, a = after.values
+            for e in rows.indices {
+                let i = Int(rows[e])
+                appender.append(fromBefore[e] ? b[i] : a[i])
+            }
+        }
+    }
+
+    /// `before[rows[e]]` or `after[rows[e]]` for every change `e`.
+    @inline(__always) private static func gather<T>(_ rows: [Int32], _ fromBefore: [Bool], _ before: [T], _ after: [T]) -> [T] {
+        [T](unsafeUninitializedCapacity: rows.count) { buffer, initialized in
+            for e in rows.indices {
+                let i = Int(rows[e])
+                buffer.initializeElement(at: e, to: fromBefore[e] ? before[i] : after[i])
+            }
+            initialized = rows.count
+        }
+    }
+}

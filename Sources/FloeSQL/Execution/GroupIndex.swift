@@ -1,0 +1,158 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+/// An open-addressing hash map (linear probing, backward-shift deletion) from BIGINT group keys to dense group
+/// indices. A multiplicative (Fibonacci) hash is far cheaper than `Hasher` for the one-integer-key GROUP BY.
+struct IntegerGroupTable {
+    private var keys: [Int64]
+    /// The group index of each slot; -1 marks an empty slot.
+    private var groups: [Int32]
+    /// 64 minus log2 of the capacity: the hash keeps the top bits of the product.
+    private var shift: UInt64
+    private(set) var count = 0
+
+    init() {
+        keys = [Int64](repeating: 0, count: 16)
+        groups = [Int32](repeating: -1, count: 16)
+        shift = 60
+    }
+
+    @inline(__always) private func home(_ key: Int64) -> Int {
+        Int(truncatingIfNeeded: (UInt64(bitPattern: key) &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    }
+
+    /// The group of `key` (-1 when absent) and the slot that holds it, or where `insert` would put it.
+    @inline(__always) func find(_ key: Int64) -> (group: Int32, slot: Int) {
+        let mask = groups.count - 1
+        var slot = home(key)
+        while true {
+            let group = groups[slot]
+            if group < 0 || keys[slot] == key { return (group, slot) }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// Inserts an absent key at the slot `find` returned for it (with no mutation in between).
+    mutating func insert(_ key: Int64, group: Int32, at slot: Int) {
+        keys[slot] = key
+        groups[slot] = group
+        count += 1
+        if count * 2 > groups.count { grow() }
+    }
+
+    mutating func remove(_ key: Int64) {
+        var (group, hole) = find(key)
+        guard group >= 0 else { return }
+        count -= 1
+        let mask = groups.count - 1
+        var next = (hole + 1) & mask
+        while true {
+            group = groups[next]
+            if group < 0 { break }
+            // An entry may move back into the hole when the hole lies on its probe path (from its home to it).
+            if (next &- home(keys[next])) & mask >= (next &- hole) & mask {
+                keys[hole] = keys[next]
+                groups[hole] = group
+                hole = next
+            }
+            next = (next + 1) & mask
+        }
+        groups[hole] = -1
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys
+        let oldGroups = groups
+        keys = [Int64](repeating: 0, count: oldGroups.count * 2)
+        groups = [Int32](repeating: -1, count: oldGroups.count * 2)
+        shift -= 1
+        for (key, group) in zip(oldKeys, oldGroups) where group >= 0 {
+            let slot = find(key).slot
+            keys[slot] = key
+            groups[slot] = group
+        }
+    }
+}
+
+/// The key of one group as the GROUP BY saw it. A single-column key is `.integer`, `.string` or `.null` when it is
+/// one (whatever the batch's column representation), `.row` otherwise; `.global` is the key of an aggregate without
+/// GROUP BY.
+enum GroupKey {
+    case global
+    case null
+    case integer(Int64)
+    case string(String)
+    case row(Row)
+
+    /// The key of a single-column GROUP BY.
+    init(single value: Value) {
+        switch value {
+        case .null: self = .null
+        case .int(let v): self = .integer(v)
+        case .string(let s): self = .string(s)
+        default: self = .row([value])
+        }
+    }
+
+    /// The key columns' values.
+    var values: [Value] {
+        switch self {
+        case .global: []
+        case .null: [.null]
+        case .integer(let v): [.int(v)]
+        case .string(let s): [.string(s)]
+        case .row(let row): row
+        }
+    }
+
+    /// Appends the key columns' values to the first appenders.
+    func append(to appenders: inout [ColumnAppender]) {
+        switch self {
+        case .global: break
+        case .null: appenders[0].appendNull()
+        case .integer(let v): appenders[0].appendInteger(v)
+        case .string(let s): appenders[0].append(.string(s))
+        case .row(let row): for (index, value) in row.enumerated() { appenders[index].append(value) }
+        }
+    }
+}
+
+/// Maps group keys to dense group indices: an open-addressing table for integer keys, dictionaries for strings
+/// and other keys. Keys compare as `Value`s do, so a `[Value]`-keyed dictionary would form the same groups.
+struct GroupIndex {
+    var integers = IntegerGroupTable()
+    var strings: [String: Int32] = [:]
+    var rows: [Row: Int32] = [:]
+    var null: Int32 = -1
+    var global: Int32 = -1
+
+    /// The group of `key`, or -1.
+    func group(of key: GroupKey) -> Int32 {
+        switch key {
+        case .global: global
+        case .null: null
+        case .integer(let v): integers.find(v).group
+        case .string(let s): strings[s] ?? -1
+        case .row(let row): rows[row] ?? -1
+        }
+    }
+
+    mutating func insert(_ key: GroupKey, group: Int32) {
+        switch key {
+        case .global: global = group
+        case .null: null = group
+        case .integer(let v): integers.insert(v, group: group, at: integers.find(v).slot)
+        case .string(let s): strings[s] = group
+        case .row(let row): rows[row] = group
+        }
+    }
+
+    mutating func remove(_ key: GroupKey) {
+        switch key {
+        case .global: global = -1
+        case .null: null = -1
+        case .integer(let v): integers.remove(v)
+        case .string(let s): strings[s] = nil
+        case .row(let row): rows[row] = nil
+        }
+    }
+}
