@@ -149,7 +149,14 @@ actor StatementScheduler: Service {
             }
             if statement.stopped { execution.task.cancel() }
         }
-        for snapshotStatement in state.statements.values.sorted(by: { $0.sequence < $1.sequence }) {
+        // Only statements with something to do: most are RUNNING or finished, and stay as they are.
+        let actionable = state.statements.values.filter { statement in
+            switch (statement.phase, statement.stopped) {
+            case (.pending, _), (.stopping, _), (.running, true), (.completed, true), (.stopped, false): return true
+            default: return false
+            }
+        }
+        for snapshotStatement in actionable.sorted(by: { $0.sequence < $1.sequence }) {
             // Act on the latest stored value: a run may have finished while this loop awaited.
             guard let statement = store.snapshot().statements[snapshotStatement.id], statement.uid == snapshotStatement.uid else { continue }
             switch (statement.phase, statement.stopped) {
