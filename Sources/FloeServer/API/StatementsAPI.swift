@@ -206,10 +206,7 @@ struct StatementsAPI: Sendable {
             sequence: 0, createdAt: now, labels: request.labels, sql: request.sql, properties: request.properties,
             computePoolID: pool?.id ?? request.computePoolID, regionID: regionID ?? "", principal: request.principal,
             creatorID: scope.caller.principalID)
-        let environments = scope.state.sorted(\.environments) { $0.organizationID == scope.caller.organizationID }
-        let context = ExecutionContext(
-            environment: (scope.environment.id, scope.environment.displayName), catalogs: environments.map { ($0.id, $0.displayName) },
-            properties: request.properties)
+        let context = ExecutionContext(statement: statement, in: scope.state, statementID: nil)
         do throws(ExecutionFailure) {
             let prepared = try services.backend.prepare(request.sql, in: context)
             statement.traits = prepared.traits

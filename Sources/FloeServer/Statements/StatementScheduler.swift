@@ -237,14 +237,9 @@ actor StatementScheduler: Service {
         launch(running, prepared: prepared, skipping: 0)
     }
 
-    /// The catalogs and properties a statement is interpreted with.
+    /// The catalogs and properties a statement runs with.
     private nonisolated func context(for statement: Statement, in state: ControlPlaneState) -> ExecutionContext {
-        let environments = state.sorted(\.environments) { $0.organizationID == statement.organizationID }
-        let own = state.environments[statement.environmentIDValue]
-        return ExecutionContext(
-            environment: (statement.environmentIDValue, own?.displayName ?? statement.environmentIDValue),
-            catalogs: environments.map { ($0.id, $0.displayName) },
-            properties: statement.properties, statementID: statement.uid)
+        ExecutionContext(statement: statement, in: state, statementID: statement.uid)
     }
 
     // MARK: Runs
