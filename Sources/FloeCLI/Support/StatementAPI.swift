@@ -1,0 +1,141 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import FloeCore
+import Foundation
+
+/// A changelog operation of a result row (`op` in sql/v1 results: 0 `+I`, 1 `-U`, 2 `+U`, 3 `-D`).
+enum ChangeOperation: Int, Sendable {
+    case insert = 0, updateBefore = 1, updateAfter = 2, delete = 3
+
+    /// Flink's short spelling.
+    var symbol: String {
+        switch self {
+        case .insert: return "+I"
+        case .updateBefore: return "-U"
+        case .updateAfter: return "+U"
+        case .delete: return "-D"
+        }
+    }
+
+    /// Whether the row joins the result (`+I`, `+U`) rather than leaves it.
+    var isAccumulate: Bool { self == .insert || self == .updateAfter }
+}
+
+/// One row of a statement's results.
+struct ResultChange: Sendable {
+    var operation: ChangeOperation
+    var values: [JSONValue]
+}
+
+/// One page of results and where the next one is (`nil` once the statement can produce nothing more).
+struct ResultPage: Sendable {
+    var changes: [ResultChange]
+    var next: String?
+}
+
+/// The statements of one environment, through `sql/v1`, as the CLI and the shell use them.
+struct StatementAPI {
+    let session: CLISession
+    let environmentID: String
+    let base: String
+
+    init(session: CLISession, environmentID: String) async throws {
+        self.session = session
+        self.environmentID = environmentID
+        self.base = try await session.sqlBase(environment: environmentID) + "/statements"
+    }
+
+    func path(_ name: String) -> String { base + "/" + name.pathEncoded }
+
+    func create(_ body: JSONValue) async throws -> JSONValue { try await session.call("POST", base, json: body, statements: true) }
+
+    func get(_ name: String) async throws -> JSONValue { try await session.call("GET", path(name), statements: true) }
+
+    func list(computePool: String?) async throws -> [JSONValue] {
+        try await session.listAll(base, query: computePool.map { [("spec.compute_pool_id", $0)] } ?? [], statements: true)
+    }
+
+    func delete(_ name: String) async throws { try await session.call("DELETE", path(name), statements: true) }
+
+    func exceptions(_ name: String) async throws -> [JSONValue] {
+        try await session.call("GET", path(name) + "/exceptions", statements: true)["data"]?.arrayValue ?? []
+    }
+
+    /// The GET → modify → PUT loop: re-reads and retries when another writer got in between (409).
+    @discardableResult
+    func update(_ name: String, _ change: (inout [(String, JSONValue)]) -> Void) async throws -> JSONValue {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let current = try await get(name)
+            guard case .object(var members) = current, case .object(var spec)? = current["spec"] else {
+                throw CLIError.usage("The server sent an unreadable statement.")
+            }
+            change(&spec)
+            if let index = members.firstIndex(where: { $0.0 == "spec" }) { members[index].1 = .object(spec) }
+            do {
+                return try await session.call("PUT", path(name), json: .object(members), statements: true)
+            } catch CLIError.api(let status, _) where status == 409 && attempt < 10 {
+                try await Task.sleep(for: .milliseconds(100 * attempt))
+            }
+        }
+    }
+
+    /// Sets `spec.stopped`.
+    func setStopped(_ name: String, _ stopped: Bool, principal: String? = nil, computePool: String? = nil) async throws {
+        try await update(name) { spec in
+            spec.set("stopped", .bool(stopped))
+            if let principal { spec.set("principal", .string(principal)) }
+            if let computePool { spec.set("compute_pool_id", .string(computePool)) }
+        }
+    }
+
+    /// Polls until the statement leaves PENDING (1 s apart, as the `confluent` CLI does), showing progress.
+    func waitWhilePending(_ name: String, timeout: Duration = .seconds(60), progress: ProgressLine? = nil) async throws -> JSONValue {
+        let deadline = ContinuousClock.now + timeout
+        var statement = try await get(name)
+        var delay = Duration.milliseconds(100)
+        while statement.value(at: "status", "phase")?.stringValue == "PENDING", ContinuousClock.now < deadline {
+            progress?.update("Waiting for statement \"\(name)\" (PENDING)")
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(1))
+            statement = try await get(name)
+        }
+        progress?.finish()
+        return statement
+    }
+
+    /// One page of results: the first when `next` is `nil`, else the page at `next` (a `metadata.next` URL).
+    func results(_ name: String, next: String?) async throws -> ResultPage {
+        let page = try await session.call("GET", next ?? path(name) + "/results", statements: true)
+        let changes = (page.value(at: "results", "data")?.arrayValue ?? []).map { item -> ResultChange in
+            let operation = item["op"]?.intValue.flatMap { ChangeOperation(rawValue: Int($0)) } ?? .insert
+            return ResultChange(operation: operation, values: item["row"]?.arrayValue ?? [])
+        }
+        let following = page.value(at: "metadata", "next")?.stringValue
+        return ResultPage(changes: changes, next: following?.isEmpty == false ? following : nil)
+    }
+}
+
+extension Array where Element == (String, JSONValue) {
+    /// Sets (or appends) the member `key` of an object's members.
+    mutating func set(_ key: String, _ value: JSONValue) {
+        if let index = firstIndex(where: { $0.0 == key }) { self[index].1 = value } else { append((key, value)) }
+    }
+}
+
+/// The result columns of a statement (`status.traits.schema.columns[*].name`).
+func resultColumnNames(_ statement: JSONValue) -> [String] {
+    (statement.value(at: "status", "traits", "schema", "columns")?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+}
+
+/// A result value as text: strings bare, `NULL` for null, nested rows and collections in brackets.
+func resultText(_ value: JSONValue) -> String {
+    switch value {
+    case .null: return "NULL"
+    case .string(let text): return text
+    case .array(let elements): return "[" + elements.map(resultText).joined(separator: ", ") + "]"
+    case .object(let members): return "{" + members.map { "\($0.0)=\(resultText($0.1))" }.joined(separator: ", ") + "}"
+    default: return value.serializedString
+    }
+}
