@@ -30,9 +30,9 @@ struct CLISession {
         let secret = environment["FLOE_API_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
         if var context = saved {
             if let url { context.url = url }
-            if let key, let secret, key != context.credentials.key {
+            if let key, let secret {
+                if key != context.credentials.key { context.principal = nil }
                 context.credentials = StoredAPIKey(key: key, secret: secret, resource: nil)
-                context.principal = nil
             }
             return CLISession(configuration: configuration, context: context, isSaved: true)
         }
