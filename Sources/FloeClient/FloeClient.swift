@@ -1,10 +1,7 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-import AsyncHTTPClient
 public import FloeCore
 import Foundation
-import NIOCore
-import NIOHTTP1
 
 /// An HTTP response from a Floe server.
 public struct FloeResponse: Sendable {
@@ -84,18 +81,15 @@ public struct FloeClient: Sendable {
             }
             url += (url.contains("?") ? "&" : "?") + encoded.joined(separator: "&")
         }
-        var request = HTTPClientRequest(url: url)
-        request.method = HTTPMethod(rawValue: method)
-        if let credentials { request.headers.add(name: "Authorization", value: credentials.authorizationHeader) }
-        if let bytes = rawBody ?? json?.serialized() {
-            request.body = .bytes(ByteBuffer(bytes: bytes))
-            if json != nil, rawBody == nil { request.headers.add(name: "Content-Type", value: "application/json") }
-        }
-        for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
-        var fields: [String: String] = [:]
-        for header in response.headers { fields[header.name.lowercased()] = header.value }
-        let body = try await response.body.collect(upTo: 64 * 1024 * 1024)
-        return FloeResponse(status: Int(response.status.code), headers: fields, body: Array(body.readableBytesView))
+        guard let target = try HTTPTarget(url: url) else { throw FloeClientError.invalidURL(url) }
+        var fields: [(String, String)] = []
+        if let credentials { fields.append(("Authorization", credentials.authorizationHeader)) }
+        let body = rawBody ?? json?.serialized()
+        if json != nil, rawBody == nil { fields.append(("Content-Type", "application/json")) }
+        fields += headers
+        let response = try await HTTP1Exchange.send(method: method, target: target, headers: fields, body: body, timeout: timeout)
+        var headerMap: [String: String] = [:]
+        for (name, value) in response.headers { headerMap[name.lowercased()] = value }
+        return FloeResponse(status: response.status, headers: headerMap, body: response.body)
     }
 }
