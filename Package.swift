@@ -56,10 +56,12 @@ let package = Package(
             ],
             swiftSettings: upcomingFeatures
         ),
+        // Not FloeClient: nothing in the CLI uses it yet, and linking it would bring AsyncHTTPClient, NIOSSL and
+        // BoringSSL into `floe` (megabytes of text, ~2 MiB more idle RSS; see bench/README.md).
         .target(
             name: "FloeCLI",
             dependencies: [
-                "FloeCore", "FloeClient", "FloeServer",
+                "FloeCore", "FloeServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

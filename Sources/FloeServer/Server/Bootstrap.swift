@@ -53,17 +53,35 @@ enum Bootstrap {
         return (file, true)
     }
 
-    /// Writes `data` to `url` through a temporary file created with mode 0600, then renames it into place.
+    /// Writes `data` to `url` through a temporary file created with mode 0600, fsynced, then renamed into place.
+    ///
+    /// Plain POSIX calls rather than `FileManager`/`FileHandle`: this runs at every first start, and Foundation's file
+    /// operations would fault in code that the running server never needs again.
     static func writePrivately(_ data: Data, to url: URL) throws {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-        try? FileManager.default.removeItem(at: temporary)
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw CocoaError(.fileWriteNoPermission)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp").path
+        if unlink(temporary) != 0 && errno == EISDIR {
+            try? FileManager.default.removeItem(atPath: temporary)
         }
-        let handle = try FileHandle(forWritingTo: temporary)
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
-        try handle.close()
-        guard rename(temporary.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission) }
+        var closed = false
+        defer { if !closed { close(descriptor) } }
+        // The mode must not depend on the umask.
+        guard fchmod(descriptor, 0o600) == 0 else { throw CocoaError(.fileWriteNoPermission) }
+        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw CocoaError(.fileWriteUnknown)
+                }
+                offset += written
+            }
+        }
+        guard fsync(descriptor) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        closed = true
+        guard close(descriptor) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        guard rename(temporary, url.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
     }
 }
