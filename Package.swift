@@ -21,7 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
@@ -52,16 +52,19 @@ let package = Package(
             name: "FloeClient",
             dependencies: [
                 "FloeCore",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: upcomingFeatures
         ),
-        // Not FloeClient: nothing in the CLI uses it yet, and linking it would bring AsyncHTTPClient, NIOSSL and
-        // BoringSSL into `floe` (megabytes of text, ~2 MiB more idle RSS; see bench/README.md).
+        // FloeClient speaks HTTP/1.1 on NIO, which the server links anyway. An HTTP client library with pooling, TLS
+        // and HTTP/2 (AsyncHTTPClient, NIOSSL, BoringSSL) would add megabytes of text to `floe` and ~2 MiB of idle
+        // RSS to `floe serve` (see bench/README.md).
         .target(
             name: "FloeCLI",
             dependencies: [
-                "FloeCore", "FloeServer",
+                "FloeCore", "FloeClient", "FloeServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

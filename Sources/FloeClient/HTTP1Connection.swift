@@ -83,16 +83,23 @@ enum HTTP1Exchange {
         let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         let promise = eventLoop.makePromise(of: CollectedResponse.self)
-        let channel = try await ClientBootstrap(group: eventLoop)
-            .connectTimeout(.nanoseconds(nanoseconds))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise, limit: maximumBody))
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: eventLoop)
+                .connectTimeout(.nanoseconds(nanoseconds))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise, limit: maximumBody))
+                    }
                 }
-            }
-            .connect(host: target.host, port: target.port)
-            .get()
+                .connect(host: target.host, port: target.port)
+                .get()
+        } catch {
+            // A promise must be completed before it is dropped.
+            promise.fail(error)
+            throw error
+        }
         let deadline = eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
             promise.fail(FloeClientError.timedOut(timeout))
             channel.close(promise: nil)
