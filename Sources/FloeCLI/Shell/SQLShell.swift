@@ -288,14 +288,16 @@ enum LocalStatement: Equatable {
             return .reset(rest.isEmpty ? nil : unquote(rest))
         case "USE":
             guard words.count >= 2 else { return nil }
+            let rest = text.dropFirst(3).trimmingCharacters(in: .whitespacesAndNewlines)
             if words[1].uppercased() == "CATALOG" {
-                guard words.count == 3 else { throw CLIError.usage("USE CATALOG needs one catalog name.") }
-                return .useCatalog(unquote(words[2]))
+                let name = rest.dropFirst("CATALOG".count).trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !name.isEmpty else { throw CLIError.usage("USE CATALOG needs a catalog name.") }
+                return .useCatalog(unquote(name))
             }
-            guard words.count == 2 else { return nil }
-            let parts = splitIdentifier(words[1])
+            let parts = splitIdentifier(rest)
             if parts.count == 2 { return .useDatabase(catalog: parts[0], database: parts[1]) }
-            return .useDatabase(catalog: nil, database: parts.first ?? unquote(words[1]))
+            guard parts.count == 1 else { return nil }
+            return .useDatabase(catalog: nil, database: parts[0])
         default:
             return nil
         }
