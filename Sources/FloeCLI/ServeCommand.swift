@@ -39,8 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
             if let value = environment[variable], !value.isEmpty { return value }
             return nil
         }
-        let home = FileManager.default.homeDirectoryForCurrentUser
-        let dataPath = setting(dataDirectory, "FLOE_DATA_DIR") ?? home.appendingPathComponent(".floe").path
+        let dataPath = setting(dataDirectory, "FLOE_DATA_DIR") ?? userHomeDirectory() + "/.floe"
         var configuration = ServerConfiguration(dataDirectory: URL(fileURLWithPath: (dataPath as NSString).expandingTildeInPath))
         configuration.host = setting(host, "FLOE_HOST") ?? configuration.host
         if let portText = setting(port.map(String.init), "FLOE_PORT") {

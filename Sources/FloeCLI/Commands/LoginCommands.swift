@@ -48,8 +48,7 @@ struct LoginCommand: AsyncParsableCommand {
             guard ["127.0.0.1", "localhost", "::1", "[::1]"].contains(parsed.host ?? "") else {
                 throw CLIError.usage("Give --api-key and --api-secret (bootstrap.json is only read for a server on this machine).")
             }
-            let home = environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path
-            let directory = setting(dataDirectory, "FLOE_DATA_DIR") ?? home + "/.floe"
+            let directory = setting(dataDirectory, "FLOE_DATA_DIR") ?? userHomeDirectory() + "/.floe"
             let file = URL(fileURLWithPath: (directory as NSString).expandingTildeInPath).appendingPathComponent("bootstrap.json")
             guard let data = FileManager.default.contents(atPath: file.path), let document = try? JSONValue.parse(Array(data)),
                 let bootKey = document["api_key"]?.stringValue, let bootSecret = document["api_secret"]?.stringValue

@@ -65,7 +65,7 @@ struct StatementCommand: AsyncParsableCommand {
         @Option(help: "Database (Kafka cluster) for unqualified names; sets sql.current-database.") var database: String?
         @Option(name: .customLong("property"), help: "A statement property as key=value (repeatable; comma-separated pairs allowed).")
         var properties: [String] = []
-        @Flag(help: "Wait while the statement is PENDING (up to a minute).") var wait = false
+        @Flag(help: "Wait while the statement is PENDING, and a bounded one until it is done (up to a minute).") var wait = false
         @OptionGroup var scope: StatementScopeOptions
         @OptionGroup var connection: ContextOptions
         @OptionGroup var output: OutputOptions
@@ -96,7 +96,7 @@ struct StatementCommand: AsyncParsableCommand {
                 throw CLIError.api(
                     status: status, detail: "failed to create Flink SQL statement \"\(statementName)\" in the environment \"\(environmentName)\": \(detail)")
             }
-            if wait { statement = try await api.waitWhilePending(statementName, progress: ProgressLine()) }
+            if wait { statement = try await api.waitWhilePending(statementName, settleBounded: true, progress: ProgressLine()) }
             OutputPrinter(format: output.output).describe(StatementCommand.record(statement))
         }
     }

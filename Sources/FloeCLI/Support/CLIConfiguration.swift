@@ -6,6 +6,13 @@ import Foundation
 import Glibc
 #endif
 
+/// The user's home directory: `$HOME` when set (as shells and the `confluent` CLI use it), else the password database's.
+/// `floe serve` and `floe login` agree on it, so `~/.floe` is the same directory for both.
+func userHomeDirectory() -> String {
+    if let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty { return home }
+    return FileManager.default.homeDirectoryForCurrentUser.path
+}
+
 /// An API key and secret saved in the CLI configuration.
 struct StoredAPIKey: Codable, Equatable, Sendable {
     var key: String
@@ -64,8 +71,7 @@ struct CLIConfiguration: Codable, Equatable, Sendable {
     static var fileURL: URL {
         let environment = ProcessInfo.processInfo.environment
         if let path = environment["FLOE_CONFIG"], !path.isEmpty { return URL(fileURLWithPath: path) }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? FileManager.default.homeDirectoryForCurrentUser.path
-        return URL(fileURLWithPath: home).appendingPathComponent(".floe/config.json")
+        return URL(fileURLWithPath: userHomeDirectory()).appendingPathComponent(".floe/config.json")
     }
 
     /// Reads the configuration; a missing file is an empty configuration.

@@ -90,13 +90,21 @@ struct StatementAPI {
         }
     }
 
-    /// Polls until the statement leaves PENDING (1 s apart, as the `confluent` CLI does), showing progress.
-    func waitWhilePending(_ name: String, timeout: Duration = .seconds(60), progress: ProgressLine? = nil) async throws -> JSONValue {
+    /// Polls until the statement leaves PENDING, showing progress. With `settleBounded`, a bounded statement (DDL,
+    /// a bounded query or INSERT) is also waited for while RUNNING, so that what follows can rely on its effect.
+    func waitWhilePending(
+        _ name: String, timeout: Duration = .seconds(60), settleBounded: Bool = false, progress: ProgressLine? = nil
+    ) async throws -> JSONValue {
         let deadline = ContinuousClock.now + timeout
         var statement = try await get(name)
         var delay = Duration.milliseconds(100)
-        while statement.value(at: "status", "phase")?.stringValue == "PENDING", ContinuousClock.now < deadline {
-            progress?.update("Waiting for statement \"\(name)\" (PENDING)")
+        func waiting(_ statement: JSONValue) -> Bool {
+            let phase = statement.value(at: "status", "phase")?.stringValue
+            if phase == "PENDING" { return true }
+            return settleBounded && phase == "RUNNING" && statement.value(at: "status", "traits", "is_bounded")?.boolValue == true
+        }
+        while waiting(statement), ContinuousClock.now < deadline {
+            progress?.update("Waiting for statement \"\(name)\" (\(statement.value(at: "status", "phase")?.stringValue ?? "PENDING"))")
             try await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(1))
             statement = try await get(name)
