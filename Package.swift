@@ -75,7 +75,15 @@ let package = Package(
         .executableTarget(name: "floe-engine-bench", dependencies: ["FloeSQL"], path: "bench/engine/Sources", swiftSettings: upcomingFeatures),
         .testTarget(name: "FloeCoreTests", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
         .testTarget(name: "FloeSQLTests", dependencies: ["FloeSQL"], resources: [.copy("Golden")], swiftSettings: upcomingFeatures),
-        .testTarget(name: "FloeCLITests", dependencies: ["FloeCLI", "FloeClient", "FloeCore"], swiftSettings: upcomingFeatures),
+        .testTarget(
+            name: "FloeCLITests",
+            dependencies: [
+                "FloeCLI", "FloeClient", "FloeCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
         .testTarget(name: "FloeStoreTests", dependencies: ["FloeStore", "FloeCore"], swiftSettings: upcomingFeatures),
         .testTarget(
             name: "FloeServerTests",
