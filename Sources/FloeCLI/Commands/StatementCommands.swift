@@ -11,6 +11,12 @@ import Glibc
 /// `--environment` for statement commands.
 struct StatementScopeOptions: ParsableArguments {
     @Option(help: "Environment id (default: the current one).") var environment: String?
+
+    /// The statements of the chosen environment, through the chosen context.
+    func open(_ connection: ContextOptions) async throws -> StatementAPI {
+        let session = try CLISession.open(connection)
+        return try await StatementAPI(session: session, environmentID: try session.environmentID(environment))
+    }
 }
 
 /// `floe flink statement`.
@@ -124,8 +130,7 @@ struct StatementCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let session = try CLISession.open(connection)
-            let api = try await StatementAPI(session: session, environmentID: try session.environmentID(scope.environment))
+            let api = try await scope.open(connection)
             var statements = try await api.list(computePool: computePool)
             if let status { statements = statements.filter { $0.value(at: "status", "phase")?.stringValue?.lowercased() == status.lowercased() } }
             OutputPrinter(format: output.output).list(statements.map { StatementCommand.record($0) }, columns: StatementCommand.columns)
@@ -140,8 +145,7 @@ struct StatementCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let session = try CLISession.open(connection)
-            let api = try await StatementAPI(session: session, environmentID: try session.environmentID(scope.environment))
+            let api = try await scope.open(connection)
             OutputPrinter(format: output.output).describe(StatementCommand.record(try await api.get(name), detailed: true))
         }
     }
@@ -153,8 +157,7 @@ struct StatementCommand: AsyncParsableCommand {
         @OptionGroup var connection: ContextOptions
 
         func run() async throws {
-            let session = try CLISession.open(connection)
-            let api = try await StatementAPI(session: session, environmentID: try session.environmentID(scope.environment))
+            let api = try await scope.open(connection)
             try await api.setStopped(name, true)
             write("Requested to stop Flink SQL statement \"\(name)\".\n")
         }
@@ -169,8 +172,7 @@ struct StatementCommand: AsyncParsableCommand {
         @OptionGroup var connection: ContextOptions
 
         func run() async throws {
-            let session = try CLISession.open(connection)
-            let api = try await StatementAPI(session: session, environmentID: try session.environmentID(scope.environment))
+            let api = try await scope.open(connection)
             try await api.setStopped(name, false, principal: principal, computePool: computePool)
             write("Requested to resume Flink SQL statement \"\(name)\".\n")
         }
@@ -190,8 +192,7 @@ struct StatementCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let session = try CLISession.open(connection)
-            let api = try await StatementAPI(session: session, environmentID: try session.environmentID(scope.environment))
+            let api = try await scope.open(connection)
             try await api.update(name) { spec in
                 if let principal { spec.set("principal", .string(principal)) }
                 if let computePool { spec.set("compute_pool_id", .string(computePool)) }
@@ -211,8 +212,7 @@ struct StatementCommand: AsyncParsableCommand {
         func validate() throws { if names.isEmpty { throw ValidationError("Give at least one statement name.") } }
 
         func run() async throws {
-            let session = try CLISession.open(connection)
-            let api = try await StatementAPI(session: session, environmentID: try session.environmentID(scope.environment))
+            let api = try await scope.open(connection)
             for name in names { _ = try await api.get(name) }
             guard confirmDeletion(of: "Flink SQL statement", ids: names, force: force) else { return }
             for name in names {
@@ -234,8 +234,7 @@ struct StatementCommand: AsyncParsableCommand {
             @OptionGroup var output: OutputOptions
 
             func run() async throws {
-                let session = try CLISession.open(connection)
-                let api = try await StatementAPI(session: session, environmentID: try session.environmentID(scope.environment))
+                let api = try await scope.open(connection)
                 let records: [OutputRecord] = try await api.exceptions(name).map { exception in
                     [
                         OutputField("timestamp", "Timestamp", exception["timestamp"]?.stringValue),
@@ -259,8 +258,7 @@ struct StatementCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let session = try CLISession.open(connection)
-            let api = try await StatementAPI(session: session, environmentID: try session.environmentID(scope.environment))
+            let api = try await scope.open(connection)
             let statement = try await api.waitWhilePending(name, timeout: .seconds(600), progress: ProgressLine())
             if statement.value(at: "status", "phase")?.stringValue == "FAILED" {
                 throw CLIError.usage("Statement \"\(name)\" failed: \(statement.value(at: "status", "detail")?.stringValue ?? "")")
