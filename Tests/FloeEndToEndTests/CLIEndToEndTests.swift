@@ -19,7 +19,7 @@ struct CLIEndToEndTests {
 
     @Test func loginContextsAndTheirErrors() async throws {
         let server = try await ServerProcess.start()
-        defer { Task { await server.stop() } }
+        defer { server.shutDown() }
         let cli = try CLI()
         try await cli.fails("environment", "list", detail: "You are not logged in")
         try await cli.fails("login", "--url", "not a url", detail: "--url must be an http(s) URL")
@@ -71,7 +71,7 @@ struct CLIEndToEndTests {
 
     @Test func environmentsUsersServiceAccountsAndRoleBindings() async throws {
         let (server, cli) = try await Self.loggedIn()
-        defer { Task { await server.stop() } }
+        defer { server.shutDown() }
         let bootstrap = try server.bootstrap()
 
         // Environments.
@@ -142,7 +142,7 @@ struct CLIEndToEndTests {
 
     @Test func apiKeysRegionsComputePoolsAndTheirConfig() async throws {
         let (server, cli) = try await Self.loggedIn()
-        defer { Task { await server.stop() } }
+        defer { server.shutDown() }
         let bootstrap = try server.bootstrap()
 
         // Regions.
@@ -222,7 +222,7 @@ struct CLIEndToEndTests {
 
     @Test func statementsFromCreateToResults() async throws {
         let (server, cli) = try await Self.loggedIn()
-        defer { Task { await server.stop() } }
+        defer { server.shutDown() }
         let pool = try await cli.ok("flink", "compute-pool", "create", "sql", "--cloud", "aws", "--region", "us-east-1", "--wait", "-o", "json").json()
         let poolID = try #require(pool["id"]?.stringValue)
         try await cli.ok("flink", "compute-pool", "use", poolID)
@@ -308,7 +308,7 @@ struct CLIEndToEndTests {
 
     @Test func shellReadsStatementsFromAPipe() async throws {
         let (server, cli) = try await Self.loggedIn()
-        defer { Task { await server.stop() } }
+        defer { server.shutDown() }
         let script = """
             CREATE TABLE t (k STRING, v INT);
             INSERT INTO t VALUES ('x', 1), ('y', 2);

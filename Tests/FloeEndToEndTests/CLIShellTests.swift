@@ -68,14 +68,23 @@ final class TmuxTerminal: @unchecked Sendable {
         throw CancellationError()
     }
 
-    func close() { _ = try? tmux(["kill-server"]) }
+    /// Ends the session. `kill-server` alone has been seen to leave a server whose pane ignores the hang-up behind,
+    /// so the pane's process and the server are also killed by pid.
+    func close() {
+        let panePID = (try? tmux(["display-message", "-p", "-t", "main", "#{pane_pid}"])).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let serverPID = (try? tmux(["display-message", "-p", "-t", "main", "#{pid}"])).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        _ = try? tmux(["kill-server"])
+        if let panePID { kill(panePID, SIGKILL) }
+        if let serverPID { kill(serverPID, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: "/tmp/tmux-\(getuid())/\(socket)")
+    }
 }
 
 @Suite(.serialized)
 struct CLIShellTests {
     @Test func shellShowsALiveAggregationUpdatingInPlace() async throws {
         let (server, cli) = try await CLIEndToEndTests.loggedIn()
-        defer { Task { await server.stop() } }
+        defer { server.shutDown() }
         let terminal = try TmuxTerminal(command: "env HOME=\(cli.home.path) \(ServerProcess.binary.path) flink shell; sleep 60")
         defer { terminal.close() }
         try await terminal.waitFor("the prompt") { $0.contains("floe>") }

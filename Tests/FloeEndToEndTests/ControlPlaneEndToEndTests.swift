@@ -30,7 +30,7 @@ import Testing
         #expect(!server.output.contains(bootstrap.credentials.secret), "the secret must never be logged")
 
         let restarted = try await ServerProcess.start(dataDirectory: server.dataDirectory)
-        defer { Task { await restarted.stop() } }
+        defer { restarted.shutDown() }
         #expect(try restarted.bootstrap().credentials == bootstrap.credentials)
         #expect(try restarted.bootstrap().organizationID == bootstrap.organizationID)
         let organizations = try await restarted.adminClient().send("GET", "/org/v2/organizations")
@@ -43,7 +43,7 @@ import Testing
         let key = IdentifierGenerator.apiKeyID()
         let secret = IdentifierGenerator.apiSecret()
         let server = try await ServerProcess.start(environment: ["FLOE_BOOTSTRAP_API_KEY": key, "FLOE_BOOTSTRAP_API_SECRET": secret])
-        defer { Task { await server.stop() } }
+        defer { server.shutDown() }
         let client = FloeClient(baseURL: server.baseURL, credentials: APICredentials(key: key, secret: secret))
         #expect(try await client.send("GET", "/org/v2/environments").status == 200)
         #expect(try await client.with(credentials: APICredentials(key: key, secret: secret + "x")).send("GET", "/org/v2/environments").status == 401)
@@ -127,7 +127,7 @@ import Testing
         // kill -9 loses nothing that was acknowledged.
         await server.kill9()
         let restarted = try await ServerProcess.start(dataDirectory: server.dataDirectory)
-        defer { Task { await restarted.stop() } }
+        defer { restarted.shutDown() }
         let admin2 = try restarted.adminClient()
         let poolAfter = try await admin2.send("GET", "/fcpm/v2/compute-pools/\(poolID)", query: [("environment", environmentID)])
         #expect(poolAfter.json?.value(at: "spec", "display_name") == "tour-pool-2")
@@ -152,7 +152,7 @@ import Testing
 
     @Test func rejectedRequestsLeaveStoredStateUnchanged() async throws {
         let server = try await ServerProcess.start()
-        defer { Task { await server.stop() } }
+        defer { server.shutDown() }
         let admin = try server.adminClient()
         let environmentID = try server.bootstrap().environmentID
         let pool = try await admin.send(
@@ -195,7 +195,7 @@ import Testing
 
     @Test func paginationWalksEveryItemOnceThroughAbsoluteNextLinks() async throws {
         let server = try await ServerProcess.start()
-        defer { Task { await server.stop() } }
+        defer { server.shutDown() }
         let admin = try server.adminClient()
         var created: [String] = []
         for index in 0..<7 {
@@ -227,7 +227,7 @@ import Testing
 
     @Test func publicURLIsUsedInEveryLink() async throws {
         let server = try await ServerProcess.start(arguments: ["--rate-limit", "off", "--public-url", "https://floe.example.test/"])
-        defer { Task { await server.stop() } }
+        defer { server.shutDown() }
         let admin = try server.adminClient()
         let environments = try await admin.send("GET", "/org/v2/environments")
         #expect(environments.json?.value(at: "metadata", "first")?.stringValue?.hasPrefix("https://floe.example.test/org/v2/environments") == true)
@@ -238,7 +238,7 @@ import Testing
 
     @Test func rateLimitAnswers429WithRetryAfter() async throws {
         let server = try await ServerProcess.start(arguments: [])
-        defer { Task { await server.stop() } }
+        defer { server.shutDown() }
         let admin = try server.adminClient()
         // Bursts of 80 concurrent requests exceed 50 per second (and, at worst, 1000 per minute) however slow the
         // machine is; stop at the first burst that was limited.

@@ -121,6 +121,16 @@ final class ServerProcess: @unchecked Sendable {
         return await waitForExit()
     }
 
+    /// Stops the server before the test returns: SIGTERM, then SIGKILL after 5 s. For `defer`, which cannot await; a
+    /// `Task` started there may run after the test process has exited, leaving the server behind.
+    func shutDown() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// Kills the process with SIGKILL (no chance to clean up) and waits for it.
     func kill9() async {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }

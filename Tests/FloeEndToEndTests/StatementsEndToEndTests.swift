@@ -77,7 +77,7 @@ struct StatementSession {
 @Suite(.serialized) struct StatementsEndToEndTests {
     @Test func tablesQueriesAndAStreamingQueryThatFollowsInserts() async throws {
         let session = try await StatementSession.start()
-        defer { Task { await session.server.stop() } }
+        defer { session.server.shutDown() }
         let one = try await session.run("one", "SELECT 1 AS id")
         #expect(one.value(at: "status", "traits", "schema", "columns")?.arrayValue?.first?["name"] == "id")
         #expect(try await session.results("one").changes == ["0:1"])
@@ -133,7 +133,7 @@ struct StatementSession {
 
         await restarted.server.kill9()
         let afterKill = try await StatementSession.start(dataDirectory: session.server.dataDirectory, pool: session.pool)
-        defer { Task { await afterKill.server.stop() } }
+        defer { afterKill.server.shutDown() }
         try await afterKill.waitFor("follow", phases: ["RUNNING"])
         try await afterKill.run("fill-3", "INSERT INTO events VALUES (5, 'e')")
         #expect(try await afterKill.results("follow", atLeast: 5).changes == ["0:1,a", "0:2,b", "0:3,c", "0:4,d", "0:5,e"])
@@ -152,7 +152,7 @@ struct StatementSession {
         await session.server.kill9()
 
         let restarted = try await StatementSession.start(dataDirectory: session.server.dataDirectory, pool: session.pool)
-        defer { Task { await restarted.server.stop() } }
+        defer { restarted.server.shutDown() }
         try await restarted.waitFor("copy", phases: ["RUNNING"])
         try await restarted.run("fill-2", "INSERT INTO src VALUES (4)")
         try await Self.waitForCount(restarted, table: "dst", count: 4, probe: "p2")

@@ -252,7 +252,7 @@ struct StatementCommand: AsyncParsableCommand {
             abstract: "Print a statement's result rows; follows a running statement until it ends or Ctrl-C.",
             discussion: "Human output shows a table (with an Op column unless the result is append-only); JSON and YAML print one {op, row} record per change.")
         @Argument(help: "Statement name.") var name: String
-        @Flag(name: .customLong("no-follow"), help: "Print the rows available now and exit.") var noFollow = false
+        @Flag(name: .customLong("no-follow"), help: "Print the rows available now (reading for a second at most) and exit.") var noFollow = false
         @OptionGroup var scope: StatementScopeOptions
         @OptionGroup var connection: ContextOptions
         @OptionGroup var output: OutputOptions
@@ -271,11 +271,14 @@ struct StatementCommand: AsyncParsableCommand {
             let appendOnly = statement.value(at: "status", "traits", "is_append_only")?.boolValue ?? false
             var printer = StreamingRowPrinter(format: output.output, columns: columns, showOperation: !appendOnly)
             var next: String?
+            // Without following, read what is there now: until a page comes back empty, or for a second at most
+            // (a statement producing steadily never returns an empty page).
+            let stopAt = ContinuousClock.now + .seconds(1)
             repeat {
                 let page = try await api.results(name, next: next)
                 printer.print(page.changes)
                 next = page.next
-                if noFollow && page.changes.isEmpty { break }
+                if noFollow && (page.changes.isEmpty || ContinuousClock.now >= stopAt) { break }
             } while next != nil
         }
     }

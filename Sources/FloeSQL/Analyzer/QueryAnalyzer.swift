@@ -225,7 +225,10 @@ struct QueryAnalyzer {
             return QueryPlan(node: .systemTable(table, catalogID: catalog.id), fields: fields, isBounded: true, isAppendOnly: true, upsertKeys: nil)
         case .table(let catalog, let database, let table):
             let physical = table.physicalColumns
-            let scan = PlanNode.tableScan(tableID: table.id, name: "\(catalog.name).\(database).\(table.name)", types: physical.map(\.type))
+            let qualifiedName = "\(catalog.name).\(database).\(table.name)"
+            let generator = try DatagenSpec.of(options: table.options, columns: physical.map { ($0.name, $0.type) }, seed: table.id)
+            let scan = generator.map { PlanNode.generated($0, name: qualifiedName) }
+                ?? PlanNode.tableScan(tableID: table.id, name: qualifiedName, types: physical.map(\.type))
             var node = scan
             var fields = physical.map { PlanField(name: $0.name, type: $0.type, qualifier: nil) }
             if physical.count != table.columns.count {
@@ -248,7 +251,10 @@ struct QueryAnalyzer {
                 node = .project(scan, expressions)
                 fields = allFields
             }
-            return QueryPlan(node: node, fields: fields, isBounded: isSnapshot, isAppendOnly: true, upsertKeys: nil)
+            if let generator, generator.rowLimit == nil, isSnapshot {
+                throw SQLError("Table \(qualifiedName) generates rows without end ('number-of-rows' is not set), so it cannot be read as a snapshot.")
+            }
+            return QueryPlan(node: node, fields: fields, isBounded: isSnapshot || generator?.rowLimit != nil, isAppendOnly: true, upsertKeys: nil)
         case .view(let catalog, let database, let view):
             let key = "\(catalog.id).\(database).\(view.name)"
             guard !expanding.contains(key) else { throw SQLError("View \(view.name) refers to itself.") }

@@ -246,6 +246,11 @@ struct StatementPlanner {
         for column in create.distributedBy where !columns.contains(where: { $0.name == column }) {
             throw SQLError("Invalid bucket key '\(column)'. A bucket key must reference a physical column in the schema.")
         }
+        let options = Dictionary(create.options, uniquingKeysWith: { _, last in last })
+        // A generated table's options are checked when it is created, not only when it is read.
+        if try DatagenSpec.of(options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) }, seed: "") != nil, create.asQuery != nil {
+            throw SQLError("CREATE TABLE AS cannot create a generated table ('connector' = 'datagen').")
+        }
         return TableEntry(
             id: UUID().uuidString.lowercased(), name: path.name, columns: columns, primaryKey: create.primaryKey, watermarkColumn: create.watermark?.column,
             watermarkExpression: watermarkExpression, distributedBy: create.distributedBy, bucketCount: create.bucketCount, comment: create.comment,
@@ -352,6 +357,9 @@ struct StatementPlanner {
 
     func insert(_ insert: Insert, kind: String, keySuffix: String = "") throws(SQLError) -> InsertStatement {
         let (path, table) = try requireTable(insert.table)
+        if table.options["connector"]?.lowercased() == "datagen" {
+            throw SQLError("Table '\(path.catalog.name).\(path.database).\(path.name)' is generated ('connector' = 'datagen') and cannot be written to.")
+        }
         let source = try analyzer.analyze(insert.source)
         try requireAppendOnly(source, sink: path)
         let physical = table.physicalColumns

@@ -10,6 +10,8 @@ class SourceStage: Stage {
     var isExhausted: Bool { true }
     /// The log and offset to wait on when nothing is available (nil for sources that never wait).
     var waitTarget: (log: TableLog, offset: TableLog.Offset)? { nil }
+    /// When a paced source has its next row due (nil for sources that do not wait on time).
+    var wakeDeadline: ContinuousClock.Instant? { nil }
     override var inputCount: Int { 0 }
 }
 
@@ -123,6 +125,10 @@ final class Dataflow {
             let source = LogSource(log: try context.openLog(tableID), types: types, tableName: name, snapshot: context.isSnapshot)
             sources.append(source)
             return source
+        case .generated(let spec, _):
+            let source = DatagenSource(spec: spec)
+            sources.append(source)
+            return source
         case .filter(let input, let condition):
             return try single(FilterStage(context.compiler.compile(condition)), input)
         case .project(let input, let expressions):
@@ -157,6 +163,7 @@ final class Dataflow {
         switch node {
         case .values, .systemTable: true
         case .tableScan: false
+        case .generated(let spec, _): spec.rowLimit != nil
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _):
             isBounded(input)
         case .union(let inputs): inputs.allSatisfy(isBounded)
@@ -168,6 +175,7 @@ final class Dataflow {
     static func inputTypesOf(_ node: PlanNode) throws(SQLError) -> [SQLType] {
         switch node {
         case .values(_, let types), .tableScan(_, _, let types): return types
+        case .generated(let spec, _): return spec.fields.map(\.type)
         case .systemTable(let table, _): return SystemTables.types(table)
         case .filter(let input, _), .sort(let input, _, _, _), .limit(let input, _, _): return try inputTypesOf(input)
         case .project(_, let expressions): return expressions.map(\.type)
@@ -235,13 +243,16 @@ final class Dataflow {
             }
             try await flush(force: !progressed)
             if !progressed {
-                let targets = sources.filter { !finished.contains(ObjectIdentifier($0)) }.compactMap(\.waitTarget)
-                guard !targets.isEmpty else { continue }
+                let waiting = sources.filter { !finished.contains(ObjectIdentifier($0)) }
+                let targets = waiting.compactMap(\.waitTarget)
+                let deadline = waiting.compactMap(\.wakeDeadline).min()
+                guard !targets.isEmpty || deadline != nil else { continue }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for target in targets {
                         let (log, offset) = target
                         group.addTask { try await log.waitForAppend(beyond: offset) }
                     }
+                    if let deadline { group.addTask { try await Task.sleep(until: deadline, clock: .continuous) } }
                     _ = try await group.next()
                     group.cancelAll()
                 }
