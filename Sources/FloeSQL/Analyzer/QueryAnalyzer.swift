@@ -185,9 +185,14 @@ struct QueryAnalyzer {
             let left = try tableReference(leftReference)
             let right = try tableReference(rightReference)
             guard kind == .inner || kind == .left || kind == .cross else { throw SQLError("\(kind.rawValue) JOIN is not supported yet.") }
-            let fields = left.fields + right.fields.map { field in
+            // A regular join's output has no time attributes: its rows are not ordered by them any more.
+            let fields = (left.fields + right.fields.map { field in
                 var f = field
                 if kind == .left { f.type = f.type.withNullable(true) }
+                return f
+            }).map { field in
+                var f = field
+                f.isRowtime = false
                 return f
             }
             let scope = Scope(fields: left.fields + right.fields)
@@ -211,8 +216,9 @@ struct QueryAnalyzer {
             return QueryPlan(
                 node: .join(left.node, right.node, kind: kind == .cross ? .inner : kind, condition: condition, leftTypes: left.types, rightTypes: right.types),
                 fields: fields, isBounded: left.isBounded && right.isBounded, isAppendOnly: appendOnly, upsertKeys: nil)
-        case .tableFunction:
-            throw SQLError("Table functions are not supported yet.")
+        case .tableFunction(let call, let alias):
+            let plan = try windowFunction(call)
+            return try alias.map { alias throws(SQLError) in try rename(plan, alias: alias) } ?? plan
         case .unnest:
             throw SQLError("UNNEST is not supported yet.")
         }
@@ -253,6 +259,13 @@ struct QueryAnalyzer {
             }
             if let generator, generator.rowLimit == nil, isSnapshot {
                 throw SQLError("Table \(qualifiedName) generates rows without end ('number-of-rows' is not set), so it cannot be read as a snapshot.")
+            }
+            if let rowtime = table.watermarkColumn, let index = fields.firstIndex(where: { $0.name == rowtime }) {
+                fields[index].isRowtime = true
+                // A snapshot is read as a batch: time attributes are plain timestamps and nothing waits for watermarks.
+                if !isSnapshot, let text = table.watermarkExpression {
+                    node = .watermark(node, rowtime: index, expression: try watermarkStrategy(text, over: fields, table: qualifiedName))
+                }
             }
             return QueryPlan(node: node, fields: fields, isBounded: isSnapshot || generator?.rowLimit != nil, isAppendOnly: true, upsertKeys: nil)
         case .view(let catalog, let database, let view):
@@ -374,7 +387,12 @@ struct QueryAnalyzer {
             } else {
                 name = "EXPR$\(position)"
             }
-            fields.append(PlanField(name: name, type: bound.type, qualifier: nil))
+            var field = PlanField(name: name, type: bound.type, qualifier: nil)
+            if aggregation == nil, let index = bound.columnIndex {
+                field.isRowtime = scope.fields[index].isRowtime
+                field.windowRole = scope.fields[index].windowRole
+            }
+            fields.append(field)
         }
         var having: BoundExpression?
         if let condition = select.having {
@@ -390,8 +408,20 @@ struct QueryAnalyzer {
         var plan = input
         if let aggregation {
             let keyCount = aggregation.boundKeys.count
-            plan.node = .aggregate(.project(input.node, aggregation.boundKeys + aggregation.arguments), keyCount: keyCount, aggregates: aggregation.calls)
-            plan.isAppendOnly = isSnapshot || false
+            let projected = PlanNode.project(input.node, aggregation.boundKeys + aggregation.arguments)
+            if let window = try windowAggregation(aggregation, input: input) {
+                plan.node = .windowAggregate(projected, keyCount: keyCount, aggregates: aggregation.calls, windowEnd: window.endKey, localZone: window.localZone)
+                plan.isAppendOnly = true
+                // The window columns keep their roles, and `window_time` stays a time attribute (for cascaded windows).
+                for (position, output) in outputs.enumerated() {
+                    guard let key = output.columnIndex, key < keyCount, let column = aggregation.boundKeys[key].columnIndex else { continue }
+                    fields[position].windowRole = input.fields[column].windowRole
+                    fields[position].isRowtime = input.fields[column].windowRole == .time
+                }
+            } else {
+                plan.node = .aggregate(projected, keyCount: keyCount, aggregates: aggregation.calls)
+                plan.isAppendOnly = isSnapshot || false
+            }
             plan.upsertKeys = nil
             scope = Scope(fields: [])
             if let having { plan.node = .filter(plan.node, having) }
@@ -399,7 +429,7 @@ struct QueryAnalyzer {
                 + aggregation.calls.map { PlanField(name: "", type: $0.type, qualifier: nil) }
             plan.fields = aggregateFields
             // Upsert key: the group keys, when every key is projected as a bare reference.
-            if !isSnapshot, keyCount > 0 {
+            if !plan.isAppendOnly, keyCount > 0 {
                 var positions: [Int] = []
                 for key in 0..<keyCount {
                     if let position = outputs.firstIndex(where: { $0.columnIndex == key }) { positions.append(position) }

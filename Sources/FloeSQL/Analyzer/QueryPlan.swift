@@ -7,6 +7,18 @@ struct PlanField: Sendable {
     var name: String
     var type: SQLType
     var qualifier: String?
+    /// Whether the column is an event-time attribute (a table's WATERMARK column, a window's `window_time`).
+    var isRowtime = false
+    /// Set on the `window_start`, `window_end` and `window_time` columns a window TVF adds.
+    var windowRole: WindowRole?
+
+    init(name: String, type: SQLType, qualifier: String?, isRowtime: Bool = false, windowRole: WindowRole? = nil) {
+        self.name = name
+        self.type = type
+        self.qualifier = qualifier
+        self.isRowtime = isRowtime
+        self.windowRole = windowRole
+    }
 }
 
 /// Aggregate functions.
@@ -60,6 +72,15 @@ indirect enum PlanNode: Sendable {
     case sort(PlanNode, keys: [SortKey], limit: Int?, offset: Int)
     case limit(PlanNode, limit: Int?, offset: Int)
     case union([PlanNode])
+    /// Passes its input through and generates watermarks: after each input batch, the greatest `expression` seen
+    /// (Flink's bounded out-of-orderness: `WATERMARK FOR ts AS ts - INTERVAL …`).
+    case watermark(PlanNode, rowtime: Int, expression: BoundExpression)
+    /// A window TVF: each row once per window it falls in, followed by `window_start`, `window_end`, `window_time`.
+    case window(PlanNode, WindowSpec)
+    /// A window aggregation (GROUP BY `window_start`, `window_end`, … over a window TVF on a time attribute): groups by
+    /// the first `keyCount` columns, of which `windowEnd` holds the window's end, and emits each window's rows once,
+    /// when the watermark passes the window's end. Rows for windows already fired are late and dropped.
+    case windowAggregate(PlanNode, keyCount: Int, aggregates: [AggregateCall], windowEnd: Int, localZone: String?)
     /// A join; the condition is over the left fields followed by the right ones.
     case join(PlanNode, PlanNode, kind: JoinKind, condition: BoundExpression?, leftTypes: [SQLType], rightTypes: [SQLType])
 }
@@ -104,6 +125,15 @@ struct QueryPlan: Sendable {
             case .union(let inputs):
                 lines.append(indent + "Union(all=[true])")
                 for input in inputs { visit(input, depth + 1) }
+            case .watermark(let input, let rowtime, _):
+                lines.append(indent + "WatermarkAssigner(rowtime=[$\(rowtime)])")
+                visit(input, depth + 1)
+            case .window(let input, let spec):
+                lines.append(indent + "WindowTableFunction(window=[\(spec.explanation)])")
+                visit(input, depth + 1)
+            case .windowAggregate(let input, let keyCount, let aggregates, _, _):
+                lines.append(indent + "WindowAggregate(groupBy=[\(keyCount) keys], select=[\(aggregates.map { $0.function.rawValue + ($0.distinct ? "(DISTINCT)" : "") }.joined(separator: ", "))])")
+                visit(input, depth + 1)
             case .join(let left, let right, let kind, _, _, _):
                 lines.append(indent + "Join(joinType=[\(kind.rawValue)Join])")
                 visit(left, depth + 1)

@@ -241,6 +241,8 @@ struct StatementPlanner {
             default:
                 throw SQLError("Invalid data type of time field for watermark definition. The field must be of type TIMESTAMP(p) or TIMESTAMP_LTZ(p), the supported precision 'p' is from 0 to 3, but the time field type is \(column.type.sql)")
             }
+            let scope = Scope(fields: columns.map { PlanField(name: $0.name, type: $0.type, qualifier: nil) })
+            try QueryAnalyzer.requireWatermarkType(try analyzer.bind(watermark.expression, scope).type)
             watermarkExpression = watermark.expression.sql
         }
         for column in create.distributedBy where !columns.contains(where: { $0.name == column }) {

@@ -32,19 +32,23 @@ final class LogSource: SourceStage {
     let tableName: String
     /// Where a snapshot read stops; nil to follow the log forever.
     let stopAt: TableLog.Offset?
+    /// Whether each batch is one log record (one appended batch), so that watermarks advance at the same points on
+    /// every read of the log.
+    let recordAtATime: Bool
     private var offset: TableLog.Offset = 0
 
-    init(log: TableLog, types: [SQLType], tableName: String, snapshot: Bool) {
+    init(log: TableLog, types: [SQLType], tableName: String, snapshot: Bool, recordAtATime: Bool = false) {
         self.log = log
         self.types = types
         self.tableName = tableName
         self.stopAt = snapshot ? log.end : nil
+        self.recordAtATime = recordAtATime
     }
 
     override func poll() throws(SQLError) -> Batch? {
         if log.isClosed { throw SQLError("Table '\(tableName)' was dropped.") }
         if let stopAt, offset >= stopAt { return nil }
-        let (rows, next) = try log.read(from: offset, maxBytes: 1 << 20)
+        let (rows, next) = try log.read(from: offset, maxBytes: recordAtATime ? 1 : 1 << 20)
         guard next > offset else { return nil }
         offset = next
         let width = types.count
@@ -64,6 +68,8 @@ struct DataflowContext {
     var snapshot: CatalogSnapshot
     var catalogs: [CatalogIdentity]
     var openLog: (String) throws(SQLError) -> TableLog
+    /// Tables read under a watermark assigner: read a log record at a time.
+    var recordAtATime: Set<String> = []
 }
 
 /// A running query: stages wired from a plan, driven from their sources, with the root's output handed out.
@@ -122,7 +128,8 @@ final class Dataflow {
             sources.append(source)
             return source
         case .tableScan(let tableID, let name, let types):
-            let source = LogSource(log: try context.openLog(tableID), types: types, tableName: name, snapshot: context.isSnapshot)
+            let source = LogSource(log: try context.openLog(tableID), types: types, tableName: name, snapshot: context.isSnapshot,
+                                   recordAtATime: context.recordAtATime.contains(tableID))
             sources.append(source)
             return source
         case .generated(let spec, _):
@@ -145,6 +152,17 @@ final class Dataflow {
             return try single(SortStage(keys: keys, limit: limit, offset: offset, incremental: incremental, types: types), input)
         case .limit(let input, let limit, let offset):
             return try single(LimitStage(limit: limit, offset: offset), input)
+        case .watermark(let input, _, let expression):
+            var inner = context
+            inner.recordAtATime.formUnion(Self.scannedTables(input))
+            let stage = WatermarkAssignerStage(context.compiler.compile(expression))
+            attach(try build(input, inner, &sources), to: stage, slot: 0)
+            return stage
+        case .window(let input, let spec):
+            return try single(WindowAssignStage(spec: spec), input)
+        case .windowAggregate(let input, let keyCount, let aggregates, let windowEnd, let localZone):
+            let outputTypes = Array(try inputTypesOf(input).prefix(keyCount)) + aggregates.map(\.type)
+            return try single(WindowAggregateStage(keyCount: keyCount, calls: aggregates, outputTypes: outputTypes, windowEnd: windowEnd, localZone: localZone), input)
         case .union(let inputs):
             let stage = UnionStage(inputs: inputs.count)
             for (slot, input) in inputs.enumerated() { attach(try build(input, context, &sources), to: stage, slot: slot) }
@@ -159,12 +177,26 @@ final class Dataflow {
         }
     }
 
+    /// The ids of the tables a plan reads.
+    static func scannedTables(_ node: PlanNode) -> Set<String> {
+        switch node {
+        case .tableScan(let id, _, _): [id]
+        case .values, .systemTable, .generated: []
+        case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
+            .watermark(let input, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _):
+            scannedTables(input)
+        case .union(let inputs): inputs.reduce(into: Set<String>()) { $0.formUnion(scannedTables($1)) }
+        case .join(let l, let r, _, _, _, _): scannedTables(l).union(scannedTables(r))
+        }
+    }
+
     static func isBounded(_ node: PlanNode) -> Bool {
         switch node {
         case .values, .systemTable: true
         case .tableScan: false
         case .generated(let spec, _): spec.rowLimit != nil
-        case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _):
+        case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
+            .watermark(let input, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _):
             isBounded(input)
         case .union(let inputs): inputs.allSatisfy(isBounded)
         case .join(let l, let r, _, _, _, _): isBounded(l) && isBounded(r)
@@ -177,7 +209,11 @@ final class Dataflow {
         case .values(_, let types), .tableScan(_, _, let types): return types
         case .generated(let spec, _): return spec.fields.map(\.type)
         case .systemTable(let table, _): return SystemTables.types(table)
-        case .filter(let input, _), .sort(let input, _, _, _), .limit(let input, _, _): return try inputTypesOf(input)
+        case .filter(let input, _), .sort(let input, _, _, _), .limit(let input, _, _), .watermark(let input, _, _): return try inputTypesOf(input)
+        case .window(let input, let spec):
+            return try inputTypesOf(input) + WindowSpec.addedTypes(isLocal: spec.localZone != nil)
+        case .windowAggregate(let input, let keyCount, let aggregates, _, _):
+            return Array(try inputTypesOf(input).prefix(keyCount)) + aggregates.map(\.type)
         case .project(_, let expressions): return expressions.map(\.type)
         case .aggregate(let input, let keyCount, let aggregates): return Array(try inputTypesOf(input).prefix(keyCount)) + aggregates.map(\.type)
         case .union(let inputs): return try inputs.first.map(inputTypesOf) ?? []
@@ -194,7 +230,20 @@ final class Dataflow {
         }
         for batch in batches where batch.count > 0 {
             try push(try parent.process(batch, from: stage.slot), from: parent)
+            if let watermark = parent.takeGeneratedWatermark() {
+                let (fired, forward) = try parent.advanceWatermark(to: watermark)
+                try push(fired, from: parent)
+                if let forward { try pushWatermark(forward, from: parent) }
+            }
         }
+    }
+
+    /// Hands `stage`'s new watermark to its parent, then whatever that completes, then the parent's watermark upward.
+    private func pushWatermark(_ watermark: Int64, from stage: Stage) throws(SQLError) {
+        guard let parent = stage.parent else { return }
+        let (fired, forward) = try parent.receiveWatermark(watermark, from: stage.slot)
+        try push(fired, from: parent)
+        if let forward { try pushWatermark(forward, from: parent) }
     }
 
     private func end(_ stage: Stage) throws(SQLError) {
@@ -233,6 +282,8 @@ final class Dataflow {
                 }
                 if source.isExhausted {
                     finished.insert(ObjectIdentifier(source))
+                    // A bounded input's end is the end of time for it: every window it fed can fire.
+                    try pushWatermark(.max, from: source)
                     try end(source)
                 }
                 if terminalLimit?.isSatisfied == true { break }

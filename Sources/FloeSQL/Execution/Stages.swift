@@ -18,6 +18,10 @@ class Stage {
     var slot = 0
     private(set) var finishedInputs = Set<Int>()
     var inputCount: Int { 1 }
+    /// The latest watermark of each input slot (event-time microseconds; `Int64.min` before the first).
+    private var inputWatermarks: [Int: Int64] = [:]
+    /// The watermark this stage last forwarded to its parent.
+    private(set) var outputWatermark = Int64.min
 
     /// Processes one input batch.
     func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] { [batch] }
@@ -35,6 +39,32 @@ class Stage {
 
     /// Whether the stage needs no more input (a satisfied LIMIT).
     var isSatisfied: Bool { false }
+
+    // MARK: Event time
+
+    /// Takes a watermark from input `slot`. The stage's own watermark is the least of its inputs' latest ones; when
+    /// that advances, ``watermarkAdvanced(to:)`` emits what the advance completes (fired windows) and the new watermark
+    /// is returned for forwarding, after those rows.
+    func receiveWatermark(_ watermark: Int64, from slot: Int) throws(SQLError) -> (batches: [Batch], forward: Int64?) {
+        inputWatermarks[slot] = max(inputWatermarks[slot] ?? .min, watermark)
+        var combined = Int64.max
+        for input in 0..<inputCount { combined = min(combined, inputWatermarks[input] ?? .min) }
+        return try advanceWatermark(to: combined)
+    }
+
+    /// Raises the stage's watermark to `watermark` if that is an advance.
+    final func advanceWatermark(to watermark: Int64) throws(SQLError) -> (batches: [Batch], forward: Int64?) {
+        guard watermark > outputWatermark else { return ([], nil) }
+        let batches = try watermarkAdvanced(to: watermark)
+        outputWatermark = watermark
+        return (batches, watermark)
+    }
+
+    /// What the stage emits when its watermark advances (before the watermark is forwarded).
+    func watermarkAdvanced(to watermark: Int64) throws(SQLError) -> [Batch] { [] }
+
+    /// A watermark the stage generated itself while processing input (a watermark assigner), taken once.
+    func takeGeneratedWatermark() -> Int64? { nil }
 }
 
 /// Keeps rows whose condition is TRUE.

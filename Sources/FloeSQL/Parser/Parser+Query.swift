@@ -501,13 +501,14 @@ extension Parser {
                 return .typedLiteral(type: word, value: try stringLiteral())
             }
         }
-        let isFunctionNamedLikeKeyword = ((word == "LEFT" || word == "RIGHT") && peek(1).isSymbol("(")) || word == "COMMENT"
-        if Self.reserved.contains(word) && !isFunctionNamedLikeKeyword { throw unexpected(expecting: "an expression") }
+        // Named arguments may be spelled like keywords (`OFFSET => INTERVAL '1' MINUTE`).
         if peek(1).isSymbol("=>") {
             let name = advance().text
             _ = advance()
             return .namedArgument(name, try expression())
         }
+        let isFunctionNamedLikeKeyword = ((word == "LEFT" || word == "RIGHT") && peek(1).isSymbol("(")) || word == "COMMENT"
+        if Self.reserved.contains(word) && !isFunctionNamedLikeKeyword { throw unexpected(expecting: "an expression") }
         let name = try qualifiedName()
         if current.isSymbol("(") { return try functionCall(name) }
         return .column(name)

@@ -1,0 +1,147 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import Foundation
+
+/// Generates a source's watermarks: after each input batch the watermark becomes the greatest value of the
+/// watermark expression seen so far (NULLs ignored), and never goes back. Rows pass through unchanged.
+///
+/// Watermarks advance at batch boundaries; a table's log is read a record (one appended batch) at a time under a
+/// watermark, so the watermark sequence, and with it which rows are late, is the same on every run over the same log.
+final class WatermarkAssignerStage: Stage {
+    let expression: CompiledExpression
+    private var generated = Int64.min
+    private var pending = false
+
+    init(_ expression: @escaping CompiledExpression) { self.expression = expression }
+
+    override func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] {
+        let column = try expression(batch)
+        if case .int(let values) = column.data {
+            var highest = generated
+            if let nulls = column.nulls {
+                for i in values.indices where !nulls[i] && values[i] > highest { highest = values[i] }
+            } else {
+                for value in values where value > highest { highest = value }
+            }
+            if highest > generated {
+                generated = highest
+                pending = true
+            }
+        }
+        return [batch]
+    }
+
+    override func takeGeneratedWatermark() -> Int64? {
+        guard pending else { return nil }
+        pending = false
+        return generated > outputWatermark ? generated : nil
+    }
+}
+
+/// A window TVF: every row once per window it falls in, with `window_start`, `window_end` and `window_time` appended.
+/// Rows whose time is NULL belong to no window.
+final class WindowAssignStage: Stage {
+    let spec: WindowSpec
+    let zone: TimeZone?
+
+    init(spec: WindowSpec) {
+        self.spec = spec
+        self.zone = spec.localZone.map { Temporal.zone($0) }
+    }
+
+    override func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] {
+        let time = batch.columns[spec.timeColumn]
+        guard case .int(let instants) = time.data else { return [] }
+        var sources: [Int] = []
+        var starts: [Int64] = []
+        var ends: [Int64] = []
+        var windowTimes: [Int64] = []
+        sources.reserveCapacity(batch.count)
+        for i in 0..<batch.count where !time.isNull(i) {
+            let local = zone.map { Temporal.local(instants[i], in: $0) } ?? instants[i]
+            for window in spec.windows(containing: local) {
+                sources.append(i)
+                starts.append(window.start)
+                ends.append(window.end)
+                let last = window.end - WindowSpec.windowTimeGap
+                windowTimes.append(zone.map { Temporal.instant(last, in: $0) } ?? last)
+            }
+        }
+        guard !sources.isEmpty else { return [] }
+        let expanded = sources.elementsEqual(0..<batch.count) ? batch : batch.filtered(sources)
+        return [Batch(columns: expanded.columns + [Column(data: .int(starts)), Column(data: .int(ends)), Column(data: .int(windowTimes))],
+                      kinds: expanded.kinds)]
+    }
+}
+
+/// A window aggregation: one final aggregation per window, keyed by the window's end. A window's rows are emitted
+/// (+I, once) when the watermark reaches the window's last instant; a row arriving for a window already past that
+/// point is late and dropped, as Flink's window operators drop it.
+final class WindowAggregateStage: Stage {
+    let keyCount: Int
+    let calls: [AggregateCall]
+    let outputTypes: [SQLType]
+    /// The key column holding the window's end (local wall clock for LTZ windows).
+    let windowEnd: Int
+    let zone: TimeZone?
+    private var windows: [Int64: GroupedAggregation] = [:]
+    /// Rows dropped because their window had fired (Flink's `numLateRecordsDropped`).
+    private(set) var lateRows = 0
+
+    init(keyCount: Int, calls: [AggregateCall], outputTypes: [SQLType], windowEnd: Int, localZone: String?) {
+        self.keyCount = keyCount
+        self.calls = calls
+        self.outputTypes = outputTypes
+        self.windowEnd = windowEnd
+        self.zone = localZone.map { Temporal.zone($0) }
+    }
+
+    /// The instant (in watermark terms) at which the window ending at `end` fires.
+    private func firingTime(_ end: Int64) -> Int64 {
+        let last = end - WindowSpec.windowTimeGap
+        return zone.map { Temporal.instant(last, in: $0) } ?? last
+    }
+
+    override func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] {
+        let endColumn = batch.columns[windowEnd]
+        guard case .int(let ends) = endColumn.data else { return [] }
+        var rowsByWindow: [Int64: [Int]] = [:]
+        var order: [Int64] = []
+        for i in 0..<batch.count {
+            // Window aggregation takes insert-only input; a retraction here would be a planning error.
+            guard batch.kinds[i].isAccumulate, !endColumn.isNull(i) else { continue }
+            let end = ends[i]
+            if firingTime(end) <= outputWatermark {
+                lateRows += 1
+                continue
+            }
+            if rowsByWindow[end] == nil { order.append(end) }
+            rowsByWindow[end, default: []].append(i)
+        }
+        for end in order {
+            let rows = rowsByWindow[end]!
+            let part = rows.count == batch.count ? batch : batch.filtered(rows)
+            if windows[end] == nil {
+                windows[end] = GroupedAggregation(keyCount: keyCount, calls: calls, final: true, outputTypes: outputTypes)
+            }
+            _ = windows[end]!.process(part)
+        }
+        return []
+    }
+
+    override func watermarkAdvanced(to watermark: Int64) throws(SQLError) -> [Batch] {
+        fire { firingTime($0) <= watermark }
+    }
+
+    override func finish() throws(SQLError) -> [Batch] { fire { _ in true } }
+
+    private func fire(_ due: (Int64) -> Bool) -> [Batch] {
+        let ready = windows.keys.filter(due).sorted()
+        var rows: [Row] = []
+        for end in ready {
+            rows += windows[end]!.finalRows()
+            windows[end] = nil
+        }
+        return rows.isEmpty ? [] : [Batch(rows: rows, kinds: Array(repeating: .insert, count: rows.count), types: outputTypes)]
+    }
+}
