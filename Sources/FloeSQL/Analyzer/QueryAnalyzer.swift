@@ -233,7 +233,9 @@ struct QueryAnalyzer {
             let physical = table.physicalColumns
             let qualifiedName = "\(catalog.name).\(database).\(table.name)"
             let generator = try DatagenSpec.of(options: table.options, columns: physical.map { ($0.name, $0.type) }, seed: table.id)
+            let files = try FileSystemSpec.of(options: table.options, columns: physical.map { ($0.name, $0.type) })
             let scan = generator.map { PlanNode.generated($0, name: qualifiedName) }
+                ?? files.map { PlanNode.files($0, name: qualifiedName) }
                 ?? PlanNode.tableScan(tableID: table.id, name: qualifiedName, types: physical.map(\.type))
             var node = scan
             var fields = physical.map { PlanField(name: $0.name, type: $0.type, qualifier: nil) }
@@ -267,7 +269,7 @@ struct QueryAnalyzer {
                     node = .watermark(node, rowtime: index, expression: try watermarkStrategy(text, over: fields, table: qualifiedName))
                 }
             }
-            return QueryPlan(node: node, fields: fields, isBounded: isSnapshot || generator?.rowLimit != nil, isAppendOnly: true, upsertKeys: nil)
+            return QueryPlan(node: node, fields: fields, isBounded: isSnapshot || generator?.rowLimit != nil || files != nil, isAppendOnly: true, upsertKeys: nil)
         case .view(let catalog, let database, let view):
             let key = "\(catalog.id).\(database).\(view.name)"
             guard !expanding.contains(key) else { throw SQLError("View \(view.name) refers to itself.") }

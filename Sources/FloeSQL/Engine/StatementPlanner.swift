@@ -250,6 +250,7 @@ struct StatementPlanner {
         }
         let options = Dictionary(create.options, uniquingKeysWith: { _, last in last })
         // A generated table's options are checked when it is created, not only when it is read.
+        _ = try FileSystemSpec.of(options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) })
         if try DatagenSpec.of(options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) }, seed: "") != nil, create.asQuery != nil {
             throw SQLError("CREATE TABLE AS cannot create a generated table ('connector' = 'datagen').")
         }

@@ -136,6 +136,10 @@ final class Dataflow {
             let source = DatagenSource(spec: spec)
             sources.append(source)
             return source
+        case .files(let spec, _):
+            let source = FileSource(spec: spec)
+            sources.append(source)
+            return source
         case .filter(let input, let condition):
             return try single(FilterStage(context.compiler.compile(condition)), input)
         case .project(let input, let expressions):
@@ -181,7 +185,7 @@ final class Dataflow {
     static func scannedTables(_ node: PlanNode) -> Set<String> {
         switch node {
         case .tableScan(let id, _, _): [id]
-        case .values, .systemTable, .generated: []
+        case .values, .systemTable, .generated, .files: []
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
             .watermark(let input, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _):
             scannedTables(input)
@@ -192,7 +196,7 @@ final class Dataflow {
 
     static func isBounded(_ node: PlanNode) -> Bool {
         switch node {
-        case .values, .systemTable: true
+        case .values, .systemTable, .files: true
         case .tableScan: false
         case .generated(let spec, _): spec.rowLimit != nil
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
@@ -208,6 +212,7 @@ final class Dataflow {
         switch node {
         case .values(_, let types), .tableScan(_, _, let types): return types
         case .generated(let spec, _): return spec.fields.map(\.type)
+        case .files(let spec, _): return spec.fields.map(\.type)
         case .systemTable(let table, _): return SystemTables.types(table)
         case .filter(let input, _), .sort(let input, _, _, _), .limit(let input, _, _), .watermark(let input, _, _): return try inputTypesOf(input)
         case .window(let input, let spec):

@@ -239,12 +239,3 @@ final class DatagenSource: SourceStage {
         return started + .nanoseconds(Int64(next * 1e9))
     }
 }
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        var text = Substring(self)
-        while text.first == " " { text.removeFirst() }
-        while text.last == " " { text.removeLast() }
-        return String(text)
-    }
-}

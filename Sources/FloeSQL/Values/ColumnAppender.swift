@@ -115,6 +115,22 @@ struct ColumnAppender {
         count += 1
     }
 
+    /// Drops the entries from position `count` on (to undo a partly appended row).
+    mutating func truncate(to newCount: Int) {
+        guard newCount < count else { return }
+        switch physical {
+        case .bool: bools.removeLast(count - newCount)
+        case .int: integers.removeLast(count - newCount)
+        case .double: doubles.removeLast(count - newCount)
+        case .decimal: decimals.removeLast(count - newCount)
+        case .string: strings.removeLast(count - newCount)
+        case .bytes: bytes.removeLast(count - newCount)
+        case .value: values.removeLast(count - newCount)
+        }
+        while let last = nullPositions.last, last >= newCount { nullPositions.removeLast() }
+        count = newCount
+    }
+
     /// The column built so far.
     func column() -> Column {
         var nulls: [Bool]?

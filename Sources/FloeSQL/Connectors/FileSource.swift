@@ -1,0 +1,133 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// Reads a filesystem table's files, a line at a time, into batches of typed columns. Bounded: the files listed when
+/// the statement starts, each to the end it has when it is read.
+final class FileSource: SourceStage {
+    static let batchRows = 4096
+    static let chunkBytes = 1 << 20
+
+    let spec: FileSystemSpec
+    private var files: [URL]?
+    private var fileIndex = 0
+    private var descriptor: Int32 = -1
+    private var buffer: [UInt8] = []
+    private var position = 0
+    private var atEndOfFile = false
+    private var lineNumber = 0
+    private var json: JSONLineDecoder
+    private var csv: CSVLineDecoder
+    private var done = false
+
+    init(spec: FileSystemSpec) {
+        self.spec = spec
+        json = JSONLineDecoder(spec: spec)
+        csv = CSVLineDecoder(spec: spec)
+    }
+
+    deinit { if descriptor >= 0 { close(descriptor) } }
+
+    override var isExhausted: Bool { done }
+
+    override func poll() throws(SQLError) -> Batch? {
+        if done { return nil }
+        if files == nil { files = try spec.files() }
+        var columns = spec.fields.map { ColumnAppender($0.type.physical, capacity: Self.batchRows) }
+        var rows = 0
+        while rows < Self.batchRows {
+            guard let line = try nextLine() else {
+                done = true
+                break
+            }
+            if try decodeLine(line, into: &columns) { rows += 1 }
+        }
+        guard rows > 0 else { return nil }
+        return Batch(columns: columns.map { $0.column() }, kinds: Array(repeating: .insert, count: rows))
+    }
+
+    /// Decodes the line at `range` of the buffer; false when it holds no row (blank, a comment, a skipped bad line).
+    private func decodeLine(_ range: Range<Int>, into columns: inout [ColumnAppender]) throws(SQLError) -> Bool {
+        var end = range.upperBound
+        if end > range.lowerBound, buffer[end - 1] == 0x0D { end -= 1 }
+        guard end > range.lowerBound else { return false }
+        if spec.allowComments, buffer[range.lowerBound] == UInt8(ascii: "#") { return false }
+        let before = columns.first?.count ?? 0
+        let isJSON = spec.format == .json
+        let outcome: FieldParseError? = buffer.withUnsafeBufferPointer { all in
+            let line = UnsafeBufferPointer(rebasing: all[range.lowerBound..<end])
+            do throws(FieldParseError) {
+                if isJSON { try json.decode(line, into: &columns) } else { try csv.decode(line, into: &columns) }
+                return nil
+            } catch {
+                return error
+            }
+        }
+        guard let outcome else { return true }
+        for c in columns.indices { columns[c].truncate(to: before) }
+        if spec.ignoreParseErrors { return false }
+        let file = files?[fileIndex].lastPathComponent ?? spec.path
+        let text = String(decoding: buffer[range.lowerBound..<min(end, range.lowerBound + 200)], as: UTF8.self)
+        throw SQLError("Failed to deserialize \(spec.format == .json ? "JSON" : "CSV") '\(text)' (\(file), line \(lineNumber)): \(outcome.message)")
+    }
+
+    /// The next line of the files (without its newline), as a range of `buffer`; nil after the last file.
+    private func nextLine() throws(SQLError) -> Range<Int>? {
+        while true {
+            if let newline = buffer[position...].firstIndex(of: 0x0A) {
+                defer { position = newline + 1 }
+                lineNumber += 1
+                return position..<newline
+            }
+            if atEndOfFile {
+                if position < buffer.count {
+                    defer { position = buffer.count }
+                    lineNumber += 1
+                    return position..<buffer.count
+                }
+                guard try openNextFile() else { return nil }
+                continue
+            }
+            if descriptor < 0 {
+                guard try openNextFile() else { return nil }
+                continue
+            }
+            try readChunk()
+        }
+    }
+
+    private func openNextFile() throws(SQLError) -> Bool {
+        if descriptor >= 0 {
+            close(descriptor)
+            descriptor = -1
+            fileIndex += 1
+        }
+        guard let files, fileIndex < files.count else { return false }
+        descriptor = open(files[fileIndex].path, O_RDONLY)
+        guard descriptor >= 0 else { throw SQLError("Cannot open '\(files[fileIndex].path)': \(String(cString: strerror(errno)))") }
+        buffer.removeAll(keepingCapacity: true)
+        position = 0
+        atEndOfFile = false
+        lineNumber = 0
+        return true
+    }
+
+    private func readChunk() throws(SQLError) {
+        if position > 0 {
+            buffer.removeFirst(position)
+            position = 0
+        }
+        let old = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: Self.chunkBytes))
+        let fd = descriptor
+        let received = buffer.withUnsafeMutableBytes { pointer in read(fd, pointer.baseAddress! + old, Self.chunkBytes) }
+        guard received >= 0 else { throw SQLError("Reading '\(spec.path)' failed: \(String(cString: strerror(errno)))") }
+        buffer.removeLast(Self.chunkBytes - received)
+        if received == 0 { atEndOfFile = true }
+    }
+}

@@ -1,0 +1,142 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import FloeCore
+@testable import FloeSQL
+import Foundation
+import Testing
+
+/// The `filesystem` connector: JSON-lines and CSV files as bounded sources, and as sinks.
+@Suite struct FileSystemConnectorTests {
+    /// A fresh engine plus a scratch directory for data files.
+    struct Scratch {
+        let fixture: EngineFixture
+        let files: URL
+
+        init() throws {
+            fixture = try EngineFixture()
+            files = fixture.directory.appendingPathComponent("files-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: files, withIntermediateDirectories: true)
+        }
+
+        func write(_ name: String, _ text: String) throws -> String {
+            let url = files.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return url.path
+        }
+
+        func rows(_ sql: String, _ properties: [String: String] = [:]) async throws -> [String] {
+            try await fixture.run(sql, properties).1.map(EngineText.change)
+        }
+
+        func remove() { fixture.remove() }
+    }
+
+    @Test func jsonLinesReadByNameWithMissingUnknownAndNestedFields() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let path = try scratch.write("people.json", """
+            {"id": 1, "name": "Ann", "ts": "2024-01-01 10:00:00.250", "score": 1.5, "tags": ["a", "b"], "address": {"city": "Oslo", "zip": 150}}
+            {"name": "Bob \\"the\\" \\u00e9", "id": 2, "extra": {"ignored": [1, 2, {"x": "}"}]}, "ok": true}
+
+            {"id": 3, "name": null, "amount": "12.345", "day": "2024-02-29"}
+            """)
+        _ = try await scratch.fixture.run("""
+            CREATE TABLE people (id INT, name STRING, ts TIMESTAMP(3), score DOUBLE, tags ARRAY<STRING>, address ROW<city STRING, zip INT>, ok BOOLEAN, amount DECIMAL(10, 2), `day` DATE)
+            WITH ('connector' = 'filesystem', 'path' = '\(path)', 'format' = 'json')
+            """)
+        let (traits, changes) = try await scratch.fixture.run("SELECT * FROM people")
+        #expect(traits.isBounded)
+        #expect(changes.map(EngineText.change) == [
+            "+I[1, Ann, 2024-01-01 10:00:00.250, 1.5, [a, b], [Oslo, 150], NULL, NULL, NULL]",
+            "+I[2, Bob \"the\" é, NULL, NULL, NULL, NULL, TRUE, NULL, NULL]",
+            "+I[3, NULL, NULL, NULL, NULL, NULL, NULL, 12.35, 2024-02-29]",
+        ])
+    }
+
+    @Test func directoryOfFilesIsReadInNameOrderSkippingHiddenFiles() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        _ = try scratch.write("dir/b.json", "{\"n\": 2}\n")
+        _ = try scratch.write("dir/a.json", "{\"n\": 1}")
+        _ = try scratch.write("dir/.hidden.json", "{\"n\": 99}\n")
+        _ = try scratch.write("dir/_SUCCESS", "{\"n\": 98}\n")
+        let directory = scratch.files.appendingPathComponent("dir").path
+        _ = try await scratch.fixture.run("CREATE TABLE t (n INT) WITH ('connector' = 'filesystem', 'path' = 'file://\(directory)', 'format' = 'json')")
+        #expect(try await scratch.rows("SELECT n FROM t") == ["+I[1]", "+I[2]"])
+    }
+
+    @Test func malformedJSONFailsWithTheLineOrIsSkipped() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let path = try scratch.write("bad.json", "{\"n\": 1}\n{\"n\": \"x\"}\n{\"n\": 3\n{\"n\": 4}\n")
+        _ = try await scratch.fixture.run("CREATE TABLE strict (n INT) WITH ('connector' = 'filesystem', 'path' = '\(path)', 'format' = 'json')")
+        await #expect(throws: SQLError.self) { _ = try await scratch.fixture.run("SELECT n FROM strict") }
+        do {
+            _ = try await scratch.fixture.run("SELECT n FROM strict")
+        } catch let error as SQLError {
+            #expect(error.message.contains("line 2"))
+            #expect(error.message.contains("Failed to deserialize JSON"))
+        }
+        _ = try await scratch.fixture.run("CREATE TABLE lenient (n INT) WITH ('connector' = 'filesystem', 'path' = '\(path)', 'format' = 'json', 'json.ignore-parse-errors' = 'true')")
+        #expect(try await scratch.rows("SELECT n FROM lenient") == ["+I[1]", "+I[4]"])
+        _ = try await scratch.fixture.run("CREATE TABLE required (n INT, m INT) WITH ('connector' = 'filesystem', 'path' = '\(path)', 'format' = 'json', 'json.fail-on-missing-field' = 'true')")
+        await #expect(throws: SQLError.self) { _ = try await scratch.fixture.run("SELECT n FROM required") }
+    }
+
+    @Test func csvWithQuotesNullsDelimitersAndComments() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let path = try scratch.write("data.csv", "1|\"a|b\"|2024-01-01 00:00:01|\r\n# a comment\n2|\"say \"\"hi\"\"\"||\n3||n/a|7.5\n4\n")
+        _ = try await scratch.fixture.run("""
+            CREATE TABLE t (id INT, label STRING, ts TIMESTAMP(0), v DOUBLE) WITH ('connector' = 'filesystem', 'path' = '\(path)', 'format' = 'csv',
+              'csv.field-delimiter' = '|', 'csv.allow-comments' = 'true', 'csv.null-literal' = 'n/a')
+            """)
+        #expect(try await scratch.rows("SELECT * FROM t") == [
+            "+I[1, a|b, 2024-01-01 00:00:01, NULL]",
+            "+I[2, say \"hi\", NULL, NULL]",
+            "+I[3, , NULL, 7.5]",
+            "+I[4, NULL, NULL, NULL]",
+        ])
+    }
+
+    @Test func filesystemTablesWorkWithWindowsAndAggregates() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        var lines: [String] = []
+        for i in 0..<10_000 {
+            lines.append("{\"k\": \(i % 7), \"ts\": \"2024-01-01 00:\(String(format: "%02d", (i / 200) % 60)):00.000\"}")
+        }
+        let path = try scratch.write("events.json", lines.joined(separator: "\n"))
+        _ = try await scratch.fixture.run("CREATE TABLE e (k INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '4' SECOND) WITH ('connector' = 'filesystem', 'path' = '\(path)', 'format' = 'json')")
+        let windows = try await scratch.rows("SELECT window_start, COUNT(*) FROM TABLE(TUMBLE(TABLE e, DESCRIPTOR(ts), INTERVAL '10' MINUTE)) GROUP BY window_start, window_end")
+        #expect(windows == ["+I[2024-01-01 00:00:00.000, 2000]", "+I[2024-01-01 00:10:00.000, 2000]", "+I[2024-01-01 00:20:00.000, 2000]",
+                            "+I[2024-01-01 00:30:00.000, 2000]", "+I[2024-01-01 00:40:00.000, 2000]"])
+        let counts = try await scratch.rows("SELECT k, COUNT(*) AS n FROM e GROUP BY k", ["sql.snapshot.mode": "now"])
+        #expect(counts.count == 7)
+        #expect(counts.first == "+I[0, 1429]")
+    }
+
+    @Test func optionsAreCheckedWhenTheTableIsCreated() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let cases: [(String, String)] = [
+            ("'connector' = 'filesystem', 'format' = 'json'", "path"),
+            ("'connector' = 'filesystem', 'path' = '/tmp/x'", "format"),
+            ("'connector' = 'filesystem', 'path' = '/tmp/x', 'format' = 'avro'", "avro"),
+            ("'connector' = 'filesystem', 'path' = 'relative', 'format' = 'json'", "absolute"),
+            ("'connector' = 'filesystem', 'path' = '/tmp/x', 'format' = 'json', 'json.bogus' = '1'", "json.bogus"),
+            ("'connector' = 'filesystem', 'path' = '/tmp/x', 'format' = 'csv', 'csv.field-delimiter' = '||'", "single character"),
+        ]
+        for (options, expected) in cases {
+            do {
+                _ = try await scratch.fixture.run("CREATE TABLE t (n INT) WITH (\(options))")
+                Issue.record("accepted \(options)")
+            } catch let error as SQLError {
+                #expect(error.message.contains(expected), "\(options): \(error.message)")
+            }
+        }
+        _ = try await scratch.fixture.run("CREATE TABLE missing (n INT) WITH ('connector' = 'filesystem', 'path' = '/nonexistent/floe', 'format' = 'json')")
+        await #expect(throws: SQLError.self) { _ = try await scratch.fixture.run("SELECT * FROM missing") }
+    }
+}
