@@ -92,12 +92,28 @@ struct DDLStatement: PreparedStatement {
     }
 }
 
+/// Where an INSERT writes.
+enum SinkTarget: Sendable {
+    /// A table's log, by table id.
+    case log(String)
+    /// A filesystem table's directory.
+    case files(FileSystemSpec)
+
+    /// The sink target of a table.
+    static func of(_ table: TableEntry) throws(SQLError) -> SinkTarget {
+        if let spec = try FileSystemSpec.of(options: table.options, columns: table.physicalColumns.map { ($0.name, $0.type) }) {
+            return .files(spec)
+        }
+        return .log(table.id)
+    }
+}
+
 /// INSERT INTO (also the insert half of CREATE TABLE AS and each INSERT of a statement set).
 struct InsertStatement: PreparedStatement {
     let traits: StatementTraits
     /// The source, already converted to the sink's physical columns.
     let plan: QueryPlan
-    let tableID: String
+    let target: SinkTarget
     let session: SessionContext
     let caster: Caster
     let isSnapshot: Bool
@@ -110,8 +126,12 @@ struct InsertStatement: PreparedStatement {
     func run(deliveringTo receiver: any ResultReceiver, skippingFirst: Int) async throws {
         try before?()
         let dataflow = try Dataflow(plan: plan.node, context: services.dataflowContext(session: session, caster: caster, isSnapshot: isSnapshot))
-        let log = try services.logs.open(tableID)
-        var alreadyWritten = Int(log.rowsWritten(by: writerKey))
+        let sink: any RowSink
+        switch target {
+        case .log(let id): sink = try services.logs.open(id)
+        case .files(let spec): sink = try FileSink(spec: spec)
+        }
+        var alreadyWritten = Int(sink.rowsWritten(by: writerKey))
         try await dataflow.run { batches in
             var rows: [Row] = []
             for batch in batches {
@@ -123,7 +143,7 @@ struct InsertStatement: PreparedStatement {
                     rows.append(batch.row(i))
                 }
             }
-            try log.append(rows, writer: writerKey)
+            try sink.append(rows, writer: writerKey)
         }
     }
 }

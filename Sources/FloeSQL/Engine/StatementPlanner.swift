@@ -316,7 +316,7 @@ struct StatementPlanner {
         let catalog = services.catalog
         let ifNotExists = create.ifNotExists
         return InsertStatement(
-            traits: StatementTraits(sqlKind: "CREATE_TABLE_AS", isBounded: source.isBounded, isAppendOnly: true), plan: plan, tableID: table.id,
+            traits: StatementTraits(sqlKind: "CREATE_TABLE_AS", isBounded: source.isBounded, isAppendOnly: true), plan: plan, target: try SinkTarget.of(table),
             session: session, caster: caster, isSnapshot: isSnapshot, services: services, writerKey: key,
             before: { () throws(SQLError) in
                 try catalog.update { snapshot throws(SQLError) in
@@ -385,7 +385,7 @@ struct StatementPlanner {
         var plan = source
         plan.node = .project(source.node, expressions)
         return InsertStatement(
-            traits: StatementTraits(sqlKind: kind, isBounded: source.isBounded, isAppendOnly: true), plan: plan, tableID: table.id, session: session,
+            traits: StatementTraits(sqlKind: kind, isBounded: source.isBounded, isAppendOnly: true), plan: plan, target: try SinkTarget.of(table), session: session,
             caster: caster, isSnapshot: isSnapshot, services: services, writerKey: writerKey(keySuffix), before: nil)
     }
 
