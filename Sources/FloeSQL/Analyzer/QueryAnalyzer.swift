@@ -184,14 +184,18 @@ struct QueryAnalyzer {
         case .join(let leftReference, let rightReference, let kind, let on, let using):
             let left = try tableReference(leftReference)
             let right = try tableReference(rightReference)
-            guard kind == .inner || kind == .left || kind == .cross else { throw SQLError("\(kind.rawValue) JOIN is not supported yet.") }
-            // A regular join's output has no time attributes: its rows are not ordered by them any more.
-            let fields = (left.fields + right.fields.map { field in
+            // A regular join's output has no time attributes: its rows are not ordered by them any more. The fields of the
+            // side an outer join pads become nullable.
+            let padsLeft = kind == .right || kind == .full
+            let padsRight = kind == .left || kind == .full
+            let fields = left.fields.map { field in
                 var f = field
-                if kind == .left { f.type = f.type.withNullable(true) }
+                if padsLeft { f.type = f.type.withNullable(true) }
+                f.isRowtime = false
                 return f
-            }).map { field in
+            } + right.fields.map { field in
                 var f = field
+                if padsRight { f.type = f.type.withNullable(true) }
                 f.isRowtime = false
                 return f
             }
@@ -212,7 +216,7 @@ struct QueryAnalyzer {
                 }
                 condition = BoundExpression(.and(parts), SQLType(.boolean))
             }
-            let appendOnly = isSnapshot || (left.isAppendOnly && right.isAppendOnly && kind != .left)
+            let appendOnly = isSnapshot || (left.isAppendOnly && right.isAppendOnly && !padsLeft && !padsRight)
             return QueryPlan(
                 node: .join(left.node, right.node, kind: kind == .cross ? .inner : kind, condition: condition, leftTypes: left.types, rightTypes: right.types),
                 fields: fields, isBounded: left.isBounded && right.isBounded, isAppendOnly: appendOnly, upsertKeys: nil)
@@ -232,6 +236,9 @@ struct QueryAnalyzer {
         case .table(let catalog, let database, let table):
             let physical = table.physicalColumns
             let qualifiedName = "\(catalog.name).\(database).\(table.name)"
+            if table.options["connector"]?.lowercased() == "blackhole" {
+                throw SQLError("Connector 'blackhole' can only be used as a sink. It cannot be used as a source.")
+            }
             let generator = try DatagenSpec.of(options: table.options, columns: physical.map { ($0.name, $0.type) }, seed: table.id)
             let files = try FileSystemSpec.of(options: table.options, columns: physical.map { ($0.name, $0.type) })
             let scan = generator.map { PlanNode.generated($0, name: qualifiedName) }

@@ -18,6 +18,12 @@ protocol RowSink: Sendable {
 
 extension TableLog: RowSink {}
 
+/// A `blackhole` table: what is written to it is dropped.
+struct BlackholeSink: RowSink {
+    func rowsWritten(by key: String) -> Int64 { 0 }
+    func append(_ rows: [Row], writer: String) throws(SQLError) {}
+}
+
 /// A filesystem table as a sink: each writer (statement) appends lines to its own part file in the table's
 /// directory, `part-<writer>.<format>`, fsynced per append. The number of complete lines in a writer's part file is
 /// how many rows it wrote, so a statement that re-runs after a restart continues where it stopped; a torn last

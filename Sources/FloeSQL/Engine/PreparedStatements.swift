@@ -98,9 +98,12 @@ enum SinkTarget: Sendable {
     case log(String)
     /// A filesystem table's directory.
     case files(FileSystemSpec)
+    /// `'connector' = 'blackhole'`: rows are consumed and dropped (Flink's sink for benchmarks).
+    case blackhole
 
     /// The sink target of a table.
     static func of(_ table: TableEntry) throws(SQLError) -> SinkTarget {
+        if table.options["connector"]?.lowercased() == "blackhole" { return .blackhole }
         if let spec = try FileSystemSpec.of(options: table.options, columns: table.physicalColumns.map { ($0.name, $0.type) }) {
             return .files(spec)
         }
@@ -130,8 +133,13 @@ struct InsertStatement: PreparedStatement {
         switch target {
         case .log(let id): sink = try services.logs.open(id)
         case .files(let spec): sink = try FileSink(spec: spec)
+        case .blackhole: sink = BlackholeSink()
         }
         var alreadyWritten = Int(sink.rowsWritten(by: writerKey))
+        if case .blackhole = target {
+            try await dataflow.run { _ in }
+            return
+        }
         try await dataflow.run { batches in
             var rows: [Row] = []
             for batch in batches {

@@ -172,9 +172,9 @@ final class Dataflow {
             for (slot, input) in inputs.enumerated() { attach(try build(input, context, &sources), to: stage, slot: slot) }
             return stage
         case .join(let left, let right, let kind, let condition, let leftTypes, let rightTypes):
-            let final = context.isSnapshot
-            let stage = JoinStage(isLeft: kind == .left, condition: condition.map(context.compiler.compile), leftTypes: leftTypes,
-                                  rightTypes: rightTypes, final: final)
+            let keys = JoinKeys.of(condition, leftCount: leftTypes.count, types: leftTypes + rightTypes)
+            let stage = JoinStage(kind: kind, keys: keys, residual: keys.residual.map(context.compiler.compile), leftTypes: leftTypes,
+                                  rightTypes: rightTypes, final: context.isSnapshot)
             attach(try build(left, context, &sources), to: stage, slot: 0)
             attach(try build(right, context, &sources), to: stage, slot: 1)
             return stage
