@@ -91,3 +91,84 @@ struct BoundExpression: Sendable {
         return BoundExpression(.cast(self, isTry: false), target)
     }
 }
+
+// MARK: Column references
+
+extension BoundExpression {
+    /// The input columns the expression reads.
+    var referencedColumns: Set<Int> {
+        var columns = Set<Int>()
+        visitColumns { columns.insert($0) }
+        return columns
+    }
+
+    private func visitColumns(_ visit: (Int) -> Void) {
+        switch node {
+        case .literal: break
+        case .column(let index): visit(index)
+        case .arithmetic(_, let a, let b), .compare(_, let a, let b):
+            a.visitColumns(visit)
+            b.visitColumns(visit)
+        case .negate(let a), .not(let a), .isNull(let a, _), .cast(let a, _): a.visitColumns(visit)
+        case .and(let parts), .or(let parts): for part in parts { part.visitColumns(visit) }
+        case .caseWhen(let branches, let otherwise):
+            for branch in branches {
+                branch.condition.visitColumns(visit)
+                branch.result.visitColumns(visit)
+            }
+            otherwise?.visitColumns(visit)
+        case .function(_, let arguments, _, _): for argument in arguments { argument.visitColumns(visit) }
+        }
+    }
+
+    /// The expression with every column reference `i` replaced by `i + offset`.
+    func shiftingColumns(by offset: Int) -> BoundExpression {
+        func shift(_ e: BoundExpression) -> BoundExpression { e.shiftingColumns(by: offset) }
+        let shifted: Node
+        switch node {
+        case .literal: return self
+        case .column(let index): shifted = .column(index + offset)
+        case .arithmetic(let op, let a, let b): shifted = .arithmetic(op, shift(a), shift(b))
+        case .compare(let op, let a, let b): shifted = .compare(op, shift(a), shift(b))
+        case .negate(let a): shifted = .negate(shift(a))
+        case .not(let a): shifted = .not(shift(a))
+        case .isNull(let a, let negated): shifted = .isNull(shift(a), negated: negated)
+        case .cast(let a, let isTry): shifted = .cast(shift(a), isTry: isTry)
+        case .and(let parts): shifted = .and(parts.map(shift))
+        case .or(let parts): shifted = .or(parts.map(shift))
+        case .caseWhen(let branches, let otherwise):
+            shifted = .caseWhen(branches.map { (shift($0.condition), shift($0.result)) }, otherwise: otherwise.map(shift))
+        case .function(let name, let arguments, let strict, let implementation):
+            shifted = .function(name: name, arguments: arguments.map(shift), strict: strict, implementation: implementation)
+        }
+        return BoundExpression(shifted, type)
+    }
+
+    /// Whether the expression calls a function whose value changes between calls (RAND, NOW, …).
+    var isVolatile: Bool {
+        switch node {
+        case .literal, .column: false
+        case .arithmetic(_, let a, let b), .compare(_, let a, let b): a.isVolatile || b.isVolatile
+        case .negate(let a), .not(let a), .isNull(let a, _), .cast(let a, _): a.isVolatile
+        case .and(let parts), .or(let parts): parts.contains(where: \.isVolatile)
+        case .caseWhen(let branches, let otherwise):
+            branches.contains { $0.condition.isVolatile || $0.result.isVolatile } || (otherwise?.isVolatile ?? false)
+        case .function(let name, let arguments, _, _): Self.volatileFunctions.contains(name) || arguments.contains(where: \.isVolatile)
+        }
+    }
+
+    /// The AND-ed parts of a condition.
+    var conjuncts: [BoundExpression] {
+        if case .and(let parts) = node { return parts.flatMap(\.conjuncts) }
+        return [self]
+    }
+
+    /// The conjunction of `parts` (nil for none).
+    static func conjunction(_ parts: [BoundExpression]) -> BoundExpression? {
+        switch parts.count {
+        case 0: nil
+        case 1: parts[0]
+        default: BoundExpression(.and(parts), SQLType(.boolean, nullable: parts.contains { $0.type.nullable }))
+        }
+    }
+}

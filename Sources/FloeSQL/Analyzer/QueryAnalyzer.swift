@@ -354,7 +354,7 @@ struct QueryAnalyzer {
             guard condition.type.kind == .boolean || condition.type.isNull else {
                 throw SQLError("WHERE clause must be a condition, but was of type \(condition.type.errorSpelling)")
             }
-            input.node = .filter(input.node, condition)
+            input.node = Self.pushingDown(condition.conjuncts, into: input.node)
         }
         // Expand `*`.
         var items: [SelectItem] = []
@@ -461,6 +461,34 @@ struct QueryAnalyzer {
             plan = try sort(plan, orderBy, hiddenStart: fields.count)
         }
         return plan
+    }
+
+    /// `node` filtered by `conjuncts`, each placed as low as it can go: conditions on one side of an inner join move
+    /// into that side, conditions over both sides become the join's condition (where the join hashes on equalities);
+    /// the rest filters `node`. Volatile conditions stay where they were written.
+    static func pushingDown(_ conjuncts: [BoundExpression], into node: PlanNode) -> PlanNode {
+        guard !conjuncts.isEmpty else { return node }
+        guard case .join(let left, let right, .inner, let condition, let leftTypes, let rightTypes) = node else {
+            return .filter(node, BoundExpression.conjunction(conjuncts)!)
+        }
+        let width = leftTypes.count
+        var toLeft: [BoundExpression] = []
+        var toRight: [BoundExpression] = []
+        var toJoin = condition?.conjuncts ?? []
+        for conjunct in conjuncts {
+            let columns = conjunct.referencedColumns
+            if conjunct.isVolatile || columns.isEmpty {
+                toJoin.append(conjunct)
+            } else if columns.allSatisfy({ $0 < width }) {
+                toLeft.append(conjunct)
+            } else if columns.allSatisfy({ $0 >= width }) {
+                toRight.append(conjunct.shiftingColumns(by: -width))
+            } else {
+                toJoin.append(conjunct)
+            }
+        }
+        return .join(pushingDown(toLeft, into: left), pushingDown(toRight, into: right), kind: .inner,
+                     condition: BoundExpression.conjunction(toJoin), leftTypes: leftTypes, rightTypes: rightTypes)
     }
 
     /// The output column an ORDER BY item names (alias, column name or 1-based ordinal).

@@ -291,7 +291,8 @@ struct StatementPlanner {
         let path = try resolver.path(create.name)
         try requireDatabase(path)
         let source = try analyzer.analyze(create.asQuery!)
-        try requireAppendOnly(source, sink: path)
+        // A blackhole takes updates too (it drops everything).
+        if create.options.first(where: { $0.0 == "connector" })?.1.lowercased() != "blackhole" { try requireAppendOnly(source, sink: path) }
         let declared = try columnEntries(create.columns, scopeBase: [])
         var columns = declared
         for field in source.fields where !columns.contains(where: { $0.name == field.name }) {
@@ -364,7 +365,7 @@ struct StatementPlanner {
             throw SQLError("Table '\(path.catalog.name).\(path.database).\(path.name)' is generated ('connector' = 'datagen') and cannot be written to.")
         }
         let source = try analyzer.analyze(insert.source)
-        try requireAppendOnly(source, sink: path)
+        if table.options["connector"]?.lowercased() != "blackhole" { try requireAppendOnly(source, sink: path) }
         let physical = table.physicalColumns
         let targets = insert.columns.isEmpty ? physical.map(\.name) : insert.columns
         for name in targets where !physical.contains(where: { $0.name == name }) {
