@@ -354,7 +354,9 @@ struct QueryAnalyzer {
             guard condition.type.kind == .boolean || condition.type.isNull else {
                 throw SQLError("WHERE clause must be a condition, but was of type \(condition.type.errorSpelling)")
             }
-            input.node = Self.pushingDown(condition.conjuncts, into: input.node)
+            var conjuncts = condition.conjuncts
+            Self.applyRankLimit(&conjuncts, to: &input.node)
+            input.node = Self.pushingDown(conjuncts, into: input.node)
         }
         // Expand `*`.
         var items: [SelectItem] = []
@@ -373,6 +375,7 @@ struct QueryAnalyzer {
             }
         }
         let aggregated = !select.groupBy.isEmpty || select.having != nil || items.contains { isAggregate($0.expression) }
+        try rowNumbers(&items, input: &input, scope: &scope, aggregated: aggregated)
         var aggregation: AggregationContext?
         if aggregated {
             var keys: [BoundExpression] = []

@@ -83,6 +83,9 @@ indirect enum PlanNode: Sendable {
     /// the first `keyCount` columns, of which `windowEnd` holds the window's end, and emits each window's rows once,
     /// when the watermark passes the window's end. Rows for windows already fired are late and dropped.
     case windowAggregate(PlanNode, keyCount: Int, aggregates: [AggregateCall], windowEnd: Int, localZone: String?)
+    /// `ROW_NUMBER() OVER (PARTITION BY partitionKeys ORDER BY sortKeys)`, optionally only rows numbered up to `limit`;
+    /// outputs the input columns followed by the row number.
+    case rank(PlanNode, partitionKeys: [Int], sortKeys: [SortKey], limit: Int?, insertOnlyInput: Bool)
     /// A join; the condition is over the left fields followed by the right ones.
     case join(PlanNode, PlanNode, kind: JoinKind, condition: BoundExpression?, leftTypes: [SQLType], rightTypes: [SQLType])
 }
@@ -135,6 +138,9 @@ struct QueryPlan: Sendable {
                 visit(input, depth + 1)
             case .windowAggregate(let input, let keyCount, let aggregates, _, _):
                 lines.append(indent + "WindowAggregate(groupBy=[\(keyCount) keys], select=[\(aggregates.map { $0.function.rawValue + ($0.distinct ? "(DISTINCT)" : "") }.joined(separator: ", "))])")
+                visit(input, depth + 1)
+            case .rank(let input, let partitionKeys, _, let limit, _):
+                lines.append(indent + "Rank(rankType=[ROW_NUMBER], partitionBy=[\(partitionKeys.map { "$\($0)" }.joined(separator: ", "))]\(limit.map { ", rankRange=[rankStart=1, rankEnd=\($0)]" } ?? ""))")
                 visit(input, depth + 1)
             case .join(let left, let right, let kind, _, _, _):
                 lines.append(indent + "Join(joinType=[\(kind.rawValue)Join])")

@@ -164,6 +164,10 @@ final class Dataflow {
             return stage
         case .window(let input, let spec):
             return try single(WindowAssignStage(spec: spec), input)
+        case .rank(let input, let partitionKeys, let sortKeys, let limit, let insertOnlyInput):
+            let outputTypes = try inputTypesOf(input) + [SQLType(.bigint, nullable: false)]
+            return try single(RankStage(partitionKeys: partitionKeys, sortKeys: sortKeys, limit: limit, insertOnlyInput: insertOnlyInput,
+                                        final: context.isSnapshot, outputTypes: outputTypes), input)
         case .windowAggregate(let input, let keyCount, let aggregates, let windowEnd, let localZone):
             let outputTypes = Array(try inputTypesOf(input).prefix(keyCount)) + aggregates.map(\.type)
             return try single(WindowAggregateStage(keyCount: keyCount, calls: aggregates, outputTypes: outputTypes, windowEnd: windowEnd, localZone: localZone), input)
@@ -187,7 +191,7 @@ final class Dataflow {
         case .tableScan(let id, _, _): [id]
         case .values, .systemTable, .generated, .files: []
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
-            .watermark(let input, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _):
+            .watermark(let input, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _), .rank(let input, _, _, _, _):
             scannedTables(input)
         case .union(let inputs): inputs.reduce(into: Set<String>()) { $0.formUnion(scannedTables($1)) }
         case .join(let l, let r, _, _, _, _): scannedTables(l).union(scannedTables(r))
@@ -200,7 +204,7 @@ final class Dataflow {
         case .tableScan: false
         case .generated(let spec, _): spec.rowLimit != nil
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
-            .watermark(let input, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _):
+            .watermark(let input, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _), .rank(let input, _, _, _, _):
             isBounded(input)
         case .union(let inputs): inputs.allSatisfy(isBounded)
         case .join(let l, let r, _, _, _, _): isBounded(l) && isBounded(r)
@@ -219,6 +223,8 @@ final class Dataflow {
             return try inputTypesOf(input) + WindowSpec.addedTypes(isLocal: spec.localZone != nil)
         case .windowAggregate(let input, let keyCount, let aggregates, _, _):
             return Array(try inputTypesOf(input).prefix(keyCount)) + aggregates.map(\.type)
+        case .rank(let input, _, _, _, _):
+            return try inputTypesOf(input) + [SQLType(.bigint, nullable: false)]
         case .project(_, let expressions): return expressions.map(\.type)
         case .aggregate(let input, let keyCount, let aggregates): return Array(try inputTypesOf(input).prefix(keyCount)) + aggregates.map(\.type)
         case .union(let inputs): return try inputs.first.map(inputTypesOf) ?? []
