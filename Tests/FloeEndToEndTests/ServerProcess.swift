@@ -87,7 +87,8 @@ final class ServerProcess: @unchecked Sendable {
 
     func waitUntilHealthy() async throws {
         let client = FloeClient(baseURL: baseURL, timeout: .seconds(2))
-        let deadline = ContinuousClock.now + .seconds(30)
+        // Generous: a loaded machine (a parallel build, the other tests' servers) can take long to start a debug build.
+        let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
             if !process.isRunning { throw ServerError.exited(process.terminationStatus, output) }
             if let response = try? await client.send("GET", "/healthz"), response.status == 200 { return }
@@ -121,14 +122,16 @@ final class ServerProcess: @unchecked Sendable {
         return await waitForExit()
     }
 
-    /// Stops the server before the test returns: SIGTERM, then SIGKILL after 5 s. For `defer`, which cannot await; a
-    /// `Task` started there may run after the test process has exited, leaving the server behind.
+    /// Stops the server before the test returns, with SIGKILL. For `defer`, which cannot await (a `Task` started there
+    /// may run after the test process has exited, leaving the server behind). It blocks its thread, a thread of the
+    /// shared cooperative pool, so it does not wait for a graceful shutdown: a killed process is gone in milliseconds,
+    /// where a graceful one on a loaded machine can take seconds and starve the other tests' tasks. Tests of graceful
+    /// shutdown call ``stop()``.
     func shutDown() {
         guard process.isRunning else { return }
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        while process.isRunning && Date() < deadline { usleep(1_000) }
     }
 
     /// Kills the process with SIGKILL (no chance to clean up) and waits for it.

@@ -157,7 +157,8 @@ func run() async throws {
                 }
             }
             let lines = rows.flatMap { line, count in Array(repeating: line + "\n", count: max(count, 0)) }
-                .sorted { Array($0.unicodeScalars.map(\.value)).lexicographicallyPrecedes(Array($1.unicodeScalars.map(\.value))) }
+                // UTF-8 byte order is code point order, which is how Python sorts str.
+                .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             let output = "\(resultsDirectory)/\(name).tsv"
             try lines.joined().write(toFile: output, atomically: true, encoding: .utf8)
             print("\(name): \(lines.count) result rows (\(receiver.count) changes) in \(String(format: "%.3f", seconds(since: start))) s -> \(output)")
