@@ -68,11 +68,15 @@ final class JoinStage: Stage {
     /// One side's rows by join key (a reference, so that the tables are changed in place).
     private final class Side {
         var buckets: [[Value]: [Entry]] = [:]
-        /// The key order of first insertion (batch output order).
+        /// Batch mode: the keys in order of first insertion (the output order of unmatched right rows). Streaming
+        /// keeps no order, and forgets a key whose last row goes.
         var order: [[Value]] = []
+        let keepsOrder: Bool
+
+        init(keepsOrder: Bool) { self.keepsOrder = keepsOrder }
 
         func insert(_ entry: Entry, key: [Value]) {
-            if buckets[key] == nil { order.append(key) }
+            if keepsOrder, buckets[key] == nil { order.append(key) }
             buckets[key, default: []].append(entry)
         }
 
@@ -80,7 +84,7 @@ final class JoinStage: Stage {
         func remove(_ row: Row, key: [Value]) -> Bool {
             guard let index = buckets[key]?.lastIndex(where: { $0.row == row }) else { return false }
             buckets[key]!.remove(at: index)
-            if buckets[key]!.isEmpty { buckets[key] = nil }
+            if !keepsOrder, buckets[key]!.isEmpty { buckets[key] = nil }
             return true
         }
     }
@@ -91,8 +95,8 @@ final class JoinStage: Stage {
     let leftTypes: [SQLType]
     let rightTypes: [SQLType]
     let final: Bool
-    private var left = Side()
-    private var right = Side()
+    private let left: Side
+    private let right: Side
     /// Batch mode: the left rows in arrival order.
     private var finalLeft: [Row] = []
 
@@ -103,6 +107,8 @@ final class JoinStage: Stage {
         self.leftTypes = leftTypes
         self.rightTypes = rightTypes
         self.final = final
+        left = Side(keepsOrder: final)
+        right = Side(keepsOrder: final)
     }
 
     override var inputCount: Int { 2 }

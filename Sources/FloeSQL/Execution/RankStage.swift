@@ -21,6 +21,7 @@ final class RankStage: Stage {
     }
 
     private var partitions: [[Value]: Partition] = [:]
+    /// Batch mode: the partitions in order of first appearance (the output order).
     private var order: [[Value]] = []
 
     init(partitionKeys: [Int], sortKeys: [SortKey], limit: Int?, insertOnlyInput: Bool, final: Bool, outputTypes: [SQLType]) {
@@ -66,7 +67,7 @@ final class RankStage: Stage {
             } else {
                 partition = Partition()
                 partitions[key] = partition
-                order.append(key)
+                if final { order.append(key) }
             }
             if batch.kinds[i].isAccumulate {
                 let position = insertionPoint(row, in: partition.rows)
