@@ -236,7 +236,7 @@ struct QueryAnalyzer {
         case .table(let catalog, let database, let table):
             let physical = table.physicalColumns
             let qualifiedName = "\(catalog.name).\(database).\(table.name)"
-            if table.options["connector"]?.lowercased() == "blackhole" {
+            if table.connector == "blackhole" {
                 throw SQLError("Connector 'blackhole' can only be used as a sink. It cannot be used as a source.")
             }
             let generator = try DatagenSpec.of(options: table.options, columns: physical.map { ($0.name, $0.type) }, seed: table.id)

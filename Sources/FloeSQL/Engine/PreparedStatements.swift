@@ -103,7 +103,7 @@ enum SinkTarget: Sendable {
 
     /// The sink target of a table.
     static func of(_ table: TableEntry) throws(SQLError) -> SinkTarget {
-        if table.options["connector"]?.lowercased() == "blackhole" { return .blackhole }
+        if table.connector == "blackhole" { return .blackhole }
         if let spec = try FileSystemSpec.of(options: table.options, columns: table.physicalColumns.map { ($0.name, $0.type) }) {
             return .files(spec)
         }

@@ -291,14 +291,13 @@ struct StatementPlanner {
         let path = try resolver.path(create.name)
         try requireDatabase(path)
         let source = try analyzer.analyze(create.asQuery!)
-        // A blackhole takes updates too (it drops everything).
-        if create.options.first(where: { $0.0 == "connector" })?.1.lowercased() != "blackhole" { try requireAppendOnly(source, sink: path) }
         let declared = try columnEntries(create.columns, scopeBase: [])
         var columns = declared
         for field in source.fields where !columns.contains(where: { $0.name == field.name }) {
             columns.append(ColumnEntry(name: field.name, type: field.type))
         }
         var table = try tableEntry(create, path: path, columns: columns)
+        try requireAppendOnly(source, into: table, sink: path)
         let key = writerKey()
         table.options["floe.created-by"] = key
         let finalTable = table
@@ -340,8 +339,9 @@ struct StatementPlanner {
         (session.statementID ?? "anonymous-" + UUID().uuidString) + suffix
     }
 
-    func requireAppendOnly(_ plan: QueryPlan, sink: ObjectPath) throws(SQLError) {
-        guard plan.isAppendOnly else {
+    /// Refuses an updating query for a sink that takes inserts only (every sink but a blackhole, which drops all).
+    func requireAppendOnly(_ plan: QueryPlan, into table: TableEntry, sink: ObjectPath) throws(SQLError) {
+        guard plan.isAppendOnly || table.connector == "blackhole" else {
             throw SQLError("Table sink '\(sink.catalog.name).\(sink.database).\(sink.name)' doesn't support consuming update and delete changes which is produced by an updating query (GROUP BY, DISTINCT, outer join or Top-N). Run it with 'sql.snapshot.mode' = 'now' or make the query append-only.")
         }
     }
@@ -361,11 +361,11 @@ struct StatementPlanner {
 
     func insert(_ insert: Insert, kind: String, keySuffix: String = "") throws(SQLError) -> InsertStatement {
         let (path, table) = try requireTable(insert.table)
-        if table.options["connector"]?.lowercased() == "datagen" {
+        if table.connector == "datagen" {
             throw SQLError("Table '\(path.catalog.name).\(path.database).\(path.name)' is generated ('connector' = 'datagen') and cannot be written to.")
         }
         let source = try analyzer.analyze(insert.source)
-        if table.options["connector"]?.lowercased() != "blackhole" { try requireAppendOnly(source, sink: path) }
+        try requireAppendOnly(source, into: table, sink: path)
         let physical = table.physicalColumns
         let targets = insert.columns.isEmpty ? physical.map(\.name) : insert.columns
         for name in targets where !physical.contains(where: { $0.name == name }) {
