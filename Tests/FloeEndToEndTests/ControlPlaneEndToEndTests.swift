@@ -111,7 +111,7 @@ import Testing
             pool.json?.value(at: "metadata", "resource_name")?.stringValue
                 == "crn://confluent.cloud/organization=\(organizationID)/environment=\(environmentID)/flink-region=aws.us-east-1/compute-pool=\(poolID)")
         var phase = ""
-        for _ in 0..<50 where phase != "PROVISIONED" {
+        for _ in 0..<300 where phase != "PROVISIONED" {
             try await Task.sleep(for: .milliseconds(100))
             phase = try await admin.send("GET", "/fcpm/v2/compute-pools/\(poolID)", query: [("environment", environmentID)]).json?.value(at: "status", "phase")?.stringValue ?? ""
         }

@@ -14,6 +14,15 @@ final class CollectingReceiver: ResultReceiver {
     var collected: [ResultChange] { changes.withLock { $0 } }
 }
 
+/// A flag one task sets and another polls.
+final class CollectingFlag: Sendable {
+    private let state = Mutex(false)
+
+    func set() { state.withLock { $0 = true } }
+
+    var isSet: Bool { state.withLock { $0 } }
+}
+
 /// A fresh engine on a temporary directory, with one environment `env-1` ("dev") and a second `env-2` ("prod").
 struct EngineFixture {
     let directory: URL
