@@ -9,9 +9,9 @@ public final class EmbeddedBackend: ExecutionBackend {
     private let engine: any SQLEngine
 
     /// Opens the engine's catalogs and table logs under `directory`.
-    public init(directory: URL) throws {
+    public init(directory: URL, checkpointInterval: Duration = .milliseconds(500)) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        self.engine = try EmbeddedEngine(directory: directory)
+        self.engine = try EmbeddedEngine(directory: directory, checkpointInterval: checkpointInterval)
     }
 
     public func prepare(_ sql: String, in context: ExecutionContext) throws(ExecutionFailure) -> any PreparedExecution {
@@ -31,6 +31,16 @@ public final class EmbeddedBackend: ExecutionBackend {
     public func dropCatalog(environmentID: String) async throws {
         try await engine.dropCatalog(id: environmentID)
     }
+
+    public func checkpoint(statementID: String) -> CheckpointRecord? {
+        guard let summary = engine.checkpointSummary(statementID: statementID) else { return nil }
+        return CheckpointRecord(
+            latestOffsets: summary.offsets.mapValues { "partition:0,offset:\($0)" }, takenAt: summary.takenAt, stateBytes: summary.stateBytes)
+    }
+
+    public func discardState(statementID: String) { engine.discardCheckpoints(statementID: statementID) }
+
+    public func statementIDsWithState() -> Set<String> { engine.checkpointedStatementIDs() }
 }
 
 /// A statement prepared by the embedded engine.

@@ -1,6 +1,7 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 public import FloeCore
+public import Foundation
 
 /// The environment a statement runs in, and the catalogs it can name: what a backend needs besides the SQL.
 public struct ExecutionContext: Sendable {
@@ -67,4 +68,29 @@ public protocol ExecutionBackend: Sendable {
 
     /// Forgets the catalog of a deleted environment, with its tables.
     func dropCatalog(environmentID: String) async throws
+
+    /// The latest checkpoint of a resumable statement (by ``ExecutionContext/statementID``); nil before its first.
+    func checkpoint(statementID: String) -> CheckpointRecord?
+
+    /// Deletes what a deleted statement kept to resume (its checkpoints).
+    func discardState(statementID: String)
+
+    /// The statements the backend keeps state for (to prune the state of statements that no longer exist).
+    func statementIDsWithState() -> Set<String>
+}
+
+/// What a statement's latest checkpoint says, in the API's terms.
+public struct CheckpointRecord: Sendable, Equatable {
+    /// `status.latest_offsets`: topic (table) → `partition:0,offset:N`.
+    public var latestOffsets: [String: String]
+    /// `status.latest_offsets_timestamp`: when the checkpoint was taken.
+    public var takenAt: Date
+    /// The size of the checkpointed operator state, in bytes.
+    public var stateBytes: Int
+
+    public init(latestOffsets: [String: String], takenAt: Date, stateBytes: Int) {
+        self.latestOffsets = latestOffsets
+        self.takenAt = takenAt
+        self.stateBytes = stateBytes
+    }
 }

@@ -3,21 +3,48 @@
 import FloeBackends
 import FloeCore
 import Foundation
+import Synchronization
 
 /// A test backend whose "SQL" is a script, so the API and the scheduler are tested apart from the engine:
 ///
 /// - `ROWS n`: a bounded SELECT of one INTEGER column producing `0…n-1`, delivered in batches of 100.
 /// - `STREAM`: an unbounded SELECT producing a row every 10 ms until cancelled.
-/// - `INSERT`: an unbounded INSERT INTO (resumable, no result schema) that runs until cancelled.
+/// - `INSERT`: an unbounded INSERT INTO (resumable, no result schema) that runs until cancelled, "reading" a table
+///   `ticks` at a row per 10 ms and checkpointing its offset (continuing from it when resumed).
 /// - `DDL`: a CREATE TABLE that completes at once.
 /// - `BAD`: refused at analysis; `BOOM`: fails while running.
 struct ScriptedBackend: ExecutionBackend {
+    /// The INSERT scripts' checkpoints, by statement id.
+    final class CheckpointBook: Sendable {
+        private let records = Mutex<[String: CheckpointRecord]>([:])
+
+        subscript(id: String) -> CheckpointRecord? {
+            get { records.withLock { $0[id] } }
+        }
+
+        func record(_ id: String, rows: Int) {
+            records.withLock { $0[id] = CheckpointRecord(latestOffsets: ["ticks": "partition:0,offset:\(rows)"], takenAt: Date(), stateBytes: 8) }
+        }
+
+        func remove(_ id: String) { records.withLock { _ = $0.removeValue(forKey: id) } }
+
+        var ids: Set<String> { records.withLock { Set($0.keys) } }
+    }
+
+    let book = CheckpointBook()
+
+    func checkpoint(statementID: String) -> CheckpointRecord? { book[statementID] }
+
+    func discardState(statementID: String) { book.remove(statementID) }
+
+    func statementIDsWithState() -> Set<String> { book.ids }
+
     func prepare(_ sql: String, in context: ExecutionContext) throws(ExecutionFailure) -> any PreparedExecution {
         let words = sql.split(separator: " ")
         switch words.first {
         case "ROWS": return Script.rows(Int(words.dropFirst().first ?? "0") ?? 0)
         case "STREAM": return Script.stream
-        case "INSERT": return Script.insert
+        case "INSERT": return Script.insert(statementID: context.statementID, book: book)
         case "DDL": return Script.ddl
         case "BOOM": return Script.boom
         default: throw ExecutionFailure("SQL parse failed. Encountered \"\(words.first ?? "")\" at line 1, column 1.")
@@ -29,7 +56,7 @@ struct ScriptedBackend: ExecutionBackend {
     enum Script: PreparedExecution {
         case rows(Int)
         case stream
-        case insert
+        case insert(statementID: String?, book: CheckpointBook)
         case ddl
         case boom
 
@@ -63,8 +90,13 @@ struct ScriptedBackend: ExecutionBackend {
                     try await sink.deliver([ResultRecord(op: 0, row: .array([.string(String(value))]))])
                     value += 1
                 }
-            case .insert:
-                while true { try await Task.sleep(for: .milliseconds(10)) }
+            case .insert(let id, let book):
+                var rows = id.flatMap { book[$0]?.latestOffsets["ticks"] }.flatMap { Int($0.split(separator: ":").last ?? "") } ?? 0
+                while true {
+                    try await Task.sleep(for: .milliseconds(10))
+                    rows += 1
+                    if let id { book.record(id, rows: rows) }
+                }
             case .ddl:
                 return
             case .boom:

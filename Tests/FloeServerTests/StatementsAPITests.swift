@@ -16,15 +16,17 @@ struct StatementsFixture {
     let scheduler: StatementScheduler
     let schedulerTask: Task<Void, Never>
     let pool: String
+    let backend: ScriptedBackend
 
     static func make(maxCFU: Int = 5) async throws -> StatementsFixture {
         var base = try await RouterFixture.make()
         let signals = ResultSignals()
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let scheduler = StatementScheduler(store: base.store, results: base.store, backend: ScriptedBackend(), signals: signals, logger: logger)
+        let backend = ScriptedBackend()
+        let scheduler = StatementScheduler(store: base.store, results: base.store, backend: backend, signals: signals, logger: logger)
         base.statements = StatementServices(
-            scheduler: scheduler, results: base.store, backend: ScriptedBackend(), signals: signals, longPoll: .milliseconds(300),
+            scheduler: scheduler, results: base.store, backend: backend, signals: signals, longPoll: .milliseconds(300),
             resultsPageSize: 1000)
         let environment = base.environmentA
         let organization = base.organizationID
@@ -37,7 +39,7 @@ struct StatementsFixture {
             return pool.id
         }
         let task = Task { await scheduler.run() }
-        return StatementsFixture(base: base, scheduler: scheduler, schedulerTask: task, pool: pool)
+        return StatementsFixture(base: base, scheduler: scheduler, schedulerTask: task, pool: pool, backend: backend)
     }
 
     func stop() { schedulerTask.cancel() }
@@ -146,6 +148,9 @@ struct StatementsFixture {
         defer { fixture.stop() }
         try await fixture.create("sink", "INSERT")
         let running = try await fixture.waitFor("sink", phase: "RUNNING")
+        // Only a stopped statement shows its offsets.
+        #expect(running.value(at: "status", "latest_offsets") == .object([]))
+        #expect(running.value(at: "status", "latest_offsets_timestamp") == nil)
         var document = try #require(running.value(at: "metadata", "resource_version")?.stringValue)
         // Stop with the full object, as cc-clients sends it.
         let full = running.serializedString.replacingOccurrences(of: #""stopped":false"#, with: #""stopped":true"#)
@@ -154,6 +159,10 @@ struct StatementsFixture {
         // The PUT answers with the version it was given (cc-clients' update loop relies on it).
         #expect(stop.json?.value(at: "metadata", "resource_version")?.stringValue == document)
         let stopped = try await fixture.waitFor("sink", phase: "STOPPED")
+        let offset = try #require(stopped.value(at: "status", "latest_offsets", "ticks")?.stringValue)
+        #expect(offset.hasPrefix("partition:0,offset:") && offset != "partition:0,offset:0", "\(offset)")
+        #expect(stopped.value(at: "status", "latest_offsets_timestamp")?.stringValue?.hasSuffix("Z") == true)
+        #expect(stopped.value(at: "status", "state_limit_status", "state_limit_state") == "OK")
         let stale = try await fixture.call(
             .put, "\(fixture.statementsPath)/sink", body: #"{"metadata":{"resource_version":"\#(document)"},"spec":{"stopped":false}}"#)
         #expect(stale.status == 409)
@@ -162,7 +171,13 @@ struct StatementsFixture {
         let resume = try await fixture.call(
             .put, "\(fixture.statementsPath)/sink", body: #"{"metadata":{"resource_version":"\#(document)"},"spec":{"stopped":false}}"#)
         #expect(resume.status == 202)
-        try await fixture.waitFor("sink", phase: "RUNNING")
+        let resumed = try await fixture.waitFor("sink", phase: "RUNNING")
+        #expect(resumed.value(at: "status", "latest_offsets") == .object([]))
+        // Deleting the statement deletes its checkpoints.
+        let uid = try #require(resumed.value(at: "metadata", "uid")?.stringValue)
+        #expect(try await fixture.call(.delete, "\(fixture.statementsPath)/sink").status == 202)
+        for _ in 0..<200 where fixture.backend.checkpoint(statementID: uid) != nil { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(fixture.backend.checkpoint(statementID: uid) == nil)
     }
 
     @Test func invalidSQLFailsWithTheReasonAndAnException() async throws {

@@ -18,6 +18,8 @@ final class FileSource: SourceStage {
     private var fileIndex = 0
     private var descriptor: Int32 = -1
     private var buffer: [UInt8] = []
+    /// The file offset of `buffer[0]`.
+    private var bufferStart: Int64 = 0
     private var position = 0
     private var atEndOfFile = false
     private var lineNumber = 0
@@ -34,6 +36,43 @@ final class FileSource: SourceStage {
     deinit { if descriptor >= 0 { close(descriptor) } }
 
     override var isExhausted: Bool { done }
+
+    /// Saves where reading stands: the file list, the file being read and the offset just past the last line consumed.
+    override func saveState(into writer: inout StateWriter) {
+        super.saveState(into: &writer)
+        writer.bool(done)
+        writer.bool(files != nil)
+        writer.array(files ?? []) { $0.string($1.path) }
+        writer.int(fileIndex)
+        writer.bool(descriptor >= 0)
+        writer.int(bufferStart + Int64(position))
+        writer.int(lineNumber)
+    }
+
+    override func restoreState(from reader: inout StateReader) throws(SQLError) {
+        try super.restoreState(from: &reader)
+        done = try reader.bool()
+        let listed = try reader.bool()
+        let paths = try reader.array { reader throws(SQLError) in try reader.string() }
+        files = listed ? paths.map { URL(fileURLWithPath: $0) } : nil
+        fileIndex = try reader.count()
+        let wasOpen = try reader.bool()
+        let offset = try reader.int()
+        lineNumber = try reader.count()
+        guard !wasOpen || fileIndex < paths.count else { throw StateReader.malformed() }
+        if wasOpen, !done {
+            let path = paths[fileIndex]
+            descriptor = open(path, O_RDONLY)
+            guard descriptor >= 0 else { throw SQLError("Cannot open '\(path)': \(String(cString: strerror(errno)))") }
+            guard lseek(descriptor, off_t(offset), SEEK_SET) == off_t(offset) else {
+                throw SQLError("Cannot continue reading '\(path)' at byte \(offset): \(String(cString: strerror(errno)))")
+            }
+            bufferStart = offset
+            buffer.removeAll(keepingCapacity: true)
+            position = 0
+            atEndOfFile = false
+        }
+    }
 
     override func poll() throws(SQLError) -> Batch? {
         if done { return nil }
@@ -111,6 +150,7 @@ final class FileSource: SourceStage {
         descriptor = open(files[fileIndex].path, O_RDONLY)
         guard descriptor >= 0 else { throw SQLError("Cannot open '\(files[fileIndex].path)': \(String(cString: strerror(errno)))") }
         buffer.removeAll(keepingCapacity: true)
+        bufferStart = 0
         position = 0
         atEndOfFile = false
         lineNumber = 0
@@ -120,6 +160,7 @@ final class FileSource: SourceStage {
     private func readChunk() throws(SQLError) {
         if position > 0 {
             buffer.removeFirst(position)
+            bufferStart += Int64(position)
             position = 0
         }
         let old = buffer.count

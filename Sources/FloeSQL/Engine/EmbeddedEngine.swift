@@ -8,12 +8,27 @@ import Foundation
 public final class EmbeddedEngine: SQLEngine {
     private let services: EngineServices
 
-    /// Opens (or creates) the engine's catalog and table logs under `directory`.
-    public init(directory: URL) throws {
+    /// Opens (or creates) the engine's catalog, table logs and checkpoints under `directory`. Running INSERTs
+    /// checkpoint every `checkpointInterval` (longer when their state is large; see ``CheckpointPolicy``): that is
+    /// also how long their output takes to become visible in the sink.
+    public init(directory: URL, checkpointInterval: Duration = .milliseconds(500)) throws {
         let tables = directory.appendingPathComponent("tables")
         try FileManager.default.createDirectory(at: tables, withIntermediateDirectories: true)
-        services = EngineServices(catalog: try CatalogStore(directory: directory), logs: LogRegistry(directory: tables))
+        services = EngineServices(
+            catalog: try CatalogStore(directory: directory), logs: LogRegistry(directory: tables),
+            checkpoints: try CheckpointStore(directory: directory.appendingPathComponent("checkpoints")), checkpointInterval: checkpointInterval)
     }
+
+    /// What the latest checkpoints of the statement `id` (all the INSERTs of a statement set) say; nil before its first.
+    public func checkpointSummary(statementID id: String) -> CheckpointSummary? {
+        services.checkpoints.summary(ofStatement: id)
+    }
+
+    /// Deletes the checkpoints of the statement `id` (it was deleted).
+    public func discardCheckpoints(statementID id: String) { services.checkpoints.remove(statement: id) }
+
+    /// The statements that have checkpoints.
+    public func checkpointedStatementIDs() -> Set<String> { services.checkpoints.statementIDs() }
 
     /// Parses and analyzes `sql` against the catalog as it is now. Nothing is executed or changed.
     public func prepare(_ sql: String, in context: SessionContext) throws -> any PreparedStatement {

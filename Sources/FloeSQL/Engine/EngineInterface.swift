@@ -171,4 +171,13 @@ public protocol SQLEngine: Sendable {
 
     /// Forgets a catalog and everything in it (its environment was deleted).
     func dropCatalog(id: String) async throws
+
+    /// What the latest checkpoints of a statement (by its `SessionContext.statementID`) say; nil before its first.
+    func checkpointSummary(statementID: String) -> CheckpointSummary?
+
+    /// Deletes a statement's checkpoints (the statement was deleted).
+    func discardCheckpoints(statementID: String)
+
+    /// The statements that have checkpoints.
+    func checkpointedStatementIDs() -> Set<String>
 }

@@ -8,6 +8,9 @@ import Synchronization
 struct EngineServices: Sendable {
     let catalog: CatalogStore
     let logs: LogRegistry
+    let checkpoints: CheckpointStore
+    /// The base spacing of running statements' checkpoints (see ``CheckpointPolicy``).
+    let checkpointInterval: Duration
 
     /// The dataflow context for a session's settings.
     func dataflowContext(session: SessionContext, caster: Caster, isSnapshot: Bool) -> DataflowContext {
@@ -121,10 +124,14 @@ struct InsertStatement: PreparedStatement {
     let caster: Caster
     let isSnapshot: Bool
     let services: EngineServices
-    /// Keys the sink offsets that make a re-run after a restart idempotent.
+    /// The writer the sink counts this statement's rows under (the statement's id, `#n` for a statement set's n-th
+    /// INSERT); also the key of its checkpoints.
     let writerKey: String
     /// Runs before the rows flow (CREATE TABLE AS creates its table here).
     var before: (@Sendable () throws(SQLError) -> Void)?
+
+    /// Keys the statement's checkpoints: only statements with an identity (the server's) checkpoint.
+    var checkpointKey: String? { session.statementID == nil ? nil : writerKey }
 
     func run(deliveringTo receiver: any ResultReceiver, skippingFirst: Int) async throws {
         try before?()
@@ -135,24 +142,32 @@ struct InsertStatement: PreparedStatement {
         case .files(let spec): sink = try FileSink(spec: spec)
         case .blackhole: sink = BlackholeSink()
         }
-        var alreadyWritten = Int(sink.rowsWritten(by: writerKey))
-        if case .blackhole = target {
-            try await dataflow.run { _ in }
+        guard let key = checkpointKey else {
+            // Without an identity there is nothing to resume: rows go to the sink as they come.
+            let keepsOutput = if case .blackhole = target { false } else { true }
+            try await dataflow.run { batches in
+                guard keepsOutput else { return }
+                var rows: [Row] = []
+                for batch in batches {
+                    for i in 0..<batch.count where batch.kinds[i].isAccumulate { rows.append(batch.row(i)) }
+                }
+                try sink.append(rows, writer: writerKey)
+            }
             return
         }
-        try await dataflow.run { batches in
-            var rows: [Row] = []
-            for batch in batches {
-                for i in 0..<batch.count where batch.kinds[i].isAccumulate {
-                    if alreadyWritten > 0 {
-                        alreadyWritten -= 1
-                        continue
-                    }
-                    rows.append(batch.row(i))
-                }
-            }
-            try sink.append(rows, writer: writerKey)
+        let keepsOutput = if case .blackhole = target { false } else { true }
+        let committer = SinkCommitter(sink: sink, writer: writerKey, store: services.checkpoints, key: key, keepsOutput: keepsOutput)
+        if let checkpoint = try services.checkpoints.load(key) {
+            // A restart or a resume: finish the last commit, then continue from the checkpointed state.
+            try committer.complete(checkpoint)
+            if checkpoint.isFinal { return }
+            try dataflow.restore(checkpoint.state)
         }
+        let schedule = CheckpointSchedule(policy: CheckpointPolicy(interval: services.checkpointInterval)) { dataflow in
+            try committer.commit(state: dataflow.snapshot(), offsets: dataflow.consumedOffsets, isFinal: false)
+        }
+        try await dataflow.run(checkpoint: schedule) { batches in committer.hold(batches) }
+        try committer.commit(state: [], offsets: dataflow.consumedOffsets, isFinal: true)
     }
 }
 

@@ -135,6 +135,31 @@ struct Accumulator {
         }
     }
 
+    /// Writes the sums and the counted values (the current extreme is recomputed on restore).
+    func save(into writer: inout StateWriter) {
+        writer.int(sums.nonNullCount)
+        writer.int(sums.integerSum)
+        writer.double(sums.doubleSum)
+        writer.int128(sums.decimalSum)
+        writer.array(values) { writer, entry in
+            writer.value(entry.key)
+            writer.int(entry.value)
+        }
+    }
+
+    init() {}
+
+    init(restoringFrom reader: inout StateReader) throws(SQLError) {
+        sums.nonNullCount = try reader.int()
+        sums.integerSum = try reader.int()
+        sums.doubleSum = try reader.double()
+        sums.decimalSum = try reader.int128()
+        let entries = try reader.array { reader throws(SQLError) in (try reader.value(), try reader.int()) }
+        values = Dictionary(entries, uniquingKeysWith: +)
+        extremeIsKnown = values.isEmpty
+        unordered = values.keys.contains { !Self.isTotallyOrdered($0) }
+    }
+
     private func scan(_ extremum: Int) -> Value {
         let keys = values.keys
         guard let first = keys.first else { return .null }

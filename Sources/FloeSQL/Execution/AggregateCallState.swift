@@ -410,4 +410,52 @@ struct AggregateCallState {
             initialized = rows.count
         }
     }
+
+    // MARK: Checkpoints
+
+    /// Writes the per-group arrays and the results last emitted.
+    func save(into writer: inout StateWriter) {
+        writer.array(counts) { $0.int($1) }
+        writer.array(integerSums) { $0.int($1) }
+        writer.array(doubleSums) { $0.double($1) }
+        writer.array(decimalSums) { $0.int128($1) }
+        writer.array(accumulators) { $1.save(into: &$0) }
+        writer.array(emitted.integers) { $0.int($1) }
+        writer.array(emitted.doubles) { $0.double($1) }
+        writer.array(emitted.decimals) { $0.int128($1) }
+        writer.array(emitted.nulls) { $0.bool($1) }
+        writer.array(emitted.values) { $0.value($1) }
+    }
+
+    /// Restores what ``save(into:)`` wrote for `groups` groups, checking every array has the strategy's shape.
+    mutating func restore(from reader: inout StateReader, groups: Int) throws(SQLError) {
+        counts = try reader.array { reader throws(SQLError) in try reader.int() }
+        integerSums = try reader.array { reader throws(SQLError) in try reader.int() }
+        doubleSums = try reader.array { reader throws(SQLError) in try reader.double() }
+        decimalSums = try reader.array { reader throws(SQLError) in try reader.int128() }
+        accumulators = try reader.array { reader throws(SQLError) in try Accumulator(restoringFrom: &reader) }
+        var column = ResultColumn()
+        column.integers = try reader.array { reader throws(SQLError) in try reader.int() }
+        column.doubles = try reader.array { reader throws(SQLError) in try reader.double() }
+        column.decimals = try reader.array { reader throws(SQLError) in try reader.int128() }
+        column.nulls = try reader.array { reader throws(SQLError) in try reader.bool() }
+        column.values = try reader.array { reader throws(SQLError) in try reader.value() }
+        emitted = column
+        // The shape each strategy keeps (see `addGroup`).
+        var expected = ResultColumn()
+        for _ in 0..<groups { expected.append(strategy) }
+        let shaped: Bool
+        switch strategy {
+        case .countRows: shaped = counts.isEmpty
+        case .countNonNull: shaped = counts.count == groups
+        case .integerSum: shaped = counts.count == groups && integerSums.count == groups
+        case .doubleSum: shaped = counts.count == groups && doubleSums.count == groups
+        case .decimalSum: shaped = counts.count == groups && decimalSums.count == groups
+        case .general: shaped = accumulators.count == groups
+        }
+        guard shaped, emitted.integers.count == expected.integers.count, emitted.doubles.count == expected.doubles.count,
+            emitted.decimals.count == expected.decimals.count, emitted.nulls.count == expected.nulls.count,
+            emitted.values.count == expected.values.count
+        else { throw StateReader.malformed() }
+    }
 }

@@ -39,6 +39,16 @@ final class AggregateStage: Stage {
         return [output]
     }
 
+    override func saveState(into writer: inout StateWriter) {
+        super.saveState(into: &writer)
+        state.save(into: &writer)
+    }
+
+    override func restoreState(from reader: inout StateReader) throws(SQLError) {
+        try super.restoreState(from: &reader)
+        try state.restore(from: &reader)
+    }
+
     override func finish() throws(SQLError) -> [Batch] {
         guard final else { return [] }
         let rows = state.finalRows()
@@ -278,5 +288,70 @@ struct GroupedAggregation {
             rows.append(empty.indices.map { empty[$0].result(0, rows: 0) })
         }
         return rows
+    }
+
+    // MARK: Checkpoints
+
+    /// Writes the groups (keys, row counts, emitted flags, free indices) and every call's per-group state.
+    func save(into writer: inout StateWriter) {
+        writer.array(keys) { $0.groupKey($1) }
+        writer.array(rowCounts) { $0.int($1) }
+        writer.array(hasEmitted) { $0.bool($1) }
+        writer.array(live) { $0.bool($1) }
+        writer.array(freeGroups) { $0.int(Int64($1)) }
+        writer.array(calls) { writer, call in writer.section { call.save(into: &$0) } }
+    }
+
+    /// Restores what ``save(into:)`` wrote into an aggregation of the same calls; the key index is rebuilt.
+    mutating func restore(from reader: inout StateReader) throws(SQLError) {
+        keys = try reader.array { reader throws(SQLError) in try reader.groupKey() }
+        rowCounts = try reader.array { reader throws(SQLError) in try reader.int() }
+        hasEmitted = try reader.array { reader throws(SQLError) in try reader.bool() }
+        live = try reader.array { reader throws(SQLError) in try reader.bool() }
+        freeGroups = try reader.array { reader throws(SQLError) in Int32(clamping: try reader.int()) }
+        let groups = keys.count
+        guard rowCounts.count == groups, hasEmitted.count == groups, live.count == groups,
+            freeGroups.allSatisfy({ $0 >= 0 && Int($0) < groups })
+        else { throw StateReader.malformed() }
+        var restored = calls
+        let count = try reader.count()
+        guard count == restored.count else { throw StateReader.malformed() }
+        for c in restored.indices {
+            try reader.section { reader throws(SQLError) in try restored[c].restore(from: &reader, groups: groups) }
+        }
+        calls = restored
+        index = GroupIndex()
+        for group in 0..<groups where live[group] { index.insert(keys[group], group: Int32(group)) }
+    }
+}
+
+extension StateWriter {
+    mutating func groupKey(_ key: GroupKey) {
+        switch key {
+        case .global: int(0)
+        case .null: int(1)
+        case .integer(let v):
+            int(2)
+            int(v)
+        case .string(let s):
+            int(3)
+            string(s)
+        case .row(let row):
+            int(4)
+            self.row(row)
+        }
+    }
+}
+
+extension StateReader {
+    mutating func groupKey() throws(SQLError) -> GroupKey {
+        switch try int() {
+        case 0: return .global
+        case 1: return .null
+        case 2: return .integer(try int())
+        case 3: return .string(try string())
+        case 4: return .row(try row())
+        default: throw StateReader.malformed()
+        }
     }
 }

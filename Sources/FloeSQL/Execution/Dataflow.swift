@@ -13,6 +13,9 @@ class SourceStage: Stage {
     /// When a paced source has its next row due (nil for sources that do not wait on time).
     var wakeDeadline: ContinuousClock.Instant? { nil }
     override var inputCount: Int { 0 }
+    /// The table (topic) this source reads and how many of its rows it consumed, for `status.latest_offsets`; nil
+    /// for sources that are not table logs.
+    var consumedOffset: (table: String, rows: Int64)? { nil }
 }
 
 /// Batches known up front (VALUES, INFORMATION_SCHEMA rows).
@@ -23,6 +26,18 @@ final class ConstantSource: SourceStage {
 
     override func poll() throws(SQLError) -> Batch? { batches.isEmpty ? nil : batches.removeFirst() }
     override var isExhausted: Bool { batches.isEmpty }
+
+    override func saveState(into writer: inout StateWriter) {
+        super.saveState(into: &writer)
+        writer.int(batches.count)
+    }
+
+    override func restoreState(from reader: inout StateReader) throws(SQLError) {
+        try super.restoreState(from: &reader)
+        let remaining = try reader.count()
+        guard remaining <= batches.count else { throw StateReader.malformed() }
+        batches.removeFirst(batches.count - remaining)
+    }
 }
 
 /// Reads a table's log from the start: up to the end at start time (snapshot), or following appends.
@@ -31,11 +46,13 @@ final class LogSource: SourceStage {
     let types: [SQLType]
     let tableName: String
     /// Where a snapshot read stops; nil to follow the log forever.
-    let stopAt: TableLog.Offset?
+    private(set) var stopAt: TableLog.Offset?
     /// Whether each batch is one log record (one appended batch), so that watermarks advance at the same points on
     /// every read of the log.
     let recordAtATime: Bool
     private var offset: TableLog.Offset = 0
+    /// Rows read so far (the Kafka-style offset of the next row).
+    private var rowsRead: Int64 = 0
 
     init(log: TableLog, types: [SQLType], tableName: String, snapshot: Bool, recordAtATime: Bool = false) {
         self.log = log
@@ -51,6 +68,7 @@ final class LogSource: SourceStage {
         let (rows, next) = try log.read(from: offset, maxBytes: recordAtATime ? 1 : 1 << 20)
         guard next > offset else { return nil }
         offset = next
+        rowsRead += Int64(rows.count)
         let width = types.count
         let fitted = rows.map { $0.count == width ? $0 : Array(($0 + Array(repeating: Value.null, count: max(0, width - $0.count))).prefix(width)) }
         return Batch(rows: fitted, kinds: Array(repeating: .insert, count: fitted.count), types: types)
@@ -58,6 +76,31 @@ final class LogSource: SourceStage {
 
     override var isExhausted: Bool { stopAt.map { offset >= $0 } ?? false }
     override var waitTarget: (log: TableLog, offset: TableLog.Offset)? { (log, offset) }
+    /// The table's topic is its own name (the last part of the qualified name).
+    override var consumedOffset: (table: String, rows: Int64)? {
+        (tableName.split(separator: ".").last.map(String.init) ?? tableName, rowsRead)
+    }
+
+    override func saveState(into writer: inout StateWriter) {
+        super.saveState(into: &writer)
+        writer.int(offset)
+        writer.int(rowsRead)
+        writer.bool(stopAt != nil)
+        writer.int(stopAt ?? 0)
+    }
+
+    override func restoreState(from reader: inout StateReader) throws(SQLError) {
+        try super.restoreState(from: &reader)
+        offset = try reader.int()
+        rowsRead = try reader.int()
+        let bounded = try reader.bool()
+        let end = try reader.int()
+        guard bounded == (stopAt != nil) else { throw StateReader.malformed() }
+        if bounded { stopAt = end }
+        guard offset >= 0, offset <= log.end else {
+            throw SQLError("Table '\(tableName)' holds fewer rows than the statement had read when it was checkpointed.")
+        }
+    }
 }
 
 /// What a dataflow needs from the engine to build its sources.
@@ -72,6 +115,13 @@ struct DataflowContext {
     var recordAtATime: Set<String> = []
 }
 
+/// How a running dataflow checkpoints: when (``CheckpointPolicy``) and what to do with its snapshot.
+struct CheckpointSchedule {
+    let policy: CheckpointPolicy
+    /// Takes the checkpoint: called between batches with the output handed out; the dataflow is there to snapshot.
+    let take: (Dataflow) async throws -> Void
+}
+
 /// A running query: stages wired from a plan, driven from their sources, with the root's output handed out.
 final class Dataflow {
     private var sources: [SourceStage] = []
@@ -80,6 +130,10 @@ final class Dataflow {
     private var terminalLimit: LimitStage?
     private var pending: [Batch] = []
     private var ended = false
+    /// The sources that ended.
+    private var finishedSources = Set<ObjectIdentifier>()
+    /// Whether input was processed since the last checkpoint.
+    private var changedSinceCheckpoint = false
 
     init(plan: PlanNode, context: DataflowContext) throws(SQLError) {
         var sources: [SourceStage] = []
@@ -267,12 +321,73 @@ final class Dataflow {
         if !wasFinished, parent.isFinished { try end(parent) }
     }
 
+    // MARK: Checkpoints
+
+    /// Every stage, each before its inputs: a fixed order for a given plan.
+    private var stagesInOrder: [Stage] {
+        var stages: [Stage] = []
+        func visit(_ stage: Stage) {
+            stages.append(stage)
+            if let first = stage.firstInput { visit(first) }
+            stage.otherInputs.forEach(visit)
+        }
+        visit(root)
+        return stages
+    }
+
+    /// The state of every stage (sources' positions included), tagged with the stage kinds so that it restores only
+    /// into a dataflow of the same plan. Taken between batches, with no output pending.
+    func snapshot() -> [UInt8] {
+        precondition(pending.isEmpty, "a snapshot is taken after the output was handed out")
+        var writer = StateWriter()
+        writer.bool(ended)
+        writer.array(sources.indices.filter { finishedSources.contains(ObjectIdentifier(sources[$0])) }) { $0.int($1) }
+        writer.array(stagesInOrder) { writer, stage in
+            writer.string(String(describing: type(of: stage)))
+            writer.section { stage.saveState(into: &$0) }
+        }
+        return writer.bytes
+    }
+
+    /// Restores a ``snapshot()`` into this freshly built dataflow.
+    func restore(_ bytes: [UInt8]) throws(SQLError) {
+        var reader = StateReader(bytes)
+        ended = try reader.bool()
+        let finished = try reader.array { reader throws(SQLError) in try reader.count() }
+        guard finished.allSatisfy({ $0 < sources.count }) else { throw StateReader.malformed() }
+        finishedSources = Set(finished.map { ObjectIdentifier(sources[$0]) })
+        let stages = stagesInOrder
+        guard try reader.count() == stages.count else { throw Self.planChanged() }
+        for stage in stages {
+            guard try reader.string() == String(describing: type(of: stage)) else { throw Self.planChanged() }
+            try reader.section { reader throws(SQLError) in try stage.restoreState(from: &reader) }
+        }
+        guard reader.isAtEnd else { throw StateReader.malformed() }
+    }
+
+    private static func planChanged() -> SQLError {
+        SQLError("The statement's checkpoint was taken for a different plan (the tables it reads changed since) and cannot be restored.")
+    }
+
+    /// Rows consumed per source table (the largest count when a table is read twice).
+    var consumedOffsets: [(table: String, rows: Int64)] {
+        var offsets: [String: Int64] = [:]
+        for source in sources {
+            if let (table, rows) = source.consumedOffset { offsets[table] = max(offsets[table] ?? 0, rows) }
+        }
+        return offsets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
     /// Runs until the sources are exhausted (or a terminal LIMIT is met), handing output batches to `output` at
     /// least every `interval` while rows flow; unbounded flows run until the task is cancelled.
-    func run(interval: Duration = .milliseconds(50), output: ([Batch]) async throws -> Void) async throws {
-        var finished = Set<ObjectIdentifier>()
+    ///
+    /// With a `checkpoint` schedule, the flow checkpoints between batches once its spacing has passed since the last
+    /// checkpoint and input was processed since, also while it waits for input; when the task is cancelled (a stop, a
+    /// shutdown) it hands out its pending output and checkpoints a last time before the cancellation propagates.
+    func run(interval: Duration = .milliseconds(50), checkpoint: CheckpointSchedule? = nil, output: ([Batch]) async throws -> Void) async throws {
         let clock = ContinuousClock()
         var lastFlush = clock.now
+        var lastCheckpoint = clock.now
         func flush(force: Bool) async throws {
             guard !pending.isEmpty, force || clock.now - lastFlush >= interval || pending.reduce(0, { $0 + $1.count }) >= 4096 else { return }
             let batches = pending
@@ -280,19 +395,48 @@ final class Dataflow {
             lastFlush = clock.now
             try await output(batches)
         }
+        /// When the next checkpoint is due, if there is anything to checkpoint.
+        func checkpointDue() -> ContinuousClock.Instant? {
+            guard let checkpoint, changedSinceCheckpoint else { return nil }
+            return lastCheckpoint + checkpoint.policy.spacing
+        }
+        func takeCheckpoint() async throws {
+            guard let checkpoint else { return }
+            try await flush(force: true)
+            let started = clock.now
+            try await checkpoint.take(self)
+            lastCheckpoint = clock.now
+            checkpoint.policy.record(cost: lastCheckpoint - started)
+            changedSinceCheckpoint = false
+        }
+        do {
+            try await drive(clock: clock, flush: { try await flush(force: $0) }, checkpointDue: checkpointDue, takeCheckpoint: takeCheckpoint)
+        } catch {
+            // Stopped between batches: what was processed is checkpointed, so a resume continues right after it.
+            if checkpoint != nil, error is CancellationError || Task.isCancelled, !(error is SQLError) { try await takeCheckpoint() }
+            throw error
+        }
+    }
+
+    /// The driving loop of ``run(interval:checkpoint:output:)``.
+    private func drive(clock: ContinuousClock, flush: (_ force: Bool) async throws -> Void, checkpointDue: () -> ContinuousClock.Instant?,
+                       takeCheckpoint: () async throws -> Void) async throws {
         while true {
             try Task.checkCancellation()
             var progressed = false
-            for source in sources where !finished.contains(ObjectIdentifier(source)) {
+            for source in sources where !finishedSources.contains(ObjectIdentifier(source)) {
                 while let batch = try source.poll() {
                     progressed = true
+                    changedSinceCheckpoint = true
                     try push([batch], from: source)
                     if terminalLimit?.isSatisfied == true { break }
-                    try await flush(force: false)
+                    try await flush(false)
+                    if let due = checkpointDue(), clock.now >= due { try await takeCheckpoint() }
                     try Task.checkCancellation()
                 }
                 if source.isExhausted {
-                    finished.insert(ObjectIdentifier(source))
+                    changedSinceCheckpoint = true
+                    finishedSources.insert(ObjectIdentifier(source))
                     // A bounded input's end is the end of time for it: every window it fed can fire.
                     try pushWatermark(.max, from: source)
                     try end(source)
@@ -300,14 +444,16 @@ final class Dataflow {
                 if terminalLimit?.isSatisfied == true { break }
             }
             if ended || terminalLimit?.isSatisfied == true || sources.isEmpty {
-                try await flush(force: true)
+                try await flush(true)
                 return
             }
-            try await flush(force: !progressed)
+            try await flush(!progressed)
+            if let due = checkpointDue(), clock.now >= due { try await takeCheckpoint() }
             if !progressed {
-                let waiting = sources.filter { !finished.contains(ObjectIdentifier($0)) }
+                let waiting = sources.filter { !finishedSources.contains(ObjectIdentifier($0)) }
                 let targets = waiting.compactMap(\.waitTarget)
-                let deadline = waiting.compactMap(\.wakeDeadline).min()
+                // Idle with uncommitted work: wake when the checkpoint that commits it is due.
+                let deadline = (waiting.compactMap(\.wakeDeadline) + [checkpointDue()].compactMap { $0 }).min()
                 guard !targets.isEmpty || deadline != nil else { continue }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for target in targets {

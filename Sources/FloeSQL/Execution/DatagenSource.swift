@@ -144,7 +144,8 @@ private func pow10(_ exponent: Int) -> Double {
 
 /// SplitMix64: small, fast and good enough to make test data; deterministic for a seed.
 struct SplitMix64 {
-    private var state: UInt64
+    /// The generator's whole state (checkpoints save it).
+    private(set) var state: UInt64
 
     init(seed: UInt64) { state = seed }
 
@@ -231,6 +232,24 @@ final class DatagenSource: SourceStage {
     }
 
     override var isExhausted: Bool { spec.rowLimit.map { produced >= $0 } ?? false }
+
+    override func saveState(into writer: inout StateWriter) {
+        super.saveState(into: &writer)
+        writer.int(produced)
+        writer.int(Int64(bitPattern: random.state))
+    }
+
+    /// Continues after the rows already produced, paced from now as if they had been produced at the set rate.
+    override func restoreState(from reader: inout StateReader) throws(SQLError) {
+        try super.restoreState(from: &reader)
+        produced = try reader.int()
+        random = SplitMix64(seed: UInt64(bitPattern: try reader.int()))
+        guard produced >= 0 else { throw StateReader.malformed() }
+        if produced > 0 {
+            let seconds = Double(produced) / Double(spec.rowsPerSecond)
+            started = clock.now - .nanoseconds(Int64(min(seconds, 1e9) * 1e9))
+        }
+    }
 
     /// When the next row is due (the driver sleeps until then when nothing else moves).
     override var wakeDeadline: ContinuousClock.Instant? {

@@ -31,6 +31,18 @@ final class WatermarkAssignerStage: Stage {
         return [batch]
     }
 
+    override func saveState(into writer: inout StateWriter) {
+        super.saveState(into: &writer)
+        writer.int(generated)
+        writer.bool(pending)
+    }
+
+    override func restoreState(from reader: inout StateReader) throws(SQLError) {
+        try super.restoreState(from: &reader)
+        generated = try reader.int()
+        pending = try reader.bool()
+    }
+
     override func takeGeneratedWatermark() -> Int64? {
         guard pending else { return nil }
         pending = false
@@ -127,6 +139,28 @@ final class WindowAggregateStage: Stage {
             _ = windows[end]!.process(part)
         }
         return []
+    }
+
+    override func saveState(into writer: inout StateWriter) {
+        super.saveState(into: &writer)
+        writer.int(lateRows)
+        writer.array(windows.keys.sorted()) { writer, end in
+            writer.int(end)
+            writer.section { windows[end]!.save(into: &$0) }
+        }
+    }
+
+    override func restoreState(from reader: inout StateReader) throws(SQLError) {
+        try super.restoreState(from: &reader)
+        lateRows = try reader.count()
+        windows = [:]
+        let count = try reader.count()
+        for _ in 0..<count {
+            let end = try reader.int()
+            var aggregation = GroupedAggregation(keyCount: keyCount, calls: calls, final: true, outputTypes: outputTypes)
+            try reader.section { reader throws(SQLError) in try aggregation.restore(from: &reader) }
+            windows[end] = aggregation
+        }
     }
 
     override func watermarkAdvanced(to watermark: Int64) throws(SQLError) -> [Batch] {

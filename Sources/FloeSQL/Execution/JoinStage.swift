@@ -80,6 +80,29 @@ final class JoinStage: Stage {
             buckets[key, default: []].append(entry)
         }
 
+        func save(into writer: inout StateWriter) {
+            let keys = keepsOrder ? order : Array(buckets.keys)
+            writer.array(keys) { writer, key in
+                writer.row(key)
+                writer.array(buckets[key] ?? []) { writer, entry in
+                    writer.row(entry.row)
+                    writer.int(entry.partners)
+                }
+            }
+        }
+
+        func restore(from reader: inout StateReader) throws(SQLError) {
+            buckets = [:]
+            order = []
+            let count = try reader.count()
+            for _ in 0..<count {
+                let key = try reader.row()
+                let entries = try reader.array { reader throws(SQLError) in Entry(row: try reader.row(), partners: try reader.count()) }
+                if keepsOrder { order.append(key) }
+                buckets[key] = entries
+            }
+        }
+
         /// Removes one entry equal to `row`; returns whether there was one.
         func remove(_ row: Row, key: [Value]) -> Bool {
             guard let index = buckets[key]?.lastIndex(where: { $0.row == row }) else { return false }
@@ -112,6 +135,21 @@ final class JoinStage: Stage {
     }
 
     override var inputCount: Int { 2 }
+
+    override func saveState(into writer: inout StateWriter) {
+        super.saveState(into: &writer)
+        left.save(into: &writer)
+        right.save(into: &writer)
+        writer.rows(finalLeft)
+    }
+
+    override func restoreState(from reader: inout StateReader) throws(SQLError) {
+        try super.restoreState(from: &reader)
+        try left.restore(from: &reader)
+        try right.restore(from: &reader)
+        finalLeft = try reader.rows()
+    }
+
     private var types: [SQLType] {
         leftTypes.map { $0.withNullable($0.nullable || kind == .right || kind == .full) }
             + rightTypes.map { $0.withNullable($0.nullable || kind == .left || kind == .full) }

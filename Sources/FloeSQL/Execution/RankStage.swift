@@ -33,6 +33,31 @@ final class RankStage: Stage {
         self.outputTypes = outputTypes
     }
 
+    override func saveState(into writer: inout StateWriter) {
+        super.saveState(into: &writer)
+        let keys = final ? order : Array(partitions.keys)
+        writer.array(keys) { writer, key in
+            writer.row(key)
+            writer.rows(partitions[key]?.rows ?? [])
+            writer.rows(partitions[key]?.emitted ?? [])
+        }
+    }
+
+    override func restoreState(from reader: inout StateReader) throws(SQLError) {
+        try super.restoreState(from: &reader)
+        partitions = [:]
+        order = []
+        let count = try reader.count()
+        for _ in 0..<count {
+            let key = try reader.row()
+            let partition = Partition()
+            partition.rows = try reader.rows()
+            partition.emitted = try reader.rows()
+            if final { order.append(key) }
+            partitions[key] = partition
+        }
+    }
+
     /// Whether `a` ranks before `b`.
     private func precedes(_ a: Row, _ b: Row) -> Bool {
         for key in sortKeys {

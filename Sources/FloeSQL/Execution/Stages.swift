@@ -65,6 +65,27 @@ class Stage {
 
     /// A watermark the stage generated itself while processing input (a watermark assigner), taken once.
     func takeGeneratedWatermark() -> Int64? { nil }
+
+    // MARK: Checkpoints
+
+    /// Writes the stage's state for a checkpoint: here the watermarks and which inputs ended; stages with state of
+    /// their own extend it (calling `super` first).
+    func saveState(into writer: inout StateWriter) {
+        writer.array(finishedInputs.sorted()) { $0.int($1) }
+        writer.array(inputWatermarks.sorted { $0.key < $1.key }) { writer, entry in
+            writer.int(entry.key)
+            writer.int(entry.value)
+        }
+        writer.int(outputWatermark)
+    }
+
+    /// Restores what ``saveState(into:)`` wrote, into a stage freshly built from the same plan.
+    func restoreState(from reader: inout StateReader) throws(SQLError) {
+        finishedInputs = Set(try reader.array { reader throws(SQLError) in try reader.count() })
+        let watermarks = try reader.array { reader throws(SQLError) in (try reader.count(), try reader.int()) }
+        inputWatermarks = Dictionary(watermarks, uniquingKeysWith: { _, last in last })
+        outputWatermark = try reader.int()
+    }
 }
 
 /// Keeps rows whose condition is TRUE.
@@ -122,6 +143,18 @@ final class LimitStage: Stage {
 
     override var isSatisfied: Bool { limit.map { passed >= $0 } ?? false }
 
+    override func saveState(into writer: inout StateWriter) {
+        super.saveState(into: &writer)
+        writer.int(toSkip)
+        writer.int(passed)
+    }
+
+    override func restoreState(from reader: inout StateReader) throws(SQLError) {
+        try super.restoreState(from: &reader)
+        toSkip = try reader.count()
+        passed = try reader.count()
+    }
+
     override func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] {
         var keep: [Int] = []
         for i in 0..<batch.count {
@@ -140,6 +173,8 @@ final class LimitStage: Stage {
 /// Rows of a changelog as a multiset (for sorts and joins).
 struct RowMultiset {
     private(set) var rows: [Row] = []
+
+    init(rows: [Row] = []) { self.rows = rows }
 
     mutating func apply(_ row: Row, kind: RowKind) {
         if kind.isAccumulate {
@@ -197,6 +232,18 @@ final class SortStage: Stage {
         let rows = removed.rows + added
         guard !rows.isEmpty else { return [] }
         return [Batch(rows: rows, kinds: Array(repeating: .delete, count: removed.rows.count) + Array(repeating: .insert, count: added.count), types: types)]
+    }
+
+    override func saveState(into writer: inout StateWriter) {
+        super.saveState(into: &writer)
+        writer.rows(state.rows)
+        writer.rows(emitted)
+    }
+
+    override func restoreState(from reader: inout StateReader) throws(SQLError) {
+        try super.restoreState(from: &reader)
+        state = RowMultiset(rows: try reader.rows())
+        emitted = try reader.rows()
     }
 
     override func finish() throws(SQLError) -> [Batch] {

@@ -1,5 +1,6 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import FloeBackends
 import FloeCore
 import Foundation
 
@@ -11,7 +12,11 @@ extension Representations {
 
     /// A statement as `sql/v1` returns it. `status.traits` is present once the statement was analyzed (every
     /// phase but PENDING and FAILED-at-analysis), as the clients require.
-    func statement(_ statement: Statement, at now: Date = Date()) -> JSONValue {
+    ///
+    /// `checkpoint` is the statement's latest checkpoint: a STOPPED statement shows its offsets in `latest_offsets`
+    /// (as on Confluent Cloud, only stopped statements carry them), and `state_limit_status` reports the size of the
+    /// checkpointed state.
+    func statement(_ statement: Statement, checkpoint: CheckpointRecord? = nil, at now: Date = Date()) -> JSONValue {
         var status: [(String, JSONValue?)] = [
             ("phase", .string(statement.phase.rawValue)),
             ("detail", .string(statement.detail)),
@@ -22,8 +27,19 @@ extension Representations {
             })),
             ("scaling_status", ["scaling_state": .string(statement.scalingState), "last_updated": time(statement.scalingUpdatedAt)]),
             ("network_kind", "PUBLIC"),
-            ("latest_offsets", .object([])),
         ]
+        if statement.phase == .stopped, let checkpoint {
+            status.append(("latest_offsets", .object(checkpoint.latestOffsets.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+            status.append(("latest_offsets_timestamp", time(checkpoint.takenAt)))
+        } else {
+            status.append(("latest_offsets", .object([])))
+        }
+        if let checkpoint {
+            status.append(("state_limit_status", [
+                "state_limit_state": "OK", "last_updated": time(checkpoint.takenAt),
+                "detail": .string("The statement is within state limits: \(checkpoint.stateBytes) bytes of operator state at the last checkpoint."),
+            ]))
+        }
         if let endTime = statement.endTime { status.append(("end_time", time(endTime))) }
         if let startedAt = statement.startedAt {
             status.append(("duration", .string(Self.isoDuration((statement.endTime ?? now).timeIntervalSince(startedAt)))))

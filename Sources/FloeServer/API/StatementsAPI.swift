@@ -31,6 +31,12 @@ struct StatementsAPI: Sendable {
     let services: StatementServices
     var render: Representations { Representations(links: api.links) }
 
+    /// A statement as the API returns it, with what its latest checkpoint says (offsets, state size).
+    func document(_ statement: Statement) -> JSONValue {
+        let checkpoint = statement.traits?.isResumable == true ? services.backend.checkpoint(statementID: statement.uid) : nil
+        return render.statement(statement, checkpoint: checkpoint)
+    }
+
     func register(on router: RouterGroup<FloeRequestContext>) {
         for version in ["sql/v1", "sql/v1beta1"] {
             let group = router.group(RouterPath("\(version)/organizations/:organization/environments/:environment"))
@@ -193,7 +199,7 @@ struct StatementsAPI: Sendable {
             return created
         }
         services.scheduler.wake()
-        let document = render.statement(statement)
+        let document = self.document(statement)
         return JSONResponse.make(.created, document, headers: [.location: api.links.url(Representations.statementPath(statement))])
     }
 
@@ -215,7 +221,7 @@ struct StatementsAPI: Sendable {
         } catch {
             statement.fail(error.message, now: now)
         }
-        return JSONResponse.make(.created, render.statement(statement))
+        return JSONResponse.make(.created, document(statement))
     }
 
     /// A member that is an object of scalars, read as strings (clients send booleans and numbers for properties).
@@ -240,7 +246,7 @@ struct StatementsAPI: Sendable {
 
     @Sendable func get(_ request: Request, context: FloeRequestContext) async throws -> Response {
         let scope = try scope(context)
-        return JSONResponse.make(.ok, render.statement(try readableStatement(scope, name: context.parameters.path("name"))))
+        return JSONResponse.make(.ok, document(try readableStatement(scope, name: context.parameters.path("name"))))
     }
 
     @Sendable func list(_ request: Request, context: FloeRequestContext) async throws -> Response {
@@ -268,7 +274,7 @@ struct StatementsAPI: Sendable {
             "api_version": "sql/v1",
             "kind": "StatementList",
             "metadata": ["self": .string(api.links.url(path)), "next": .string(next)],
-            "data": .array(page.items.map { render.statement($0) }),
+            "data": .array(page.items.map { self.document($0) }),
         ]
         return JSONResponse.make(.ok, document)
     }
@@ -296,16 +302,16 @@ struct StatementsAPI: Sendable {
         let body = try await RequestDocument.read(request, context: context)
         try body.requireObject()
         let updated = try await apply(body, to: current, scope: scope)
-        return JSONResponse.make(.accepted, render.statement(updated))
+        return JSONResponse.make(.accepted, document(updated))
     }
 
     @Sendable func patch(_ request: Request, context: FloeRequestContext) async throws -> Response {
         let scope = try scope(context)
         let current = try manageableStatement(scope, name: context.parameters.path("name"))
         let body = try await RequestDocument.read(request, context: context)
-        let patched = try JSONPatch.apply(body.root, to: render.statement(current))
+        let patched = try JSONPatch.apply(body.root, to: document(current))
         let updated = try await apply(RequestDocument(root: patched), to: current, scope: scope)
-        return JSONResponse.make(.ok, render.statement(updated))
+        return JSONResponse.make(.ok, document(updated))
     }
 
     /// Applies a desired statement (a PUT body, or the patched statement) to `current`. What may change:
@@ -398,6 +404,7 @@ struct StatementsAPI: Sendable {
         services.scheduler.wake()
         if await !services.scheduler.isRunning(id: deleted.id, uid: deleted.uid) {
             try await services.results.deleteResults(statementUID: deleted.uid)
+            services.backend.discardState(statementID: deleted.uid)
         }
         services.signals.forget(deleted.uid)
         return JSONResponse.empty(.accepted)

@@ -21,8 +21,9 @@ import Synchronization
 ///
 /// A running statement holds one CFU of its compute pool; when the pool's `max_cfu` is reached, new statements wait
 /// in PENDING with `scaling_status.scaling_state = POOL_EXHAUSTED` and a warning, and start when capacity frees.
-/// After a restart, RUNNING statements run again from the start of their inputs without re-delivering the result
-/// changes already stored.
+/// After a restart, RUNNING statements run again: INSERTs (and CREATE TABLE AS, statement sets) from their last
+/// checkpoint, queries from the start of their inputs without re-delivering the result changes already stored. A
+/// resumed statement keeps its uid, and so its checkpoints: it continues where it stopped.
 actor StatementScheduler: Service {
     nonisolated let store: any ControlPlaneStore
     nonisolated let results: any StatementResultStore
@@ -85,6 +86,7 @@ actor StatementScheduler: Service {
             for uid in try await results.resultLogUIDs().subtracting(owned) {
                 try await results.deleteResults(statementUID: uid)
             }
+            for uid in backend.statementIDsWithState().subtracting(owned) { backend.discardState(statementID: uid) }
         } catch {
             logger.error("could not prune result logs", metadata: ["error": .string("\(error)")])
         }
@@ -283,7 +285,8 @@ actor StatementScheduler: Service {
             }
         }
         if stillThere == nil {
-            // The statement was deleted while it ran: its result log goes with it.
+            // The statement was deleted while it ran: its result log and checkpoints go with it.
+            backend.discardState(statementID: uid)
             do { try await results.deleteResults(statementUID: uid) } catch {
                 logger.error("could not delete the results of a deleted statement", metadata: ["uid": .string(uid), "error": .string("\(error)")])
             }
