@@ -544,6 +544,22 @@ extension Parser {
             } while accept(",")
             try expect(")")
         }
+        // `agg(x) FILTER (WHERE c)` aggregates only the rows where c is TRUE: as `agg(CASE WHEN c THEN x END)`, since
+        // every aggregate ignores NULL arguments (COUNT(*) counts `CASE WHEN c THEN 1 END`).
+        if current.isKeyword("FILTER"), peek(1).isSymbol("(") {
+            let upper = name.name.uppercased()
+            guard QueryAnalyzer.aggregateNames.contains(upper) else {
+                throw SQLSyntaxError("FILTER is only allowed with aggregate functions, not \(name.name)", at: current.position)
+            }
+            _ = acceptKeyword("FILTER")
+            try expect("(")
+            try expectKeyword("WHERE")
+            let condition = try expression()
+            try expect(")")
+            let isCountStar = arguments.isEmpty || { if case .star = arguments[0] { true } else { false } }()
+            let kept = isCountStar ? [Expression.number("1")] : arguments
+            arguments = kept.map { .caseWhen(operand: nil, branches: [CaseBranch(condition: condition, result: $0)], otherwise: nil) }
+        }
         var over: WindowSpecification?
         if acceptKeyword("OVER") { over = try windowSpecification() }
         return .function(name: name, arguments: arguments, distinct: distinct, over: over)
