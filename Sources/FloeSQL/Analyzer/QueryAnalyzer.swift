@@ -80,6 +80,12 @@ struct QueryAnalyzer {
         return plan
     }
 
+    /// Whether a watermark strategy is `SOURCE_WATERMARK()`.
+    static func isSourceWatermark(_ text: String) -> Bool {
+        text.filter { !$0.isWhitespace }.uppercased().trimmingCharacters(in: CharacterSet(charactersIn: "`")) == "SOURCE_WATERMARK()"
+            || text.filter { !$0.isWhitespace }.uppercased() == "`SOURCE_WATERMARK`()"
+    }
+
     /// Removes the sort-only columns a sort added past the visible fields.
     func dropHidden(_ plan: QueryPlan) -> QueryPlan {
         let visible = plan.fields.filter { $0.qualifier != "$hidden" }
@@ -241,11 +247,15 @@ struct QueryAnalyzer {
             }
             let generator = try DatagenSpec.of(options: table.options, columns: physical.map { ($0.name, $0.type) }, seed: table.id)
             let files = try FileSystemSpec.of(options: table.options, columns: physical.map { ($0.name, $0.type) })
+            // A table's log also yields `$rowtime`, each row's append time (generated and file tables have none).
+            let isLog = generator == nil && files == nil
             let scan = generator.map { PlanNode.generated($0, name: qualifiedName) }
                 ?? files.map { PlanNode.files($0, name: qualifiedName) }
-                ?? PlanNode.tableScan(tableID: table.id, name: qualifiedName, types: physical.map(\.type))
+                ?? PlanNode.tableScan(tableID: table.id, name: qualifiedName, types: physical.map(\.type) + [PlanField.rowtimeType])
             var node = scan
             var fields = physical.map { PlanField(name: $0.name, type: $0.type, qualifier: nil) }
+            let rowtimeField = PlanField(name: PlanField.rowtimeName, type: PlanField.rowtimeType, qualifier: nil, isSystem: true)
+            if isLog { fields.append(rowtimeField) }
             if physical.count != table.columns.count {
                 // Computed columns are evaluated over the physical ones; metadata columns read as NULL.
                 let scope = Scope(fields: fields)
@@ -263,6 +273,10 @@ struct QueryAnalyzer {
                     }
                     allFields.append(PlanField(name: column.name, type: expressions.last!.type, qualifier: nil))
                 }
+                if isLog {
+                    expressions.append(BoundExpression(.column(physical.count), PlanField.rowtimeType))
+                    allFields.append(rowtimeField)
+                }
                 node = .project(scan, expressions)
                 fields = allFields
             }
@@ -273,7 +287,17 @@ struct QueryAnalyzer {
                 fields[index].isRowtime = true
                 // A snapshot is read as a batch: time attributes are plain timestamps and nothing waits for watermarks.
                 if !isSnapshot, let text = table.watermarkExpression {
-                    node = .watermark(node, rowtime: index, expression: try watermarkStrategy(text, over: fields, table: qualifiedName))
+                    if Self.isSourceWatermark(text) {
+                        node = .watermark(node, rowtime: index, expression: BoundExpression(.column(index), fields[index].type), perRecord: false)
+                    } else {
+                        node = .watermark(node, rowtime: index, expression: try watermarkStrategy(text, over: fields, table: qualifiedName), perRecord: true)
+                    }
+                }
+            } else if isLog, let index = fields.lastIndex(where: { $0.name == PlanField.rowtimeName && $0.isSystem }) {
+                // Confluent's default: `WATERMARK FOR $rowtime AS SOURCE_WATERMARK()`, here the greatest append time.
+                fields[index].isRowtime = true
+                if !isSnapshot {
+                    node = .watermark(node, rowtime: index, expression: BoundExpression(.column(index), PlanField.rowtimeType), perRecord: false)
                 }
             }
             return QueryPlan(node: node, fields: fields, isBounded: isSnapshot || generator?.rowLimit != nil || files != nil, isAppendOnly: true, upsertKeys: nil)
@@ -362,7 +386,10 @@ struct QueryAnalyzer {
         var items: [SelectItem] = []
         for item in select.items {
             if case .star(let qualifier) = item.expression {
-                let matching = scope.fields.indices.filter { qualifier == nil || scope.fields[$0].qualifier == qualifier?.name }
+                // System columns (`$rowtime`) are selected by name only.
+                let matching = scope.fields.indices.filter {
+                    !scope.fields[$0].isSystem && (qualifier == nil || scope.fields[$0].qualifier == qualifier?.name)
+                }
                 if matching.isEmpty, let qualifier { throw SQLError("Unknown identifier '\(qualifier.name)'") }
                 if matching.isEmpty { throw SQLError("SELECT * needs a FROM clause with columns") }
                 for index in matching {

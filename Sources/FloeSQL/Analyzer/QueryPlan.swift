@@ -11,14 +11,21 @@ struct PlanField: Sendable {
     var isRowtime = false
     /// Set on the `window_start`, `window_end` and `window_time` columns a window TVF adds.
     var windowRole: WindowRole?
+    /// A system column (`$rowtime`): selectable by name, left out of `SELECT *`.
+    var isSystem = false
 
-    init(name: String, type: SQLType, qualifier: String?, isRowtime: Bool = false, windowRole: WindowRole? = nil) {
+    init(name: String, type: SQLType, qualifier: String?, isRowtime: Bool = false, windowRole: WindowRole? = nil, isSystem: Bool = false) {
         self.name = name
         self.type = type
         self.qualifier = qualifier
         self.isRowtime = isRowtime
         self.windowRole = windowRole
+        self.isSystem = isSystem
     }
+
+    /// Confluent's `$rowtime`: the time a row was appended to its table (the Kafka record timestamp).
+    static let rowtimeName = "$rowtime"
+    static let rowtimeType = SQLType(.timestampLTZ(3), nullable: false)
 }
 
 /// Aggregate functions.
@@ -60,6 +67,7 @@ indirect enum PlanNode: Sendable {
     /// Constant rows (their expressions evaluate without input).
     case values([[BoundExpression]], types: [SQLType])
     /// A table's log; rows come in the physical column order of `types`.
+    /// A table's log; the last of `types` is the `$rowtime` system column (each row's append time).
     case tableScan(tableID: String, name: String, types: [SQLType])
     /// A table whose rows are generated (`'connector' = 'datagen'`), in the physical column order.
     case generated(DatagenSpec, name: String)
@@ -75,8 +83,10 @@ indirect enum PlanNode: Sendable {
     case limit(PlanNode, limit: Int?, offset: Int)
     case union([PlanNode])
     /// Passes its input through and generates watermarks: after each input batch, the greatest `expression` seen
-    /// (Flink's bounded out-of-orderness: `WATERMARK FOR ts AS ts - INTERVAL …`).
-    case watermark(PlanNode, rowtime: Int, expression: BoundExpression)
+    /// (Flink's bounded out-of-orderness: `WATERMARK FOR ts AS ts - INTERVAL …`). `perRecord` reads the scanned logs
+    /// a record at a time, so that which rows are late does not depend on batching (not needed for `$rowtime`'s
+    /// `SOURCE_WATERMARK()`: append times never go back, so no row is late against its own source).
+    case watermark(PlanNode, rowtime: Int, expression: BoundExpression, perRecord: Bool)
     /// A window TVF: each row once per window it falls in, followed by `window_start`, `window_end`, `window_time`.
     case window(PlanNode, WindowSpec)
     /// A window aggregation (GROUP BY `window_start`, `window_end`, … over a window TVF on a time attribute): groups by
@@ -130,7 +140,7 @@ struct QueryPlan: Sendable {
             case .union(let inputs):
                 lines.append(indent + "Union(all=[true])")
                 for input in inputs { visit(input, depth + 1) }
-            case .watermark(let input, let rowtime, _):
+            case .watermark(let input, let rowtime, _, _):
                 lines.append(indent + "WatermarkAssigner(rowtime=[$\(rowtime)])")
                 visit(input, depth + 1)
             case .window(let input, let spec):

@@ -233,17 +233,28 @@ struct StatementPlanner {
         }
         var watermarkExpression: String?
         if let watermark = create.watermark {
-            guard let column = columns.first(where: { $0.name == watermark.column }) else {
+            // Tables backed by a log (not datagen or filesystem ones) also have the system column `$rowtime`.
+            let isLog = create.options.first(where: { $0.0 == "connector" }) == nil
+            let system = isLog ? [ColumnEntry(name: PlanField.rowtimeName, type: PlanField.rowtimeType)] : []
+            guard let column = (columns + system).first(where: { $0.name == watermark.column }) else {
                 throw SQLError("The rowtime attribute field '\(watermark.column)' is not defined in the table schema, at line 1")
+            }
+            if case .function(let name, let arguments, _, nil) = watermark.expression, name.name.uppercased() == "SOURCE_WATERMARK" {
+                guard arguments.isEmpty, column.name == PlanField.rowtimeName else {
+                    throw SQLError("SOURCE_WATERMARK() is only supported on the system column $rowtime.")
+                }
+                watermarkExpression = "SOURCE_WATERMARK()"
             }
             switch column.type.kind {
             case .timestamp, .timestampLTZ: break
             default:
                 throw SQLError("Invalid data type of time field for watermark definition. The field must be of type TIMESTAMP(p) or TIMESTAMP_LTZ(p), the supported precision 'p' is from 0 to 3, but the time field type is \(column.type.sql)")
             }
-            let scope = Scope(fields: columns.map { PlanField(name: $0.name, type: $0.type, qualifier: nil) })
-            try QueryAnalyzer.requireWatermarkType(try analyzer.bind(watermark.expression, scope).type)
-            watermarkExpression = watermark.expression.sql
+            if watermarkExpression == nil {
+                let scope = Scope(fields: (columns + system).map { PlanField(name: $0.name, type: $0.type, qualifier: nil) })
+                try QueryAnalyzer.requireWatermarkType(try analyzer.bind(watermark.expression, scope).type)
+                watermarkExpression = watermark.expression.sql
+            }
         }
         for column in create.distributedBy where !columns.contains(where: { $0.name == column }) {
             throw SQLError("Invalid bucket key '\(column)'. A bucket key must reference a physical column in the schema.")

@@ -65,12 +65,20 @@ final class LogSource: SourceStage {
     override func poll() throws(SQLError) -> Batch? {
         if log.isClosed { throw SQLError("Table '\(tableName)' was dropped.") }
         if let stopAt, offset >= stopAt { return nil }
-        let (rows, next) = try log.read(from: offset, maxBytes: recordAtATime ? 1 : 1 << 20)
+        let (rows, appendedAt, next) = try log.read(from: offset, maxBytes: recordAtATime ? 1 : 1 << 20)
         guard next > offset else { return nil }
         offset = next
         rowsRead += Int64(rows.count)
-        let width = types.count
-        let fitted = rows.map { $0.count == width ? $0 : Array(($0 + Array(repeating: Value.null, count: max(0, width - $0.count))).prefix(width)) }
+        // Rows written before a column was added are padded with NULLs; `$rowtime` (the last column) is the append
+        // time at millisecond precision.
+        let width = types.count - 1
+        var fitted: [Row] = []
+        fitted.reserveCapacity(rows.count)
+        for (row, appendedAt) in zip(rows, appendedAt) {
+            var full = row.count == width ? row : Array((row + Array(repeating: Value.null, count: max(0, width - row.count))).prefix(width))
+            full.append(.int(appendedAt - appendedAt % 1000))
+            fitted.append(full)
+        }
         return Batch(rows: fitted, kinds: Array(repeating: .insert, count: fitted.count), types: types)
     }
 
@@ -210,9 +218,9 @@ final class Dataflow {
             return try single(SortStage(keys: keys, limit: limit, offset: offset, incremental: incremental, types: types), input)
         case .limit(let input, let limit, let offset):
             return try single(LimitStage(limit: limit, offset: offset), input)
-        case .watermark(let input, _, let expression):
+        case .watermark(let input, _, let expression, let perRecord):
             var inner = context
-            inner.recordAtATime.formUnion(Self.scannedTables(input))
+            if perRecord { inner.recordAtATime.formUnion(Self.scannedTables(input)) }
             let stage = WatermarkAssignerStage(context.compiler.compile(expression))
             attach(try build(input, inner, &sources), to: stage, slot: 0)
             return stage
@@ -245,7 +253,7 @@ final class Dataflow {
         case .tableScan(let id, _, _): [id]
         case .values, .systemTable, .generated, .files: []
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
-            .watermark(let input, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _), .rank(let input, _, _, _, _):
+            .watermark(let input, _, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _), .rank(let input, _, _, _, _):
             scannedTables(input)
         case .union(let inputs): inputs.reduce(into: Set<String>()) { $0.formUnion(scannedTables($1)) }
         case .join(let l, let r, _, _, _, _): scannedTables(l).union(scannedTables(r))
@@ -258,7 +266,7 @@ final class Dataflow {
         case .tableScan: false
         case .generated(let spec, _): spec.rowLimit != nil
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
-            .watermark(let input, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _), .rank(let input, _, _, _, _):
+            .watermark(let input, _, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _), .rank(let input, _, _, _, _):
             isBounded(input)
         case .union(let inputs): inputs.allSatisfy(isBounded)
         case .join(let l, let r, _, _, _, _): isBounded(l) && isBounded(r)
@@ -272,7 +280,7 @@ final class Dataflow {
         case .generated(let spec, _): return spec.fields.map(\.type)
         case .files(let spec, _): return spec.fields.map(\.type)
         case .systemTable(let table, _): return SystemTables.types(table)
-        case .filter(let input, _), .sort(let input, _, _, _), .limit(let input, _, _), .watermark(let input, _, _): return try inputTypesOf(input)
+        case .filter(let input, _), .sort(let input, _, _, _), .limit(let input, _, _), .watermark(let input, _, _, _): return try inputTypesOf(input)
         case .window(let input, let spec):
             return try inputTypesOf(input) + WindowSpec.addedTypes(isLocal: spec.localZone != nil)
         case .windowAggregate(let input, let keyCount, let aggregates, _, _):

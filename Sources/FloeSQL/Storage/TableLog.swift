@@ -11,8 +11,10 @@ import Synchronization
 /// A table's durable, append-only log of rows: the embedded stand-in for a Kafka topic.
 ///
 /// **Format.** A sequence of records `[payload length: u32 LE][CRC-32 of payload: u32 LE][payload]`. A payload is one
-/// appended batch: the writer's key, the writer's cumulative row count after this batch, the row count and the rows
-/// (``ValueCodec``). Offsets handed to readers are byte positions of record boundaries.
+/// appended batch: the writer (its key and the append time, microseconds since the epoch, as a two-element list; logs
+/// written before append times were recorded have the bare key and read as appended at the epoch), the writer's
+/// cumulative row count after this batch, the row count and the rows (``ValueCodec``). Offsets handed to readers are
+/// byte positions of record boundaries. The append time is the rows' `$rowtime`, as a Kafka record's timestamp is.
 ///
 /// **Durability policy.** Every ``append(_:writer:)`` writes one record and `fsync`s the file before it returns and
 /// before readers can see it; a batch is therefore all-or-nothing. On open, the log is scanned and anything after the
@@ -28,6 +30,8 @@ final class TableLog: Sendable {
         var end: Offset = 0
         var rowCount: Int64 = 0
         var writerCounts: [String: Int64] = [:]
+        /// The latest append time (append times never go back, even if the clock does).
+        var lastAppend: Int64 = 0
         var waiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
         var nextWaiter: UInt64 = 0
         var closed = false
@@ -49,6 +53,7 @@ final class TableLog: Sendable {
         while offset < size, let record = Self.readRecord(fd, at: offset, limit: size) {
             recovered.rowCount += Int64(record.rows.count)
             recovered.writerCounts[record.writer] = record.writerTotal
+            recovered.lastAppend = max(recovered.lastAppend, record.appendedAt)
             offset = record.next
         }
         if offset < size {
@@ -77,7 +82,8 @@ final class TableLog: Sendable {
             guard !state.closed else { throw SQLError("The table was dropped while the statement was writing to it.") }
             let total = (state.writerCounts[writer] ?? 0) + Int64(rows.count)
             var payload: [UInt8] = []
-            ValueCodec.encode(.string(writer), into: &payload)
+            let appendedAt = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())
+            ValueCodec.encode(.list([.string(writer), .int(max(appendedAt, state.lastAppend))]), into: &payload)
             ValueCodec.appendVarint(UInt64(total), to: &payload)
             ValueCodec.appendVarint(UInt64(rows.count), to: &payload)
             for row in rows { ValueCodec.encode(row, into: &payload) }
@@ -92,6 +98,7 @@ final class TableLog: Sendable {
                 throw SQLError("Writing to the table log failed: \(String(cString: strerror(errno)))")
             }
             state.end += Int64(record.count)
+            state.lastAppend = max(appendedAt, state.lastAppend)
             state.rowCount += Int64(rows.count)
             state.writerCounts[writer] = total
             defer { state.waiters.removeAll() }
@@ -100,19 +107,22 @@ final class TableLog: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Reads committed records from `offset` (at most about `maxBytes`), returning their rows and the next offset.
-    func read(from offset: Offset, maxBytes: Int64 = 4 << 20) throws(SQLError) -> (rows: [Row], next: Offset) {
+    /// Reads committed records from `offset` (at most about `maxBytes`), returning their rows, each row's append time
+    /// (microseconds since the epoch) and the next offset.
+    func read(from offset: Offset, maxBytes: Int64 = 4 << 20) throws(SQLError) -> (rows: [Row], appendedAt: [Int64], next: Offset) {
         let limit = state.withLock { $0.end }
         var rows: [Row] = []
+        var times: [Int64] = []
         var position = offset
         while position < limit, position - offset < maxBytes {
             guard let record = Self.readRecord(descriptor, at: position, limit: limit) else {
                 throw SQLError("The table log \(url.lastPathComponent) is corrupt at offset \(position).")
             }
             rows.append(contentsOf: record.rows)
+            times.append(contentsOf: repeatElement(record.appendedAt, count: record.rows.count))
             position = record.next
         }
-        return (rows, position)
+        return (rows, times, position)
     }
 
     /// Suspends until the log ends beyond `offset`, the log is closed, or the task is cancelled.
@@ -157,6 +167,7 @@ final class TableLog: Sendable {
 
     private struct Record {
         var writer: String
+        var appendedAt: Int64
         var writerTotal: Int64
         var rows: [Row]
         var next: Offset
@@ -175,14 +186,24 @@ final class TableLog: Sendable {
             CRC32.checksum(payload) == checksum
         else { return nil }
         var reader = ValueCodec.Reader(payload)
-        guard let writer = try? reader.value().string, let total = try? reader.varint(), let count = try? reader.varint() else { return nil }
+        let writer: String
+        let appendedAt: Int64
+        switch try? reader.value() {
+        case .string(let key):
+            (writer, appendedAt) = (key, 0)
+        case .list(let parts) where parts.count == 2:
+            guard let key = parts[0].string, let time = parts[1].int else { return nil }
+            (writer, appendedAt) = (key, time)
+        default: return nil
+        }
+        guard let total = try? reader.varint(), let count = try? reader.varint() else { return nil }
         var rows: [Row] = []
         rows.reserveCapacity(Int(count))
         for _ in 0..<count {
             guard let row = try? reader.row() else { return nil }
             rows.append(row)
         }
-        return Record(writer: writer, writerTotal: Int64(total), rows: rows, next: offset + 8 + Int64(length))
+        return Record(writer: writer, appendedAt: appendedAt, writerTotal: Int64(total), rows: rows, next: offset + 8 + Int64(length))
     }
 }
 
