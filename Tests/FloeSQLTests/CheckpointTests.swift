@@ -137,6 +137,23 @@ import Testing
         await #expect(throws: SQLError.self) { try await Self.run(fixture, "SELECT customer, COUNT(*) FROM orders GROUP BY customer", restoring: damaged) }
     }
 
+    @Test func aSourceTableCreatedAgainIsReadFromItsStart() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        _ = try await fixture.run("CREATE TABLE src (id INT)")
+        _ = try await fixture.run("INSERT INTO src VALUES (1), (2), (3)")
+        let first = try await Self.run(fixture, "SELECT id FROM src")
+        #expect(first.changes.count == 3)
+        // A new table under the same name is a new topic: its offsets start again, whatever the old one's were.
+        _ = try await fixture.run("DROP TABLE src")
+        _ = try await fixture.run("CREATE TABLE src (id INT)")
+        _ = try await fixture.run("INSERT INTO src VALUES (7)")
+        let second = try await Self.run(fixture, "SELECT id FROM src", restoring: try #require(first.snapshot))
+        let reference = try await Self.run(fixture, "SELECT id FROM src")
+        #expect(reference.changes.count == 1)
+        #expect(second.changes == reference.changes)
+    }
+
     @Test func aDatagenSourceContinuesItsSequenceAndItsRandomValues() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }

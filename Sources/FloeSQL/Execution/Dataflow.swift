@@ -91,23 +91,30 @@ final class LogSource: SourceStage {
 
     override func saveState(into writer: inout StateWriter) {
         super.saveState(into: &writer)
+        writer.string(log.url.lastPathComponent)
         writer.int(offset)
         writer.int(rowsRead)
         writer.bool(stopAt != nil)
         writer.int(stopAt ?? 0)
     }
 
+    /// Continues after the rows read before. A table dropped and created again since is a new log (a new topic):
+    /// it is read from its start.
     override func restoreState(from reader: inout StateReader) throws(SQLError) {
         try super.restoreState(from: &reader)
-        offset = try reader.int()
-        rowsRead = try reader.int()
+        let file = try reader.string()
+        let savedOffset = try reader.int()
+        let savedRows = try reader.int()
         let bounded = try reader.bool()
         let end = try reader.int()
         guard bounded == (stopAt != nil) else { throw StateReader.malformed() }
-        if bounded { stopAt = end }
-        guard offset >= 0, offset <= log.end else {
+        guard file == log.url.lastPathComponent else { return }
+        guard savedOffset >= 0, savedOffset <= log.end, savedRows >= 0 else {
             throw SQLError("Table '\(tableName)' holds fewer rows than the statement had read when it was checkpointed.")
         }
+        offset = savedOffset
+        rowsRead = savedRows
+        if bounded { stopAt = end }
     }
 }
 
