@@ -80,11 +80,8 @@ struct QueryAnalyzer {
         return plan
     }
 
-    /// Whether a watermark strategy is `SOURCE_WATERMARK()`.
-    static func isSourceWatermark(_ text: String) -> Bool {
-        text.filter { !$0.isWhitespace }.uppercased().trimmingCharacters(in: CharacterSet(charactersIn: "`")) == "SOURCE_WATERMARK()"
-            || text.filter { !$0.isWhitespace }.uppercased() == "`SOURCE_WATERMARK`()"
-    }
+    /// How a table stores the strategy `WATERMARK FOR $rowtime AS SOURCE_WATERMARK()` (however it was spelled).
+    static let sourceWatermark = "SOURCE_WATERMARK()"
 
     /// Removes the sort-only columns a sort added past the visible fields.
     func dropHidden(_ plan: QueryPlan) -> QueryPlan {
@@ -287,7 +284,7 @@ struct QueryAnalyzer {
                 fields[index].isRowtime = true
                 // A snapshot is read as a batch: time attributes are plain timestamps and nothing waits for watermarks.
                 if !isSnapshot, let text = table.watermarkExpression {
-                    if Self.isSourceWatermark(text) {
+                    if text == Self.sourceWatermark {
                         node = .watermark(node, rowtime: index, expression: BoundExpression(.column(index), fields[index].type), perRecord: false)
                     } else {
                         node = .watermark(node, rowtime: index, expression: try watermarkStrategy(text, over: fields, table: qualifiedName), perRecord: true)

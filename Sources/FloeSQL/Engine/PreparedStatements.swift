@@ -142,9 +142,9 @@ struct InsertStatement: PreparedStatement {
         case .files(let spec): sink = try FileSink(spec: spec)
         case .blackhole: sink = BlackholeSink()
         }
+        let keepsOutput = if case .blackhole = target { false } else { true }
         guard let key = checkpointKey else {
             // Without an identity there is nothing to resume: rows go to the sink as they come.
-            let keepsOutput = if case .blackhole = target { false } else { true }
             try await dataflow.run { batches in
                 guard keepsOutput else { return }
                 var rows: [Row] = []
@@ -155,7 +155,6 @@ struct InsertStatement: PreparedStatement {
             }
             return
         }
-        let keepsOutput = if case .blackhole = target { false } else { true }
         let committer = SinkCommitter(sink: sink, writer: writerKey, store: services.checkpoints, key: key, keepsOutput: keepsOutput)
         if let checkpoint = try services.checkpoints.load(key) {
             // A restart or a resume: finish the last commit, then continue from the checkpointed state.

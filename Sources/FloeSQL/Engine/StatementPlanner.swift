@@ -243,7 +243,7 @@ struct StatementPlanner {
                 guard arguments.isEmpty, column.name == PlanField.rowtimeName else {
                     throw SQLError("SOURCE_WATERMARK() is only supported on the system column $rowtime.")
                 }
-                watermarkExpression = "SOURCE_WATERMARK()"
+                watermarkExpression = QueryAnalyzer.sourceWatermark
             }
             switch column.type.kind {
             case .timestamp, .timestampLTZ: break
