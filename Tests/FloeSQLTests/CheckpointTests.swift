@@ -108,6 +108,8 @@ import Testing
         ("SELECT id, amount FROM orders ORDER BY amount DESC LIMIT 3", false),
         ("SELECT id FROM orders LIMIT 5", true),
         ("SELECT window_start, COUNT(*), SUM(n) FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end", true),
+        ("SELECT n, SUM(n) OVER w, MIN(n) OVER w, COUNT(*) OVER w FROM ticks WINDOW w AS (ORDER BY ts ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)", true),
+        ("SELECT n, AVG(n) OVER (PARTITION BY n % 2 ORDER BY ts RANGE BETWEEN INTERVAL '5' SECOND PRECEDING AND CURRENT ROW) FROM ticks", true),
     ]
 
     @Test(arguments: queries.indices)

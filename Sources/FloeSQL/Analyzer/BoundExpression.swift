@@ -78,7 +78,8 @@ struct BoundExpression: Sendable {
     }
 
     static let volatileFunctions: Set<String> = ["RAND", "RAND_INTEGER", "UUID", "NOW", "CURRENT_TIMESTAMP", "LOCALTIMESTAMP", "CURRENT_DATE",
-                                                 "CURRENT_TIME", "LOCALTIME", "CURRENT_ROW_TIMESTAMP", "PROCTIME", "UNIX_TIMESTAMP"]
+                                                 "CURRENT_TIME", "LOCALTIME", "CURRENT_ROW_TIMESTAMP", "PROCTIME", "UNIX_TIMESTAMP",
+                                                 CurrentWatermark.name]
 
     /// The input column when this is a bare column reference.
     var columnIndex: Int? { if case .column(let i) = node { i } else { nil } }

@@ -107,12 +107,13 @@ extension QueryAnalyzer {
             }
             return negated ? BoundExpression(.not(like), like.type) : like
         case .function(let name, let arguments, let distinct, let over):
-            guard over == nil else { throw SQLError("OVER windows are not supported yet.") }
             let upper = name.name.uppercased()
+            guard over == nil else { throw Self.unsupportedOver(upper) }
             if Self.aggregateNames.contains(upper) {
                 throw SQLError("Aggregate function \(upper) is not allowed here")
             }
             _ = distinct
+            if upper == CurrentWatermark.name { return try currentWatermark(arguments, scope) }
             if upper == "TIMESTAMPADD" || upper == "TIMESTAMPDIFF" {
                 return try library.bind(upper, [], raw: arguments, bindArgument: recurse)
             }
@@ -280,7 +281,7 @@ extension QueryAnalyzer {
         }
         let function = AggregateFunction(rawValue: name)!
         // Calcite: SUM, AVG, MIN and MAX are nullable over a possibly empty group (no GROUP BY) or a nullable argument.
-        let nullableResult = aggregation.groupExpressions.isEmpty || (argumentType?.nullable ?? true)
+        let nullableResult = (aggregation.groupExpressions.isEmpty && !aggregation.neverEmpty) || (argumentType?.nullable ?? true)
         let type: SQLType
         switch function {
         case .count: type = SQLType(.bigint, nullable: false)
@@ -299,6 +300,22 @@ extension QueryAnalyzer {
         aggregation.calls.append(AggregateCall(function: function, argument: argumentIndex, distinct: distinct, argumentType: argumentType, type: finalType))
         aggregation.callTexts.append(text)
         return BoundExpression(.column(keyCount + aggregation.calls.count - 1), finalType)
+    }
+
+    /// `CURRENT_WATERMARK(rowtime)`: of the rowtime's type at millisecond precision, nullable.
+    private func currentWatermark(_ arguments: [Expression], _ scope: Scope) throws(SQLError) -> BoundExpression {
+        guard arguments.count == 1, case .column(let name) = arguments[0] else {
+            throw SQLError("Invalid number of arguments to function 'CURRENT_WATERMARK'. Was expecting 1 arguments: a rowtime attribute")
+        }
+        let index = try scope.resolve(name)
+        let field = scope.fields[index]
+        guard field.isRowtime else {
+            throw SQLError("Invalid argument type: CURRENT_WATERMARK expects a rowtime attribute, but '\(name.parts.joined(separator: "."))' is not one (declare WATERMARK FOR it, or use $rowtime).")
+        }
+        let kind: SQLType.Kind
+        if case .timestampLTZ = field.type.kind { kind = .timestampLTZ(3) } else { kind = .timestamp(3) }
+        return BoundExpression(.function(name: CurrentWatermark.name, arguments: [], strict: false, implementation: { _ throws(SQLError) in .null }),
+                               SQLType(kind, nullable: true))
     }
 
     private func aggregateMismatch(_ name: String, _ type: SQLType?, _ expected: String) -> SQLError {

@@ -34,11 +34,15 @@ final class AggregationContext {
     var arguments: [BoundExpression] = []
     var calls: [AggregateCall] = []
     var callTexts: [String] = []
+    /// Whether every group holds at least one row even without group keys (an OVER window that ends at the current
+    /// row): SUM, AVG, MIN and MAX of a NOT NULL argument are then NOT NULL.
+    let neverEmpty: Bool
 
-    init(inputScope: Scope, groupExpressions: [Expression], boundKeys: [BoundExpression]) {
+    init(inputScope: Scope, groupExpressions: [Expression], boundKeys: [BoundExpression], neverEmpty: Bool = false) {
         self.inputScope = inputScope
         self.groupExpressions = groupExpressions
         self.boundKeys = boundKeys
+        self.neverEmpty = neverEmpty
     }
 }
 
@@ -399,6 +403,7 @@ struct QueryAnalyzer {
             }
         }
         let aggregated = !select.groupBy.isEmpty || select.having != nil || items.contains { isAggregate($0.expression) }
+        try overAggregates(&items, input: &input, scope: &scope, aggregated: aggregated)
         try rowNumbers(&items, input: &input, scope: &scope, aggregated: aggregated)
         var aggregation: AggregationContext?
         if aggregated {

@@ -57,6 +57,23 @@ struct SortKey: Sendable {
     }
 }
 
+/// An OVER window of an over-aggregate node: every input row gets the aggregates over the rows of its partition in
+/// its frame, which ends at the row (ROWS) or at its last peer (RANGE).
+struct OverWindow: Sendable {
+    var partitionKeys: [Int]
+    /// The ordering; nil (batch only) makes every row's frame its whole partition.
+    var orderKey: SortKey?
+    /// Whether the frame counts rows (ROWS) rather than measuring the ORDER BY key (RANGE).
+    var isRows: Bool
+    /// How far the frame reaches back: rows for ROWS, the ORDER BY key's unit for RANGE (microseconds for times);
+    /// nil for UNBOUNDED PRECEDING.
+    var preceding: Int64?
+    var aggregates: [AggregateCall]
+    /// Streaming: rows are buffered until the watermark passes their time, then processed in time order; rows at or
+    /// behind what was already processed are late and dropped. Otherwise (batch) the input is sorted at its end.
+    var isEventTime: Bool
+}
+
 /// The INFORMATION_SCHEMA tables.
 enum SystemTable: String, Sendable, CaseIterable {
     case catalogs = "CATALOGS", schemata = "SCHEMATA", tables = "TABLES", columns = "COLUMNS"
@@ -96,6 +113,8 @@ indirect enum PlanNode: Sendable {
     /// `ROW_NUMBER() OVER (PARTITION BY partitionKeys ORDER BY sortKeys)`, optionally only rows numbered up to `limit`;
     /// outputs the input columns followed by the row number.
     case rank(PlanNode, partitionKeys: [Int], sortKeys: [SortKey], limit: Int?, insertOnlyInput: Bool)
+    /// An OVER aggregation: the input columns followed by one column per aggregate of the window.
+    case overAggregate(PlanNode, OverWindow)
     /// A join; the condition is over the left fields followed by the right ones.
     case join(PlanNode, PlanNode, kind: JoinKind, condition: BoundExpression?, leftTypes: [SQLType], rightTypes: [SQLType])
 }
@@ -151,6 +170,10 @@ struct QueryPlan: Sendable {
                 visit(input, depth + 1)
             case .rank(let input, let partitionKeys, _, let limit, _):
                 lines.append(indent + "Rank(rankType=[ROW_NUMBER], partitionBy=[\(partitionKeys.map { "$\($0)" }.joined(separator: ", "))]\(limit.map { ", rankRange=[rankStart=1, rankEnd=\($0)]" } ?? ""))")
+                visit(input, depth + 1)
+            case .overAggregate(let input, let window):
+                let frame = window.preceding.map { "\($0) PRECEDING" } ?? "UNBOUNDED PRECEDING"
+                lines.append(indent + "OverAggregate(partitionBy=[\(window.partitionKeys.map { "$\($0)" }.joined(separator: ", "))], orderBy=[\(window.orderKey.map { "$\($0.column)" } ?? "")], window=[\(window.isRows ? "ROWS" : "RANG") BETWEEN \(frame) AND CURRENT ROW], select=[\(window.aggregates.map { $0.function.rawValue + ($0.distinct ? "(DISTINCT)" : "") }.joined(separator: ", "))])")
                 visit(input, depth + 1)
             case .join(let left, let right, let kind, _, _, _):
                 lines.append(indent + "Join(joinType=[\(kind.rawValue)Join])")

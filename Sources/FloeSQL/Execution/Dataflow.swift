@@ -210,9 +210,14 @@ final class Dataflow {
             sources.append(source)
             return source
         case .filter(let input, let condition):
-            return try single(FilterStage(context.compiler.compile(condition)), input)
+            let (compiler, cell) = Self.watermarkReading(context.compiler)
+            let stage = FilterStage(compiler.compile(condition))
+            stage.watermarkCell = cell
+            return try single(stage, input)
         case .project(let input, let expressions):
-            let stage = ProjectStage(expressions.map(context.compiler.compile))
+            let (compiler, cell) = Self.watermarkReading(context.compiler)
+            let stage = ProjectStage(expressions.map(compiler.compile))
+            stage.watermarkCell = cell
             return try single(stage, input)
         case .aggregate(let input, let keyCount, let aggregates):
             let inputTypes = try inputTypesOf(input)
@@ -237,6 +242,9 @@ final class Dataflow {
             let outputTypes = try inputTypesOf(input) + [SQLType(.bigint, nullable: false)]
             return try single(RankStage(partitionKeys: partitionKeys, sortKeys: sortKeys, limit: limit, insertOnlyInput: insertOnlyInput,
                                         final: context.isSnapshot, outputTypes: outputTypes), input)
+        case .overAggregate(let input, let window):
+            let outputTypes = try inputTypesOf(input) + window.aggregates.map(\.type)
+            return try single(OverAggregateStage(window: window, outputTypes: outputTypes), input)
         case .windowAggregate(let input, let keyCount, let aggregates, let windowEnd, let localZone):
             let outputTypes = Array(try inputTypesOf(input).prefix(keyCount)) + aggregates.map(\.type)
             return try single(WindowAggregateStage(keyCount: keyCount, calls: aggregates, outputTypes: outputTypes, windowEnd: windowEnd, localZone: localZone), input)
@@ -254,13 +262,22 @@ final class Dataflow {
         }
     }
 
+    /// A compiler whose `CURRENT_WATERMARK` reads a new cell, for a stage to keep up to date.
+    private static func watermarkReading(_ compiler: ExpressionCompiler) -> (ExpressionCompiler, WatermarkCell) {
+        var reading = compiler
+        let cell = WatermarkCell()
+        reading.watermark = cell
+        return (reading, cell)
+    }
+
     /// The ids of the tables a plan reads.
     static func scannedTables(_ node: PlanNode) -> Set<String> {
         switch node {
         case .tableScan(let id, _, _): [id]
         case .values, .systemTable, .generated, .files: []
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
-            .watermark(let input, _, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _), .rank(let input, _, _, _, _):
+            .watermark(let input, _, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _), .rank(let input, _, _, _, _),
+            .overAggregate(let input, _):
             scannedTables(input)
         case .union(let inputs): inputs.reduce(into: Set<String>()) { $0.formUnion(scannedTables($1)) }
         case .join(let l, let r, _, _, _, _): scannedTables(l).union(scannedTables(r))
@@ -273,7 +290,8 @@ final class Dataflow {
         case .tableScan: false
         case .generated(let spec, _): spec.rowLimit != nil
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
-            .watermark(let input, _, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _), .rank(let input, _, _, _, _):
+            .watermark(let input, _, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _), .rank(let input, _, _, _, _),
+            .overAggregate(let input, _):
             isBounded(input)
         case .union(let inputs): inputs.allSatisfy(isBounded)
         case .join(let l, let r, _, _, _, _): isBounded(l) && isBounded(r)
@@ -294,6 +312,8 @@ final class Dataflow {
             return Array(try inputTypesOf(input).prefix(keyCount)) + aggregates.map(\.type)
         case .rank(let input, _, _, _, _):
             return try inputTypesOf(input) + [SQLType(.bigint, nullable: false)]
+        case .overAggregate(let input, let window):
+            return try inputTypesOf(input) + window.aggregates.map(\.type)
         case .project(_, let expressions): return expressions.map(\.type)
         case .aggregate(let input, let keyCount, let aggregates): return Array(try inputTypesOf(input).prefix(keyCount)) + aggregates.map(\.type)
         case .union(let inputs): return try inputs.first.map(inputTypesOf) ?? []

@@ -9,6 +9,8 @@ typealias CompiledExpression = (Batch) throws(SQLError) -> Column
 /// run as tight loops over typed arrays; other functions fall back to a per-row call over boxed values.
 struct ExpressionCompiler {
     var caster: Caster
+    /// Where `CURRENT_WATERMARK` reads the watermark of the stage evaluating the expression (NULL without one).
+    var watermark: WatermarkCell?
 
     func compile(_ expression: BoundExpression) -> CompiledExpression {
         let type = expression.type
@@ -53,6 +55,13 @@ struct ExpressionCompiler {
             return cast(compile(operand), from: operand.type, to: type, isTry: isTry)
         case .caseWhen(let branches, let otherwise):
             return caseWhen(branches.map { (compile($0.condition), compile($0.result)) }, otherwise.map(compile), type: type)
+        case .function(CurrentWatermark.name, _, _, _):
+            let physical = type.physical
+            let cell = watermark
+            return { batch in
+                guard let value = cell?.value, value != .min else { return Column.constant(.null, count: batch.count, physical: physical) }
+                return Column.constant(.int(value), count: batch.count, physical: physical)
+            }
         case .function(_, let arguments, let strict, let implementation):
             let compiledArguments = arguments.map(compile)
             let physical = type.physical

@@ -21,7 +21,11 @@ class Stage {
     /// The latest watermark of each input slot (event-time microseconds; `Int64.min` before the first).
     private var inputWatermarks: [Int: Int64] = [:]
     /// The watermark this stage last forwarded to its parent.
-    private(set) var outputWatermark = Int64.min
+    private(set) var outputWatermark = Int64.min {
+        didSet { watermarkCell?.value = outputWatermark }
+    }
+    /// Where the stage's expressions read its watermark (`CURRENT_WATERMARK`).
+    var watermarkCell: WatermarkCell?
 
     /// Processes one input batch.
     func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] { [batch] }
@@ -86,6 +90,16 @@ class Stage {
         inputWatermarks = Dictionary(watermarks, uniquingKeysWith: { _, last in last })
         outputWatermark = try reader.int()
     }
+}
+
+/// The current watermark of a stage, shared with its compiled expressions (`CURRENT_WATERMARK`).
+final class WatermarkCell {
+    var value = Int64.min
+}
+
+/// `CURRENT_WATERMARK(rowtime)`: the watermark of the operator evaluating it, NULL before the first one.
+enum CurrentWatermark {
+    static let name = "CURRENT_WATERMARK"
 }
 
 /// Keeps rows whose condition is TRUE.

@@ -105,6 +105,7 @@ extension Parser {
             repeat { groupBy.append(try expression()) } while accept(",")
         }
         let having = acceptKeyword("HAVING") ? try expression() : nil
+        if acceptKeyword("WINDOW") { items = try resolveNamedWindows(items) }
         return Select(distinct: distinct, items: items, from: from, filter: filter, groupBy: groupBy, having: having)
     }
 
@@ -593,28 +594,71 @@ extension Parser {
         }
     }
 
+    /// `(PARTITION BY … ORDER BY … frame)` after OVER, or the name of a window of the `WINDOW` clause.
     mutating func windowSpecification() throws(SQLSyntaxError) -> WindowSpecification {
+        if !current.isSymbol("(") {
+            return WindowSpecification(partitionBy: [], orderBy: [], frame: nil, reference: try identifier())
+        }
         try expect("(")
         var partitionBy: [Expression] = []
         var orderBy: [OrderItem] = []
-        var frame: String?
+        var frame: WindowFrame?
         if acceptKeywords("PARTITION", "BY") {
             repeat { partitionBy.append(try expression()) } while accept(",")
         }
         if acceptKeywords("ORDER", "BY") { orderBy = try orderItems() }
         if isKeyword("ROWS", "RANGE") {
-            var words: [String] = []
-            while !current.isSymbol(")") && !current.isEnd {
-                let token = advance()
-                switch token.kind {
-                case .string: words.append(quoteString(token.text))
-                default: words.append(token.kind == .word ? token.text.uppercased() : token.text)
-                }
+            let unit: WindowFrame.Unit
+            if acceptKeyword("ROWS") { unit = .rows } else { _ = acceptKeyword("RANGE"); unit = .range }
+            if acceptKeyword("BETWEEN") {
+                let start = try frameBound()
+                try expectKeyword("AND")
+                frame = WindowFrame(unit: unit, start: start, end: try frameBound())
+            } else {
+                frame = WindowFrame(unit: unit, start: try frameBound(), end: .currentRow)
             }
-            frame = words.joined(separator: " ")
         }
         try expect(")")
         return WindowSpecification(partitionBy: partitionBy, orderBy: orderBy, frame: frame)
+    }
+
+    /// `UNBOUNDED PRECEDING|FOLLOWING`, `CURRENT ROW` or `offset PRECEDING|FOLLOWING`.
+    private mutating func frameBound() throws(SQLSyntaxError) -> WindowFrame.Bound {
+        if acceptKeyword("UNBOUNDED") {
+            if acceptKeyword("PRECEDING") { return .unboundedPreceding }
+            try expectKeyword("FOLLOWING")
+            return .unboundedFollowing
+        }
+        if acceptKeywords("CURRENT", "ROW") { return .currentRow }
+        let offset = try expression()
+        if acceptKeyword("PRECEDING") { return .preceding(offset) }
+        try expectKeyword("FOLLOWING")
+        return .following(offset)
+    }
+
+    /// `WINDOW name AS (…)[, …]`: the select list's `OVER name` references are replaced by the named specifications.
+    mutating func resolveNamedWindows(_ items: [SelectItem]) throws(SQLSyntaxError) -> [SelectItem] {
+        var windows: [String: WindowSpecification] = [:]
+        repeat {
+            let position = current.position
+            let name = try identifier()
+            try expectKeyword("AS")
+            let specification = try windowSpecification()
+            guard specification.reference == nil else { throw SQLSyntaxError("A named window must be defined in parentheses", at: position) }
+            guard windows[name] == nil else { throw SQLSyntaxError("Duplicate window name '\(name)'", at: position) }
+            windows[name] = specification
+        } while accept(",")
+        let position = current.position
+        var resolved: [SelectItem] = []
+        for item in items {
+            let expression = try item.expression.rewritten { (e: Expression) throws(SQLSyntaxError) -> Expression? in
+                guard case .function(let name, let arguments, let distinct, let over?) = e, let reference = over.reference else { return nil }
+                guard let window = windows[reference] else { throw SQLSyntaxError("Window '\(reference)' not found", at: position) }
+                return .function(name: name, arguments: arguments, distinct: distinct, over: window)
+            }
+            resolved.append(SelectItem(expression: expression, alias: item.alias))
+        }
+        return resolved
     }
 
     mutating func caseExpression() throws(SQLSyntaxError) -> Expression {

@@ -58,7 +58,7 @@ extension Expression {
             return "(\(operand.sql) \(negated ? "NOT " : "")\(similar ? "SIMILAR TO" : "LIKE") \(pattern.sql)" + (escape.map { " ESCAPE \($0.sql)" } ?? "") + ")"
         case .function(let name, let arguments, let distinct, let over):
             let call = "\(name.parts.joined(separator: ".").uppercased())(\(distinct ? "DISTINCT " : "")\(arguments.map(\.sql).joined(separator: ", ")))"
-            return call + (over.map { " OVER (\($0.sql))" } ?? "")
+            return call + (over.map { $0.reference == nil ? " OVER (\($0.sql))" : " OVER \($0.sql)" } ?? "")
         case .cast(let operand, let type, let isTry): return "\(isTry ? "TRY_CAST" : "CAST")(\(operand.sql) AS \(type.sql))"
         case .caseWhen(let operand, let branches, let otherwise):
             var text = "CASE" + (operand.map { " \($0.sql)" } ?? "")
@@ -88,8 +88,24 @@ extension WindowSpecification {
         var parts: [String] = []
         if !partitionBy.isEmpty { parts.append("PARTITION BY " + partitionBy.map(\.sql).joined(separator: ", ")) }
         if !orderBy.isEmpty { parts.append("ORDER BY " + orderBy.map(\.sql).joined(separator: ", ")) }
-        if let frame { parts.append(frame) }
-        return parts.joined(separator: " ")
+        if let frame { parts.append(frame.sql) }
+        return reference.map(quoteIdentifier) ?? parts.joined(separator: " ")
+    }
+}
+
+extension WindowFrame {
+    var sql: String { "\(unit.rawValue) BETWEEN \(start.sql) AND \(end.sql)" }
+}
+
+extension WindowFrame.Bound {
+    var sql: String {
+        switch self {
+        case .unboundedPreceding: "UNBOUNDED PRECEDING"
+        case .preceding(let offset): offset.sql + " PRECEDING"
+        case .currentRow: "CURRENT ROW"
+        case .following(let offset): offset.sql + " FOLLOWING"
+        case .unboundedFollowing: "UNBOUNDED FOLLOWING"
+        }
     }
 }
 

@@ -80,17 +80,47 @@ public struct CaseBranch: Sendable, Equatable {
     }
 }
 
-/// `OVER (PARTITION BY … ORDER BY … ROWS|RANGE BETWEEN …)`.
+/// `OVER (PARTITION BY … ORDER BY … ROWS|RANGE BETWEEN …)`, or `OVER w` naming a window of the `WINDOW` clause
+/// (the parser replaces such references by the named specification).
 public struct WindowSpecification: Sendable, Equatable {
     public var partitionBy: [Expression]
     public var orderBy: [OrderItem]
-    /// The frame clause as written (`ROWS BETWEEN 2 PRECEDING AND CURRENT ROW`), normalized to upper case.
-    public var frame: String?
+    public var frame: WindowFrame?
+    /// The window this refers to (`OVER w`), before the parser resolves it.
+    public var reference: String?
 
-    public init(partitionBy: [Expression], orderBy: [OrderItem], frame: String?) {
+    public init(partitionBy: [Expression], orderBy: [OrderItem], frame: WindowFrame?, reference: String? = nil) {
         self.partitionBy = partitionBy
         self.orderBy = orderBy
         self.frame = frame
+        self.reference = reference
+    }
+}
+
+/// The frame of an OVER window: `ROWS|RANGE BETWEEN start AND end` (a single bound means `… AND CURRENT ROW`).
+public struct WindowFrame: Sendable, Equatable {
+    /// Whether the bounds count rows or measure the ORDER BY value.
+    public enum Unit: String, Sendable, Equatable {
+        case rows = "ROWS", range = "RANGE"
+    }
+
+    /// One end of a frame.
+    public enum Bound: Sendable, Equatable {
+        case unboundedPreceding
+        case preceding(Expression)
+        case currentRow
+        case following(Expression)
+        case unboundedFollowing
+    }
+
+    public var unit: Unit
+    public var start: Bound
+    public var end: Bound
+
+    public init(unit: Unit, start: Bound, end: Bound) {
+        self.unit = unit
+        self.start = start
+        self.end = end
     }
 }
 

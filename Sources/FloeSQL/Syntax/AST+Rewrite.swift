@@ -1,0 +1,43 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+extension Expression {
+    /// The expression with every subexpression for which `replacement` returns a value replaced by it, top down: a
+    /// replaced subexpression is not visited further. Subqueries are left as they are (they have scopes of their own).
+    func rewritten<Failure: Error>(_ replacement: (Expression) throws(Failure) -> Expression?) throws(Failure) -> Expression {
+        if let replaced = try replacement(self) { return replaced }
+        func r(_ e: Expression) throws(Failure) -> Expression { try e.rewritten(replacement) }
+        func all(_ list: [Expression]) throws(Failure) -> [Expression] {
+            var result: [Expression] = []
+            result.reserveCapacity(list.count)
+            for e in list { result.append(try r(e)) }
+            return result
+        }
+        switch self {
+        case .null, .boolean, .number, .string, .typedLiteral, .interval, .column, .star, .scalarSubquery, .exists, .tableArgument, .descriptor:
+            return self
+        case .unary(let op, let e): return .unary(op, try r(e))
+        case .binary(let op, let a, let b): return .binary(op, try r(a), try r(b))
+        case .isNull(let e, let negated): return .isNull(try r(e), negated: negated)
+        case .isTruth(let e, let value, let negated): return .isTruth(try r(e), value: value, negated: negated)
+        case .isDistinctFrom(let a, let b, let negated): return .isDistinctFrom(try r(a), try r(b), negated: negated)
+        case .between(let e, let low, let high, let negated): return .between(try r(e), low: try r(low), high: try r(high), negated: negated)
+        case .inList(let e, let list, let negated): return .inList(try r(e), try all(list), negated: negated)
+        case .inQuery(let e, let query, let negated): return .inQuery(try r(e), query, negated: negated)
+        case .like(let e, let pattern, let escape, let negated, let similar):
+            return .like(try r(e), pattern: try r(pattern), escape: try escape.map(r), negated: negated, similar: similar)
+        case .function(let name, let arguments, let distinct, let over):
+            return .function(name: name, arguments: try all(arguments), distinct: distinct, over: over)
+        case .cast(let e, let type, let isTry): return .cast(try r(e), type, isTry: isTry)
+        case .caseWhen(let operand, let branches, let otherwise):
+            var rewrittenBranches: [CaseBranch] = []
+            for branch in branches { rewrittenBranches.append(CaseBranch(condition: try r(branch.condition), result: try r(branch.result))) }
+            return .caseWhen(operand: try operand.map(r), branches: rewrittenBranches, otherwise: try otherwise.map(r))
+        case .extract(let unit, let e): return .extract(unit: unit, from: try r(e))
+        case .element(let a, let b): return .element(try r(a), try r(b))
+        case .row(let items): return .row(try all(items))
+        case .array(let items): return .array(try all(items))
+        case .map(let items): return .map(try all(items))
+        case .namedArgument(let name, let e): return .namedArgument(name, try r(e))
+        }
+    }
+}
