@@ -110,6 +110,7 @@ import Testing
         ("SELECT window_start, COUNT(*), SUM(n) FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end", true),
         ("SELECT n, SUM(n) OVER w, MIN(n) OVER w, COUNT(*) OVER w FROM ticks WINDOW w AS (ORDER BY ts ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)", true),
         ("SELECT n, AVG(n) OVER (PARTITION BY n % 2 ORDER BY ts RANGE BETWEEN INTERVAL '5' SECOND PRECEDING AND CURRENT ROW) FROM ticks", true),
+        ("SELECT a.n, b.n FROM ticks AS a LEFT JOIN ticks AS b ON a.n = b.n + 1 AND a.ts BETWEEN b.ts - INTERVAL '5' SECOND AND b.ts + INTERVAL '5' SECOND", false),
     ]
 
     @Test(arguments: queries.indices)

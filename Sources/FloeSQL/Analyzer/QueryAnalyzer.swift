@@ -223,10 +223,25 @@ struct QueryAnalyzer {
                 }
                 condition = BoundExpression(.and(parts), SQLType(.boolean))
             }
+            let joinKind = kind == .cross ? JoinKind.inner : kind
+            let isBounded = left.isBounded && right.isBounded
+            // Time bounds between the two sides' time attributes make a streaming join of append-only inputs an interval
+            // join: append-only even when outer, and the time attributes stay.
+            if !isSnapshot, left.isAppendOnly, right.isAppendOnly, let condition,
+                let bounds = Self.intervalBounds(condition, left: left.fields, right: right.fields)
+            {
+                let spec = IntervalJoinSpec(kind: joinKind, condition: condition, leftTypes: left.types, rightTypes: right.types, bounds: bounds)
+                var timed = fields
+                for index in left.fields.indices where !padsLeft { timed[index].isRowtime = left.fields[index].isRowtime }
+                for index in right.fields.indices where !padsRight { timed[left.fields.count + index].isRowtime = right.fields[index].isRowtime }
+                return QueryPlan(node: .intervalJoin(left.node, right.node, spec), fields: timed, isBounded: isBounded, isAppendOnly: true, upsertKeys: nil)
+            }
+            // An inner join's conditions on one side filter that side first.
+            let node = joinKind == .inner
+                ? Self.pushingDown(condition?.conjuncts ?? [], into: .join(left.node, right.node, kind: .inner, condition: nil, leftTypes: left.types, rightTypes: right.types))
+                : .join(left.node, right.node, kind: joinKind, condition: condition, leftTypes: left.types, rightTypes: right.types)
             let appendOnly = isSnapshot || (left.isAppendOnly && right.isAppendOnly && !padsLeft && !padsRight)
-            return QueryPlan(
-                node: .join(left.node, right.node, kind: kind == .cross ? .inner : kind, condition: condition, leftTypes: left.types, rightTypes: right.types),
-                fields: fields, isBounded: left.isBounded && right.isBounded, isAppendOnly: appendOnly, upsertKeys: nil)
+            return QueryPlan(node: node, fields: fields, isBounded: isBounded, isAppendOnly: appendOnly, upsertKeys: nil)
         case .tableFunction(let call, let alias):
             let plan = try windowFunction(call)
             return try alias.map { alias throws(SQLError) in try rename(plan, alias: alias) } ?? plan
@@ -365,7 +380,15 @@ struct QueryAnalyzer {
         }
     }
 
-    func select(_ select: Select, orderBy: [OrderItem]) throws(SQLError) -> QueryPlan {
+    func select(_ written: Select, orderBy: [OrderItem]) throws(SQLError) -> QueryPlan {
+        var select = written
+        // Over an inner join, WHERE conditions are join conditions: time bounds in them make an interval join.
+        if case .join(let left, let right, let kind, let on, let using)? = select.from, kind == .inner || kind == .cross, using.isEmpty,
+            let filter = select.filter, !isAggregate(filter)
+        {
+            select.from = .join(left, right, kind: .inner, on: on.map { .binary("AND", $0, filter) } ?? filter, using: [])
+            select.filter = nil
+        }
         var input: QueryPlan
         if let from = select.from {
             input = try tableReference(from)

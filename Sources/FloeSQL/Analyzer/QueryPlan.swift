@@ -74,6 +74,30 @@ struct OverWindow: Sendable {
     var isEventTime: Bool
 }
 
+/// A join bounded in time (Flink's interval join): a left row joins right rows with `leftTime - rightTime` within
+/// `[lower, upper]` (and the rest of the condition). Rows are kept only while a partner can still arrive on time, so
+/// state stays bounded; outer rows that never matched are padded with NULLs when they expire. The output is
+/// append-only and keeps the inputs' time attributes.
+struct IntervalJoinSpec: Sendable {
+    /// Which time columns bound the join and how.
+    struct Bounds: Sendable {
+        /// The left input's time column.
+        var leftTime: Int
+        /// The right input's time column (numbered within the right input).
+        var rightTime: Int
+        /// Bounds of `leftTime - rightTime`, in microseconds, inclusive.
+        var lower: Int64
+        var upper: Int64
+    }
+
+    var kind: JoinKind
+    /// The whole join condition (time bounds included), over the left fields followed by the right ones.
+    var condition: BoundExpression
+    var leftTypes: [SQLType]
+    var rightTypes: [SQLType]
+    var bounds: Bounds
+}
+
 /// The INFORMATION_SCHEMA tables.
 enum SystemTable: String, Sendable, CaseIterable {
     case catalogs = "CATALOGS", schemata = "SCHEMATA", tables = "TABLES", columns = "COLUMNS"
@@ -115,6 +139,8 @@ indirect enum PlanNode: Sendable {
     case rank(PlanNode, partitionKeys: [Int], sortKeys: [SortKey], limit: Int?, insertOnlyInput: Bool)
     /// An OVER aggregation: the input columns followed by one column per aggregate of the window.
     case overAggregate(PlanNode, OverWindow)
+    /// A join bounded in time.
+    case intervalJoin(PlanNode, PlanNode, IntervalJoinSpec)
     /// A join; the condition is over the left fields followed by the right ones.
     case join(PlanNode, PlanNode, kind: JoinKind, condition: BoundExpression?, leftTypes: [SQLType], rightTypes: [SQLType])
 }
@@ -175,6 +201,11 @@ struct QueryPlan: Sendable {
                 let frame = window.preceding.map { "\($0) PRECEDING" } ?? "UNBOUNDED PRECEDING"
                 lines.append(indent + "OverAggregate(partitionBy=[\(window.partitionKeys.map { "$\($0)" }.joined(separator: ", "))], orderBy=[\(window.orderKey.map { "$\($0.column)" } ?? "")], window=[\(window.isRows ? "ROWS" : "RANG") BETWEEN \(frame) AND CURRENT ROW], select=[\(window.aggregates.map { $0.function.rawValue + ($0.distinct ? "(DISTINCT)" : "") }.joined(separator: ", "))])")
                 visit(input, depth + 1)
+            case .intervalJoin(let left, let right, let spec):
+                let b = spec.bounds
+                lines.append(indent + "IntervalJoin(joinType=[\(spec.kind.rawValue)Join], windowBounds=[leftLowerBound=\(b.lower / 1000), leftUpperBound=\(b.upper / 1000), leftTimeIndex=\(b.leftTime), rightTimeIndex=\(b.rightTime)])")
+                visit(left, depth + 1)
+                visit(right, depth + 1)
             case .join(let left, let right, let kind, _, _, _):
                 lines.append(indent + "Join(joinType=[\(kind.rawValue)Join])")
                 visit(left, depth + 1)

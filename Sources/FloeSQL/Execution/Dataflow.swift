@@ -252,6 +252,12 @@ final class Dataflow {
             let stage = UnionStage(inputs: inputs.count)
             for (slot, input) in inputs.enumerated() { attach(try build(input, context, &sources), to: stage, slot: slot) }
             return stage
+        case .intervalJoin(let left, let right, let spec):
+            let keys = JoinKeys.of(spec.condition, leftCount: spec.leftTypes.count, types: spec.leftTypes + spec.rightTypes)
+            let stage = IntervalJoinStage(spec: spec, keys: keys, residual: keys.residual.map(context.compiler.compile))
+            attach(try build(left, context, &sources), to: stage, slot: 0)
+            attach(try build(right, context, &sources), to: stage, slot: 1)
+            return stage
         case .join(let left, let right, let kind, let condition, let leftTypes, let rightTypes):
             let keys = JoinKeys.of(condition, leftCount: leftTypes.count, types: leftTypes + rightTypes)
             let stage = JoinStage(kind: kind, keys: keys, residual: keys.residual.map(context.compiler.compile), leftTypes: leftTypes,
@@ -280,7 +286,7 @@ final class Dataflow {
             .overAggregate(let input, _):
             scannedTables(input)
         case .union(let inputs): inputs.reduce(into: Set<String>()) { $0.formUnion(scannedTables($1)) }
-        case .join(let l, let r, _, _, _, _): scannedTables(l).union(scannedTables(r))
+        case .join(let l, let r, _, _, _, _), .intervalJoin(let l, let r, _): scannedTables(l).union(scannedTables(r))
         }
     }
 
@@ -294,7 +300,7 @@ final class Dataflow {
             .overAggregate(let input, _):
             isBounded(input)
         case .union(let inputs): inputs.allSatisfy(isBounded)
-        case .join(let l, let r, _, _, _, _): isBounded(l) && isBounded(r)
+        case .join(let l, let r, _, _, _, _), .intervalJoin(let l, let r, _): isBounded(l) && isBounded(r)
         }
     }
 
@@ -318,6 +324,9 @@ final class Dataflow {
         case .aggregate(let input, let keyCount, let aggregates): return Array(try inputTypesOf(input).prefix(keyCount)) + aggregates.map(\.type)
         case .union(let inputs): return try inputs.first.map(inputTypesOf) ?? []
         case .join(_, _, _, _, let l, let r): return l + r
+        case .intervalJoin(_, _, let spec):
+            return spec.leftTypes.map { $0.withNullable($0.nullable || spec.kind == .right || spec.kind == .full) }
+                + spec.rightTypes.map { $0.withNullable($0.nullable || spec.kind == .left || spec.kind == .full) }
         }
     }
 

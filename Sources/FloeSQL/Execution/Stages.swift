@@ -20,7 +20,8 @@ class Stage {
     var inputCount: Int { 1 }
     /// The latest watermark of each input slot (event-time microseconds; `Int64.min` before the first).
     private var inputWatermarks: [Int: Int64] = [:]
-    /// The watermark this stage last forwarded to its parent.
+    /// The watermark this stage last advanced to (its inputs' combined watermark), forwarded to its parent less
+    /// ``watermarkDelay``.
     private(set) var outputWatermark = Int64.min {
         didSet { watermarkCell?.value = outputWatermark }
     }
@@ -61,8 +62,15 @@ class Stage {
         guard watermark > outputWatermark else { return ([], nil) }
         let batches = try watermarkAdvanced(to: watermark)
         outputWatermark = watermark
-        return (batches, watermark)
+        let delay = watermarkDelay
+        guard delay != 0, watermark != .max else { return (batches, watermark) }
+        let (delayed, overflow) = watermark.subtractingReportingOverflow(delay)
+        return (batches, overflow ? nil : delayed)
     }
+
+    /// How far the watermark this stage forwards lags its own (an interval join's output rows can be that much older
+    /// than its input watermark).
+    var watermarkDelay: Int64 { 0 }
 
     /// What the stage emits when its watermark advances (before the watermark is forwarded).
     func watermarkAdvanced(to watermark: Int64) throws(SQLError) -> [Batch] { [] }
