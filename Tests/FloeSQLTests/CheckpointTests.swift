@@ -206,7 +206,7 @@ import Testing
         var rows: [Row] { state.withLock { $0.rows } }
         func failNextAppend() { state.withLock { $0.failNext = true } }
         func rowsWritten(by key: String) -> Int64 { Int64(state.withLock { $0.rows.count }) }
-        func append(_ rows: [Row], writer: String) throws(SQLError) {
+        func append(_ rows: [Row], kinds: [RowKind]?, writer: String) throws(SQLError) {
             try state.withLock { state throws(SQLError) in
                 if state.failNext {
                     state.failNext = false

@@ -9,9 +9,14 @@ import Synchronization
 final class CollectingReceiver: ResultReceiver {
     private let changes = Mutex<[ResultChange]>([])
 
+    private let caughtUps = Mutex(0)
+
     func deliver(_ batch: [ResultChange]) async throws { changes.withLock { $0.append(contentsOf: batch) } }
+    func caughtUp() async { caughtUps.withLock { $0 += 1 } }
 
     var collected: [ResultChange] { changes.withLock { $0 } }
+    /// How often the statement reported it had caught up with its tables.
+    var caughtUpCount: Int { caughtUps.withLock { $0 } }
 }
 
 /// A flag one task sets and another polls.
@@ -50,11 +55,15 @@ struct EngineFixture {
         if prepared.traits.isBounded {
             try await prepared.run(deliveringTo: receiver, skippingFirst: skip)
         } else {
-            let task = Task { try await prepared.run(deliveringTo: receiver, skippingFirst: skip) }
-            var seen = -1
-            while seen != receiver.collected.count {
-                seen = receiver.collected.count
-                try await Task.sleep(for: .milliseconds(150))
+            // Run until the statement has caught up with its tables (however loaded the machine is), or ended.
+            let ended = CollectingFlag()
+            let task = Task {
+                defer { ended.set() }
+                try await prepared.run(deliveringTo: receiver, skippingFirst: skip)
+            }
+            let started = ContinuousClock.now
+            while receiver.caughtUpCount == 0, !ended.isSet, ContinuousClock.now - started < .seconds(60) {
+                try await Task.sleep(for: .milliseconds(10))
             }
             task.cancel()
             _ = await task.result

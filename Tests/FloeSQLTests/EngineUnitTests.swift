@@ -17,7 +17,7 @@ import Testing
             let log = try TableLog(url: url)
             try log.append([[.int(1), .string("a")], [.int(2), .null]], writer: "w1")
             try log.append([[.int(3), .string("c")]], writer: "w2")
-            let (rows, _, next) = try log.read(from: 0)
+            let (rows, _, _, next) = try log.read(from: 0)
             #expect(rows == [[.int(1), .string("a")], [.int(2), .null], [.int(3), .string("c")]])
             #expect(next == log.end)
         }

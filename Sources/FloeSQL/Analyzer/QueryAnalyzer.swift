@@ -316,7 +316,23 @@ struct QueryAnalyzer {
                     node = .watermark(node, rowtime: index, expression: BoundExpression(.column(index), PlanField.rowtimeType), perRecord: false)
                 }
             }
-            return QueryPlan(node: node, fields: fields, isBounded: isSnapshot || generator?.rowLimit != nil || files != nil, isAppendOnly: true, upsertKeys: nil)
+            var isAppendOnly = true
+            var upsertKeys: [Int]?
+            if isLog {
+                switch table.changelogMode {
+                case .append: break
+                case .upsert:
+                    // Upserts by primary key, normalized into a changelog (after the watermark assigner, as in Flink).
+                    let keys = table.primaryKey.compactMap { key in fields.firstIndex { $0.name == key } }
+                    node = .changelogNormalize(node, keys: keys, ignoring: fields.lastIndex { $0.isSystem })
+                    isAppendOnly = isSnapshot
+                    upsertKeys = isSnapshot ? nil : keys
+                case .retract:
+                    isAppendOnly = false
+                }
+            }
+            return QueryPlan(node: node, fields: fields, isBounded: isSnapshot || generator?.rowLimit != nil || files != nil, isAppendOnly: isAppendOnly,
+                             upsertKeys: upsertKeys)
         case .view(let catalog, let database, let view):
             let key = "\(catalog.id).\(database).\(view.name)"
             guard !expanding.contains(key) else { throw SQLError("View \(view.name) refers to itself.") }

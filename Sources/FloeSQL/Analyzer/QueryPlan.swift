@@ -128,6 +128,10 @@ indirect enum PlanNode: Sendable {
     /// a record at a time, so that which rows are late does not depend on batching (not needed for `$rowtime`'s
     /// `SOURCE_WATERMARK()`: append times never go back, so no row is late against its own source).
     case watermark(PlanNode, rowtime: Int, expression: BoundExpression, perRecord: Bool)
+    /// An upsert table's changelog normalized per primary key (Flink's ChangelogNormalize): the first row of a key is
+    /// +I, a changed row -U (the previous row) and +U, an unchanged one nothing, a delete -D of the previous row.
+    /// Column `ignoring` (the `$rowtime`) does not count when rows are compared. Batch: the latest rows, at the end.
+    case changelogNormalize(PlanNode, keys: [Int], ignoring: Int?)
     /// A window TVF: each row once per window it falls in, followed by `window_start`, `window_end`, `window_time`.
     case window(PlanNode, WindowSpec)
     /// A window aggregation (GROUP BY `window_start`, `window_end`, … over a window TVF on a time attribute): groups by
@@ -187,6 +191,9 @@ struct QueryPlan: Sendable {
                 for input in inputs { visit(input, depth + 1) }
             case .watermark(let input, let rowtime, _, _):
                 lines.append(indent + "WatermarkAssigner(rowtime=[$\(rowtime)])")
+                visit(input, depth + 1)
+            case .changelogNormalize(let input, let keys, _):
+                lines.append(indent + "ChangelogNormalize(key=[\(keys.map { "$\($0)" }.joined(separator: ", "))])")
                 visit(input, depth + 1)
             case .window(let input, let spec):
                 lines.append(indent + "WindowTableFunction(window=[\(spec.explanation)])")

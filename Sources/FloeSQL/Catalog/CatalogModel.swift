@@ -34,6 +34,23 @@ struct TableEntry: Sendable, Codable, Equatable {
 
     /// The stored columns, in order (computed and virtual metadata columns are not in the log).
     var physicalColumns: [ColumnEntry] { columns.filter(\.isPhysical) }
+
+    /// How the table's log holds changes (Confluent's `changelog.mode`): `upsert` by default with a primary key,
+    /// `append` without.
+    var changelogMode: ChangelogMode {
+        options["changelog.mode"].flatMap { ChangelogMode(rawValue: $0.lowercased()) } ?? (primaryKey.isEmpty ? .append : .upsert)
+    }
+}
+
+/// How a table's log holds changes.
+enum ChangelogMode: String, Sendable, CaseIterable {
+    /// Inserts only.
+    case append
+    /// Upserts and deletes by primary key: readers see the table as a changelog normalized per key (first row +I, a
+    /// changed row -U/+U, a delete -D); writers drop update-befores.
+    case upsert
+    /// Every change as written (+I, -U, +U, -D).
+    case retract
 }
 
 /// A view: its query text and the schema it had when created.

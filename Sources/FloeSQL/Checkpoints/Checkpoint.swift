@@ -26,6 +26,8 @@ struct Checkpoint {
     var sinkBase: Int64
     /// The output this checkpoint commits.
     var output: [Row]
+    /// The output rows' kinds, for an upsert or retract sink (nil while all are inserts).
+    var outputKinds: [RowKind]?
     /// Rows consumed per source table (`status.latest_offsets`).
     var offsets: [(table: String, rows: Int64)]
     /// ``Dataflow/snapshot()``.
@@ -45,6 +47,8 @@ struct Checkpoint {
             writer.int(offset.rows)
         }
         writer.blob(state)
+        // Kinds come last, so that checkpoints written before they existed still read.
+        if let outputKinds { writer.blob(outputKinds.map { UInt8($0.rawValue) }) }
         var bytes = Self.magic
         let body = writer.bytes
         withUnsafeBytes(of: CRC32.checksum(body).littleEndian) { bytes.append(contentsOf: $0) }
@@ -52,12 +56,14 @@ struct Checkpoint {
         return bytes
     }
 
-    init(epoch: Int64, takenAt: Date, isFinal: Bool, sinkBase: Int64, output: [Row], offsets: [(table: String, rows: Int64)], state: [UInt8]) {
+    init(epoch: Int64, takenAt: Date, isFinal: Bool, sinkBase: Int64, output: [Row], outputKinds: [RowKind]? = nil, offsets: [(table: String, rows: Int64)],
+         state: [UInt8]) {
         self.epoch = epoch
         self.takenAt = takenAt
         self.isFinal = isFinal
         self.sinkBase = sinkBase
         self.output = output
+        self.outputKinds = outputKinds
         self.offsets = offsets
         self.state = state
     }
@@ -75,6 +81,11 @@ struct Checkpoint {
         output = try reader.rows()
         offsets = try reader.array { reader throws(SQLError) in (try reader.string(), try reader.int()) }
         state = try reader.blob()
+        if !reader.isAtEnd {
+            let codes = try reader.blob()
+            guard codes.count == output.count else { throw StateReader.malformed() }
+            outputKinds = codes.map { RowKind(rawValue: Int($0)) ?? .insert }
+        }
         guard reader.isAtEnd else { throw StateReader.malformed() }
     }
 }

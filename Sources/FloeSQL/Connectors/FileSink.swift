@@ -12,8 +12,14 @@ import Foundation
 protocol RowSink: Sendable {
     /// How many rows the writer `key` appended so far (a re-run after a restart skips that many).
     func rowsWritten(by key: String) -> Int64
-    /// Appends `rows` durably before returning.
-    func append(_ rows: [Row], writer: String) throws(SQLError)
+    /// Appends `rows` durably before returning; `kinds` (nil for inserts only) marks the updates and deletes of an
+    /// upsert sink's changelog.
+    func append(_ rows: [Row], kinds: [RowKind]?, writer: String) throws(SQLError)
+}
+
+extension RowSink {
+    /// Appends inserts.
+    func append(_ rows: [Row], writer: String) throws(SQLError) { try append(rows, kinds: nil, writer: writer) }
 }
 
 extension TableLog: RowSink {}
@@ -21,7 +27,7 @@ extension TableLog: RowSink {}
 /// A `blackhole` table: what is written to it is dropped.
 struct BlackholeSink: RowSink {
     func rowsWritten(by key: String) -> Int64 { 0 }
-    func append(_ rows: [Row], writer: String) throws(SQLError) {}
+    func append(_ rows: [Row], kinds: [RowKind]?, writer: String) throws(SQLError) {}
 }
 
 /// A filesystem table as a sink: each writer (statement) appends lines to its own part file in the table's
@@ -55,7 +61,8 @@ final class FileSink: RowSink {
         return Int64(data[..<complete].reduce(0) { $1 == 0x0A ? $0 + 1 : $0 })
     }
 
-    func append(_ rows: [Row], writer: String) throws(SQLError) {
+    /// Files take inserts only (updating queries are refused for filesystem sinks).
+    func append(_ rows: [Row], kinds: [RowKind]?, writer: String) throws(SQLError) {
         guard !rows.isEmpty else { return }
         var bytes: [UInt8] = []
         for row in rows {

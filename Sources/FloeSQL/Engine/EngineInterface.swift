@@ -151,6 +151,13 @@ public struct SQLError: Error, Sendable, Equatable, CustomStringConvertible {
 /// back-pressure point: `deliver` returns once the batch is durable.
 public protocol ResultReceiver: Sendable {
     func deliver(_ changes: [ResultChange]) async throws
+    /// Called when an unbounded statement has processed every row its tables hold so far, delivered (or, for an
+    /// INSERT, written) what they produce, and waits for more input.
+    func caughtUp() async
+}
+
+extension ResultReceiver {
+    public func caughtUp() async {}
 }
 
 /// A statement analyzed and planned against the catalog, ready to run.

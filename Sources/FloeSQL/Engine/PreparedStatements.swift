@@ -66,6 +66,7 @@ struct QueryStatement: PreparedStatement {
     func run(deliveringTo receiver: any ResultReceiver, skippingFirst: Int) async throws {
         let dataflow = try Dataflow(plan: plan.node, context: services.dataflowContext(session: session, caster: caster, isSnapshot: isSnapshot))
         var emitter = ResultEmitter(receiver: receiver, renderer: caster.renderer, types: plan.types, remainingSkip: skippingFirst)
+        dataflow.onCaughtUp = { await receiver.caughtUp() }
         try await dataflow.run { batches in try await emitter.emit(batches) }
     }
 }
@@ -97,8 +98,8 @@ struct DDLStatement: PreparedStatement {
 
 /// Where an INSERT writes.
 enum SinkTarget: Sendable {
-    /// A table's log, by table id.
-    case log(String)
+    /// A table's log, by table id, how it keeps changes and its primary key's positions among its physical columns.
+    case log(String, ChangelogMode, keys: [Int])
     /// A filesystem table's directory.
     case files(FileSystemSpec)
     /// `'connector' = 'blackhole'`: rows are consumed and dropped (Flink's sink for benchmarks).
@@ -110,7 +111,8 @@ enum SinkTarget: Sendable {
         if let spec = try FileSystemSpec.of(options: table.options, columns: table.physicalColumns.map { ($0.name, $0.type) }) {
             return .files(spec)
         }
-        return .log(table.id)
+        let physical = table.physicalColumns
+        return .log(table.id, table.changelogMode, keys: table.primaryKey.compactMap { key in physical.firstIndex { $0.name == key } })
     }
 }
 
@@ -137,25 +139,29 @@ struct InsertStatement: PreparedStatement {
         try before?()
         let dataflow = try Dataflow(plan: plan.node, context: services.dataflowContext(session: session, caster: caster, isSnapshot: isSnapshot))
         let sink: any RowSink
+        var mode = ChangelogMode.append
+        var keys: [Int] = []
         switch target {
-        case .log(let id): sink = try services.logs.open(id)
+        case .log(let id, let changelog, let primaryKey):
+            sink = try services.logs.open(id)
+            mode = changelog
+            keys = primaryKey
         case .files(let spec): sink = try FileSink(spec: spec)
         case .blackhole: sink = BlackholeSink()
         }
         let keepsOutput = if case .blackhole = target { false } else { true }
+        dataflow.onCaughtUp = { await receiver.caughtUp() }
         guard let key = checkpointKey else {
             // Without an identity there is nothing to resume: rows go to the sink as they come.
             try await dataflow.run { batches in
                 guard keepsOutput else { return }
-                var rows: [Row] = []
-                for batch in batches {
-                    for i in 0..<batch.count where batch.kinds[i].isAccumulate { rows.append(batch.row(i)) }
-                }
-                try sink.append(rows, writer: writerKey)
+                var output = SinkOutput(mode: mode, keys: keys)
+                output.add(batches)
+                try sink.append(output.rows, kinds: output.kinds, writer: writerKey)
             }
             return
         }
-        let committer = SinkCommitter(sink: sink, writer: writerKey, store: services.checkpoints, key: key, keepsOutput: keepsOutput)
+        let committer = SinkCommitter(sink: sink, writer: writerKey, store: services.checkpoints, key: key, keepsOutput: keepsOutput, mode: mode, keys: keys)
         if let checkpoint = try services.checkpoints.load(key) {
             // A restart or a resume: finish the last commit, then continue from the checkpointed state.
             try committer.complete(checkpoint)
@@ -176,11 +182,43 @@ struct StatementSetStatement: PreparedStatement {
     let inserts: [InsertStatement]
 
     func run(deliveringTo receiver: any ResultReceiver, skippingFirst: Int) async throws {
+        let all = AllCaughtUp(receiver: receiver, count: inserts.count)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for insert in inserts {
-                group.addTask { try await insert.run(deliveringTo: receiver, skippingFirst: 0) }
+            for (index, insert) in inserts.enumerated() {
+                group.addTask { try await insert.run(deliveringTo: all.member(index), skippingFirst: 0) }
             }
             try await group.waitForAll()
+        }
+    }
+}
+
+/// Reports a statement set caught up once every one of its INSERTs has caught up.
+final class AllCaughtUp: Sendable {
+    let receiver: any ResultReceiver
+    private let caughtUp: Mutex<Set<Int>>
+    let count: Int
+
+    init(receiver: any ResultReceiver, count: Int) {
+        self.receiver = receiver
+        self.count = count
+        caughtUp = Mutex([])
+    }
+
+    /// The receiver INSERT `index` reports to.
+    func member(_ index: Int) -> any ResultReceiver { Member(group: self, index: index) }
+
+    private struct Member: ResultReceiver {
+        let group: AllCaughtUp
+        let index: Int
+
+        func deliver(_ changes: [ResultChange]) async throws { try await group.receiver.deliver(changes) }
+
+        func caughtUp() async {
+            let all = group.caughtUp.withLock { members in
+                members.insert(index)
+                return members.count == group.count
+            }
+            if all { await group.receiver.caughtUp() }
         }
     }
 }

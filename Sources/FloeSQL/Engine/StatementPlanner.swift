@@ -260,6 +260,14 @@ struct StatementPlanner {
             throw SQLError("Invalid bucket key '\(column)'. A bucket key must reference a physical column in the schema.")
         }
         let options = Dictionary(create.options, uniquingKeysWith: { _, last in last })
+        if let mode = options["changelog.mode"] {
+            guard let parsed = ChangelogMode(rawValue: mode.lowercased()) else {
+                throw SQLError("Invalid value for option 'changelog.mode': '\(mode)'. Supported values are 'append', 'upsert' and 'retract'.")
+            }
+            if parsed == .upsert, create.primaryKey.isEmpty {
+                throw SQLError("Table '\(path.name)' has 'changelog.mode' = 'upsert' but no primary key; an upsert table needs PRIMARY KEY (…) NOT ENFORCED.")
+            }
+        }
         // A generated table's options are checked when it is created, not only when it is read.
         _ = try FileSystemSpec.of(options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) })
         if try DatagenSpec.of(options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) }, seed: "") != nil, create.asQuery != nil {
@@ -350,10 +358,12 @@ struct StatementPlanner {
         (session.statementID ?? "anonymous-" + UUID().uuidString) + suffix
     }
 
-    /// Refuses an updating query for a sink that takes inserts only (every sink but a blackhole, which drops all).
+    /// Refuses an updating query for a sink that takes inserts only: every sink but a blackhole (which drops all) and a
+    /// table whose log keeps changes (`changelog.mode` `upsert`, the default with a primary key, or `retract`).
     func requireAppendOnly(_ plan: QueryPlan, into table: TableEntry, sink: ObjectPath) throws(SQLError) {
-        guard plan.isAppendOnly || table.connector == "blackhole" else {
-            throw SQLError("Table sink '\(sink.catalog.name).\(sink.database).\(sink.name)' doesn't support consuming update and delete changes which is produced by an updating query (GROUP BY, DISTINCT, outer join or Top-N). Run it with 'sql.snapshot.mode' = 'now' or make the query append-only.")
+        let keepsChanges = table.connector == nil && table.changelogMode != .append
+        guard plan.isAppendOnly || table.connector == "blackhole" || keepsChanges else {
+            throw SQLError("Table sink '\(sink.catalog.name).\(sink.database).\(sink.name)' doesn't support consuming update and delete changes which is produced by an updating query (GROUP BY, DISTINCT, outer join or Top-N). Declare a PRIMARY KEY on the sink table (an upsert table), run the query with 'sql.snapshot.mode' = 'now', or make it append-only.")
         }
     }
 

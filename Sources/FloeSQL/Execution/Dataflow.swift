@@ -65,7 +65,7 @@ final class LogSource: SourceStage {
     override func poll() throws(SQLError) -> Batch? {
         if log.isClosed { throw SQLError("Table '\(tableName)' was dropped.") }
         if let stopAt, offset >= stopAt { return nil }
-        let (rows, appendedAt, next) = try log.read(from: offset, maxBytes: recordAtATime ? 1 : 1 << 20)
+        let (rows, kinds, appendedAt, next) = try log.read(from: offset, maxBytes: recordAtATime ? 1 : 1 << 20)
         guard next > offset else { return nil }
         offset = next
         rowsRead += Int64(rows.count)
@@ -79,7 +79,7 @@ final class LogSource: SourceStage {
             full.append(.int(appendedAt - appendedAt % 1000))
             fitted.append(full)
         }
-        return Batch(rows: fitted, kinds: Array(repeating: .insert, count: fitted.count), types: types)
+        return Batch(rows: fitted, kinds: kinds, types: types)
     }
 
     override var isExhausted: Bool { stopAt.map { offset >= $0 } ?? false }
@@ -149,6 +149,9 @@ final class Dataflow {
     private var finishedSources = Set<ObjectIdentifier>()
     /// Whether input was processed since the last checkpoint.
     private var changedSinceCheckpoint = false
+    /// Called each time the flow has processed every row its sources hold, handed out its output and waits for
+    /// appends (``ResultReceiver/caughtUp()``).
+    var onCaughtUp: (() async -> Void)?
 
     init(plan: PlanNode, context: DataflowContext) throws(SQLError) {
         var sources: [SourceStage] = []
@@ -238,6 +241,8 @@ final class Dataflow {
             return stage
         case .window(let input, let spec):
             return try single(WindowAssignStage(spec: spec), input)
+        case .changelogNormalize(let input, let keys, let ignoring):
+            return try single(ChangelogNormalizeStage(keys: keys, ignoring: ignoring, final: context.isSnapshot, types: try inputTypesOf(input)), input)
         case .rank(let input, let partitionKeys, let sortKeys, let limit, let insertOnlyInput):
             let outputTypes = try inputTypesOf(input) + [SQLType(.bigint, nullable: false)]
             return try single(RankStage(partitionKeys: partitionKeys, sortKeys: sortKeys, limit: limit, insertOnlyInput: insertOnlyInput,
@@ -283,7 +288,7 @@ final class Dataflow {
         case .values, .systemTable, .generated, .files: []
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
             .watermark(let input, _, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _), .rank(let input, _, _, _, _),
-            .overAggregate(let input, _):
+            .overAggregate(let input, _), .changelogNormalize(let input, _, _):
             scannedTables(input)
         case .union(let inputs): inputs.reduce(into: Set<String>()) { $0.formUnion(scannedTables($1)) }
         case .join(let l, let r, _, _, _, _), .intervalJoin(let l, let r, _): scannedTables(l).union(scannedTables(r))
@@ -297,7 +302,7 @@ final class Dataflow {
         case .generated(let spec, _): spec.rowLimit != nil
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
             .watermark(let input, _, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _), .rank(let input, _, _, _, _),
-            .overAggregate(let input, _):
+            .overAggregate(let input, _), .changelogNormalize(let input, _, _):
             isBounded(input)
         case .union(let inputs): inputs.allSatisfy(isBounded)
         case .join(let l, let r, _, _, _, _), .intervalJoin(let l, let r, _): isBounded(l) && isBounded(r)
@@ -311,7 +316,8 @@ final class Dataflow {
         case .generated(let spec, _): return spec.fields.map(\.type)
         case .files(let spec, _): return spec.fields.map(\.type)
         case .systemTable(let table, _): return SystemTables.types(table)
-        case .filter(let input, _), .sort(let input, _, _, _), .limit(let input, _, _), .watermark(let input, _, _, _): return try inputTypesOf(input)
+        case .filter(let input, _), .sort(let input, _, _, _), .limit(let input, _, _), .watermark(let input, _, _, _), .changelogNormalize(let input, _, _):
+            return try inputTypesOf(input)
         case .window(let input, let spec):
             return try inputTypesOf(input) + WindowSpec.addedTypes(isLocal: spec.localZone != nil)
         case .windowAggregate(let input, let keyCount, let aggregates, _, _):
@@ -499,6 +505,8 @@ final class Dataflow {
                 // Idle with uncommitted work: wake when the checkpoint that commits it is due.
                 let deadline = (waiting.compactMap(\.wakeDeadline) + [checkpointDue()].compactMap { $0 }).min()
                 guard !targets.isEmpty || deadline != nil else { continue }
+                // Everything the logs hold is processed and handed out, and nothing waits on a clock.
+                if deadline == nil { await onCaughtUp?() }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for target in targets {
                         let (log, offset) = target

@@ -12,7 +12,8 @@ import Synchronization
 ///
 /// **Format.** A sequence of records `[payload length: u32 LE][CRC-32 of payload: u32 LE][payload]`. A payload is one
 /// appended batch: the writer (its key and the append time, microseconds since the epoch, as a two-element list; logs
-/// written before append times were recorded have the bare key and read as appended at the epoch), the writer's
+/// written before append times were recorded have the bare key and read as appended at the epoch; a record of an
+/// upsert table's changelog adds a third element, the row kinds as bytes, when any row is not an insert), the writer's
 /// cumulative row count after this batch, the row count and the rows (``ValueCodec``). Offsets handed to readers are
 /// byte positions of record boundaries. The append time is the rows' `$rowtime`, as a Kafka record's timestamp is.
 ///
@@ -75,15 +76,19 @@ final class TableLog: Sendable {
     /// How many rows the writer `key` appended so far.
     func rowsWritten(by key: String) -> Int64 { state.withLock { $0.writerCounts[key] ?? 0 } }
 
-    /// Appends `rows` as one durable record (fsync before returning) and wakes readers.
-    func append(_ rows: [Row], writer: String) throws(SQLError) {
+    /// Appends `rows` as one durable record (fsync before returning) and wakes readers. `kinds` (nil for inserts only)
+    /// marks rows of an upsert table's changelog as updates or deletes.
+    func append(_ rows: [Row], kinds: [RowKind]?, writer: String) throws(SQLError) {
         guard !rows.isEmpty else { return }
+        let changeKinds = kinds.flatMap { kinds in kinds.allSatisfy { $0 == .insert } ? nil : kinds.map { UInt8($0.rawValue) } }
         let waiters: [CheckedContinuation<Void, any Error>] = try state.withLock { state throws(SQLError) in
             guard !state.closed else { throw SQLError("The table was dropped while the statement was writing to it.") }
             let total = (state.writerCounts[writer] ?? 0) + Int64(rows.count)
             var payload: [UInt8] = []
             let appendedAt = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())
-            ValueCodec.encode(.list([.string(writer), .int(max(appendedAt, state.lastAppend))]), into: &payload)
+            var header: [Value] = [.string(writer), .int(max(appendedAt, state.lastAppend))]
+            if let changeKinds { header.append(.bytes(changeKinds)) }
+            ValueCodec.encode(.list(header), into: &payload)
             ValueCodec.appendVarint(UInt64(total), to: &payload)
             ValueCodec.appendVarint(UInt64(rows.count), to: &payload)
             for row in rows { ValueCodec.encode(row, into: &payload) }
@@ -107,11 +112,12 @@ final class TableLog: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Reads committed records from `offset` (at most about `maxBytes`), returning their rows, each row's append time
+    /// Reads committed records from `offset` (at most about `maxBytes`), returning their rows, their kinds, each row's append time
     /// (microseconds since the epoch) and the next offset.
-    func read(from offset: Offset, maxBytes: Int64 = 4 << 20) throws(SQLError) -> (rows: [Row], appendedAt: [Int64], next: Offset) {
+    func read(from offset: Offset, maxBytes: Int64 = 4 << 20) throws(SQLError) -> (rows: [Row], kinds: [RowKind], appendedAt: [Int64], next: Offset) {
         let limit = state.withLock { $0.end }
         var rows: [Row] = []
+        var kinds: [RowKind] = []
         var times: [Int64] = []
         var position = offset
         while position < limit, position - offset < maxBytes {
@@ -119,10 +125,11 @@ final class TableLog: Sendable {
                 throw SQLError("The table log \(url.lastPathComponent) is corrupt at offset \(position).")
             }
             rows.append(contentsOf: record.rows)
+            if let recordKinds = record.kinds { kinds.append(contentsOf: recordKinds) } else { kinds.append(contentsOf: repeatElement(.insert, count: record.rows.count)) }
             times.append(contentsOf: repeatElement(record.appendedAt, count: record.rows.count))
             position = record.next
         }
-        return (rows, times, position)
+        return (rows, kinds, times, position)
     }
 
     /// Suspends until the log ends beyond `offset`, the log is closed, or the task is cancelled.
@@ -170,6 +177,8 @@ final class TableLog: Sendable {
         var appendedAt: Int64
         var writerTotal: Int64
         var rows: [Row]
+        /// Nil when every row is an insert.
+        var kinds: [RowKind]?
         var next: Offset
     }
 
@@ -188,12 +197,17 @@ final class TableLog: Sendable {
         var reader = ValueCodec.Reader(payload)
         let writer: String
         let appendedAt: Int64
+        var kinds: [RowKind]?
         switch try? reader.value() {
         case .string(let key):
             (writer, appendedAt) = (key, 0)
-        case .list(let parts) where parts.count == 2:
+        case .list(let parts) where parts.count == 2 || parts.count == 3:
             guard let key = parts[0].string, let time = parts[1].int else { return nil }
             (writer, appendedAt) = (key, time)
+            if parts.count == 3 {
+                guard case .bytes(let codes) = parts[2] else { return nil }
+                kinds = codes.map { RowKind(rawValue: Int($0)) ?? .insert }
+            }
         default: return nil
         }
         guard let total = try? reader.varint(), let count = try? reader.varint() else { return nil }
@@ -203,7 +217,8 @@ final class TableLog: Sendable {
             guard let row = try? reader.row() else { return nil }
             rows.append(row)
         }
-        return Record(writer: writer, appendedAt: appendedAt, writerTotal: Int64(total), rows: rows, next: offset + 8 + Int64(length))
+        guard kinds == nil || kinds!.count == rows.count else { return nil }
+        return Record(writer: writer, appendedAt: appendedAt, writerTotal: Int64(total), rows: rows, kinds: kinds, next: offset + 8 + Int64(length))
     }
 }
 
