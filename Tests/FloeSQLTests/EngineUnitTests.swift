@@ -228,3 +228,45 @@ import Testing
         #expect(condition())
     }
 }
+
+/// The faker expressions of `examples.marketplace`: values stay in their ranges and formats.
+@Suite struct FakerTests {
+    @Test func expressionsGenerateValuesInTheirRangesAndFormats() throws {
+        var random = SplitMix64(seed: 42)
+        let string = SQLType.string.notNull
+        let int = SQLType(.integer, nullable: false)
+        let uuid = try #require(FakerExpression.parse("#{Internet.uuid}"))
+        let between = try #require(FakerExpression.parse("#{Number.numberBetween '3000','5000'}"))
+        let price = try #require(FakerExpression.parse("#{Number.randomDouble '2','10','100'}"))
+        let url = try #require(FakerExpression.parse("#{regexify 'https://www[.]acme[.]com/product/[a-z]{5}'}"))
+        var ids = Set<String>()
+        var seen = Set<Int64>()
+        for _ in 0..<10_000 {
+            guard case .string(let id) = uuid.generate(&random, type: string) else { Issue.record("uuid is not a string"); return }
+            #expect(id.count == 36 && id.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12] && Array(id)[14] == "4")
+            ids.insert(id)
+            guard case .int(let n) = between.generate(&random, type: int) else { Issue.record("numberBetween is not an int"); return }
+            #expect((3000..<5000).contains(n))
+            seen.insert(n)
+            guard case .double(let p) = price.generate(&random, type: SQLType(.double, nullable: false)) else { Issue.record("price"); return }
+            #expect(p >= 10 && p <= 100 && abs((p * 100).rounded() - p * 100) < 1e-6)
+            guard case .string(let link) = url.generate(&random, type: string) else { Issue.record("url"); return }
+            #expect(link.hasPrefix("https://www.acme.com/product/") && link.count == 34 && link.suffix(5).allSatisfy { ("a"..."z").contains($0) })
+        }
+        #expect(ids.count == 10_000)
+        #expect(seen.count > 1900)
+        // numberBetween into a STRING column (products' ids) gives the number as text.
+        #expect(FakerExpression.numberBetween(1000, 1001).generate(&random, type: string) == .string("1000"))
+        #expect(FakerExpression.parse("#{Number.numberBetween '5','5'}") == nil)
+        #expect(FakerExpression.parse("#{Lorem.word}") == nil)
+    }
+
+    @Test func unsupportedFakerOptionsAreRefused() {
+        let columns: [(name: String, type: SQLType)] = [("a", .string)]
+        #expect(throws: SQLError.self) { try DatagenSpec.of(options: ["connector": "faker"], columns: columns, seed: "s") }
+        #expect(throws: SQLError.self) { try DatagenSpec.of(options: ["connector": "faker", "fields.a.expression": "#{Nope.nope}"], columns: columns, seed: "s") }
+        #expect(throws: SQLError.self) {
+            try DatagenSpec.of(options: ["connector": "faker", "fields.a.expression": "#{Internet.uuid}", "bogus": "1"], columns: columns, seed: "s")
+        }
+    }
+}

@@ -27,7 +27,7 @@ struct NameResolver: Sendable {
 
     /// The catalog named `name` (by id or display name).
     func catalog(named name: String) throws(SQLError) -> CatalogIdentity {
-        let all = session.catalogs.contains(session.catalog) ? session.catalogs : session.catalogs + [session.catalog]
+        let all = session.visibleCatalogs
         if let match = all.first(where: { $0.id == name }) ?? all.first(where: { $0.name == name }) { return match }
         throw SQLError("Catalog '\(name)' does not exist or you do not have access to it.")
     }

@@ -265,13 +265,14 @@ struct QueryAnalyzer {
             let files = try FileSystemSpec.of(options: table.options, columns: physical.map { ($0.name, $0.type) })
             // A table's log also yields `$rowtime`, each row's append time (generated and file tables have none).
             let isLog = generator == nil && files == nil
+            let hasRowtime = isLog || generator?.appendsRowtime == true
             let scan = generator.map { PlanNode.generated($0, name: qualifiedName) }
                 ?? files.map { PlanNode.files($0, name: qualifiedName) }
                 ?? PlanNode.tableScan(tableID: table.id, name: qualifiedName, types: physical.map(\.type) + [PlanField.rowtimeType])
             var node = scan
             var fields = physical.map { PlanField(name: $0.name, type: $0.type, qualifier: nil) }
             let rowtimeField = PlanField(name: PlanField.rowtimeName, type: PlanField.rowtimeType, qualifier: nil, isSystem: true)
-            if isLog { fields.append(rowtimeField) }
+            if hasRowtime { fields.append(rowtimeField) }
             if physical.count != table.columns.count {
                 // Computed columns are evaluated over the physical ones; metadata columns read as NULL.
                 let scope = Scope(fields: fields)
@@ -289,7 +290,7 @@ struct QueryAnalyzer {
                     }
                     allFields.append(PlanField(name: column.name, type: expressions.last!.type, qualifier: nil))
                 }
-                if isLog {
+                if hasRowtime {
                     expressions.append(BoundExpression(.column(physical.count), PlanField.rowtimeType))
                     allFields.append(rowtimeField)
                 }
@@ -309,7 +310,7 @@ struct QueryAnalyzer {
                         node = .watermark(node, rowtime: index, expression: try watermarkStrategy(text, over: fields, table: qualifiedName), perRecord: true)
                     }
                 }
-            } else if isLog, let index = fields.lastIndex(where: { $0.name == PlanField.rowtimeName && $0.isSystem }) {
+            } else if hasRowtime, let index = fields.lastIndex(where: { $0.name == PlanField.rowtimeName && $0.isSystem }) {
                 // Confluent's default: `WATERMARK FOR $rowtime AS SOURCE_WATERMARK()`, here the greatest append time.
                 fields[index].isRowtime = true
                 if !isSnapshot {
@@ -318,7 +319,7 @@ struct QueryAnalyzer {
             }
             var isAppendOnly = true
             var upsertKeys: [Int]?
-            if isLog {
+            if hasRowtime {
                 switch table.changelogMode {
                 case .append: break
                 case .upsert:

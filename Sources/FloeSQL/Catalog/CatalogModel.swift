@@ -90,5 +90,8 @@ struct CatalogSnapshot: Sendable, Codable, Equatable {
     var catalogs: [String: CatalogEntry] = [:]
 
     /// The catalog with `id`, created empty (with `default`) when it was never touched.
-    func catalog(_ id: String) -> CatalogEntry { catalogs[id] ?? .fresh(catalogID: id) }
+    func catalog(_ id: String) -> CatalogEntry {
+        if ExampleCatalog.isExample(id) { return ExampleCatalog.entry }
+        return catalogs[id] ?? .fresh(catalogID: id)
+    }
 }

@@ -42,6 +42,7 @@ final class CatalogStore: Sendable {
         try state.withLock { current throws(SQLError) -> T in
             var next = current
             let result = try change(&next)
+            guard next.catalogs[ExampleCatalog.identity.id] == nil else { throw ExampleCatalog.readOnly() }
             if next != current {
                 try persist(next)
                 current = next

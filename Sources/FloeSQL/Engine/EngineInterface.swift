@@ -32,6 +32,13 @@ public struct SessionContext: Sendable {
     /// every run appends everything.
     public var statementID: String?
 
+    /// Every catalog names can reach: the organization's, the statement's own and Confluent's `examples`.
+    var visibleCatalogs: [CatalogIdentity] {
+        var all = catalogs.contains(catalog) ? catalogs : catalogs + [catalog]
+        if !all.contains(where: { $0.name == ExampleCatalog.identity.name }) { all.append(ExampleCatalog.identity) }
+        return all
+    }
+
     public init(catalog: CatalogIdentity, catalogs: [CatalogIdentity], properties: [String: String], statementID: String? = nil) {
         self.catalog = catalog
         self.catalogs = catalogs

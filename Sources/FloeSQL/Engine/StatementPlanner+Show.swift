@@ -18,7 +18,7 @@ extension StatementPlanner {
         let text = Self.text
         switch target {
         case .catalogs:
-            let catalogs = session.catalogs
+            let catalogs = session.visibleCatalogs
             return metadata("SHOW_CATALOGS", [("catalog name", text), ("catalog id", text)]) { _ throws(SQLError) in
                 catalogs.filter { like == nil || Self.matching([$0.name], like).count == 1 }.sorted { $0.name < $1.name }.map { [.string($0.name), .string($0.id)] }
             }

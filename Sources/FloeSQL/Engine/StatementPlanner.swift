@@ -234,7 +234,8 @@ struct StatementPlanner {
         var watermarkExpression: String?
         if let watermark = create.watermark {
             // Tables backed by a log (not datagen or filesystem ones) also have the system column `$rowtime`.
-            let isLog = create.options.first(where: { $0.0 == "connector" }) == nil
+            let connector = create.options.first(where: { $0.0 == "connector" })?.1.lowercased()
+            let isLog = connector == nil || connector == "faker"
             let system = isLog ? [ColumnEntry(name: PlanField.rowtimeName, type: PlanField.rowtimeType)] : []
             guard let column = (columns + system).first(where: { $0.name == watermark.column }) else {
                 throw SQLError("The rowtime attribute field '\(watermark.column)' is not defined in the table schema, at line 1")
@@ -382,8 +383,8 @@ struct StatementPlanner {
 
     func insert(_ insert: Insert, kind: String, keySuffix: String = "") throws(SQLError) -> InsertStatement {
         let (path, table) = try requireTable(insert.table)
-        if table.connector == "datagen" {
-            throw SQLError("Table '\(path.catalog.name).\(path.database).\(path.name)' is generated ('connector' = 'datagen') and cannot be written to.")
+        if table.connector == "datagen" || table.connector == "faker" {
+            throw SQLError("Table '\(path.catalog.name).\(path.database).\(path.name)' is generated ('connector' = '\(table.connector!)') and cannot be written to.")
         }
         let source = try analyzer.analyze(insert.source)
         try requireAppendOnly(source, into: table, sink: path)

@@ -313,7 +313,7 @@ final class Dataflow {
     static func inputTypesOf(_ node: PlanNode) throws(SQLError) -> [SQLType] {
         switch node {
         case .values(_, let types), .tableScan(_, _, let types): return types
-        case .generated(let spec, _): return spec.fields.map(\.type)
+        case .generated(let spec, _): return spec.types
         case .files(let spec, _): return spec.fields.map(\.type)
         case .systemTable(let table, _): return SystemTables.types(table)
         case .filter(let input, _), .sort(let input, _, _, _), .limit(let input, _, _), .watermark(let input, _, _, _), .changelogNormalize(let input, _, _):

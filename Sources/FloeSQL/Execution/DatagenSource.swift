@@ -1,5 +1,7 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import Foundation
+
 /// A table with `'connector' = 'datagen'`: its rows are generated, with Flink's datagen options.
 ///
 /// - `rows-per-second` (default 10000) paces the source; `number-of-rows` bounds it (unbounded by default).
@@ -16,6 +18,8 @@ struct DatagenSpec: Sendable, Equatable {
         case randomDecimal(min: Int128, max: Int128)
         case randomString(length: Int)
         case randomBool
+        /// A `faker` table's field expression.
+        case faker(FakerExpression)
     }
 
     struct Field: Sendable, Equatable {
@@ -29,10 +33,17 @@ struct DatagenSpec: Sendable, Equatable {
     /// How many rows the source produces; `nil` when unbounded.
     var rowLimit: Int64?
     var seed: UInt64
+    /// Rows carry `$rowtime`, the time each was generated, after the fields (`faker` tables, like Confluent's
+    /// `examples.marketplace`).
+    var appendsRowtime = false
+
+    /// The types of the generated rows (with `$rowtime` last when appended).
+    var types: [SQLType] { fields.map(\.type) + (appendsRowtime ? [PlanField.rowtimeType] : []) }
 
     /// The spec of a table, or `nil` if the table is not a datagen table.
     /// - Throws: an option that is unknown, malformed or does not fit its column.
     static func of(options: [String: String], columns: [(name: String, type: SQLType)], seed: String) throws(SQLError) -> DatagenSpec? {
+        if options["connector"]?.lowercased() == "faker" { return try faker(options: options, columns: columns, seed: seed) }
         guard options["connector"]?.lowercased() == "datagen" else { return nil }
         var known: Set<String> = ["connector", "rows-per-second", "number-of-rows"]
         func integer(_ key: String) throws(SQLError) -> Int64? {
@@ -113,9 +124,34 @@ struct DatagenSpec: Sendable, Equatable {
         if !unknown.isEmpty {
             throw SQLError("Unsupported options found for 'datagen': \(unknown.joined(separator: ", ")). Supported: rows-per-second, number-of-rows and fields.<name>.kind/min/max/length/start/end/null-rate.")
         }
+        return DatagenSpec(fields: fields, rowsPerSecond: Int(rate), rowLimit: limit, seed: Self.hash(seed))
+    }
+
+    private static func hash(_ seed: String) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in seed.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return DatagenSpec(fields: fields, rowsPerSecond: Int(rate), rowLimit: limit, seed: hash)
+        return hash
+    }
+
+    /// A `'connector' = 'faker'` table: `rows-per-second`, `number-of-rows` and a `fields.<name>.expression` per
+    /// column (``FakerExpression``); its rows carry `$rowtime`.
+    static func faker(options: [String: String], columns: [(name: String, type: SQLType)], seed: String) throws(SQLError) -> DatagenSpec {
+        var known: Set<String> = ["connector", "rows-per-second", "number-of-rows", "changelog.mode"]
+        let rate = options["rows-per-second"].map { Int($0.trimmingSpaces) } ?? 10_000
+        guard let rate, rate > 0 else { throw SQLError("'rows-per-second' must be a positive integer.") }
+        let limit = options["number-of-rows"].map { Int64($0.trimmingSpaces) }
+        if let limit, limit.map({ $0 < 0 }) ?? true { throw SQLError("'number-of-rows' must be a non-negative integer.") }
+        var fields: [Field] = []
+        for column in columns {
+            let key = "fields.\(column.name).expression"
+            known.insert(key)
+            guard let text = options[key] else { throw SQLError("The faker connector needs '\(key)' for column '\(column.name)'.") }
+            guard let expression = FakerExpression.parse(text) else { throw SQLError("Unsupported faker expression '\(text)' for column '\(column.name)'.") }
+            fields.append(Field(type: column.type, generator: .faker(expression), nullRate: 0))
+        }
+        let unknown = options.keys.filter { !known.contains($0) && !$0.hasPrefix("floe.") }.sorted()
+        if !unknown.isEmpty { throw SQLError("Unsupported options found for 'faker': \(unknown.joined(separator: ", ")).") }
+        return DatagenSpec(fields: fields, rowsPerSecond: rate, rowLimit: limit ?? nil, seed: hash(seed), appendsRowtime: true)
     }
 
     private static func integerRange(_ type: SQLType) -> ClosedRange<Int64> {
@@ -180,7 +216,7 @@ final class DatagenSource: SourceStage {
 
     init(spec: DatagenSpec) {
         self.spec = spec
-        self.types = spec.fields.map(\.type)
+        self.types = spec.types
         self.random = SplitMix64(seed: spec.seed)
     }
 
@@ -197,8 +233,11 @@ final class DatagenSource: SourceStage {
         guard due > 0 else { return nil }
         var rows: [Row] = []
         rows.reserveCapacity(Int(due))
+        let generatedAt = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) * 1000
         for _ in 0..<due {
-            rows.append(spec.fields.map { generate($0, index: produced) })
+            var row = spec.fields.map { generate($0, index: produced) }
+            if spec.appendsRowtime { row.append(.int(generatedAt)) }
+            rows.append(row)
             produced += 1
         }
         return Batch(rows: rows, kinds: Array(repeating: .insert, count: rows.count), types: types)
@@ -223,6 +262,7 @@ final class DatagenSource: SourceStage {
             let span = UInt64(clamping: high - low)
             return .decimal(low + Int128(span == UInt64.max ? random.next() : random.next() % (span + 1)))
         case .randomBool: return .bool(random.next() & 1 == 1)
+        case .faker(let expression): return expression.generate(&random, type: field.type)
         case .randomString(let length):
             var bytes: [UInt8] = []
             bytes.reserveCapacity(length)
