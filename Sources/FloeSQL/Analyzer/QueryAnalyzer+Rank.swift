@@ -1,5 +1,7 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import Foundation
+
 /// `ROW_NUMBER() OVER (…)`: Top-N and deduplication.
 extension QueryAnalyzer {
     /// The name the row number column has in the scope of the select list.
@@ -36,8 +38,13 @@ extension QueryAnalyzer {
                 node = .project(node, identity + extra)
                 scope.fields += extra.map { PlanField(name: "", type: $0.type, qualifier: "$hidden") }
             }
-            input.node = .rank(node, partitionKeys: partitionKeys, sortKeys: sortKeys, limit: nil, insertOnlyInput: input.isAppendOnly)
-            input.isAppendOnly = isSnapshot
+            if let window = windowPartition(partitionKeys, fields: scope.fields, input: input) {
+                // Window Top-N / deduplication: numbered once per window, when it fires.
+                input.node = .windowRank(node, partitionKeys: partitionKeys, sortKeys: sortKeys, limit: nil, windowEnd: window.end, localZone: window.zone)
+            } else {
+                input.node = .rank(node, partitionKeys: partitionKeys, sortKeys: sortKeys, limit: nil, insertOnlyInput: input.isAppendOnly)
+                input.isAppendOnly = isSnapshot
+            }
             input.fields = scope.fields
             scope.fields.append(PlanField(name: Self.rowNumberField, type: SQLType(.bigint, nullable: false), qualifier: nil))
             input.fields = scope.fields
@@ -45,12 +52,36 @@ extension QueryAnalyzer {
         }
     }
 
+    /// The `window_end` column and zone when a streaming ROW_NUMBER partitions append-only windowed rows by their
+    /// window (`window_start` and `window_end` among its keys): a window Top-N.
+    private func windowPartition(_ partitionKeys: [Int], fields: [PlanField], input: QueryPlan) -> (end: Int, zone: String?)? {
+        guard !isSnapshot, input.isAppendOnly, partitionKeys.contains(where: { $0 < fields.count && fields[$0].windowRole == .start }),
+            let end = partitionKeys.first(where: { $0 < fields.count && fields[$0].windowRole == .end })
+        else { return nil }
+        return (end, windowZone(fields))
+    }
+
+    /// The session zone when windowed rows come from LTZ windows (their `window_time` is a TIMESTAMP_LTZ).
+    func windowZone(_ fields: [PlanField]) -> String? {
+        guard let time = fields.first(where: { $0.windowRole == .time }), case .timestampLTZ = time.type.kind else { return nil }
+        return Temporal.zone(resolver.session.properties["sql.local-time-zone"]).identifier
+    }
+
     /// `WHERE rn <= N` (also `rn < N`, `rn = 1`, `N >= rn`) over a subquery whose rows are numbered by a rank node with
     /// no limit yet: the limit moves into the rank node (Flink's Top-N) and the condition goes.
     static func applyRankLimit(_ conjuncts: inout [BoundExpression], to node: inout PlanNode) {
-        guard case .project(let rankNode, let outputs) = node,
-            case .rank(let input, let partitionKeys, let sortKeys, nil, let insertOnly) = rankNode
-        else { return }
+        guard case .project(let rankNode, let outputs) = node else { return }
+        let input: PlanNode
+        let withLimit: (Int) -> PlanNode
+        switch rankNode {
+        case .rank(let inner, let partitionKeys, let sortKeys, nil, let insertOnly):
+            input = inner
+            withLimit = { .rank(inner, partitionKeys: partitionKeys, sortKeys: sortKeys, limit: $0, insertOnlyInput: insertOnly) }
+        case .windowRank(let inner, let partitionKeys, let sortKeys, nil, let windowEnd, let zone):
+            input = inner
+            withLimit = { .windowRank(inner, partitionKeys: partitionKeys, sortKeys: sortKeys, limit: $0, windowEnd: windowEnd, localZone: zone) }
+        default: return
+        }
         let rowNumber = (try? Dataflow.inputTypesOf(input).count) ?? -1
         func integer(_ expression: BoundExpression) -> Int64? {
             if case .int(let value)? = expression.constant { return value }
@@ -82,7 +113,7 @@ extension QueryAnalyzer {
                 }
             }
             guard let limit, limit >= 1 else { continue }
-            node = .project(.rank(input, partitionKeys: partitionKeys, sortKeys: sortKeys, limit: Int(limit), insertOnlyInput: insertOnly), outputs)
+            node = .project(withLimit(Int(limit)), outputs)
             conjuncts.remove(at: index)
             return
         }

@@ -225,6 +225,24 @@ struct QueryAnalyzer {
             }
             let joinKind = kind == .cross ? JoinKind.inner : kind
             let isBounded = left.isBounded && right.isBounded
+            if case .named(_, _, let asOf?) = rightReference {
+                return try temporalJoin(left: left, right: right, kind: joinKind, condition: condition, asOf: asOf, fields: fields)
+            }
+            // Equal window_start and window_end of two windowed inputs make a window join: each window joined once.
+            if !isSnapshot, left.isAppendOnly, right.isAppendOnly, let condition,
+                let window = Self.windowJoinColumns(condition, left: left.fields, right: right.fields)
+            {
+                let spec = WindowJoinSpec(kind: joinKind, condition: condition, leftTypes: left.types, rightTypes: right.types, leftEnd: window.leftEnd,
+                                          rightEnd: window.rightEnd, localZone: windowZone(left.fields))
+                var windowed = fields
+                for index in left.fields.indices where !padsLeft && left.fields[index].windowRole == .time {
+                    windowed[index].isRowtime = left.fields[index].isRowtime
+                }
+                for index in right.fields.indices where !padsRight && right.fields[index].windowRole == .time {
+                    windowed[left.fields.count + index].isRowtime = right.fields[index].isRowtime
+                }
+                return QueryPlan(node: .windowJoin(left.node, right.node, spec), fields: windowed, isBounded: isBounded, isAppendOnly: true, upsertKeys: nil)
+            }
             // Time bounds between the two sides' time attributes make a streaming join of append-only inputs an interval
             // join: append-only even when outer, and the time attributes stay.
             if !isSnapshot, left.isAppendOnly, right.isAppendOnly, let condition,

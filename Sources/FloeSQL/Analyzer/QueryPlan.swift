@@ -98,6 +98,32 @@ struct IntervalJoinSpec: Sendable {
     var bounds: Bounds
 }
 
+/// An event-time temporal join (`JOIN versioned FOR SYSTEM_TIME AS OF left.time`): each left row joins the version of
+/// the right (upsert) table's row for its key that was valid at the left row's time, once the watermark passes it.
+struct TemporalJoinSpec: Sendable {
+    var kind: JoinKind
+    /// The join condition over the left fields followed by the right ones (it equates the right table's primary key).
+    var condition: BoundExpression
+    var leftTypes: [SQLType]
+    var rightTypes: [SQLType]
+    /// The left input's time attribute (the AS OF time) and the right input's (each version's start).
+    var leftTime: Int
+    var rightTime: Int
+}
+
+/// A window join: two windowed inputs joined on equal `window_start` and `window_end`, per window when it fires.
+struct WindowJoinSpec: Sendable {
+    var kind: JoinKind
+    var condition: BoundExpression
+    var leftTypes: [SQLType]
+    var rightTypes: [SQLType]
+    /// Each side's `window_end` column (the right one numbered within the right input).
+    var leftEnd: Int
+    var rightEnd: Int
+    /// The session zone of LTZ windows (their ends are local wall-clock times).
+    var localZone: String?
+}
+
 /// The INFORMATION_SCHEMA tables.
 enum SystemTable: String, Sendable, CaseIterable {
     case catalogs = "CATALOGS", schemata = "SCHEMATA", tables = "TABLES", columns = "COLUMNS"
@@ -145,6 +171,13 @@ indirect enum PlanNode: Sendable {
     case overAggregate(PlanNode, OverWindow)
     /// A join bounded in time.
     case intervalJoin(PlanNode, PlanNode, IntervalJoinSpec)
+    /// A join of the rows of the same windows of two windowed inputs.
+    case windowJoin(PlanNode, PlanNode, WindowJoinSpec)
+    /// Window Top-N / deduplication: `ROW_NUMBER()` per window (the partition keys include `window_start` and
+    /// `window_end`, column `windowEnd`), emitted once when the window fires; outputs the input columns and the number.
+    case windowRank(PlanNode, partitionKeys: [Int], sortKeys: [SortKey], limit: Int?, windowEnd: Int, localZone: String?)
+    /// A join with the versions of an upsert table.
+    case temporalJoin(PlanNode, PlanNode, TemporalJoinSpec)
     /// A join; the condition is over the left fields followed by the right ones.
     case join(PlanNode, PlanNode, kind: JoinKind, condition: BoundExpression?, leftTypes: [SQLType], rightTypes: [SQLType])
 }
@@ -211,6 +244,17 @@ struct QueryPlan: Sendable {
             case .intervalJoin(let left, let right, let spec):
                 let b = spec.bounds
                 lines.append(indent + "IntervalJoin(joinType=[\(spec.kind.rawValue)Join], windowBounds=[leftLowerBound=\(b.lower / 1000), leftUpperBound=\(b.upper / 1000), leftTimeIndex=\(b.leftTime), rightTimeIndex=\(b.rightTime)])")
+                visit(left, depth + 1)
+                visit(right, depth + 1)
+            case .windowJoin(let left, let right, let spec):
+                lines.append(indent + "WindowJoin(joinType=[\(spec.kind.rawValue)Join], leftWindowEnd=[$\(spec.leftEnd)], rightWindowEnd=[$\(spec.rightEnd)])")
+                visit(left, depth + 1)
+                visit(right, depth + 1)
+            case .windowRank(let input, let partitionKeys, _, let limit, _, _):
+                lines.append(indent + "WindowRank(rankType=[ROW_NUMBER], partitionBy=[\(partitionKeys.map { "$\($0)" }.joined(separator: ", "))]\(limit.map { ", rankRange=[rankStart=1, rankEnd=\($0)]" } ?? ""))")
+                visit(input, depth + 1)
+            case .temporalJoin(let left, let right, let spec):
+                lines.append(indent + "TemporalJoin(joinType=[\(spec.kind.rawValue)Join], leftTimeAttribute=[$\(spec.leftTime)], rightTimeAttribute=[$\(spec.rightTime)])")
                 visit(left, depth + 1)
                 visit(right, depth + 1)
             case .join(let left, let right, let kind, _, _, _):

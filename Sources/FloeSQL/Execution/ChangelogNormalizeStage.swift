@@ -51,9 +51,11 @@ final class ChangelogNormalizeStage: Stage {
                 }
                 latest[key] = row
             case .delete:
-                guard let previous else { continue }
+                guard var previous else { continue }
                 latest[key] = nil
                 if !final {
+                    // The delete happened at its own record's time.
+                    if let ignoring { previous[ignoring] = row[ignoring] }
                     rows.append(previous)
                     kinds.append(.delete)
                 }

@@ -263,6 +263,22 @@ final class Dataflow {
             attach(try build(left, context, &sources), to: stage, slot: 0)
             attach(try build(right, context, &sources), to: stage, slot: 1)
             return stage
+        case .windowJoin(let left, let right, let spec):
+            let keys = JoinKeys.of(spec.condition, leftCount: spec.leftTypes.count, types: spec.leftTypes + spec.rightTypes)
+            let stage = WindowJoinStage(spec: spec, keys: keys, residual: keys.residual.map(context.compiler.compile))
+            attach(try build(left, context, &sources), to: stage, slot: 0)
+            attach(try build(right, context, &sources), to: stage, slot: 1)
+            return stage
+        case .windowRank(let input, let partitionKeys, let sortKeys, let limit, let windowEnd, let localZone):
+            let outputTypes = try inputTypesOf(input) + [SQLType(.bigint, nullable: false)]
+            return try single(WindowRankStage(partitionKeys: partitionKeys, sortKeys: sortKeys, limit: limit, windowEnd: windowEnd, localZone: localZone,
+                                              outputTypes: outputTypes), input)
+        case .temporalJoin(let left, let right, let spec):
+            let keys = JoinKeys.of(spec.condition, leftCount: spec.leftTypes.count, types: spec.leftTypes + spec.rightTypes)
+            let stage = TemporalJoinStage(spec: spec, keys: keys, residual: keys.residual.map(context.compiler.compile))
+            attach(try build(left, context, &sources), to: stage, slot: 0)
+            attach(try build(right, context, &sources), to: stage, slot: 1)
+            return stage
         case .join(let left, let right, let kind, let condition, let leftTypes, let rightTypes):
             let keys = JoinKeys.of(condition, leftCount: leftTypes.count, types: leftTypes + rightTypes)
             let stage = JoinStage(kind: kind, keys: keys, residual: keys.residual.map(context.compiler.compile), leftTypes: leftTypes,
@@ -288,10 +304,11 @@ final class Dataflow {
         case .values, .systemTable, .generated, .files: []
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
             .watermark(let input, _, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _), .rank(let input, _, _, _, _),
-            .overAggregate(let input, _), .changelogNormalize(let input, _, _):
+            .overAggregate(let input, _), .changelogNormalize(let input, _, _), .windowRank(let input, _, _, _, _, _):
             scannedTables(input)
         case .union(let inputs): inputs.reduce(into: Set<String>()) { $0.formUnion(scannedTables($1)) }
-        case .join(let l, let r, _, _, _, _), .intervalJoin(let l, let r, _): scannedTables(l).union(scannedTables(r))
+        case .join(let l, let r, _, _, _, _), .intervalJoin(let l, let r, _), .temporalJoin(let l, let r, _), .windowJoin(let l, let r, _):
+            scannedTables(l).union(scannedTables(r))
         }
     }
 
@@ -302,10 +319,11 @@ final class Dataflow {
         case .generated(let spec, _): spec.rowLimit != nil
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
             .watermark(let input, _, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _), .rank(let input, _, _, _, _),
-            .overAggregate(let input, _), .changelogNormalize(let input, _, _):
+            .overAggregate(let input, _), .changelogNormalize(let input, _, _), .windowRank(let input, _, _, _, _, _):
             isBounded(input)
         case .union(let inputs): inputs.allSatisfy(isBounded)
-        case .join(let l, let r, _, _, _, _), .intervalJoin(let l, let r, _): isBounded(l) && isBounded(r)
+        case .join(let l, let r, _, _, _, _), .intervalJoin(let l, let r, _), .temporalJoin(let l, let r, _), .windowJoin(let l, let r, _):
+            isBounded(l) && isBounded(r)
         }
     }
 
@@ -322,14 +340,19 @@ final class Dataflow {
             return try inputTypesOf(input) + WindowSpec.addedTypes(isLocal: spec.localZone != nil)
         case .windowAggregate(let input, let keyCount, let aggregates, _, _):
             return Array(try inputTypesOf(input).prefix(keyCount)) + aggregates.map(\.type)
-        case .rank(let input, _, _, _, _):
+        case .rank(let input, _, _, _, _), .windowRank(let input, _, _, _, _, _):
             return try inputTypesOf(input) + [SQLType(.bigint, nullable: false)]
+        case .windowJoin(_, _, let spec):
+            return spec.leftTypes.map { $0.withNullable($0.nullable || spec.kind == .right || spec.kind == .full) }
+                + spec.rightTypes.map { $0.withNullable($0.nullable || spec.kind == .left || spec.kind == .full) }
         case .overAggregate(let input, let window):
             return try inputTypesOf(input) + window.aggregates.map(\.type)
         case .project(_, let expressions): return expressions.map(\.type)
         case .aggregate(let input, let keyCount, let aggregates): return Array(try inputTypesOf(input).prefix(keyCount)) + aggregates.map(\.type)
         case .union(let inputs): return try inputs.first.map(inputTypesOf) ?? []
         case .join(_, _, _, _, let l, let r): return l + r
+        case .temporalJoin(_, _, let spec):
+            return spec.leftTypes + spec.rightTypes.map { $0.withNullable($0.nullable || spec.kind == .left) }
         case .intervalJoin(_, _, let spec):
             return spec.leftTypes.map { $0.withNullable($0.nullable || spec.kind == .right || spec.kind == .full) }
                 + spec.rightTypes.map { $0.withNullable($0.nullable || spec.kind == .left || spec.kind == .full) }
