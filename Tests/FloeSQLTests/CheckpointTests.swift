@@ -297,4 +297,46 @@ import Testing
         #expect(fixture.engine.checkpointSummary(statementID: "copy-1") == nil)
         #expect(fixture.engine.checkpointedStatementIDs().isEmpty)
     }
+
+    @Test func aStatementSetReadsSharedSourcesOnceAndResumesEverySinkExactlyOnce() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        for statement in Self.setUp { _ = try await fixture.run(statement) }
+        _ = try await fixture.run("CREATE TABLE big (id INT)")
+        _ = try await fixture.run("CREATE TABLE per_customer (customer STRING, n BIGINT, PRIMARY KEY (customer) NOT ENFORCED)")
+        let set = """
+            EXECUTE STATEMENT SET BEGIN
+            INSERT INTO big SELECT id FROM orders WHERE amount >= 7;
+            INSERT INTO per_customer SELECT customer, COUNT(*) FROM orders GROUP BY customer;
+            END
+            """
+        // The two INSERTs share one read of `orders`.
+        let prepared = try #require(try fixture.engine.prepare(set, in: fixture.context(statementID: "set-1")) as? StatementSetStatement)
+        let shared = try Dataflow(plans: prepared.inserts.map(\.plan.node),
+                                  context: prepared.inserts[0].services.dataflowContext(session: prepared.inserts[0].session, caster: prepared.inserts[0].caster,
+                                                                                      isSnapshot: false))
+        #expect(shared.sourceCount == 1)
+        func start() throws -> Task<Void, any Error> {
+            let prepared = try fixture.engine.prepare(set, in: fixture.context(statementID: "set-1"))
+            return Task { try await prepared.run(deliveringTo: CollectingReceiver(), skippingFirst: 0) }
+        }
+        func rows(_ table: String) async throws -> [String] {
+            try await fixture.run("SELECT * FROM \(table)", ["sql.snapshot.mode": "now"]).1.map { $0.row.map { $0.stringValue ?? "NULL" }.joined(separator: "|") }.sorted()
+        }
+        var running = try start()
+        for statement in Self.firstPart { _ = try await fixture.run(statement) }
+        for _ in 0..<500 where try await rows("big").count < 3 { try await Task.sleep(for: .milliseconds(20)) }
+        running.cancel()
+        _ = await running.result
+        #expect(fixture.engine.checkpointSummary(statementID: "set-1")?.offsets == ["orders": 4])
+        for statement in Self.secondPart { _ = try await fixture.run(statement) }
+        running = try start()
+        for _ in 0..<500 where try await rows("big").count < 4 { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(700))
+        running.cancel()
+        _ = await running.result
+        #expect(try await rows("big") == ["1", "3", "4", "5"])
+        #expect(try await rows("per_customer") == ["alice|3", "bob|2", "carol|1", "dave|1"])
+        #expect(fixture.engine.checkpointSummary(statementID: "set-1")?.offsets == ["orders": 7])
+    }
 }

@@ -28,6 +28,8 @@ struct Checkpoint {
     var output: [Row]
     /// The output rows' kinds, for an upsert or retract sink (nil while all are inserts).
     var outputKinds: [RowKind]?
+    /// The outputs of further sinks (a statement set's other INSERTs), each with its own base.
+    var otherOutputs: [CheckpointOutput] = []
     /// Rows consumed per source table (`status.latest_offsets`).
     var offsets: [(table: String, rows: Int64)]
     /// ``Dataflow/snapshot()``.
@@ -47,8 +49,15 @@ struct Checkpoint {
             writer.int(offset.rows)
         }
         writer.blob(state)
-        // Kinds come last, so that checkpoints written before they existed still read.
-        if let outputKinds { writer.blob(outputKinds.map { UInt8($0.rawValue) }) }
+        // Kinds and further outputs come last, so that checkpoints written before they existed still read.
+        if outputKinds != nil || !otherOutputs.isEmpty { writer.blob((outputKinds ?? []).map { UInt8($0.rawValue) }) }
+        if !otherOutputs.isEmpty {
+            writer.array(otherOutputs) { writer, part in
+                writer.int(part.sinkBase)
+                writer.rows(part.rows)
+                writer.blob((part.kinds ?? []).map { UInt8($0.rawValue) })
+            }
+        }
         var bytes = Self.magic
         let body = writer.bytes
         withUnsafeBytes(of: CRC32.checksum(body).littleEndian) { bytes.append(contentsOf: $0) }
@@ -81,13 +90,29 @@ struct Checkpoint {
         output = try reader.rows()
         offsets = try reader.array { reader throws(SQLError) in (try reader.string(), try reader.int()) }
         state = try reader.blob()
+        func kinds(_ codes: [UInt8], rows: Int) throws(SQLError) -> [RowKind]? {
+            guard !codes.isEmpty else { return nil }
+            guard codes.count == rows else { throw StateReader.malformed() }
+            return codes.map { RowKind(rawValue: Int($0)) ?? .insert }
+        }
+        if !reader.isAtEnd { outputKinds = try kinds(try reader.blob(), rows: output.count) }
         if !reader.isAtEnd {
-            let codes = try reader.blob()
-            guard codes.count == output.count else { throw StateReader.malformed() }
-            outputKinds = codes.map { RowKind(rawValue: Int($0)) ?? .insert }
+            otherOutputs = try reader.array { reader throws(SQLError) in
+                let base = try reader.int()
+                let rows = try reader.rows()
+                return CheckpointOutput(sinkBase: base, rows: rows, kinds: try kinds(try reader.blob(), rows: rows.count))
+            }
         }
         guard reader.isAtEnd else { throw StateReader.malformed() }
     }
+}
+
+/// The output a checkpoint commits to one sink: the rows the sink held from the writer before, and the new rows.
+struct CheckpointOutput: Sendable {
+    var sinkBase: Int64
+    var rows: [Row]
+    /// Nil while every row is an insert.
+    var kinds: [RowKind]?
 }
 
 /// What a statement's latest checkpoints say, for its status: the rows consumed per source table and when.

@@ -58,57 +58,85 @@ struct SinkOutput {
     }
 }
 
-/// Commits a checkpointed INSERT's output to its sink exactly once (see ``Checkpoint``): output is held until the
-/// next checkpoint, which is saved with it and then appended; recovery appends what the sink is missing.
+/// Commits a checkpointed INSERT's output to its sink — or a statement set's outputs to theirs — exactly once (see
+/// ``Checkpoint``): output is held until the next checkpoint, which is saved with it and then appended; recovery
+/// appends what each sink is missing.
 final class SinkCommitter {
-    let sink: any RowSink
-    let writer: String
-    let store: CheckpointStore
-    let key: String
-    /// A blackhole keeps nothing: there is no output to hold.
-    let keepsOutput: Bool
-    private var epoch: Int64 = 0
-    private var uncommitted: SinkOutput
-    /// Rows this writer's output holds in the sink (read once, then counted here).
-    private var written: Int64
+    /// One sink and what is held for it.
+    struct Target {
+        let sink: any RowSink
+        let writer: String
+        /// A blackhole keeps nothing: there is no output to hold.
+        let keepsOutput: Bool
+        var uncommitted: SinkOutput
+        /// Rows this writer's output holds in the sink (read once, then counted here).
+        var written: Int64
 
-    init(sink: any RowSink, writer: String, store: CheckpointStore, key: String, keepsOutput: Bool, mode: ChangelogMode = .append, keys: [Int] = []) {
-        self.sink = sink
-        uncommitted = SinkOutput(mode: mode, keys: keys)
-        self.writer = writer
-        self.store = store
-        self.key = key
-        self.keepsOutput = keepsOutput
-        written = sink.rowsWritten(by: writer)
+        init(sink: any RowSink, writer: String, keepsOutput: Bool, mode: ChangelogMode = .append, keys: [Int] = []) {
+            self.sink = sink
+            self.writer = writer
+            self.keepsOutput = keepsOutput
+            uncommitted = SinkOutput(mode: mode, keys: keys)
+            written = sink.rowsWritten(by: writer)
+        }
     }
 
-    /// Finishes the commit of a loaded checkpoint: appends the part of its output the sink does not hold yet. (A sink
+    let store: CheckpointStore
+    let key: String
+    private var epoch: Int64 = 0
+    private var targets: [Target]
+
+    init(targets: [Target], store: CheckpointStore, key: String) {
+        precondition(!targets.isEmpty, "a committer commits to at least one sink")
+        self.targets = targets
+        self.store = store
+        self.key = key
+    }
+
+    convenience init(sink: any RowSink, writer: String, store: CheckpointStore, key: String, keepsOutput: Bool, mode: ChangelogMode = .append,
+                     keys: [Int] = []) {
+        self.init(targets: [Target(sink: sink, writer: writer, keepsOutput: keepsOutput, mode: mode, keys: keys)], store: store, key: key)
+    }
+
+    /// Finishes the commit of a loaded checkpoint: appends the part of each output its sink does not hold yet. (A sink
     /// holding fewer rows than before the checkpoint was dropped and created again: it gets the whole output.)
     func complete(_ checkpoint: Checkpoint) throws(SQLError) {
         epoch = checkpoint.epoch
-        let committed = max(0, min(Int64(checkpoint.output.count), written - checkpoint.sinkBase))
-        let output = SinkOutput(mode: uncommitted.mode, keys: uncommitted.keys, rows: checkpoint.output, kinds: checkpoint.outputKinds)
-        let missing = output.suffix(from: Int(committed))
-        try sink.append(missing.rows, kinds: missing.kinds, writer: writer)
-        written += Int64(missing.rows.count)
+        let parts = [CheckpointOutput(sinkBase: checkpoint.sinkBase, rows: checkpoint.output, kinds: checkpoint.outputKinds)] + checkpoint.otherOutputs
+        guard parts.count == targets.count else { throw StateReader.malformed() }
+        for index in targets.indices {
+            let part = parts[index]
+            let committed = max(0, min(Int64(part.rows.count), targets[index].written - part.sinkBase))
+            let output = SinkOutput(mode: targets[index].uncommitted.mode, keys: targets[index].uncommitted.keys, rows: part.rows, kinds: part.kinds)
+            let missing = output.suffix(from: Int(committed))
+            try targets[index].sink.append(missing.rows, kinds: missing.kinds, writer: targets[index].writer)
+            targets[index].written += Int64(missing.rows.count)
+        }
     }
 
     /// Holds the changes a batch makes that the sink keeps (``SinkOutput``) until the next checkpoint.
-    func hold(_ batches: [Batch]) {
-        guard keepsOutput else { return }
-        uncommitted.add(batches)
+    func hold(_ batches: [Batch]) { hold(byTarget: [batches]) }
+
+    /// ``hold(_:)`` for every sink: `batches[i]` goes to sink `i`.
+    func hold(byTarget batches: [[Batch]]) {
+        for (index, part) in batches.enumerated() where targets[index].keepsOutput { targets[index].uncommitted.add(part) }
     }
 
-    /// Saves a checkpoint with the held output, then appends that output to the sink.
+    /// Saves a checkpoint with the held output, then appends that output to the sinks.
     @discardableResult
     func commit(state: [UInt8], offsets: [(table: String, rows: Int64)], isFinal: Bool) throws(SQLError) -> Checkpoint {
         epoch += 1
-        let checkpoint = Checkpoint(epoch: epoch, takenAt: Date(), isFinal: isFinal, sinkBase: written, output: uncommitted.rows,
-                                    outputKinds: uncommitted.kinds, offsets: offsets, state: state)
+        let parts = targets.map { CheckpointOutput(sinkBase: $0.written, rows: $0.uncommitted.rows, kinds: $0.uncommitted.kinds) }
+        var checkpoint = Checkpoint(epoch: epoch, takenAt: Date(), isFinal: isFinal, sinkBase: parts[0].sinkBase, output: parts[0].rows,
+                                    outputKinds: parts[0].kinds, offsets: offsets, state: state)
+        checkpoint.otherOutputs = Array(parts.dropFirst())
         try store.save(checkpoint, key: key)
-        try sink.append(uncommitted.rows, kinds: uncommitted.kinds, writer: writer)
-        written += Int64(uncommitted.rows.count)
-        uncommitted = SinkOutput(mode: uncommitted.mode, keys: uncommitted.keys)
+        for index in targets.indices {
+            let output = targets[index].uncommitted
+            try targets[index].sink.append(output.rows, kinds: output.kinds, writer: targets[index].writer)
+            targets[index].written += Int64(output.rows.count)
+            targets[index].uncommitted = SinkOutput(mode: output.mode, keys: output.keys)
+        }
         return checkpoint
     }
 }

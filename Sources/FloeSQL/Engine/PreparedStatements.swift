@@ -138,30 +138,35 @@ struct InsertStatement: PreparedStatement {
     func run(deliveringTo receiver: any ResultReceiver, skippingFirst: Int) async throws {
         try before?()
         let dataflow = try Dataflow(plan: plan.node, context: services.dataflowContext(session: session, caster: caster, isSnapshot: isSnapshot))
-        let sink: any RowSink
-        var mode = ChangelogMode.append
-        var keys: [Int] = []
-        switch target {
-        case .log(let id, let changelog, let primaryKey):
-            sink = try services.logs.open(id)
-            mode = changelog
-            keys = primaryKey
-        case .files(let spec): sink = try FileSink(spec: spec)
-        case .blackhole: sink = BlackholeSink()
-        }
-        let keepsOutput = if case .blackhole = target { false } else { true }
         dataflow.onCaughtUp = { await receiver.caughtUp() }
+        try await Self.drive(dataflow, into: [try sinkTarget()], checkpointKey: checkpointKey, services: services)
+    }
+
+    /// The sink this INSERT writes, how it keeps changes, and how much this writer already wrote to it.
+    func sinkTarget() throws(SQLError) -> SinkCommitter.Target {
+        switch target {
+        case .log(let id, let mode, let keys):
+            return SinkCommitter.Target(sink: try services.logs.open(id), writer: writerKey, keepsOutput: true, mode: mode, keys: keys)
+        case .files(let spec): return SinkCommitter.Target(sink: try FileSink(spec: spec), writer: writerKey, keepsOutput: true)
+        case .blackhole: return SinkCommitter.Target(sink: BlackholeSink(), writer: writerKey, keepsOutput: false)
+        }
+    }
+
+    /// Runs `dataflow` (one root per target) into its sinks: directly without a checkpoint key; otherwise exactly
+    /// once, from the last checkpoint on.
+    static func drive(_ dataflow: Dataflow, into targets: [SinkCommitter.Target], checkpointKey: String?, services: EngineServices) async throws {
         guard let key = checkpointKey else {
-            // Without an identity there is nothing to resume: rows go to the sink as they come.
-            try await dataflow.run { batches in
-                guard keepsOutput else { return }
-                var output = SinkOutput(mode: mode, keys: keys)
-                output.add(batches)
-                try sink.append(output.rows, kinds: output.kinds, writer: writerKey)
+            // Without an identity there is nothing to resume: rows go to the sinks as they come.
+            try await dataflow.run { (batches: [[Batch]]) in
+                for (target, part) in zip(targets, batches) where target.keepsOutput {
+                    var output = SinkOutput(mode: target.uncommitted.mode, keys: target.uncommitted.keys)
+                    output.add(part)
+                    try target.sink.append(output.rows, kinds: output.kinds, writer: target.writer)
+                }
             }
             return
         }
-        let committer = SinkCommitter(sink: sink, writer: writerKey, store: services.checkpoints, key: key, keepsOutput: keepsOutput, mode: mode, keys: keys)
+        let committer = SinkCommitter(targets: targets, store: services.checkpoints, key: key)
         if let checkpoint = try services.checkpoints.load(key) {
             // A restart or a resume: finish the last commit, then continue from the checkpointed state.
             try committer.complete(checkpoint)
@@ -171,55 +176,27 @@ struct InsertStatement: PreparedStatement {
         let schedule = CheckpointSchedule(policy: CheckpointPolicy(interval: services.checkpointInterval)) { dataflow in
             try committer.commit(state: dataflow.snapshot(), offsets: dataflow.consumedOffsets, isFinal: false)
         }
-        try await dataflow.run(checkpoint: schedule) { batches in committer.hold(batches) }
+        try await dataflow.run(checkpoint: schedule) { (batches: [[Batch]]) in committer.hold(byTarget: batches) }
         try committer.commit(state: [], offsets: dataflow.consumedOffsets, isFinal: true)
     }
 }
 
-/// EXECUTE STATEMENT SET: its INSERTs run together.
+/// EXECUTE STATEMENT SET: its INSERTs run as one dataflow that reads the sources they share once, and checkpoint
+/// together (one checkpoint commits every sink's output).
 struct StatementSetStatement: PreparedStatement {
     let traits: StatementTraits
     let inserts: [InsertStatement]
 
     func run(deliveringTo receiver: any ResultReceiver, skippingFirst: Int) async throws {
-        let all = AllCaughtUp(receiver: receiver, count: inserts.count)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (index, insert) in inserts.enumerated() {
-                group.addTask { try await insert.run(deliveringTo: all.member(index), skippingFirst: 0) }
-            }
-            try await group.waitForAll()
-        }
-    }
-}
-
-/// Reports a statement set caught up once every one of its INSERTs has caught up.
-final class AllCaughtUp: Sendable {
-    let receiver: any ResultReceiver
-    private let caughtUp: Mutex<Set<Int>>
-    let count: Int
-
-    init(receiver: any ResultReceiver, count: Int) {
-        self.receiver = receiver
-        self.count = count
-        caughtUp = Mutex([])
-    }
-
-    /// The receiver INSERT `index` reports to.
-    func member(_ index: Int) -> any ResultReceiver { Member(group: self, index: index) }
-
-    private struct Member: ResultReceiver {
-        let group: AllCaughtUp
-        let index: Int
-
-        func deliver(_ changes: [ResultChange]) async throws { try await group.receiver.deliver(changes) }
-
-        func caughtUp() async {
-            let all = group.caughtUp.withLock { members in
-                members.insert(index)
-                return members.count == group.count
-            }
-            if all { await group.receiver.caughtUp() }
-        }
+        guard let first = inserts.first else { return }
+        for insert in inserts { try insert.before?() }
+        let dataflow = try Dataflow(plans: inserts.map(\.plan.node),
+                                    context: first.services.dataflowContext(session: first.session, caster: first.caster, isSnapshot: first.isSnapshot))
+        dataflow.onCaughtUp = { await receiver.caughtUp() }
+        var targets: [SinkCommitter.Target] = []
+        for insert in inserts { targets.append(try insert.sinkTarget()) }
+        let key = first.session.statementID.map { $0 + "#set" }
+        try await InsertStatement.drive(dataflow, into: targets, checkpointKey: key, services: first.services)
     }
 }
 

@@ -128,6 +128,12 @@ struct DataflowContext {
     var openLog: (String) throws(SQLError) -> TableLog
     /// Tables read under a watermark assigner: read a log record at a time.
     var recordAtATime: Set<String> = []
+
+    func withRecordAtATime(_ tables: Set<String>) -> DataflowContext {
+        var context = self
+        context.recordAtATime.formUnion(tables)
+        return context
+    }
 }
 
 /// How a running dataflow checkpoints: when (``CheckpointPolicy``) and what to do with its snapshot.
@@ -137,14 +143,18 @@ struct CheckpointSchedule {
     let take: (Dataflow) async throws -> Void
 }
 
-/// A running query: stages wired from a plan, driven from their sources, with the root's output handed out.
+/// A running query: stages wired from a plan, driven from their sources, with the root's output handed out. A
+/// statement set's dataflow has one root per INSERT and reads each source they share once.
 final class Dataflow {
     private var sources: [SourceStage] = []
-    private var root: Stage
+    private var roots: [Stage]
+    private var rootIndex: [ObjectIdentifier: Int] = [:]
     /// A LIMIT whose satisfaction ends the whole query (only filters and projections above it).
     private var terminalLimit: LimitStage?
-    private var pending: [Batch] = []
-    private var ended = false
+    /// Output not handed out yet, per root.
+    private var pending: [[Batch]]
+    private var endedRoots = Set<Int>()
+    private var ended: Bool { endedRoots.count == roots.count }
     /// The sources that ended.
     private var finishedSources = Set<ObjectIdentifier>()
     /// Whether input was processed since the last checkpoint.
@@ -153,11 +163,21 @@ final class Dataflow {
     /// appends (``ResultReceiver/caughtUp()``).
     var onCaughtUp: (() async -> Void)?
 
-    init(plan: PlanNode, context: DataflowContext) throws(SQLError) {
+    convenience init(plan: PlanNode, context: DataflowContext) throws(SQLError) {
+        try self.init(plans: [plan], context: context)
+    }
+
+    /// A dataflow computing every plan of `plans`; with more than one, sources they have in common are shared.
+    init(plans: [PlanNode], context: DataflowContext) throws(SQLError) {
         var sources: [SourceStage] = []
-        root = try Self.build(plan, context, &sources)
+        var shared: [String: Stage]? = plans.count > 1 ? [:] : nil
+        var roots: [Stage] = []
+        for plan in plans { roots.append(try Self.build(plan, context, &sources, &shared)) }
+        self.roots = roots
         self.sources = sources
-        var stage: Stage? = root
+        pending = Array(repeating: [], count: roots.count)
+        for (index, root) in roots.enumerated() { rootIndex[ObjectIdentifier(root)] = index }
+        var stage: Stage? = roots.count == 1 ? roots[0] : nil
         while let current = stage {
             if let limit = current as? LimitStage {
                 terminalLimit = limit
@@ -169,12 +189,43 @@ final class Dataflow {
     }
 
     private static func attach(_ child: Stage, to parent: Stage, slot: Int) {
+        if slot == 0 { parent.firstInput = child } else { parent.otherInputs.append(child) }
+        if child.parent != nil {
+            child.sharedWith.append(SharedConsumer(stage: parent, slot: slot))
+            return
+        }
         child.parent = parent
         child.slot = slot
-        if slot == 0 { parent.firstInput = child } else { parent.otherInputs.append(child) }
     }
 
-    private static func build(_ node: PlanNode, _ context: DataflowContext, _ sources: inout [SourceStage]) throws(SQLError) -> Stage {
+    /// What identifies a source subtree that several plans can read through one stage (nil: not shareable).
+    private static func shareKey(_ node: PlanNode, _ context: DataflowContext) -> String? {
+        switch node {
+        case .tableScan(let id, _, _): "scan:\(id):\(context.recordAtATime.contains(id))"
+        case .generated(_, let name): "generated:\(name)"
+        case .files(_, let name): "files:\(name)"
+        case .watermark(let input, let rowtime, _, let perRecord):
+            shareKey(input, perRecord ? context.withRecordAtATime(scannedTables(input)) : context).map { "watermark:\(rowtime):\(perRecord):" + $0 }
+        default: nil
+        }
+    }
+
+    private static func build(_ node: PlanNode, _ context: DataflowContext, _ sources: inout [SourceStage],
+                              _ shared: inout [String: Stage]?) throws(SQLError) -> Stage {
+        if shared != nil, let key = shareKey(node, context) {
+            if let stage = shared?[key] { return stage }
+            let stage = try buildStage(node, context, &sources, &shared)
+            shared?[key] = stage
+            return stage
+        }
+        return try buildStage(node, context, &sources, &shared)
+    }
+
+    private static func buildStage(_ node: PlanNode, _ context: DataflowContext, _ sources: inout [SourceStage],
+                                   _ shared: inout [String: Stage]?) throws(SQLError) -> Stage {
+        func build(_ node: PlanNode, _ context: DataflowContext, _ sources: inout [SourceStage]) throws(SQLError) -> Stage {
+            try Self.build(node, context, &sources, &shared)
+        }
         func single(_ stage: Stage, _ input: PlanNode) throws(SQLError) -> Stage {
             let child = try build(input, context, &sources)
             attach(child, to: stage, slot: 0)
@@ -234,8 +285,7 @@ final class Dataflow {
         case .limit(let input, let limit, let offset):
             return try single(LimitStage(limit: limit, offset: offset), input)
         case .watermark(let input, _, let expression, let perRecord):
-            var inner = context
-            if perRecord { inner.recordAtATime.formUnion(Self.scannedTables(input)) }
+            let inner = perRecord ? context.withRecordAtATime(Self.scannedTables(input)) : context
             let stage = WatermarkAssignerStage(context.compiler.compile(expression))
             attach(try build(input, inner, &sources), to: stage, slot: 0)
             return stage
@@ -361,57 +411,65 @@ final class Dataflow {
 
     // MARK: Driving
 
+    /// The stages `stage` feeds and the slots it feeds them in (more than one for a shared source).
+    private func consumers(of stage: Stage) -> [(stage: Stage, slot: Int)] {
+        guard let parent = stage.parent else { return [] }
+        if stage.sharedWith.isEmpty { return [(parent, stage.slot)] }
+        return [(parent, stage.slot)] + stage.sharedWith.compactMap { consumer in consumer.stage.map { ($0, consumer.slot) } }
+    }
+
     private func push(_ batches: [Batch], from stage: Stage) throws(SQLError) {
-        guard let parent = stage.parent else {
-            pending.append(contentsOf: batches.filter { $0.count > 0 })
-            return
-        }
-        for batch in batches where batch.count > 0 {
-            try push(try parent.process(batch, from: stage.slot), from: parent)
-            if let watermark = parent.takeGeneratedWatermark() {
-                let (fired, forward) = try parent.advanceWatermark(to: watermark)
-                try push(fired, from: parent)
-                if let forward { try pushWatermark(forward, from: parent) }
+        if let index = rootIndex[ObjectIdentifier(stage)] { pending[index].append(contentsOf: batches.filter { $0.count > 0 }) }
+        for (parent, slot) in consumers(of: stage) {
+            for batch in batches where batch.count > 0 {
+                try push(try parent.process(batch, from: slot), from: parent)
+                if let watermark = parent.takeGeneratedWatermark() {
+                    let (fired, forward) = try parent.advanceWatermark(to: watermark)
+                    try push(fired, from: parent)
+                    if let forward { try pushWatermark(forward, from: parent) }
+                }
             }
         }
     }
 
-    /// Hands `stage`'s new watermark to its parent, then whatever that completes, then the parent's watermark upward.
+    /// Hands `stage`'s new watermark to its parents, then whatever that completes, then their watermarks upward.
     private func pushWatermark(_ watermark: Int64, from stage: Stage) throws(SQLError) {
-        guard let parent = stage.parent else { return }
-        let (fired, forward) = try parent.receiveWatermark(watermark, from: stage.slot)
-        try push(fired, from: parent)
-        if let forward { try pushWatermark(forward, from: parent) }
+        for (parent, slot) in consumers(of: stage) {
+            let (fired, forward) = try parent.receiveWatermark(watermark, from: slot)
+            try push(fired, from: parent)
+            if let forward { try pushWatermark(forward, from: parent) }
+        }
     }
 
     private func end(_ stage: Stage) throws(SQLError) {
-        guard let parent = stage.parent else {
-            ended = true
-            return
+        if let index = rootIndex[ObjectIdentifier(stage)] { endedRoots.insert(index) }
+        for (parent, slot) in consumers(of: stage) {
+            let wasFinished = parent.isFinished
+            try push(try parent.inputFinished(slot), from: parent)
+            if !wasFinished, parent.isFinished { try end(parent) }
         }
-        let wasFinished = parent.isFinished
-        try push(try parent.inputFinished(stage.slot), from: parent)
-        if !wasFinished, parent.isFinished { try end(parent) }
     }
 
     // MARK: Checkpoints
 
-    /// Every stage, each before its inputs: a fixed order for a given plan.
+    /// Every stage once, each before its inputs: a fixed order for given plans.
     private var stagesInOrder: [Stage] {
         var stages: [Stage] = []
+        var seen = Set<ObjectIdentifier>()
         func visit(_ stage: Stage) {
+            guard seen.insert(ObjectIdentifier(stage)).inserted else { return }
             stages.append(stage)
             if let first = stage.firstInput { visit(first) }
             stage.otherInputs.forEach(visit)
         }
-        visit(root)
+        roots.forEach(visit)
         return stages
     }
 
     /// The state of every stage (sources' positions included), tagged with the stage kinds so that it restores only
     /// into a dataflow of the same plan. Taken between batches, with no output pending.
     func snapshot() -> [UInt8] {
-        precondition(pending.isEmpty, "a snapshot is taken after the output was handed out")
+        precondition(pending.allSatisfy(\.isEmpty), "a snapshot is taken after the output was handed out")
         var writer = StateWriter()
         writer.bool(ended)
         writer.array(sources.indices.filter { finishedSources.contains(ObjectIdentifier(sources[$0])) }) { $0.int($1) }
@@ -419,13 +477,14 @@ final class Dataflow {
             writer.string(String(describing: type(of: stage)))
             writer.section { stage.saveState(into: &$0) }
         }
+        if roots.count > 1 { writer.array(endedRoots.sorted()) { $0.int($1) } }
         return writer.bytes
     }
 
     /// Restores a ``snapshot()`` into this freshly built dataflow.
     func restore(_ bytes: [UInt8]) throws(SQLError) {
         var reader = StateReader(bytes)
-        ended = try reader.bool()
+        if try reader.bool() { endedRoots = Set(roots.indices) }
         let finished = try reader.array { reader throws(SQLError) in try reader.count() }
         guard finished.allSatisfy({ $0 < sources.count }) else { throw StateReader.malformed() }
         finishedSources = Set(finished.map { ObjectIdentifier(sources[$0]) })
@@ -435,12 +494,20 @@ final class Dataflow {
             guard try reader.string() == String(describing: type(of: stage)) else { throw Self.planChanged() }
             try reader.section { reader throws(SQLError) in try stage.restoreState(from: &reader) }
         }
+        if roots.count > 1 {
+            let ended = try reader.array { reader throws(SQLError) in try reader.count() }
+            guard ended.allSatisfy({ $0 < roots.count }) else { throw StateReader.malformed() }
+            endedRoots = Set(ended)
+        }
         guard reader.isAtEnd else { throw StateReader.malformed() }
     }
 
     private static func planChanged() -> SQLError {
         SQLError("The statement's checkpoint was taken for a different plan (the tables it reads changed since) and cannot be restored.")
     }
+
+    /// How many source stages the flow has (shared sources count once).
+    var sourceCount: Int { sources.count }
 
     /// Rows consumed per source table (the largest count when a table is read twice).
     var consumedOffsets: [(table: String, rows: Int64)] {
@@ -458,15 +525,21 @@ final class Dataflow {
     /// checkpoint and input was processed since, also while it waits for input; when the task is cancelled (a stop, a
     /// shutdown) it hands out its pending output and checkpoints a last time before the cancellation propagates.
     func run(interval: Duration = .milliseconds(50), checkpoint: CheckpointSchedule? = nil, output: ([Batch]) async throws -> Void) async throws {
+        try await run(interval: interval, checkpoint: checkpoint, outputs: { try await output($0[0]) })
+    }
+
+    /// ``run(interval:checkpoint:output:)`` for several roots: `outputs` gets the batches of every root, by root.
+    func run(interval: Duration = .milliseconds(50), checkpoint: CheckpointSchedule? = nil, outputs: ([[Batch]]) async throws -> Void) async throws {
         let clock = ContinuousClock()
         var lastFlush = clock.now
         var lastCheckpoint = clock.now
         func flush(force: Bool) async throws {
-            guard !pending.isEmpty, force || clock.now - lastFlush >= interval || pending.reduce(0, { $0 + $1.count }) >= 4096 else { return }
+            let rows = pending.reduce(0) { total, batches in batches.reduce(total) { $0 + $1.count } }
+            guard rows > 0, force || clock.now - lastFlush >= interval || rows >= 4096 else { return }
             let batches = pending
-            pending = []
+            pending = Array(repeating: [], count: roots.count)
             lastFlush = clock.now
-            try await output(batches)
+            try await outputs(batches)
         }
         /// When the next checkpoint is due, if there is anything to checkpoint.
         func checkpointDue() -> ContinuousClock.Instant? {

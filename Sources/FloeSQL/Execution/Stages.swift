@@ -11,6 +11,8 @@ extension RowKind {
 /// produces changelog batches for its parent.
 class Stage {
     weak var parent: Stage?
+    /// Further consumers of a stage shared by several parents (a source read once for a statement set's INSERTs).
+    var sharedWith: [SharedConsumer] = []
     /// The input in slot 0 (the stages own their inputs; parents are weak).
     var firstInput: Stage?
     /// Inputs in other slots.
@@ -98,6 +100,12 @@ class Stage {
         inputWatermarks = Dictionary(watermarks, uniquingKeysWith: { _, last in last })
         outputWatermark = try reader.int()
     }
+}
+
+/// A further parent of a shared stage, and the input slot the stage feeds there.
+struct SharedConsumer {
+    weak var stage: Stage?
+    var slot: Int
 }
 
 /// The current watermark of a stage, shared with its compiled expressions (`CURRENT_WATERMARK`).
