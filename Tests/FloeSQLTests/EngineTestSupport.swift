@@ -45,7 +45,7 @@ struct EngineFixture {
         SessionContext(catalog: Self.dev, catalogs: [Self.dev, Self.prod], properties: properties, statementID: statementID)
     }
 
-    /// Runs a statement to its end (bounded) or until `idle` passes without new changes (unbounded), returning the
+    /// Runs a statement to its end (bounded) or until it has caught up with its tables (unbounded), returning the
     /// traits and the changes.
     func run(_ sql: String, _ properties: [String: String] = [:], statementID: String? = nil, skip: Int = 0) async throws
         -> (StatementTraits, [ResultChange])

@@ -270,3 +270,42 @@ import Testing
         }
     }
 }
+
+/// Idle tables (`sql.tables.scan.idle-timeout`): a silent table stops holding back the watermark of a join.
+@Suite struct IdlenessTests {
+    @Test func idleTimeoutsParseAsConfluentWritesThem() throws {
+        #expect(try IdleTimeout.parse(nil) == .progressive)
+        #expect(try IdleTimeout.parse("10 s") == .fixed(.seconds(10)))
+        #expect(try IdleTimeout.parse("500ms") == .fixed(.milliseconds(500)))
+        #expect(try IdleTimeout.parse("2 min") == .fixed(.seconds(120)))
+        #expect(try IdleTimeout.parse("0 ms") == .disabled)
+        #expect(throws: SQLError.self) { try IdleTimeout.parse("soon") }
+        #expect(IdleTimeout.progressive.timeout(age: .seconds(1)) == .seconds(15))
+        #expect(IdleTimeout.progressive.timeout(age: .seconds(60)) == .seconds(60))
+        #expect(IdleTimeout.progressive.timeout(age: .seconds(3600)) == .seconds(300))
+    }
+
+    @Test func aSilentVersionedTableGoesIdleAndReleasesATemporalJoin() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        _ = try await fixture.run("CREATE TABLE rates (currency STRING, rate INT, ts TIMESTAMP(3), PRIMARY KEY (currency) NOT ENFORCED, WATERMARK FOR ts AS ts)")
+        _ = try await fixture.run("CREATE TABLE orders (id INT, currency STRING, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)")
+        _ = try await fixture.run("INSERT INTO rates VALUES ('EUR', 100, TIMESTAMP '2024-01-01 10:00:00')")
+        _ = try await fixture.run("INSERT INTO orders VALUES (1, 'EUR', TIMESTAMP '2024-01-01 10:00:01'), (2, 'EUR', TIMESTAMP '2024-01-01 10:00:05')")
+        _ = try await fixture.run("INSERT INTO orders VALUES (3, 'EUR', TIMESTAMP '2024-01-01 10:00:20')")
+        let sql = "SELECT o.id, r.rate FROM orders AS o JOIN rates FOR SYSTEM_TIME AS OF o.ts AS r ON o.currency = r.currency"
+        // Without idleness the join waits for the rates' watermark, which stays at 10:00:00.
+        let (_, waiting) = try await fixture.run(sql, [IdleTimeout.property: "0"])
+        #expect(waiting.isEmpty)
+        // With a short timeout the silent rates table goes idle: the orders' watermark alone releases every order.
+        let prepared = try fixture.engine.prepare(sql, in: fixture.context([IdleTimeout.property: "200 ms"]))
+        let receiver = CollectingReceiver()
+        let task = Task { try await prepared.run(deliveringTo: receiver, skippingFirst: 0) }
+        for _ in 0..<1500 where receiver.collected.count < 3 { try await Task.sleep(for: .milliseconds(20)) }
+        task.cancel()
+        _ = await task.result
+        #expect(receiver.collected.map { $0.row.map { $0.stringValue ?? "NULL" }.joined(separator: "|") } == ["1|100", "2|100", "3|100"])
+        // A bad value is refused when the statement is planned.
+        #expect(throws: (any Error).self) { try fixture.engine.prepare(sql, in: fixture.context([IdleTimeout.property: "soon"])) }
+    }
+}

@@ -17,12 +17,15 @@ struct EngineServices: Sendable {
         let snapshot = catalog.snapshot
         let liveTables = Set(snapshot.catalogs.values.flatMap { $0.databases.values.flatMap { $0.tables.values.map(\.id) } })
         let logs = self.logs
-        return DataflowContext(
+        var context = DataflowContext(
             compiler: ExpressionCompiler(caster: caster), isSnapshot: isSnapshot, snapshot: snapshot, catalogs: session.catalogs,
             openLog: { id throws(SQLError) in
                 guard liveTables.contains(id) else { throw SQLError("A table this statement reads was dropped.") }
                 return try logs.open(id)
             })
+        // Checked when the statement is planned.
+        context.idleTimeout = (try? IdleTimeout.parse(session.properties[IdleTimeout.property])) ?? .progressive
+        return context
     }
 }
 

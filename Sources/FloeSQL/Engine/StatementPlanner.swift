@@ -33,6 +33,7 @@ struct StatementPlanner {
     }
 
     func plan(_ statement: Statement) throws(SQLError) -> any PreparedStatement {
+        _ = try IdleTimeout.parse(session.properties[IdleTimeout.property])
         switch statement {
         case .query(let query):
             let plan = try analyzer.analyze(query)

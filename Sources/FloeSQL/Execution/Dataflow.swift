@@ -128,6 +128,8 @@ struct DataflowContext {
     var openLog: (String) throws(SQLError) -> TableLog
     /// Tables read under a watermark assigner: read a log record at a time.
     var recordAtATime: Set<String> = []
+    /// When a silent table is marked idle.
+    var idleTimeout = IdleTimeout.progressive
 
     func withRecordAtATime(_ tables: Set<String>) -> DataflowContext {
         var context = self
@@ -159,6 +161,10 @@ final class Dataflow {
     private var finishedSources = Set<ObjectIdentifier>()
     /// Whether input was processed since the last checkpoint.
     private var changedSinceCheckpoint = false
+    /// When a table was last read from, per source; sources marked idle (``IdleTimeout``).
+    private var lastActive: [ObjectIdentifier: ContinuousClock.Instant] = [:]
+    private var idleSources = Set<ObjectIdentifier>()
+    private let idleTimeout: IdleTimeout
     /// Called each time the flow has processed every row its sources hold, handed out its output and waits for
     /// appends (``ResultReceiver/caughtUp()``).
     var onCaughtUp: (() async -> Void)?
@@ -170,6 +176,7 @@ final class Dataflow {
     /// A dataflow computing every plan of `plans`; with more than one, sources they have in common are shared.
     init(plans: [PlanNode], context: DataflowContext) throws(SQLError) {
         var sources: [SourceStage] = []
+        idleTimeout = context.idleTimeout
         var shared: [String: Stage]? = plans.count > 1 ? [:] : nil
         var roots: [Stage] = []
         for plan in plans { roots.append(try Self.build(plan, context, &sources, &shared)) }
@@ -441,6 +448,16 @@ final class Dataflow {
         }
     }
 
+    /// Hands a change of `stage`'s idleness to its parents, then what that releases, up the flow.
+    private func pushIdleness(_ idle: Bool, from stage: Stage) throws(SQLError) {
+        for (parent, slot) in consumers(of: stage) {
+            let (fired, forward, changed) = try parent.inputIdleness(idle, from: slot)
+            try push(fired, from: parent)
+            if let forward { try pushWatermark(forward, from: parent) }
+            if let changed { try pushIdleness(changed, from: parent) }
+        }
+    }
+
     private func end(_ stage: Stage) throws(SQLError) {
         if let index = rootIndex[ObjectIdentifier(stage)] { endedRoots.insert(index) }
         for (parent, slot) in consumers(of: stage) {
@@ -567,13 +584,24 @@ final class Dataflow {
     /// The driving loop of ``run(interval:checkpoint:output:)``.
     private func drive(clock: ContinuousClock, flush: (_ force: Bool) async throws -> Void, checkpointDue: () -> ContinuousClock.Instant?,
                        takeCheckpoint: () async throws -> Void) async throws {
+        let started = clock.now
+        /// When a table that has been silent since `last` goes idle (nil: never).
+        func idleDeadline(_ last: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+            idleTimeout.timeout(age: clock.now - started).map { last + $0 }
+        }
         while true {
             try Task.checkCancellation()
             var progressed = false
             for source in sources where !finishedSources.contains(ObjectIdentifier(source)) {
+                let id = ObjectIdentifier(source)
                 while let batch = try source.poll() {
                     progressed = true
                     changedSinceCheckpoint = true
+                    if source.waitTarget != nil {
+                        lastActive[id] = clock.now
+                        // A table that produces again is active: it holds the watermark back again.
+                        if idleSources.remove(id) != nil { try pushIdleness(false, from: source) }
+                    }
                     try push([batch], from: source)
                     if terminalLimit?.isSatisfied == true { break }
                     try await flush(false)
@@ -593,6 +621,17 @@ final class Dataflow {
                 try await flush(true)
                 return
             }
+            if sources.count > 1 {
+                // Tables silent for the idle timeout stop holding back the watermark of the joins and unions they
+                // feed (which may fire windows); only a flow of several sources has such stages.
+                for source in sources where source.waitTarget != nil && !finishedSources.contains(ObjectIdentifier(source)) {
+                    let id = ObjectIdentifier(source)
+                    let last = lastActive[id] ?? started
+                    guard !idleSources.contains(id), let due = idleDeadline(last), clock.now >= due else { continue }
+                    idleSources.insert(id)
+                    try pushIdleness(true, from: source)
+                }
+            }
             try await flush(!progressed)
             if let due = checkpointDue(), clock.now >= due { try await takeCheckpoint() }
             if !progressed {
@@ -601,14 +640,21 @@ final class Dataflow {
                 // Idle with uncommitted work: wake when the checkpoint that commits it is due.
                 let deadline = (waiting.compactMap(\.wakeDeadline) + [checkpointDue()].compactMap { $0 }).min()
                 guard !targets.isEmpty || deadline != nil else { continue }
-                // Everything the logs hold is processed and handed out, and nothing waits on a clock.
+                // Everything the logs hold is processed and handed out, and nothing waits on a clock (the idle
+                // timeouts of silent tables aside).
                 if deadline == nil { await onCaughtUp?() }
+                // Only a flow that can tell (a join or union of several sources) waits for its tables to go idle.
+                let idleWake = sources.count > 1
+                    ? waiting.filter { $0.waitTarget != nil && !idleSources.contains(ObjectIdentifier($0)) }
+                        .compactMap { idleDeadline(lastActive[ObjectIdentifier($0)] ?? started) }.min()
+                    : nil
+                let wake = [deadline, idleWake].compactMap { $0 }.min()
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for target in targets {
                         let (log, offset) = target
                         group.addTask { try await log.waitForAppend(beyond: offset) }
                     }
-                    if let deadline { group.addTask { try await Task.sleep(until: deadline, clock: .continuous) } }
+                    if let wake { group.addTask { try await Task.sleep(until: wake, clock: .continuous) } }
                     _ = try await group.next()
                     group.cancelAll()
                 }

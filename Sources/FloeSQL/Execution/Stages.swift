@@ -54,9 +54,32 @@ class Stage {
     /// is returned for forwarding, after those rows.
     func receiveWatermark(_ watermark: Int64, from slot: Int) throws(SQLError) -> (batches: [Batch], forward: Int64?) {
         inputWatermarks[slot] = max(inputWatermarks[slot] ?? .min, watermark)
+        return try advanceWatermark(to: combinedWatermark)
+    }
+
+    /// The least latest watermark of the inputs that are not idle; when every input is idle, the greatest (as Flink's
+    /// watermark valve flushes the maximum when its last active channel goes idle).
+    private var combinedWatermark: Int64 {
+        if idleInputs.count == inputCount { return (0..<inputCount).map { inputWatermarks[$0] ?? .min }.max() ?? .min }
         var combined = Int64.max
-        for input in 0..<inputCount { combined = min(combined, inputWatermarks[input] ?? .min) }
-        return try advanceWatermark(to: combined)
+        for input in 0..<inputCount where !idleInputs.contains(input) { combined = min(combined, inputWatermarks[input] ?? .min) }
+        return combined
+    }
+
+    /// Inputs marked idle: they do not hold back the stage's watermark until they produce again.
+    private var idleInputs = Set<Int>()
+    /// Whether every input is idle (the stage is idle to its parent).
+    private(set) var isIdle = false
+
+    /// Marks input `slot` idle or active again. Returns what the watermark advance this allows emits, the watermark to
+    /// forward, and the stage's own new idleness when it changed.
+    func inputIdleness(_ idle: Bool, from slot: Int) throws(SQLError) -> (batches: [Batch], forward: Int64?, changed: Bool?) {
+        if idle { idleInputs.insert(slot) } else { idleInputs.remove(slot) }
+        let nowIdle = idleInputs.count == inputCount
+        let changed: Bool? = nowIdle != isIdle ? nowIdle : nil
+        isIdle = nowIdle
+        let (batches, forward) = try advanceWatermark(to: combinedWatermark)
+        return (batches, forward, changed)
     }
 
     /// Raises the stage's watermark to `watermark` if that is an advance.
