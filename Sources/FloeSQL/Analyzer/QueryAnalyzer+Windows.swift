@@ -122,7 +122,7 @@ extension QueryAnalyzer {
     /// When a GROUP BY over a window TVF's output groups by `window_start` and `window_end` on a time attribute in
     /// streaming mode, the position of the `window_end` key (and the zone of LTZ windows): a window aggregation.
     func windowAggregation(_ aggregation: AggregationContext, input: QueryPlan) throws(SQLError) -> (endKey: Int, localZone: String?)? {
-        guard !isSnapshot, !input.isBounded || input.fields.contains(where: { $0.windowRole == .time && $0.isRowtime }) else { return nil }
+        guard !isSnapshot else { return nil }
         var startKey: Int?
         var endKey: Int?
         for (position, key) in aggregation.boundKeys.enumerated() {
@@ -134,9 +134,13 @@ extension QueryAnalyzer {
             }
         }
         guard startKey != nil, let endKey else { return nil }
-        guard let windowTime = input.fields.first(where: { $0.windowRole == .time }), windowTime.isRowtime else { return nil }
+        // Windowed rows keep their window columns' roles through projections, window aggregations (which need not
+        // select `window_time`: a cascaded window aggregation groups on the bounds alone) and window ranks and joins;
+        // a `window_time` that lost its time attribute means the rows are no longer in watermark order.
+        let windowTime = input.fields.first(where: { $0.windowRole == .time })
+        if let windowTime, !windowTime.isRowtime { return nil }
         guard input.isAppendOnly else { throw SQLError("Window aggregation requires an insert-only input.") }
-        if case .timestampLTZ = windowTime.type.kind {
+        if let windowTime, case .timestampLTZ = windowTime.type.kind {
             return (endKey, Temporal.zone(resolver.session.properties["sql.local-time-zone"]).identifier)
         }
         return (endKey, nil)

@@ -191,20 +191,36 @@ struct QueryAnalyzer {
         case .join(let leftReference, let rightReference, let kind, let on, let using):
             let left = try tableReference(leftReference)
             let right = try tableReference(rightReference)
-            // A regular join's output has no time attributes: its rows are not ordered by them any more. The fields of the
-            // side an outer join pads become nullable.
+            // A regular join's output has no time attributes and no window columns: its rows are not ordered by time any
+            // more. The fields of the side an outer join pads become nullable.
             let padsLeft = kind == .right || kind == .full
             let padsRight = kind == .left || kind == .full
             let fields = left.fields.map { field in
                 var f = field
                 if padsLeft { f.type = f.type.withNullable(true) }
                 f.isRowtime = false
+                f.windowRole = nil
                 return f
             } + right.fields.map { field in
                 var f = field
                 if padsRight { f.type = f.type.withNullable(true) }
                 f.isRowtime = false
+                f.windowRole = nil
                 return f
+            }
+            /// The joined fields of a join that keeps time order (window, interval, temporal): window columns keep their
+            /// roles, and the time attributes of the sides that are not padded stay.
+            func timedFields(keepsTimeAttributes: Bool) -> [PlanField] {
+                var timed = fields
+                for (index, field) in left.fields.enumerated() {
+                    timed[index].windowRole = field.windowRole
+                    if !padsLeft, keepsTimeAttributes || field.windowRole == .time { timed[index].isRowtime = field.isRowtime }
+                }
+                for (index, field) in right.fields.enumerated() {
+                    timed[left.fields.count + index].windowRole = field.windowRole
+                    if !padsRight, keepsTimeAttributes || field.windowRole == .time { timed[left.fields.count + index].isRowtime = field.isRowtime }
+                }
+                return timed
             }
             let scope = Scope(fields: left.fields + right.fields)
             var condition: BoundExpression?
@@ -234,14 +250,8 @@ struct QueryAnalyzer {
             {
                 let spec = WindowJoinSpec(kind: joinKind, condition: condition, leftTypes: left.types, rightTypes: right.types, leftEnd: window.leftEnd,
                                           rightEnd: window.rightEnd, localZone: windowZone(left.fields))
-                var windowed = fields
-                for index in left.fields.indices where !padsLeft && left.fields[index].windowRole == .time {
-                    windowed[index].isRowtime = left.fields[index].isRowtime
-                }
-                for index in right.fields.indices where !padsRight && right.fields[index].windowRole == .time {
-                    windowed[left.fields.count + index].isRowtime = right.fields[index].isRowtime
-                }
-                return QueryPlan(node: .windowJoin(left.node, right.node, spec), fields: windowed, isBounded: isBounded, isAppendOnly: true, upsertKeys: nil)
+                return QueryPlan(node: .windowJoin(left.node, right.node, spec), fields: timedFields(keepsTimeAttributes: false), isBounded: isBounded,
+                                 isAppendOnly: true, upsertKeys: nil)
             }
             // Time bounds between the two sides' time attributes make a streaming join of append-only inputs an interval
             // join: append-only even when outer, and the time attributes stay.
@@ -249,10 +259,8 @@ struct QueryAnalyzer {
                 let bounds = Self.intervalBounds(condition, left: left.fields, right: right.fields)
             {
                 let spec = IntervalJoinSpec(kind: joinKind, condition: condition, leftTypes: left.types, rightTypes: right.types, bounds: bounds)
-                var timed = fields
-                for index in left.fields.indices where !padsLeft { timed[index].isRowtime = left.fields[index].isRowtime }
-                for index in right.fields.indices where !padsRight { timed[left.fields.count + index].isRowtime = right.fields[index].isRowtime }
-                return QueryPlan(node: .intervalJoin(left.node, right.node, spec), fields: timed, isBounded: isBounded, isAppendOnly: true, upsertKeys: nil)
+                return QueryPlan(node: .intervalJoin(left.node, right.node, spec), fields: timedFields(keepsTimeAttributes: true), isBounded: isBounded,
+                                 isAppendOnly: true, upsertKeys: nil)
             }
             // An inner join's conditions on one side filter that side first.
             let node = joinKind == .inner
