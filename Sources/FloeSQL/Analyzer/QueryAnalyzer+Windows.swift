@@ -121,7 +121,7 @@ extension QueryAnalyzer {
 
     /// When a GROUP BY over a window TVF's output groups by `window_start` and `window_end` on a time attribute in
     /// streaming mode, the position of the `window_end` key (and the zone of LTZ windows): a window aggregation.
-    func windowAggregation(_ aggregation: AggregationContext, input: QueryPlan) throws(SQLError) -> (endKey: Int, localZone: String?)? {
+    func windowAggregation(_ aggregation: AggregationContext, input: QueryPlan) throws(SQLError) -> (startKey: Int, endKey: Int, localZone: String?)? {
         guard !isSnapshot else { return nil }
         var startKey: Int?
         var endKey: Int?
@@ -133,7 +133,7 @@ extension QueryAnalyzer {
             default: break
             }
         }
-        guard startKey != nil, let endKey else { return nil }
+        guard let startKey, let endKey else { return nil }
         // Windowed rows keep their window columns' roles through projections, window aggregations (which need not
         // select `window_time`: a cascaded window aggregation groups on the bounds alone) and window ranks and joins;
         // a `window_time` that lost its time attribute means the rows are no longer in watermark order.
@@ -141,8 +141,8 @@ extension QueryAnalyzer {
         if let windowTime, !windowTime.isRowtime { return nil }
         guard input.isAppendOnly else { throw SQLError("Window aggregation requires an insert-only input.") }
         if let windowTime, case .timestampLTZ = windowTime.type.kind {
-            return (endKey, Temporal.zone(resolver.session.properties["sql.local-time-zone"]).identifier)
+            return (startKey, endKey, Temporal.zone(resolver.session.properties["sql.local-time-zone"]).identifier)
         }
-        return (endKey, nil)
+        return (startKey, endKey, nil)
     }
 }

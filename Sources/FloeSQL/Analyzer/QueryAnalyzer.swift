@@ -517,7 +517,8 @@ struct QueryAnalyzer {
             let keyCount = aggregation.boundKeys.count
             let projected = PlanNode.project(input.node, aggregation.boundKeys + aggregation.arguments)
             if let window = try windowAggregation(aggregation, input: input) {
-                plan.node = .windowAggregate(projected, keyCount: keyCount, aggregates: aggregation.calls, windowEnd: window.endKey, localZone: window.localZone)
+                plan.node = .windowAggregate(projected, keyCount: keyCount, aggregates: aggregation.calls, windowStart: window.startKey, windowEnd: window.endKey,
+                                             localZone: window.localZone)
                 plan.isAppendOnly = true
                 // The window columns keep their roles, and `window_time` stays a time attribute (for cascaded windows).
                 for (position, output) in outputs.enumerated() {

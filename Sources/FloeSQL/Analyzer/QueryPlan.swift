@@ -163,7 +163,8 @@ indirect enum PlanNode: Sendable {
     /// A window aggregation (GROUP BY `window_start`, `window_end`, … over a window TVF on a time attribute): groups by
     /// the first `keyCount` columns, of which `windowEnd` holds the window's end, and emits each window's rows once,
     /// when the watermark passes the window's end. Rows for windows already fired are late and dropped.
-    case windowAggregate(PlanNode, keyCount: Int, aggregates: [AggregateCall], windowEnd: Int, localZone: String?)
+    /// `windowStart` is the key holding the window's start (the start and end are the same for all of a window's rows).
+    case windowAggregate(PlanNode, keyCount: Int, aggregates: [AggregateCall], windowStart: Int, windowEnd: Int, localZone: String?)
     /// `ROW_NUMBER() OVER (PARTITION BY partitionKeys ORDER BY sortKeys)`, optionally only rows numbered up to `limit`;
     /// outputs the input columns followed by the row number.
     case rank(PlanNode, partitionKeys: [Int], sortKeys: [SortKey], limit: Int?, insertOnlyInput: Bool)
@@ -231,7 +232,7 @@ struct QueryPlan: Sendable {
             case .window(let input, let spec):
                 lines.append(indent + "WindowTableFunction(window=[\(spec.explanation)])")
                 visit(input, depth + 1)
-            case .windowAggregate(let input, let keyCount, let aggregates, _, _):
+            case .windowAggregate(let input, let keyCount, let aggregates, _, _, _):
                 lines.append(indent + "WindowAggregate(groupBy=[\(keyCount) keys], select=[\(aggregates.map { $0.function.rawValue + ($0.distinct ? "(DISTINCT)" : "") }.joined(separator: ", "))])")
                 visit(input, depth + 1)
             case .rank(let input, let partitionKeys, _, let limit, _):

@@ -307,9 +307,10 @@ final class Dataflow {
         case .overAggregate(let input, let window):
             let outputTypes = try inputTypesOf(input) + window.aggregates.map(\.type)
             return try single(OverAggregateStage(window: window, outputTypes: outputTypes), input)
-        case .windowAggregate(let input, let keyCount, let aggregates, let windowEnd, let localZone):
+        case .windowAggregate(let input, let keyCount, let aggregates, let windowStart, let windowEnd, let localZone):
             let outputTypes = Array(try inputTypesOf(input).prefix(keyCount)) + aggregates.map(\.type)
-            return try single(WindowAggregateStage(keyCount: keyCount, calls: aggregates, outputTypes: outputTypes, windowEnd: windowEnd, localZone: localZone), input)
+            return try single(WindowAggregateStage(keyCount: keyCount, calls: aggregates, outputTypes: outputTypes, windowStart: windowStart,
+                                                        windowEnd: windowEnd, localZone: localZone), input)
         case .union(let inputs):
             let stage = UnionStage(inputs: inputs.count)
             for (slot, input) in inputs.enumerated() { attach(try build(input, context, &sources), to: stage, slot: slot) }
@@ -360,7 +361,7 @@ final class Dataflow {
         case .tableScan(let id, _, _): [id]
         case .values, .systemTable, .generated, .files: []
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
-            .watermark(let input, _, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _), .rank(let input, _, _, _, _),
+            .watermark(let input, _, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _, _), .rank(let input, _, _, _, _),
             .overAggregate(let input, _), .changelogNormalize(let input, _, _), .windowRank(let input, _, _, _, _, _):
             scannedTables(input)
         case .union(let inputs): inputs.reduce(into: Set<String>()) { $0.formUnion(scannedTables($1)) }
@@ -375,7 +376,7 @@ final class Dataflow {
         case .tableScan: false
         case .generated(let spec, _): spec.rowLimit != nil
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
-            .watermark(let input, _, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _), .rank(let input, _, _, _, _),
+            .watermark(let input, _, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _, _), .rank(let input, _, _, _, _),
             .overAggregate(let input, _), .changelogNormalize(let input, _, _), .windowRank(let input, _, _, _, _, _):
             isBounded(input)
         case .union(let inputs): inputs.allSatisfy(isBounded)
@@ -395,7 +396,7 @@ final class Dataflow {
             return try inputTypesOf(input)
         case .window(let input, let spec):
             return try inputTypesOf(input) + WindowSpec.addedTypes(isLocal: spec.localZone != nil)
-        case .windowAggregate(let input, let keyCount, let aggregates, _, _):
+        case .windowAggregate(let input, let keyCount, let aggregates, _, _, _):
             return Array(try inputTypesOf(input).prefix(keyCount)) + aggregates.map(\.type)
         case .rank(let input, _, _, _, _), .windowRank(let input, _, _, _, _, _):
             return try inputTypesOf(input) + [SQLType(.bigint, nullable: false)]

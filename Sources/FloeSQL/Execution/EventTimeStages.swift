@@ -89,29 +89,59 @@ final class WindowAssignStage: Stage {
 /// A window aggregation: one final aggregation per window, keyed by the window's end. A window's rows are emitted
 /// (+I, once) when the watermark reaches the window's last instant; a row arriving for a window already past that
 /// point is late and dropped, as Flink's window operators drop it.
+///
+/// Within a window, `window_start` and `window_end` are the same for every row, so each window's aggregation groups
+/// by the other keys only (a single BIGINT key, such as Nexmark's auction id, takes the integer fast path); the bounds
+/// are put back into the rows when the window fires.
 final class WindowAggregateStage: Stage {
     let keyCount: Int
     let calls: [AggregateCall]
     let outputTypes: [SQLType]
-    /// The key column holding the window's end (local wall clock for LTZ windows).
+    /// The key columns holding the window's start and end (local wall clock for LTZ windows).
+    let windowStart: Int
     let windowEnd: Int
     let zone: TimeZone?
-    private var windows: [Int64: GroupedAggregation] = [:]
+    /// The keys a window's aggregation groups by, and the aggregates over the columns that follow them.
+    private let innerKeys: [Int]
+    private let innerCalls: [AggregateCall]
+    private let innerTypes: [SQLType]
+
+    /// One open window: its bounds as the rows spell them, and its aggregation.
+    private struct Window {
+        var start: Value
+        var end: Value
+        var aggregation: GroupedAggregation
+    }
+
+    private var windows: [Int64: Window] = [:]
     /// Rows dropped because their window had fired (Flink's `numLateRecordsDropped`).
     private(set) var lateRows = 0
 
-    init(keyCount: Int, calls: [AggregateCall], outputTypes: [SQLType], windowEnd: Int, localZone: String?) {
+    init(keyCount: Int, calls: [AggregateCall], outputTypes: [SQLType], windowStart: Int, windowEnd: Int, localZone: String?) {
         self.keyCount = keyCount
         self.calls = calls
         self.outputTypes = outputTypes
+        self.windowStart = windowStart
         self.windowEnd = windowEnd
         self.zone = localZone.map { Temporal.zone($0) }
+        innerKeys = (0..<keyCount).filter { $0 != windowStart && $0 != windowEnd }
+        let removed = keyCount - innerKeys.count
+        innerCalls = calls.map { call in
+            var shifted = call
+            shifted.argument = call.argument.map { $0 - removed }
+            return shifted
+        }
+        innerTypes = innerKeys.map { outputTypes[$0] } + calls.map(\.type)
     }
 
     /// The instant (in watermark terms) at which the window ending at `end` fires.
     private func firingTime(_ end: Int64) -> Int64 {
         let last = end - WindowSpec.windowTimeGap
         return zone.map { Temporal.instant(last, in: $0) } ?? last
+    }
+
+    private func newAggregation() -> GroupedAggregation {
+        GroupedAggregation(keyCount: innerKeys.count, calls: innerCalls, final: true, outputTypes: innerTypes)
     }
 
     override func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] {
@@ -130,13 +160,16 @@ final class WindowAggregateStage: Stage {
             if rowsByWindow[end] == nil { order.append(end) }
             rowsByWindow[end, default: []].append(i)
         }
+        let valueColumns = Array(batch.columns.dropFirst(keyCount))
         for end in order {
             let rows = rowsByWindow[end]!
             let part = rows.count == batch.count ? batch : batch.filtered(rows)
             if windows[end] == nil {
-                windows[end] = GroupedAggregation(keyCount: keyCount, calls: calls, final: true, outputTypes: outputTypes)
+                let first = rows[0]
+                windows[end] = Window(start: batch.columns[windowStart].value(at: first), end: endColumn.value(at: first), aggregation: newAggregation())
             }
-            _ = windows[end]!.process(part)
+            let columns = innerKeys.map { part.columns[$0] } + (rows.count == batch.count ? valueColumns : Array(part.columns.dropFirst(keyCount)))
+            _ = windows[end]!.aggregation.process(Batch(columns: columns, kinds: part.kinds))
         }
         return []
     }
@@ -146,7 +179,9 @@ final class WindowAggregateStage: Stage {
         writer.int(lateRows)
         writer.array(windows.keys.sorted()) { writer, end in
             writer.int(end)
-            writer.section { windows[end]!.save(into: &$0) }
+            writer.value(windows[end]!.start)
+            writer.value(windows[end]!.end)
+            writer.section { windows[end]!.aggregation.save(into: &$0) }
         }
     }
 
@@ -157,9 +192,9 @@ final class WindowAggregateStage: Stage {
         let count = try reader.count()
         for _ in 0..<count {
             let end = try reader.int()
-            var aggregation = GroupedAggregation(keyCount: keyCount, calls: calls, final: true, outputTypes: outputTypes)
-            try reader.section { reader throws(SQLError) in try aggregation.restore(from: &reader) }
-            windows[end] = aggregation
+            var window = Window(start: try reader.value(), end: try reader.value(), aggregation: newAggregation())
+            try reader.section { reader throws(SQLError) in try window.aggregation.restore(from: &reader) }
+            windows[end] = window
         }
     }
 
@@ -173,8 +208,25 @@ final class WindowAggregateStage: Stage {
         let ready = windows.keys.filter(due).sorted()
         var rows: [Row] = []
         for end in ready {
-            rows += windows[end]!.finalRows()
-            windows[end] = nil
+            let window = windows.removeValue(forKey: end)!
+            var aggregation = window.aggregation
+            for inner in aggregation.finalRows() {
+                var row: [Value] = []
+                row.reserveCapacity(outputTypes.count)
+                var next = 0
+                for key in 0..<keyCount {
+                    if key == windowStart {
+                        row.append(window.start)
+                    } else if key == windowEnd {
+                        row.append(window.end)
+                    } else {
+                        row.append(inner[next])
+                        next += 1
+                    }
+                }
+                row.append(contentsOf: inner[next...])
+                rows.append(row)
+            }
         }
         return rows.isEmpty ? [] : [Batch(rows: rows, kinds: Array(repeating: .insert, count: rows.count), types: outputTypes)]
     }
