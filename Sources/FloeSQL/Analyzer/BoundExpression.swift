@@ -146,15 +146,20 @@ extension BoundExpression {
     }
 
     /// Whether the expression calls a function whose value changes between calls (RAND, NOW, …).
-    var isVolatile: Bool {
+    var isVolatile: Bool { isVolatile(ignoring: []) }
+
+    /// ``isVolatile``, not counting the functions in `ignored`.
+    func isVolatile(ignoring ignored: Set<String>) -> Bool {
+        func volatile(_ e: BoundExpression) -> Bool { e.isVolatile(ignoring: ignored) }
         switch node {
-        case .literal, .column: false
-        case .arithmetic(_, let a, let b), .compare(_, let a, let b): a.isVolatile || b.isVolatile
-        case .negate(let a), .not(let a), .isNull(let a, _), .cast(let a, _): a.isVolatile
-        case .and(let parts), .or(let parts): parts.contains(where: \.isVolatile)
+        case .literal, .column: return false
+        case .arithmetic(_, let a, let b), .compare(_, let a, let b): return volatile(a) || volatile(b)
+        case .negate(let a), .not(let a), .isNull(let a, _), .cast(let a, _): return volatile(a)
+        case .and(let parts), .or(let parts): return parts.contains(where: volatile)
         case .caseWhen(let branches, let otherwise):
-            branches.contains { $0.condition.isVolatile || $0.result.isVolatile } || (otherwise?.isVolatile ?? false)
-        case .function(let name, let arguments, _, _): Self.volatileFunctions.contains(name) || arguments.contains(where: \.isVolatile)
+            return branches.contains { volatile($0.condition) || volatile($0.result) } || (otherwise.map(volatile) ?? false)
+        case .function(let name, let arguments, _, _):
+            return (Self.volatileFunctions.contains(name) && !ignored.contains(name)) || arguments.contains(where: volatile)
         }
     }
 

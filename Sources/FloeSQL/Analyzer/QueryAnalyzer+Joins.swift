@@ -86,7 +86,10 @@ extension QueryAnalyzer {
         }
         var fields = joinedFields
         fields[leftTime].isRowtime = true
-        let spec = TemporalJoinSpec(kind: kind, condition: condition, leftTypes: left.types, rightTypes: right.types, leftTime: leftTime, rightTime: rightTime)
+        var leftKey: [Int] = []
+        for column in primaryKey { leftKey.append(keys.left[keys.right.firstIndex(of: column)!]) }
+        let spec = TemporalJoinSpec(kind: kind, condition: condition, leftTypes: left.types, rightTypes: right.types, leftTime: leftTime, rightTime: rightTime,
+                                    leftKey: leftKey, rightKey: primaryKey)
         return QueryPlan(node: .temporalJoin(left.node, right.node, spec), fields: fields, isBounded: left.isBounded && right.isBounded,
                          isAppendOnly: true, upsertKeys: nil)
     }
@@ -95,6 +98,7 @@ extension QueryAnalyzer {
     /// `window_end`. Nil otherwise.
     static func windowJoinColumns(_ condition: BoundExpression, left: [PlanField], right: [PlanField]) -> (leftEnd: Int, rightEnd: Int)? {
         let fields = left + right
+        guard !fields.contains(where: { $0.windowRole == .time && !$0.isRowtime }) else { return nil }
         var starts = false
         var ends: (Int, Int)?
         for conjunct in condition.conjuncts {

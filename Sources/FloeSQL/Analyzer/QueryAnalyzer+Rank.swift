@@ -56,7 +56,8 @@ extension QueryAnalyzer {
     /// window (`window_start` and `window_end` among its keys): a window Top-N.
     private func windowPartition(_ partitionKeys: [Int], fields: [PlanField], input: QueryPlan) -> (end: Int, zone: String?)? {
         guard !isSnapshot, input.isAppendOnly, partitionKeys.contains(where: { $0 < fields.count && fields[$0].windowRole == .start }),
-            let end = partitionKeys.first(where: { $0 < fields.count && fields[$0].windowRole == .end })
+            let end = partitionKeys.first(where: { $0 < fields.count && fields[$0].windowRole == .end }),
+            !fields.contains(where: { $0.windowRole == .time && !$0.isRowtime })
         else { return nil }
         return (end, windowZone(fields))
     }

@@ -87,6 +87,12 @@ struct QueryAnalyzer {
     /// How a table stores the strategy `WATERMARK FOR $rowtime AS SOURCE_WATERMARK()` (however it was spelled).
     static let sourceWatermark = "SOURCE_WATERMARK()"
 
+    /// `SOURCE_WATERMARK()` here: the greatest time seen less 1 ms (as Flink's bounded out-of-orderness with no delay
+    /// emits), so that rows of the same millisecond as the latest one are never late.
+    func sourceWatermarkExpression(_ column: Int, _ type: SQLType) throws(SQLError) -> BoundExpression {
+        try temporalArithmetic("-", BoundExpression(.column(column), type), .literal(.int(1000), SQLType(.intervalDayTime, nullable: false)))
+    }
+
     /// Removes the sort-only columns a sort added past the visible fields.
     func dropHidden(_ plan: QueryPlan) -> QueryPlan {
         let visible = plan.fields.filter { $0.qualifier != "$hidden" }
@@ -244,28 +250,35 @@ struct QueryAnalyzer {
             if case .named(_, _, let asOf?) = rightReference {
                 return try temporalJoin(left: left, right: right, kind: joinKind, condition: condition, asOf: asOf, fields: fields)
             }
-            // Equal window_start and window_end of two windowed inputs make a window join: each window joined once.
-            if !isSnapshot, left.isAppendOnly, right.isAppendOnly, let condition,
-                let window = Self.windowJoinColumns(condition, left: left.fields, right: right.fields)
+            // An inner join's conditions on one side filter that side first; what remains joins.
+            var leftNode = left.node
+            var rightNode = right.node
+            var joinCondition = condition
+            if joinKind == .inner, let condition,
+                case .join(let l, let r, _, let remaining, _, _) = Self.pushingDown(
+                    condition.conjuncts, into: .join(left.node, right.node, kind: .inner, condition: nil, leftTypes: left.types, rightTypes: right.types))
             {
-                let spec = WindowJoinSpec(kind: joinKind, condition: condition, leftTypes: left.types, rightTypes: right.types, leftEnd: window.leftEnd,
+                (leftNode, rightNode, joinCondition) = (l, r, remaining)
+            }
+            // Equal window_start and window_end of two windowed inputs make a window join: each window joined once.
+            if !isSnapshot, left.isAppendOnly, right.isAppendOnly, let joinCondition,
+                let window = Self.windowJoinColumns(joinCondition, left: left.fields, right: right.fields)
+            {
+                let spec = WindowJoinSpec(kind: joinKind, condition: joinCondition, leftTypes: left.types, rightTypes: right.types, leftEnd: window.leftEnd,
                                           rightEnd: window.rightEnd, localZone: windowZone(left.fields))
-                return QueryPlan(node: .windowJoin(left.node, right.node, spec), fields: timedFields(keepsTimeAttributes: false), isBounded: isBounded,
+                return QueryPlan(node: .windowJoin(leftNode, rightNode, spec), fields: timedFields(keepsTimeAttributes: false), isBounded: isBounded,
                                  isAppendOnly: true, upsertKeys: nil)
             }
             // Time bounds between the two sides' time attributes make a streaming join of append-only inputs an interval
             // join: append-only even when outer, and the time attributes stay.
-            if !isSnapshot, left.isAppendOnly, right.isAppendOnly, let condition,
-                let bounds = Self.intervalBounds(condition, left: left.fields, right: right.fields)
+            if !isSnapshot, left.isAppendOnly, right.isAppendOnly, let joinCondition,
+                let bounds = Self.intervalBounds(joinCondition, left: left.fields, right: right.fields)
             {
-                let spec = IntervalJoinSpec(kind: joinKind, condition: condition, leftTypes: left.types, rightTypes: right.types, bounds: bounds)
-                return QueryPlan(node: .intervalJoin(left.node, right.node, spec), fields: timedFields(keepsTimeAttributes: true), isBounded: isBounded,
+                let spec = IntervalJoinSpec(kind: joinKind, condition: joinCondition, leftTypes: left.types, rightTypes: right.types, bounds: bounds)
+                return QueryPlan(node: .intervalJoin(leftNode, rightNode, spec), fields: timedFields(keepsTimeAttributes: true), isBounded: isBounded,
                                  isAppendOnly: true, upsertKeys: nil)
             }
-            // An inner join's conditions on one side filter that side first.
-            let node = joinKind == .inner
-                ? Self.pushingDown(condition?.conjuncts ?? [], into: .join(left.node, right.node, kind: .inner, condition: nil, leftTypes: left.types, rightTypes: right.types))
-                : .join(left.node, right.node, kind: joinKind, condition: condition, leftTypes: left.types, rightTypes: right.types)
+            let node = PlanNode.join(leftNode, rightNode, kind: joinKind, condition: joinCondition, leftTypes: left.types, rightTypes: right.types)
             let appendOnly = isSnapshot || (left.isAppendOnly && right.isAppendOnly && !padsLeft && !padsRight)
             return QueryPlan(node: node, fields: fields, isBounded: isBounded, isAppendOnly: appendOnly, upsertKeys: nil)
         case .tableFunction(let call, let alias):
@@ -331,16 +344,16 @@ struct QueryAnalyzer {
                 // A snapshot is read as a batch: time attributes are plain timestamps and nothing waits for watermarks.
                 if !isSnapshot, let text = table.watermarkExpression {
                     if text == Self.sourceWatermark {
-                        node = .watermark(node, rowtime: index, expression: BoundExpression(.column(index), fields[index].type), perRecord: false)
+                        node = .watermark(node, rowtime: index, expression: try sourceWatermarkExpression(index, fields[index].type), perRecord: false)
                     } else {
                         node = .watermark(node, rowtime: index, expression: try watermarkStrategy(text, over: fields, table: qualifiedName), perRecord: true)
                     }
                 }
             } else if hasRowtime, let index = fields.lastIndex(where: { $0.name == PlanField.rowtimeName && $0.isSystem }) {
-                // Confluent's default: `WATERMARK FOR $rowtime AS SOURCE_WATERMARK()`, here the greatest append time.
+                // Confluent's default: `WATERMARK FOR $rowtime AS SOURCE_WATERMARK()`.
                 fields[index].isRowtime = true
                 if !isSnapshot {
-                    node = .watermark(node, rowtime: index, expression: BoundExpression(.column(index), PlanField.rowtimeType), perRecord: false)
+                    node = .watermark(node, rowtime: index, expression: try sourceWatermarkExpression(index, PlanField.rowtimeType), perRecord: false)
                 }
             }
             var isAppendOnly = true
@@ -350,7 +363,13 @@ struct QueryAnalyzer {
                 case .append: break
                 case .upsert:
                     // Upserts by primary key, normalized into a changelog (after the watermark assigner, as in Flink).
-                    let keys = table.primaryKey.compactMap { key in fields.firstIndex { $0.name == key } }
+                    var keys: [Int] = []
+                    for key in table.primaryKey {
+                        guard let index = fields.firstIndex(where: { $0.name == key }) else {
+                            throw SQLError("Table \(qualifiedName) has primary key column '\(key)', which it no longer has.")
+                        }
+                        keys.append(index)
+                    }
                     node = .changelogNormalize(node, keys: keys, ignoring: fields.lastIndex { $0.isSystem })
                     isAppendOnly = isSnapshot
                     upsertKeys = isSnapshot ? nil : keys
@@ -576,7 +595,8 @@ struct QueryAnalyzer {
         var toJoin = condition?.conjuncts ?? []
         for conjunct in conjuncts {
             let columns = conjunct.referencedColumns
-            if conjunct.isVolatile || columns.isEmpty {
+            // `CURRENT_WATERMARK` over one side is evaluated on that side, below the join, as Flink pushes it.
+            if conjunct.isVolatile(ignoring: [CurrentWatermark.name]) || columns.isEmpty {
                 toJoin.append(conjunct)
             } else if columns.allSatisfy({ $0 < width }) {
                 toLeft.append(conjunct)

@@ -109,6 +109,9 @@ struct TemporalJoinSpec: Sendable {
     /// The left input's time attribute (the AS OF time) and the right input's (each version's start).
     var leftTime: Int
     var rightTime: Int
+    /// The right table's primary key columns (versions are kept per key) and the left columns equated to them.
+    var leftKey: [Int]
+    var rightKey: [Int]
 }
 
 /// A window join: two windowed inputs joined on equal `window_start` and `window_end`, per window when it fires.

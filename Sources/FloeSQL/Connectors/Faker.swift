@@ -40,7 +40,7 @@ enum FakerExpression: Sendable, Equatable {
             return .numberBetween(low, high)
         case "Number.randomDouble":
             guard arguments.count == 3, let decimals = Int(arguments[0]), (0...9).contains(decimals), let low = Int64(arguments[1]),
-                let high = Int64(arguments[2]), low <= high
+                let high = Int64(arguments[2]), low <= high, abs(low) <= 1_000_000_000_000_000, abs(high) <= 1_000_000_000_000_000
             else { return nil }
             return .randomDouble(decimals: decimals, min: low, max: high)
         case "regexify":
@@ -84,6 +84,20 @@ enum FakerExpression: Sendable, Equatable {
             parts.append(RegexPart(characters: set, count: count))
         }
         return parts
+    }
+
+    /// Whether the expression's values fit a column of `type` (numbers also fill character columns, as text).
+    func canGenerate(_ type: SQLType) -> Bool {
+        if type.isCharacter { return true }
+        switch self {
+        case .numberBetween: return type.isInteger
+        case .randomDouble:
+            switch type.kind {
+            case .double, .float: return true
+            default: return false
+            }
+        case .uuid, .regexify, .words: return false
+        }
     }
 
     /// A value for a column of `type`.

@@ -115,7 +115,14 @@ enum SinkTarget: Sendable {
             return .files(spec)
         }
         let physical = table.physicalColumns
-        return .log(table.id, table.changelogMode, keys: table.primaryKey.compactMap { key in physical.firstIndex { $0.name == key } })
+        var keys: [Int] = []
+        for key in table.primaryKey {
+            guard let index = physical.firstIndex(where: { $0.name == key }) else {
+                throw SQLError("Table '\(table.name)' has primary key column '\(key)', which it no longer has.")
+            }
+            keys.append(index)
+        }
+        return .log(table.id, table.changelogMode, keys: keys)
     }
 }
 

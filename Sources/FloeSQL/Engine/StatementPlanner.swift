@@ -262,14 +262,7 @@ struct StatementPlanner {
             throw SQLError("Invalid bucket key '\(column)'. A bucket key must reference a physical column in the schema.")
         }
         let options = Dictionary(create.options, uniquingKeysWith: { _, last in last })
-        if let mode = options["changelog.mode"] {
-            guard let parsed = ChangelogMode(rawValue: mode.lowercased()) else {
-                throw SQLError("Invalid value for option 'changelog.mode': '\(mode)'. Supported values are 'append', 'upsert' and 'retract'.")
-            }
-            if parsed == .upsert, create.primaryKey.isEmpty {
-                throw SQLError("Table '\(path.name)' has 'changelog.mode' = 'upsert' but no primary key; an upsert table needs PRIMARY KEY (…) NOT ENFORCED.")
-            }
-        }
+        try Self.checkChangelogMode(options, primaryKey: create.primaryKey, table: path.name)
         // A generated table's options are checked when it is created, not only when it is read.
         _ = try FileSystemSpec.of(options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) })
         if try DatagenSpec.of(options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) }, seed: "") != nil, create.asQuery != nil {
@@ -279,6 +272,17 @@ struct StatementPlanner {
             id: UUID().uuidString.lowercased(), name: path.name, columns: columns, primaryKey: create.primaryKey, watermarkColumn: create.watermark?.column,
             watermarkExpression: watermarkExpression, distributedBy: create.distributedBy, bucketCount: create.bucketCount, comment: create.comment,
             options: Dictionary(create.options, uniquingKeysWith: { _, last in last }))
+    }
+
+    /// Checks the `changelog.mode` option: a known mode, and `upsert` only with a primary key.
+    static func checkChangelogMode(_ options: [String: String], primaryKey: [String], table: String) throws(SQLError) {
+        guard let mode = options["changelog.mode"] else { return }
+        guard let parsed = ChangelogMode(rawValue: mode.lowercased()) else {
+            throw SQLError("Invalid value for option 'changelog.mode': '\(mode)'. Supported values are 'append', 'upsert' and 'retract'.")
+        }
+        if parsed == .upsert, primaryKey.isEmpty {
+            throw SQLError("Table '\(table)' has 'changelog.mode' = 'upsert' but no primary key; an upsert table needs PRIMARY KEY (…) NOT ENFORCED.")
+        }
     }
 
     func createTable(_ create: CreateTable) throws(SQLError) -> any PreparedStatement {
@@ -436,9 +440,12 @@ struct StatementPlanner {
         case .renameColumn(let from, let to):
             guard let index = changed.columns.firstIndex(where: { $0.name == from }) else { throw SQLError("The column `\(from)` does not exist in the base table.") }
             changed.columns[index].name = to
+            changed.primaryKey = changed.primaryKey.map { $0 == from ? to : $0 }
+            if changed.watermarkColumn == from { changed.watermarkColumn = to }
         case .dropColumns, .rename:
             throw SQLError("This ALTER TABLE action is not supported.")
         }
+        try Self.checkChangelogMode(changed.options, primaryKey: changed.primaryKey, table: path.name)
         let catalog = services.catalog
         let final = changed
         return ddl("ALTER_TABLE") { () throws(SQLError) in

@@ -317,13 +317,17 @@ final class Dataflow {
             return stage
         case .intervalJoin(let left, let right, let spec):
             let keys = JoinKeys.of(spec.condition, leftCount: spec.leftTypes.count, types: spec.leftTypes + spec.rightTypes)
-            let stage = IntervalJoinStage(spec: spec, keys: keys, residual: keys.residual.map(context.compiler.compile))
+            let (compiler, cell) = Self.watermarkReading(context.compiler)
+            let stage = IntervalJoinStage(spec: spec, keys: keys, residual: keys.residual.map(compiler.compile))
+            stage.watermarkCell = cell
             attach(try build(left, context, &sources), to: stage, slot: 0)
             attach(try build(right, context, &sources), to: stage, slot: 1)
             return stage
         case .windowJoin(let left, let right, let spec):
             let keys = JoinKeys.of(spec.condition, leftCount: spec.leftTypes.count, types: spec.leftTypes + spec.rightTypes)
-            let stage = WindowJoinStage(spec: spec, keys: keys, residual: keys.residual.map(context.compiler.compile))
+            let (compiler, cell) = Self.watermarkReading(context.compiler)
+            let stage = WindowJoinStage(spec: spec, keys: keys, residual: keys.residual.map(compiler.compile))
+            stage.watermarkCell = cell
             attach(try build(left, context, &sources), to: stage, slot: 0)
             attach(try build(right, context, &sources), to: stage, slot: 1)
             return stage
@@ -333,14 +337,18 @@ final class Dataflow {
                                               outputTypes: outputTypes), input)
         case .temporalJoin(let left, let right, let spec):
             let keys = JoinKeys.of(spec.condition, leftCount: spec.leftTypes.count, types: spec.leftTypes + spec.rightTypes)
-            let stage = TemporalJoinStage(spec: spec, keys: keys, residual: keys.residual.map(context.compiler.compile))
+            let (compiler, cell) = Self.watermarkReading(context.compiler)
+            let stage = TemporalJoinStage(spec: spec, keys: keys, condition: compiler.compile(spec.condition))
+            stage.watermarkCell = cell
             attach(try build(left, context, &sources), to: stage, slot: 0)
             attach(try build(right, context, &sources), to: stage, slot: 1)
             return stage
         case .join(let left, let right, let kind, let condition, let leftTypes, let rightTypes):
             let keys = JoinKeys.of(condition, leftCount: leftTypes.count, types: leftTypes + rightTypes)
-            let stage = JoinStage(kind: kind, keys: keys, residual: keys.residual.map(context.compiler.compile), leftTypes: leftTypes,
+            let (compiler, cell) = Self.watermarkReading(context.compiler)
+            let stage = JoinStage(kind: kind, keys: keys, residual: keys.residual.map(compiler.compile), leftTypes: leftTypes,
                                   rightTypes: rightTypes, final: context.isSnapshot)
+            stage.watermarkCell = cell
             attach(try build(left, context, &sources), to: stage, slot: 0)
             attach(try build(right, context, &sources), to: stage, slot: 1)
             return stage
@@ -588,7 +596,8 @@ final class Dataflow {
         let started = clock.now
         /// When a table that has been silent since `last` goes idle (nil: never).
         func idleDeadline(_ last: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-            idleTimeout.timeout(age: clock.now - started).map { last + $0 }
+            // The progressive timeout is that of the statement's age when the table went silent, so it does not recede.
+            idleTimeout.timeout(age: last - started).map { last + $0 }
         }
         while true {
             try Task.checkCancellation()

@@ -147,6 +147,9 @@ struct DatagenSpec: Sendable, Equatable {
             known.insert(key)
             guard let text = options[key] else { throw SQLError("The faker connector needs '\(key)' for column '\(column.name)'.") }
             guard let expression = FakerExpression.parse(text) else { throw SQLError("Unsupported faker expression '\(text)' for column '\(column.name)'.") }
+            guard expression.canGenerate(column.type) else {
+                throw SQLError("The faker expression '\(text)' cannot generate values of column '\(column.name)' (\(column.type.sql)).")
+            }
             fields.append(Field(type: column.type, generator: .faker(expression), nullRate: 0))
         }
         let unknown = options.keys.filter { !known.contains($0) && !$0.hasPrefix("floe.") }.sorted()

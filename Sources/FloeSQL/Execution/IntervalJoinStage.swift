@@ -121,7 +121,7 @@ final class IntervalJoinStage: Stage {
                 let inRange = candidates.indices.filter { candidates[$0].time >= low && candidates[$0].time <= high }
                 let joined = try partners(of: row, fromLeft: fromLeft, among: inRange.map { candidates[$0].row })
                 for index in joined { output.append(fromLeft ? row + candidates[inRange[index]].row : candidates[inRange[index]].row + row) }
-                other.markMatched(key, joined.map { inRange[$0] })
+                if fromLeft ? rightIsOuter : leftIsOuter { other.markMatched(key, joined.map { inRange[$0] }) }
                 matched = !joined.isEmpty
             }
             let expiry = fromLeft ? leftExpiry(time) : rightExpiry(time)

@@ -63,9 +63,14 @@ final class OverAggregateStage: Stage {
 
     override func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] {
         guard window.isEventTime, let orderKey = window.orderKey else {
-            for i in 0..<batch.count where batch.kinds[i].isAccumulate {
+            for i in 0..<batch.count {
                 let row = batch.row(i)
-                partition(for: row).buffered.append(row)
+                let partition = partition(for: row)
+                if batch.kinds[i].isAccumulate {
+                    partition.buffered.append(row)
+                } else if let index = partition.buffered.lastIndex(of: row) {
+                    partition.buffered.remove(at: index)
+                }
             }
             return []
         }
@@ -140,7 +145,7 @@ final class OverAggregateStage: Stage {
             for row in peers {
                 add(row, order: order, to: partition)
                 if let preceding = window.preceding {
-                    while partition.frame.count - partition.frameStart > preceding + 1 { retractOldest(from: partition) }
+                    while Int64(partition.frame.count - partition.frameStart - 1) > preceding { retractOldest(from: partition) }
                 }
                 output.append(row + results(partition))
             }

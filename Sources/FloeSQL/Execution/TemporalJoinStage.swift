@@ -9,20 +9,21 @@
 /// is padded with NULLs. Versions that no waiting or future on-time row can see any more are dropped.
 final class TemporalJoinStage: Stage {
     let spec: TemporalJoinSpec
-    let keys: JoinKeys
-    let residual: CompiledExpression?
+    /// The whole join condition (the version found by primary key must also satisfy its other parts).
+    let condition: CompiledExpression
     private let types: [SQLType]
 
     /// Left rows waiting for the watermark, by time.
     private var pending: [Int64: [Row]] = [:]
     private var due = DueTimes()
-    /// Per right key, its versions in time order: a row from its time on, or nil for a delete.
+    /// Per primary key, its versions in time order: a row from its time on, or nil for a delete.
     private var versions: [[Value]: [(time: Int64, row: Row?)]] = [:]
+    /// Keys with more than one version: the ones pruning may shorten.
+    private var prunable = Set<[Value]>()
 
-    init(spec: TemporalJoinSpec, keys: JoinKeys, residual: CompiledExpression?) {
+    init(spec: TemporalJoinSpec, keys: JoinKeys, condition: @escaping CompiledExpression) {
         self.spec = spec
-        self.keys = keys
-        self.residual = residual
+        self.condition = condition
         types = spec.leftTypes + spec.rightTypes.map { $0.withNullable($0.nullable || spec.kind == .left) }
     }
 
@@ -47,17 +48,16 @@ final class TemporalJoinStage: Stage {
                 }
             } else {
                 guard batch.kinds[i] != .updateBefore, case .int(let time) = row[spec.rightTime] else { continue }
-                let key = keys.right.map { row[$0] }
-                var list = versions[key] ?? []
+                let key = spec.rightKey.map { row[$0] }
                 let version = (time: time, row: batch.kinds[i] == .delete ? nil : Optional(row))
                 // Versions normally arrive in time order; an out-of-order one goes to its place.
-                if let last = list.last, last.time > time {
-                    let index = list.firstIndex { $0.time > time } ?? list.count
-                    list.insert(version, at: index)
+                if let last = versions[key]?.last, last.time > time {
+                    let index = versions[key]!.firstIndex { $0.time > time } ?? versions[key]!.count
+                    versions[key]!.insert(version, at: index)
                 } else {
-                    list.append(version)
+                    versions[key, default: []].append(version)
                 }
-                versions[key] = list
+                if versions[key]!.count > 1 { prunable.insert(key) }
             }
         }
         return output.isEmpty ? [] : [Batch(rows: output, kinds: Array(repeating: .insert, count: output.count), types: types)]
@@ -66,13 +66,11 @@ final class TemporalJoinStage: Stage {
     override func watermarkAdvanced(to watermark: Int64) throws(SQLError) -> [Batch] {
         var output: [Row] = []
         let padding = Array(repeating: Value.null, count: spec.rightTypes.count)
-        var touched = Set<[Value]>()
         while let next = due.peek(), next.time <= watermark {
             due.pop()
             guard let rows = pending.removeValue(forKey: next.time) else { continue }
             for row in rows {
-                let key = keys.left.map { row[$0] }
-                touched.insert(key)
+                let key = spec.leftKey.map { row[$0] }
                 var joined = false
                 if !key.contains(where: \.isNull), let list = versions[key], let version = list.last(where: { $0.time <= next.time }),
                     let partner = version.row, try matches(row + partner)
@@ -84,19 +82,20 @@ final class TemporalJoinStage: Stage {
             }
         }
         // Rows still to come are at or after the watermark: only the latest version at or before it stays visible.
-        for key in touched { prune(key, before: watermark) }
+        for key in prunable { prune(key, before: watermark) }
         return output.isEmpty ? [] : [Batch(rows: output, kinds: Array(repeating: .insert, count: output.count), types: types)]
     }
 
     private func prune(_ key: [Value], before watermark: Int64) {
-        guard var list = versions[key], let visible = list.lastIndex(where: { $0.time <= watermark }), visible > 0 else { return }
-        list.removeFirst(visible)
-        if list.count == 1, list[0].row == nil { versions[key] = nil } else { versions[key] = list }
+        guard let visible = versions[key]?.lastIndex(where: { $0.time <= watermark }) else { return }
+        if visible > 0 { versions[key]!.removeFirst(visible) }
+        let list = versions[key]!
+        if list.count == 1, list[0].row == nil { versions[key] = nil }
+        if (versions[key]?.count ?? 0) <= 1 { prunable.remove(key) }
     }
 
     private func matches(_ joined: Row) throws(SQLError) -> Bool {
-        guard let residual else { return true }
-        let test = try residual(Batch(rows: [joined], kinds: [.insert], types: types))
+        let test = try condition(Batch(rows: [joined], kinds: [.insert], types: types))
         guard case .bool(let flags) = test.data else { return false }
         return flags[0] && !test.isNull(0)
     }
@@ -128,13 +127,16 @@ final class TemporalJoinStage: Stage {
             due.push(time: time, partition: 0)
         }
         versions = [:]
+        prunable = []
         let count = try reader.count()
         for _ in 0..<count {
             let key = try reader.row()
-            versions[key] = try reader.array { reader throws(SQLError) in
+            let list = try reader.array { reader throws(SQLError) in
                 let time = try reader.int()
                 return (time, try reader.bool() ? try reader.row() : nil)
             }
+            versions[key] = list
+            if list.count > 1 { prunable.insert(key) }
         }
     }
 }

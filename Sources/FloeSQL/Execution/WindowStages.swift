@@ -16,9 +16,9 @@ struct WindowFiring {
 }
 
 /// Window Top-N and window deduplication: `ROW_NUMBER() OVER (PARTITION BY window_start, window_end, … ORDER BY …)`
-/// over windowed rows (a window TVF or a window aggregation). Rows wait in their window; when it fires, each partition
-/// is sorted (ties keep arrival order), numbered and emitted once up to the limit: append-only, like Flink's
-/// WindowRank. Rows of a window that fired are late and dropped.
+/// over windowed rows (a window TVF or a window aggregation). Each window keeps, per partition, its rows in rank order
+/// (ties in arrival order) — only the top `limit` of them when there is a limit; when the window fires, they are
+/// numbered and emitted once: append-only, like Flink's WindowRank. Rows of a window that fired are late and dropped.
 final class WindowRankStage: Stage {
     let partitionKeys: [Int]
     let sortKeys: [SortKey]
@@ -26,7 +26,14 @@ final class WindowRankStage: Stage {
     let windowEnd: Int
     let firing: WindowFiring
     let outputTypes: [SQLType]
-    private var windows: [Int64: [Row]] = [:]
+
+    /// One open window: its partitions in order of first appearance, each with its ranked rows.
+    private struct WindowRows {
+        var order: [[Value]] = []
+        var partitions: [[Value]: [Row]] = [:]
+    }
+
+    private var windows: [Int64: WindowRows] = [:]
     private(set) var lateRows: Int64 = 0
 
     init(partitionKeys: [Int], sortKeys: [SortKey], limit: Int?, windowEnd: Int, localZone: String?, outputTypes: [SQLType]) {
@@ -46,9 +53,29 @@ final class WindowRankStage: Stage {
                 lateRows += 1
                 continue
             }
-            windows[end, default: []].append(row)
+            add(row, toWindow: end)
         }
         return []
+    }
+
+    private func add(_ row: Row, toWindow end: Int64) {
+        let key = partitionKeys.map { row[$0] }
+        var window = windows.removeValue(forKey: end) ?? WindowRows()
+        var rows = window.partitions.removeValue(forKey: key) ?? []
+        if rows.isEmpty { window.order.append(key) }
+        // After every row that does not rank after this one: ties keep arrival order.
+        var low = 0
+        var high = rows.count
+        while low < high {
+            let middle = (low + high) / 2
+            if precedes(row, rows[middle]) { high = middle } else { low = middle + 1 }
+        }
+        if limit.map({ low < $0 }) ?? true {
+            rows.insert(row, at: low)
+            if let limit, rows.count > limit { rows.removeLast() }
+        }
+        window.partitions[key] = rows
+        windows[end] = window
     }
 
     override func watermarkAdvanced(to watermark: Int64) throws(SQLError) -> [Batch] { fire { firing.time($0) <= watermark } }
@@ -68,21 +95,9 @@ final class WindowRankStage: Stage {
     private func fire(_ due: (Int64) -> Bool) -> [Batch] {
         var output: [Row] = []
         for end in windows.keys.filter(due).sorted() {
-            var partitions: [[Value]: [Row]] = [:]
-            var order: [[Value]] = []
-            for row in windows.removeValue(forKey: end)! {
-                let key = partitionKeys.map { row[$0] }
-                if partitions[key] == nil { order.append(key) }
-                partitions[key, default: []].append(row)
-            }
-            for key in order {
-                // A stable sort: equal rows keep their arrival order.
-                let ranked = partitions[key]!.enumerated().sorted { a, b in
-                    precedes(a.element, b.element) || (!precedes(b.element, a.element) && a.offset < b.offset)
-                }
-                for (position, entry) in ranked.prefix(limit ?? ranked.count).enumerated() {
-                    output.append(entry.element + [.int(Int64(position + 1))])
-                }
+            let window = windows.removeValue(forKey: end)!
+            for key in window.order {
+                for (position, row) in (window.partitions[key] ?? []).enumerated() { output.append(row + [.int(Int64(position + 1))]) }
             }
         }
         return output.isEmpty ? [] : [Batch(rows: output, kinds: Array(repeating: .insert, count: output.count), types: outputTypes)]
@@ -93,7 +108,8 @@ final class WindowRankStage: Stage {
         writer.int(lateRows)
         writer.array(windows.keys.sorted()) { writer, end in
             writer.int(end)
-            writer.rows(windows[end]!)
+            let window = windows[end]!
+            writer.rows(window.order.flatMap { window.partitions[$0] ?? [] })
         }
     }
 
@@ -101,7 +117,10 @@ final class WindowRankStage: Stage {
         try super.restoreState(from: &reader)
         lateRows = try reader.int()
         windows = [:]
-        for (end, rows) in try reader.array({ reader throws(SQLError) in (try reader.int(), try reader.rows()) }) { windows[end] = rows }
+        // The saved rows are in rank order per partition: adding them again rebuilds the same window.
+        for (end, rows) in try reader.array({ reader throws(SQLError) in (try reader.int(), try reader.rows()) }) {
+            for row in rows { add(row, toWindow: end) }
+        }
     }
 }
 
