@@ -488,8 +488,11 @@ struct QueryAnalyzer {
             }
         }
         let aggregated = !select.groupBy.isEmpty || select.having != nil || items.contains { isAggregate($0.expression) }
+        let inputWidth = input.fields.count
         try overAggregates(&items, input: &input, scope: &scope, aggregated: aggregated)
         try rowNumbers(&items, input: &input, scope: &scope, aggregated: aggregated)
+        // An updating input's upsert key survives a plain projection that keeps its columns (not a ranking).
+        let inputKeys = input.fields.count == inputWidth ? input.upsertKeys : nil
         var aggregation: AggregationContext?
         if aggregated {
             var keys: [BoundExpression] = []
@@ -563,6 +566,9 @@ struct QueryAnalyzer {
                 }
                 plan.upsertKeys = positions.count == keyCount ? positions : nil
             }
+        } else if let inputKeys, !input.isAppendOnly {
+            let positions = inputKeys.compactMap { key in outputs.firstIndex { $0.columnIndex == key } }
+            plan.upsertKeys = positions.count == inputKeys.count ? positions : nil
         } else {
             plan.upsertKeys = nil
         }
