@@ -309,3 +309,37 @@ import Testing
         #expect(throws: (any Error).self) { try fixture.engine.prepare(sql, in: fixture.context([IdleTimeout.property: "soon"])) }
     }
 }
+
+/// Join conditions evaluated on row pairs agree with the same conditions compiled over batches.
+@Suite struct JoinPredicateTests {
+    @Test func rowPairEvaluationAgreesWithBatchEvaluation() throws {
+        let int = SQLType(.integer)
+        let text = SQLType.string
+        let boolean = SQLType(.boolean)
+        func column(_ i: Int, _ type: SQLType) -> BoundExpression { BoundExpression(.column(i), type) }
+        func compare(_ op: ComparisonOperator, _ a: BoundExpression, _ b: BoundExpression) -> BoundExpression {
+            BoundExpression(.compare(op, a, b), boolean)
+        }
+        // Left (a INT, s STRING), right (b INT, t STRING): columns 0, 1 and 2, 3 of the pair.
+        let conditions: [BoundExpression] = [
+            compare(.less, column(0, int), column(2, int)),
+            BoundExpression(.and([compare(.greaterOrEqual, column(0, int), column(2, int)), compare(.equal, column(1, text), column(3, text))]), boolean),
+            BoundExpression(.or([compare(.notEqual, column(1, text), column(3, text)), BoundExpression(.isNull(column(2, int), negated: false), boolean)]), boolean),
+            BoundExpression(.not(compare(.lessOrEqual, column(2, int), .literal(.int(2), int))), boolean),
+        ]
+        let values: [Value] = [.null, .int(1), .int(2), .int(3)]
+        let strings: [Value] = [.null, .string("x"), .string("y")]
+        var pairs: [(Row, Row)] = []
+        for a in values { for s in strings { for b in values { for t in strings { pairs.append(([a, s], [b, t])) } } } }
+        let compiler = ExpressionCompiler(caster: Caster(renderer: ValueRenderer(zone: Temporal.zone(nil))))
+        for condition in conditions {
+            let predicate = try #require(JoinPredicate.compile(condition, leftCount: 2))
+            let batch = Batch(rows: pairs.map { $0.0 + $0.1 }, kinds: Array(repeating: .insert, count: pairs.count), types: [int, text, int, text])
+            let column = try compiler.compile(condition)(batch)
+            guard case .bool(let flags) = column.data else { Issue.record("not a condition"); return }
+            for (index, pair) in pairs.enumerated() {
+                #expect(predicate.holds(pair.0, pair.1) == (flags[index] && !column.isNull(index)), "\(condition) on \(pair)")
+            }
+        }
+    }
+}

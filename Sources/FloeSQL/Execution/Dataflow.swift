@@ -319,6 +319,7 @@ final class Dataflow {
             let keys = JoinKeys.of(spec.condition, leftCount: spec.leftTypes.count, types: spec.leftTypes + spec.rightTypes)
             let (compiler, cell) = Self.watermarkReading(context.compiler)
             let stage = IntervalJoinStage(spec: spec, keys: keys, residual: keys.residual.map(compiler.compile))
+            stage.residualPredicate = keys.residual.flatMap { JoinPredicate.compile($0, leftCount: spec.leftTypes.count) }
             stage.watermarkCell = cell
             attach(try build(left, context, &sources), to: stage, slot: 0)
             attach(try build(right, context, &sources), to: stage, slot: 1)
@@ -339,6 +340,7 @@ final class Dataflow {
             let keys = JoinKeys.of(spec.condition, leftCount: spec.leftTypes.count, types: spec.leftTypes + spec.rightTypes)
             let (compiler, cell) = Self.watermarkReading(context.compiler)
             let stage = TemporalJoinStage(spec: spec, keys: keys, condition: compiler.compile(spec.condition))
+            stage.conditionPredicate = JoinPredicate.compile(spec.condition, leftCount: spec.leftTypes.count)
             stage.watermarkCell = cell
             attach(try build(left, context, &sources), to: stage, slot: 0)
             attach(try build(right, context, &sources), to: stage, slot: 1)
@@ -348,6 +350,7 @@ final class Dataflow {
             let (compiler, cell) = Self.watermarkReading(context.compiler)
             let stage = JoinStage(kind: kind, keys: keys, residual: keys.residual.map(compiler.compile), leftTypes: leftTypes,
                                   rightTypes: rightTypes, final: context.isSnapshot)
+            stage.residualPredicate = keys.residual.flatMap { JoinPredicate.compile($0, leftCount: leftTypes.count) }
             stage.watermarkCell = cell
             attach(try build(left, context, &sources), to: stage, slot: 0)
             attach(try build(right, context, &sources), to: stage, slot: 1)

@@ -12,6 +12,8 @@ final class IntervalJoinStage: Stage {
     let spec: IntervalJoinSpec
     let keys: JoinKeys
     let residual: CompiledExpression?
+    /// The residual evaluated on row pairs directly, when it is simple enough.
+    var residualPredicate: JoinPredicate?
     private let types: [SQLType]
 
     /// A kept row: its time, and whether it joined a row yet.
@@ -138,6 +140,9 @@ final class IntervalJoinStage: Stage {
     private func partners(of row: Row, fromLeft: Bool, among candidates: [Row]) throws(SQLError) -> [Int] {
         guard !candidates.isEmpty else { return [] }
         guard let residual else { return Array(candidates.indices) }
+        if let residualPredicate {
+            return candidates.indices.filter { fromLeft ? residualPredicate.holds(row, candidates[$0]) : residualPredicate.holds(candidates[$0], row) }
+        }
         let pairs = candidates.map { fromLeft ? row + $0 : $0 + row }
         let test = try residual(Batch(rows: pairs, kinds: Array(repeating: .insert, count: pairs.count), types: types))
         guard case .bool(let flags) = test.data else { return [] }

@@ -115,6 +115,8 @@ final class JoinStage: Stage {
     let kind: JoinKind
     let keys: JoinKeys
     let residual: CompiledExpression?
+    /// The residual evaluated on row pairs directly, when it is simple enough.
+    var residualPredicate: JoinPredicate?
     let leftTypes: [SQLType]
     let rightTypes: [SQLType]
     let final: Bool
@@ -174,6 +176,9 @@ final class JoinStage: Stage {
     private func partners(of row: Row, fromLeft: Bool, among candidates: [Entry]) throws(SQLError) -> [Int] {
         guard !candidates.isEmpty else { return [] }
         guard let residual else { return Array(candidates.indices) }
+        if let residualPredicate {
+            return candidates.indices.filter { fromLeft ? residualPredicate.holds(row, candidates[$0].row) : residualPredicate.holds(candidates[$0].row, row) }
+        }
         let pairs = candidates.map { fromLeft ? row + $0.row : $0.row + row }
         let test = try residual(Batch(rows: pairs, kinds: Array(repeating: .insert, count: pairs.count), types: types))
         guard case .bool(let flags) = test.data else { return [] }

@@ -11,6 +11,8 @@ final class TemporalJoinStage: Stage {
     let spec: TemporalJoinSpec
     /// The whole join condition (the version found by primary key must also satisfy its other parts).
     let condition: CompiledExpression
+    /// The condition evaluated on the row pair directly, when it is simple enough.
+    var conditionPredicate: JoinPredicate?
     private let types: [SQLType]
 
     /// Left rows waiting for the watermark, by time.
@@ -73,7 +75,7 @@ final class TemporalJoinStage: Stage {
                 let key = spec.leftKey.map { row[$0] }
                 var joined = false
                 if !key.contains(where: \.isNull), let list = versions[key], let version = list.last(where: { $0.time <= next.time }),
-                    let partner = version.row, try matches(row + partner)
+                    let partner = version.row, try matches(row, partner)
                 {
                     output.append(row + partner)
                     joined = true
@@ -94,8 +96,9 @@ final class TemporalJoinStage: Stage {
         if (versions[key]?.count ?? 0) <= 1 { prunable.remove(key) }
     }
 
-    private func matches(_ joined: Row) throws(SQLError) -> Bool {
-        let test = try condition(Batch(rows: [joined], kinds: [.insert], types: types))
+    private func matches(_ row: Row, _ partner: Row) throws(SQLError) -> Bool {
+        if let conditionPredicate { return conditionPredicate.holds(row, partner) }
+        let test = try condition(Batch(rows: [row + partner], kinds: [.insert], types: types))
         guard case .bool(let flags) = test.data else { return false }
         return flags[0] && !test.isNull(0)
     }
