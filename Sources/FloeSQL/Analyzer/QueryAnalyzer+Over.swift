@@ -44,13 +44,8 @@ extension QueryAnalyzer {
         guard window.orderBy.count <= 1 else { throw SQLError("The window can only be ordered by a single time column.") }
 
         let width = scope.fields.count
-        var extra: [BoundExpression] = []
-        func column(_ expression: Expression) throws(SQLError) -> Int {
-            let bound = try bind(expression, scope)
-            if let index = bound.columnIndex { return index }
-            extra.append(bound)
-            return width + extra.count - 1
-        }
+        var keyColumns = OverKeyColumns(width: width)
+        func column(_ expression: Expression) throws(SQLError) -> Int { keyColumns.column(try bind(expression, scope)) }
         var partitionKeys: [Int] = []
         for expression in window.partitionBy { partitionKeys.append(try column(expression)) }
         var orderKey: SortKey?
@@ -58,7 +53,7 @@ extension QueryAnalyzer {
         if let order = window.orderBy.first {
             let index = try column(order.expression)
             orderKey = SortKey(column: index, ascending: order.ascending, nullsFirst: order.nullsFirst)
-            orderType = index < width ? scope.fields[index].type : extra[index - width].type
+            orderType = index < width ? scope.fields[index].type : keyColumns.extra[index - width].type
             if !isSnapshot {
                 guard index < width, scope.fields[index].isRowtime else {
                     throw SQLError("OVER windows' ordering in stream mode must be defined on a time attribute.")
@@ -69,6 +64,7 @@ extension QueryAnalyzer {
             throw SQLError("OVER windows' ordering in stream mode must be defined on a time attribute.")
         }
         let (isRows, preceding) = try overFrame(window.frame, orderType: orderType)
+        let extra = keyColumns.extra
 
         let aggregation = AggregationContext(inputScope: scope, groupExpressions: [], boundKeys: [], neverEmpty: true)
         for call in calls { _ = try bind(call, scope, aggregation: aggregation) }

@@ -2,6 +2,21 @@
 
 import Foundation
 
+/// Binds the PARTITION BY and ORDER BY expressions of an OVER clause to columns: a bare column by its index, any
+/// other expression as an extra column after the input's `width` columns.
+struct OverKeyColumns {
+    let width: Int
+    private(set) var extra: [BoundExpression] = []
+
+    init(width: Int) { self.width = width }
+
+    mutating func column(_ bound: BoundExpression) -> Int {
+        if let index = bound.columnIndex { return index }
+        extra.append(bound)
+        return width + extra.count - 1
+    }
+}
+
 /// `ROW_NUMBER() OVER (…)`: Top-N and deduplication.
 extension QueryAnalyzer {
     /// The name the row number column has in the scope of the select list.
@@ -20,18 +35,13 @@ extension QueryAnalyzer {
             guard !scope.fields.contains(where: { $0.name == Self.rowNumberField }) else {
                 throw SQLError("Only one ROW_NUMBER() OVER is supported per SELECT.")
             }
-            let width = scope.fields.count
-            var extra: [BoundExpression] = []
-            func column(_ expression: Expression) throws(SQLError) -> Int {
-                let bound = try bind(expression, scope)
-                if let index = bound.columnIndex { return index }
-                extra.append(bound)
-                return width + extra.count - 1
-            }
+            var keyColumns = OverKeyColumns(width: scope.fields.count)
+            func column(_ expression: Expression) throws(SQLError) -> Int { keyColumns.column(try bind(expression, scope)) }
             var partitionKeys: [Int] = []
             for expression in over.partitionBy { partitionKeys.append(try column(expression)) }
             var sortKeys: [SortKey] = []
             for order in over.orderBy { sortKeys.append(SortKey(column: try column(order.expression), ascending: order.ascending, nullsFirst: order.nullsFirst)) }
+            let extra = keyColumns.extra
             var node = input.node
             if !extra.isEmpty {
                 let identity = scope.fields.indices.map { BoundExpression(.column($0), scope.fields[$0].type) }

@@ -46,6 +46,27 @@ struct JoinPredicate {
         }
     }
 
+    /// AND (`decisive` FALSE) or OR (`decisive` TRUE) with SQL's three-valued logic: one decisive part decides,
+    /// otherwise any UNKNOWN part makes the whole UNKNOWN.
+    private static func connective(_ parts: [BoundExpression], decisive: Bool, _ leftCount: Int) -> ((Row, Row) -> Bool?)? {
+        var compiled: [(Row, Row) -> Bool?] = []
+        for part in parts {
+            guard let p = predicate(part, leftCount) else { return nil }
+            compiled.append(p)
+        }
+        return { left, right in
+            var unknown = false
+            for p in compiled {
+                guard let value = p(left, right) else {
+                    unknown = true
+                    continue
+                }
+                if value == decisive { return decisive }
+            }
+            return unknown ? nil : !decisive
+        }
+    }
+
     private static func predicate(_ e: BoundExpression, _ leftCount: Int) -> ((Row, Row) -> Bool?)? {
         switch e.node {
         case .literal(let value):
@@ -59,40 +80,8 @@ struct JoinPredicate {
                 if case .string(let s) = u, case .string(let t) = v, op == .equal || op == .notEqual { return (s == t) == (op == .equal) }
                 return op.holds(Value.compare(u, v))
             }
-        case .and(let parts):
-            var compiled: [(Row, Row) -> Bool?] = []
-            for part in parts {
-                guard let p = predicate(part, leftCount) else { return nil }
-                compiled.append(p)
-            }
-            return { left, right in
-                var unknown = false
-                for p in compiled {
-                    switch p(left, right) {
-                    case false?: return false
-                    case nil: unknown = true
-                    default: break
-                    }
-                }
-                return unknown ? nil : true
-            }
-        case .or(let parts):
-            var compiled: [(Row, Row) -> Bool?] = []
-            for part in parts {
-                guard let p = predicate(part, leftCount) else { return nil }
-                compiled.append(p)
-            }
-            return { left, right in
-                var unknown = false
-                for p in compiled {
-                    switch p(left, right) {
-                    case true?: return true
-                    case nil: unknown = true
-                    default: break
-                    }
-                }
-                return unknown ? nil : false
-            }
+        case .and(let parts): return connective(parts, decisive: false, leftCount)
+        case .or(let parts): return connective(parts, decisive: true, leftCount)
         case .not(let inner):
             guard let p = predicate(inner, leftCount) else { return nil }
             return { left, right in p(left, right).map { !$0 } }

@@ -1,5 +1,18 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+extension Array where Element == SortKey {
+    /// Whether `a` comes before `b` under these keys (NULLs placed as each key says; equal rows do not).
+    func orders(_ a: Row, before b: Row) -> Bool {
+        for key in self {
+            let (x, y) = (a[key.column], b[key.column])
+            if x.isNull != y.isNull { return x.isNull == key.nullsFirst }
+            let c = Value.compare(x, y)
+            if c != 0 { return key.ascending ? c < 0 : c > 0 }
+        }
+        return false
+    }
+}
+
 /// `ROW_NUMBER() OVER (PARTITION BY … ORDER BY …)` with an optional `rn <= N` (Flink's Top-N and deduplication):
 /// every output row is an input row followed by its row number within its partition. Streaming, each partition keeps
 /// its rows in order; after every input row, its partition compares its new top rows with the ones emitted, row
@@ -59,15 +72,7 @@ final class RankStage: Stage {
     }
 
     /// Whether `a` ranks before `b`.
-    private func precedes(_ a: Row, _ b: Row) -> Bool {
-        for key in sortKeys {
-            let (x, y) = (a[key.column], b[key.column])
-            if x.isNull != y.isNull { return x.isNull == key.nullsFirst }
-            let c = Value.compare(x, y)
-            if c != 0 { return key.ascending ? c < 0 : c > 0 }
-        }
-        return false
-    }
+    private func precedes(_ a: Row, _ b: Row) -> Bool { sortKeys.orders(a, before: b) }
 
     /// The position after every row that does not rank after `row` (ties keep arrival order).
     private func insertionPoint(_ row: Row, in rows: [Row]) -> Int {

@@ -82,15 +82,7 @@ final class WindowRankStage: Stage {
 
     override func finish() throws(SQLError) -> [Batch] { fire { _ in true } }
 
-    private func precedes(_ a: Row, _ b: Row) -> Bool {
-        for key in sortKeys {
-            let (x, y) = (a[key.column], b[key.column])
-            if x.isNull != y.isNull { return x.isNull == key.nullsFirst }
-            let c = Value.compare(x, y)
-            if c != 0 { return key.ascending ? c < 0 : c > 0 }
-        }
-        return false
-    }
+    private func precedes(_ a: Row, _ b: Row) -> Bool { sortKeys.orders(a, before: b) }
 
     private func fire(_ due: (Int64) -> Bool) -> [Batch] {
         var output: [Row] = []
