@@ -155,8 +155,11 @@ final class IntervalJoinStage: Stage {
             let side = fromLeft ? left : right
             let outer = fromLeft ? leftIsOuter : rightIsOuter
             let padding = Array(repeating: Value.null, count: fromLeft ? spec.rightTypes.count : spec.leftTypes.count)
+            // One pass per key and advance: it removes every row of the key that expired by now.
+            var cleaned = Set<Int>()
             while let next = side.expiries.peek(), next.time <= watermark {
                 side.expiries.pop()
+                guard cleaned.insert(next.partition).inserted else { continue }
                 let expired = side.expire(next.partition, watermark: watermark, expiry: fromLeft ? leftExpiry : rightExpiry)
                 guard outer else { continue }
                 for entry in expired where !entry.matched { output.append(fromLeft ? entry.row + padding : padding + entry.row) }
