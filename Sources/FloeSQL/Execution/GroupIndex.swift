@@ -76,7 +76,7 @@ struct IntegerGroupTable {
 /// The key of one group as the GROUP BY saw it. A single-column key is `.integer`, `.string` or `.null` when it is
 /// one (whatever the batch's column representation), `.row` otherwise; `.global` is the key of an aggregate without
 /// GROUP BY.
-enum GroupKey {
+enum GroupKey: Hashable {
     case global
     case null
     case integer(Int64)

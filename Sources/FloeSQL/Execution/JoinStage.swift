@@ -1,5 +1,21 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+extension GroupKey {
+    /// The key of a join on `values` (one value as a single-column key), as ``JoinStage`` spells it.
+    init(joinKey values: [Value]) {
+        self = values.count == 1 ? GroupKey(single: values[0]) : .row(values)
+    }
+
+    /// Whether a part of the key is NULL (such a key joins nothing).
+    var hasNull: Bool {
+        switch self {
+        case .null: true
+        case .global, .integer, .string: false
+        case .row(let values): values.contains(where: \.isNull)
+        }
+    }
+}
+
 /// The equality conditions of a join that can be answered by hashing, and what remains.
 struct JoinKeys {
     /// Key columns of the left input.
@@ -67,15 +83,15 @@ final class JoinStage: Stage {
 
     /// One side's rows by join key (a reference, so that the tables are changed in place).
     private final class Side {
-        var buckets: [[Value]: [Entry]] = [:]
+        var buckets: [GroupKey: [Entry]] = [:]
         /// Batch mode: the keys in order of first insertion (the output order of unmatched right rows). Streaming
         /// keeps no order, and forgets a key whose last row goes.
-        var order: [[Value]] = []
+        var order: [GroupKey] = []
         let keepsOrder: Bool
 
         init(keepsOrder: Bool) { self.keepsOrder = keepsOrder }
 
-        func insert(_ entry: Entry, key: [Value]) {
+        func insert(_ entry: Entry, key: GroupKey) {
             if keepsOrder, buckets[key] == nil { order.append(key) }
             buckets[key, default: []].append(entry)
         }
@@ -83,7 +99,7 @@ final class JoinStage: Stage {
         func save(into writer: inout StateWriter) {
             let keys = keepsOrder ? order : Array(buckets.keys)
             writer.array(keys) { writer, key in
-                writer.row(key)
+                writer.row(key.values)
                 writer.array(buckets[key] ?? []) { writer, entry in
                     writer.row(entry.row)
                     writer.int(entry.partners)
@@ -96,7 +112,7 @@ final class JoinStage: Stage {
             order = []
             let count = try reader.count()
             for _ in 0..<count {
-                let key = try reader.row()
+                let key = GroupKey(joinKey: try reader.row())
                 let entries = try reader.array { reader throws(SQLError) in Entry(row: try reader.row(), partners: try reader.count()) }
                 if keepsOrder { order.append(key) }
                 buckets[key] = entries
@@ -104,7 +120,7 @@ final class JoinStage: Stage {
         }
 
         /// Removes one entry equal to `row`; returns whether there was one.
-        func remove(_ row: Row, key: [Value]) -> Bool {
+        func remove(_ row: Row, key: GroupKey) -> Bool {
             guard let index = buckets[key]?.lastIndex(where: { $0.row == row }) else { return false }
             buckets[key]!.remove(at: index)
             if !keepsOrder, buckets[key]!.isEmpty { buckets[key] = nil }
@@ -170,7 +186,10 @@ final class JoinStage: Stage {
         }
     }
 
-    private func key(_ row: Row, _ columns: [Int]) -> [Value] { columns.map { row[$0] } }
+    /// A row's join key: a single integer or string key without an array (the common case), any other as its values.
+    private func key(_ row: Row, _ columns: [Int]) -> GroupKey {
+        columns.count == 1 ? GroupKey(single: row[columns[0]]) : .row(columns.map { row[$0] })
+    }
 
     /// Which of `candidates` satisfy the residual condition with `row` (on side `fromLeft`).
     private func partners(of row: Row, fromLeft: Bool, among candidates: [Entry]) throws(SQLError) -> [Int] {
@@ -213,7 +232,7 @@ final class JoinStage: Stage {
 
     /// Joins one change of one side. Joined rows carry the change's own kind (+I/+U add, -U/-D retract), as Flink's
     /// join does; the NULL padding of the other side's rows changes with -D and +I.
-    private func apply(_ row: Row, key rowKey: [Value], kind: RowKind, fromLeft: Bool, into output: inout Output) throws(SQLError) {
+    private func apply(_ row: Row, key rowKey: GroupKey, kind: RowKind, fromLeft: Bool, into output: inout Output) throws(SQLError) {
         let accumulate = kind.isAccumulate
         let ownOuter = fromLeft ? leftIsOuter : rightIsOuter
         let otherOuter = fromLeft ? rightIsOuter : leftIsOuter
@@ -226,7 +245,7 @@ final class JoinStage: Stage {
         var matched: [Int] = []
         var partnerRows: [Row] = []
         var partnerCounts: [Int] = []
-        if !rowKey.contains(where: \.isNull), let candidates = other.buckets[rowKey] {
+        if !rowKey.hasNull, let candidates = other.buckets[rowKey] {
             matched = try partners(of: row, fromLeft: fromLeft, among: candidates)
             partnerRows = matched.map { candidates[$0].row }
             partnerCounts = matched.map { candidates[$0].partners }
@@ -258,7 +277,7 @@ final class JoinStage: Stage {
         for row in finalLeft {
             let rowKey = key(row, keys.left)
             var matched: [Int] = []
-            if !rowKey.contains(where: \.isNull), let candidates = right.buckets[rowKey] {
+            if !rowKey.hasNull, let candidates = right.buckets[rowKey] {
                 matched = try partners(of: row, fromLeft: true, among: candidates)
                 for index in matched { output.add(row + candidates[index].row, .insert) }
             }
