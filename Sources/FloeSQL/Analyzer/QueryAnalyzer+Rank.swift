@@ -1,7 +1,5 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-import Foundation
-
 /// Binds the PARTITION BY and ORDER BY expressions of an OVER clause to columns: a bare column by its index, any
 /// other expression as an extra column after the input's `width` columns.
 struct OverKeyColumns {
@@ -75,7 +73,7 @@ extension QueryAnalyzer {
     /// The session zone when windowed rows come from LTZ windows (their `window_time` is a TIMESTAMP_LTZ).
     func windowZone(_ fields: [PlanField]) -> String? {
         guard let time = fields.first(where: { $0.windowRole == .time }), case .timestampLTZ = time.type.kind else { return nil }
-        return Temporal.zone(resolver.session.properties["sql.local-time-zone"]).identifier
+        return sessionZone
     }
 
     /// `WHERE rn <= N` (also `rn < N`, `rn = 1`, `N >= rn`) over a subquery whose rows are numbered by a rank node with

@@ -104,7 +104,7 @@ extension QueryAnalyzer {
         }
         let spec = WindowSpec(
             kind: kind, offset: try length("OFFSET") ?? 0, timeColumn: timeColumn,
-            localZone: isLocal ? Temporal.zone(resolver.session.properties["sql.local-time-zone"]).identifier : nil)
+            localZone: isLocal ? sessionZone : nil)
         var fields = input.fields.map { field in
             var plain = field
             // After the TVF the time column is a plain timestamp; `window_time` is the time attribute.
@@ -121,6 +121,9 @@ extension QueryAnalyzer {
 
     /// When a GROUP BY over a window TVF's output groups by `window_start` and `window_end` on a time attribute in
     /// streaming mode, the position of the `window_end` key (and the zone of LTZ windows): a window aggregation.
+    /// The session's time zone (`sql.local-time-zone`), in which LTZ windows are aligned.
+    var sessionZone: String { Temporal.zone(resolver.session.properties["sql.local-time-zone"]).identifier }
+
     func windowAggregation(_ aggregation: AggregationContext, input: QueryPlan) throws(SQLError) -> (startKey: Int, endKey: Int, localZone: String?)? {
         guard !isSnapshot else { return nil }
         var startKey: Int?
@@ -141,7 +144,7 @@ extension QueryAnalyzer {
         if let windowTime, !windowTime.isRowtime { return nil }
         guard input.isAppendOnly else { throw SQLError("Window aggregation requires an insert-only input.") }
         if let windowTime, case .timestampLTZ = windowTime.type.kind {
-            return (startKey, endKey, Temporal.zone(resolver.session.properties["sql.local-time-zone"]).identifier)
+            return (startKey, endKey, sessionZone)
         }
         return (startKey, endKey, nil)
     }

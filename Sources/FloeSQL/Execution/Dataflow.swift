@@ -150,7 +150,6 @@ struct CheckpointSchedule {
 final class Dataflow {
     private var sources: [SourceStage] = []
     private var roots: [Stage]
-    private var rootIndex: [ObjectIdentifier: Int] = [:]
     /// A LIMIT whose satisfaction ends the whole query (only filters and projections above it).
     private var terminalLimit: LimitStage?
     /// Output not handed out yet, per root.
@@ -183,7 +182,7 @@ final class Dataflow {
         self.roots = roots
         self.sources = sources
         pending = Array(repeating: [], count: roots.count)
-        for (index, root) in roots.enumerated() { rootIndex[ObjectIdentifier(root)] = index }
+        for (index, root) in roots.enumerated() { root.outputIndex = index }
         var stage: Stage? = roots.count == 1 ? roots[0] : nil
         while let current = stage {
             if let limit = current as? LimitStage {
@@ -337,9 +336,8 @@ final class Dataflow {
             return try single(WindowRankStage(partitionKeys: partitionKeys, sortKeys: sortKeys, limit: limit, windowEnd: windowEnd, localZone: localZone,
                                               outputTypes: outputTypes), input)
         case .temporalJoin(let left, let right, let spec):
-            let keys = JoinKeys.of(spec.condition, leftCount: spec.leftTypes.count, types: spec.leftTypes + spec.rightTypes)
             let (compiler, cell) = Self.watermarkReading(context.compiler)
-            let stage = TemporalJoinStage(spec: spec, keys: keys, condition: compiler.compile(spec.condition))
+            let stage = TemporalJoinStage(spec: spec, condition: compiler.compile(spec.condition))
             stage.conditionPredicate = JoinPredicate.compile(spec.condition, leftCount: spec.leftTypes.count)
             stage.watermarkCell = cell
             attach(try build(left, context, &sources), to: stage, slot: 0)
@@ -430,16 +428,19 @@ final class Dataflow {
 
     // MARK: Driving
 
-    /// The stages `stage` feeds and the slots it feeds them in (more than one for a shared source).
-    private func consumers(of stage: Stage) -> [(stage: Stage, slot: Int)] {
-        guard let parent = stage.parent else { return [] }
-        if stage.sharedWith.isEmpty { return [(parent, stage.slot)] }
-        return [(parent, stage.slot)] + stage.sharedWith.compactMap { consumer in consumer.stage.map { ($0, consumer.slot) } }
+    /// Calls `body` with every stage `stage` feeds and the slot it feeds there (more than one for a shared source),
+    /// without building a list on this hot path.
+    private func forEachConsumer(of stage: Stage, _ body: (Stage, Int) throws(SQLError) -> Void) throws(SQLError) {
+        guard let parent = stage.parent else { return }
+        try body(parent, stage.slot)
+        for consumer in stage.sharedWith {
+            if let shared = consumer.stage { try body(shared, consumer.slot) }
+        }
     }
 
     private func push(_ batches: [Batch], from stage: Stage) throws(SQLError) {
-        if let index = rootIndex[ObjectIdentifier(stage)] { pending[index].append(contentsOf: batches.filter { $0.count > 0 }) }
-        for (parent, slot) in consumers(of: stage) {
+        if let index = stage.outputIndex { pending[index].append(contentsOf: batches.filter { $0.count > 0 }) }
+        try forEachConsumer(of: stage) { parent, slot throws(SQLError) in
             for batch in batches where batch.count > 0 {
                 try push(try parent.process(batch, from: slot), from: parent)
                 if let watermark = parent.takeGeneratedWatermark() {
@@ -453,7 +454,7 @@ final class Dataflow {
 
     /// Hands `stage`'s new watermark to its parents, then whatever that completes, then their watermarks upward.
     private func pushWatermark(_ watermark: Int64, from stage: Stage) throws(SQLError) {
-        for (parent, slot) in consumers(of: stage) {
+        try forEachConsumer(of: stage) { parent, slot throws(SQLError) in
             let (fired, forward) = try parent.receiveWatermark(watermark, from: slot)
             try push(fired, from: parent)
             if let forward { try pushWatermark(forward, from: parent) }
@@ -462,7 +463,7 @@ final class Dataflow {
 
     /// Hands a change of `stage`'s idleness to its parents, then what that releases, up the flow.
     private func pushIdleness(_ idle: Bool, from stage: Stage) throws(SQLError) {
-        for (parent, slot) in consumers(of: stage) {
+        try forEachConsumer(of: stage) { parent, slot throws(SQLError) in
             let (fired, forward, changed) = try parent.inputIdleness(idle, from: slot)
             try push(fired, from: parent)
             if let forward { try pushWatermark(forward, from: parent) }
@@ -471,8 +472,8 @@ final class Dataflow {
     }
 
     private func end(_ stage: Stage) throws(SQLError) {
-        if let index = rootIndex[ObjectIdentifier(stage)] { endedRoots.insert(index) }
-        for (parent, slot) in consumers(of: stage) {
+        if let index = stage.outputIndex { endedRoots.insert(index) }
+        try forEachConsumer(of: stage) { parent, slot throws(SQLError) in
             let wasFinished = parent.isFinished
             try push(try parent.inputFinished(slot), from: parent)
             if !wasFinished, parent.isFinished { try end(parent) }

@@ -13,6 +13,8 @@ class Stage {
     weak var parent: Stage?
     /// Further consumers of a stage shared by several parents (a source read once for a statement set's INSERTs).
     var sharedWith: [SharedConsumer] = []
+    /// For a root of a dataflow, which of its outputs the stage's batches go to.
+    var outputIndex: Int?
     /// The input in slot 0 (the stages own their inputs; parents are weak).
     var firstInput: Stage?
     /// Inputs in other slots.

@@ -23,7 +23,7 @@ final class TemporalJoinStage: Stage {
     /// Keys with more than one version: the ones pruning may shorten.
     private var prunable = Set<[Value]>()
 
-    init(spec: TemporalJoinSpec, keys: JoinKeys, condition: @escaping CompiledExpression) {
+    init(spec: TemporalJoinSpec, condition: @escaping CompiledExpression) {
         self.spec = spec
         self.condition = condition
         types = spec.leftTypes + spec.rightTypes.map { $0.withNullable($0.nullable || spec.kind == .left) }
