@@ -66,6 +66,37 @@ import Testing
         #expect(try await scratch.rows("SELECT n FROM t") == ["+I[1]", "+I[2]"])
     }
 
+    /// The decoder's fast paths: names matched in column order, strings kept as bytes when ASCII, eight bytes scanned at
+    /// a time for the closing quote. Each is checked against the slow path's answer on text that leaves it.
+    @Test func jsonFastPathsAgreeWithTheGeneralDecoding() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        var file = Data()
+        file.append(Data(#"{"a": "0123456789abcdef\"x", "b": "Zoë — ünïcödé 🎉", "c": 7, "d": "2024-01-01 00:00:00.123"}"#.utf8))
+        file.append(0x0A)
+        // Invalid UTF-8 (a lone continuation byte) is replaced, as String(decoding:) does.
+        file.append(Data(#"{"a": "bad "#.utf8))
+        file.append(0x80)
+        file.append(Data(#" byte", "c": -8, "b": "", "d": "2024-02-29T23:59:59"}"#.utf8))
+        file.append(0x0A)
+        // An escaped name, a name that is a prefix of another, a duplicate (the first one counts), a quote at byte 8.
+        file.append(Data(#"{"\u0061": "1234567\"", "cc": 1, "c": 9, "c": 10, "b": "x", "d": "2024-03-01 12:00:00"}"#.utf8))
+        file.append(0x0A)
+        let path = scratch.files.appendingPathComponent("fast.json").path
+        try file.write(to: URL(fileURLWithPath: path))
+        _ = try await scratch.fixture.run("CREATE TABLE fast (a STRING, b STRING, c BIGINT, d TIMESTAMP(3)) WITH ('connector' = 'filesystem', 'path' = '\(path)', 'format' = 'json')")
+        #expect(try await scratch.rows("SELECT a, CHAR_LENGTH(a), b, c, d FROM fast") == [
+            #"+I[0123456789abcdef"x, 18, Zoë — ünïcödé 🎉, 7, 2024-01-01 00:00:00.123]"#,
+            "+I[bad \u{FFFD} byte, 10, , -8, 2024-02-29 23:59:59.000]",
+            #"+I[1234567", 8, x, 9, 2024-03-01 12:00:00.000]"#,
+        ])
+        // Strings kept as bytes compare, group and join as strings do.
+        #expect(try await scratch.rows("SELECT b, COUNT(*) FROM fast WHERE b <> 'y' GROUP BY b") == [
+            "+I[Zoë — ünïcödé 🎉, 1]", "+I[, 1]", "+I[x, 1]",
+        ])
+        #expect(try await scratch.rows("SELECT l.c FROM fast AS l JOIN fast AS r ON l.b = r.b AND l.c = r.c") == ["+I[7]", "+I[-8]", "+I[9]"])
+    }
+
     @Test func malformedJSONFailsWithTheLineOrIsSkipped() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }

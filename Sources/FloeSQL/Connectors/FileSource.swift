@@ -118,7 +118,14 @@ final class FileSource: SourceStage {
     /// The next line of the files (without its newline), as a range of `buffer`; nil after the last file.
     private func nextLine() throws(SQLError) -> Range<Int>? {
         while true {
-            if let newline = buffer[position...].firstIndex(of: 0x0A) {
+            let start = position
+            let found: Int? = buffer.withUnsafeBufferPointer { bytes in
+                guard start < bytes.count, let base = bytes.baseAddress,
+                    let hit = memchr(base + start, 0x0A, bytes.count - start)
+                else { return nil }
+                return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            }
+            if let newline = found {
                 defer { position = newline + 1 }
                 lineNumber += 1
                 return position..<newline

@@ -1,5 +1,11 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Decodes one line of a file into one row appended to the columns (all or nothing is the caller's job: it truncates
 /// the columns back when a line throws).
 protocol LineDecoder {
@@ -14,14 +20,25 @@ private let backslash = UInt8(ascii: "\\")
 /// objects and arrays feed ROW, MAP and ARRAY columns.
 struct JSONLineDecoder: LineDecoder {
     private let names: [[UInt8]]
+    /// The column names' UTF-8 bytes back to back, and where each one lies in them (the fast path of `decode`).
+    private let nameBytes: [UInt8]
+    private let nameRanges: [Range<Int>]
     private let parsers: [TextFieldParser]
+    private let shapes: [TextFieldParser.Shape]
     private let failOnMissingField: Bool
     private var seen: [Bool]
     private var scratch: [UInt8] = []
 
     init(spec: FileSystemSpec) {
         names = spec.fields.map { Array($0.name.utf8) }
+        var bytes: [UInt8] = []
+        nameRanges = names.map { name in
+            bytes.append(contentsOf: name)
+            return (bytes.count - name.count)..<bytes.count
+        }
+        nameBytes = bytes
         parsers = spec.fields.map { TextFieldParser(type: $0.type, isoTimestamps: spec.isoTimestamps) }
+        shapes = parsers.map(\.shape)
         failOnMissingField = spec.failOnMissingField
         seen = Array(repeating: false, count: spec.fields.count)
     }
@@ -45,8 +62,14 @@ struct JSONLineDecoder: LineDecoder {
             while true {
                 skipSpace()
                 guard i < n, line[i] == quote else { throw malformed("expected a member name") }
-                let key = try stringRange(line, &i)
-                let column = match(line, key, expected: expected)
+                let column: Int?
+                if let end = nameFollows(expected, in: line, at: i + 1) {
+                    column = expected
+                    i = end
+                } else {
+                    let key = try stringRange(line, &i)
+                    column = match(line, key, expected: expected)
+                }
                 skipSpace()
                 guard i < n, line[i] == UInt8(ascii: ":") else { throw malformed("expected ':'") }
                 i += 1
@@ -71,6 +94,18 @@ struct JSONLineDecoder: LineDecoder {
             if failOnMissingField { throw FieldParseError(message: "Could not find field with name '\(String(decoding: names[c], as: UTF8.self))'.") }
             columns[c].appendNull()
         }
+    }
+
+    /// When column `column` is not seen yet and its name, then a closing quote, start at `start`: the index past the
+    /// quote. Members usually come in column order and without escapes, so this is how most names are matched.
+    @inline(__always)
+    private func nameFollows(_ column: Int, in line: UnsafeBufferPointer<UInt8>, at start: Int) -> Int? {
+        guard column < nameRanges.count, !seen[column] else { return nil }
+        let range = nameRanges[column]
+        let end = start + range.count
+        guard end < line.count, line[end] == quote, let base = line.baseAddress else { return nil }
+        let equal = nameBytes.withUnsafeBufferPointer { names in memcmp(base + start, names.baseAddress! + range.lowerBound, range.count) == 0 }
+        return equal ? end + 1 : nil
     }
 
     /// The column whose name is the bytes in `key` (checking the column after the last match first: members usually
@@ -169,18 +204,40 @@ struct JSONLineDecoder: LineDecoder {
         i = k + 1
     }
 
+    /// The index of the first `"` or `\` at or after `start`, or `line.count`. Looks at eight bytes at a time: string
+    /// values are most of a line's bytes.
+    static func quoteOrBackslash(in line: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var k = start
+        let n = line.count
+        if let base = line.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            while k + 8 <= n {
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self))
+                let quotes = word ^ (ones &* 0x22)
+                let backslashes = word ^ (ones &* 0x5C)
+                // A zero byte in either: the classic "has zero byte" test, exact for the lowest match.
+                let found = ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes) & highs
+                if found != 0 { return k + found.trailingZeroBitCount / 8 }
+                k += 8
+            }
+        }
+        while k < n, line[k] != quote, line[k] != backslash { k += 1 }
+        return k
+    }
+
     /// Reads the value at `i` (moving past it) and, for a matched column, appends it.
     private mutating func value(_ line: UnsafeBufferPointer<UInt8>, _ i: inout Int, column: Int?, into columns: inout [ColumnAppender]) throws(FieldParseError) {
         let first = line[i]
         switch first {
         case quote:
             let start = i + 1
-            var k = start
-            while k < line.count, line[k] != quote, line[k] != backslash { k += 1 }
+            let k = Self.quoteOrBackslash(in: line, from: start)
             if k < line.count, line[k] == quote {
                 i = k + 1
                 if let column {
-                    try parsers[column].append(UnsafeBufferPointer(rebasing: line[start..<k]), to: &columns[column])
+                    let text = UnsafeBufferPointer(rebasing: line[start..<k])
+                    if !shapes[column].append(text, to: &columns[column]) { try parsers[column].append(text, to: &columns[column]) }
                     seen[column] = true
                 }
             } else {
@@ -226,19 +283,19 @@ struct JSONLineDecoder: LineDecoder {
             }
             let literal = UnsafeBufferPointer(rebasing: line[start..<i])
             guard !literal.isEmpty else { throw FieldParseError(message: "Malformed JSON: expected a value at byte \(start + 1).") }
-            if literal.elementsEqual("null".utf8) {
+            let isNumber = first == UInt8(ascii: "-") || (0x30...0x39).contains(first)
+            if !isNumber, literal.elementsEqual("null".utf8) {
                 if let column {
                     columns[column].appendNull()
                     seen[column] = true
                 }
                 return
             }
-            let isWord = literal.elementsEqual("true".utf8) || literal.elementsEqual("false".utf8)
-            guard isWord || first == UInt8(ascii: "-") || (0x30...0x39).contains(first) else {
+            guard isNumber || literal.elementsEqual("true".utf8) || literal.elementsEqual("false".utf8) else {
                 throw FieldParseError(message: "Malformed JSON: unexpected '\(String(decoding: literal, as: UTF8.self))' at byte \(start + 1).")
             }
             if let column {
-                try parsers[column].append(literal, to: &columns[column])
+                if !shapes[column].append(literal, to: &columns[column]) { try parsers[column].append(literal, to: &columns[column]) }
                 seen[column] = true
             }
         }
@@ -250,6 +307,7 @@ struct JSONLineDecoder: LineDecoder {
 /// are NULL and extra fields ignored.
 struct CSVLineDecoder: LineDecoder {
     private let parsers: [TextFieldParser]
+    private let shapes: [TextFieldParser.Shape]
     private let isCharacter: [Bool]
     private let delimiter: UInt8
     private let quoteCharacter: UInt8
@@ -258,6 +316,7 @@ struct CSVLineDecoder: LineDecoder {
 
     init(spec: FileSystemSpec) {
         parsers = spec.fields.map { TextFieldParser(type: $0.type, isoTimestamps: spec.isoTimestamps) }
+        shapes = parsers.map(\.shape)
         isCharacter = spec.fields.map(\.type.isCharacter)
         delimiter = spec.fieldDelimiter
         quoteCharacter = spec.quoteCharacter
@@ -306,7 +365,7 @@ struct CSVLineDecoder: LineDecoder {
                     columns[column].appendNull()
                 } else if text.isEmpty, !isCharacter[column] {
                     columns[column].appendNull()
-                } else {
+                } else if !shapes[column].append(text, to: &columns[column]) {
                     try parsers[column].append(text, to: &columns[column])
                 }
             }

@@ -14,22 +14,70 @@ struct TextFieldParser {
     let type: SQLType
     /// `json.timestamp-format.standard = ISO-8601`: `T` between date and time (either is accepted on read).
     let isoTimestamps: Bool
+    /// How `append` converts text, decided once from the type. A trivial value: decoders keep their columns' shapes
+    /// in an array of their own and convert the common types without copying the parser (and retaining its type).
+    let shape: Shape
+
+    /// The conversions of the common types, and `other` for the rest.
+    enum Shape {
+        case integer
+        case timestamp(precision: Int)
+        case string
+        case approximate(isFloat: Bool)
+        case other
+
+        /// Appends the value spelled by `text` when the shape is a common one; false when the text does not
+        /// convert or the shape is `other` (then `TextFieldParser.append` converts it or says why not).
+        @inline(__always)
+        func append(_ text: UnsafeBufferPointer<UInt8>, to column: inout ColumnAppender) -> Bool {
+            switch self {
+            case .integer:
+                guard let value = TextFieldParser.integer(text) else { return false }
+                column.appendInteger(value)
+            case .timestamp(let precision):
+                guard let value = TextFieldParser.timestamp(text) else { return false }
+                column.appendInteger(precision >= 6 ? value : Temporal.truncate(value, precision: precision))
+            case .string:
+                if TextFieldParser.isASCII(text) {
+                    column.appendString(utf8: text)
+                } else {
+                    column.appendString(TextFieldParser.string(text))  // validated, invalid sequences replaced
+                }
+            case .approximate, .other:
+                return false
+            }
+            return true
+        }
+    }
+
+    init(type: SQLType, isoTimestamps: Bool) {
+        self.type = type
+        self.isoTimestamps = isoTimestamps
+        switch type.kind {
+        case .tinyint, .smallint, .integer, .bigint: shape = .integer
+        case .timestamp(let precision): shape = .timestamp(precision: precision)
+        case .char, .varchar: shape = .string
+        case .double: shape = .approximate(isFloat: false)
+        case .float: shape = .approximate(isFloat: true)
+        default: shape = .other
+        }
+    }
 
     /// Appends the value spelled by `text` (a JSON string's content or a bare literal; a CSV field) to `column`.
     func append(_ text: UnsafeBufferPointer<UInt8>, to column: inout ColumnAppender) throws(FieldParseError) {
-        switch type.kind {
-        case .tinyint, .smallint, .integer, .bigint:
+        switch shape {
+        case .integer:
             guard let value = Self.integer(text) else { throw failure(text) }
             column.appendInteger(value)
-        case .timestamp:
+        case .timestamp(let precision):
             guard let value = Self.timestamp(text) ?? Temporal.parseTimestamp(Self.string(text)) else { throw failure(text) }
-            if case .timestamp(let precision) = type.kind { column.appendInteger(Temporal.truncate(value, precision: precision)) }
-        case .char, .varchar:
-            column.append(.string(Self.string(text)))
-        case .double, .float:
+            column.appendInteger(precision >= 6 ? value : Temporal.truncate(value, precision: precision))
+        case .string:
+            column.appendString(Self.string(text))
+        case .approximate(let isFloat):
             guard let value = Double(Self.string(text).trimmingSpaces) else { throw failure(text) }
-            column.appendDouble(type.kind == .float ? Double(Float(value)) : value)
-        default:
+            column.appendDouble(isFloat ? Double(Float(value)) : value)
+        case .other:
             column.append(try value(Self.string(text)))
         }
     }
@@ -119,6 +167,22 @@ struct TextFieldParser {
 
     static func string(_ text: UnsafeBufferPointer<UInt8>) -> String { String(decoding: text, as: UTF8.self) }
 
+    /// Whether every byte is ASCII (so the bytes are valid UTF-8 as they are). Eight bytes at a time.
+    static func isASCII(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = text.baseAddress else { return true }
+        var i = 0
+        var high: UInt64 = 0
+        while i + 8 <= text.count {
+            high |= UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            i += 8
+        }
+        while i < text.count {
+            high |= UInt64(text[i])
+            i += 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0
+    }
+
     /// A decimal integer (optional sign, optional surrounding spaces), or nil.
     static func integer(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
         var i = 0
@@ -149,18 +213,24 @@ struct TextFieldParser {
     static func timestamp(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
         let n = text.count
         guard n >= 19, text[4] == 0x2D, text[7] == 0x2D, text[10] == 0x20 || text[10] == 0x54, text[13] == 0x3A, text[16] == 0x3A else { return nil }
-        func digits(_ from: Int, _ count: Int) -> Int64? {
-            var value: Int64 = 0
-            for i in from..<(from + count) {
-                let digit = Int64(text[i]) - 48
-                guard digit >= 0, digit <= 9 else { return nil }
-                value = value * 10 + digit
-            }
-            return value
+        var bad = false
+        @inline(__always) func digit(_ i: Int) -> Int64 {
+            let value = text[i] &- 48
+            if value > 9 { bad = true }
+            return Int64(value)
         }
-        guard let year = digits(0, 4), let month = digits(5, 2), let day = digits(8, 2), let hour = digits(11, 2), let minute = digits(14, 2),
-            let second = digits(17, 2), (1...12).contains(month), day >= 1, day <= Temporal.daysInMonth(year, month), hour < 24, minute < 60,
-            second < 60
+        @inline(__always) func digits(_ from: Int, _ count: Int) -> Int64? {
+            var value: Int64 = 0
+            for i in from..<(from + count) { value = value * 10 + digit(i) }
+            return bad ? nil : value
+        }
+        let year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)
+        let month = digit(5) * 10 + digit(6)
+        let day = digit(8) * 10 + digit(9)
+        let hour = digit(11) * 10 + digit(12)
+        let minute = digit(14) * 10 + digit(15)
+        let second = digit(17) * 10 + digit(18)
+        guard !bad, (1...12).contains(month), day >= 1, day <= Temporal.daysInMonth(year, month), hour < 24, minute < 60, second < 60
         else { return nil }
         var micros: Int64 = 0
         if n > 19 {

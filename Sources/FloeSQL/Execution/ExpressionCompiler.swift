@@ -209,7 +209,7 @@ struct ExpressionCompiler {
             case (.string(let a), .string(let b)):
                 if op == .equal || op == .notEqual {
                     let wanted = op == .equal
-                    for i in 0..<n { out[i] = (a[i] == b[i]) == wanted }
+                    for i in 0..<n { out[i] = a.elementsEqual(at: i, b, at: i) == wanted }
                 } else {
                     for i in 0..<n { out[i] = op.holds(Value.compareStrings(a[i], b[i])) }
                 }

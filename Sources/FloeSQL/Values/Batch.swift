@@ -6,7 +6,7 @@ enum ColumnData: Sendable {
     case int([Int64])
     case double([Double])
     case decimal([Int128])
-    case string([String])
+    case string(StringColumn)
     case bytes([[UInt8]])
     case value([Value])
 }
@@ -55,7 +55,7 @@ struct Column: Sendable {
         case (.int, .int(let v)): return Column(data: .int(Array(repeating: v, count: count)))
         case (.double, .double(let v)): return Column(data: .double(Array(repeating: v, count: count)))
         case (.decimal, .decimal(let v)): return Column(data: .decimal(Array(repeating: v, count: count)))
-        case (.string, .string(let v)): return Column(data: .string(Array(repeating: v, count: count)))
+        case (.string, .string(let v)): return Column(data: .string(StringColumn(repeating: v, count: count)))
         case (.bytes, .bytes(let v)): return Column(data: .bytes(Array(repeating: v, count: count)))
         default: return Column(data: .value(Array(repeating: value, count: count)))
         }
@@ -69,7 +69,7 @@ struct Column: Sendable {
         case .int(let a): return Column(data: .int(indices.map { a[$0] }), nulls: mask)
         case .double(let a): return Column(data: .double(indices.map { a[$0] }), nulls: mask)
         case .decimal(let a): return Column(data: .decimal(indices.map { a[$0] }), nulls: mask)
-        case .string(let a): return Column(data: .string(indices.map { a[$0] }), nulls: mask)
+        case .string(let a): return Column(data: .string(a.gathered(indices)), nulls: mask)
         case .bytes(let a): return Column(data: .bytes(indices.map { a[$0] }), nulls: mask)
         case .value(let a): return Column(data: .value(indices.map { a[$0] }), nulls: mask)
         }
@@ -84,7 +84,7 @@ enum ColumnBuilder {
         case .int: .int(Array(repeating: 0, count: count))
         case .double: .double(Array(repeating: 0, count: count))
         case .decimal: .decimal(Array(repeating: 0, count: count))
-        case .string: .string(Array(repeating: "", count: count))
+        case .string: .string(StringColumn(repeating: "", count: count))
         case .bytes: .bytes(Array(repeating: [], count: count))
         case .value: .value(Array(repeating: .null, count: count))
         }
@@ -99,7 +99,7 @@ enum ColumnBuilder {
         case .int: return Column(data: .int(values.map { $0.int ?? 0 }), nulls: nulls)
         case .double: return Column(data: .double(values.map { $0.double ?? 0 }), nulls: nulls)
         case .decimal: return Column(data: .decimal(values.map { $0.decimal ?? 0 }), nulls: nulls)
-        case .string: return Column(data: .string(values.map { $0.string ?? "" }), nulls: nulls)
+        case .string: return Column(data: .string(StringColumn(values.map { $0.string ?? "" })), nulls: nulls)
         case .bytes:
             return Column(data: .bytes(values.map { if case .bytes(let b) = $0 { b } else { [] } }), nulls: nulls)
         case .value: return Column(data: .value(values), nulls: nulls)

@@ -9,7 +9,7 @@ struct ColumnAppender {
     private var integers: [Int64] = []
     private var doubles: [Double] = []
     private var decimals: [Int128] = []
-    private var strings: [String] = []
+    private var strings = StringColumnBuilder()
     private var bytes: [[UInt8]] = []
     private var values: [Value] = []
     /// The positions of NULL entries, in increasing order.
@@ -23,7 +23,7 @@ struct ColumnAppender {
         case .int: integers.reserveCapacity(capacity)
         case .double: doubles.reserveCapacity(capacity)
         case .decimal: decimals.reserveCapacity(capacity)
-        case .string: strings.reserveCapacity(capacity)
+        case .string: strings = StringColumnBuilder(capacity: capacity)
         case .bytes: bytes.reserveCapacity(capacity)
         case .value: values.reserveCapacity(capacity)
         }
@@ -38,6 +38,19 @@ struct ColumnAppender {
     mutating func appendDouble(_ value: Double) {
         guard physical == .double else { return append(.double(value)) }
         doubles.append(value)
+        count += 1
+    }
+
+    mutating func appendString(_ value: String) {
+        guard physical == .string else { return append(.string(value)) }
+        strings.append(value)
+        count += 1
+    }
+
+    /// Appends a string given as valid UTF-8 bytes, without making a `String`.
+    mutating func appendString(utf8 text: UnsafeBufferPointer<UInt8>) {
+        guard physical == .string else { return append(.string(String(decoding: text, as: UTF8.self))) }
+        strings.append(utf8: text)
         count += 1
     }
 
@@ -144,7 +157,7 @@ struct ColumnAppender {
         case .int: return Column(data: .int(integers), nulls: nulls)
         case .double: return Column(data: .double(doubles), nulls: nulls)
         case .decimal: return Column(data: .decimal(decimals), nulls: nulls)
-        case .string: return Column(data: .string(strings), nulls: nulls)
+        case .string: return Column(data: .string(strings.column()), nulls: nulls)
         case .bytes: return Column(data: .bytes(bytes), nulls: nulls)
         case .value: return Column(data: .value(values), nulls: nulls)
         }

@@ -15,13 +15,14 @@ import Synchronization
 //    as Flink's CAST(… AS STRING) prints them, sorted, one per line, tab-separated, NULL as <NULL> — the same file
 //    flink/run_query.py writes, so `cmp` tells whether the engines agree.
 //
-// Usage: floe-nexmark-bench --data DIR [--results DIR] [--mode timed|results|both] [--repeat N] QUERY...
+// Usage: floe-nexmark-bench --data DIR [--results DIR] [--mode timed|results|both] [--repeat N] [--flink SUMMARY.json] QUERY...
 
 struct Options {
     var data = ""
     var results: String?
     var mode = "both"
     var repeats = 1
+    var flink: String?
     var queries: [String] = []
 }
 
@@ -34,14 +35,15 @@ func parseOptions() -> Options {
         case "--results": options.results = arguments.next()
         case "--mode": options.mode = arguments.next() ?? "both"
         case "--repeat": options.repeats = Int(arguments.next() ?? "") ?? 1
+        case "--flink": options.flink = arguments.next()
         case "-h", "--help":
-            print("usage: floe-nexmark-bench --data DIR [--results DIR] [--mode timed|results|both] [--repeat N] QUERY...")
+            print("usage: floe-nexmark-bench --data DIR [--results DIR] [--mode timed|results|both] [--repeat N] [--flink SUMMARY.json] QUERY...")
             exit(0)
         default: options.queries.append(argument)
         }
     }
     guard !options.data.isEmpty, !options.queries.isEmpty else {
-        FileHandle.standardError.write("usage: floe-nexmark-bench --data DIR [--results DIR] [--mode timed|results|both] [--repeat N] QUERY...\n".data(using: .utf8)!)
+        FileHandle.standardError.write("usage: floe-nexmark-bench --data DIR [--results DIR] [--mode timed|results|both] [--repeat N] [--flink SUMMARY.json] QUERY...\n".data(using: .utf8)!)
         exit(64)
     }
     return options
@@ -77,13 +79,67 @@ func lineCount(_ path: String) -> Int {
     guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
     defer { try? handle.close() }
     var count = 0
-    while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { count += chunk.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } }
+    while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { count += chunk.withUnsafeBytes { bytes in
+            var lines = 0
+            var rest = bytes[...]
+            while let newline = rest.firstIndex(of: 0x0A) {
+                lines += 1
+                rest = rest[(newline + 1)...]
+            }
+            return lines
+        } }
     return count
 }
 
 func escape(_ text: String) -> String {
     text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\t", with: "\\t").replacingOccurrences(of: "\n", with: "\\n")
         .replacingOccurrences(of: "\r", with: "\\r")
+}
+
+/// CPU seconds this process has used (all threads), the "per core" measure: events per CPU second do not depend on
+/// how many cores an engine spreads its work over.
+func processCPUSeconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+}
+
+/// Flink's figures for the same data set, from `flink/run_query.py`'s summary (`results/<data set>/summary.json`).
+struct FlinkFigures {
+    var eventsPerSecond: Double
+    var eventsPerCPUSecond: Double?
+
+    static func load(_ path: String) -> [String: FlinkFigures] {
+        guard let data = FileManager.default.contents(atPath: path), let summary = try? JSONValue.parse(data),
+            case .object(let queries) = summary
+        else { return [:] }
+        var figures: [String: FlinkFigures] = [:]
+        for (name, entry) in queries {
+            guard let timed = entry["timed"], let rate = timed["events_per_s_job"]?.number else { continue }
+            figures[name] = FlinkFigures(eventsPerSecond: rate, eventsPerCPUSecond: timed["events_per_cpu_s"]?.number)
+        }
+        return figures
+    }
+}
+
+extension JSONValue {
+    var number: Double? {
+        switch self {
+        case .int(let value): Double(value)
+        case .double(let value): value
+        default: nil
+        }
+    }
+}
+
+func grouped(_ value: Double) -> String {
+    let digits = String(Int(value.rounded()))
+    var out = ""
+    for (index, character) in digits.enumerated() {
+        if index > 0, (digits.count - index) % 3 == 0 { out.append(",") }
+        out.append(character)
+    }
+    return out
 }
 
 func seconds(since start: ContinuousClock.Instant) -> Double {
@@ -99,6 +155,9 @@ func run() async throws {
     let counts = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, lineCount("\(data)/\($0.name).json")) })
     print("data: \(data) — " + tables.map { "\($0.name) \(counts[$0.name]!)" }.joined(separator: ", "))
     var summary: [(String, JSONValue)] = []
+    let flinkSummary = options.flink ?? here.appendingPathComponent("results/\(URL(fileURLWithPath: data).lastPathComponent)/summary.json").path
+    let flink = FlinkFigures.load(flinkSummary)
+    var comparisons: [String] = []
 
     for query in options.queries {
         let name = query.hasSuffix(".sql") ? URL(fileURLWithPath: query).deletingPathExtension().lastPathComponent : query
@@ -128,16 +187,32 @@ func run() async throws {
         }
         var entry: [(String, JSONValue)] = [("events", .int(Int64(events)))]
         if options.mode != "results" {
-            var timings: [Double] = []
+            var timings: [(wall: Double, cpu: Double)] = []
             for round in 0..<options.repeats {
                 let start = ContinuousClock.now
+                let cpuStart = processCPUSeconds()
                 _ = try await execute("CREATE TABLE nexmark_sink_\(round) WITH ('connector' = 'blackhole') AS \(sql)")
-                timings.append(seconds(since: start))
+                timings.append((seconds(since: start), processCPUSeconds() - cpuStart))
             }
-            let best = timings.min()!
-            print("\(name): \(events) events in \(String(format: "%.3f", best)) s = \(Int(Double(events) / best)) events/s (runs: \(timings.map { String(format: "%.3f", $0) }.joined(separator: ", ")))")
-            entry.append(("seconds", .double(best)))
-            entry.append(("events_per_second", .double(Double(events) / best)))
+            let best = timings.min { $0.wall < $1.wall }!
+            let perSecond = Double(events) / best.wall
+            let perCPUSecond = Double(events) / best.cpu
+            print("\(name): \(events) events in \(String(format: "%.3f", best.wall)) s = \(grouped(perSecond)) events/s, "
+                + "\(grouped(perCPUSecond)) events per CPU second (runs: \(timings.map { String(format: "%.3f", $0.wall) }.joined(separator: ", ")))")
+            entry.append(("seconds", .double(best.wall)))
+            entry.append(("cpu_seconds", .double(best.cpu)))
+            entry.append(("events_per_second", .double(perSecond)))
+            entry.append(("events_per_cpu_second", .double(perCPUSecond)))
+            if let figures = flink[name] {
+                var line = "\(name)\t\(grouped(perSecond))\t\(grouped(perCPUSecond))\t\(grouped(figures.eventsPerSecond))"
+                if let flinkPerCPU = figures.eventsPerCPUSecond {
+                    line += "\t\(grouped(flinkPerCPU))\t\(String(format: "%.2f", perCPUSecond / flinkPerCPU))"
+                } else {
+                    line += "\t-\t-"
+                }
+                line += "\t\(String(format: "%.2f", perSecond / figures.eventsPerSecond))"
+                comparisons.append(line)
+            }
         }
         if options.mode != "timed" {
             let start = ContinuousClock.now
@@ -165,6 +240,13 @@ func run() async throws {
             entry.append(("result_rows", .int(Int64(lines.count))))
         }
         summary.append((name, .object(entry)))
+    }
+    if !comparisons.isEmpty {
+        print("\nagainst Flink (\(flinkSummary)): events/s and events per CPU second (\"per core\"), Floe then Flink, and the ratios")
+        print("query\tFloe ev/s\tFloe ev/CPU-s\tFlink ev/s (job)\tFlink ev/CPU-s (job)\tratio per core\tratio ev/s")
+        for line in comparisons { print(line) }
+    } else if options.mode != "results" {
+        print("(no Flink figures in \(flinkSummary): run flink/run_query.py --mode timed on the same data to compare)")
     }
     try String(decoding: JSONValue.object(summary).serialized(), as: UTF8.self).write(toFile: "\(resultsDirectory)/summary.json", atomically: true, encoding: .utf8)
 }
