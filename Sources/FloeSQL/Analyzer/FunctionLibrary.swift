@@ -448,6 +448,8 @@ struct FunctionLibrary: Sendable {
             try expectCount(2...2, "<TIMESTAMP>, <CHARACTER>")
             let sourceType = args[0].type
             guard sourceType.isTemporal || sourceType.isCharacter else { throw Self.mismatch(name, args, expected: "<TIMESTAMP>, <CHARACTER>") }
+            // A constant pattern (the usual case) is split into its parts once, not once per row.
+            let constantPattern = args[1].constant?.string.map(DateFormatting.Pattern.init)
             return Self.function(name, args, string) { v throws(SQLError) in
                 let micros: Int64
                 switch (sourceType.kind, v[0]) {
@@ -459,7 +461,7 @@ struct FunctionLibrary: Sendable {
                     micros = parsed
                 default: return .null
                 }
-                return .string(DateFormatting.format(micros, pattern: v[1].string ?? ""))
+                return .string(DateFormatting.format(micros, pattern: constantPattern ?? DateFormatting.Pattern(v[1].string ?? "")))
             }
         case "TO_TIMESTAMP", "TO_TIMESTAMP_LTZ", "TO_DATE":
             try expectCount(1...2, "<CHARACTER>[, <CHARACTER>]")

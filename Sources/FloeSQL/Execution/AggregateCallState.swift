@@ -10,6 +10,9 @@ enum AggregateStrategy {
     case integerSum(SumShape)
     case doubleSum(SumShape)
     case decimalSum(SumShape)
+    /// COUNT(DISTINCT x) over an integer-valued x (integers, dates, times, timestamps): the distinct values of each
+    /// group with their multiplicities, in an `Int64` set rather than boxed.
+    case integerDistinctCount
     /// `extremum` is -1 for MIN, 1 for MAX and 0 otherwise.
     case general(keepValues: Bool, extremum: Int)
 
@@ -21,6 +24,10 @@ enum AggregateStrategy {
         }
         let extremum = call.function == .min ? -1 : (call.function == .max ? 1 : 0)
         let general = AggregateStrategy.general(keepValues: call.distinct || extremum != 0, extremum: extremum)
+        if call.function == .count, call.distinct, call.argument != nil, (call.argumentType ?? call.type).physical == .int, output == .int {
+            self = .integerDistinctCount
+            return
+        }
         guard !call.distinct, call.argument != nil else {
             self = general
             return
@@ -66,7 +73,7 @@ struct ResultColumn {
 
     init(_ strategy: AggregateStrategy, count: Int) {
         switch strategy {
-        case .countRows, .countNonNull:
+        case .countRows, .countNonNull, .integerDistinctCount:
             integers = [Int64](repeating: 0, count: count)
         case .integerSum:
             integers = [Int64](repeating: 0, count: count)
@@ -84,7 +91,7 @@ struct ResultColumn {
 
     mutating func append(_ strategy: AggregateStrategy) {
         switch strategy {
-        case .countRows, .countNonNull:
+        case .countRows, .countNonNull, .integerDistinctCount:
             integers.append(0)
         case .integerSum:
             integers.append(0)
@@ -114,6 +121,8 @@ struct AggregateCallState {
     private var doubleSums: [Double] = []
     private var decimalSums: [Int128] = []
     private var accumulators: [Accumulator] = []
+    /// The distinct values of each group and how often each occurs (`integerDistinctCount`).
+    private var distinctValues: [[Int64: Int64]] = []
     /// The result each group emitted last.
     private var emitted = ResultColumn()
 
@@ -137,6 +146,7 @@ struct AggregateCallState {
         case .decimalSum:
             counts.append(0)
             decimalSums.append(0)
+        case .integerDistinctCount: distinctValues.append([:])
         case .general: accumulators.append(Accumulator())
         }
         emitted.append(strategy)
@@ -156,6 +166,7 @@ struct AggregateCallState {
         case .decimalSum:
             counts[group] = 0
             decimalSums[group] = 0
+        case .integerDistinctCount: distinctValues[group] = [:]
         case .general: accumulators[group] = Accumulator()
         }
     }
@@ -197,6 +208,7 @@ struct AggregateCallState {
         case .decimalSum(let shape):
             let (value, isNull) = decimalResult(group, shape)
             return isNull ? .null : .decimal(value)
+        case .integerDistinctCount: return .int(Int64(distinctValues[group].count))
         case .general: return accumulators[group].result(call, rows: rows)
         }
     }
@@ -311,6 +323,30 @@ struct AggregateCallState {
                 emitted.decimals[group] = result
                 emitted.nulls[group] = isNull
             }
+        case .integerDistinctCount:
+            guard let column else { return }
+            let nulls = column.nullMask
+            let data: [Int64]? = if case .int(let integers) = column.data { integers } else { nil }
+            for i in 0..<plan.count {
+                let group = Int(plan.groups[i])
+                if !(nulls?[i] ?? false), let value = data?[i] ?? column.value(at: i).int {
+                    let sign = plan.signs[i]
+                    Self.updateInPlace(&distinctValues[group]) { values in
+                        let count = values[value, default: 0] + sign
+                        values[value] = count > 0 ? count : nil
+                    }
+                }
+                guard streaming else { continue }
+                before.integers[i] = emitted.integers[group]
+                if plan.deleted[i] {
+                    distinctValues[group] = [:]
+                    continue
+                }
+                let result = Int64(distinctValues[group].count)
+                after.integers[i] = result
+                if result != emitted.integers[group] { changed[i] = true }
+                emitted.integers[group] = result
+            }
         case .general(let keepValues, let extremum):
             for i in 0..<plan.count {
                 let group = Int(plan.groups[i])
@@ -328,6 +364,15 @@ struct AggregateCallState {
                 emitted.values[group] = result
             }
         }
+    }
+
+    /// Runs `body` on a dictionary stored in an array without a copy: it is moved out (leaving an empty one) and back,
+    /// so it stays uniquely referenced while `body` mutates it.
+    @inline(__always) private static func updateInPlace<K, V>(_ slot: inout [K: V], _ body: (inout [K: V]) -> Void) {
+        var values = slot
+        slot = [:]
+        body(&values)
+        slot = values
     }
 
     @inline(__always) private mutating func settleInteger(_ i: Int, _ group: Int, _ shape: SumShape, _ plan: AggregationPlan,
@@ -376,7 +421,7 @@ struct AggregateCallState {
     static func appendChanges(_ rows: [Int32], _ fromBefore: [Bool], before: ResultColumn, after: ResultColumn,
                               strategy: AggregateStrategy, to appender: inout ColumnAppender) {
         switch strategy {
-        case .countRows, .countNonNull:
+        case .countRows, .countNonNull, .integerDistinctCount:
             appender.appendIntegers(gather(rows, fromBefore, before.integers, after.integers), nulls: nil)
         case .integerSum:
             let nulls = gather(rows, fromBefore, before.nulls, after.nulls)
@@ -425,6 +470,13 @@ struct AggregateCallState {
         writer.array(emitted.decimals) { $0.int128($1) }
         writer.array(emitted.nulls) { $0.bool($1) }
         writer.array(emitted.values) { $0.value($1) }
+        writer.array(distinctValues) { writer, values in
+            // In value order, so that equal state writes equal bytes.
+            writer.array(values.sorted { $0.key < $1.key }) { writer, entry in
+                writer.int(entry.key)
+                writer.int(entry.value)
+            }
+        }
     }
 
     /// Restores what ``save(into:)`` wrote for `groups` groups, checking every array has the strategy's shape.
@@ -441,6 +493,13 @@ struct AggregateCallState {
         column.nulls = try reader.array { reader throws(SQLError) in try reader.bool() }
         column.values = try reader.array { reader throws(SQLError) in try reader.value() }
         emitted = column
+        distinctValues = try reader.array { reader throws(SQLError) in
+            var values: [Int64: Int64] = [:]
+            for (value, count) in try reader.array({ reader throws(SQLError) in (try reader.int(), try reader.int()) }) {
+                guard count > 0, values.updateValue(count, forKey: value) == nil else { throw StateReader.malformed() }
+            }
+            return values
+        }
         // The shape each strategy keeps (see `addGroup`).
         var expected = ResultColumn()
         for _ in 0..<groups { expected.append(strategy) }
@@ -451,6 +510,7 @@ struct AggregateCallState {
         case .integerSum: shaped = counts.count == groups && integerSums.count == groups
         case .doubleSum: shaped = counts.count == groups && doubleSums.count == groups
         case .decimalSum: shaped = counts.count == groups && decimalSums.count == groups
+        case .integerDistinctCount: shaped = distinctValues.count == groups
         case .general: shaped = accumulators.count == groups
         }
         guard shaped, emitted.integers.count == expected.integers.count, emitted.doubles.count == expected.doubles.count,

@@ -2,8 +2,15 @@
 
 /// Java `SimpleDateFormat`-style patterns (`yyyy-MM-dd HH:mm:ss.SSS`) over wall-clock microseconds.
 enum DateFormatting {
+    /// A pattern split once into its runs of one pattern letter and its literal text, for formatting many values.
+    struct Pattern: Sendable {
+        fileprivate let tokens: [(letter: Character?, count: Int, literal: String)]
+
+        init(_ pattern: String) { tokens = DateFormatting.tokens(pattern) }
+    }
+
     /// Splits a pattern into runs of one pattern letter and literal text (`'quoted'` text included).
-    private static func tokens(_ pattern: String) -> [(letter: Character?, count: Int, literal: String)] {
+    fileprivate static func tokens(_ pattern: String) -> [(letter: Character?, count: Int, literal: String)] {
         var result: [(Character?, Int, String)] = []
         let characters = Array(pattern)
         var i = 0
@@ -33,12 +40,14 @@ enum DateFormatting {
         return result
     }
 
-    static func format(_ micros: Int64, pattern: String) -> String {
+    static func format(_ micros: Int64, pattern: String) -> String { format(micros, pattern: Pattern(pattern)) }
+
+    static func format(_ micros: Int64, pattern: Pattern) -> String {
         let day = Temporal.floorDiv(micros, Temporal.microsPerDay)
         let time = Temporal.floorMod(micros, Temporal.microsPerDay)
         let date = Temporal.civil(day)
         var output = ""
-        for token in tokens(pattern) {
+        for token in pattern.tokens {
             guard let letter = token.letter else {
                 output += token.literal
                 continue
