@@ -27,10 +27,12 @@ final class FileSource: SourceStage {
     private var csv: CSVLineDecoder
     private var done = false
 
-    init(spec: FileSystemSpec) {
+    /// `live`: the columns read downstream (nil: all); the others are NULL, their text skipped unconverted.
+    init(spec: FileSystemSpec, live: Set<Int>? = nil) {
         self.spec = spec
-        json = JSONLineDecoder(spec: spec)
-        csv = CSVLineDecoder(spec: spec)
+        let skipped = spec.fields.indices.map { index in live.map { !$0.contains(index) } ?? false }
+        json = JSONLineDecoder(spec: spec, skipped: skipped)
+        csv = CSVLineDecoder(spec: spec, skipped: skipped)
     }
 
     deinit { if descriptor >= 0 { close(descriptor) } }

@@ -26,10 +26,13 @@ struct JSONLineDecoder: LineDecoder {
     private let parsers: [TextFieldParser]
     private let shapes: [TextFieldParser.Shape]
     private let failOnMissingField: Bool
+    /// Columns nobody reads: NULL, their values skipped without conversion.
+    private let skipped: [Bool]
     private var seen: [Bool]
     private var scratch: [UInt8] = []
 
-    init(spec: FileSystemSpec) {
+    init(spec: FileSystemSpec, skipped: [Bool]? = nil) {
+        self.skipped = skipped ?? Array(repeating: false, count: spec.fields.count)
         names = spec.fields.map { Array($0.name.utf8) }
         var bytes: [UInt8] = []
         nameRanges = names.map { name in
@@ -75,7 +78,13 @@ struct JSONLineDecoder: LineDecoder {
                 i += 1
                 skipSpace()
                 guard i < n else { throw malformed("expected a value") }
-                try value(line, &i, column: column, into: &columns)
+                if let column, skipped[column] {
+                    try value(line, &i, column: nil, into: &columns)
+                    columns[column].appendNull()
+                    seen[column] = true
+                } else {
+                    try value(line, &i, column: column, into: &columns)
+                }
                 if let column { expected = column + 1 }
                 skipSpace()
                 guard i < n else { throw malformed("unterminated object") }
@@ -309,12 +318,15 @@ struct CSVLineDecoder: LineDecoder {
     private let parsers: [TextFieldParser]
     private let shapes: [TextFieldParser.Shape]
     private let isCharacter: [Bool]
+    /// Columns nobody reads: NULL, their fields not converted.
+    private let skipped: [Bool]
     private let delimiter: UInt8
     private let quoteCharacter: UInt8
     private let nullLiteral: [UInt8]?
     private var scratch: [UInt8] = []
 
-    init(spec: FileSystemSpec) {
+    init(spec: FileSystemSpec, skipped: [Bool]? = nil) {
+        self.skipped = skipped ?? Array(repeating: false, count: spec.fields.count)
         parsers = spec.fields.map { TextFieldParser(type: $0.type, isoTimestamps: spec.isoTimestamps) }
         shapes = parsers.map(\.shape)
         isCharacter = spec.fields.map(\.type.isCharacter)
@@ -352,7 +364,7 @@ struct CSVLineDecoder: LineDecoder {
                 }
                 guard i == n || line[i] == delimiter else { throw FieldParseError(message: "Unexpected text after quoted field \(column + 1).") }
                 let parser = parsers[column]
-                if let nullLiteral, scratch == nullLiteral {
+                if skipped[column] || nullLiteral.map({ scratch == $0 }) == true {
                     columns[column].appendNull()
                 } else {
                     try scratch.withUnsafeBufferPointer { text throws(FieldParseError) in try parser.append(text, to: &columns[column]) }
@@ -361,7 +373,9 @@ struct CSVLineDecoder: LineDecoder {
                 let start = i
                 while i < n, line[i] != delimiter { i += 1 }
                 let text = UnsafeBufferPointer(rebasing: line[start..<i])
-                if let nullLiteral, text.elementsEqual(nullLiteral) {
+                if skipped[column] {
+                    columns[column].appendNull()
+                } else if let nullLiteral, text.elementsEqual(nullLiteral) {
                     columns[column].appendNull()
                 } else if text.isEmpty, !isCharacter[column] {
                     columns[column].appendNull()

@@ -216,24 +216,28 @@ final class Dataflow {
         }
     }
 
+    /// Builds the stages of `node`. `live` is the set of the node's output columns that what consumes it reads (nil:
+    /// all of them): a stage may leave the other columns NULL instead of computing them, a file source skips
+    /// converting them and a join does not keep them, as Flink's projection push-down spares them. Nodes that do not
+    /// narrow it pass nil (all columns) to their inputs, and so does a stage shared by several consumers.
     private static func build(_ node: PlanNode, _ context: DataflowContext, _ sources: inout [SourceStage],
-                              _ shared: inout [String: Stage]?) throws(SQLError) -> Stage {
+                              _ shared: inout [String: Stage]?, live: Set<Int>? = nil) throws(SQLError) -> Stage {
         if shared != nil, let key = shareKey(node, context) {
             if let stage = shared?[key] { return stage }
-            let stage = try buildStage(node, context, &sources, &shared)
+            let stage = try buildStage(node, context, &sources, &shared, live: nil)
             shared?[key] = stage
             return stage
         }
-        return try buildStage(node, context, &sources, &shared)
+        return try buildStage(node, context, &sources, &shared, live: live)
     }
 
     private static func buildStage(_ node: PlanNode, _ context: DataflowContext, _ sources: inout [SourceStage],
-                                   _ shared: inout [String: Stage]?) throws(SQLError) -> Stage {
-        func build(_ node: PlanNode, _ context: DataflowContext, _ sources: inout [SourceStage]) throws(SQLError) -> Stage {
-            try Self.build(node, context, &sources, &shared)
+                                   _ shared: inout [String: Stage]?, live: Set<Int>?) throws(SQLError) -> Stage {
+        func build(_ node: PlanNode, _ context: DataflowContext, _ sources: inout [SourceStage], live: Set<Int>? = nil) throws(SQLError) -> Stage {
+            try Self.build(node, context, &sources, &shared, live: live)
         }
-        func single(_ stage: Stage, _ input: PlanNode) throws(SQLError) -> Stage {
-            let child = try build(input, context, &sources)
+        func single(_ stage: Stage, _ input: PlanNode, live: Set<Int>? = nil) throws(SQLError) -> Stage {
+            let child = try build(input, context, &sources, live: live)
             attach(child, to: stage, slot: 0)
             return stage
         }
@@ -266,19 +270,23 @@ final class Dataflow {
             sources.append(source)
             return source
         case .files(let spec, _):
-            let source = FileSource(spec: spec)
+            let source = FileSource(spec: spec, live: live)
             sources.append(source)
             return source
         case .filter(let input, let condition):
             let (compiler, cell) = Self.watermarkReading(context.compiler)
             let stage = FilterStage(compiler.compile(condition))
             stage.watermarkCell = cell
-            return try single(stage, input)
+            return try single(stage, input, live: live?.union(condition.referencedColumns))
         case .project(let input, let expressions):
             let (compiler, cell) = Self.watermarkReading(context.compiler)
-            let stage = ProjectStage(expressions.map(compiler.compile))
+            // Columns nobody reads are NULL rather than computed.
+            let computed = expressions.enumerated().map { index, expression in
+                live == nil || live!.contains(index) ? expression : BoundExpression.literal(.null, expression.type)
+            }
+            let stage = ProjectStage(computed.map(compiler.compile))
             stage.watermarkCell = cell
-            return try single(stage, input)
+            return try single(stage, input, live: computed.reduce(into: Set<Int>()) { $0.formUnion($1.referencedColumns) })
         case .aggregate(let input, let keyCount, let aggregates):
             let inputTypes = try inputTypesOf(input)
             let outputTypes = Array(inputTypes.prefix(keyCount)) + aggregates.map(\.type)
@@ -290,10 +298,10 @@ final class Dataflow {
             return try single(SortStage(keys: keys, limit: limit, offset: offset, incremental: incremental, types: types), input)
         case .limit(let input, let limit, let offset):
             return try single(LimitStage(limit: limit, offset: offset), input)
-        case .watermark(let input, _, let expression, let perRecord):
+        case .watermark(let input, let rowtime, let expression, let perRecord):
             let inner = perRecord ? context.withRecordAtATime(Self.scannedTables(input)) : context
             let stage = WatermarkAssignerStage(context.compiler.compile(expression))
-            attach(try build(input, inner, &sources), to: stage, slot: 0)
+            attach(try build(input, inner, &sources, live: live?.union(expression.referencedColumns).union([rowtime])), to: stage, slot: 0)
             return stage
         case .window(let input, let spec):
             return try single(WindowAssignStage(spec: spec), input)
@@ -350,8 +358,14 @@ final class Dataflow {
                                   rightTypes: rightTypes, final: context.isSnapshot)
             stage.residualPredicate = keys.residual.flatMap { JoinPredicate.compile($0, leftCount: leftTypes.count) }
             stage.watermarkCell = cell
-            attach(try build(left, context, &sources), to: stage, slot: 0)
-            attach(try build(right, context, &sources), to: stage, slot: 1)
+            // Each side keeps the columns read above the join and by its condition.
+            let needed = live?.union(condition?.referencedColumns ?? [])
+            let leftLive = needed.map { Set($0.filter { $0 < leftTypes.count }) }
+            let rightLive = needed.map { Set($0.filter { $0 >= leftTypes.count }.map { $0 - leftTypes.count }) }
+            stage.leftLive = leftLive.map { set in leftTypes.indices.map(set.contains) }
+            stage.rightLive = rightLive.map { set in rightTypes.indices.map(set.contains) }
+            attach(try build(left, context, &sources, live: leftLive), to: stage, slot: 0)
+            attach(try build(right, context, &sources, live: rightLive), to: stage, slot: 1)
             return stage
         }
     }

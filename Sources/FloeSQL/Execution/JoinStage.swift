@@ -138,6 +138,10 @@ final class JoinStage: Stage {
     let final: Bool
     private let left: Side
     private let right: Side
+    /// Which columns of each side are read above the join or by its condition (nil: all). The others are kept as
+    /// NULL, so that state holds only what is needed.
+    var leftLive: [Bool]?
+    var rightLive: [Bool]?
     /// Batch mode: the left rows in arrival order.
     private var finalLeft: [Row] = []
 
@@ -208,7 +212,7 @@ final class JoinStage: Stage {
         let fromLeft = slot == 0
         var output = Output()
         for i in 0..<batch.count {
-            let row = batch.row(i)
+            let row = batch.row(i, live: fromLeft ? leftLive : rightLive)
             let rowKey = key(row, fromLeft ? keys.left : keys.right)
             if final {
                 if fromLeft {

@@ -133,6 +133,12 @@ struct Batch: Sendable {
 
     func row(_ index: Int) -> Row { columns.map { $0.value(at: index) } }
 
+    /// Row `index`, boxed, with NULL for the columns `live` marks false (all columns without a mask).
+    func row(_ index: Int, live: [Bool]?) -> Row {
+        guard let live else { return row(index) }
+        return columns.indices.map { live[$0] ? columns[$0].value(at: index) : .null }
+    }
+
     /// The rows where `selection` is true.
     func filtered(_ keep: [Int]) -> Batch {
         Batch(columns: columns.map { $0.gather(keep) }, kinds: keep.map { kinds[$0] })
