@@ -343,3 +343,18 @@ import Testing
         }
     }
 }
+
+/// SPLIT_INDEX's byte search against the obvious split (`components(separatedBy:)`), on random texts.
+@Test func splitIndexAgreesWithSplittingEverything() {
+    var random = SystemRandomNumberGenerator()
+    let alphabet: [Character] = ["a", "/", "/", "é", ",", "|", "🎉"]
+    for _ in 0..<2000 {
+        let text = String((0..<Int.random(in: 0...12, using: &random)).map { _ in alphabet.randomElement(using: &random)! })
+        let separator = ["/", "//", ",", "é", "|🎉"].randomElement(using: &random)!
+        let parts = text.components(separatedBy: separator)
+        for index in -1...6 {
+            let expected = index >= 0 && index < parts.count ? parts[index] : nil
+            #expect(FunctionLibrary.splitIndex(text, separator: separator, index) == expected, "\(text) \(separator) \(index)")
+        }
+    }
+}

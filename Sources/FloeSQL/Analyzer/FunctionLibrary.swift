@@ -19,6 +19,34 @@ struct FunctionLibrary: Sendable {
         "TO_TIMESTAMP_LTZ", "TRIM", "TRUNCATE", "UNIX_TIMESTAMP", "UPPER", "UUID", "WEEK", "YEAR",
     ]
 
+    /// SPLIT_INDEX: the `index`-th (from 0) of the pieces of `text` between occurrences of `separator`, empty pieces
+    /// included; nil when there are not that many. Finds the piece in the UTF-8 bytes without splitting the rest.
+    static func splitIndex(_ text: String, separator: String, _ index: Int) -> String? {
+        guard index >= 0 else { return nil }
+        guard !separator.isEmpty else { return index == 0 ? text : nil }
+        var text = text
+        var separator = separator
+        return text.withUTF8 { bytes in
+            separator.withUTF8 { sep -> String? in
+                var piece = 0
+                var start = 0
+                var i = 0
+                let last = bytes.count - sep.count
+                while i <= last {
+                    if bytes[i] == sep[0], memcmp(bytes.baseAddress! + i, sep.baseAddress!, sep.count) == 0 {
+                        if piece == index { return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self) }
+                        piece += 1
+                        i += sep.count
+                        start = i
+                    } else {
+                        i += 1
+                    }
+                }
+                return piece == index ? String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self) : nil
+            }
+        }
+    }
+
     static func mismatch(_ name: String, _ arguments: [BoundExpression], expected: String) -> SQLError {
         let given = arguments.map { "<\($0.type.errorSpelling)>" }.joined(separator: ", ")
         return SQLError("Cannot apply '\(name)' to arguments of type '\(name)(\(given))'. Supported form(s): '\(name)(\(expected))'")
@@ -192,9 +220,11 @@ struct FunctionLibrary: Sendable {
             for i in 0..<2 { try requireString(i, "<CHARACTER>, <CHARACTER>, ...") }
             // REGEXP and REGEXP_REPLACE are nullable when an argument is; REGEXP_EXTRACT is always nullable.
             let resultType: SQLType = name == "REGEXP" ? SQLType(.boolean, nullable: false) : string.notNull
+            // A constant pattern (the usual case) is compiled once, not once per row.
+            let constantRegex = args[1].constant?.string.flatMap { try? NSRegularExpression(pattern: $0) }
             return Self.function(name, args, name == "REGEXP_EXTRACT" ? string.withNullable(true) : resultType) { v throws(SQLError) in
                 let text = v[0].string ?? ""
-                guard let regex = try? NSRegularExpression(pattern: v[1].string ?? "") else { return .null }
+                guard let regex = constantRegex ?? (try? NSRegularExpression(pattern: v[1].string ?? "")) else { return .null }
                 let range = NSRange(text.startIndex..., in: text)
                 switch name {
                 case "REGEXP": return .bool(regex.firstMatch(in: text, range: range) != nil)
@@ -211,9 +241,7 @@ struct FunctionLibrary: Sendable {
         case "SPLIT_INDEX":
             try expectCount(3...3, "<CHARACTER>, <CHARACTER>, <INTEGER>")
             return Self.function(name, args, string.withNullable(true)) { v throws(SQLError) in
-                let parts = (v[0].string ?? "").components(separatedBy: v[1].string ?? "")
-                let index = Int(v[2].int ?? 0)
-                return index >= 0 && index < parts.count ? .string(parts[index]) : .null
+                Self.splitIndex(v[0].string ?? "", separator: v[1].string ?? "", Int(v[2].int ?? 0)).map(Value.string) ?? .null
             }
         case "ASCII":
             try expectCount(1...1, "<CHARACTER>")
