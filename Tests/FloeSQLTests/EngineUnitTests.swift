@@ -358,3 +358,22 @@ import Testing
         }
     }
 }
+
+/// Window assignment without arrays (`forEachWindow`) against the array form, for every kind, offsets and times on
+/// both sides of the epoch.
+@Test func windowAssignmentAgreesWithTheListOfWindows() {
+    var random = SystemRandomNumberGenerator()
+    let kinds: [WindowKind] = [.tumble(size: 10), .hop(slide: 2, size: 10), .hop(slide: 3, size: 10), .hop(slide: 5, size: 5),
+                               .cumulate(step: 2, size: 10), .cumulate(step: 5, size: 5)]
+    for kind in kinds {
+        for _ in 0..<500 {
+            let spec = WindowSpec(kind: kind, offset: Int64.random(in: -3...3, using: &random), timeColumn: 0, localZone: nil)
+            let t = Int64.random(in: -100...100, using: &random)
+            var visited: [(Int64, Int64)] = []
+            spec.forEachWindow(containing: t) { visited.append(($0, $1)) }
+            let listed = spec.windows(containing: t)
+            #expect(visited.map(\.0) == listed.map(\.start) && visited.map(\.1) == listed.map(\.end), "\(kind) \(spec.offset) \(t)")
+            #expect(visited.allSatisfy { $0.0 <= t && t < $0.1 })
+        }
+    }
+}

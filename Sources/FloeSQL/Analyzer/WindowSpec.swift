@@ -37,6 +37,33 @@ struct WindowSpec: Sendable, Equatable {
         return [bound, bound, SQLType(isLocal ? .timestampLTZ(3) : .timestamp(3), nullable: false)]
     }
 
+    /// Calls `body` with each window `[start, end)` a row at local time `t` belongs to, in ascending start order,
+    /// without building an array (the per-row path of window assignment).
+    @inline(__always)
+    func forEachWindow(containing t: Int64, _ body: (_ start: Int64, _ end: Int64) -> Void) {
+        switch kind {
+        case .tumble(let size):
+            let start = t - Temporal.floorMod(t - offset, size)
+            body(start, start + size)
+        case .hop(let slide, let size):
+            let last = t - Temporal.floorMod(t - offset, slide)
+            // The windows start at last, last - slide, … while the start is after t - size.
+            let count = (last - t + size + slide - 1) / slide
+            var start = last - (count - 1) * slide
+            while start <= last {
+                body(start, start + size)
+                start += slide
+            }
+        case .cumulate(let step, let size):
+            let start = t - Temporal.floorMod(t - offset, size)
+            var end = start + step
+            while end <= start + size {
+                if end > t { body(start, end) }
+                end += step
+            }
+        }
+    }
+
     /// The windows `[start, end)` a row at local time `t` belongs to, in ascending start order.
     func windows(containing t: Int64) -> [(start: Int64, end: Int64)] {
         switch kind {

@@ -220,6 +220,11 @@ final class Dataflow {
     /// all of them): a stage may leave the other columns NULL instead of computing them, a file source skips
     /// converting them and a join does not keep them, as Flink's projection push-down spares them. Nodes that do not
     /// narrow it pass nil (all columns) to their inputs, and so does a stage shared by several consumers.
+    /// The input columns an aggregation reads: its keys and its calls' arguments.
+    private static func aggregateInputs(keyCount: Int, _ aggregates: [AggregateCall]) -> Set<Int> {
+        Set(0..<keyCount).union(aggregates.compactMap(\.argument))
+    }
+
     private static func build(_ node: PlanNode, _ context: DataflowContext, _ sources: inout [SourceStage],
                               _ shared: inout [String: Stage]?, live: Set<Int>? = nil) throws(SQLError) -> Stage {
         if shared != nil, let key = shareKey(node, context) {
@@ -290,7 +295,8 @@ final class Dataflow {
         case .aggregate(let input, let keyCount, let aggregates):
             let inputTypes = try inputTypesOf(input)
             let outputTypes = Array(inputTypes.prefix(keyCount)) + aggregates.map(\.type)
-            return try single(AggregateStage(keyCount: keyCount, calls: aggregates, final: context.isSnapshot, outputTypes: outputTypes), input)
+            return try single(AggregateStage(keyCount: keyCount, calls: aggregates, final: context.isSnapshot, outputTypes: outputTypes), input,
+                              live: Self.aggregateInputs(keyCount: keyCount, aggregates))
         case .sort(let input, let keys, let limit, let offset):
             let types = try inputTypesOf(input)
             // A bounded input is sorted once at its end; an unbounded one keeps a Top-N.
@@ -304,7 +310,9 @@ final class Dataflow {
             attach(try build(input, inner, &sources, live: live?.union(expression.referencedColumns).union([rowtime])), to: stage, slot: 0)
             return stage
         case .window(let input, let spec):
-            return try single(WindowAssignStage(spec: spec), input)
+            // The input's columns read above, and the time the windows are assigned by.
+            let inputCount = try inputTypesOf(input).count
+            return try single(WindowAssignStage(spec: spec), input, live: live.map { Set($0.filter { $0 < inputCount }).union([spec.timeColumn]) })
         case .changelogNormalize(let input, let keys, let ignoring):
             return try single(ChangelogNormalizeStage(keys: keys, ignoring: ignoring, final: context.isSnapshot, types: try inputTypesOf(input)), input)
         case .rank(let input, let partitionKeys, let sortKeys, let limit, let insertOnlyInput):
@@ -317,7 +325,8 @@ final class Dataflow {
         case .windowAggregate(let input, let keyCount, let aggregates, let windowStart, let windowEnd, let localZone):
             let outputTypes = Array(try inputTypesOf(input).prefix(keyCount)) + aggregates.map(\.type)
             return try single(WindowAggregateStage(keyCount: keyCount, calls: aggregates, outputTypes: outputTypes, windowStart: windowStart,
-                                                        windowEnd: windowEnd, localZone: localZone), input)
+                                                        windowEnd: windowEnd, localZone: localZone), input,
+                              live: Self.aggregateInputs(keyCount: keyCount, aggregates))
         case .union(let inputs):
             let stage = UnionStage(inputs: inputs.count)
             for (slot, input) in inputs.enumerated() { attach(try build(input, context, &sources), to: stage, slot: slot) }

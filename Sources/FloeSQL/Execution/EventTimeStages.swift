@@ -71,11 +71,11 @@ final class WindowAssignStage: Stage {
         sources.reserveCapacity(batch.count)
         for i in 0..<batch.count where !time.isNull(i) {
             let local = zone.map { Temporal.local(instants[i], in: $0) } ?? instants[i]
-            for window in spec.windows(containing: local) {
+            spec.forEachWindow(containing: local) { start, end in
                 sources.append(i)
-                starts.append(window.start)
-                ends.append(window.end)
-                let last = window.end - WindowSpec.windowTimeGap
+                starts.append(start)
+                ends.append(end)
+                let last = end - WindowSpec.windowTimeGap
                 windowTimes.append(zone.map { Temporal.instant(last, in: $0) } ?? last)
             }
         }

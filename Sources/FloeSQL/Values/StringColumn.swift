@@ -54,18 +54,25 @@ struct StringColumn: RandomAccessCollection, Sendable, ExpressibleByArrayLiteral
         switch storage {
         case .strings(let strings): return StringColumn(indices.map { strings[$0] })
         case .utf8(let bytes, let ends):
-            var selected: [UInt8] = []
-            var selectedEnds: [Int] = []
-            selectedEnds.reserveCapacity(indices.count)
-            bytes.withUnsafeBufferPointer { all in
-                var total = 0
-                for index in indices { total += ends[index] - (index == 0 ? 0 : ends[index - 1]) }
-                selected.reserveCapacity(total)
-                for index in indices {
-                    let start = index == 0 ? 0 : ends[index - 1]
-                    selected.append(contentsOf: UnsafeBufferPointer(rebasing: all[start..<ends[index]]))
-                    selectedEnds.append(selected.count)
+            // Only empty strings (a column nobody reads is all NULL): nothing to copy.
+            if bytes.isEmpty { return StringColumn(utf8: [], ends: [Int](repeating: 0, count: indices.count)) }
+            var selectedEnds = [Int](repeating: 0, count: indices.count)
+            var total = 0
+            for (e, index) in indices.enumerated() {
+                total += ends[index] - (index == 0 ? 0 : ends[index - 1])
+                selectedEnds[e] = total
+            }
+            let selected = [UInt8](unsafeUninitializedCapacity: total) { target, initialized in
+                bytes.withUnsafeBufferPointer { all in
+                    var offset = 0
+                    for index in indices {
+                        let start = index == 0 ? 0 : ends[index - 1]
+                        let length = ends[index] - start
+                        if length > 0 { memcpy(target.baseAddress! + offset, all.baseAddress! + start, length) }
+                        offset += length
+                    }
                 }
+                initialized = total
             }
             return StringColumn(utf8: selected, ends: selectedEnds)
         }
