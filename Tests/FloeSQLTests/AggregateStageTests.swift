@@ -178,6 +178,31 @@ struct AggregateHarness {
         }
     }
 
+    /// Insert-only changelogs (what a source or a window produces): MIN and MAX told their input never retracts keep
+    /// only the extreme and still match the reference, typed and boxed, streaming and batch.
+    @Test(arguments: 0..<keyShapes.count)
+    func insertOnlyExtremesMatchReference(shape: Int) throws {
+        let keyTypes = Self.keyShapes[shape]
+        var random = SeededGenerator(seed: UInt64(2000 + shape))
+        let k = keyTypes.count
+        let calls = [
+            AggregateHarness.call(.min, 0, keyCount: k), AggregateHarness.call(.max, 0, keyCount: k), AggregateHarness.call(.max, 4, keyCount: k),
+            AggregateHarness.call(.min, 3, keyCount: k), AggregateHarness.call(.count, 0, keyCount: k, distinct: true),
+        ].map { $0.withInsertOnlyInput(true) }
+        for round in 0..<16 {
+            let harness = AggregateHarness(keyTypes: keyTypes, calls: calls, final: round % 4 == 3)
+            let spread = [2, 5, 40, 300][round % 4]
+            for step in 0..<10 {
+                let rows = (0..<Int.random(in: 1...200, using: &random)).map { _ in
+                    keyTypes.map { Self.randomValue($0, &random, spread: spread) }
+                        + AggregateHarness.argumentTypes.map { Self.randomValue($0, &random, spread: 1000, forExtremes: true) }
+                }
+                try harness.feed(rows, Array(repeating: .insert, count: rows.count), boxed: step % 3 == 2, "shape \(shape) round \(round) step \(step)")
+            }
+            try harness.finish("shape \(shape) round \(round) finish")
+        }
+    }
+
     /// Retracting every row empties each group (-D) and a re-insert of the same key starts it afresh (+I), also
     /// within one batch; group indices are reused without leaking state.
     @Test func retractionToZeroAndReinsert() throws {

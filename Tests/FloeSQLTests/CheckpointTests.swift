@@ -105,6 +105,9 @@ import Testing
     static let queries: [(sql: String, exact: Bool)] = [
         ("SELECT customer, COUNT(*), SUM(qty), SUM(price), AVG(amount), MAX(amount), MIN(customer), COUNT(DISTINCT qty) FROM orders GROUP BY customer", true),
         ("SELECT MAX(cnt), MIN(cnt), SUM(cnt), COUNT(*) FROM (SELECT customer, COUNT(*) AS cnt FROM orders GROUP BY customer)", true),
+        // MIN/MAX over an insert-only input keep only the extreme; COUNT(DISTINCT) of integers keeps Int64 sets.
+        ("SELECT customer, MIN(qty), MAX(id), COUNT(DISTINCT id) FROM orders GROUP BY customer", true),
+        ("SELECT window_start, MAX(n), MIN(n), COUNT(DISTINCT n) FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end", true),
         ("SELECT o.id, c.tier FROM orders AS o LEFT JOIN customers AS c ON o.customer = c.name", false),
         ("SELECT o.id, c.name FROM orders AS o FULL JOIN customers AS c ON o.customer = c.name", false),
         ("SELECT * FROM (SELECT id, customer, amount, ROW_NUMBER() OVER (PARTITION BY customer ORDER BY amount DESC) AS rn FROM orders) WHERE rn <= 2", true),

@@ -539,7 +539,8 @@ struct QueryAnalyzer {
             let keyCount = aggregation.boundKeys.count
             let projected = PlanNode.project(input.node, aggregation.boundKeys + aggregation.arguments)
             if let window = try windowAggregation(aggregation, input: input) {
-                plan.node = .windowAggregate(projected, keyCount: keyCount, aggregates: aggregation.calls, windowStart: window.startKey, windowEnd: window.endKey,
+                plan.node = .windowAggregate(projected, keyCount: keyCount, aggregates: aggregation.calls.map { $0.withInsertOnlyInput(true) },
+                                             windowStart: window.startKey, windowEnd: window.endKey,
                                              localZone: window.localZone)
                 plan.isAppendOnly = true
                 // The window columns keep their roles, and `window_time` stays a time attribute (for cascaded windows).
@@ -549,7 +550,7 @@ struct QueryAnalyzer {
                     fields[position].isRowtime = input.fields[column].windowRole == .time
                 }
             } else {
-                plan.node = .aggregate(projected, keyCount: keyCount, aggregates: aggregation.calls)
+                plan.node = .aggregate(projected, keyCount: keyCount, aggregates: aggregation.calls.map { $0.withInsertOnlyInput(input.isAppendOnly) })
                 plan.isAppendOnly = isSnapshot || false
             }
             plan.upsertKeys = nil

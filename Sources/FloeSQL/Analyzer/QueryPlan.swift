@@ -41,6 +41,17 @@ struct AggregateCall: Sendable {
     var distinct: Bool
     var argumentType: SQLType?
     var type: SQLType
+    /// Whether the aggregation's input never retracts (an insert-only changelog): MIN and MAX then keep only the
+    /// current extreme, not every value (Flink's MinWithRetract/MaxWithRetract are for updating inputs only).
+    var insertOnlyInput = false
+}
+
+extension AggregateCall {
+    func withInsertOnlyInput(_ insertOnly: Bool) -> AggregateCall {
+        var call = self
+        call.insertOnlyInput = insertOnly
+        return call
+    }
 }
 
 /// One key of a sort.

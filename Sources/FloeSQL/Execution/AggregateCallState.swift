@@ -13,6 +13,8 @@ enum AggregateStrategy {
     /// COUNT(DISTINCT x) over an integer-valued x (integers, dates, times, timestamps): the distinct values of each
     /// group with their multiplicities, in an `Int64` set rather than boxed.
     case integerDistinctCount
+    /// MIN (`isMax` false) or MAX of an integer-valued argument over an insert-only input: the current extreme.
+    case integerExtremum(isMax: Bool)
     /// `extremum` is -1 for MIN, 1 for MAX and 0 otherwise.
     case general(keepValues: Bool, extremum: Int)
 
@@ -26,6 +28,10 @@ enum AggregateStrategy {
         let general = AggregateStrategy.general(keepValues: call.distinct || extremum != 0, extremum: extremum)
         if call.function == .count, call.distinct, call.argument != nil, (call.argumentType ?? call.type).physical == .int, output == .int {
             self = .integerDistinctCount
+            return
+        }
+        if extremum != 0, call.insertOnlyInput, call.argument != nil, (call.argumentType ?? call.type).physical == .int, output == .int {
+            self = .integerExtremum(isMax: extremum > 0)
             return
         }
         guard !call.distinct, call.argument != nil else {
@@ -75,7 +81,7 @@ struct ResultColumn {
         switch strategy {
         case .countRows, .countNonNull, .integerDistinctCount:
             integers = [Int64](repeating: 0, count: count)
-        case .integerSum:
+        case .integerSum, .integerExtremum:
             integers = [Int64](repeating: 0, count: count)
             nulls = [Bool](repeating: true, count: count)
         case .doubleSum:
@@ -93,7 +99,7 @@ struct ResultColumn {
         switch strategy {
         case .countRows, .countNonNull, .integerDistinctCount:
             integers.append(0)
-        case .integerSum:
+        case .integerSum, .integerExtremum:
             integers.append(0)
             nulls.append(true)
         case .doubleSum:
@@ -123,6 +129,8 @@ struct AggregateCallState {
     private var accumulators: [Accumulator] = []
     /// The distinct values of each group and how often each occurs (`integerDistinctCount`).
     private var distinctValues: [[Int64: Int64]] = []
+    /// Each group's current extreme (`integerExtremum`; meaningful where `counts` is positive).
+    private var extremes: [Int64] = []
     /// The result each group emitted last.
     private var emitted = ResultColumn()
 
@@ -147,6 +155,9 @@ struct AggregateCallState {
             counts.append(0)
             decimalSums.append(0)
         case .integerDistinctCount: distinctValues.append([:])
+        case .integerExtremum:
+            counts.append(0)
+            extremes.append(0)
         case .general: accumulators.append(Accumulator())
         }
         emitted.append(strategy)
@@ -167,6 +178,9 @@ struct AggregateCallState {
             counts[group] = 0
             decimalSums[group] = 0
         case .integerDistinctCount: distinctValues[group] = [:]
+        case .integerExtremum:
+            counts[group] = 0
+            extremes[group] = 0
         case .general: accumulators[group] = Accumulator()
         }
     }
@@ -209,6 +223,7 @@ struct AggregateCallState {
             let (value, isNull) = decimalResult(group, shape)
             return isNull ? .null : .decimal(value)
         case .integerDistinctCount: return .int(Int64(distinctValues[group].count))
+        case .integerExtremum: return counts[group] > 0 ? .int(extremes[group]) : .null
         case .general: return accumulators[group].result(call, rows: rows)
         }
     }
@@ -347,6 +362,34 @@ struct AggregateCallState {
                 if result != emitted.integers[group] { changed[i] = true }
                 emitted.integers[group] = result
             }
+        case .integerExtremum(let isMax):
+            guard let column else { return }
+            let nulls = column.nullMask
+            let data: [Int64]? = if case .int(let integers) = column.data { integers } else { nil }
+            for i in 0..<plan.count {
+                let group = Int(plan.groups[i])
+                // Insert-only input (the planner's promise): every change adds its value.
+                if !(nulls?[i] ?? false), plan.signs[i] > 0, let value = data?[i] ?? column.value(at: i).int {
+                    if counts[group] == 0 || (isMax ? value > extremes[group] : value < extremes[group]) { extremes[group] = value }
+                    counts[group] += 1
+                }
+                guard streaming else { continue }
+                let previous = emitted.integers[group]
+                let previousIsNull = emitted.nulls[group]
+                before.integers[i] = previous
+                before.nulls[i] = previousIsNull
+                if plan.deleted[i] {
+                    reset(group)
+                    continue
+                }
+                let isNull = counts[group] == 0
+                let result = isNull ? 0 : extremes[group]
+                after.integers[i] = result
+                after.nulls[i] = isNull
+                if isNull != previousIsNull || (!isNull && result != previous) { changed[i] = true }
+                emitted.integers[group] = result
+                emitted.nulls[group] = isNull
+            }
         case .general(let keepValues, let extremum):
             for i in 0..<plan.count {
                 let group = Int(plan.groups[i])
@@ -423,7 +466,7 @@ struct AggregateCallState {
         switch strategy {
         case .countRows, .countNonNull, .integerDistinctCount:
             appender.appendIntegers(gather(rows, fromBefore, before.integers, after.integers), nulls: nil)
-        case .integerSum:
+        case .integerSum, .integerExtremum:
             let nulls = gather(rows, fromBefore, before.nulls, after.nulls)
             appender.appendIntegers(gather(rows, fromBefore, before.integers, after.integers), nulls: nulls.contains(true) ? nulls : nil)
         case .doubleSum:
@@ -477,6 +520,7 @@ struct AggregateCallState {
                 writer.int(entry.value)
             }
         }
+        writer.array(extremes) { $0.int($1) }
     }
 
     /// Restores what ``save(into:)`` wrote for `groups` groups, checking every array has the strategy's shape.
@@ -500,6 +544,7 @@ struct AggregateCallState {
             }
             return values
         }
+        extremes = try reader.array { reader throws(SQLError) in try reader.int() }
         // The shape each strategy keeps (see `addGroup`).
         var expected = ResultColumn()
         for _ in 0..<groups { expected.append(strategy) }
@@ -511,6 +556,7 @@ struct AggregateCallState {
         case .doubleSum: shaped = counts.count == groups && doubleSums.count == groups
         case .decimalSum: shaped = counts.count == groups && decimalSums.count == groups
         case .integerDistinctCount: shaped = distinctValues.count == groups
+        case .integerExtremum: shaped = counts.count == groups && extremes.count == groups
         case .general: shaped = accumulators.count == groups
         }
         guard shaped, emitted.integers.count == expected.integers.count, emitted.doubles.count == expected.doubles.count,
