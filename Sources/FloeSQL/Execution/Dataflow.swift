@@ -363,16 +363,16 @@ final class Dataflow {
         case .join(let left, let right, let kind, let condition, let leftTypes, let rightTypes):
             let keys = JoinKeys.of(condition, leftCount: leftTypes.count, types: leftTypes + rightTypes)
             let (compiler, cell) = Self.watermarkReading(context.compiler)
-            let stage = JoinStage(kind: kind, keys: keys, residual: keys.residual.map(compiler.compile), leftTypes: leftTypes,
-                                  rightTypes: rightTypes, final: context.isSnapshot)
-            stage.residualPredicate = keys.residual.flatMap { JoinPredicate.compile($0, leftCount: leftTypes.count) }
-            stage.watermarkCell = cell
             // Each side keeps the columns read above the join and by its condition.
             let needed = live?.union(condition?.referencedColumns ?? [])
             let leftLive = needed.map { Set($0.filter { $0 < leftTypes.count }) }
             let rightLive = needed.map { Set($0.filter { $0 >= leftTypes.count }.map { $0 - leftTypes.count }) }
-            stage.leftLive = leftLive.map { set in leftTypes.indices.map(set.contains) }
-            stage.rightLive = rightLive.map { set in rightTypes.indices.map(set.contains) }
+            let stage = JoinStage(kind: kind, keys: keys, residual: keys.residual.map(compiler.compile), leftTypes: leftTypes,
+                                  rightTypes: rightTypes, final: context.isSnapshot,
+                                  leftLive: leftLive.map { set in leftTypes.indices.map(set.contains) },
+                                  rightLive: rightLive.map { set in rightTypes.indices.map(set.contains) })
+            stage.residualPredicate = keys.residual.flatMap { JoinPredicate.compile($0, leftCount: leftTypes.count) }
+            stage.watermarkCell = cell
             attach(try build(left, context, &sources, live: leftLive), to: stage, slot: 0)
             attach(try build(right, context, &sources, live: rightLive), to: stage, slot: 1)
             return stage

@@ -74,22 +74,29 @@ struct JoinKeys {
 /// equi-join key and every change joins against the other side; a row of an outer side remembers how many partners
 /// it has, so that its NULL-padded row is retracted when the first partner arrives and emitted again when the last one
 /// goes. Batch (`final`): both sides are kept and joined once at the end.
+///
+/// Kept rows live in a `RowStore` per side (typed columns, no allocation per row), and joined rows are appended to
+/// the output columns directly from the input batch and the store.
 final class JoinStage: Stage {
-    /// A kept row and how many rows of the other side it joins with.
+    /// A kept row (its slot in the side's store) and how many rows of the other side it joins with.
     private struct Entry {
-        var row: Row
+        var slot: Int32
         var partners: Int
     }
 
     /// One side's rows by join key (a reference, so that the tables are changed in place).
     private final class Side {
+        let store: RowStore
         var buckets: [GroupKey: [Entry]] = [:]
         /// Batch mode: the keys in order of first insertion (the output order of unmatched right rows). Streaming
         /// keeps no order, and forgets a key whose last row goes.
         var order: [GroupKey] = []
         let keepsOrder: Bool
 
-        init(keepsOrder: Bool) { self.keepsOrder = keepsOrder }
+        init(types: [SQLType], live: [Bool]?, keepsOrder: Bool) {
+            store = RowStore(types: types, live: live)
+            self.keepsOrder = keepsOrder
+        }
 
         func insert(_ entry: Entry, key: GroupKey) {
             if keepsOrder, buckets[key] == nil { order.append(key) }
@@ -101,28 +108,33 @@ final class JoinStage: Stage {
             writer.array(keys) { writer, key in
                 writer.row(key.values)
                 writer.array(buckets[key] ?? []) { writer, entry in
-                    writer.row(entry.row)
+                    writer.row(store.row(entry.slot))
                     writer.int(entry.partners)
                 }
             }
         }
 
         func restore(from reader: inout StateReader) throws(SQLError) {
+            for entries in buckets.values { for entry in entries { store.remove(entry.slot) } }
             buckets = [:]
             order = []
             let count = try reader.count()
             for _ in 0..<count {
                 let key = GroupKey(joinKey: try reader.row())
-                let entries = try reader.array { reader throws(SQLError) in Entry(row: try reader.row(), partners: try reader.count()) }
+                let entries = try reader.array { reader throws(SQLError) in
+                    let row = try reader.row()
+                    return Entry(slot: store.insert(row), partners: try reader.count())
+                }
                 if keepsOrder { order.append(key) }
                 buckets[key] = entries
             }
         }
 
-        /// Removes one entry equal to `row`; returns whether there was one.
-        func remove(_ row: Row, key: GroupKey) -> Bool {
-            guard let index = buckets[key]?.lastIndex(where: { $0.row == row }) else { return false }
-            buckets[key]!.remove(at: index)
+        /// Removes one entry whose row equals row `index` of `batch`; returns whether there was one.
+        func remove(_ batch: Batch, _ index: Int, key: GroupKey) -> Bool {
+            guard let position = buckets[key]?.lastIndex(where: { store.matches($0.slot, batch, index) }) else { return false }
+            let entry = buckets[key]!.remove(at: position)
+            store.remove(entry.slot)
             if !keepsOrder, buckets[key]!.isEmpty { buckets[key] = nil }
             return true
         }
@@ -132,7 +144,9 @@ final class JoinStage: Stage {
     let keys: JoinKeys
     let residual: CompiledExpression?
     /// The residual evaluated on row pairs directly, when it is simple enough.
-    var residualPredicate: JoinPredicate?
+    var residualPredicate: JoinPredicate? {
+        didSet { predicateColumns = Self.predicateColumns(keys.residual, leftCount: leftTypes.count) }
+    }
     let leftTypes: [SQLType]
     let rightTypes: [SQLType]
     let final: Bool
@@ -140,20 +154,32 @@ final class JoinStage: Stage {
     private let right: Side
     /// Which columns of each side are read above the join or by its condition (nil: all). The others are kept as
     /// NULL, so that state holds only what is needed.
-    var leftLive: [Bool]?
-    var rightLive: [Bool]?
-    /// Batch mode: the left rows in arrival order.
-    private var finalLeft: [Row] = []
+    let leftLive: [Bool]?
+    let rightLive: [Bool]?
+    /// The columns of each side the residual reads (what `residualPredicate` needs boxed).
+    private var predicateColumns: (left: [Int], right: [Int]) = ([], [])
+    /// Batch mode: the left rows in arrival order, kept in their own store.
+    private let finalLeftStore: RowStore
+    private var finalLeft: [Int32] = []
 
-    init(kind: JoinKind, keys: JoinKeys, residual: CompiledExpression?, leftTypes: [SQLType], rightTypes: [SQLType], final: Bool) {
+    init(kind: JoinKind, keys: JoinKeys, residual: CompiledExpression?, leftTypes: [SQLType], rightTypes: [SQLType], final: Bool,
+         leftLive: [Bool]? = nil, rightLive: [Bool]? = nil) {
         self.kind = kind
         self.keys = keys
         self.residual = residual
         self.leftTypes = leftTypes
         self.rightTypes = rightTypes
         self.final = final
-        left = Side(keepsOrder: final)
-        right = Side(keepsOrder: final)
+        self.leftLive = leftLive
+        self.rightLive = rightLive
+        left = Side(types: leftTypes, live: leftLive, keepsOrder: final)
+        right = Side(types: rightTypes, live: rightLive, keepsOrder: final)
+        finalLeftStore = RowStore(types: leftTypes, live: leftLive)
+    }
+
+    private static func predicateColumns(_ residual: BoundExpression?, leftCount: Int) -> (left: [Int], right: [Int]) {
+        let columns = residual?.referencedColumns ?? []
+        return (columns.filter { $0 < leftCount }.sorted(), columns.filter { $0 >= leftCount }.map { $0 - leftCount }.sorted())
     }
 
     override var inputCount: Int { 2 }
@@ -162,14 +188,15 @@ final class JoinStage: Stage {
         super.saveState(into: &writer)
         left.save(into: &writer)
         right.save(into: &writer)
-        writer.rows(finalLeft)
+        writer.rows(finalLeft.map { finalLeftStore.row($0) })
     }
 
     override func restoreState(from reader: inout StateReader) throws(SQLError) {
         try super.restoreState(from: &reader)
         try left.restore(from: &reader)
         try right.restore(from: &reader)
-        finalLeft = try reader.rows()
+        for slot in finalLeft { finalLeftStore.remove(slot) }
+        finalLeft = try reader.rows().map { finalLeftStore.insert($0) }
     }
 
     private var types: [SQLType] {
@@ -179,120 +206,172 @@ final class JoinStage: Stage {
     private var leftIsOuter: Bool { kind == .left || kind == .full }
     private var rightIsOuter: Bool { kind == .right || kind == .full }
 
-    /// Rows joined by one batch, in order.
-    private struct Output {
-        var rows: [Row] = []
-        var kinds: [RowKind] = []
+    /// One side of a joined row: a row of the input batch, a kept row, or NULLs.
+    private enum Half {
+        case input(Batch, Int)
+        case kept(RowStore, Int32)
+        case nulls
+    }
 
-        mutating func add(_ row: Row, _ kind: RowKind) {
-            rows.append(row)
+    /// Rows joined by one batch, in order, built column by column.
+    private struct Output {
+        var columns: [ColumnAppender]
+        var kinds: [RowKind] = []
+        let leftCount: Int
+
+        init(types: [SQLType], leftCount: Int) {
+            columns = types.map { ColumnAppender($0.physical) }
+            self.leftCount = leftCount
+        }
+
+        mutating func add(_ left: Half, _ right: Half, _ kind: RowKind) {
+            append(left, from: 0, count: leftCount)
+            append(right, from: leftCount, count: columns.count - leftCount)
             kinds.append(kind)
         }
+
+        private mutating func append(_ half: Half, from first: Int, count: Int) {
+            switch half {
+            case .input(let batch, let index):
+                for c in 0..<count { columns[first + c].append(from: batch.columns[c], at: index) }
+            case .kept(let store, let slot):
+                for c in 0..<count { store.append(slot, c, to: &columns[first + c]) }
+            case .nulls:
+                for c in 0..<count { columns[first + c].appendNull() }
+            }
+        }
+
+        var batches: [Batch] { kinds.isEmpty ? [] : [Batch(columns: columns.map { $0.column() }, kinds: kinds)] }
     }
 
-    /// A row's join key: a single integer or string key without an array (the common case), any other as its values.
-    private func key(_ row: Row, _ columns: [Int]) -> GroupKey {
-        columns.count == 1 ? GroupKey(single: row[columns[0]]) : .row(columns.map { row[$0] })
+    /// The join key of row `index` of `batch`: a single integer or string key without an array (the common case),
+    /// any other as its values.
+    private func key(_ batch: Batch, _ index: Int, _ columns: [Int]) -> GroupKey {
+        columns.count == 1 ? GroupKey(single: batch.columns[columns[0]].value(at: index)) : .row(columns.map { batch.columns[$0].value(at: index) })
     }
 
-    /// Which of `candidates` satisfy the residual condition with `row` (on side `fromLeft`).
-    private func partners(of row: Row, fromLeft: Bool, among candidates: [Entry]) throws(SQLError) -> [Int] {
+    private func key(_ store: RowStore, _ slot: Int32, _ columns: [Int]) -> GroupKey {
+        columns.count == 1 ? GroupKey(single: store.value(slot, columns[0])) : .row(columns.map { store.value(slot, $0) })
+    }
+
+    /// Which of `candidates` (kept rows of the other side) satisfy the residual condition with `probe`, the boxed
+    /// row on side `fromLeft` (only the columns the predicate reads, or every column for the batch fallback).
+    private func partners(of probe: Row, fromLeft: Bool, among candidates: [Entry], in store: RowStore) throws(SQLError) -> [Int] {
         guard !candidates.isEmpty else { return [] }
         guard let residual else { return Array(candidates.indices) }
         if let residualPredicate {
-            return candidates.indices.filter { fromLeft ? residualPredicate.holds(row, candidates[$0].row) : residualPredicate.holds(candidates[$0].row, row) }
+            let only = fromLeft ? predicateColumns.right : predicateColumns.left
+            return candidates.indices.filter {
+                let other = store.row(candidates[$0].slot, only: only)
+                return fromLeft ? residualPredicate.holds(probe, other) : residualPredicate.holds(other, probe)
+            }
         }
-        let pairs = candidates.map { fromLeft ? row + $0.row : $0.row + row }
+        let pairs = candidates.map { fromLeft ? probe + store.row($0.slot) : store.row($0.slot) + probe }
         let test = try residual(Batch(rows: pairs, kinds: Array(repeating: .insert, count: pairs.count), types: types))
         guard case .bool(let flags) = test.data else { return [] }
         return candidates.indices.filter { flags[$0] && !test.isNull($0) }
     }
 
+    /// The boxed row `partners` needs for row `index` of `batch` on side `fromLeft` (empty without a residual).
+    private func probeRow(_ batch: Batch, _ index: Int, fromLeft: Bool) -> Row {
+        guard residual != nil else { return [] }
+        if residualPredicate != nil {
+            var row = Row(repeating: .null, count: batch.columns.count)
+            for c in fromLeft ? predicateColumns.left : predicateColumns.right { row[c] = batch.columns[c].value(at: index) }
+            return row
+        }
+        return batch.row(index, live: fromLeft ? leftLive : rightLive)
+    }
+
     override func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] {
         let fromLeft = slot == 0
-        var output = Output()
+        var output = Output(types: types, leftCount: leftTypes.count)
         for i in 0..<batch.count {
-            let row = batch.row(i, live: fromLeft ? leftLive : rightLive)
-            let rowKey = key(row, fromLeft ? keys.left : keys.right)
+            let rowKey = key(batch, i, fromLeft ? keys.left : keys.right)
             if final {
                 if fromLeft {
                     // Batch output follows the left input's order.
                     if batch.kinds[i].isAccumulate {
-                        finalLeft.append(row)
-                    } else if let index = finalLeft.lastIndex(of: row) {
-                        finalLeft.remove(at: index)
+                        finalLeft.append(finalLeftStore.insert(batch, i))
+                    } else if let index = finalLeft.lastIndex(where: { finalLeftStore.matches($0, batch, i) }) {
+                        finalLeftStore.remove(finalLeft.remove(at: index))
                     }
                 } else if batch.kinds[i].isAccumulate {
-                    right.insert(Entry(row: row, partners: 0), key: rowKey)
+                    right.insert(Entry(slot: right.store.insert(batch, i), partners: 0), key: rowKey)
                 } else {
-                    _ = right.remove(row, key: rowKey)
+                    _ = right.remove(batch, i, key: rowKey)
                 }
                 continue
             }
-            try apply(row, key: rowKey, kind: batch.kinds[i], fromLeft: fromLeft, into: &output)
+            try apply(batch, i, key: rowKey, kind: batch.kinds[i], fromLeft: fromLeft, into: &output)
         }
-        return output.rows.isEmpty ? [] : [Batch(rows: output.rows, kinds: output.kinds, types: types)]
+        return output.batches
     }
 
     /// Joins one change of one side. Joined rows carry the change's own kind (+I/+U add, -U/-D retract), as Flink's
     /// join does; the NULL padding of the other side's rows changes with -D and +I.
-    private func apply(_ row: Row, key rowKey: GroupKey, kind: RowKind, fromLeft: Bool, into output: inout Output) throws(SQLError) {
+    private func apply(_ batch: Batch, _ index: Int, key rowKey: GroupKey, kind: RowKind, fromLeft: Bool, into output: inout Output) throws(SQLError) {
         let accumulate = kind.isAccumulate
         let ownOuter = fromLeft ? leftIsOuter : rightIsOuter
         let otherOuter = fromLeft ? rightIsOuter : leftIsOuter
         let own = fromLeft ? left : right
         let other = fromLeft ? right : left
-        let nullOther = Array(repeating: Value.null, count: fromLeft ? rightTypes.count : leftTypes.count)
-        let nullOwn = Array(repeating: Value.null, count: row.count)
-        func joined(_ mine: Row, _ theirs: Row) -> Row { fromLeft ? mine + theirs : theirs + mine }
+        let mine = Half.input(batch, index)
+        func add(_ mine: Half, _ theirs: Half, _ kind: RowKind) {
+            if fromLeft { output.add(mine, theirs, kind) } else { output.add(theirs, mine, kind) }
+        }
         // A NULL key matches nothing.
         var matched: [Int] = []
-        var partnerRows: [Row] = []
+        var partnerSlots: [Int32] = []
         var partnerCounts: [Int] = []
         if !rowKey.hasNull, let candidates = other.buckets[rowKey] {
-            matched = try partners(of: row, fromLeft: fromLeft, among: candidates)
-            partnerRows = matched.map { candidates[$0].row }
+            matched = try partners(of: probeRow(batch, index, fromLeft: fromLeft), fromLeft: fromLeft, among: candidates, in: other.store)
+            partnerSlots = matched.map { candidates[$0].slot }
             partnerCounts = matched.map { candidates[$0].partners }
         }
         if accumulate {
-            if matched.isEmpty, ownOuter { output.add(joined(row, nullOther), kind) }
-            for (n, index) in matched.enumerated() {
-                if otherOuter, partnerCounts[n] == 0 { output.add(joined(nullOwn, partnerRows[n]), .delete) }
-                output.add(joined(row, partnerRows[n]), kind)
-                other.buckets[rowKey]![index].partners += 1
+            if matched.isEmpty, ownOuter { add(mine, .nulls, kind) }
+            for (n, position) in matched.enumerated() {
+                let theirs = Half.kept(other.store, partnerSlots[n])
+                if otherOuter, partnerCounts[n] == 0 { add(.nulls, theirs, .delete) }
+                add(mine, theirs, kind)
+                // Partner counts only matter to an outer side's padding.
+                if otherOuter { other.buckets[rowKey]![position].partners += 1 }
             }
-            own.insert(Entry(row: row, partners: matched.count), key: rowKey)
+            own.insert(Entry(slot: own.store.insert(batch, index), partners: matched.count), key: rowKey)
         } else {
-            guard own.remove(row, key: rowKey) else { return }
-            if matched.isEmpty, ownOuter { output.add(joined(row, nullOther), kind) }
-            for (n, index) in matched.enumerated() {
-                output.add(joined(row, partnerRows[n]), kind)
-                other.buckets[rowKey]![index].partners -= 1
-                if otherOuter, partnerCounts[n] == 1 { output.add(joined(nullOwn, partnerRows[n]), .insert) }
+            guard own.remove(batch, index, key: rowKey) else { return }
+            if matched.isEmpty, ownOuter { add(mine, .nulls, kind) }
+            for (n, position) in matched.enumerated() {
+                let theirs = Half.kept(other.store, partnerSlots[n])
+                add(mine, theirs, kind)
+                if otherOuter {
+                    other.buckets[rowKey]![position].partners -= 1
+                    if partnerCounts[n] == 1 { add(.nulls, theirs, .insert) }
+                }
             }
         }
     }
 
     override func finish() throws(SQLError) -> [Batch] {
         guard final else { return [] }
-        var output = Output()
-        let nullRight = Array(repeating: Value.null, count: rightTypes.count)
-        let nullLeft = Array(repeating: Value.null, count: leftTypes.count)
-        for row in finalLeft {
-            let rowKey = key(row, keys.left)
+        var output = Output(types: types, leftCount: leftTypes.count)
+        for slot in finalLeft {
+            let rowKey = key(finalLeftStore, slot, keys.left)
             var matched: [Int] = []
             if !rowKey.hasNull, let candidates = right.buckets[rowKey] {
-                matched = try partners(of: row, fromLeft: true, among: candidates)
-                for index in matched { output.add(row + candidates[index].row, .insert) }
+                let probe = residual == nil ? [] : finalLeftStore.row(slot, only: residualPredicate != nil ? predicateColumns.left : nil)
+                matched = try partners(of: probe, fromLeft: true, among: candidates, in: right.store)
+                for index in matched { output.add(.kept(finalLeftStore, slot), .kept(right.store, candidates[index].slot), .insert) }
             }
             for index in matched { right.buckets[rowKey]![index].partners += 1 }
-            if matched.isEmpty, leftIsOuter { output.add(row + nullRight, .insert) }
+            if matched.isEmpty, leftIsOuter { output.add(.kept(finalLeftStore, slot), .nulls, .insert) }
         }
         if rightIsOuter {
             for key in right.order {
-                for entry in right.buckets[key] ?? [] where entry.partners == 0 { output.add(nullLeft + entry.row, .insert) }
+                for entry in right.buckets[key] ?? [] where entry.partners == 0 { output.add(.nulls, .kept(right.store, entry.slot), .insert) }
             }
         }
-        return output.rows.isEmpty ? [] : [Batch(rows: output.rows, kinds: output.kinds, types: types)]
+        return output.batches
     }
 }
