@@ -44,6 +44,26 @@ import Testing
         #expect(!store.matches(slot, Batch(rows: [other], kinds: [.insert], types: Self.types), 0))
     }
 
+    /// Rows stored a batch at a time and gathered column by column, mixed with input rows and NULLs, come out as the
+    /// boxed rows they were.
+    @Test func batchInsertAndGatherAgreeWithBoxedRows() {
+        let store = RowStore(types: Self.types)
+        let rows = (0..<50).map { Self.row($0, text: String(repeating: "x\($0)", count: $0 % 9)) }
+        let batch = Batch(rows: rows, kinds: Array(repeating: .insert, count: rows.count), types: Self.types)
+        let picked = [3, 0, 49, 7, 7, 20]
+        let slots = store.insert(batch, rows: picked)
+        store.remove(slots[1])
+        let sources: [RowSource] = [.kept(slots[0]), .input(5), .none, .kept(slots[2]), .input(14), .kept(slots[4])]
+        let expected: [Row] = [rows[3], rows[5], Array(repeating: .null, count: Self.types.count), rows[49], rows[14], rows[7]]
+        let columns = Self.types.indices.map { c in
+            var appender = ColumnAppender(Self.types[c].physical)
+            store.gather(column: c, sources, input: batch.columns[c], into: &appender)
+            return appender.column()
+        }
+        #expect(Batch(columns: columns, kinds: Array(repeating: .insert, count: sources.count)).rows() == expected)
+        #expect(store.count == 5)
+    }
+
     @Test func columnsNobodyReadsAreNotKept() {
         let store = RowStore(types: Self.types, live: [true, false, true, true, false, false])
         let row = Self.row(3, text: "kept?")

@@ -206,42 +206,33 @@ final class JoinStage: Stage {
     private var leftIsOuter: Bool { kind == .left || kind == .full }
     private var rightIsOuter: Bool { kind == .right || kind == .full }
 
-    /// One side of a joined row: a row of the input batch, a kept row, or NULLs.
-    private enum Half {
-        case input(Batch, Int)
-        case kept(RowStore, Int32)
-        case nulls
-    }
-
-    /// Rows joined by one batch, in order, built column by column.
+    /// Rows joined by one batch, in order: where each half comes from. The columns are built at the end, one at a
+    /// time (`RowStore.gather`).
     private struct Output {
-        var columns: [ColumnAppender]
+        var left: [RowSource] = []
+        var right: [RowSource] = []
         var kinds: [RowKind] = []
-        let leftCount: Int
 
-        init(types: [SQLType], leftCount: Int) {
-            columns = types.map { ColumnAppender($0.physical) }
-            self.leftCount = leftCount
-        }
-
-        mutating func add(_ left: Half, _ right: Half, _ kind: RowKind) {
-            append(left, from: 0, count: leftCount)
-            append(right, from: leftCount, count: columns.count - leftCount)
+        mutating func add(_ left: RowSource, _ right: RowSource, _ kind: RowKind) {
+            self.left.append(left)
+            self.right.append(right)
             kinds.append(kind)
         }
 
-        private mutating func append(_ half: Half, from first: Int, count: Int) {
-            switch half {
-            case .input(let batch, let index):
-                for c in 0..<count { columns[first + c].append(from: batch.columns[c], at: index) }
-            case .kept(let store, let slot):
-                for c in 0..<count { store.append(slot, c, to: &columns[first + c]) }
-            case .nulls:
-                for c in 0..<count { columns[first + c].appendNull() }
+        /// The joined rows: kept rows from the two stores, input rows from `input` (on the left side when
+        /// `inputIsLeft`).
+        func batches(types: [SQLType], leftCount: Int, input: Batch?, inputIsLeft: Bool, leftStore: RowStore, rightStore: RowStore) -> [Batch] {
+            guard !kinds.isEmpty else { return [] }
+            let columns = types.indices.map { c in
+                let isLeft = c < leftCount
+                let local = isLeft ? c : c - leftCount
+                var appender = ColumnAppender(types[c].physical, capacity: kinds.count)
+                let inputColumn = isLeft == inputIsLeft ? input?.columns[local] : nil
+                (isLeft ? leftStore : rightStore).gather(column: local, isLeft ? left : right, input: inputColumn, into: &appender)
+                return appender.column()
             }
+            return [Batch(columns: columns, kinds: kinds)]
         }
-
-        var batches: [Batch] { kinds.isEmpty ? [] : [Batch(columns: columns.map { $0.column() }, kinds: kinds)] }
     }
 
     /// The join key of row `index` of `batch`: a single integer or string key without an array (the common case),
@@ -285,39 +276,51 @@ final class JoinStage: Stage {
 
     override func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] {
         let fromLeft = slot == 0
-        var output = Output(types: types, leftCount: leftTypes.count)
+        var output = Output()
+        // The rows the batch adds are stored up front, column by column; each takes its slot when its turn comes (a
+        // retraction only ever finds rows whose turn has come).
+        let store = final && fromLeft ? finalLeftStore : (fromLeft ? left : right).store
+        let added = store.insert(batch, rows: batch.kinds.indices.filter { batch.kinds[$0].isAccumulate })
+        var nextAdded = 0
         for i in 0..<batch.count {
             let rowKey = key(batch, i, fromLeft ? keys.left : keys.right)
+            var newSlot: Int32?
+            if batch.kinds[i].isAccumulate {
+                newSlot = added[nextAdded]
+                nextAdded += 1
+            }
             if final {
                 if fromLeft {
                     // Batch output follows the left input's order.
-                    if batch.kinds[i].isAccumulate {
-                        finalLeft.append(finalLeftStore.insert(batch, i))
+                    if let newSlot {
+                        finalLeft.append(newSlot)
                     } else if let index = finalLeft.lastIndex(where: { finalLeftStore.matches($0, batch, i) }) {
                         finalLeftStore.remove(finalLeft.remove(at: index))
                     }
-                } else if batch.kinds[i].isAccumulate {
-                    right.insert(Entry(slot: right.store.insert(batch, i), partners: 0), key: rowKey)
+                } else if let newSlot {
+                    right.insert(Entry(slot: newSlot, partners: 0), key: rowKey)
                 } else {
                     _ = right.remove(batch, i, key: rowKey)
                 }
                 continue
             }
-            try apply(batch, i, key: rowKey, kind: batch.kinds[i], fromLeft: fromLeft, into: &output)
+            try apply(batch, i, key: rowKey, kind: batch.kinds[i], slot: newSlot, fromLeft: fromLeft, into: &output)
         }
-        return output.batches
+        return output.batches(types: types, leftCount: leftTypes.count, input: batch, inputIsLeft: fromLeft, leftStore: left.store, rightStore: right.store)
     }
 
     /// Joins one change of one side. Joined rows carry the change's own kind (+I/+U add, -U/-D retract), as Flink's
     /// join does; the NULL padding of the other side's rows changes with -D and +I.
-    private func apply(_ batch: Batch, _ index: Int, key rowKey: GroupKey, kind: RowKind, fromLeft: Bool, into output: inout Output) throws(SQLError) {
+    /// `slot`: where the row is already stored, when it adds (+I, +U).
+    private func apply(_ batch: Batch, _ index: Int, key rowKey: GroupKey, kind: RowKind, slot: Int32?, fromLeft: Bool,
+                       into output: inout Output) throws(SQLError) {
         let accumulate = kind.isAccumulate
         let ownOuter = fromLeft ? leftIsOuter : rightIsOuter
         let otherOuter = fromLeft ? rightIsOuter : leftIsOuter
         let own = fromLeft ? left : right
         let other = fromLeft ? right : left
-        let mine = Half.input(batch, index)
-        func add(_ mine: Half, _ theirs: Half, _ kind: RowKind) {
+        let mine = RowSource.input(index)
+        func add(_ mine: RowSource, _ theirs: RowSource, _ kind: RowKind) {
             if fromLeft { output.add(mine, theirs, kind) } else { output.add(theirs, mine, kind) }
         }
         // A NULL key matches nothing.
@@ -330,24 +333,24 @@ final class JoinStage: Stage {
             partnerCounts = matched.map { candidates[$0].partners }
         }
         if accumulate {
-            if matched.isEmpty, ownOuter { add(mine, .nulls, kind) }
+            if matched.isEmpty, ownOuter { add(mine, .none, kind) }
             for (n, position) in matched.enumerated() {
-                let theirs = Half.kept(other.store, partnerSlots[n])
-                if otherOuter, partnerCounts[n] == 0 { add(.nulls, theirs, .delete) }
+                let theirs = RowSource.kept(partnerSlots[n])
+                if otherOuter, partnerCounts[n] == 0 { add(.none, theirs, .delete) }
                 add(mine, theirs, kind)
                 // Partner counts only matter to an outer side's padding.
                 if otherOuter { other.buckets[rowKey]![position].partners += 1 }
             }
-            own.insert(Entry(slot: own.store.insert(batch, index), partners: matched.count), key: rowKey)
+            own.insert(Entry(slot: slot ?? own.store.insert(batch, index), partners: matched.count), key: rowKey)
         } else {
             guard own.remove(batch, index, key: rowKey) else { return }
-            if matched.isEmpty, ownOuter { add(mine, .nulls, kind) }
+            if matched.isEmpty, ownOuter { add(mine, .none, kind) }
             for (n, position) in matched.enumerated() {
-                let theirs = Half.kept(other.store, partnerSlots[n])
+                let theirs = RowSource.kept(partnerSlots[n])
                 add(mine, theirs, kind)
                 if otherOuter {
                     other.buckets[rowKey]![position].partners -= 1
-                    if partnerCounts[n] == 1 { add(.nulls, theirs, .insert) }
+                    if partnerCounts[n] == 1 { add(.none, theirs, .insert) }
                 }
             }
         }
@@ -355,23 +358,23 @@ final class JoinStage: Stage {
 
     override func finish() throws(SQLError) -> [Batch] {
         guard final else { return [] }
-        var output = Output(types: types, leftCount: leftTypes.count)
+        var output = Output()
         for slot in finalLeft {
             let rowKey = key(finalLeftStore, slot, keys.left)
             var matched: [Int] = []
             if !rowKey.hasNull, let candidates = right.buckets[rowKey] {
                 let probe = residual == nil ? [] : finalLeftStore.row(slot, only: residualPredicate != nil ? predicateColumns.left : nil)
                 matched = try partners(of: probe, fromLeft: true, among: candidates, in: right.store)
-                for index in matched { output.add(.kept(finalLeftStore, slot), .kept(right.store, candidates[index].slot), .insert) }
+                for index in matched { output.add(.kept(slot), .kept(candidates[index].slot), .insert) }
             }
             for index in matched { right.buckets[rowKey]![index].partners += 1 }
-            if matched.isEmpty, leftIsOuter { output.add(.kept(finalLeftStore, slot), .nulls, .insert) }
+            if matched.isEmpty, leftIsOuter { output.add(.kept(slot), .none, .insert) }
         }
         if rightIsOuter {
             for key in right.order {
-                for entry in right.buckets[key] ?? [] where entry.partners == 0 { output.add(.nulls, .kept(right.store, entry.slot), .insert) }
+                for entry in right.buckets[key] ?? [] where entry.partners == 0 { output.add(.none, .kept(entry.slot), .insert) }
             }
         }
-        return output.batches
+        return output.batches(types: types, leftCount: leftTypes.count, input: nil, inputIsLeft: true, leftStore: finalLeftStore, rightStore: right.store)
     }
 }

@@ -72,6 +72,52 @@ final class RowStore {
         return slot
     }
 
+    /// Keeps rows `indices` of `batch`; returns their slots, in the same order. Column by column, so that each column
+    /// of the batch is looked at once rather than once per row.
+    func insert(_ batch: Batch, rows indices: [Int]) -> [Int32] {
+        guard !indices.isEmpty else { return [] }
+        let slots = takeSlots(indices.count)
+        for (c, stored) in columns.enumerated() {
+            let column = batch.columns[c]
+            let nulls = column.nulls
+            guard live[c] else {
+                for slot in slots { Self.write(stored, slot, .null, &garbage) }
+                continue
+            }
+            switch (stored.physical, column.data) {
+            case (.int, .int(let a)):
+                for (n, i) in indices.enumerated() {
+                    let s = Int(slots[n])
+                    stored.integers[s] = a[i]
+                    stored.nulls[s] = nulls?[i] ?? false
+                }
+            case (.double, .double(let a)):
+                for (n, i) in indices.enumerated() {
+                    let s = Int(slots[n])
+                    stored.doubles[s] = a[i]
+                    stored.nulls[s] = nulls?[i] ?? false
+                }
+            case (.decimal, .decimal(let a)):
+                for (n, i) in indices.enumerated() {
+                    let s = Int(slots[n])
+                    stored.decimals[s] = a[i]
+                    stored.nulls[s] = nulls?[i] ?? false
+                }
+            case (.string, .string(let a)):
+                a.forEachUTF8(at: indices) { n, text in
+                    if nulls?[indices[n]] ?? false {
+                        Self.write(stored, slots[n], .null, &garbage)
+                    } else {
+                        Self.setString(stored, slots[n], text, &garbage)
+                    }
+                }
+            default:
+                for (n, i) in indices.enumerated() { Self.write(stored, slots[n], column.value(at: i), &garbage) }
+            }
+        }
+        return slots
+    }
+
     /// Keeps a boxed row (restoring from a checkpoint); returns its slot.
     func insert(_ row: Row) -> Int32 {
         let slot = takeSlot()
@@ -91,6 +137,37 @@ final class RowStore {
         }
         for stored in columns where stored.physical == .value || stored.physical == .bytes { stored.values[s] = .null }
         compactIfWasteful()
+    }
+
+    /// `k` slots: freed ones first, then new ones added to every column at once.
+    private func takeSlots(_ k: Int) -> [Int32] {
+        var slots: [Int32] = []
+        slots.reserveCapacity(k)
+        while slots.count < k, let slot = freeSlots.popLast() {
+            occupied[Int(slot)] = true
+            slots.append(slot)
+        }
+        let fresh = k - slots.count
+        if fresh > 0 {
+            let first = occupied.count
+            occupied.append(contentsOf: repeatElement(true, count: fresh))
+            for stored in columns {
+                stored.nulls.append(contentsOf: repeatElement(false, count: fresh))
+                switch stored.physical {
+                case .int: stored.integers.append(contentsOf: repeatElement(0, count: fresh))
+                case .double: stored.doubles.append(contentsOf: repeatElement(0, count: fresh))
+                case .decimal: stored.decimals.append(contentsOf: repeatElement(0, count: fresh))
+                case .bool: stored.bools.append(contentsOf: repeatElement(false, count: fresh))
+                case .string:
+                    stored.starts.append(contentsOf: repeatElement(stored.arena.count, count: fresh))
+                    stored.lengths.append(contentsOf: repeatElement(0, count: fresh))
+                case .bytes, .value: stored.values.append(contentsOf: repeatElement(.null, count: fresh))
+                }
+            }
+            for slot in first..<(first + fresh) { slots.append(Int32(slot)) }
+        }
+        count += k
+        return slots
     }
 
     private func takeSlot() -> Int32 {
@@ -245,6 +322,69 @@ final class RowStore {
             let start = stored.starts[s]
             stored.arena.withUnsafeBufferPointer { appender.appendString(utf8: UnsafeBufferPointer(rebasing: $0[start..<start + stored.lengths[s]])) }
         default: appender.append(value(slot, c))
+        }
+    }
+}
+
+/// Where a value of an output row comes from: row `index` of the input batch, a kept row, or nowhere (NULL).
+enum RowSource {
+    case input(Int)
+    case kept(Int32)
+    case none
+}
+
+extension RowStore {
+    /// Appends column `c` of the rows `sources` name to `appender`: input rows from `input` (the same column of the
+    /// batch being processed), kept rows from this store. The column's arrays are bound once, not once per row.
+    func gather(column c: Int, _ sources: [RowSource], input: Column?, into appender: inout ColumnAppender) {
+        let stored = columns[c]
+        let inputNulls = input?.nulls
+        switch stored.physical {
+        case .int:
+            let values: [Int64]? = if case .int(let a)? = input?.data { a } else { nil }
+            for source in sources {
+                switch source {
+                case .input(let i):
+                    if inputNulls?[i] ?? false { appender.appendNull() } else if let values { appender.appendInteger(values[i]) } else { appender.append(from: input!, at: i) }
+                case .kept(let slot):
+                    let s = Int(slot)
+                    if stored.nulls[s] { appender.appendNull() } else { appender.appendInteger(stored.integers[s]) }
+                case .none: appender.appendNull()
+                }
+            }
+        case .string:
+            let strings: StringColumn? = if case .string(let a)? = input?.data { a } else { nil }
+            stored.arena.withUnsafeBufferPointer { arena in
+                for source in sources {
+                    switch source {
+                    case .input(let i):
+                        if inputNulls?[i] ?? false {
+                            appender.appendNull()
+                        } else if let strings {
+                            strings.withUTF8(at: i) { appender.appendString(utf8: $0) }
+                        } else {
+                            appender.append(from: input!, at: i)
+                        }
+                    case .kept(let slot):
+                        let s = Int(slot)
+                        if stored.nulls[s] {
+                            appender.appendNull()
+                        } else {
+                            let start = stored.starts[s]
+                            appender.appendString(utf8: UnsafeBufferPointer(rebasing: arena[start..<start + stored.lengths[s]]))
+                        }
+                    case .none: appender.appendNull()
+                    }
+                }
+            }
+        default:
+            for source in sources {
+                switch source {
+                case .input(let i): appender.append(from: input!, at: i)
+                case .kept(let slot): append(slot, c, to: &appender)
+                case .none: appender.appendNull()
+                }
+            }
         }
     }
 }

@@ -84,6 +84,25 @@ struct StringColumn: RandomAccessCollection, Sendable, ExpressibleByArrayLiteral
         withUTF8(at: i) { x in other.withUTF8(at: j) { y in x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) } }
     }
 
+    /// Calls `body` with the position in `indices` and the UTF-8 bytes of each string `indices` names, without copying
+    /// them and looking at the storage once.
+    func forEachUTF8(at indices: [Int], _ body: (Int, UnsafeBufferPointer<UInt8>) -> Void) {
+        switch storage {
+        case .strings(let strings):
+            for (n, index) in indices.enumerated() {
+                var text = strings[index]
+                text.withUTF8 { body(n, $0) }
+            }
+        case .utf8(let bytes, let ends):
+            bytes.withUnsafeBufferPointer { all in
+                for (n, index) in indices.enumerated() {
+                    let start = index == 0 ? 0 : ends[index - 1]
+                    body(n, UnsafeBufferPointer(rebasing: all[start..<ends[index]]))
+                }
+            }
+        }
+    }
+
     /// Calls `body` with the UTF-8 bytes of the string at `position`, without copying them.
     func withUTF8<R>(at position: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         switch storage {
