@@ -301,6 +301,24 @@ import Testing
         #expect(fixture.engine.checkpointedStatementIDs().isEmpty)
     }
 
+    /// A self-join reading the same columns of a table reads it once (Flink's source reuse); reading different
+    /// columns, each side has its own scan keeping only its columns.
+    @Test func selfJoinsShareTheScanOfTheSameColumns() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        for statement in Self.setUp + Self.firstPart + Self.secondPart { _ = try await fixture.run(statement) }
+        func sources(_ sql: String) throws -> Int {
+            let prepared = try #require(try fixture.engine.prepare(sql, in: fixture.context()) as? QueryStatement)
+            let flow = try Dataflow(plan: prepared.plan.node,
+                                    context: prepared.services.dataflowContext(session: prepared.session, caster: prepared.caster, isSnapshot: false))
+            return flow.sourceCount
+        }
+        #expect(try sources("SELECT a.id, b.id FROM orders AS a JOIN orders AS b ON a.id = b.id + 1") == 1)
+        #expect(try sources("SELECT a.id, b.customer FROM orders AS a JOIN orders AS b ON a.id = b.id + 1") == 2)
+        let (_, changes) = try await fixture.run("SELECT a.id, b.id FROM orders AS a JOIN orders AS b ON a.id = b.id + 1")
+        #expect(changes.map(EngineText.change).sorted() == (2...7).map { "+I[\($0), \($0 - 1)]" })
+    }
+
     @Test func aStatementSetReadsSharedSourcesOnceAndResumesEverySinkExactlyOnce() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }

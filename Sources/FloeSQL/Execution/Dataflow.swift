@@ -176,9 +176,11 @@ final class Dataflow {
     init(plans: [PlanNode], context: DataflowContext) throws(SQLError) {
         var sources: [SourceStage] = []
         idleTimeout = context.idleTimeout
-        var shared: [String: Stage]? = plans.count > 1 ? [:] : nil
+        // Several plans (a statement set) share their common scans whole; one plan shares the scans its self-joins
+        // read with the same columns (as Flink's source reuse does), each stage keeping only those columns.
+        let shared = SharedStages(wholeTables: plans.count > 1)
         var roots: [Stage] = []
-        for plan in plans { roots.append(try Self.build(plan, context, &sources, &shared)) }
+        for plan in plans { roots.append(try Self.build(plan, context, &sources, shared)) }
         self.roots = roots
         self.sources = sources
         pending = Array(repeating: [], count: roots.count)
@@ -192,6 +194,15 @@ final class Dataflow {
             guard current is ProjectStage || current is FilterStage else { break }
             stage = current.firstInput
         }
+    }
+
+    /// The scan stages built so far, by what they read, for sharing.
+    private final class SharedStages {
+        var stages: [String: Stage] = [:]
+        /// Whether shared scans keep every column (statement sets) rather than being shared per column set.
+        let wholeTables: Bool
+
+        init(wholeTables: Bool) { self.wholeTables = wholeTables }
     }
 
     private static func attach(_ child: Stage, to parent: Stage, slot: Int) {
@@ -219,27 +230,30 @@ final class Dataflow {
     /// Builds the stages of `node`. `live` is the set of the node's output columns that what consumes it reads (nil:
     /// all of them): a stage may leave the other columns NULL instead of computing them, a file source skips
     /// converting them and a join does not keep them, as Flink's projection push-down spares them. Nodes that do not
-    /// narrow it pass nil (all columns) to their inputs, and so does a stage shared by several consumers.
+    /// narrow it pass nil (all columns) to their inputs. A scan shared by the plans of a statement set keeps all
+    /// columns; within one plan, only consumers that read the same columns share a scan.
     /// The input columns an aggregation reads: its keys and its calls' arguments.
     private static func aggregateInputs(keyCount: Int, _ aggregates: [AggregateCall]) -> Set<Int> {
         Set(0..<keyCount).union(aggregates.compactMap(\.argument))
     }
 
     private static func build(_ node: PlanNode, _ context: DataflowContext, _ sources: inout [SourceStage],
-                              _ shared: inout [String: Stage]?, live: Set<Int>? = nil) throws(SQLError) -> Stage {
-        if shared != nil, let key = shareKey(node, context) {
-            if let stage = shared?[key] { return stage }
-            let stage = try buildStage(node, context, &sources, &shared, live: nil)
-            shared?[key] = stage
+                              _ shared: SharedStages, live: Set<Int>? = nil) throws(SQLError) -> Stage {
+        if let tableKey = shareKey(node, context) {
+            let columns = shared.wholeTables ? nil : live
+            let key = columns.map { tableKey + " columns:" + $0.sorted().map(String.init).joined(separator: ",") } ?? tableKey
+            if let stage = shared.stages[key] { return stage }
+            let stage = try buildStage(node, context, &sources, shared, live: columns)
+            shared.stages[key] = stage
             return stage
         }
-        return try buildStage(node, context, &sources, &shared, live: live)
+        return try buildStage(node, context, &sources, shared, live: live)
     }
 
     private static func buildStage(_ node: PlanNode, _ context: DataflowContext, _ sources: inout [SourceStage],
-                                   _ shared: inout [String: Stage]?, live: Set<Int>?) throws(SQLError) -> Stage {
+                                   _ shared: SharedStages, live: Set<Int>?) throws(SQLError) -> Stage {
         func build(_ node: PlanNode, _ context: DataflowContext, _ sources: inout [SourceStage], live: Set<Int>? = nil) throws(SQLError) -> Stage {
-            try Self.build(node, context, &sources, &shared, live: live)
+            try Self.build(node, context, &sources, shared, live: live)
         }
         func single(_ stage: Stage, _ input: PlanNode, live: Set<Int>? = nil) throws(SQLError) -> Stage {
             let child = try build(input, context, &sources, live: live)
