@@ -314,6 +314,19 @@ import Testing
             return flow.sourceCount
         }
         #expect(try sources("SELECT a.id, b.id FROM orders AS a JOIN orders AS b ON a.id = b.id + 1") == 1)
+        // Identical aggregations are computed once (Flink's sub-plan reuse); different or volatile ones are not.
+        func stages(_ sql: String) throws -> Int {
+            let prepared = try #require(try fixture.engine.prepare(sql, in: fixture.context()) as? QueryStatement)
+            return try Dataflow(plan: prepared.plan.node,
+                                context: prepared.services.dataflowContext(session: prepared.session, caster: prepared.caster, isSnapshot: false)).stageCount
+        }
+        let twice = "SELECT a.customer, a.n FROM (SELECT customer, COUNT(*) AS n FROM orders GROUP BY customer) AS a JOIN (SELECT customer, COUNT(*) AS n FROM orders GROUP BY customer) AS b ON a.customer = b.customer AND a.n >= b.n"
+        let different = twice.replacingOccurrences(of: "COUNT(*) AS n FROM orders GROUP BY customer) AS b", with: "SUM(qty) AS n FROM orders GROUP BY customer) AS b")
+        let volatile = twice.replacingOccurrences(of: "COUNT(*)", with: "MAX(RAND())")
+        #expect(try stages(twice) < stages(different))
+        #expect(try stages(volatile) > stages(twice))
+        let (_, counts) = try await fixture.run(twice)
+        #expect(Self.materialized(counts.map(EngineText.change)) == ["[alice, 3]", "[bob, 2]", "[carol, 1]", "[dave, 1]"], "\(counts)")
         #expect(try sources("SELECT a.id, b.customer FROM orders AS a JOIN orders AS b ON a.id = b.id + 1") == 2)
         let (_, changes) = try await fixture.run("SELECT a.id, b.id FROM orders AS a JOIN orders AS b ON a.id = b.id + 1")
         #expect(changes.map(EngineText.change).sorted() == (2...7).map { "+I[\($0), \($0 - 1)]" })

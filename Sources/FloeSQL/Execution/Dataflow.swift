@@ -237,6 +237,20 @@ final class Dataflow {
         Set(0..<keyCount).union(aggregates.compactMap(\.argument))
     }
 
+    /// What identifies an aggregation subtree that consumers reading the same aggregation (a self-join of a
+    /// windowed count, as in Nexmark q5) can share, as Flink's sub-plan reuse does: the whole subtree, spelled out.
+    /// An aggregation computes its output whatever columns its consumers read, so they do not count. Nil for other
+    /// nodes and for subtrees calling a volatile function (RAND, NOW, …), whose copies must differ.
+    private static func subplanKey(_ node: PlanNode, _ context: DataflowContext) -> String? {
+        switch node {
+        case .aggregate, .windowAggregate: break
+        default: return nil
+        }
+        let text = String(reflecting: node)
+        guard !BoundExpression.volatileFunctions.contains(where: { text.contains("name: \"\($0)\"") }) else { return nil }
+        return "subplan:\(context.recordAtATime.sorted()):" + text
+    }
+
     private static func build(_ node: PlanNode, _ context: DataflowContext, _ sources: inout [SourceStage],
                               _ shared: SharedStages, live: Set<Int>? = nil) throws(SQLError) -> Stage {
         if let tableKey = shareKey(node, context) {
@@ -244,6 +258,12 @@ final class Dataflow {
             let key = columns.map { tableKey + " columns:" + $0.sorted().map(String.init).joined(separator: ",") } ?? tableKey
             if let stage = shared.stages[key] { return stage }
             let stage = try buildStage(node, context, &sources, shared, live: columns)
+            shared.stages[key] = stage
+            return stage
+        }
+        if let key = subplanKey(node, context) {
+            if let stage = shared.stages[key] { return stage }
+            let stage = try buildStage(node, context, &sources, shared, live: live)
             shared.stages[key] = stage
             return stage
         }
@@ -575,6 +595,9 @@ final class Dataflow {
 
     /// How many source stages the flow has (shared sources count once).
     var sourceCount: Int { sources.count }
+
+    /// How many stages the flow has (shared stages count once).
+    var stageCount: Int { stagesInOrder.count }
 
     /// Rows consumed per source table (the largest count when a table is read twice).
     var consumedOffsets: [(table: String, rows: Int64)] {
