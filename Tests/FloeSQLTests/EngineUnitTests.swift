@@ -377,3 +377,30 @@ import Testing
         }
     }
 }
+
+/// The COUNT(DISTINCT) table against a dictionary, through growth, removals (backward shifts) and group scans.
+@Test func groupValueCountsAgreeWithADictionary() {
+    var random = SeededGenerator(seed: 99)
+    var table = GroupValueCounts()
+    var reference: [Int64: [Int64: Int64]] = [:]
+    for step in 0..<40_000 {
+        let group = Int32.random(in: 0..<40, using: &random)
+        // Values collide in their low bits, to exercise probing.
+        let value = Int64.random(in: -300...300, using: &random) << 24
+        let sign: Int64 = Int.random(in: 0..<3, using: &random) == 0 ? -1 : 1
+        let before = reference[Int64(group), default: [:]][value] ?? 0
+        let after = before + sign
+        reference[Int64(group), default: [:]][value] = after > 0 ? after : nil
+        let expected = before <= 0 && after > 0 ? 1 : (before > 0 && after <= 0 ? -1 : 0)
+        #expect(table.add(group, value, sign) == expected)
+        if step % 5000 == 4999 {
+            table.removeGroup(group)
+            reference[Int64(group)] = nil
+        }
+    }
+    #expect(table.count == reference.values.reduce(0) { $0 + $1.count })
+    for (group, values) in reference {
+        for (value, count) in values { #expect(table.occurrences(Int32(group), value) == count) }
+    }
+    #expect(table.entries.count == table.count)
+}

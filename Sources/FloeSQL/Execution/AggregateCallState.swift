@@ -127,8 +127,9 @@ struct AggregateCallState {
     private var doubleSums: [Double] = []
     private var decimalSums: [Int128] = []
     private var accumulators: [Accumulator] = []
-    /// The distinct values of each group and how often each occurs (`integerDistinctCount`).
-    private var distinctValues: [[Int64: Int64]] = []
+    /// How often each value occurs in each group (`integerDistinctCount`), and how many distinct values each has.
+    private var distinctValues = GroupValueCounts()
+    private var distinctCounts: [Int64] = []
     /// Each group's current extreme (`integerExtremum`; meaningful where `counts` is positive).
     private var extremes: [Int64] = []
     /// The result each group emitted last.
@@ -154,7 +155,7 @@ struct AggregateCallState {
         case .decimalSum:
             counts.append(0)
             decimalSums.append(0)
-        case .integerDistinctCount: distinctValues.append([:])
+        case .integerDistinctCount: distinctCounts.append(0)
         case .integerExtremum:
             counts.append(0)
             extremes.append(0)
@@ -177,7 +178,7 @@ struct AggregateCallState {
         case .decimalSum:
             counts[group] = 0
             decimalSums[group] = 0
-        case .integerDistinctCount: distinctValues[group] = [:]
+        case .integerDistinctCount: forgetDistinctValues(of: group)
         case .integerExtremum:
             counts[group] = 0
             extremes[group] = 0
@@ -222,7 +223,7 @@ struct AggregateCallState {
         case .decimalSum(let shape):
             let (value, isNull) = decimalResult(group, shape)
             return isNull ? .null : .decimal(value)
-        case .integerDistinctCount: return .int(Int64(distinctValues[group].count))
+        case .integerDistinctCount: return .int(distinctCounts[group])
         case .integerExtremum: return counts[group] > 0 ? .int(extremes[group]) : .null
         case .general: return accumulators[group].result(call, rows: rows)
         }
@@ -345,19 +346,15 @@ struct AggregateCallState {
             for i in 0..<plan.count {
                 let group = Int(plan.groups[i])
                 if !(nulls?[i] ?? false), let value = data?[i] ?? column.value(at: i).int {
-                    let sign = plan.signs[i]
-                    Self.updateInPlace(&distinctValues[group]) { values in
-                        let count = values[value, default: 0] + sign
-                        values[value] = count > 0 ? count : nil
-                    }
+                    distinctCounts[group] += Int64(distinctValues.add(Int32(group), value, plan.signs[i]))
                 }
                 guard streaming else { continue }
                 before.integers[i] = emitted.integers[group]
                 if plan.deleted[i] {
-                    distinctValues[group] = [:]
+                    forgetDistinctValues(of: group)
                     continue
                 }
-                let result = Int64(distinctValues[group].count)
+                let result = distinctCounts[group]
                 after.integers[i] = result
                 if result != emitted.integers[group] { changed[i] = true }
                 emitted.integers[group] = result
@@ -409,13 +406,11 @@ struct AggregateCallState {
         }
     }
 
-    /// Runs `body` on a dictionary stored in an array without a copy: it is moved out (leaving an empty one) and back,
-    /// so it stays uniquely referenced while `body` mutates it.
-    @inline(__always) private static func updateInPlace<K, V>(_ slot: inout [K: V], _ body: (inout [K: V]) -> Void) {
-        var values = slot
-        slot = [:]
-        body(&values)
-        slot = values
+    /// Drops a group's distinct values. A group empties when all its rows are retracted, which removes its values
+    /// one by one; only retractions of rows never inserted can leave some behind, so the scan is rare.
+    private mutating func forgetDistinctValues(of group: Int) {
+        if distinctCounts[group] > 0 { distinctValues.removeGroup(Int32(group)) }
+        distinctCounts[group] = 0
     }
 
     @inline(__always) private mutating func settleInteger(_ i: Int, _ group: Int, _ shape: SumShape, _ plan: AggregationPlan,
@@ -513,11 +508,13 @@ struct AggregateCallState {
         writer.array(emitted.decimals) { $0.int128($1) }
         writer.array(emitted.nulls) { $0.bool($1) }
         writer.array(emitted.values) { $0.value($1) }
-        writer.array(distinctValues) { writer, values in
-            // In value order, so that equal state writes equal bytes.
-            writer.array(values.sorted { $0.key < $1.key }) { writer, entry in
-                writer.int(entry.key)
+        // Per group, in value order, so that equal state writes equal bytes.
+        var byGroup = [[(value: Int64, count: Int64)]](repeating: [], count: distinctCounts.count)
+        for entry in distinctValues.entries { byGroup[Int(entry.group)].append((entry.value, entry.count)) }
+        writer.array(byGroup) { writer, values in
+            writer.array(values.sorted { $0.value < $1.value }) { writer, entry in
                 writer.int(entry.value)
+                writer.int(entry.count)
             }
         }
         writer.array(extremes) { $0.int($1) }
@@ -537,12 +534,16 @@ struct AggregateCallState {
         column.nulls = try reader.array { reader throws(SQLError) in try reader.bool() }
         column.values = try reader.array { reader throws(SQLError) in try reader.value() }
         emitted = column
-        distinctValues = try reader.array { reader throws(SQLError) in
-            var values: [Int64: Int64] = [:]
-            for (value, count) in try reader.array({ reader throws(SQLError) in (try reader.int(), try reader.int()) }) {
-                guard count > 0, values.updateValue(count, forKey: value) == nil else { throw StateReader.malformed() }
+        let byGroup = try reader.array { reader throws(SQLError) in
+            try reader.array { reader throws(SQLError) in (try reader.int(), try reader.int()) }
+        }
+        distinctValues = GroupValueCounts()
+        distinctCounts = []
+        for (group, values) in byGroup.enumerated() {
+            for (value, count) in values {
+                guard count > 0, distinctValues.add(Int32(group), value, count) == 1 else { throw StateReader.malformed() }
             }
-            return values
+            distinctCounts.append(Int64(values.count))
         }
         extremes = try reader.array { reader throws(SQLError) in try reader.int() }
         // The shape each strategy keeps (see `addGroup`).
@@ -555,7 +556,7 @@ struct AggregateCallState {
         case .integerSum: shaped = counts.count == groups && integerSums.count == groups
         case .doubleSum: shaped = counts.count == groups && doubleSums.count == groups
         case .decimalSum: shaped = counts.count == groups && decimalSums.count == groups
-        case .integerDistinctCount: shaped = distinctValues.count == groups
+        case .integerDistinctCount: shaped = distinctCounts.count == groups
         case .integerExtremum: shaped = counts.count == groups && extremes.count == groups
         case .general: shaped = accumulators.count == groups
         }
