@@ -187,15 +187,19 @@ struct AggregateHarness {
         let k = keyTypes.count
         let calls = [
             AggregateHarness.call(.min, 0, keyCount: k), AggregateHarness.call(.max, 0, keyCount: k), AggregateHarness.call(.max, 4, keyCount: k),
-            AggregateHarness.call(.min, 3, keyCount: k), AggregateHarness.call(.count, 0, keyCount: k, distinct: true),
+            AggregateHarness.call(.min, 3, keyCount: k), AggregateHarness.call(.max, 3, keyCount: k), AggregateHarness.call(.max, 2, keyCount: k),
+            AggregateHarness.call(.min, 2, keyCount: k), AggregateHarness.call(.count, 0, keyCount: k, distinct: true),
         ].map { $0.withInsertOnlyInput(true) }
         for round in 0..<16 {
             let harness = AggregateHarness(keyTypes: keyTypes, calls: calls, final: round % 4 == 3)
             let spread = [2, 5, 40, 300][round % 4]
             for step in 0..<10 {
+                // Without the decomposed spelling of "é": the reference keeps whichever spelling of the two (equal as
+                // Swift strings, ordered apart by code units) came first, which no single extreme can mimic.
                 let rows = (0..<Int.random(in: 1...200, using: &random)).map { _ in
-                    keyTypes.map { Self.randomValue($0, &random, spread: spread) }
-                        + AggregateHarness.argumentTypes.map { Self.randomValue($0, &random, spread: 1000, forExtremes: true) }
+                    (keyTypes.map { Self.randomValue($0, &random, spread: spread) }
+                        + AggregateHarness.argumentTypes.map { Self.randomValue($0, &random, spread: 1000, forExtremes: true) })
+                        .map { $0 == .string("e\u{301}") && $0.string?.unicodeScalars.count == 2 ? Value.string("d") : $0 }
                 }
                 try harness.feed(rows, Array(repeating: .insert, count: rows.count), boxed: step % 3 == 2, "shape \(shape) round \(round) step \(step)")
             }

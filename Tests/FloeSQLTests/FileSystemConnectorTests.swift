@@ -117,6 +117,32 @@ import Testing
         await #expect(throws: SQLError.self) { _ = try await scratch.fixture.run("SELECT o.amount, p.name FROM orders AS o JOIN people AS p ON o.person = p.id") }
     }
 
+    /// DATE_FORMAT of a TIMESTAMP column with a constant pattern formats once per day, minute, … of the pattern: the
+    /// same text as formatting every value, across span boundaries, before 1970 and with NULLs.
+    @Test func dateFormatOfAColumnMatchesFormattingEveryValue() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        var random = SeededGenerator(seed: 5)
+        var micros: [Int64?] = []
+        var now: Int64 = -86_400_000_000 * 3 - 1_000
+        for _ in 0..<3000 {
+            now += Int64.random(in: 0...90_000_000, using: &random) / 1000 * 1000
+            micros.append(Int.random(in: 0..<20, using: &random) == 0 ? nil : now)
+        }
+        let lines = micros.map { value in
+            value.map { "{\"ts\": \"\(Temporal.formatTimestamp($0, precision: 3))\"}" } ?? "{\"ts\": null}"
+        }
+        let path = try scratch.write("times.json", lines.joined(separator: "\n"))
+        _ = try await scratch.fixture.run("CREATE TABLE times (ts TIMESTAMP(3)) WITH ('connector' = 'filesystem', 'path' = '\(path)', 'format' = 'json')")
+        for pattern in ["yyyy-MM-dd", "HH:mm", "yyyy-MM-dd HH:mm:ss.SSS", "EEE D a hh 'at' ss"] {
+            let sqlPattern = pattern.replacingOccurrences(of: "'", with: "''")
+            let rows = try await scratch.rows("SELECT DATE_FORMAT(ts, '\(sqlPattern)') FROM times")
+            let expected = micros.map { value in "+I[\(value.map { DateFormatting.format($0, pattern: pattern) } ?? "NULL")]" }
+            let firstDifference = zip(rows, expected).enumerated().first { $0.element.0 != $0.element.1 }
+            #expect(rows.count == expected.count && firstDifference == nil, "\(pattern): \(String(describing: firstDifference))")
+        }
+    }
+
     @Test func malformedJSONFailsWithTheLineOrIsSkipped() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }

@@ -109,6 +109,14 @@ struct Accumulator {
                     extreme = .null
                 }
             }
+        } else if extremum != 0, sign > 0 {
+            // MIN/MAX over an insert-only input: only the extreme is kept. (A restored state holds it as its one value.)
+            if !values.isEmpty {
+                extreme = scan(extremum)
+                values = [:]
+                extremeIsKnown = true
+            }
+            if extreme.isNull || Self.isBetter(value, than: extreme, extremum) { extreme = value }
         }
         sums.add(value, sign: sign)
     }
@@ -135,13 +143,15 @@ struct Accumulator {
         }
     }
 
-    /// Writes the sums and the counted values (the current extreme is recomputed on restore).
+    /// Writes the sums and the counted values (the current extreme is recomputed on restore). An accumulator that
+    /// keeps only its extreme (MIN/MAX over an insert-only input) writes it as its one value.
     func save(into writer: inout StateWriter) {
         writer.int(sums.nonNullCount)
         writer.int(sums.integerSum)
         writer.double(sums.doubleSum)
         writer.int128(sums.decimalSum)
-        writer.array(values) { writer, entry in
+        let kept = values.isEmpty && !extreme.isNull ? [extreme: 1] : values
+        writer.array(kept) { writer, entry in
             writer.value(entry.key)
             writer.int(entry.value)
         }

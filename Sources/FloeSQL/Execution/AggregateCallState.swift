@@ -25,7 +25,11 @@ enum AggregateStrategy {
             return
         }
         let extremum = call.function == .min ? -1 : (call.function == .max ? 1 : 0)
-        let general = AggregateStrategy.general(keepValues: call.distinct || extremum != 0, extremum: extremum)
+        // MIN/MAX keep every value to survive retractions; over an insert-only input, one of a totally ordered kind
+        // (strings, decimals) keeps only the extreme.
+        let argumentPhysical = (call.argumentType ?? call.type).physical
+        let extremeOnly = call.insertOnlyInput && (argumentPhysical == .string || argumentPhysical == .decimal)
+        let general = AggregateStrategy.general(keepValues: call.distinct || (extremum != 0 && !extremeOnly), extremum: extremum)
         if call.function == .count, call.distinct, call.argument != nil, (call.argumentType ?? call.type).physical == .int, output == .int {
             self = .integerDistinctCount
             return

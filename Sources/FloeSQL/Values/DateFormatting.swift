@@ -5,8 +5,24 @@ enum DateFormatting {
     /// A pattern split once into its runs of one pattern letter and its literal text, for formatting many values.
     struct Pattern: Sendable {
         fileprivate let tokens: [(letter: Character?, count: Int, literal: String)]
+        /// The span of time within which the formatted text cannot change (microseconds): a day for `yyyy-MM-dd`, a
+        /// minute for `HH:mm`, … Values in the same span, aligned to the epoch, format alike.
+        let resolution: Int64
 
-        init(_ pattern: String) { tokens = DateFormatting.tokens(pattern) }
+        init(_ pattern: String) {
+            tokens = DateFormatting.tokens(pattern)
+            var resolution = Temporal.microsPerDay
+            for token in tokens {
+                switch token.letter {
+                case "S": resolution = min(resolution, 1)
+                case "s": resolution = min(resolution, Temporal.microsPerSecond)
+                case "m": resolution = min(resolution, 60 * Temporal.microsPerSecond)
+                case "H", "h", "a": resolution = min(resolution, 3_600 * Temporal.microsPerSecond)
+                default: break
+                }
+            }
+            self.resolution = resolution
+        }
     }
 
     /// Splits a pattern into runs of one pattern letter and literal text (`'quoted'` text included).
