@@ -19,27 +19,8 @@ MODE="${MODE:-both}"
 
 bash "$HERE/setup.sh"
 
-make_data() {
-  local name="$1" events rate=10000000
-  case "$name" in
-    10k) events=10000 ;;
-    1m) events=1000000 ;;
-    10m) events=10000000 ;;
-    10k-r10k) events=10000; rate=10000 ;;
-    1m-r10k) events=1000000; rate=10000 ;;
-    *) echo "run_all: unknown data set $name (make it with generate.py and call run_query.py)" >&2; exit 2 ;;
-  esac
-  local dir="$NEXMARK/data/$name"
-  if [ -f "$dir/manifest.json" ] && python3 - "$dir/manifest.json" "$events" "$rate" <<'PY'
-import json, sys
-m = json.load(open(sys.argv[1]))
-sys.exit(0 if (m["events"], m["rate"], m["seed"], m["format"]) == (int(sys.argv[2]), int(sys.argv[3]), 42, "json") else 1)
-PY
-  then
-    return
-  fi
-  python3 "$NEXMARK/generate.py" --events "$events" --rate "$rate" --seed 42 --out "$dir"
-}
+# shellcheck source=../data.sh
+source "$NEXMARK/data.sh"
 
 case "$DATA" in *-r10k) WARMUP=10k-r10k ;; *) WARMUP=10k ;; esac
 make_data "$WARMUP"
