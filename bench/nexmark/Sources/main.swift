@@ -10,7 +10,9 @@ import Synchronization
 // on Flink:
 //
 // 1. timed: `CREATE TABLE nexmark_sink WITH ('connector' = 'blackhole') AS <query>`, wall time from preparing the
-//    statement to its end; events/s = lines of the files the query reads / seconds;
+//    statement to its end; events/s = lines of the files the query reads / seconds, and events per CPU second (the
+//    process's CPU time over the same span). With Flink's timed figures for the same data set (`--flink`, by default
+//    results/<data set>/summary.json), a table of both engines' figures and the ratios follows;
 // 2. results: the query itself, its changelog applied (+I/+U add a row, -U/-D remove one occurrence), the final rows
 //    as Flink's CAST(… AS STRING) prints them, sorted, one per line, tab-separated, NULL as <NULL> — the same file
 //    flink/run_query.py writes, so `cmp` tells whether the engines agree.
