@@ -320,3 +320,37 @@ extension Array {
         return removeLast()
     }
 }
+
+/// Checkpoints written before COUNT(DISTINCT) of integers and MIN/MAX over insert-only inputs had typed state (boxed
+/// accumulators, no layout marker) restore into the typed state with the same results.
+@Test func aggregateStateOfTheEarlierLayoutRestores() throws {
+    let bigint = SQLType(.bigint)
+    let distinct = AggregateCall(function: .count, argument: 1, distinct: true, argumentType: bigint, type: SQLType(.bigint, nullable: false))
+    let maximum = AggregateCall(function: .max, argument: 1, distinct: false, argumentType: bigint, type: bigint, insertOnlyInput: true)
+    // Group 0 saw 5, 5, 9; group 1 saw nothing but NULLs.
+    func earlierLayout(extremum: Int, emitted: [Value]) -> [UInt8] {
+        var first = Accumulator()
+        for value: Int64 in [5, 5, 9] { first.apply(.int(value), sign: 1, keepValues: true, extremum: extremum) }
+        var writer = StateWriter()
+        for _ in 0..<4 { writer.array([Int64]()) { $0.int($1) } }
+        writer.array([first, Accumulator()]) { $1.save(into: &$0) }
+        for _ in 0..<4 { writer.array([Int64]()) { $0.int($1) } }
+        writer.array(emitted) { $0.value($1) }
+        return writer.bytes
+    }
+    var counting = AggregateCallState(distinct, output: .int)
+    var reader = StateReader(earlierLayout(extremum: 0, emitted: [.int(2), .int(0)]))
+    try counting.restore(from: &reader, groups: 2)
+    #expect(counting.result(0, rows: 3) == .int(2) && counting.result(1, rows: 1) == .int(0))
+    var largest = AggregateCallState(maximum, output: .int)
+    reader = StateReader(earlierLayout(extremum: 1, emitted: [.int(9), .null]))
+    try largest.restore(from: &reader, groups: 2)
+    #expect(largest.result(0, rows: 3) == .int(9) && largest.result(1, rows: 1) == .null)
+    // And the current layout round-trips.
+    var writer = StateWriter()
+    largest.save(into: &writer)
+    var again = AggregateCallState(maximum, output: .int)
+    reader = StateReader(writer.bytes)
+    try again.restore(from: &reader, groups: 2)
+    #expect(again.result(0, rows: 3) == .int(9) && again.result(1, rows: 1) == .null)
+}

@@ -10,7 +10,7 @@ import Testing
 
     static func row(_ n: Int, text: String) -> Row {
         [n % 7 == 0 ? .null : .int(Int64(n)), n % 5 == 0 ? .null : .string(text), .double(Double(n) / 4), .decimal(Int128(n * 100)),
-         .bool(n % 2 == 0), .list([.int(Int64(n))])]
+         .bool(n % 2 == 0), n % 3 == 0 ? .null : .list([.int(Int64(n))])]
     }
 
     @Test func rowsReadBackThroughReuseAndCompaction() {

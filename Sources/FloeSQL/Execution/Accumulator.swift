@@ -88,6 +88,8 @@ struct Accumulator {
     private var extremeIsKnown = true
     /// Set once a value without a total order entered `values`: every MIN/MAX result scans.
     private var unordered = false
+    /// Set once a value was applied keeping only the extreme (MIN/MAX over an insert-only input).
+    private var keepsOnlyExtreme = false
 
     /// Applies one input value; `extremum` is -1 for MIN, 1 for MAX and 0 otherwise.
     mutating func apply(_ value: Value, sign: Int64, keepValues: Bool, extremum: Int) {
@@ -116,6 +118,7 @@ struct Accumulator {
                 values = [:]
                 extremeIsKnown = true
             }
+            keepsOnlyExtreme = true
             if extreme.isNull || Self.isBetter(value, than: extreme, extremum) { extreme = value }
         }
         sums.add(value, sign: sign)
@@ -150,7 +153,7 @@ struct Accumulator {
         writer.int(sums.integerSum)
         writer.double(sums.doubleSum)
         writer.int128(sums.decimalSum)
-        let kept = values.isEmpty && !extreme.isNull ? [extreme: 1] : values
+        let kept = keepsOnlyExtreme && !extreme.isNull ? [extreme: 1] : values
         writer.array(kept) { writer, entry in
             writer.value(entry.key)
             writer.int(entry.value)

@@ -500,8 +500,13 @@ struct AggregateCallState {
 
     // MARK: Checkpoints
 
+    /// Marks the layout with the distinct-value table and the extremes (older checkpoints start with the `counts`
+    /// array's length, never negative).
+    private static let layoutMarker: Int64 = -1
+
     /// Writes the per-group arrays and the results last emitted.
     func save(into writer: inout StateWriter) {
+        writer.int(Self.layoutMarker)
         writer.array(counts) { $0.int($1) }
         writer.array(integerSums) { $0.int($1) }
         writer.array(doubleSums) { $0.double($1) }
@@ -526,6 +531,9 @@ struct AggregateCallState {
 
     /// Restores what ``save(into:)`` wrote for `groups` groups, checking every array has the strategy's shape.
     mutating func restore(from reader: inout StateReader, groups: Int) throws(SQLError) {
+        var probe = reader
+        let isCurrentLayout = try probe.int() == Self.layoutMarker
+        if isCurrentLayout { reader = probe }
         counts = try reader.array { reader throws(SQLError) in try reader.int() }
         integerSums = try reader.array { reader throws(SQLError) in try reader.int() }
         doubleSums = try reader.array { reader throws(SQLError) in try reader.double() }
@@ -538,6 +546,7 @@ struct AggregateCallState {
         column.nulls = try reader.array { reader throws(SQLError) in try reader.bool() }
         column.values = try reader.array { reader throws(SQLError) in try reader.value() }
         emitted = column
+        guard isCurrentLayout else { return try restoreEarlierLayout(groups: groups) }
         let byGroup = try reader.array { reader throws(SQLError) in
             try reader.array { reader throws(SQLError) in (try reader.int(), try reader.int()) }
         }
@@ -550,7 +559,48 @@ struct AggregateCallState {
             distinctCounts.append(Int64(values.count))
         }
         extremes = try reader.array { reader throws(SQLError) in try reader.int() }
-        // The shape each strategy keeps (see `addGroup`).
+        try checkShape(groups: groups)
+    }
+
+    /// A checkpoint of an earlier build: COUNT(DISTINCT) of integers and MIN/MAX over insert-only inputs were boxed
+    /// accumulators then. Their counted values and emitted results convert to the typed state.
+    private mutating func restoreEarlierLayout(groups: Int) throws(SQLError) {
+        distinctValues = GroupValueCounts()
+        distinctCounts = []
+        extremes = []
+        switch strategy {
+        case .integerDistinctCount:
+            guard accumulators.count == groups, emitted.values.count == groups else { throw StateReader.malformed() }
+            for (group, accumulator) in accumulators.enumerated() {
+                var distinct: Int64 = 0
+                for (value, count) in accumulator.values where count > 0 {
+                    guard let integer = value.int else { throw StateReader.malformed() }
+                    distinct += Int64(distinctValues.add(Int32(group), integer, count))
+                }
+                distinctCounts.append(distinct)
+            }
+            emitted.integers = emitted.values.map { $0.int ?? 0 }
+            emitted.values = []
+            accumulators = []
+        case .integerExtremum(let isMax):
+            guard accumulators.count == groups, emitted.values.count == groups else { throw StateReader.malformed() }
+            counts = []
+            for accumulator in accumulators {
+                let integers = accumulator.values.keys.compactMap(\.int)
+                counts.append(Int64(integers.count))
+                extremes.append((isMax ? integers.max() : integers.min()) ?? 0)
+            }
+            emitted.integers = emitted.values.map { $0.int ?? 0 }
+            emitted.nulls = emitted.values.map(\.isNull)
+            emitted.values = []
+            accumulators = []
+        default: break
+        }
+        try checkShape(groups: groups)
+    }
+
+    /// Checks every array has the shape the strategy keeps for `groups` groups (see `addGroup`).
+    private func checkShape(groups: Int) throws(SQLError) {
         var expected = ResultColumn()
         for _ in 0..<groups { expected.append(strategy) }
         let shaped: Bool

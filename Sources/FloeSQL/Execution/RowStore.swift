@@ -238,7 +238,7 @@ final class RowStore {
         case (.string, .string(var text)): text.withUTF8 { setString(stored, slot, $0, &garbage) }
         default:
             stored.values[s] = value
-            stored.nulls[s] = false
+            stored.nulls[s] = value.isNull
         }
     }
 
@@ -295,6 +295,11 @@ final class RowStore {
         for (c, stored) in columns.enumerated() where live[c] {
             let column = batch.columns[c]
             let s = Int(slot)
+            // Boxed kinds (nested types, bytes) compare as values: a NULL may be a boxed `.null` without a mask.
+            if stored.physical == .value || stored.physical == .bytes {
+                if value(slot, c) != column.value(at: index) { return false }
+                continue
+            }
             if stored.nulls[s] || column.isNull(index) {
                 if stored.nulls[s] != column.isNull(index) { return false }
                 continue
