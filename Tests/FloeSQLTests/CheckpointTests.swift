@@ -105,6 +105,9 @@ import Testing
     static let queries: [(sql: String, exact: Bool)] = [
         ("SELECT customer, COUNT(*), SUM(qty), SUM(price), AVG(amount), MAX(amount), MIN(customer), COUNT(DISTINCT qty) FROM orders GROUP BY customer", true),
         ("SELECT MAX(cnt), MIN(cnt), SUM(cnt), COUNT(*) FROM (SELECT customer, COUNT(*) AS cnt FROM orders GROUP BY customer)", true),
+        // COUNT(DISTINCT) of one argument under several filters shares one table, also over an updating input.
+        ("SELECT customer, COUNT(DISTINCT qty), COUNT(DISTINCT qty) FILTER (WHERE amount > 5), COUNT(DISTINCT qty) FILTER (WHERE amount <= 5) FROM orders GROUP BY customer", true),
+        ("SELECT COUNT(DISTINCT n), COUNT(DISTINCT n) FILTER (WHERE customer <> 'bob'), COUNT(DISTINCT n) FILTER (WHERE customer = 'bob') FROM (SELECT customer, COUNT(*) AS n FROM orders GROUP BY customer)", true),
         // MIN/MAX over an insert-only input keep only the extreme; COUNT(DISTINCT) of integers keeps Int64 sets.
         ("SELECT customer, MIN(qty), MAX(id), COUNT(DISTINCT id) FROM orders GROUP BY customer", true),
         ("SELECT window_start, MAX(n), MIN(n), COUNT(DISTINCT n) FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end", true),
@@ -330,6 +333,30 @@ import Testing
         #expect(try sources("SELECT a.id, b.customer FROM orders AS a JOIN orders AS b ON a.id = b.id + 1") == 2)
         let (_, changes) = try await fixture.run("SELECT a.id, b.id FROM orders AS a JOIN orders AS b ON a.id = b.id + 1")
         #expect(changes.map(EngineText.change).sorted() == (2...7).map { "+I[\($0), \($0 - 1)]" })
+    }
+
+    /// Distinct counts of one argument under several filters (one shared table) agree with the same counts written
+    /// as subqueries, over an insert-only and over an updating input.
+    @Test func distinctCountsUnderFiltersAgreeWithSubqueries() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        for statement in Self.setUp + Self.firstPart + Self.secondPart { _ = try await fixture.run(statement) }
+        func final(_ sql: String) async throws -> [String] { Self.materialized(try await fixture.run(sql).1.map(EngineText.change)) }
+        let shared = try await final("SELECT customer, COUNT(DISTINCT qty), COUNT(DISTINCT qty) FILTER (WHERE amount > 5), COUNT(DISTINCT qty) FILTER (WHERE amount <= 5) FROM orders GROUP BY customer")
+        func counts(_ condition: String) async throws -> [String: String] {
+            let rows = try await final("SELECT customer, COUNT(*) FROM (SELECT DISTINCT customer, qty FROM orders WHERE \(condition)) GROUP BY customer")
+            return Dictionary(uniqueKeysWithValues: rows.map { row in
+                let parts = row.dropFirst().dropLast().components(separatedBy: ", ")
+                return (parts[0], parts[1])
+            })
+        }
+        let all = try await counts("qty IS NOT NULL")
+        let big = try await counts("amount > 5")
+        let small = try await counts("amount <= 5")
+        #expect(shared == all.keys.sorted().map { "[\($0), \(all[$0]!), \(big[$0] ?? "0"), \(small[$0] ?? "0")]" })
+        // Per customer 3, 2, 1, 1 orders: distinct counts {1, 2, 3}, without bob {1, 3}, bob's {2}.
+        let updating = try await final("SELECT COUNT(DISTINCT n), COUNT(DISTINCT n) FILTER (WHERE customer <> 'bob'), COUNT(DISTINCT n) FILTER (WHERE customer = 'bob') FROM (SELECT customer, COUNT(*) AS n FROM orders GROUP BY customer)")
+        #expect(updating == ["[3, 2, 1]"])
     }
 
     @Test func aStatementSetReadsSharedSourcesOnceAndResumesEverySinkExactlyOnce() async throws {

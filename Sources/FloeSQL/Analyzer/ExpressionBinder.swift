@@ -258,6 +258,14 @@ extension QueryAnalyzer {
         }
         var argumentIndex: Int?
         var argumentType: SQLType?
+        var filterIndex: Int?
+        /// The input column computing `expression`: an earlier argument spelled the same, or a new one.
+        func argumentColumn(_ expression: BoundExpression) -> Int {
+            let spelled = String(reflecting: expression)
+            if let existing = aggregation.arguments.firstIndex(where: { String(reflecting: $0) == spelled }) { return keyCount + existing }
+            aggregation.arguments.append(expression)
+            return keyCount + aggregation.arguments.count - 1
+        }
         let isCountStar = name == "COUNT" && (arguments.isEmpty || { if case .star = arguments[0] { true } else { false } }())
         if !isCountStar {
             guard arguments.count == 1 || (name == "COUNT" && !arguments.isEmpty) else {
@@ -275,9 +283,18 @@ extension QueryAnalyzer {
                 let row = FunctionLibrary.function("ROW", parts, SQLType(.row(fields), nullable: false), strict: false) { v throws(SQLError) in .list(v) }
                 bound = BoundExpression(.caseWhen([(anyNull, .literal(.null, row.type.withNullable(true)))], otherwise: row), row.type.withNullable(true))
             }
-            argumentIndex = keyCount + aggregation.arguments.count
-            argumentType = bound.type
-            aggregation.arguments.append(bound)
+            if distinct, name == "COUNT", arguments.count == 1, aggregation.splitsDistinctFilters,
+                case .caseWhen(let branches, nil) = bound.node, branches.count == 1, branches[0].result.type.physical == .int
+            {
+                // COUNT(DISTINCT x) FILTER (WHERE c): x and c as columns of their own.
+                argumentIndex = argumentColumn(branches[0].result)
+                argumentType = branches[0].result.type.withNullable(true)
+                filterIndex = argumentColumn(branches[0].condition)
+            } else {
+                argumentIndex = keyCount + aggregation.arguments.count
+                argumentType = bound.type
+                aggregation.arguments.append(bound)
+            }
         }
         let function = AggregateFunction(rawValue: name)!
         // Calcite: SUM, AVG, MIN and MAX are nullable over a possibly empty group (no GROUP BY) or a nullable argument.
@@ -297,7 +314,8 @@ extension QueryAnalyzer {
         }
         let finalType = function == .sum0 ? type.withNullable(false) : type
         // Arguments adjust the argument columns' positions: they follow the keys in the aggregate's input.
-        aggregation.calls.append(AggregateCall(function: function, argument: argumentIndex, distinct: distinct, argumentType: argumentType, type: finalType))
+        aggregation.calls.append(AggregateCall(function: function, argument: argumentIndex, distinct: distinct, argumentType: argumentType, type: finalType,
+                                               filter: filterIndex))
         aggregation.callTexts.append(text)
         return BoundExpression(.column(keyCount + aggregation.calls.count - 1), finalType)
     }

@@ -67,6 +67,7 @@ extension QueryAnalyzer {
         let extra = keyColumns.extra
 
         let aggregation = AggregationContext(inputScope: scope, groupExpressions: [], boundKeys: [], neverEmpty: true)
+        aggregation.splitsDistinctFilters = false
         for call in calls { _ = try bind(call, scope, aggregation: aggregation) }
         precondition(aggregation.calls.count == calls.count, "each distinct OVER call is one aggregate")
         let argumentStart = width + extra.count

@@ -34,6 +34,9 @@ final class AggregationContext {
     var arguments: [BoundExpression] = []
     var calls: [AggregateCall] = []
     var callTexts: [String] = []
+    /// Whether `COUNT(DISTINCT CASE WHEN c THEN x END)` (what `FILTER (WHERE c)` becomes) is bound as a count of `x`
+    /// with the filter `c` (`AggregateCall.filter`); the group aggregations honour filters, OVER windows do not.
+    var splitsDistinctFilters = true
     /// Whether every group holds at least one row even without group keys (an OVER window that ends at the current
     /// row): SUM, AVG, MIN and MAX of a NOT NULL argument are then NOT NULL.
     let neverEmpty: Bool

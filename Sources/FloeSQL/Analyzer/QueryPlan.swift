@@ -44,6 +44,10 @@ struct AggregateCall: Sendable {
     /// Whether the aggregation's input never retracts (an insert-only changelog): MIN and MAX then keep only the
     /// current extreme, not every value (Flink's MinWithRetract/MaxWithRetract are for updating inputs only).
     var insertOnlyInput = false
+    /// A BOOLEAN input column: only rows where it is TRUE count (`COUNT(DISTINCT x) FILTER (WHERE c)`, kept apart from
+    /// `x` so that the calls counting the same `x` under different filters can share one table, as Flink's distinct
+    /// aggregates share their map view). Only set for COUNT(DISTINCT) of an integer-valued argument.
+    var filter: Int?
 }
 
 extension AggregateCall {

@@ -30,7 +30,10 @@ enum AggregateStrategy {
         let argumentPhysical = (call.argumentType ?? call.type).physical
         let extremeOnly = call.insertOnlyInput && (argumentPhysical == .string || argumentPhysical == .decimal)
         let general = AggregateStrategy.general(keepValues: call.distinct || (extremum != 0 && !extremeOnly), extremum: extremum)
-        if call.function == .count, call.distinct, call.argument != nil, (call.argumentType ?? call.type).physical == .int, output == .int {
+        // (A filtered call is always one: the binder splits the filter off for integer arguments only.)
+        if call.function == .count, call.distinct, call.argument != nil, (call.argumentType ?? call.type).physical == .int,
+            output == .int || call.filter != nil
+        {
             self = .integerDistinctCount
             return
         }
@@ -238,8 +241,11 @@ struct AggregateCallState {
     /// Applies a batch, row by row in order. Streaming, it also records for every row the result the group had
     /// emitted before it (`before`) and, unless the row emptied the group, the result after it (`after`), and sets
     /// `changed` where they differ as `Value`s; a group that empties is reset.
+    ///
+    /// `distinctDeltas`: for a COUNT(DISTINCT) whose table its aggregation shares between calls, how each row changed
+    /// the number of distinct values of its group (the aggregation applied the rows to the shared table already).
     mutating func apply(_ batch: Batch, _ plan: AggregationPlan, streaming: Bool, changed: inout [Bool],
-                        before: inout ResultColumn, after: inout ResultColumn) {
+                        before: inout ResultColumn, after: inout ResultColumn, distinctDeltas: [Int8]? = nil) {
         let column = call.argument.map { batch.columns[$0] }
         switch strategy {
         case .countRows:
@@ -347,9 +353,12 @@ struct AggregateCallState {
             guard let column else { return }
             let nulls = column.nullMask
             let data: [Int64]? = if case .int(let integers) = column.data { integers } else { nil }
+            let passes = call.filter.map { Self.passes(batch.columns[$0]) }
             for i in 0..<plan.count {
                 let group = Int(plan.groups[i])
-                if !(nulls?[i] ?? false), let value = data?[i] ?? column.value(at: i).int {
+                if let distinctDeltas {
+                    distinctCounts[group] += Int64(distinctDeltas[i])
+                } else if !(nulls?[i] ?? false), passes?[i] ?? true, let value = data?[i] ?? column.value(at: i).int {
                     distinctCounts[group] += Int64(distinctValues.add(Int32(group), value, plan.signs[i]))
                 }
                 guard streaming else { continue }
@@ -408,6 +417,20 @@ struct AggregateCallState {
                 emitted.values[group] = result
             }
         }
+    }
+
+    /// Where a FILTER column is TRUE (not FALSE, not NULL).
+    static func passes(_ column: Column) -> [Bool] {
+        guard case .bool(let flags) = column.data else { return (0..<column.count).map { column.value(at: $0) == .bool(true) } }
+        guard let nulls = column.nulls else { return flags }
+        return zip(flags, nulls).map { $0 && !$1 }
+    }
+
+    /// This call's own distinct values, removed from it (to move them into a table its aggregation shares).
+    mutating func takeDistinctEntries() -> [(group: Int32, value: Int64, count: Int64)] {
+        let entries = distinctValues.entries
+        distinctValues = GroupValueCounts()
+        return entries
     }
 
     /// Drops a group's distinct values. A group empties when all its rows are retracted, which removes its values
@@ -504,8 +527,9 @@ struct AggregateCallState {
     /// array's length, never negative).
     private static let layoutMarker: Int64 = -1
 
-    /// Writes the per-group arrays and the results last emitted.
-    func save(into writer: inout StateWriter) {
+    /// Writes the per-group arrays and the results last emitted; `distinctEntries` are the call's distinct values when
+    /// they live in a table its aggregation shares.
+    func save(into writer: inout StateWriter, distinctEntries: [(group: Int32, value: Int64, count: Int64)]? = nil) {
         writer.int(Self.layoutMarker)
         writer.array(counts) { $0.int($1) }
         writer.array(integerSums) { $0.int($1) }
@@ -519,7 +543,7 @@ struct AggregateCallState {
         writer.array(emitted.values) { $0.value($1) }
         // Per group, in value order, so that equal state writes equal bytes.
         var byGroup = [[(value: Int64, count: Int64)]](repeating: [], count: distinctCounts.count)
-        for entry in distinctValues.entries { byGroup[Int(entry.group)].append((entry.value, entry.count)) }
+        for entry in distinctEntries ?? distinctValues.entries { byGroup[Int(entry.group)].append((entry.value, entry.count)) }
         writer.array(byGroup) { writer, values in
             writer.array(values.sorted { $0.value < $1.value }) { writer, entry in
                 writer.int(entry.value)

@@ -70,6 +70,15 @@ struct GroupedAggregation {
     private var hasEmitted: [Bool] = []
     private var live: [Bool] = []
     private var freeGroups: [Int32] = []
+    /// COUNT(DISTINCT x) calls that count the same `x` (under different filters) and share one table.
+    private var distinctShares: [DistinctShare] = []
+
+    /// Calls `calls` (lane `n` of `table` is call `calls[n]`) counting distinct values of input column `argument`.
+    private struct DistinctShare {
+        let argument: Int
+        let calls: [Int]
+        var table: GroupValueLanes
+    }
 
     init(keyCount: Int, calls: [AggregateCall], final: Bool, outputTypes: [SQLType]) {
         self.keyCount = keyCount
@@ -79,6 +88,44 @@ struct GroupedAggregation {
             let position = keyCount + offset
             return AggregateCallState(call, output: position < outputTypes.count ? outputTypes[position].physical : .value)
         }
+        var byArgument: [Int: [Int]] = [:]
+        for (c, state) in self.calls.enumerated() {
+            if case .integerDistinctCount = state.strategy, let argument = state.call.argument { byArgument[argument, default: []].append(c) }
+        }
+        distinctShares = byArgument.filter { $0.value.count > 1 }.sorted { $0.key < $1.key }.map {
+            DistinctShare(argument: $0.key, calls: $0.value, table: GroupValueLanes(lanes: $0.value.count))
+        }
+    }
+
+    /// Applies a batch to the shared distinct tables; per call of a share, how each row changed its group's number of
+    /// distinct values. Every lane a row counts in is updated in one visit to the row's slot.
+    private mutating func applyDistinctShares(_ batch: Batch, _ plan: AggregationPlan, streaming: Bool) -> [Int: [Int8]] {
+        var deltas: [Int: [Int8]] = [:]
+        for s in distinctShares.indices {
+            // (No copy of the share is kept while its table changes: it would make the table copy itself.)
+            let shareCalls = distinctShares[s].calls
+            let column = batch.columns[distinctShares[s].argument]
+            let nulls = column.nullMask
+            let data: [Int64]? = if case .int(let integers) = column.data { integers } else { nil }
+            let passes = shareCalls.map { c in calls[c].call.filter.map { AggregateCallState.passes(batch.columns[$0]) } }
+            var laneDeltas = [[Int8]](repeating: [Int8](repeating: 0, count: plan.count), count: shareCalls.count)
+            var lanes: [Int] = []
+            lanes.reserveCapacity(shareCalls.count)
+            for i in 0..<plan.count {
+                let group = plan.groups[i]
+                if !(nulls?[i] ?? false), let value = data?[i] ?? column.value(at: i).int {
+                    lanes.removeAll(keepingCapacity: true)
+                    for lane in passes.indices where passes[lane]?[i] ?? true { lanes.append(lane) }
+                    if !lanes.isEmpty {
+                        distinctShares[s].table.add(group, value, lanes: lanes, plan.signs[i]) { lane, change in laneDeltas[lane][i] = change }
+                    }
+                }
+                // A group that empties forgets its values (retractions of rows never added can leave some).
+                if streaming, plan.deleted[i] { distinctShares[s].table.removeGroup(group) }
+            }
+            for (lane, c) in shareCalls.enumerated() { deltas[c] = laneDeltas[lane] }
+        }
+        return deltas
     }
 
     private var groupCount: Int { rowCounts.count }
@@ -190,10 +237,11 @@ struct GroupedAggregation {
         var changed = streaming ? [Bool](repeating: false, count: count) : []
         var befores: [ResultColumn] = []
         var afters: [ResultColumn] = []
+        let distinctDeltas = distinctShares.isEmpty ? [:] : applyDistinctShares(batch, plan, streaming: streaming)
         for c in calls.indices {
             var before = streaming ? ResultColumn(calls[c].strategy, count: count) : ResultColumn()
             var after = streaming ? ResultColumn(calls[c].strategy, count: count) : ResultColumn()
-            calls[c].apply(batch, plan, streaming: streaming, changed: &changed, before: &before, after: &after)
+            calls[c].apply(batch, plan, streaming: streaming, changed: &changed, before: &before, after: &after, distinctDeltas: distinctDeltas[c])
             befores.append(before)
             afters.append(after)
         }
@@ -299,7 +347,12 @@ struct GroupedAggregation {
         writer.array(hasEmitted) { $0.bool($1) }
         writer.array(live) { $0.bool($1) }
         writer.array(freeGroups) { $0.int(Int64($1)) }
-        writer.array(calls) { writer, call in writer.section { call.save(into: &$0) } }
+        // A call whose distinct values live in a shared table writes them as its own (the layout does not change).
+        var shared: [Int: [(group: Int32, value: Int64, count: Int64)]] = [:]
+        for share in distinctShares {
+            for (lane, c) in share.calls.enumerated() { shared[c] = share.table.entries(lane: lane) }
+        }
+        writer.array(calls.indices) { writer, c in writer.section { calls[c].save(into: &$0, distinctEntries: shared[c]) } }
     }
 
     /// Restores what ``save(into:)`` wrote into an aggregation of the same calls; the key index is rebuilt.
@@ -318,6 +371,15 @@ struct GroupedAggregation {
         guard count == restored.count else { throw StateReader.malformed() }
         for c in restored.indices {
             try reader.section { reader throws(SQLError) in try restored[c].restore(from: &reader, groups: groups) }
+        }
+        // Values of calls that share a table move there.
+        for s in distinctShares.indices {
+            distinctShares[s].table = GroupValueLanes(lanes: distinctShares[s].calls.count)
+            for (lane, c) in distinctShares[s].calls.enumerated() {
+                for entry in restored[c].takeDistinctEntries() {
+                    distinctShares[s].table.add(entry.group, entry.value, lanes: [lane], entry.count) { _, _ in }
+                }
+            }
         }
         calls = restored
         index = GroupIndex()

@@ -234,7 +234,7 @@ final class Dataflow {
     /// columns; within one plan, only consumers that read the same columns share a scan.
     /// The input columns an aggregation reads: its keys and its calls' arguments.
     private static func aggregateInputs(keyCount: Int, _ aggregates: [AggregateCall]) -> Set<Int> {
-        Set(0..<keyCount).union(aggregates.compactMap(\.argument))
+        Set(0..<keyCount).union(aggregates.compactMap(\.argument)).union(aggregates.compactMap(\.filter))
     }
 
     /// What identifies an aggregation subtree that consumers reading the same aggregation (a self-join of a

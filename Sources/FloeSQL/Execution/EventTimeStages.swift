@@ -129,6 +129,7 @@ final class WindowAggregateStage: Stage {
         innerCalls = calls.map { call in
             var shifted = call
             shifted.argument = call.argument.map { $0 - removed }
+            shifted.filter = call.filter.map { $0 - removed }
             return shifted
         }
         innerTypes = innerKeys.map { outputTypes[$0] } + calls.map(\.type)

@@ -251,3 +251,131 @@ struct GroupValueCounts {
         for slot in old where slot.count != 0 { slots[find(slot.group, slot.value)] = slot }
     }
 }
+
+/// How often each integer value occurs in each group, in several lanes at once: the COUNT(DISTINCT x) calls of one
+/// aggregation that count the same `x` under different filters share one table (a slot per group and value, a count
+/// per lane), as Flink's distinct aggregates share one map view. A row that several calls count touches one slot.
+struct GroupValueLanes {
+    private struct Slot {
+        var value: Int64
+        var group: Int32
+        /// How many lanes hold a positive count; 0 marks an empty slot.
+        var used: Int32
+    }
+
+    let lanes: Int
+    private var slots: [Slot]
+    /// `lanes` counts per slot.
+    private var counts: [Int64]
+    private var shift: UInt64
+    /// Occupied slots per group (to know when an emptied group left values behind).
+    private var slotsPerGroup: [Int] = []
+    private(set) var count = 0
+
+    init(lanes: Int) {
+        self.lanes = lanes
+        slots = Array(repeating: Slot(value: 0, group: 0, used: 0), count: 16)
+        counts = Array(repeating: 0, count: 16 * lanes)
+        shift = 60
+    }
+
+    @inline(__always) private func home(_ group: Int32, _ value: Int64) -> Int {
+        let mixed = UInt64(bitPattern: value) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: group)) &* 0xC2B2_AE3D_27D4_EB4F
+        return Int(truncatingIfNeeded: (mixed &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    }
+
+    @inline(__always) private func find(_ group: Int32, _ value: Int64) -> Int {
+        let mask = slots.count - 1
+        var index = home(group, value)
+        while slots[index].used != 0, slots[index].value != value || slots[index].group != group { index = (index + 1) & mask }
+        return index
+    }
+
+    /// Adds `sign` occurrences of `value` in `group` to each lane `laneList` names (a count that would drop to zero or
+    /// below removes the value from that lane); `report(lane, change)` hears +1 when the value is new to the lane's
+    /// group, -1 when it left it.
+    @inline(__always) mutating func add(_ group: Int32, _ value: Int64, lanes laneList: [Int], _ sign: Int64,
+                                        _ report: (Int, Int8) -> Void) {
+        let index = find(group, value)
+        if slots[index].used == 0 {
+            guard sign > 0 else { return }
+            slots[index] = Slot(value: value, group: group, used: 0)
+            count += 1
+            let g = Int(group)
+            if g >= slotsPerGroup.count { slotsPerGroup.append(contentsOf: repeatElement(0, count: g + 1 - slotsPerGroup.count)) }
+            slotsPerGroup[g] += 1
+        }
+        for lane in laneList {
+            let position = index * lanes + lane
+            let previous = counts[position]
+            let updated = previous + sign
+            if previous <= 0 {
+                guard updated > 0 else { continue }
+                counts[position] = updated
+                slots[index].used += 1
+                report(lane, 1)
+            } else if updated > 0 {
+                counts[position] = updated
+            } else {
+                counts[position] = 0
+                slots[index].used -= 1
+                report(lane, -1)
+            }
+        }
+        if slots[index].used == 0 {
+            remove(at: index)
+        } else if count * 2 > slots.count {
+            grow()
+        }
+    }
+
+    /// Removes every value of `group` from every lane (only needed when a group empties with values left behind).
+    mutating func removeGroup(_ group: Int32) {
+        guard Int(group) < slotsPerGroup.count, slotsPerGroup[Int(group)] > 0 else { return }
+        var index = 0
+        while index < slots.count {
+            // Backward shifts can move a later entry of the group into `index`: look at it again.
+            if slots[index].used != 0, slots[index].group == group { remove(at: index) } else { index += 1 }
+        }
+    }
+
+    /// Lane `lane`'s values of every group with their counts.
+    func entries(lane: Int) -> [(group: Int32, value: Int64, count: Int64)] {
+        slots.indices.compactMap { index in
+            let count = counts[index * lanes + lane]
+            return slots[index].used != 0 && count > 0 ? (slots[index].group, slots[index].value, count) : nil
+        }
+    }
+
+    private mutating func remove(at index: Int) {
+        count -= 1
+        slotsPerGroup[Int(slots[index].group)] -= 1
+        let mask = slots.count - 1
+        var hole = index
+        var next = (hole + 1) & mask
+        while slots[next].used != 0 {
+            // An entry may move back into the hole when the hole lies on its probe path (from its home to it).
+            if (next &- home(slots[next].group, slots[next].value)) & mask >= (next &- hole) & mask {
+                slots[hole] = slots[next]
+                for lane in 0..<lanes { counts[hole * lanes + lane] = counts[next * lanes + lane] }
+                hole = next
+            }
+            next = (next + 1) & mask
+        }
+        slots[hole].used = 0
+        for lane in 0..<lanes { counts[hole * lanes + lane] = 0 }
+    }
+
+    private mutating func grow() {
+        let oldSlots = slots
+        let oldCounts = counts
+        slots = Array(repeating: Slot(value: 0, group: 0, used: 0), count: oldSlots.count * 2)
+        counts = Array(repeating: 0, count: oldSlots.count * 2 * lanes)
+        shift -= 1
+        for (index, slot) in oldSlots.enumerated() where slot.used != 0 {
+            let target = find(slot.group, slot.value)
+            slots[target] = slot
+            for lane in 0..<lanes { counts[target * lanes + lane] = oldCounts[index * lanes + lane] }
+        }
+    }
+}
