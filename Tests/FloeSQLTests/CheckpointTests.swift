@@ -328,6 +328,10 @@ import Testing
         let volatile = twice.replacingOccurrences(of: "COUNT(*)", with: "MAX(RAND())")
         #expect(try stages(twice) < stages(different))
         #expect(try stages(volatile) > stages(twice))
+        // EXTRACT's unit is not in its spelling: aggregations differing only there are not shared.
+        let units = "SELECT a.m, b.m FROM (SELECT n, MAX(EXTRACT(SECOND FROM ts)) AS m FROM ticks GROUP BY n) AS a JOIN (SELECT n, MAX(EXTRACT(MINUTE FROM ts)) AS m FROM ticks GROUP BY n) AS b ON a.n = b.n"
+        let (_, extracted) = try await fixture.run(units)
+        #expect(Self.materialized(extracted.map(EngineText.change)).contains("[12, 0]"), "\(extracted)")
         let (_, counts) = try await fixture.run(twice)
         #expect(Self.materialized(counts.map(EngineText.change)) == ["[alice, 3]", "[bob, 2]", "[carol, 1]", "[dave, 1]"], "\(counts)")
         #expect(try sources("SELECT a.id, b.customer FROM orders AS a JOIN orders AS b ON a.id = b.id + 1") == 2)

@@ -145,6 +145,19 @@ extension BoundExpression {
         return BoundExpression(shifted, type)
     }
 
+    /// Whether the expression calls a function anywhere (a `.function` node).
+    var callsFunction: Bool {
+        switch node {
+        case .literal, .column: return false
+        case .arithmetic(_, let a, let b), .compare(_, let a, let b): return a.callsFunction || b.callsFunction
+        case .negate(let a), .not(let a), .isNull(let a, _), .cast(let a, _): return a.callsFunction
+        case .and(let parts), .or(let parts): return parts.contains(where: \.callsFunction)
+        case .caseWhen(let branches, let otherwise):
+            return branches.contains { $0.condition.callsFunction || $0.result.callsFunction } || (otherwise?.callsFunction ?? false)
+        case .function: return true
+        }
+    }
+
     /// Whether the expression calls a function whose value changes between calls (RAND, NOW, …).
     var isVolatile: Bool { isVolatile(ignoring: []) }
 

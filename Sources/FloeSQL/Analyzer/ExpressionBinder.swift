@@ -259,10 +259,16 @@ extension QueryAnalyzer {
         var argumentIndex: Int?
         var argumentType: SQLType?
         var filterIndex: Int?
-        /// The input column computing `expression`: an earlier argument spelled the same, or a new one.
+        /// The input column computing `expression`: an earlier argument spelled the same when the expression calls no
+        /// function (a function's spelling does not show what its implementation captured, such as EXTRACT's unit),
+        /// or a new one.
         func argumentColumn(_ expression: BoundExpression) -> Int {
-            let spelled = String(reflecting: expression)
-            if let existing = aggregation.arguments.firstIndex(where: { String(reflecting: $0) == spelled }) { return keyCount + existing }
+            if !expression.callsFunction {
+                let spelled = String(reflecting: expression)
+                if let existing = aggregation.arguments.firstIndex(where: { !$0.callsFunction && String(reflecting: $0) == spelled }) {
+                    return keyCount + existing
+                }
+            }
             aggregation.arguments.append(expression)
             return keyCount + aggregation.arguments.count - 1
         }
@@ -284,9 +290,11 @@ extension QueryAnalyzer {
                 bound = BoundExpression(.caseWhen([(anyNull, .literal(.null, row.type.withNullable(true)))], otherwise: row), row.type.withNullable(true))
             }
             if distinct, name == "COUNT", arguments.count == 1, aggregation.splitsDistinctFilters,
-                case .caseWhen(let branches, nil) = bound.node, branches.count == 1, branches[0].result.type.physical == .int
+                case .caseWhen(let branches, nil) = bound.node, branches.count == 1, branches[0].result.type.physical == .int,
+                branches[0].result.columnIndex != nil
             {
-                // COUNT(DISTINCT x) FILTER (WHERE c): x and c as columns of their own.
+                // COUNT(DISTINCT x) FILTER (WHERE c): x and c as columns of their own. Only for a bare column x, which
+                // evaluating on every row cannot make fail (the CASE evaluates x only where c holds).
                 argumentIndex = argumentColumn(branches[0].result)
                 argumentType = branches[0].result.type.withNullable(true)
                 filterIndex = argumentColumn(branches[0].condition)

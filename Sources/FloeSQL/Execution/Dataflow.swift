@@ -240,16 +240,30 @@ final class Dataflow {
     /// What identifies an aggregation subtree that consumers reading the same aggregation (a self-join of a
     /// windowed count, as in Nexmark q5) can share, as Flink's sub-plan reuse does: the whole subtree, spelled out.
     /// An aggregation computes its output whatever columns its consumers read, so they do not count. Nil for other
-    /// nodes and for subtrees calling a volatile function (RAND, NOW, …), whose copies must differ.
+    /// nodes and for subtrees calling a function outside `functionsSpelledWhole` (volatile ones, whose copies must
+    /// differ, and those whose spelling hides what they compute).
     private static func subplanKey(_ node: PlanNode, _ context: DataflowContext) -> String? {
         switch node {
         case .aggregate, .windowAggregate: break
         default: return nil
         }
         let text = String(reflecting: node)
-        guard !BoundExpression.volatileFunctions.contains(where: { text.contains("name: \"\($0)\"") }) else { return nil }
+        // A function's spelling shows its name and arguments, not what its implementation captured (EXTRACT's unit, a
+        // ROW field's position): only functions whose result follows from those may be in a shared subtree.
+        var rest = Substring(text)
+        while let found = rest.range(of: "function(name: \"") {
+            rest = rest[found.upperBound...]
+            guard let end = rest.firstIndex(of: "\"") else { return nil }
+            guard Self.functionsSpelledWhole.contains(String(rest[..<end])) else { return nil }
+        }
         return "subplan:\(context.recordAtATime.sorted()):" + text
     }
+
+    /// Functions determined by their name, argument expressions and types (what `String(reflecting:)` spells): the
+    /// temporal `+`/`-` of intervals and the usual deterministic scalar functions. None is volatile.
+    private static let functionsSpelledWhole: Set<String> = [
+        "+", "-", "MOD", "ABS", "UPPER", "LOWER", "CONCAT", "CHAR_LENGTH", "SUBSTRING", "DATE_FORMAT", "SPLIT_INDEX",
+    ]
 
     private static func build(_ node: PlanNode, _ context: DataflowContext, _ sources: inout [SourceStage],
                               _ shared: SharedStages, live: Set<Int>? = nil) throws(SQLError) -> Stage {
