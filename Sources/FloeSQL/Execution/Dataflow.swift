@@ -227,11 +227,6 @@ final class Dataflow {
         }
     }
 
-    /// Builds the stages of `node`. `live` is the set of the node's output columns that what consumes it reads (nil:
-    /// all of them): a stage may leave the other columns NULL instead of computing them, a file source skips
-    /// converting them and a join does not keep them, as Flink's projection push-down spares them. Nodes that do not
-    /// narrow it pass nil (all columns) to their inputs. A scan shared by the plans of a statement set keeps all
-    /// columns; within one plan, only consumers that read the same columns share a scan.
     /// The input columns an aggregation reads: its keys and its calls' arguments.
     private static func aggregateInputs(keyCount: Int, _ aggregates: [AggregateCall]) -> Set<Int> {
         Set(0..<keyCount).union(aggregates.compactMap(\.argument)).union(aggregates.compactMap(\.filter))
@@ -265,6 +260,11 @@ final class Dataflow {
         "+", "-", "MOD", "ABS", "UPPER", "LOWER", "CONCAT", "CHAR_LENGTH", "SUBSTRING", "DATE_FORMAT", "SPLIT_INDEX",
     ]
 
+    /// Builds the stages of `node`. `live` is the set of the node's output columns that what consumes it reads (nil:
+    /// all of them): a stage may leave the other columns NULL instead of computing them, a file source skips
+    /// converting them and a join does not keep them, as Flink's projection push-down spares them. Nodes that do not
+    /// narrow it pass nil (all columns) to their inputs. A scan shared by the plans of a statement set keeps all
+    /// columns; within one plan, only consumers that read the same columns share a scan.
     private static func build(_ node: PlanNode, _ context: DataflowContext, _ sources: inout [SourceStage],
                               _ shared: SharedStages, live: Set<Int>? = nil) throws(SQLError) -> Stage {
         if let tableKey = shareKey(node, context) {
