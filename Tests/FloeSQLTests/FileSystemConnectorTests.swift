@@ -143,6 +143,16 @@ import Testing
         }
     }
 
+    /// Lines longer than the read chunk (1 MiB) grow the buffer, and the lines around them read as usual.
+    @Test func linesLongerThanAChunkAreReadWhole() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let long = String(repeating: "abcdefgh", count: 400_000)
+        let path = try scratch.write("long.json", "{\"n\": 1, \"s\": \"x\"}\n{\"n\": 2, \"s\": \"\(long)\"}\n{\"n\": 3, \"s\": \"\(long)y\"}\n{\"n\": 4, \"s\": \"z\"}")
+        _ = try await scratch.fixture.run("CREATE TABLE long_lines (n INT, s STRING) WITH ('connector' = 'filesystem', 'path' = '\(path)', 'format' = 'json')")
+        #expect(try await scratch.rows("SELECT n, CHAR_LENGTH(s) FROM long_lines") == ["+I[1, 1]", "+I[2, 3200000]", "+I[3, 3200001]", "+I[4, 1]"])
+    }
+
     @Test func malformedJSONFailsWithTheLineOrIsSkipped() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }

@@ -17,7 +17,9 @@ final class FileSource: SourceStage {
     private var files: [URL]?
     private var fileIndex = 0
     private var descriptor: Int32 = -1
+    /// Bytes read from the current file; the first `end` are valid (the rest is room for the next read, allocated once).
     private var buffer: [UInt8] = []
+    private var end = 0
     /// The file offset of `buffer[0]`.
     private var bufferStart: Int64 = 0
     private var position = 0
@@ -70,7 +72,7 @@ final class FileSource: SourceStage {
                 throw SQLError("Cannot continue reading '\(path)' at byte \(offset): \(String(cString: strerror(errno)))")
             }
             bufferStart = offset
-            buffer.removeAll(keepingCapacity: true)
+            end = 0
             position = 0
             atEndOfFile = false
         }
@@ -121,9 +123,10 @@ final class FileSource: SourceStage {
     private func nextLine() throws(SQLError) -> Range<Int>? {
         while true {
             let start = position
+            let valid = end
             let found: Int? = buffer.withUnsafeBufferPointer { bytes in
-                guard start < bytes.count, let base = bytes.baseAddress,
-                    let hit = memchr(base + start, 0x0A, bytes.count - start)
+                guard start < valid, let base = bytes.baseAddress,
+                    let hit = memchr(base + start, 0x0A, valid - start)
                 else { return nil }
                 return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
             }
@@ -133,10 +136,10 @@ final class FileSource: SourceStage {
                 return position..<newline
             }
             if atEndOfFile {
-                if position < buffer.count {
-                    defer { position = buffer.count }
+                if position < end {
+                    defer { position = end }
                     lineNumber += 1
-                    return position..<buffer.count
+                    return position..<end
                 }
                 guard try openNextFile() else { return nil }
                 continue
@@ -158,7 +161,7 @@ final class FileSource: SourceStage {
         guard let files, fileIndex < files.count else { return false }
         descriptor = open(files[fileIndex].path, O_RDONLY)
         guard descriptor >= 0 else { throw SQLError("Cannot open '\(files[fileIndex].path)': \(String(cString: strerror(errno)))") }
-        buffer.removeAll(keepingCapacity: true)
+        end = 0
         bufferStart = 0
         position = 0
         atEndOfFile = false
@@ -166,18 +169,23 @@ final class FileSource: SourceStage {
         return true
     }
 
+    /// Reads the next chunk after the valid bytes, first moving the unfinished line to the front. The buffer grows
+    /// (zero-filled) only when a line does not fit: it settles at twice a chunk, not cleared or refilled per read.
     private func readChunk() throws(SQLError) {
         if position > 0 {
-            buffer.removeFirst(position)
+            let remaining = end - position
+            let from = position
+            if remaining > 0 { buffer.withUnsafeMutableBytes { bytes in _ = memmove(bytes.baseAddress!, bytes.baseAddress! + from, remaining) } }
             bufferStart += Int64(position)
+            end = remaining
             position = 0
         }
-        let old = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: Self.chunkBytes))
+        if buffer.count - end < Self.chunkBytes { buffer.append(contentsOf: repeatElement(0, count: max(Self.chunkBytes, buffer.count))) }
         let fd = descriptor
-        let received = buffer.withUnsafeMutableBytes { pointer in read(fd, pointer.baseAddress! + old, Self.chunkBytes) }
+        let offset = end
+        let received = buffer.withUnsafeMutableBytes { pointer in read(fd, pointer.baseAddress! + offset, Self.chunkBytes) }
         guard received >= 0 else { throw SQLError("Reading '\(spec.path)' failed: \(String(cString: strerror(errno)))") }
-        buffer.removeLast(Self.chunkBytes - received)
+        end += received
         if received == 0 { atEndOfFile = true }
     }
 }
