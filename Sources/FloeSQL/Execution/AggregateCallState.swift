@@ -264,16 +264,8 @@ struct AggregateCallState {
             for i in 0..<plan.count {
                 let group = Int(plan.groups[i])
                 if !(nulls?[i] ?? false) { counts[group] += plan.signs[i] }
-                guard streaming else { continue }
-                before.integers[i] = emitted.integers[group]
-                if plan.deleted[i] {
-                    counts[group] = 0
-                    continue
-                }
-                let count = counts[group]
-                after.integers[i] = count
-                if count != emitted.integers[group] { changed[i] = true }
-                emitted.integers[group] = count
+                guard streaming, settleBefore(i, group, plan, &before, nullable: false) else { continue }
+                settleAfter(i, group, counts[group], isNull: nil, &changed, &after)
             }
         case .integerSum(let shape):
             guard let column else { return }
@@ -286,7 +278,10 @@ struct AggregateCallState {
                         counts[group] += sign
                         integerSums[group] = integerSums[group] &+ data[i] &* sign
                     }
-                    if streaming { settleInteger(i, group, shape, plan, &changed, &before, &after) }
+                    if streaming, settleBefore(i, group, plan, &before, nullable: true) {
+                        let (result, isNull) = integerResult(group, shape)
+                        settleAfter(i, group, result, isNull: isNull, &changed, &after)
+                    }
                 }
             } else {
                 for i in 0..<plan.count {
@@ -297,7 +292,10 @@ struct AggregateCallState {
                         counts[group] += sign
                         if case .int(let v) = value { integerSums[group] = integerSums[group] &+ v &* sign }
                     }
-                    if streaming { settleInteger(i, group, shape, plan, &changed, &before, &after) }
+                    if streaming, settleBefore(i, group, plan, &before, nullable: true) {
+                        let (result, isNull) = integerResult(group, shape)
+                        settleAfter(i, group, result, isNull: isNull, &changed, &after)
+                    }
                 }
             }
         case .doubleSum(let shape):
@@ -361,16 +359,8 @@ struct AggregateCallState {
                 } else if !(nulls?[i] ?? false), passes?[i] ?? true, let value = data?[i] ?? column.value(at: i).int {
                     distinctCounts[group] += Int64(distinctValues.add(Int32(group), value, plan.signs[i]))
                 }
-                guard streaming else { continue }
-                before.integers[i] = emitted.integers[group]
-                if plan.deleted[i] {
-                    forgetDistinctValues(of: group)
-                    continue
-                }
-                let result = distinctCounts[group]
-                after.integers[i] = result
-                if result != emitted.integers[group] { changed[i] = true }
-                emitted.integers[group] = result
+                guard streaming, settleBefore(i, group, plan, &before, nullable: false) else { continue }
+                settleAfter(i, group, distinctCounts[group], isNull: nil, &changed, &after)
             }
         case .integerExtremum(let isMax):
             guard let column else { return }
@@ -383,22 +373,9 @@ struct AggregateCallState {
                     if counts[group] == 0 || (isMax ? value > extremes[group] : value < extremes[group]) { extremes[group] = value }
                     counts[group] += 1
                 }
-                guard streaming else { continue }
-                let previous = emitted.integers[group]
-                let previousIsNull = emitted.nulls[group]
-                before.integers[i] = previous
-                before.nulls[i] = previousIsNull
-                if plan.deleted[i] {
-                    reset(group)
-                    continue
-                }
+                guard streaming, settleBefore(i, group, plan, &before, nullable: true) else { continue }
                 let isNull = counts[group] == 0
-                let result = isNull ? 0 : extremes[group]
-                after.integers[i] = result
-                after.nulls[i] = isNull
-                if isNull != previousIsNull || (!isNull && result != previous) { changed[i] = true }
-                emitted.integers[group] = result
-                emitted.nulls[group] = isNull
+                settleAfter(i, group, isNull ? 0 : extremes[group], isNull: isNull, &changed, &after)
             }
         case .general(let keepValues, let extremum):
             for i in 0..<plan.count {
@@ -440,24 +417,34 @@ struct AggregateCallState {
         distinctCounts[group] = 0
     }
 
-    @inline(__always) private mutating func settleInteger(_ i: Int, _ group: Int, _ shape: SumShape, _ plan: AggregationPlan,
-                                                          _ changed: inout [Bool], _ before: inout ResultColumn,
-                                                          _ after: inout ResultColumn) {
+    /// Streaming, for the integer-valued strategies: records the result group `group` had emitted before row `i`
+    /// (with its NULL flag when `nullable`); when the row emptied the group, forgets the group and returns false.
+    @inline(__always) private mutating func settleBefore(_ i: Int, _ group: Int, _ plan: AggregationPlan, _ before: inout ResultColumn,
+                                                         nullable: Bool) -> Bool {
+        before.integers[i] = emitted.integers[group]
+        if nullable { before.nulls[i] = emitted.nulls[group] }
+        guard !plan.deleted[i] else {
+            reset(group)
+            return false
+        }
+        return true
+    }
+
+    /// Streaming: records `result` (NULL when `isNull`; `isNull` nil for a result that is never NULL) as group
+    /// `group`'s result after row `i`, marking the row changed when it differs from what the group emitted.
+    @inline(__always) private mutating func settleAfter(_ i: Int, _ group: Int, _ result: Int64, isNull: Bool?, _ changed: inout [Bool],
+                                                        _ after: inout ResultColumn) {
         let previous = emitted.integers[group]
-        let previousIsNull = emitted.nulls[group]
-        before.integers[i] = previous
-        before.nulls[i] = previousIsNull
-        if plan.deleted[i] {
-            counts[group] = 0
-            integerSums[group] = 0
+        after.integers[i] = result
+        emitted.integers[group] = result
+        guard let isNull else {
+            if result != previous { changed[i] = true }
             return
         }
-        let (result, isNull) = integerResult(group, shape)
-        after.integers[i] = result
+        let previousIsNull = emitted.nulls[group]
         after.nulls[i] = isNull
-        if isNull != previousIsNull || (!isNull && result != previous) { changed[i] = true }
-        emitted.integers[group] = result
         emitted.nulls[group] = isNull
+        if isNull != previousIsNull || (!isNull && result != previous) { changed[i] = true }
     }
 
     @inline(__always) private mutating func settleDouble(_ i: Int, _ group: Int, _ shape: SumShape, _ plan: AggregationPlan,

@@ -157,99 +157,30 @@ struct GroupIndex {
     }
 }
 
-/// How often each integer value occurs in each group, for COUNT(DISTINCT): one open-addressing table (linear probing,
-/// backward-shift deletion, a multiplicative hash of group and value) for all groups, so that a group costs no table
-/// of its own and a lookup no `Hasher`. Each slot holds value, group and count together: a probe touches one cache
-/// line, which is what a lookup in a large table costs.
+/// How often each integer value occurs in each group, for one COUNT(DISTINCT) call: a `GroupValueLanes` of one lane
+/// (one table for all groups, so that a group costs no table of its own and a lookup no `Hasher`).
 struct GroupValueCounts {
-    private struct Slot {
-        var value: Int64
-        /// Occurrences; 0 marks an empty slot.
-        var count: Int64
-        var group: Int32
-    }
+    private var table = GroupValueLanes(lanes: 1)
+    private static let onlyLane = [0]
 
-    private var slots: [Slot]
-    private var shift: UInt64
-    private(set) var count = 0
-
-    init() {
-        slots = Array(repeating: Slot(value: 0, count: 0, group: 0), count: 16)
-        shift = 60
-    }
-
-    @inline(__always) private func home(_ group: Int32, _ value: Int64) -> Int {
-        let mixed = UInt64(bitPattern: value) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: group)) &* 0xC2B2_AE3D_27D4_EB4F
-        return Int(truncatingIfNeeded: (mixed &* 0x9E37_79B9_7F4A_7C15) >> shift)
-    }
-
-    @inline(__always) private func find(_ group: Int32, _ value: Int64) -> Int {
-        let mask = slots.count - 1
-        var index = home(group, value)
-        while slots[index].count != 0, slots[index].value != value || slots[index].group != group { index = (index + 1) & mask }
-        return index
-    }
+    var count: Int { table.count }
 
     /// How often `value` occurs in `group`.
-    func occurrences(_ group: Int32, _ value: Int64) -> Int64 { slots[find(group, value)].count }
+    func occurrences(_ group: Int32, _ value: Int64) -> Int64 { table.occurrences(group, value, lane: 0) }
 
     /// Adds `sign` occurrences of `value` to `group` (a count that would drop to zero or below removes the value);
     /// returns +1 when the value is new to the group, -1 when it left it, 0 otherwise.
     @inline(__always) mutating func add(_ group: Int32, _ value: Int64, _ sign: Int64) -> Int {
-        let index = find(group, value)
-        let previous = slots[index].count
-        let updated = previous + sign
-        if previous == 0 {
-            guard updated > 0 else { return 0 }
-            slots[index] = Slot(value: value, count: updated, group: group)
-            count += 1
-            if count * 2 > slots.count { grow() }
-            return 1
-        }
-        if updated > 0 {
-            slots[index].count = updated
-            return 0
-        }
-        remove(at: index)
-        return -1
+        var change = 0
+        table.add(group, value, lanes: Self.onlyLane, sign) { _, delta in change = Int(delta) }
+        return change
     }
 
     /// Removes every value of `group` (a scan: only needed when a group empties with values left behind).
-    mutating func removeGroup(_ group: Int32) {
-        var index = 0
-        while index < slots.count {
-            // Backward shifts can move a later entry of the group into `index`: look at it again.
-            if slots[index].count != 0, slots[index].group == group { remove(at: index) } else { index += 1 }
-        }
-    }
+    mutating func removeGroup(_ group: Int32) { table.removeGroup(group) }
 
     /// The values of every group with their counts.
-    var entries: [(group: Int32, value: Int64, count: Int64)] {
-        slots.filter { $0.count != 0 }.map { ($0.group, $0.value, $0.count) }
-    }
-
-    private mutating func remove(at index: Int) {
-        count -= 1
-        let mask = slots.count - 1
-        var hole = index
-        var next = (hole + 1) & mask
-        while slots[next].count != 0 {
-            // An entry may move back into the hole when the hole lies on its probe path (from its home to it).
-            if (next &- home(slots[next].group, slots[next].value)) & mask >= (next &- hole) & mask {
-                slots[hole] = slots[next]
-                hole = next
-            }
-            next = (next + 1) & mask
-        }
-        slots[hole].count = 0
-    }
-
-    private mutating func grow() {
-        let old = slots
-        slots = Array(repeating: Slot(value: 0, count: 0, group: 0), count: old.count * 2)
-        shift -= 1
-        for slot in old where slot.count != 0 { slots[find(slot.group, slot.value)] = slot }
-    }
+    var entries: [(group: Int32, value: Int64, count: Int64)] { table.entries(lane: 0) }
 }
 
 /// How often each integer value occurs in each group, in several lanes at once: the COUNT(DISTINCT x) calls of one
@@ -337,6 +268,12 @@ struct GroupValueLanes {
             // Backward shifts can move a later entry of the group into `index`: look at it again.
             if slots[index].used != 0, slots[index].group == group { remove(at: index) } else { index += 1 }
         }
+    }
+
+    /// How often `value` occurs in `group` in lane `lane`.
+    func occurrences(_ group: Int32, _ value: Int64, lane: Int) -> Int64 {
+        let index = find(group, value)
+        return slots[index].used == 0 ? 0 : counts[index * lanes + lane]
     }
 
     /// Lane `lane`'s values of every group with their counts.
