@@ -22,7 +22,7 @@ import Testing
             let text = String(repeating: "é\(n)", count: Int.random(in: 0...200, using: &random))
             let row = Self.row(n, text: text)
             let batch = Batch(rows: [row], kinds: [.insert], types: Self.types)
-            let slot = n % 2 == 0 ? store.insert(batch, 0) : store.insert(row)
+            let slot = n % 2 == 0 ? store.insert(batch, rows: [0])[0] : store.insert(row)
             #expect(kept[slot] == nil)
             kept[slot] = row
             #expect(store.matches(slot, batch, 0))
@@ -67,7 +67,7 @@ import Testing
     @Test func columnsNobodyReadsAreNotKept() {
         let store = RowStore(types: Self.types, live: [true, false, true, true, false, false])
         let row = Self.row(3, text: "kept?")
-        let slot = store.insert(Batch(rows: [row], kinds: [.insert], types: Self.types), 0)
+        let slot = store.insert(Batch(rows: [row], kinds: [.insert], types: Self.types), rows: [0])[0]
         #expect(store.row(slot) == [row[0], .null, row[2], row[3], .null, .null])
         #expect(store.row(slot, only: [2]) == [.null, .null, row[2], .null, .null, .null])
     }

@@ -341,7 +341,8 @@ final class JoinStage: Stage {
                 // Partner counts only matter to an outer side's padding.
                 if otherOuter { other.buckets[rowKey]![position].partners += 1 }
             }
-            own.insert(Entry(slot: slot ?? own.store.insert(batch, index), partners: matched.count), key: rowKey)
+            guard let slot else { preconditionFailure("JoinStage: a row that adds is stored before it is applied") }
+            own.insert(Entry(slot: slot, partners: matched.count), key: rowKey)
         } else {
             guard own.remove(batch, index, key: rowKey) else { return }
             if matched.isEmpty, ownOuter { add(mine, .none, kind) }

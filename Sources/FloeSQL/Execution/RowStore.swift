@@ -45,33 +45,6 @@ final class RowStore {
 
     // MARK: Adding and removing
 
-    /// Keeps row `index` of `batch` (columns in the store's order); returns its slot.
-    func insert(_ batch: Batch, _ index: Int) -> Int32 {
-        let slot = takeSlot()
-        for (c, stored) in columns.enumerated() {
-            guard live[c] else {
-                Self.write(stored, slot, .null, &garbage)
-                continue
-            }
-            let column = batch.columns[c]
-            if column.isNull(index) {
-                Self.write(stored, slot, .null, &garbage)
-                continue
-            }
-            switch (stored.physical, column.data) {
-            case (.int, .int(let a)): Self.setInteger(stored, slot, a[index])
-            case (.double, .double(let a)): Self.setDouble(stored, slot, a[index])
-            case (.decimal, .decimal(let a)): Self.setDecimal(stored, slot, a[index])
-            case (.bool, .bool(let a)):
-                stored.bools[Int(slot)] = a[index]
-                stored.nulls[Int(slot)] = false
-            case (.string, .string(let a)): a.withUTF8(at: index) { Self.setString(stored, slot, $0, &garbage) }
-            default: Self.write(stored, slot, column.value(at: index), &garbage)
-            }
-        }
-        return slot
-    }
-
     /// Keeps rows `indices` of `batch`; returns their slots, in the same order. Column by column, so that each column
     /// of the batch is looked at once rather than once per row.
     func insert(_ batch: Batch, rows indices: [Int]) -> [Int32] {
@@ -120,7 +93,7 @@ final class RowStore {
 
     /// Keeps a boxed row (restoring from a checkpoint); returns its slot.
     func insert(_ row: Row) -> Int32 {
-        let slot = takeSlot()
+        let slot = takeSlots(1)[0]
         for (c, stored) in columns.enumerated() { Self.write(stored, slot, live[c] && c < row.count ? row[c] : .null, &garbage) }
         return slot
     }
@@ -168,29 +141,6 @@ final class RowStore {
         }
         count += k
         return slots
-    }
-
-    private func takeSlot() -> Int32 {
-        count += 1
-        if let slot = freeSlots.popLast() {
-            occupied[Int(slot)] = true
-            return slot
-        }
-        occupied.append(true)
-        for stored in columns {
-            stored.nulls.append(false)
-            switch stored.physical {
-            case .int: stored.integers.append(0)
-            case .double: stored.doubles.append(0)
-            case .decimal: stored.decimals.append(0)
-            case .bool: stored.bools.append(false)
-            case .string:
-                stored.starts.append(stored.arena.count)
-                stored.lengths.append(0)
-            case .bytes, .value: stored.values.append(.null)
-            }
-        }
-        return Int32(occupied.count - 1)
     }
 
     @inline(__always) private static func setInteger(_ stored: StoredColumn, _ slot: Int32, _ value: Int64) {
