@@ -125,13 +125,6 @@ struct StatementAPI {
     }
 }
 
-extension Array where Element == (String, JSONValue) {
-    /// Sets (or appends) the member `key` of an object's members.
-    mutating func set(_ key: String, _ value: JSONValue) {
-        if let index = firstIndex(where: { $0.0 == key }) { self[index].1 = value } else { append((key, value)) }
-    }
-}
-
 /// The result columns of a statement (`status.traits.schema.columns[*].name`).
 func resultColumnNames(_ statement: JSONValue) -> [String] {
     (statement.value(at: "status", "traits", "schema", "columns")?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }

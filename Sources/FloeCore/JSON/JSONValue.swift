@@ -116,3 +116,10 @@ extension JSONValue {
         return current
     }
 }
+
+extension Array where Element == (String, JSONValue) {
+    /// Sets (or appends) the member `key` of an object's members.
+    public mutating func set(_ key: String, _ value: JSONValue) {
+        if let index = firstIndex(where: { $0.0 == key }) { self[index].1 = value } else { append((key, value)) }
+    }
+}

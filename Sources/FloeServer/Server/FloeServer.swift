@@ -52,9 +52,26 @@ public struct FloeServer: Sendable {
         try await app.runService()
     }
 
-    /// The router with every API group behind its middleware.
+    /// The router of `floe serve`: every API group behind its middleware, and the web console at `/`.
+    ///
+    /// The console answers its pages by calling the API in process, through a second router with the same groups,
+    /// middleware and rate limiter (so its calls are authenticated and authorized like any other client's).
     static func makeRouter(
-        store: any ControlPlaneStore, configuration: ServerConfiguration, publicURL: String, statements: StatementServices? = nil
+        store: any ControlPlaneStore, configuration: ServerConfiguration, publicURL: String, statements: StatementServices? = nil,
+        consoleSessions: ConsoleSessionStore = ConsoleSessionStore()
+    ) -> Router<FloeRequestContext> {
+        let limiter = configuration.rateLimits.map { RateLimiter(limits: $0) }
+        let router = makeAPIRouter(store: store, configuration: configuration, publicURL: publicURL, statements: statements, limiter: limiter)
+        let api = makeAPIRouter(store: store, configuration: configuration, publicURL: publicURL, statements: statements, limiter: limiter)
+        let console = Console(
+            dispatcher: APIDispatcher(responder: api.buildResponder()), secureCookies: publicURL.hasPrefix("https://"), sessions: consoleSessions)
+        console.register(on: router)
+        return router
+    }
+
+    /// The API groups behind their middleware.
+    static func makeAPIRouter(
+        store: any ControlPlaneStore, configuration: ServerConfiguration, publicURL: String, statements: StatementServices?, limiter: RateLimiter?
     ) -> Router<FloeRequestContext> {
         let router = Router(context: FloeRequestContext.self)
         router.add(middleware: RequestEnvelopeMiddleware())
@@ -65,8 +82,8 @@ public struct FloeServer: Sendable {
             api.afterCascadingDelete = { environmentID in await statements.scheduler.afterCascadingDelete(environmentID: environmentID) }
         }
         let apiRoutes = router.group()
-        if let limits = configuration.rateLimits {
-            apiRoutes.add(middleware: RateLimitMiddleware(limiter: RateLimiter(limits: limits)))
+        if let limiter {
+            apiRoutes.add(middleware: RateLimitMiddleware(limiter: limiter))
         }
         let controlPlane = apiRoutes.group().add(middleware: AuthenticationMiddleware(store: store, scope: .cloudKeysOnly))
         OrgAPI(api: api).register(on: controlPlane.group("org/v2"))

@@ -1,0 +1,235 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+extension ConsoleAssets {
+    /// The console's only script (the Content-Security-Policy allows no inline script): delete confirmations, the
+    /// wizard's show/hide and region filter, page refresh while pools provision, and the live results table that
+    /// applies a statement's changelog (+I, -U, +U, -D) as it arrives.
+    static let script = #"""
+        'use strict';
+        (() => {
+          const csrfToken = () => { const meta = document.querySelector('meta[name="csrf-token"]'); return meta ? meta.content : ''; };
+          const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+          const enc = encodeURIComponent;
+
+          /** A call to the console's JSON endpoints, with the session's CSRF token. */
+          async function call(method, url, body) {
+            const init = { method, credentials: 'same-origin', headers: { 'X-CSRF-Token': csrfToken(), 'Accept': 'application/json' } };
+            if (body !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
+            const response = await fetch(url, init);
+            let json = null;
+            try { json = await response.json(); } catch (_) { json = null; }
+            if (response.status === 401) { window.location.assign('/login?next=' + enc(window.location.pathname)); }
+            if (!response.ok) {
+              const detail = json && json.errors && json.errors[0] && json.errors[0].detail;
+              const error = new Error(detail || (response.status + ' ' + response.statusText));
+              error.status = response.status;
+              throw error;
+            }
+            return json;
+          }
+
+          // Forms that delete something ask first.
+          document.addEventListener('submit', (event) => {
+            const message = event.target.dataset ? event.target.dataset.confirm : undefined;
+            if (message && !window.confirm(message)) { event.preventDefault(); }
+          });
+
+          // Lists with something in progress reload themselves.
+          if (document.body.dataset.refresh) { setTimeout(() => window.location.reload(), Number(document.body.dataset.refresh)); }
+
+          // The wizard: parts shown only for a choice (data-show-when="name=value"), regions of the chosen cloud only.
+          function updateWizard() {
+            document.querySelectorAll('[data-show-when]').forEach((part) => {
+              const [name, value] = part.dataset.showWhen.split('=');
+              const chosen = document.querySelector('input[name="' + name + '"]:checked');
+              part.hidden = !chosen || chosen.value !== value;
+            });
+            document.querySelectorAll('select[data-filter-by]').forEach((select) => {
+              const chosen = document.querySelector('input[name="' + select.dataset.filterBy + '"]:checked');
+              const cloud = chosen ? chosen.value : '';
+              let firstVisible = null;
+              for (const option of select.options) {
+                option.hidden = option.disabled = option.dataset.cloud !== cloud;
+                if (!option.hidden && !firstVisible) { firstVisible = option; }
+              }
+              if (select.selectedOptions.length === 0 || select.selectedOptions[0].hidden) { if (firstVisible) { firstVisible.selected = true; } }
+            });
+          }
+          document.addEventListener('change', (event) => { if (event.target.type === 'radio') { updateWizard(); } });
+          updateWizard();
+
+          /** A statement's results as a table: the changelog applied row by row (by upsert key when there is one). */
+          class LiveTable {
+            constructor(table) { this.table = table; this.reset(); }
+            reset() { this.columns = []; this.keys = null; this.rows = []; this.pending = -1; this.render(); }
+            setColumns(columns, upsertColumns) {
+              this.columns = columns;
+              this.keys = Array.isArray(upsertColumns) && upsertColumns.length > 0 ? upsertColumns : null;
+              const head = this.table.tHead || this.table.createTHead();
+              head.replaceChildren();
+              const row = head.insertRow();
+              for (const column of columns) {
+                const cell = document.createElement('th');
+                cell.textContent = column.name;
+                cell.title = column.type;
+                row.appendChild(cell);
+              }
+            }
+            keyOf(values) { return JSON.stringify(this.keys ? this.keys.map((index) => values[index]) : values); }
+            apply(changes) {
+              for (const change of changes) {
+                const values = change.row || [];
+                const key = this.keyOf(values);
+                const index = this.rows.findIndex((row) => row.key === key);
+                switch (change.op) {
+                  case 1: case 3: // -U, -D: remove (an update's new row takes the old one's place)
+                    if (index >= 0) { this.rows.splice(index, 1); }
+                    this.pending = change.op === 1 ? index : -1;
+                    break;
+                  default: // +I, +U
+                    if (this.keys && index >= 0) { this.rows[index] = { key, values }; }
+                    else if (change.op === 2 && this.pending >= 0) { this.rows.splice(this.pending, 0, { key, values }); }
+                    else { this.rows.push({ key, values }); }
+                    this.pending = -1;
+                }
+              }
+            }
+            render(limit = 1000) {
+              const body = this.table.tBodies[0] || this.table.createTBody();
+              const fragment = document.createDocumentFragment();
+              for (const row of this.rows.slice(0, limit)) {
+                const line = document.createElement('tr');
+                for (const value of row.values) {
+                  const cell = document.createElement('td');
+                  if (value === null) { cell.textContent = 'NULL'; cell.className = 'null'; }
+                  else { cell.textContent = typeof value === 'string' ? value : JSON.stringify(value); }
+                  line.appendChild(cell);
+                }
+                fragment.appendChild(line);
+              }
+              body.replaceChildren(fragment);
+            }
+          }
+
+          const terminal = new Set(['COMPLETED', 'FAILED', 'STOPPED', 'DELETING']);
+
+          /** Polls a statement's phase and results until it can produce nothing more (or is let go). */
+          class Follower {
+            constructor(environment, name, table, report) {
+              this.base = '/console/api/environments/' + enc(environment) + '/statements/' + enc(name);
+              this.table = table; this.report = report; this.active = true; this.summary = null;
+            }
+            async run() {
+              let token = null; let started = false;
+              while (this.active) {
+                try {
+                  this.summary = await call('GET', this.base);
+                  this.report(this.summary, null);
+                  const phase = this.summary.phase;
+                  if (!started && this.summary.columns.length > 0 && phase !== 'PENDING') {
+                    this.table.setColumns(this.summary.columns, this.summary.upsert_columns); started = true;
+                  }
+                  if (started) {
+                    const page = await call('GET', this.base + '/results' + (token ? '?page_token=' + enc(token) : ''));
+                    this.table.apply(page.data || []);
+                    this.table.render();
+                    this.report(this.summary, null, this.table.rows.length);
+                    token = page.next_page_token;
+                    if (!token) { break; }
+                    if (terminal.has(phase) && (page.data || []).length === 0) { break; }
+                    if ((page.data || []).length === 0) { await sleep(250); }
+                  } else if (terminal.has(phase)) {
+                    break;
+                  } else {
+                    await sleep(400);
+                  }
+                } catch (error) {
+                  this.report(this.summary, error);
+                  if (error.status && error.status < 500 && error.status !== 429) { break; }
+                  await sleep(1000);
+                }
+              }
+              this.active = false;
+              if (this.summary) { this.report(this.summary, null, this.table.rows.length); }
+            }
+          }
+
+          // The statement page follows its statement's results.
+          document.querySelectorAll('table[data-live-results]').forEach((element) => {
+            const status = document.getElementById(element.dataset.status);
+            const follower = new Follower(element.dataset.environment, element.dataset.statement, new LiveTable(element), (summary, error, rows) => {
+              if (!status) { return; }
+              if (error) { status.textContent = error.message; return; }
+              status.textContent = (summary ? summary.phase : '') + (rows !== undefined ? ' · ' + rows + ' rows' : '');
+            });
+            follower.run();
+          });
+
+          // The SQL workspace.
+          const workspace = document.querySelector('[data-workspace]');
+          if (workspace) {
+            const environment = workspace.dataset.environment;
+            const editor = document.getElementById('sql-editor');
+            const runButton = document.getElementById('run-statement');
+            const stopButton = document.getElementById('stop-statement');
+            const nameLabel = document.getElementById('workspace-statement-name');
+            const link = document.getElementById('workspace-statement-link');
+            const phaseLabel = document.getElementById('workspace-phase');
+            const errorLabel = document.getElementById('workspace-error');
+            const statusLabel = document.getElementById('workspace-status');
+            const table = new LiveTable(document.getElementById('workspace-results'));
+            let follower = null;
+
+            const showError = (message) => { errorLabel.textContent = message || ''; errorLabel.hidden = !message; };
+            const report = (summary, error, rows) => {
+              if (error) { showError(error.message); return; }
+              if (!summary) { return; }
+              phaseLabel.textContent = summary.phase || '';
+              phaseLabel.className = 'phase-badge phase-' + (summary.phase || '');
+              showError(summary.phase === 'FAILED' ? summary.detail : '');
+              stopButton.disabled = !follower || terminal.has(summary.phase) || summary.phase === 'STOPPING';
+              if (rows !== undefined) { statusLabel.textContent = rows + (rows === 1 ? ' row' : ' rows') + (rows > 1000 ? ' (showing the first 1000)' : ''); }
+              else if (summary.phase !== 'FAILED' && summary.detail) { statusLabel.textContent = summary.detail; }
+            };
+
+            async function run() {
+              const sql = editor.value.trim();
+              if (!sql) { showError('Write a statement to run.'); return; }
+              if (follower) {
+                const previous = follower;
+                previous.active = false;
+                // A query left behind would run on: stop it unless it writes somewhere (INSERT keeps running).
+                if (previous.summary && !terminal.has(previous.summary.phase) && previous.summary.sql_kind === 'SELECT') {
+                  call('POST', previous.base + '/stop').catch(() => {});
+                }
+              }
+              showError(''); statusLabel.textContent = ''; table.reset(); phaseLabel.textContent = ''; runButton.disabled = true;
+              try {
+                const created = await call('POST', '/console/api/environments/' + enc(environment) + '/statements', {
+                  sql, compute_pool_id: document.getElementById('workspace-pool').value,
+                  catalog: document.getElementById('workspace-catalog').value, database: document.getElementById('workspace-database').value,
+                });
+                nameLabel.textContent = created.name;
+                link.href = '/environments/' + enc(environment) + '/flink/statements/' + enc(created.name);
+                link.hidden = false;
+                follower = new Follower(environment, created.name, table, report);
+                report(created, null);
+                follower.run();
+              } catch (error) {
+                showError(error.message);
+              } finally {
+                runButton.disabled = false;
+              }
+            }
+
+            runButton.addEventListener('click', run);
+            editor.addEventListener('keydown', (event) => { if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) { event.preventDefault(); run(); } });
+            stopButton.addEventListener('click', async () => {
+              if (!follower) { return; }
+              stopButton.disabled = true;
+              try { report(await call('POST', follower.base + '/stop'), null); } catch (error) { showError(error.message); stopButton.disabled = false; }
+            });
+          }
+        })();
+        """#
+}

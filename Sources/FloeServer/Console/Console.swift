@@ -1,0 +1,190 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import FloeCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The web console served at `/`: server-rendered pages over the public API, signed in with a Cloud API key.
+///
+/// Every action is an API call made with the signed-in key (``ConsoleAPIClient``), so the API's authentication and
+/// authorization apply unchanged; the console only hides what the principal's role bindings do not allow.
+struct Console: Sendable {
+    let renderer: ConsoleRenderer
+    let sessions: ConsoleSessionStore
+    let dispatcher: APIDispatcher
+    /// Adds `Secure` to cookies (the public URL is https).
+    let secureCookies: Bool
+
+    static let sessionCookie = "floe_session"
+    static let loginCookie = "floe_login"
+    /// Form and fetch bodies above this size are refused (statements are at most 128 KiB of SQL).
+    static let maxBodySize = 1024 * 1024
+
+    init(dispatcher: APIDispatcher, secureCookies: Bool, sessions: ConsoleSessionStore = ConsoleSessionStore()) {
+        self.renderer = ConsoleRenderer()
+        self.sessions = sessions
+        self.dispatcher = dispatcher
+        self.secureCookies = secureCookies
+    }
+
+    /// Registers the console's pages, actions, fetch endpoints and assets.
+    func register(on router: Router<FloeRequestContext>) {
+        let pages = router.group().add(middleware: ConsoleMiddleware(renderer: renderer))
+        pages.get("console/assets/console.js") { _, _ in ConsolePages.asset(ConsoleAssets.script, contentType: "text/javascript; charset=utf-8") }
+        pages.get("console/assets/console.css") { _, _ in ConsolePages.asset(ConsoleAssets.style, contentType: "text/css; charset=utf-8") }
+        registerSignIn(on: pages)
+        registerEnvironments(on: pages)
+        registerComputePools(on: pages)
+        registerStatements(on: pages)
+        registerAPIKeys(on: pages)
+        registerWorkspace(on: pages)
+    }
+
+    // MARK: - Requests of a signed-in browser
+
+    /// The session of a request, with its body read and its CSRF token checked for anything but GET.
+    /// - Throws: ``ConsoleError/signInRequired`` without a live session, ``ConsoleError/forgery(_:)`` without the
+    ///   session's token.
+    func visit(_ request: Request, _ context: FloeRequestContext) async throws(ConsoleError) -> ConsoleVisit {
+        guard let id = Self.cookie(Self.sessionCookie, in: request), let session = sessions.session(id: id) else {
+            throw ConsoleError.signInRequired
+        }
+        let isFetch = request.uri.path.hasPrefix("/console/api/")
+        var form = FormBody()
+        var json: JSONValue?
+        if request.method != .get && request.method != .head {
+            let bytes = try await Self.body(of: request)
+            if isFetch {
+                if !bytes.isEmpty {
+                    do { json = try JSONValue.parse(bytes) } catch { throw ConsoleError.badRequest("The request body is not valid JSON.") }
+                }
+            } else {
+                form = FormBody(encoded: Substring(decoding: bytes, as: UTF8.self))
+            }
+        }
+        if isFetch {
+            // Every fetch, reads included, carries the token: results and statement text are not for other origins.
+            guard let token = request.headers[.init("X-CSRF-Token")!], ConsoleSessionStore.tokensMatch(token, session.csrfToken) else {
+                throw ConsoleError.forgery("The request lacks this session's CSRF token.")
+            }
+        } else if request.method != .get && request.method != .head {
+            guard let token = form.raw("_csrf"), ConsoleSessionStore.tokensMatch(token, session.csrfToken) else {
+                throw ConsoleError.forgery("The form lacks this session's CSRF token. Reload the page and try again.")
+            }
+        }
+        let api = ConsoleAPIClient(dispatcher: dispatcher, credentials: session.credentials, context: context)
+        let bindings: [JSONValue]
+        do {
+            bindings = try await api.list(
+                "/iam/v2/role-bindings",
+                query: [("crn_pattern", "crn://confluent.cloud/organization=\(session.organizationID)"), ("principal", "User:\(session.principalID)")])
+        } catch .signInRequired {
+            sessions.remove(id: session.id)
+            throw ConsoleError.signInRequired
+        }
+        let policy = AccessPolicy(
+            principalID: session.principalID, organizationID: session.organizationID,
+            bindings: bindings.compactMap { binding in
+                guard let id = binding["id"]?.stringValue, let role = binding["role_name"]?.stringValue.flatMap(Role.init(rawValue:)),
+                    let principal = binding["principal"]?.stringValue, let pattern = binding["crn_pattern"]?.stringValue
+                else { return nil }
+                return RoleBinding(
+                    id: id, organizationID: session.organizationID, principal: principal, role: role, crnPattern: pattern, sequence: 0,
+                    createdAt: Date())
+            })
+        let flash = request.method == .get && !isFetch ? sessions.takeFlash(for: session.id) : nil
+        return ConsoleVisit(session: session, api: api, form: form, json: json, policy: policy, flash: flash, console: self)
+    }
+
+    /// The request body, at most ``maxBodySize`` bytes.
+    static func body(of request: Request) async throws(ConsoleError) -> [UInt8] {
+        do {
+            let buffer = try await request.body.collect(upTo: maxBodySize)
+            return Array(buffer.readableBytesView)
+        } catch {
+            throw ConsoleError.badRequest("The request body is larger than \(maxBodySize / 1024) KiB.")
+        }
+    }
+
+    /// The value of cookie `name`.
+    static func cookie(_ name: String, in request: Request) -> String? {
+        for header in request.headers[values: .cookie] {
+            for pair in header.split(separator: ";") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
+                    return parts[1].trimmingCharacters(in: .whitespaces)
+                }
+            }
+        }
+        return nil
+    }
+
+    /// A `Set-Cookie` value: HttpOnly, SameSite=Strict, and Secure behind https.
+    func cookieHeader(_ name: String, _ value: String, path: String = "/", maxAge: Int? = nil) -> String {
+        var text = "\(name)=\(value); Path=\(path); HttpOnly; SameSite=Strict"
+        if let maxAge { text += "; Max-Age=\(maxAge)" }
+        if secureCookies { text += "; Secure" }
+        return text
+    }
+
+    /// A redirect that sets a message for the next page.
+    func redirect(_ visit: ConsoleVisit, to location: String, notice: String? = nil, error: String? = nil) -> Response {
+        if let notice { sessions.setFlash(ConsoleFlash(kind: .notice, text: notice), for: visit.session.id) }
+        if let error { sessions.setFlash(ConsoleFlash(kind: .error, text: error), for: visit.session.id) }
+        return ConsolePages.redirect(to: location)
+    }
+
+    /// Renders a page inside the layout.
+    func page(_ template: String, _ visit: ConsoleVisit, title: String, environment: ConsoleEnvironment? = nil, tab: String? = nil,
+              _ values: [String: Any] = [:]) -> Response
+    {
+        var context = values
+        context["title"] = title
+        context["signed_in"] = true
+        context["session_principal"] = visit.session.principalName
+        context["session_principal_id"] = visit.session.principalID
+        context["csrf"] = visit.session.csrfToken
+        if let flash = visit.flash { context["flash_" + flash.kind.rawValue] = flash.text }
+        if let environment {
+            context["environment"] = ["id": environment.id, "name": environment.name]
+            if let tab { context["tab_" + tab] = true }
+        }
+        return ConsolePages.html(renderer.render(template, context))
+    }
+}
+
+/// One request of a signed-in browser: its session, the API as that principal, the form it posted, and what the
+/// principal may do (from its role bindings, read through the API).
+struct ConsoleVisit: Sendable {
+    let session: ConsoleSession
+    let api: ConsoleAPIClient
+    let form: FormBody
+    /// The JSON body of a fetch.
+    let json: JSONValue?
+    let policy: AccessPolicy
+    let flash: ConsoleFlash?
+    let console: Console
+
+    var organizationID: String { session.organizationID }
+
+    /// The environment a page is in, read through the API (404 when the principal cannot see it).
+    func environment(_ id: String) async throws(ConsoleError) -> ConsoleEnvironment {
+        let document = try await api.call(.get, "/org/v2/environments/\(FormBody.encode(id))")
+        return ConsoleEnvironment(id: id, name: document["display_name"]?.stringValue ?? id)
+    }
+}
+
+/// The environment a page belongs to.
+struct ConsoleEnvironment: Sendable {
+    var id: String
+    var name: String
+}
+
+extension Request {
+    /// A path parameter of a console route (the router guarantees it exists).
+    func parameter(_ name: String, _ context: FloeRequestContext) -> String {
+        context.parameters.get(name) ?? ""
+    }
+}

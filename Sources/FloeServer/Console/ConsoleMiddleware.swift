@@ -1,0 +1,102 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import FloeCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Wraps every console route: refuses state-changing requests from other origins, turns ``ConsoleError`` into a
+/// response (a redirect to sign in, an error page, or the JSON envelope for the console's fetch endpoints), and puts
+/// the security headers on every answer.
+struct ConsoleMiddleware: RouterMiddleware {
+    typealias Context = FloeRequestContext
+    let renderer: ConsoleRenderer
+
+    /// No inline script or style, nothing from elsewhere, never framed; forms post only here.
+    static let contentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response: Response
+        do {
+            try Self.refuseCrossOrigin(request)
+            response = try await next(request, context)
+        } catch let error as ConsoleError {
+            response = self.response(for: error, request: request, context: context)
+        } catch let error as any HTTPResponseError where error.status == .notFound || error.status == .methodNotAllowed {
+            response = self.response(for: .notFound("There is no page at \(request.uri.path)."), request: request, context: context)
+        }
+        Self.addSecurityHeaders(&response.headers, path: request.uri.path)
+        return response
+    }
+
+    static func addSecurityHeaders(_ headers: inout HTTPFields, path: String) {
+        headers[.contentSecurityPolicy] = contentSecurityPolicy
+        headers[.init("X-Frame-Options")!] = "DENY"
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[.init("Referrer-Policy")!] = "same-origin"
+        headers[.init("Cross-Origin-Opener-Policy")!] = "same-origin"
+        headers[.init("Cross-Origin-Resource-Policy")!] = "same-origin"
+        if headers[.cacheControl] == nil {
+            // Pages show secrets (the API-key wizard), statement text and results: never stored by the browser or a
+            // proxy. Only the static assets are cacheable.
+            headers[.cacheControl] = "no-store"
+        }
+    }
+
+    /// A state-changing request must come from a page of this console: `Sec-Fetch-Site` (sent by every current
+    /// browser) must not say another site or origin, and an `Origin` header must name this host. The CSRF token is
+    /// checked as well, by the handlers.
+    static func refuseCrossOrigin(_ request: Request) throws(ConsoleError) {
+        guard ![.get, .head, .options].contains(request.method) else { return }
+        if let site = request.headers[.init("Sec-Fetch-Site")!], site != "same-origin", site != "none" {
+            throw ConsoleError.forgery("The request came from another site (\(site)); the console accepts changes only from its own pages.")
+        }
+        if let origin = request.headers[.origin] {
+            let host = request.head.authority ?? ""
+            guard let url = URL(string: origin), let originHost = url.host, !host.isEmpty,
+                originHost + (url.port.map { ":\($0)" } ?? "") == host
+            else {
+                throw ConsoleError.forgery("The request came from another origin (\(origin)); the console accepts changes only from its own pages.")
+            }
+        }
+    }
+
+    func response(for error: ConsoleError, request: Request, context: Context) -> Response {
+        let wantsJSON = request.uri.path.hasPrefix("/console/api/")
+        if wantsJSON {
+            return JSONResponse.error(
+                APIError(status: error.status, code: Self.code(for: error), detail: error.detail), requestID: context.requestID)
+        }
+        if case .signInRequired = error {
+            var target = "/login"
+            if request.method == .get, request.uri.path != "/", !request.uri.path.hasPrefix("/login") {
+                target += "?next=" + FormBody.encode(request.uri.description)
+            }
+            return ConsolePages.redirect(to: target)
+        }
+        if error.status >= 500 {
+            context.logger.error("console error", metadata: ["detail": .string(error.detail)])
+        }
+        let page = renderer.render(
+            "error",
+            [
+                "title": APIError.title(for: error.status), "status": String(error.status), "detail": error.detail,
+            ])
+        return ConsolePages.html(page, status: HTTPResponse.Status(code: error.status))
+    }
+
+    static func code(for error: ConsoleError) -> String {
+        switch error {
+        case .signInRequired: return "unauthenticated"
+        case .forgery: return "csrf_refused"
+        case .forbidden: return "forbidden"
+        case .notFound: return "resource_not_found"
+        case .badRequest: return "bad_request"
+        case .api: return "api_error"
+        }
+    }
+}
