@@ -75,6 +75,12 @@ struct Console: Sendable {
             }
         }
         let api = ConsoleAPIClient(dispatcher: dispatcher, credentials: session.credentials, context: context)
+        guard !isFetch else {
+            // Fetch endpoints only relay API calls (which the API authorizes) and offer nothing, so they skip reading
+            // the role bindings: the workspace polls often, and every call counts against the client's rate limit.
+            let policy = AccessPolicy(principalID: session.principalID, organizationID: session.organizationID, bindings: [])
+            return ConsoleVisit(session: session, api: api, form: form, json: json, policy: policy, flash: nil, console: self)
+        }
         let bindings: [JSONValue]
         do {
             bindings = try await api.list(
@@ -94,7 +100,7 @@ struct Console: Sendable {
                     id: id, organizationID: session.organizationID, principal: principal, role: role, crnPattern: pattern, sequence: 0,
                     createdAt: Date())
             })
-        let flash = request.method == .get && !isFetch ? sessions.takeFlash(for: session.id) : nil
+        let flash = request.method == .get ? sessions.takeFlash(for: session.id) : nil
         return ConsoleVisit(session: session, api: api, form: form, json: json, policy: policy, flash: flash, console: self)
     }
 
@@ -163,6 +169,7 @@ struct ConsoleVisit: Sendable {
     let form: FormBody
     /// The JSON body of a fetch.
     let json: JSONValue?
+    /// What the principal may do, from its role bindings; empty on fetch endpoints, which offer nothing.
     let policy: AccessPolicy
     let flash: ConsoleFlash?
     let console: Console

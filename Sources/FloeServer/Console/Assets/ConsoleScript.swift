@@ -123,26 +123,29 @@ extension ConsoleAssets {
               let token = null; let started = false;
               while (this.active) {
                 try {
-                  this.summary = await call('GET', this.base);
-                  this.report(this.summary, null);
-                  const phase = this.summary.phase;
-                  if (!started && this.summary.columns.length > 0 && phase !== 'PENDING') {
-                    this.table.setColumns(this.summary.columns, this.summary.upsert_columns); started = true;
+                  if (!started) {
+                    this.summary = await call('GET', this.base);
+                    this.report(this.summary, null);
+                    if (this.summary.columns.length > 0 && this.summary.phase !== 'PENDING') {
+                      this.table.setColumns(this.summary.columns, this.summary.upsert_columns); started = true;
+                    } else if (terminal.has(this.summary.phase)) {
+                      break;
+                    } else {
+                      await sleep(400); continue;
+                    }
                   }
-                  if (started) {
-                    const page = await call('GET', this.base + '/results' + (token ? '?page_token=' + enc(token) : ''));
-                    this.table.apply(page.data || []);
-                    this.table.render();
-                    this.report(this.summary, null, this.table.rows.length);
-                    token = page.next_page_token;
-                    if (!token) { break; }
-                    if (terminal.has(phase) && (page.data || []).length === 0) { break; }
-                    if ((page.data || []).length === 0) { await sleep(250); }
-                  } else if (terminal.has(phase)) {
-                    break;
-                  } else {
-                    await sleep(400);
-                  }
+                  // One request per page: the results come with the statement's phase (read before them).
+                  const page = await call('GET', this.base + '/results' + (token ? '?page_token=' + enc(token) : ''));
+                  if (!this.active) { break; }
+                  const changes = page.data || [];
+                  this.summary = page.statement;
+                  this.table.apply(changes);
+                  this.table.render();
+                  this.report(this.summary, null, this.table.rows.length);
+                  token = page.next_page_token;
+                  if (!token || (terminal.has(this.summary.phase) && changes.length === 0)) { break; }
+                  // The server waits up to a second for changes; pace small pages so a busy query does not spin.
+                  if (changes.length < 1000) { await sleep(500); }
                 } catch (error) {
                   this.report(this.summary, error);
                   if (error.status && error.status < 500 && error.status !== 429) { break; }

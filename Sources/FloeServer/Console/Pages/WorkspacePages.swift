@@ -6,7 +6,8 @@ import Hummingbird
 
 /// The SQL workspace: an editor whose Run creates a statement through the API, and the fetch endpoints that the
 /// workspace and the statement page poll for the statement's phase and its results (the changelog is applied in the
-/// browser). Every fetch carries the session's CSRF token in `X-CSRF-Token`.
+/// browser). Every fetch carries the session's CSRF token in `X-CSRF-Token`. A results page comes with the statement's
+/// summary, so a follower makes one request per page.
 extension Console {
     func registerWorkspace(on router: RouterGroup<FloeRequestContext>) {
         router.get("environments/:env/flink/workspace") { request, context in
@@ -47,9 +48,13 @@ extension Console {
             let path = statementsPath(visit, request.parameter("env", context)) + "/" + FormBody.encode(request.parameter("name", context))
             var query: [(String, String)] = []
             if let token = request.uri.queryParameters.get("page_token"), !token.isEmpty { query.append(("page_token", token)) }
+            // The statement is read first: a page that ends the results was read after the phase that ended them.
+            let statement = try await visit.api.call(.get, path)
             let page = try await visit.api.call(.get, path + "/results", query: query)
             let next = page.value(at: "metadata", "next")?.stringValue.flatMap(ConsoleAPIClient.pageToken(ofNext:))
-            return JSONResponse.make(.ok, ["data": page.value(at: "results", "data") ?? [], "next_page_token": .string(orNull: next)])
+            return JSONResponse.make(
+                .ok,
+                ["data": page.value(at: "results", "data") ?? [], "next_page_token": .string(orNull: next), "statement": Self.statementSummary(statement)])
         }
         router.post("console/api/environments/:env/statements/:name/stop") { request, context in
             let visit = try await visit(request, context)
