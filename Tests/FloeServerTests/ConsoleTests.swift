@@ -304,7 +304,8 @@ extension RouterFixture {
             #expect(page.status == 200 && page.body.contains("value=\"\(pool)\""))
             var headers = HTTPFields()
             headers[HTTPField.Name("X-CSRF-Token")!] = page.csrf!
-            let body = #"{"sql":"SELECT 1","compute_pool_id":"\#(pool)","catalog":"default","database":"db1"}"#
+            // The scripted backend's STREAM runs until stopped.
+            let body = #"{"sql":"STREAM","compute_pool_id":"\#(pool)","catalog":"default","database":"db1"}"#
             let refused = try await browser.send(.post, "/console/api/environments/\(environment)/statements", json: body)
             #expect(refused.status == 403)
             let run = try await browser.send(.post, "/console/api/environments/\(environment)/statements", json: body, headers: headers)
@@ -317,8 +318,40 @@ extension RouterFixture {
             return name
         }
         let statement = try #require(store.snapshot().statements.values.first { $0.name == name })
-        #expect(statement.sql == "SELECT 1" && statement.computePoolID == pool && statement.stopped)
+        #expect(statement.sql == "STREAM" && statement.computePoolID == pool && statement.stopped)
         #expect(statement.properties["sql.current-database"] == "db1")
+    }
+
+    @Test func stoppingAFinishedStatementLeavesItAsItEnded() async throws {
+        let fixture = try await StatementsFixture.make()
+        defer { fixture.stop() }
+        let admin = fixture.base.credentials["admin"]!
+        let environment = fixture.base.environmentA
+        let pool = fixture.pool
+        let store = fixture.base.store
+        try await fixture.base.browse { browser in
+            _ = try await browser.signIn(admin)
+            var headers = HTTPFields()
+            headers[HTTPField.Name("X-CSRF-Token")!] = try await browser.send(.get, "/environments").csrf!
+            let run = try await browser.send(
+                .post, "/console/api/environments/\(environment)/statements", json: #"{"sql":"ROWS 2","compute_pool_id":"\#(pool)"}"#, headers: headers)
+            let name = try #require(try JSONValue.parse(Array(run.body.utf8))["name"]?.stringValue)
+            var phase = ""
+            for _ in 0..<200 where phase != "COMPLETED" {
+                try await Task.sleep(for: .milliseconds(50))
+                let status = try await browser.send(.get, "/console/api/environments/\(environment)/statements/\(name)", headers: headers)
+                phase = try JSONValue.parse(Array(status.body.utf8))["phase"]?.stringValue ?? ""
+            }
+            #expect(phase == "COMPLETED")
+            let results = try await browser.send(.get, "/console/api/environments/\(environment)/statements/\(name)/results", headers: headers)
+            let page = try JSONValue.parse(Array(results.body.utf8))
+            #expect(page["data"]?.arrayValue?.count == 2 && page["next_page_token"] == .null)
+            #expect(page.value(at: "statement", "phase") == "COMPLETED")
+            let stop = try await browser.send(.post, "/console/api/environments/\(environment)/statements/\(name)/stop", headers: headers)
+            #expect(stop.status == 200 && stop.body.contains("\"COMPLETED\""))
+            let statement = try #require(store.snapshot().statements.values.first { $0.name == name })
+            #expect(!statement.stopped && statement.phase == .completed)
+        }
     }
 }
 

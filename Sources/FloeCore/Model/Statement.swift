@@ -36,7 +36,9 @@ public struct StatementTraitsRecord: Codable, Sendable, Equatable {
     }
 
     /// Whether a stopped statement of this kind may be resumed (as on Confluent Cloud).
-    public var isResumable: Bool { ["CREATE_TABLE_AS", "INSERT_INTO", "EXECUTE_STATEMENT_SET"].contains(sqlKind) }
+    public var isResumable: Bool { Self.resumableKinds.contains(sqlKind) }
+    /// The SQL kinds a stopped statement of which may be resumed (they write somewhere; a query's results do not).
+    public static let resumableKinds: Set<String> = ["CREATE_TABLE_AS", "INSERT_INTO", "EXECUTE_STATEMENT_SET"]
 }
 
 /// One entry of `GET …/exceptions` (newest first, at most ten kept).

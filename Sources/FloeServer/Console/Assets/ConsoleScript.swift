@@ -152,6 +152,10 @@ extension ConsoleAssets {
                   await sleep(1000);
                 }
               }
+              // The last page may end the results after the phase it came with was read: read the phase once more.
+              if (this.active) {
+                try { this.summary = await call('GET', this.base); } catch (_) { /* keep the last one read */ }
+              }
               this.active = false;
               if (this.summary) { this.report(this.summary, null, this.table.rows.length); }
             }

@@ -91,7 +91,8 @@ extension Console {
                     },
                     "any_exceptions": !exceptions.isEmpty,
                     "can_stop": canManage && ["PENDING", "RUNNING", "DEGRADED"].contains(phase),
-                    "can_resume": canManage && phase == "STOPPED",
+                    "can_resume": canManage && phase == "STOPPED"
+                        && StatementTraitsRecord.resumableKinds.contains(traits?["sql_kind"]?.stringValue ?? ""),
                     "can_delete": canManage,
                 ])
         }
@@ -132,6 +133,8 @@ extension Console {
         let path = statementsPath(visit, environmentID) + "/" + FormBody.encode(name)
         for attempt in 1...5 {
             let current = try await visit.api.call(.get, path)
+            // Stopping what has ended would only relabel it (a COMPLETED query would show as STOPPED).
+            if stopped, ["COMPLETED", "FAILED", "STOPPED"].contains(current.value(at: "status", "phase")?.stringValue ?? "") { return }
             guard case .object(var members) = current, case .object(var spec)? = current["spec"] else {
                 throw ConsoleError.api(status: 500, detail: "The API sent an unreadable statement.")
             }

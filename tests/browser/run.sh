@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Floe web-console suite in a real browser (Debian's headless Chromium driven by Selenium).
+#
+#   bash tests/browser/run.sh            # from the repository root (or from anywhere)
+#
+# 1. Checks the floe binary (FLOE_BIN, default <repo>/.build/debug/floe), /usr/bin/chromium and
+#    /usr/bin/chromedriver (scripts/setup-machine installs them).
+# 2. Creates / reuses the venv <repo>/.venv/browser from tests/browser/requirements.txt (a hash stamp decides reuse).
+# 3. console_test.py starts floe on a free port with a temporary data dir and generated bootstrap credentials, walks
+#    the console in one browser session, stops floe, and prints `N passed, M failed` last.
+# Screenshots: ${FLOE_ARTIFACTS:-<repo>/artifacts}/browser/NN-name.png (plus NN-FAIL-name.png/.html on failures).
+# Exit status: 0 when every check passed, non-zero otherwise.
+set -uo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+
+fatal() {
+  echo "FATAL: $*" >&2
+  echo "0 passed, 1 failed"
+  exit 2
+}
+
+FLOE_BIN="${FLOE_BIN:-$REPO/.build/debug/floe}"
+[ -f "$FLOE_BIN" ] && [ -x "$FLOE_BIN" ] || fatal "floe binary not found or not executable: $FLOE_BIN (run 'swift build' first, or set FLOE_BIN)"
+export FLOE_BIN
+
+BROWSER_CHROMIUM="${BROWSER_CHROMIUM:-/usr/bin/chromium}"
+BROWSER_CHROMEDRIVER="${BROWSER_CHROMEDRIVER:-/usr/bin/chromedriver}"
+[ -x "$BROWSER_CHROMIUM" ] || fatal "$BROWSER_CHROMIUM not found (scripts/setup-machine installs Debian's chromium)"
+[ -x "$BROWSER_CHROMEDRIVER" ] || fatal "$BROWSER_CHROMEDRIVER not found (scripts/setup-machine installs Debian's chromium-driver)"
+export BROWSER_CHROMIUM BROWSER_CHROMEDRIVER
+command -v curl >/dev/null 2>&1 || fatal "curl not found (scripts/setup-machine installs it)"
+
+PYTHON="${PYTHON:-python3}"
+command -v "$PYTHON" >/dev/null 2>&1 || fatal "$PYTHON not found"
+
+# python3 -m venv fails on Debian without the python3-venv package; install it then (we are root there).
+make_venv() {
+  local dir="$1"
+  if "$PYTHON" -m venv "$dir" >/dev/null 2>&1 && [ -x "$dir/bin/python" ] && "$dir/bin/python" -m pip --version >/dev/null 2>&1; then
+    return 0
+  fi
+  rm -rf "$dir"
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "python3 -m venv failed; installing python3-venv with apt-get" >&2
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null || return 1
+    "$PYTHON" -m venv "$dir" || return 1
+    return 0
+  fi
+  return 1
+}
+
+# ensure_venv DIR REQUIREMENTS [pip flags...]: reuse DIR when its stamp matches (python version + requirements + flags).
+ensure_venv() {
+  local dir="$1" req="$2"
+  shift 2
+  local stamp
+  stamp="$({ "$PYTHON" -c 'import sys; print(sys.version)'; cat "$req"; echo "$*"; } | sha256sum | cut -d' ' -f1)"
+  if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.browser-stamp" 2>/dev/null)" = "$stamp" ]; then
+    return 0
+  fi
+  echo "setting up $dir from ${req#"$REPO"/} ..." >&2
+  rm -rf "$dir"
+  make_venv "$dir" || return 1
+  "$dir/bin/python" -m pip install -q --disable-pip-version-check --no-deps "$@" -r "$req" || return 1
+  echo "$stamp" >"$dir/.browser-stamp"
+}
+
+mkdir -p "$REPO/.venv"
+ensure_venv "$REPO/.venv/browser" "$HERE/requirements.txt" \
+  || fatal "could not create $REPO/.venv/browser from tests/browser/requirements.txt"
+
+FLOE_ARTIFACTS="${FLOE_ARTIFACTS:-$REPO/artifacts}"
+BROWSER_SCREENSHOTS="$FLOE_ARTIFACTS/browser"
+mkdir -p "$BROWSER_SCREENSHOTS" || fatal "cannot create $BROWSER_SCREENSHOTS"
+export BROWSER_SCREENSHOTS
+
+# Selenium must never fetch a driver or browser of its own: the paths above are explicit, and this keeps it offline.
+export SE_OFFLINE=true
+
+exec "$REPO/.venv/browser/bin/python" "$HERE/console_test.py"
