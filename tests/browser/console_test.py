@@ -710,7 +710,10 @@ class ConsoleSuite:
         self.state["key"], self.state["secret"] = key, secret
         link = c.css("a#download-api-key")
         href = link.get_attribute("href") or ""
-        check(href.startswith("data:"), f"a#download-api-key is not a data: URL: {href[:60]!r}")
+        # The file is a blob: URL built by the page's script, so the secret is in no URL (nor the download history).
+        check(href.startswith("blob:"), f"a#download-api-key is not a blob: URL: {href[:60]!r}")
+        check(secret not in href, "a#download-api-key's URL holds the secret")
+        check(c.path() == f"{self.env_base}/api-keys/created", f"the key page is not its own GET page: {c.url_summary()!r}")
         check(link.get_attribute("download") == f"api-key-{key}.txt",
               f"a#download-api-key download={link.get_attribute('download')!r}")
         c.css("a#wizard-complete")
@@ -727,7 +730,7 @@ class ConsoleSuite:
         check(m, f"the downloaded file does not hold 'API key:' / 'API secret:' lines: {content!r}")
         check(m.group(1) == key, f"the file's key {m.group(1)!r} is not the page's {key!r}")
         check(m.group(2) == secret, "the file's secret is not the page's")
-        check(c.path() == f"{self.env_base}/api-keys/new" or c.present("code#api-key"),
+        check(c.path() == f"{self.env_base}/api-keys/created" and c.present("code#api-key"),
               f"clicking Download navigated away: {c.url_summary()!r}")
 
     def t4_key_works(self) -> None:
@@ -760,6 +763,11 @@ class ConsoleSuite:
         check(self.need("secret") not in c.d.page_source, "the list page shows the secret")
         c.audit_forms("api keys (after wizard)")
         c.shot("api-key-listed")
+        # The secret was shown once: its page now sends the browser back to the list.
+        c.get(f"{self.env_base}/api-keys/created")
+        c.wait_path(f"{self.env_base}/api-keys")
+        check(self.need("secret") not in c.d.page_source, "the key's page showed the secret a second time")
+        check("shown only once" in c.text(".flash-notice"), "no notice that the secret is shown only once")
 
     def t4_delete_key(self) -> None:
         c = self.c

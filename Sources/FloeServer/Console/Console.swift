@@ -14,24 +14,45 @@ struct Console: Sendable {
     let renderer: ConsoleRenderer
     let sessions: ConsoleSessionStore
     let dispatcher: APIDispatcher
-    /// Adds `Secure` to cookies (the public URL is https).
-    let secureCookies: Bool
+    /// The server's public origin (`https://floe.example.com`), accepted as `Origin` besides the request's own host.
+    let publicOrigin: String
+    /// Behind https: `Secure` cookies with the `__Host-` prefix (no other host can plant them), and HSTS.
+    var secureCookies: Bool { publicOrigin.hasPrefix("https://") }
+    var sessionCookie: String { secureCookies ? "__Host-floe_session" : "floe_session" }
+    var loginCookie: String { secureCookies ? "__Host-floe_login" : "floe_login" }
 
-    static let sessionCookie = "floe_session"
-    static let loginCookie = "floe_login"
     /// Form and fetch bodies above this size are refused (statements are at most 128 KiB of SQL).
     static let maxBodySize = 1024 * 1024
+    /// The path prefix of the console's JSON endpoints (called by its script with `X-CSRF-Token`).
+    static let fetchPrefix = "/console/api/"
 
-    init(dispatcher: APIDispatcher, secureCookies: Bool, sessions: ConsoleSessionStore = ConsoleSessionStore()) {
+    init(dispatcher: APIDispatcher, publicURL: String, sessions: ConsoleSessionStore = ConsoleSessionStore()) {
         self.renderer = ConsoleRenderer()
         self.sessions = sessions
         self.dispatcher = dispatcher
-        self.secureCookies = secureCookies
+        self.publicOrigin = Self.origin(of: publicURL)
+    }
+
+    /// `scheme://host[:port]` of a URL, without a default port.
+    static func origin(of url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let rest = url[schemeEnd.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return normalizedOrigin(scheme: String(url[..<schemeEnd.lowerBound]), authority: String(authority))
+    }
+
+    /// `scheme://authority` in lower case, without `:80` for http or `:443` for https.
+    static func normalizedOrigin(scheme: String, authority: String) -> String {
+        let scheme = scheme.lowercased()
+        var authority = authority.lowercased()
+        if scheme == "http", authority.hasSuffix(":80") { authority.removeLast(3) }
+        if scheme == "https", authority.hasSuffix(":443") { authority.removeLast(4) }
+        return scheme + "://" + authority
     }
 
     /// Registers the console's pages, actions, fetch endpoints and assets.
     func register(on router: Router<FloeRequestContext>) {
-        let pages = router.group().add(middleware: ConsoleMiddleware(renderer: renderer))
+        let pages = router.group().add(middleware: ConsoleMiddleware(console: self))
         pages.get("console/assets/console.js") { _, _ in ConsolePages.asset(ConsoleAssets.script, contentType: "text/javascript; charset=utf-8") }
         pages.get("console/assets/console.css") { _, _ in ConsolePages.asset(ConsoleAssets.style, contentType: "text/css; charset=utf-8") }
         registerSignIn(on: pages)
@@ -44,17 +65,20 @@ struct Console: Sendable {
 
     // MARK: - Requests of a signed-in browser
 
-    /// The session of a request, with its body read and its CSRF token checked for anything but GET.
+    /// The session of a request, with its body read and its CSRF token checked: in `_csrf` for forms that change
+    /// something, in `X-CSRF-Token` for every fetch (reads included: results and statement text are not for other
+    /// origins).
     /// - Throws: ``ConsoleError/signInRequired`` without a live session, ``ConsoleError/forgery(_:)`` without the
     ///   session's token.
-    func visit(_ request: Request, _ context: FloeRequestContext) async throws(ConsoleError) -> ConsoleVisit {
-        guard let id = Self.cookie(Self.sessionCookie, in: request), let session = sessions.session(id: id) else {
+    func authenticate(_ request: Request) async throws(ConsoleError) -> (ConsoleSession, FormBody, JSONValue?) {
+        guard let id = cookie(sessionCookie, in: request), let session = sessions.session(id: id) else {
             throw ConsoleError.signInRequired
         }
-        let isFetch = request.uri.path.hasPrefix("/console/api/")
+        let isFetch = Self.isFetch(request)
+        let changes = request.method != .get && request.method != .head
         var form = FormBody()
         var json: JSONValue?
-        if request.method != .get && request.method != .head {
+        if changes {
             let bytes = try await Self.body(of: request)
             if isFetch {
                 if !bytes.isEmpty {
@@ -65,31 +89,30 @@ struct Console: Sendable {
             }
         }
         if isFetch {
-            // Every fetch, reads included, carries the token: results and statement text are not for other origins.
             guard let token = request.headers[.init("X-CSRF-Token")!], ConsoleSessionStore.tokensMatch(token, session.csrfToken) else {
                 throw ConsoleError.forgery("The request lacks this session's CSRF token.")
             }
-        } else if request.method != .get && request.method != .head {
+        } else if changes {
             guard let token = form.raw("_csrf"), ConsoleSessionStore.tokensMatch(token, session.csrfToken) else {
                 throw ConsoleError.forgery("The form lacks this session's CSRF token. Reload the page and try again.")
             }
         }
+        return (session, form, json)
+    }
+
+    /// ``authenticate(_:)``, plus the API as the session's principal and, for pages, what the principal may do.
+    func visit(_ request: Request, _ context: FloeRequestContext) async throws(ConsoleError) -> ConsoleVisit {
+        let (session, form, json) = try await authenticate(request)
         let api = ConsoleAPIClient(dispatcher: dispatcher, credentials: session.credentials, context: context)
-        guard !isFetch else {
+        guard !Self.isFetch(request) else {
             // Fetch endpoints only relay API calls (which the API authorizes) and offer nothing, so they skip reading
-            // the role bindings: the workspace polls often, and every call counts against the client's rate limit.
+            // the role bindings: the workspace polls, and every call counts against the client's rate limit.
             let policy = AccessPolicy(principalID: session.principalID, organizationID: session.organizationID, bindings: [])
             return ConsoleVisit(session: session, api: api, form: form, json: json, policy: policy, flash: nil, console: self)
         }
-        let bindings: [JSONValue]
-        do {
-            bindings = try await api.list(
-                "/iam/v2/role-bindings",
-                query: [("crn_pattern", "crn://confluent.cloud/organization=\(session.organizationID)"), ("principal", "User:\(session.principalID)")])
-        } catch .signInRequired {
-            sessions.remove(id: session.id)
-            throw ConsoleError.signInRequired
-        }
+        let bindings = try await api.list(
+            "/iam/v2/role-bindings",
+            query: [("crn_pattern", "crn://confluent.cloud/organization=\(session.organizationID)"), ("principal", "User:\(session.principalID)")])
         let policy = AccessPolicy(
             principalID: session.principalID, organizationID: session.organizationID,
             bindings: bindings.compactMap { binding in
@@ -104,6 +127,9 @@ struct Console: Sendable {
         return ConsoleVisit(session: session, api: api, form: form, json: json, policy: policy, flash: flash, console: self)
     }
 
+    /// Whether a request is for one of the console's JSON endpoints.
+    static func isFetch(_ request: Request) -> Bool { request.uri.path.hasPrefix(fetchPrefix) }
+
     /// The request body, at most ``maxBodySize`` bytes.
     static func body(of request: Request) async throws(ConsoleError) -> [UInt8] {
         do {
@@ -114,8 +140,8 @@ struct Console: Sendable {
         }
     }
 
-    /// The value of cookie `name`.
-    static func cookie(_ name: String, in request: Request) -> String? {
+    /// The value of cookie `name` (the first one sent: with `__Host-` names behind https no other host can add one).
+    func cookie(_ name: String, in request: Request) -> String? {
         for header in request.headers[values: .cookie] {
             for pair in header.split(separator: ";") {
                 let parts = pair.split(separator: "=", maxSplits: 1)
@@ -127,9 +153,9 @@ struct Console: Sendable {
         return nil
     }
 
-    /// A `Set-Cookie` value: HttpOnly, SameSite=Strict, and Secure behind https.
-    func cookieHeader(_ name: String, _ value: String, path: String = "/", maxAge: Int? = nil) -> String {
-        var text = "\(name)=\(value); Path=\(path); HttpOnly; SameSite=Strict"
+    /// A `Set-Cookie` value: HttpOnly, SameSite=Strict, Path=/, and Secure behind https.
+    func cookieHeader(_ name: String, _ value: String, maxAge: Int? = nil) -> String {
+        var text = "\(name)=\(value); Path=/; HttpOnly; SameSite=Strict"
         if let maxAge { text += "; Max-Age=\(maxAge)" }
         if secureCookies { text += "; Secure" }
         return text

@@ -66,21 +66,30 @@ struct ConsoleAPIClient: Sendable {
         }
     }
 
+    /// Any reply but a 401, which means the session's key no longer works.
+    /// - Throws: ``ConsoleError/signInRequired`` on 401.
+    func reply(_ method: HTTPRequest.Method, _ path: String, query: [(String, String)] = [], json: JSONValue? = nil) async throws(ConsoleError)
+        -> APIReply
+    {
+        let reply = await send(method, path, query: query, json: json)
+        if reply.status == 401 { throw ConsoleError.signInRequired }
+        return reply
+    }
+
     /// A successful reply's body.
     /// - Throws: ``ConsoleError/signInRequired`` when the key no longer works, ``ConsoleError/api(status:detail:)``
     ///   for any other error status.
     func call(_ method: HTTPRequest.Method, _ path: String, query: [(String, String)] = [], json: JSONValue? = nil) async throws(ConsoleError)
         -> JSONValue
     {
-        let reply = await send(method, path, query: query, json: json)
+        let reply = try await self.reply(method, path, query: query, json: json)
         guard (200..<300).contains(reply.status) else {
-            if reply.status == 401 { throw ConsoleError.signInRequired }
             throw ConsoleError.api(status: reply.status, detail: reply.errorDetail)
         }
         return reply.body ?? .null
     }
 
-    /// Every item of a paginated list, following `metadata.next` (at most `limit` items).
+    /// Every item of a paginated list, following `metadata.next` (pages of 100 until `limit` items or more).
     func list(_ path: String, query: [(String, String)] = [], limit: Int = 10_000) async throws(ConsoleError) -> [JSONValue] {
         var items: [JSONValue] = []
         var token: String?

@@ -12,7 +12,7 @@ import NIOCore
 /// the security headers on every answer.
 struct ConsoleMiddleware: RouterMiddleware {
     typealias Context = FloeRequestContext
-    let renderer: ConsoleRenderer
+    let console: Console
 
     /// No inline script or style, nothing from elsewhere, never framed; forms post only here.
     static let contentSecurityPolicy =
@@ -22,24 +22,23 @@ struct ConsoleMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
         do {
-            try Self.refuseCrossOrigin(request)
+            try refuseCrossOrigin(request)
             response = try await next(request, context)
         } catch let error as ConsoleError {
             response = self.response(for: error, request: request, context: context)
-        } catch let error as any HTTPResponseError where error.status == .notFound || error.status == .methodNotAllowed {
-            response = self.response(for: .notFound("There is no page at \(request.uri.path)."), request: request, context: context)
         }
-        Self.addSecurityHeaders(&response.headers, path: request.uri.path)
+        addSecurityHeaders(&response.headers)
         return response
     }
 
-    static func addSecurityHeaders(_ headers: inout HTTPFields, path: String) {
-        headers[.contentSecurityPolicy] = contentSecurityPolicy
+    func addSecurityHeaders(_ headers: inout HTTPFields) {
+        headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
         headers[.init("X-Frame-Options")!] = "DENY"
         headers[.xContentTypeOptions] = "nosniff"
         headers[.init("Referrer-Policy")!] = "same-origin"
         headers[.init("Cross-Origin-Opener-Policy")!] = "same-origin"
         headers[.init("Cross-Origin-Resource-Policy")!] = "same-origin"
+        if console.secureCookies { headers[.strictTransportSecurity] = "max-age=31536000" }
         if headers[.cacheControl] == nil {
             // Pages show secrets (the API-key wizard), statement text and results: never stored by the browser or a
             // proxy. Only the static assets are cacheable.
@@ -48,30 +47,34 @@ struct ConsoleMiddleware: RouterMiddleware {
     }
 
     /// A state-changing request must come from a page of this console: `Sec-Fetch-Site` (sent by every current
-    /// browser) must not say another site or origin, and an `Origin` header must name this host. The CSRF token is
-    /// checked as well, by the handlers.
-    static func refuseCrossOrigin(_ request: Request) throws(ConsoleError) {
+    /// browser) must say same-origin (or none: typed by the user); without it, an `Origin` header must be the public
+    /// URL's origin or the request's own host. The CSRF token is checked as well, by the handlers.
+    func refuseCrossOrigin(_ request: Request) throws(ConsoleError) {
         guard ![.get, .head, .options].contains(request.method) else { return }
-        if let site = request.headers[.init("Sec-Fetch-Site")!], site != "same-origin", site != "none" {
-            throw ConsoleError.forgery("The request came from another site (\(site)); the console accepts changes only from its own pages.")
-        }
-        if let origin = request.headers[.origin] {
-            let host = request.head.authority ?? ""
-            guard let url = URL(string: origin), let originHost = url.host, !host.isEmpty,
-                originHost + (url.port.map { ":\($0)" } ?? "") == host
-            else {
-                throw ConsoleError.forgery("The request came from another origin (\(origin)); the console accepts changes only from its own pages.")
+        if let site = request.headers[.init("Sec-Fetch-Site")!] {
+            guard site == "same-origin" || site == "none" else {
+                throw ConsoleError.forgery("The request came from another site (\(site)); the console accepts changes only from its own pages.")
             }
+            return
+        }
+        guard let origin = request.headers[.origin] else { return }
+        let given = Console.origin(of: origin)
+        let host = request.head.authority ?? ""
+        let accepted = [console.publicOrigin] + (host.isEmpty ? [] : ["http", "https"].map { Console.normalizedOrigin(scheme: $0, authority: host) })
+        guard accepted.contains(given) else {
+            throw ConsoleError.forgery("The request came from another origin (\(origin)); the console accepts changes only from its own pages.")
         }
     }
 
     func response(for error: ConsoleError, request: Request, context: Context) -> Response {
-        let wantsJSON = request.uri.path.hasPrefix("/console/api/")
-        if wantsJSON {
+        if Console.isFetch(request) {
+            if case .signInRequired = error, let id = console.cookie(console.sessionCookie, in: request) { console.sessions.remove(id: id) }
             return JSONResponse.error(
                 APIError(status: error.status, code: Self.code(for: error), detail: error.detail), requestID: context.requestID)
         }
         if case .signInRequired = error {
+            // A key the API stopped accepting ends the session it signed.
+            if let id = console.cookie(console.sessionCookie, in: request) { console.sessions.remove(id: id) }
             var target = "/login"
             if request.method == .get, request.uri.path != "/", !request.uri.path.hasPrefix("/login") {
                 target += "?next=" + FormBody.encode(request.uri.description)
@@ -81,7 +84,7 @@ struct ConsoleMiddleware: RouterMiddleware {
         if error.status >= 500 {
             context.logger.error("console error", metadata: ["detail": .string(error.detail)])
         }
-        let page = renderer.render(
+        let page = console.renderer.render(
             "error",
             [
                 "title": APIError.title(for: error.status), "status": String(error.status), "detail": error.detail,

@@ -30,6 +30,18 @@ struct ConsoleSession: Sendable {
     var lastSeen: Date
     /// A message for the next page (after a redirect).
     var flash: ConsoleFlash?
+    /// The key the wizard just created, until its page is shown (once).
+    var createdKey: CreatedAPIKey?
+}
+
+/// An API key the wizard created, with its secret, between the create POST and the page that shows it.
+struct CreatedAPIKey: Sendable {
+    var environmentID: String
+    var key: String
+    var secret: String
+    var scope: String
+    var owner: String
+    var notes: [String]
 }
 
 /// A one-time message shown on the next page.
@@ -102,6 +114,20 @@ final class ConsoleSessionStore: Sendable {
             let flash = sessions[id]?.flash
             sessions[id]?.flash = nil
             return flash
+        }
+    }
+
+    /// Keeps a created key for the page that shows it.
+    func setCreatedKey(_ key: CreatedAPIKey, for id: String) {
+        sessions.withLock { $0[id]?.createdKey = key }
+    }
+
+    /// Takes (and forgets) the created key.
+    func takeCreatedKey(for id: String) -> CreatedAPIKey? {
+        sessions.withLock { sessions in
+            let key = sessions[id]?.createdKey
+            sessions[id]?.createdKey = nil
+            return key
         }
     }
 

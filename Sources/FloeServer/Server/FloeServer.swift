@@ -63,8 +63,7 @@ public struct FloeServer: Sendable {
         let limiter = configuration.rateLimits.map { RateLimiter(limits: $0) }
         let router = makeAPIRouter(store: store, configuration: configuration, publicURL: publicURL, statements: statements, limiter: limiter)
         let api = makeAPIRouter(store: store, configuration: configuration, publicURL: publicURL, statements: statements, limiter: limiter)
-        let console = Console(
-            dispatcher: APIDispatcher(responder: api.buildResponder()), secureCookies: publicURL.hasPrefix("https://"), sessions: consoleSessions)
+        let console = Console(dispatcher: APIDispatcher(responder: api.buildResponder()), publicURL: publicURL, sessions: consoleSessions)
         console.register(on: router)
         return router
     }

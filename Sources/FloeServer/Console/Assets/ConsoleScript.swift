@@ -58,15 +58,22 @@ extension ConsoleAssets {
           document.addEventListener('change', (event) => { if (event.target.type === 'radio') { updateWizard(); } });
           updateWizard();
 
+          // The API-key file: built from the page when the page loads, offered as a blob: URL (a data: URL would keep
+          // the secret in the browser's download history).
+          document.querySelectorAll('a[data-file-from]').forEach((link) => {
+            const source = document.getElementById(link.dataset.fileFrom);
+            if (source) { link.href = URL.createObjectURL(new Blob([source.textContent], { type: 'text/plain;charset=utf-8' })); }
+          });
+
           /** A statement's results as a table: the changelog applied row by row (by upsert key when there is one). */
           class LiveTable {
             constructor(table) { this.table = table; this.reset(); }
-            reset() { this.columns = []; this.keys = null; this.rows = []; this.pending = -1; this.render(); }
+            reset() { this.keys = null; this.rows = []; this.byKey = new Map(); this.pending = -1; this.setColumns([], null); this.render(); }
             setColumns(columns, upsertColumns) {
-              this.columns = columns;
               this.keys = Array.isArray(upsertColumns) && upsertColumns.length > 0 ? upsertColumns : null;
               const head = this.table.tHead || this.table.createTHead();
               head.replaceChildren();
+              if (columns.length === 0) { return; }
               const row = head.insertRow();
               for (const column of columns) {
                 const cell = document.createElement('th');
@@ -76,22 +83,33 @@ extension ConsoleAssets {
               }
             }
             keyOf(values) { return JSON.stringify(this.keys ? this.keys.map((index) => values[index]) : values); }
+            // Removes the row with this key (the first such row without an upsert key); returns its position or -1.
+            remove(key) {
+              const row = this.keys ? this.byKey.get(key) : this.rows.find((candidate) => candidate.key === key);
+              if (!row) { return -1; }
+              const index = this.rows.indexOf(row);
+              this.rows.splice(index, 1);
+              if (this.keys) { this.byKey.delete(key); }
+              return index;
+            }
             apply(changes) {
               for (const change of changes) {
                 const values = change.row || [];
                 const key = this.keyOf(values);
-                const index = this.rows.findIndex((row) => row.key === key);
-                switch (change.op) {
-                  case 1: case 3: // -U, -D: remove (an update's new row takes the old one's place)
-                    if (index >= 0) { this.rows.splice(index, 1); }
-                    this.pending = change.op === 1 ? index : -1;
-                    break;
-                  default: // +I, +U
-                    if (this.keys && index >= 0) { this.rows[index] = { key, values }; }
-                    else if (change.op === 2 && this.pending >= 0) { this.rows.splice(this.pending, 0, { key, values }); }
-                    else { this.rows.push({ key, values }); }
-                    this.pending = -1;
+                if (change.op === 1 || change.op === 3) { // -U, -D; an update's new row (+U) takes the old one's place
+                  const index = this.remove(key);
+                  this.pending = change.op === 1 ? index : -1;
+                  continue;
                 }
+                const existing = this.keys ? this.byKey.get(key) : undefined;
+                if (existing) {
+                  existing.values = values;
+                } else {
+                  const row = { key, values };
+                  if (change.op === 2 && this.pending >= 0) { this.rows.splice(this.pending, 0, row); } else { this.rows.push(row); }
+                  if (this.keys) { this.byKey.set(key, row); }
+                }
+                this.pending = -1;
               }
             }
             render(limit = 1000) {
@@ -112,52 +130,60 @@ extension ConsoleAssets {
           }
 
           const terminal = new Set(['COMPLETED', 'FAILED', 'STOPPED', 'DELETING']);
+          // Statements that write somewhere: they are meant to keep running, and are never stopped on the user's behalf.
+          const writing = new Set(['CREATE_TABLE_AS', 'INSERT_INTO', 'EXECUTE_STATEMENT_SET']);
 
-          /** Polls a statement's phase and results until it can produce nothing more (or is let go). */
+          /**
+           * Follows a statement: its phase, and its results page by page until they end. A statement without results
+           * (INSERT, DDL) is polled for its phase only, less and less often, until it ends. `stop()` lets it go: a
+           * follower let go reports nothing more.
+           */
           class Follower {
             constructor(environment, name, table, report) {
               this.base = '/console/api/environments/' + enc(environment) + '/statements/' + enc(name);
               this.table = table; this.report = report; this.active = true; this.summary = null;
             }
+            stop() { this.active = false; }
+            tell(summary, error, rows) { if (this.active) { this.report(summary, error, rows); } }
             async run() {
-              let token = null; let started = false;
+              let token = null; let started = false; let pause = 400;
               while (this.active) {
                 try {
                   if (!started) {
-                    this.summary = await call('GET', this.base);
-                    this.report(this.summary, null);
-                    if (this.summary.columns.length > 0 && this.summary.phase !== 'PENDING') {
-                      this.table.setColumns(this.summary.columns, this.summary.upsert_columns); started = true;
-                    } else if (terminal.has(this.summary.phase)) {
-                      break;
+                    const summary = await call('GET', this.base);
+                    if (!this.active) { return; }
+                    this.summary = summary;
+                    this.tell(summary, null);
+                    if (terminal.has(summary.phase) && summary.columns.length === 0) { break; }
+                    if (summary.columns.length > 0 && summary.phase !== 'PENDING') {
+                      this.table.setColumns(summary.columns, summary.upsert_columns); started = true;
                     } else {
-                      await sleep(400); continue;
+                      // PENDING, or running without results: back off up to 5 s.
+                      await sleep(pause); pause = summary.sql_kind ? Math.min(pause * 2, 5000) : 400; continue;
                     }
                   }
                   // One request per page: the results come with the statement's phase (read before them).
                   const page = await call('GET', this.base + '/results' + (token ? '?page_token=' + enc(token) : ''));
-                  if (!this.active) { break; }
+                  if (!this.active) { return; }
                   const changes = page.data || [];
                   this.summary = page.statement;
                   this.table.apply(changes);
                   this.table.render();
-                  this.report(this.summary, null, this.table.rows.length);
+                  this.tell(this.summary, null, this.table.rows.length);
                   token = page.next_page_token;
                   if (!token || (terminal.has(this.summary.phase) && changes.length === 0)) { break; }
                   // The server waits up to a second for changes; pace small pages so a busy query does not spin.
                   if (changes.length < 1000) { await sleep(500); }
                 } catch (error) {
-                  this.report(this.summary, error);
+                  this.tell(this.summary, error);
                   if (error.status && error.status < 500 && error.status !== 429) { break; }
                   await sleep(1000);
                 }
               }
               // The last page may end the results after the phase it came with was read: read the phase once more.
-              if (this.active) {
-                try { this.summary = await call('GET', this.base); } catch (_) { /* keep the last one read */ }
-              }
+              try { const summary = await call('GET', this.base); if (this.active) { this.summary = summary; } } catch (_) { /* keep it */ }
+              if (this.summary) { this.tell(this.summary, null, started ? this.table.rows.length : undefined); }
               this.active = false;
-              if (this.summary) { this.report(this.summary, null, this.table.rows.length); }
             }
           }
 
@@ -186,6 +212,7 @@ extension ConsoleAssets {
             const statusLabel = document.getElementById('workspace-status');
             const table = new LiveTable(document.getElementById('workspace-results'));
             let follower = null;
+            let starting = false;
 
             const showError = (message) => { errorLabel.textContent = message || ''; errorLabel.hidden = !message; };
             const report = (summary, error, rows) => {
@@ -194,23 +221,28 @@ extension ConsoleAssets {
               phaseLabel.textContent = summary.phase || '';
               phaseLabel.className = 'phase-badge phase-' + (summary.phase || '');
               showError(summary.phase === 'FAILED' ? summary.detail : '');
-              stopButton.disabled = !follower || terminal.has(summary.phase) || summary.phase === 'STOPPING';
+              stopButton.disabled = terminal.has(summary.phase) || summary.phase === 'STOPPING';
               if (rows !== undefined) { statusLabel.textContent = rows + (rows === 1 ? ' row' : ' rows') + (rows > 1000 ? ' (showing the first 1000)' : ''); }
               else if (summary.phase !== 'FAILED' && summary.detail) { statusLabel.textContent = summary.detail; }
             };
+            // A query the workspace started is stopped when the workspace lets it go (another Run, leaving the page):
+            // its results would only use the pool. Statements that write somewhere keep running.
+            const release = (previous, keepalive) => {
+              if (!previous) { return; }
+              previous.stop();
+              const summary = previous.summary;
+              if (summary && (terminal.has(summary.phase) || writing.has(summary.sql_kind))) { return; }
+              fetch(previous.base + '/stop', { method: 'POST', keepalive, credentials: 'same-origin', headers: { 'X-CSRF-Token': csrfToken() } })
+                .catch(() => {});
+            };
 
             async function run() {
+              if (starting) { return; }
               const sql = editor.value.trim();
               if (!sql) { showError('Write a statement to run.'); return; }
-              if (follower) {
-                const previous = follower;
-                previous.active = false;
-                // A query left behind would run on: stop it unless it writes somewhere (INSERT keeps running).
-                if (previous.summary && !terminal.has(previous.summary.phase) && previous.summary.sql_kind === 'SELECT') {
-                  call('POST', previous.base + '/stop').catch(() => {});
-                }
-              }
-              showError(''); statusLabel.textContent = ''; table.reset(); phaseLabel.textContent = ''; runButton.disabled = true;
+              starting = true; runButton.disabled = true;
+              release(follower, false); follower = null;
+              showError(''); statusLabel.textContent = ''; table.reset(); phaseLabel.textContent = ''; stopButton.disabled = true;
               try {
                 const created = await call('POST', '/console/api/environments/' + enc(environment) + '/statements', {
                   sql, compute_pool_id: document.getElementById('workspace-pool').value,
@@ -220,12 +252,13 @@ extension ConsoleAssets {
                 link.href = '/environments/' + enc(environment) + '/flink/statements/' + enc(created.name);
                 link.hidden = false;
                 follower = new Follower(environment, created.name, table, report);
+                follower.summary = created;
                 report(created, null);
                 follower.run();
               } catch (error) {
                 showError(error.message);
               } finally {
-                runButton.disabled = false;
+                starting = false; runButton.disabled = false;
               }
             }
 
@@ -236,6 +269,7 @@ extension ConsoleAssets {
               stopButton.disabled = true;
               try { report(await call('POST', follower.base + '/stop'), null); } catch (error) { showError(error.message); stopButton.disabled = false; }
             });
+            window.addEventListener('pagehide', () => { release(follower, true); });
           }
         })();
         """#

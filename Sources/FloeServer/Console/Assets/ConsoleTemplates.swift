@@ -94,7 +94,7 @@ enum ConsoleTemplates {
           <h2>Add environment</h2>
           <form id="create-environment" method="post" action="/environments" class="row">
             <input type="hidden" name="_csrf" value="{{csrf}}">
-            <label>Name <input name="display_name" required maxlength="64"></label>
+            <label>Name <input name="display_name" value="{{new_name}}" required maxlength="64"></label>
             <label>Stream Governance package <select name="package"><option value="ESSENTIALS">Essentials</option><option value="ADVANCED">Advanced</option></select></label>
             <div class="buttons"><button id="create-environment-button" type="submit">Create environment</button></div>
           </form>
@@ -309,7 +309,8 @@ enum ConsoleTemplates {
             <dt>Resource scope</dt><dd>{{scope}}</dd>
             <dt>Owner</dt><dd>{{owner}}</dd>
           </dl>
-          <div class="buttons"><a id="download-api-key" class="button" href="{{download}}" download="{{filename}}">Download API key</a> <a id="wizard-complete" class="button secondary" href="/environments/{{environment.id}}/flink/api-keys">Complete</a></div>
+          <pre id="api-key-file" hidden>{{file}}</pre>
+          <div class="buttons"><a id="download-api-key" class="button" href="#" download="{{filename}}" data-file-from="api-key-file">Download API key</a> <a id="wizard-complete" class="button secondary" href="/environments/{{environment.id}}/flink/api-keys">Complete</a></div>
         </section>
         {{/content}}{{/layout}}
         """#

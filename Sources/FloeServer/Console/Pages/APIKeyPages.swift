@@ -81,12 +81,23 @@ extension Console {
             let environment = try await visit.environment(request.parameter("env", context))
             return try await createKey(visit, environment, KeyWizard(visit.form))
         }
+        router.get("environments/:env/flink/api-keys/created") { request, context in
+            let visit = try await visit(request, context)
+            let environment = try await visit.environment(request.parameter("env", context))
+            // Shown once: the secret leaves the session's memory as it is rendered.
+            guard let created = sessions.takeCreatedKey(for: visit.session.id), created.environmentID == environment.id else {
+                return redirect(
+                    visit, to: "/environments/\(FormBody.encode(environment.id))/flink/api-keys",
+                    notice: "An API key's secret is shown only once, right after the key is created.")
+            }
+            return createdKeyPage(visit, environment, created)
+        }
         router.post("environments/:env/flink/api-keys/:id/delete") { request, context in
             let visit = try await visit(request, context)
             let environmentID = request.parameter("env", context)
             let id = request.parameter("id", context)
             let list = "/environments/\(FormBody.encode(environmentID))/flink/api-keys"
-            let reply = await visit.api.send(.delete, "/iam/v2/api-keys/\(FormBody.encode(id))")
+            let reply = try await visit.api.reply(.delete, "/iam/v2/api-keys/\(FormBody.encode(id))")
             guard (200..<300).contains(reply.status) else {
                 return redirect(visit, to: list, error: "The API key was not deleted: \(reply.errorDetail)")
             }
@@ -105,10 +116,6 @@ extension Console {
         }
     }
 
-    func mayGrantRoles(_ visit: ConsoleVisit, _ environmentID: String) -> Bool {
-        visit.policy.canManageRoleBinding(role: .flinkDeveloper, scope: .environment(visit.organizationID, environmentID))
-    }
-
     /// What is wrong with the answers of `step`, if anything.
     func wizardProblem(_ step: String, _ visit: ConsoleVisit, _ environment: ConsoleEnvironment, _ wizard: KeyWizard) async throws(ConsoleError)
         -> String?
@@ -120,9 +127,8 @@ extension Console {
             if wizard.newServiceAccount {
                 guard visit.policy.isOrganizationAdmin else { return "Only an OrganizationAdmin may create service accounts." }
                 guard wizard["sa_name"] != nil else { return "Give the new service account a name." }
-                let role = wizard["sa_role"] ?? "none"
-                guard KeyWizard.roles.contains(role) else { return "Choose a role for the new service account." }
-                if role != "none", !mayGrantRoles(visit, environment.id) { return "You may not grant roles in \(environment.name)." }
+                // An OrganizationAdmin may grant every role offered here, so the role needs no further check.
+                guard KeyWizard.roles.contains(wizard["sa_role"] ?? "none") else { return "Choose a role for the new service account." }
                 return nil
             }
             guard wizard["sa_mode"] == "existing" else { return "Choose an existing service account or create a new one." }
@@ -134,7 +140,7 @@ extension Console {
             guard let cloud = wizard["cloud"], let region = wizard["region"] else { return "Choose a cloud provider and a region." }
             let regions = try await regionOptions(visit)
             guard regions.contains(where: { $0["value"] as? String == "\(cloud)/\(region)" }) else {
-                return "\(cloud.uppercased()) has no Flink region \(region)."
+                return "\(Self.cloudName(cloud)) has no Flink region \(region)."
             }
             return nil
         default:
@@ -165,9 +171,7 @@ extension Console {
             }
             values["sa_name"] = wizard["sa_name"] ?? ""
             values["sa_description"] = wizard["sa_description"] ?? ""
-            let grant = mayGrantRoles(visit, environment.id)
-            values["offer_roles"] = grant
-            values["roles"] = KeyWizard.roles.filter { grant || $0 == "none" }.map { role -> [String: Any] in
+            values["roles"] = KeyWizard.roles.map { role -> [String: Any] in
                 ["value": role, "label": role == "none" ? "No role" : role, "selected": (wizard["sa_role"] ?? "FlinkDeveloper") == role]
             }
             values["carried"] = wizard.carried(except: ["owner", "sa_mode", "service_account_id", "sa_name", "sa_description", "sa_role"])
@@ -176,7 +180,7 @@ extension Console {
             let chosenCloud = wizard["cloud"] ?? "aws"
             var clouds: [String] = []
             for region in regions { if let cloud = region["cloud"] as? String, !clouds.contains(cloud) { clouds.append(cloud) } }
-            values["clouds"] = clouds.map { ["value": $0, "label": $0.uppercased(), "checked": $0 == chosenCloud] as [String: Any] }
+            values["clouds"] = clouds.map { ["value": $0, "label": Self.cloudName($0), "checked": $0 == chosenCloud] as [String: Any] }
             values["regions"] = regions.map { region -> [String: Any] in
                 var option = region
                 option["selected"] = (region["cloud"] as? String) == chosenCloud && (region["region"] as? String) == (wizard["region"] ?? "")
@@ -202,7 +206,7 @@ extension Console {
             rows.append(["label": "Owner", "value": "Service account \(wizard["service_account_id"] ?? "")"])
         }
         if let cloud = wizard["cloud"], let region = wizard["region"] {
-            rows.append(["label": "Resource scope", "value": "Flink · \(cloud.uppercased()) \(region)"])
+            rows.append(["label": "Resource scope", "value": "Flink · \(Self.cloudName(cloud)) \(region)"])
         }
         return rows
     }
@@ -219,7 +223,7 @@ extension Console {
         var ownerLabel = "My account (\(visit.session.principalName))"
         var notes: [String] = []
         if wizard.newServiceAccount, let name = wizard["sa_name"] {
-            let reply = await visit.api.send(
+            let reply = try await visit.api.reply(
                 .post, "/iam/v2/service-accounts", json: ["display_name": .string(name), "description": .string(wizard["sa_description"] ?? "")])
             guard (200..<300).contains(reply.status), let id = reply.body?["id"]?.stringValue else {
                 return try await wizardStep("owner", visit, environment, wizard, error: "The service account was not created: \(reply.errorDetail)")
@@ -228,7 +232,7 @@ extension Console {
             ownerLabel = "Service account \(name) (\(id))"
             notes.append("Created service account \(name) (\(id)).")
             if let role = wizard["sa_role"], role != "none" {
-                let binding = await visit.api.send(
+                let binding = try await visit.api.reply(
                     .post, "/iam/v2/role-bindings",
                     json: [
                         "principal": .string("User:\(id)"), "role_name": .string(role),
@@ -245,7 +249,7 @@ extension Console {
             ownerLabel = "Service account \(id)"
         }
         let resourceID = "\(cloud).\(region)"
-        let reply = await visit.api.send(
+        let reply = try await visit.api.reply(
             .post, "/iam/v2/api-keys",
             json: [
                 "spec": [
@@ -257,30 +261,46 @@ extension Console {
             let secret = reply.body?.value(at: "spec", "secret")?.stringValue
         else {
             let problem = (notes + ["The API key was not created: \(reply.errorDetail)"]).joined(separator: " ")
-            return try await wizardStep("details", visit, environment, wizard, error: problem)
+            var retry = wizard
+            if wizard.newServiceAccount {
+                // The account exists now: trying again must not create a second one.
+                retry.values["sa_mode"] = "existing"
+                retry.values["service_account_id"] = ownerID
+            }
+            return try await wizardStep("details", visit, environment, retry, error: problem)
         }
-        let scope = "Flink region \(resourceID) in environment \(environment.name) (\(environment.id))"
+        let created = CreatedAPIKey(
+            environmentID: environment.id, key: key, secret: secret,
+            scope: "Flink region \(resourceID) in environment \(environment.name) (\(environment.id))", owner: ownerLabel, notes: notes)
+        // Post → redirect → get: reloading the page that shows the secret must not create another key.
+        sessions.setCreatedKey(created, for: visit.session.id)
+        return ConsolePages.redirect(to: "/environments/\(FormBody.encode(environment.id))/flink/api-keys/created")
+    }
+
+    /// The wizard's last page: the key and its secret, and the "Download API key" file (built by the script from the
+    /// page, as a `blob:` URL, so the secret is not kept in a URL in the browser's download history).
+    func createdKeyPage(_ visit: ConsoleVisit, _ environment: ConsoleEnvironment, _ created: CreatedAPIKey) -> Response {
         let file = """
-            === Confluent Cloud API key: \(resourceID) (\(environment.id)) ===
+            === Confluent Cloud API key: \(created.scope) ===
 
             API key:
-            \(key)
+            \(created.key)
 
             API secret:
-            \(secret)
+            \(created.secret)
 
             Resource scope:
-            \(scope)
+            \(created.scope)
 
             Owner:
-            \(ownerLabel)
+            \(created.owner)
 
             """
         return page(
             "api_key_created", visit, title: "API key created", environment: environment, tab: "api_keys",
             [
-                "key": key, "secret": secret, "scope": scope, "owner": ownerLabel, "notes": notes,
-                "download": "data:text/plain;charset=utf-8," + FormBody.encode(file), "filename": "api-key-\(key).txt",
+                "key": created.key, "secret": created.secret, "scope": created.scope, "owner": created.owner, "notes": created.notes,
+                "file": file, "filename": "api-key-\(created.key).txt",
             ])
     }
 }

@@ -51,7 +51,7 @@ extension Console {
             guard let maxCFU = visit.form["max_cfu"].flatMap(Int64.init) else {
                 return try await newPoolForm(visit, environment, name: name, region: region, maxCFU: visit.form["max_cfu"], error: "The maximum CFU must be a whole number.")
             }
-            let reply = await visit.api.send(
+            let reply = try await visit.api.reply(
                 .post, "/fcpm/v2/compute-pools",
                 json: [
                     "spec": [
@@ -69,44 +69,33 @@ extension Console {
         router.get("environments/:env/flink/compute-pools/:id/edit") { request, context in
             let visit = try await visit(request, context)
             let environment = try await visit.environment(request.parameter("env", context))
-            guard visit.policy.canManageComputePools(in: environment.id) else {
-                throw ConsoleError.forbidden("Changing compute pools needs FlinkAdmin, EnvironmentAdmin or OrganizationAdmin in \(environment.name).")
-            }
-            let id = request.parameter("id", context)
-            let pool = try await visit.api.call(.get, "/fcpm/v2/compute-pools/\(FormBody.encode(id))", query: [("environment", environment.id)])
-            return page(
-                "compute_pool_edit", visit, title: "Edit compute pool", environment: environment, tab: "compute_pools",
-                [
-                    "id": id, "name": pool.value(at: "spec", "display_name")?.stringValue ?? "",
-                    "max_cfu": pool.value(at: "spec", "max_cfu")?.intValue ?? 0,
-                    "cloud": pool.value(at: "spec", "cloud")?.stringValue ?? "", "region": pool.value(at: "spec", "region")?.stringValue ?? "",
-                ])
+            return try await editPoolForm(visit, environment, id: request.parameter("id", context))
         }
         router.post("environments/:env/flink/compute-pools/:id") { request, context in
             let visit = try await visit(request, context)
-            let environmentID = request.parameter("env", context)
+            let environment = try await visit.environment(request.parameter("env", context))
             let id = request.parameter("id", context)
-            let list = "/environments/\(FormBody.encode(environmentID))/flink/compute-pools"
-            var spec: [(String, JSONValue)] = [("environment", ["id": .string(environmentID)])]
+            var spec: [(String, JSONValue)] = [("environment", ["id": .string(environment.id)])]
             if let name = visit.form["display_name"] { spec.append(("display_name", .string(name))) }
             if let text = visit.form["max_cfu"] {
                 guard let maxCFU = Int64(text) else {
-                    return redirect(visit, to: "\(list)/\(FormBody.encode(id))/edit", error: "The maximum CFU must be a whole number.")
+                    return try await editPoolForm(visit, environment, id: id, entered: visit.form, error: "The maximum CFU must be a whole number.")
                 }
                 spec.append(("max_cfu", .int(maxCFU)))
             }
-            let reply = await visit.api.send(.patch, "/fcpm/v2/compute-pools/\(FormBody.encode(id))", json: ["spec": .object(spec)])
+            let reply = try await visit.api.reply(.patch, "/fcpm/v2/compute-pools/\(FormBody.encode(id))", json: ["spec": .object(spec)])
             guard (200..<300).contains(reply.status) else {
-                return redirect(visit, to: "\(list)/\(FormBody.encode(id))/edit", error: "The compute pool was not changed: \(reply.errorDetail)")
+                return try await editPoolForm(
+                    visit, environment, id: id, entered: visit.form, error: "The compute pool was not changed: \(reply.errorDetail)", status: reply.status)
             }
-            return redirect(visit, to: list, notice: "Saved compute pool \(id).")
+            return redirect(visit, to: "/environments/\(FormBody.encode(environment.id))/flink/compute-pools", notice: "Saved compute pool \(id).")
         }
         router.post("environments/:env/flink/compute-pools/:id/delete") { request, context in
             let visit = try await visit(request, context)
             let environmentID = request.parameter("env", context)
             let id = request.parameter("id", context)
             let list = "/environments/\(FormBody.encode(environmentID))/flink/compute-pools"
-            let reply = await visit.api.send(.delete, "/fcpm/v2/compute-pools/\(FormBody.encode(id))", query: [("environment", environmentID)])
+            let reply = try await visit.api.reply(.delete, "/fcpm/v2/compute-pools/\(FormBody.encode(id))", query: [("environment", environmentID)])
             guard (200..<300).contains(reply.status) else {
                 return redirect(visit, to: list, error: "The compute pool was not deleted: \(reply.errorDetail)")
             }
@@ -126,6 +115,30 @@ extension Console {
         return response
     }
 
+    /// The edit form: the pool as the API has it, or what was entered when saving failed.
+    func editPoolForm(
+        _ visit: ConsoleVisit, _ environment: ConsoleEnvironment, id: String, entered: FormBody? = nil, error: String? = nil, status: Int = 400
+    ) async throws(ConsoleError) -> Response {
+        guard visit.policy.canManageComputePools(in: environment.id) else {
+            throw ConsoleError.forbidden("Changing compute pools needs FlinkAdmin, EnvironmentAdmin or OrganizationAdmin in \(environment.name).")
+        }
+        let pool = try await visit.api.call(.get, "/fcpm/v2/compute-pools/\(FormBody.encode(id))", query: [("environment", environment.id)])
+        var values: [String: Any] = [
+            "id": id, "name": entered?.raw("display_name") ?? pool.value(at: "spec", "display_name")?.stringValue ?? "",
+            "max_cfu": entered?.raw("max_cfu") ?? pool.value(at: "spec", "max_cfu")?.intValue.map(String.init) ?? "",
+            "cloud": pool.value(at: "spec", "cloud")?.stringValue ?? "", "region": pool.value(at: "spec", "region")?.stringValue ?? "",
+        ]
+        if let error { values["flash_error"] = error }
+        var response = page("compute_pool_edit", visit, title: "Edit compute pool", environment: environment, tab: "compute_pools", values)
+        if error != nil { response.status = HTTPResponse.Status(code: status) }
+        return response
+    }
+
+    /// A cloud provider as Confluent Cloud names it.
+    static func cloudName(_ cloud: String) -> String {
+        ["aws": "AWS", "gcp": "Google Cloud", "azure": "Azure"][cloud.lowercased()] ?? cloud.uppercased()
+    }
+
     /// The regions the API offers, as `<select>` options (`aws/us-east-1`), AWS us-east-1 first selected.
     func regionOptions(_ visit: ConsoleVisit, selected: String? = nil) async throws(ConsoleError) -> [[String: Any]] {
         try await visit.api.list("/fcpm/v2/regions").enumerated().map { index, region -> [String: Any] in
@@ -134,7 +147,7 @@ extension Console {
             let value = "\(cloud)/\(name)"
             return [
                 "value": value, "cloud": cloud, "region": name,
-                "label": "\(cloud.uppercased()) · \(region["display_name"]?.stringValue ?? name)",
+                "label": "\(Self.cloudName(cloud)) · \(region["display_name"]?.stringValue ?? name)",
                 "selected": selected.map { $0 == value } ?? (index == 0),
             ]
         }

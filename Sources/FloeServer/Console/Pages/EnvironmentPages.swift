@@ -2,35 +2,26 @@
 
 import FloeCore
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// The environments list and the create form (organization admins only, as the API requires).
 extension Console {
     func registerEnvironments(on router: RouterGroup<FloeRequestContext>) {
         router.get("environments") { request, context in
-            let visit = try await visit(request, context)
-            let environments = try await visit.api.list("/org/v2/environments").map { environment -> [String: Any] in
-                [
-                    "id": environment["id"]?.stringValue ?? "",
-                    "name": environment["display_name"]?.stringValue ?? "",
-                    "package": environment.value(at: "stream_governance_config", "package")?.stringValue ?? "",
-                    "created": ConsoleFormat.time(environment.value(at: "metadata", "created_at")),
-                ]
-            }
-            return page(
-                "environments", visit, title: "Environments",
-                ["environments": environments, "any": !environments.isEmpty, "can_create": visit.policy.isOrganizationAdmin])
+            try await environmentsPage(try await visit(request, context))
         }
         router.post("environments") { request, context in
             let visit = try await visit(request, context)
             guard let name = visit.form["display_name"] else {
-                return redirect(visit, to: "/environments", error: "Give the environment a name.")
+                return try await environmentsPage(visit, error: "Give the environment a name.")
             }
             let package = visit.form["package"] ?? "ESSENTIALS"
-            let reply = await visit.api.send(
+            let reply = try await visit.api.reply(
                 .post, "/org/v2/environments", json: ["display_name": .string(name), "stream_governance_config": ["package": .string(package)]])
             guard reply.status == 201, let id = reply.body?["id"]?.stringValue else {
-                return redirect(visit, to: "/environments", error: "The environment was not created: \(reply.errorDetail)")
+                return try await environmentsPage(
+                    visit, name: name, error: "The environment was not created: \(reply.errorDetail)", status: reply.status)
             }
             return redirect(visit, to: "/environments", notice: "Created environment \(name) (\(id)).")
         }
@@ -40,6 +31,29 @@ extension Console {
         router.get("environments/:env/flink") { request, context in
             ConsolePages.redirect(to: "/environments/\(FormBody.encode(request.parameter("env", context)))/flink/compute-pools")
         }
+    }
+}
+
+extension Console {
+    /// The environments list with the create form (filled in again, with the problem, when creating failed).
+    func environmentsPage(_ visit: ConsoleVisit, name: String = "", error: String? = nil, status: Int = 400) async throws(ConsoleError)
+        -> Response
+    {
+        let environments = try await visit.api.list("/org/v2/environments").map { environment -> [String: Any] in
+            [
+                "id": environment["id"]?.stringValue ?? "",
+                "name": environment["display_name"]?.stringValue ?? "",
+                "package": environment.value(at: "stream_governance_config", "package")?.stringValue ?? "",
+                "created": ConsoleFormat.time(environment.value(at: "metadata", "created_at")),
+            ]
+        }
+        var values: [String: Any] = [
+            "environments": environments, "any": !environments.isEmpty, "can_create": visit.policy.isOrganizationAdmin, "new_name": name,
+        ]
+        if let error { values["flash_error"] = error }
+        var response = page("environments", visit, title: "Environments", values)
+        if error != nil { response.status = HTTPResponse.Status(code: status) }
+        return response
     }
 }
 

@@ -14,7 +14,7 @@ import Logging
 extension Console {
     func registerSignIn(on router: RouterGroup<FloeRequestContext>) {
         router.get("/") { request, _ in
-            if let id = Self.cookie(Self.sessionCookie, in: request), sessions.session(id: id) != nil {
+            if let id = cookie(sessionCookie, in: request), sessions.session(id: id) != nil {
                 return ConsolePages.redirect(to: "/environments")
             }
             return ConsolePages.redirect(to: "/login")
@@ -24,11 +24,12 @@ extension Console {
             return signInPage(next: request.uri.queryParameters.get("next"), notice: notice)
         }
         router.post("login") { request, context in try await signIn(request, context) }
-        router.post("logout") { request, context in
-            let visit = try await visit(request, context)
-            sessions.remove(id: visit.session.id)
+        router.post("logout") { request, _ in
+            // Only the cookie and the token: signing out must not depend on the API answering.
+            let (session, _, _) = try await authenticate(request)
+            sessions.remove(id: session.id)
             var headers = HTTPFields()
-            headers[.setCookie] = cookieHeader(Self.sessionCookie, "", maxAge: 0)
+            headers[.setCookie] = cookieHeader(sessionCookie, "", maxAge: 0)
             return ConsolePages.redirect(to: "/login?signed_out=1", headers: headers)
         }
     }
@@ -43,13 +44,13 @@ extension Console {
         if let notice { values["flash_notice"] = notice }
         if let error { values["flash_error"] = error }
         var headers = HTTPFields()
-        headers[.setCookie] = cookieHeader(Self.loginCookie, token, path: "/login")
+        headers[.setCookie] = cookieHeader(loginCookie, token)
         return ConsolePages.html(renderer.render("login", values), status: status, headers: headers)
     }
 
     func signIn(_ request: Request, _ context: FloeRequestContext) async throws(ConsoleError) -> Response {
         let form = FormBody(encoded: Substring(decoding: try await Self.body(of: request), as: UTF8.self))
-        guard let expected = Self.cookie(Self.loginCookie, in: request), let given = form.raw("_csrf"),
+        guard let expected = cookie(loginCookie, in: request), let given = form.raw("_csrf"),
             ConsoleSessionStore.tokensMatch(given, expected)
         else {
             throw ConsoleError.forgery("The sign-in form lacks its CSRF token. Reload the sign-in page and try again.")
@@ -77,17 +78,22 @@ extension Console {
             let user = await api.send(.get, "/iam/v2/users/\(ownerID)").body
             name = user?["full_name"]?.stringValue ?? user?["email"]?.stringValue ?? ownerID
         }
+        // A fresh session id at every sign-in; a session this browser had before ends.
+        if let previous = cookie(sessionCookie, in: request) { sessions.remove(id: previous) }
         let session = sessions.create(credentials: credentials, principalID: ownerID, principalName: name, organizationID: organizationID)
         context.logger.info("console sign-in", metadata: ["principal": .string(ownerID), "api_key": .string(key)])
         var headers = HTTPFields()
-        headers[.setCookie] = cookieHeader(Self.sessionCookie, session.id)
-        headers.append(HTTPField(name: .setCookie, value: cookieHeader(Self.loginCookie, "", path: "/login", maxAge: 0)))
+        headers[.setCookie] = cookieHeader(sessionCookie, session.id)
+        headers.append(HTTPField(name: .setCookie, value: cookieHeader(loginCookie, "", maxAge: 0)))
         return ConsolePages.redirect(to: Self.safeNext(next) ?? "/environments", headers: headers)
     }
 
-    /// A `next` location only when it is a path on this server (never `//host` or a URL).
+    /// A `next` location only when it is a path on this server: it starts with one `/`, and holds no white space,
+    /// control character or backslash (browsers drop tabs and newlines from URLs, and read `\` as `/`, so
+    /// `/\t/evil.test` would become `//evil.test`).
     static func safeNext(_ next: String?) -> String? {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"), !next.contains("\r"), !next.contains("\n")
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"),
+            next.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0 != "\\" && $0.properties.generalCategory != .control && !$0.properties.isWhitespace })
         else { return nil }
         return next
     }

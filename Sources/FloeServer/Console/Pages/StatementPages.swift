@@ -50,7 +50,7 @@ extension Console {
             let visit = try await visit(request, context)
             let environment = try await visit.environment(request.parameter("env", context))
             let name = request.parameter("name", context)
-            let path = statementsPath(visit, environment.id) + "/" + FormBody.encode(name)
+            let path = statementPath(visit, environment.id, name)
             let statement = try await visit.api.call(.get, path)
             let exceptions = (try? await visit.api.call(.get, path + "/exceptions"))?["data"]?.arrayValue ?? []
             let phase = statement.value(at: "status", "phase")?.stringValue ?? ""
@@ -102,11 +102,13 @@ extension Console {
                 let environmentID = request.parameter("env", context)
                 let name = request.parameter("name", context)
                 let detail = "/environments/\(FormBody.encode(environmentID))/flink/statements/\(FormBody.encode(name))"
+                let changed: Bool
                 do {
-                    try await setStopped(visit, environmentID: environmentID, name: name, stopped: action == "stop")
+                    changed = try await setStopped(visit, environmentID: environmentID, name: name, stopped: action == "stop")
                 } catch ConsoleError.api(_, let message) {
                     return redirect(visit, to: detail, error: "The statement was not \(action == "stop" ? "stopped" : "resumed"): \(message)")
                 }
+                guard changed else { return redirect(visit, to: detail, notice: "Statement \(name) had already ended.") }
                 return redirect(visit, to: detail, notice: action == "stop" ? "Stopping statement \(name)." : "Resuming statement \(name).")
             }
         }
@@ -115,7 +117,7 @@ extension Console {
             let environmentID = request.parameter("env", context)
             let name = request.parameter("name", context)
             let list = "/environments/\(FormBody.encode(environmentID))/flink/statements"
-            let reply = await visit.api.send(.delete, statementsPath(visit, environmentID) + "/" + FormBody.encode(name))
+            let reply = try await visit.api.reply(.delete, statementPath(visit, environmentID, name))
             guard (200..<300).contains(reply.status) else {
                 return redirect(visit, to: "\(list)/\(FormBody.encode(name))", error: "The statement was not deleted: \(reply.errorDetail)")
             }
@@ -128,25 +130,30 @@ extension Console {
         "/sql/v1/organizations/\(FormBody.encode(visit.organizationID))/environments/\(FormBody.encode(environmentID))/statements"
     }
 
+    /// `/sql/v1/organizations/{org}/environments/{env}/statements/{name}`.
+    func statementPath(_ visit: ConsoleVisit, _ environmentID: String, _ name: String) -> String {
+        statementsPath(visit, environmentID) + "/" + FormBody.encode(name)
+    }
+
     /// Sets `spec.stopped` with the API's GET → change → PUT, retried when another writer got in between (409).
-    func setStopped(_ visit: ConsoleVisit, environmentID: String, name: String, stopped: Bool) async throws(ConsoleError) {
-        let path = statementsPath(visit, environmentID) + "/" + FormBody.encode(name)
+    /// - Returns: `false` when asked to stop a statement that had already ended (nothing was changed).
+    @discardableResult
+    func setStopped(_ visit: ConsoleVisit, environmentID: String, name: String, stopped: Bool) async throws(ConsoleError) -> Bool {
+        let path = statementPath(visit, environmentID, name)
         for attempt in 1...5 {
             let current = try await visit.api.call(.get, path)
             // Stopping what has ended would only relabel it (a COMPLETED query would show as STOPPED).
-            if stopped, ["COMPLETED", "FAILED", "STOPPED"].contains(current.value(at: "status", "phase")?.stringValue ?? "") { return }
+            if stopped, ["COMPLETED", "FAILED", "STOPPED"].contains(current.value(at: "status", "phase")?.stringValue ?? "") { return false }
             guard case .object(var members) = current, case .object(var spec)? = current["spec"] else {
                 throw ConsoleError.api(status: 500, detail: "The API sent an unreadable statement.")
             }
             spec.set("stopped", .bool(stopped))
             members.set("spec", .object(spec))
-            let reply = await visit.api.send(.put, path, json: .object(members))
-            if (200..<300).contains(reply.status) { return }
-            if reply.status != 409 || attempt == 5 {
-                if reply.status == 401 { throw ConsoleError.signInRequired }
-                throw ConsoleError.api(status: reply.status, detail: reply.errorDetail)
-            }
+            let reply = try await visit.api.reply(.put, path, json: .object(members))
+            if (200..<300).contains(reply.status) { return true }
+            if reply.status != 409 || attempt == 5 { throw ConsoleError.api(status: reply.status, detail: reply.errorDetail) }
             try? await Task.sleep(for: .milliseconds(50 * attempt))
         }
+        return true
     }
 }

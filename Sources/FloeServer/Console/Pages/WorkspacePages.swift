@@ -40,12 +40,12 @@ extension Console {
         }
         router.get("console/api/environments/:env/statements/:name") { request, context in
             let visit = try await visit(request, context)
-            let path = statementsPath(visit, request.parameter("env", context)) + "/" + FormBody.encode(request.parameter("name", context))
+            let path = statementPath(visit, request.parameter("env", context), request.parameter("name", context))
             return JSONResponse.make(.ok, Self.statementSummary(try await visit.api.call(.get, path)))
         }
         router.get("console/api/environments/:env/statements/:name/results") { request, context in
             let visit = try await visit(request, context)
-            let path = statementsPath(visit, request.parameter("env", context)) + "/" + FormBody.encode(request.parameter("name", context))
+            let path = statementPath(visit, request.parameter("env", context), request.parameter("name", context))
             var query: [(String, String)] = []
             if let token = request.uri.queryParameters.get("page_token"), !token.isEmpty { query.append(("page_token", token)) }
             // The statement is read first: a page that ends the results was read after the phase that ended them.
@@ -61,7 +61,7 @@ extension Console {
             let environmentID = request.parameter("env", context)
             let name = request.parameter("name", context)
             try await setStopped(visit, environmentID: environmentID, name: name, stopped: true)
-            let path = statementsPath(visit, environmentID) + "/" + FormBody.encode(name)
+            let path = statementPath(visit, environmentID, name)
             return JSONResponse.make(.ok, Self.statementSummary(try await visit.api.call(.get, path)))
         }
     }
