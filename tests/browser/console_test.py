@@ -66,6 +66,9 @@ SHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS") or (REPO / "artifacts" / "bro
 
 BOUNDED_SQL = "SELECT * FROM (VALUES (1, 'a'), (2, 'b'), (3, 'c')) AS t(id, name)"
 UNBOUNDED_SQL = "SELECT order_id, price FROM examples.marketplace.orders"
+# A bounded aggregation whose changelog retracts and re-adds rows (-U/+U): the table must show only the final counts.
+CHANGELOG_SQL = ("SELECT name, COUNT(*) AS n FROM (VALUES ('a'), ('b'), ('a'), ('c'), ('a'), ('b')) AS t(name) "
+                 "GROUP BY name")
 
 RETRYABLE = (StaleElementReferenceException, NoSuchElementException)
 
@@ -836,6 +839,22 @@ class ConsoleSuite:
         check(not self.workspace_error(), f"#workspace-error says {self.workspace_error()!r}")
         c.shot("workspace-bounded")
 
+    def t5_workspace_changelog(self) -> None:
+        c = self.c
+        previous = self.need("bounded")
+        name = self.workspace_run(CHANGELOG_SQL, previous)
+        expected = [["a", "3"], ["b", "2"], ["c", "1"]]
+        c.wait(lambda: c.text("span#workspace-phase") == "COMPLETED", 30, "span#workspace-phase COMPLETED")
+        c.wait(lambda: sorted(c.rows("table#workspace-results")) == expected, 30,
+               f"the final counts {expected} in table#workspace-results")
+        # The statement really sent retractions, so the table above is the changelog applied, not a plain listing.
+        ops = [change["op"] for change in self.admin.ok("GET", f"{self.statements_api()}/{name}/results")["results"]["data"]]
+        check(1 in ops and 2 in ops, f"the GROUP BY statement's changelog has no -U/+U: ops {ops}")
+        # Running it did not stop the earlier, finished statement.
+        phase = self.admin.ok("GET", f"{self.statements_api()}/{previous}")["status"]["phase"]
+        check(phase == "COMPLETED", f"the earlier bounded statement is {phase}, not COMPLETED")
+        c.shot("workspace-changelog")
+
     def t5_workspace_unbounded(self) -> None:
         c = self.c
         name = self.workspace_run(UNBOUNDED_SQL, self.state.get("bounded"))
@@ -1168,6 +1187,7 @@ def main() -> None:
                 ("4.6 new API key listed", s.t4_key_listed),
                 ("4.7 delete an API key", s.t4_delete_key),
                 ("5.1 workspace: bounded query shows 3 rows", s.t5_workspace_bounded),
+                ("5.1b workspace: GROUP BY changelog applied (updates replace rows)", s.t5_workspace_changelog),
                 ("5.2 workspace: unbounded query RUNNING with rows", s.t5_workspace_unbounded),
                 ("5.3 workspace: stop -> STOPPED", s.t5_workspace_stop),
                 ("5.4 statements tab lists the workspace statements", s.t5_statements_list),
