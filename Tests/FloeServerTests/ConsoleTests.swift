@@ -335,6 +335,38 @@ extension RouterFixture {
         #expect(statement.properties["sql.current-database"] == "db1")
     }
 
+    @Test func signingOutStopsTheWorkspaceQueriesButNotWhatWrites() async throws {
+        let fixture = try await StatementsFixture.make()
+        defer { fixture.stop() }
+        let admin = fixture.base.credentials["admin"]!
+        let environment = fixture.base.environmentA
+        let pool = fixture.pool
+        let store = fixture.base.store
+        let (query, insert) = try await fixture.base.browse { browser -> (String, String) in
+            _ = try await browser.signIn(admin)
+            let page = try await browser.send(.get, "/environments")
+            var headers = HTTPFields()
+            headers[HTTPField.Name("X-CSRF-Token")!] = page.csrf!
+            var names: [String] = []
+            for (sql, kind) in [("STREAM", "SELECT"), ("INSERT", "INSERT_INTO")] {
+                let run = try await browser.send(
+                    .post, "/console/api/environments/\(environment)/statements", json: #"{"sql":"\#(sql)","compute_pool_id":"\#(pool)"}"#,
+                    headers: headers)
+                let summary = try JSONValue.parse(Array(run.body.utf8))
+                // The dry run tells the kind before the statement starts.
+                #expect(run.status == 201 && summary["sql_kind"]?.stringValue == kind)
+                names.append(try #require(summary["name"]?.stringValue))
+            }
+            let out = try await browser.send(.post, "/logout", form: [("_csrf", page.csrf!)])
+            #expect(out.status == 303)
+            return (names[0], names[1])
+        }
+        let statements = store.snapshot().statements.values
+        #expect(statements.count == 2)
+        #expect(statements.first { $0.name == query }?.stopped == true)
+        #expect(statements.first { $0.name == insert }?.stopped == false)
+    }
+
     @Test func stoppingAFinishedStatementLeavesItAsItEnded() async throws {
         let fixture = try await StatementsFixture.make()
         defer { fixture.stop() }
@@ -400,6 +432,26 @@ extension RouterFixture {
         #expect(headers[.strictTransportSecurity] != nil)
         let plain = Console(dispatcher: dispatcher, publicURL: "http://127.0.0.1:8080")
         #expect(plain.sessionCookie == "floe_session" && !plain.cookieHeader("a", "b").contains("Secure"))
+    }
+
+    @Test func aCreatedKeyIsShownOnceInItsEnvironmentAndNotKeptLong() {
+        let clock = TestClock()
+        let store = ConsoleSessionStore(now: { clock.now })
+        let session = store.create(credentials: ConsoleCredentials(key: "K", secret: "S"), principalID: "u-1", principalName: "u", organizationID: "o")
+        let key = CreatedAPIKey(environmentID: "env-a", key: "KEY", secret: "SECRET", scope: "s", owner: "o", notes: [])
+        store.setCreatedKey(key, for: session.id)
+        #expect(store.takeCreatedKey(for: session.id, environmentID: "env-b") == nil)
+        #expect(store.takeCreatedKey(for: session.id, environmentID: "env-a")?.secret == "SECRET")
+        #expect(store.takeCreatedKey(for: session.id, environmentID: "env-a") == nil)
+        store.setCreatedKey(key, for: session.id)
+        clock.advance(CreatedAPIKey.lifetime + 1)
+        #expect(store.takeCreatedKey(for: session.id, environmentID: "env-a") == nil)
+        // A sweep forgets a secret nobody came for.
+        store.setCreatedKey(key, for: session.id)
+        clock.advance(CreatedAPIKey.lifetime + ConsoleSessionStore.sweepInterval + 1)
+        _ = store.session(id: session.id)
+        clock.advance(-(CreatedAPIKey.lifetime + ConsoleSessionStore.sweepInterval + 1))
+        #expect(store.takeCreatedKey(for: session.id, environmentID: "env-a") == nil)
     }
 
     @Test func tokensCompareWholly() {

@@ -877,6 +877,23 @@ class ConsoleSuite:
         check(phase == "STOPPED", f"the API says {name} is {phase}")
         c.shot("workspace-stopped")
 
+    def t5_workspace_leave(self) -> None:
+        c = self.c
+        name = self.workspace_run(UNBOUNDED_SQL, self.need("unbounded"))
+        c.wait(lambda: c.text("span#workspace-phase") == "RUNNING", 30, "span#workspace-phase RUNNING")
+        # Leaving the workspace lets its query go: the page stops it on its way out (a keepalive fetch).
+        old = c.d.find_element(By.TAG_NAME, "html")
+        c.click(c.css("a#tab-statements"))
+        c.wait(lambda: c._stale(old), 15, "the statements tab")
+        deadline = time.time() + 30
+        phase = ""
+        while time.time() < deadline:
+            phase = self.admin.ok("GET", f"{self.statements_api()}/{name}")["status"]["phase"]
+            if phase in ("STOPPING", "STOPPED"):
+                break
+            time.sleep(0.3)
+        check(phase in ("STOPPING", "STOPPED"), f"the query left behind in the workspace is {phase}")
+
     def t5_statements_list(self) -> None:
         c = self.c
         bounded, unbounded = self.need("bounded"), self.need("unbounded")
@@ -1190,6 +1207,7 @@ def main() -> None:
                 ("5.1b workspace: GROUP BY changelog applied (updates replace rows)", s.t5_workspace_changelog),
                 ("5.2 workspace: unbounded query RUNNING with rows", s.t5_workspace_unbounded),
                 ("5.3 workspace: stop -> STOPPED", s.t5_workspace_stop),
+                ("5.3b workspace: leaving the page stops its query", s.t5_workspace_leave),
                 ("5.4 statements tab lists the workspace statements", s.t5_statements_list),
                 ("5.5 statements filter", s.t5_statement_filter),
                 ("5.6 statement detail", s.t5_statement_detail),

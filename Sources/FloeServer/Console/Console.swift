@@ -103,13 +103,12 @@ struct Console: Sendable {
     /// ``authenticate(_:)``, plus the API as the session's principal and, for pages, what the principal may do.
     func visit(_ request: Request, _ context: FloeRequestContext) async throws(ConsoleError) -> ConsoleVisit {
         let (session, form, json) = try await authenticate(request)
-        let api = ConsoleAPIClient(dispatcher: dispatcher, credentials: session.credentials, context: context)
         guard !Self.isFetch(request) else {
             // Fetch endpoints only relay API calls (which the API authorizes) and offer nothing, so they skip reading
             // the role bindings: the workspace polls, and every call counts against the client's rate limit.
-            let policy = AccessPolicy(principalID: session.principalID, organizationID: session.organizationID, bindings: [])
-            return ConsoleVisit(session: session, api: api, form: form, json: json, policy: policy, flash: nil, console: self)
+            return relay(session, context, form: form, json: json)
         }
+        let api = ConsoleAPIClient(dispatcher: dispatcher, credentials: session.credentials, context: context)
         let bindings = try await api.list(
             "/iam/v2/role-bindings",
             query: [("crn_pattern", "crn://confluent.cloud/organization=\(session.organizationID)"), ("principal", "User:\(session.principalID)")])
@@ -124,7 +123,14 @@ struct Console: Sendable {
                     createdAt: Date())
             })
         let flash = request.method == .get ? sessions.takeFlash(for: session.id) : nil
-        return ConsoleVisit(session: session, api: api, form: form, json: json, policy: policy, flash: flash, console: self)
+        return ConsoleVisit(session: session, api: api, form: form, json: json, policy: policy, flash: flash)
+    }
+
+    /// A visit that only relays API calls as the session's principal: it offers nothing, so it has no policy.
+    func relay(_ session: ConsoleSession, _ context: FloeRequestContext, form: FormBody = FormBody(), json: JSONValue? = nil) -> ConsoleVisit {
+        let api = ConsoleAPIClient(dispatcher: dispatcher, credentials: session.credentials, context: context)
+        let policy = AccessPolicy(principalID: session.principalID, organizationID: session.organizationID, bindings: [])
+        return ConsoleVisit(session: session, api: api, form: form, json: json, policy: policy, flash: nil)
     }
 
     /// Whether a request is for one of the console's JSON endpoints.
@@ -198,7 +204,6 @@ struct ConsoleVisit: Sendable {
     /// What the principal may do, from its role bindings; empty on fetch endpoints, which offer nothing.
     let policy: AccessPolicy
     let flash: ConsoleFlash?
-    let console: Console
 
     var organizationID: String { session.organizationID }
 

@@ -60,7 +60,8 @@ struct ConsoleMiddleware: RouterMiddleware {
         guard let origin = request.headers[.origin] else { return }
         let given = Console.origin(of: origin)
         let host = request.head.authority ?? ""
-        let accepted = [console.publicOrigin] + (host.isEmpty ? [] : ["http", "https"].map { Console.normalizedOrigin(scheme: $0, authority: host) })
+        let schemes = console.secureCookies ? ["https"] : ["http", "https"]
+        let accepted = [console.publicOrigin] + (host.isEmpty ? [] : schemes.map { Console.normalizedOrigin(scheme: $0, authority: host) })
         guard accepted.contains(given) else {
             throw ConsoleError.forgery("The request came from another origin (\(origin)); the console accepts changes only from its own pages.")
         }

@@ -30,13 +30,18 @@ struct ConsoleSession: Sendable {
     var lastSeen: Date
     /// A message for the next page (after a redirect).
     var flash: ConsoleFlash?
-    /// The key the wizard just created, until its page is shown (once).
+    /// The key the wizard just created, until its page is shown (once) or ``CreatedAPIKey/lifetime`` passes.
     var createdKey: CreatedAPIKey?
+    /// Queries the workspace started (environment, statement name), stopped when the session signs out.
+    var workspaceQueries: [(environmentID: String, name: String)] = []
 }
 
 /// An API key the wizard created, with its secret, between the create POST and the page that shows it.
 struct CreatedAPIKey: Sendable {
+    /// How long the secret waits for its page before it is forgotten.
+    static let lifetime: TimeInterval = 5 * 60
     var environmentID: String
+    var stored = Date()
     var key: String
     var secret: String
     var scope: String
@@ -60,7 +65,15 @@ final class ConsoleSessionStore: Sendable {
     /// Sessions beyond this many evict the least recently seen (a bound on memory, not a limit users meet).
     static let capacity = 10_000
 
-    private let sessions = Mutex<[String: ConsoleSession]>([:])
+    /// How often ``session(id:)`` sweeps out expired sessions (and stale created keys).
+    static let sweepInterval: TimeInterval = 60
+
+    private struct State {
+        var sessions: [String: ConsoleSession] = [:]
+        var lastSweep = Date.distantPast
+    }
+
+    private let state = Mutex(State())
     private let now: @Sendable () -> Date
 
     init(now: @escaping @Sendable () -> Date = { Date() }) {
@@ -73,12 +86,12 @@ final class ConsoleSessionStore: Sendable {
         let session = ConsoleSession(
             id: Self.randomToken(), credentials: credentials, principalID: principalID, principalName: principalName,
             organizationID: organizationID, csrfToken: Self.randomToken(), created: time, lastSeen: time)
-        sessions.withLock { sessions in
-            sessions = sessions.filter { !Self.expired($0.value, at: time) }
-            if sessions.count >= Self.capacity, let oldest = sessions.min(by: { $0.value.lastSeen < $1.value.lastSeen })?.key {
-                sessions[oldest] = nil
+        state.withLock { state in
+            Self.sweep(&state, at: time)
+            if state.sessions.count >= Self.capacity, let oldest = state.sessions.min(by: { $0.value.lastSeen < $1.value.lastSeen })?.key {
+                state.sessions[oldest] = nil
             }
-            sessions[session.id] = session
+            state.sessions[session.id] = session
         }
         return session
     }
@@ -86,48 +99,71 @@ final class ConsoleSessionStore: Sendable {
     /// The live session with this cookie value, marked as seen; `nil` when unknown or expired.
     func session(id: String) -> ConsoleSession? {
         let time = now()
-        return sessions.withLock { sessions in
-            guard var session = sessions[id] else { return nil }
+        return state.withLock { state in
+            if time.timeIntervalSince(state.lastSweep) > Self.sweepInterval { Self.sweep(&state, at: time) }
+            guard var session = state.sessions[id] else { return nil }
             if Self.expired(session, at: time) {
-                sessions[id] = nil
+                state.sessions[id] = nil
                 return nil
             }
             session.lastSeen = time
-            sessions[id] = session
+            state.sessions[id] = session
             return session
         }
     }
 
-    /// Ends a session.
-    func remove(id: String) {
-        _ = sessions.withLock { $0.removeValue(forKey: id) }
+    /// Drops expired sessions and created keys nobody came for, so no secret waits in memory for long.
+    private static func sweep(_ state: inout State, at time: Date) {
+        state.lastSweep = time
+        state.sessions = state.sessions.filter { !expired($0.value, at: time) }
+        for (id, session) in state.sessions where session.createdKey.map({ time.timeIntervalSince($0.stored) > CreatedAPIKey.lifetime }) == true {
+            state.sessions[id]?.createdKey = nil
+        }
+    }
+
+    /// Ends a session; returns it (for what it leaves behind, such as running workspace queries).
+    @discardableResult
+    func remove(id: String) -> ConsoleSession? {
+        state.withLock { $0.sessions.removeValue(forKey: id) }
     }
 
     /// Sets the message for the session's next page.
     func setFlash(_ flash: ConsoleFlash, for id: String) {
-        sessions.withLock { $0[id]?.flash = flash }
+        state.withLock { $0.sessions[id]?.flash = flash }
     }
 
     /// Takes (and clears) the session's pending message.
     func takeFlash(for id: String) -> ConsoleFlash? {
-        sessions.withLock { sessions in
-            let flash = sessions[id]?.flash
-            sessions[id]?.flash = nil
+        state.withLock { state in
+            let flash = state.sessions[id]?.flash
+            state.sessions[id]?.flash = nil
             return flash
         }
     }
 
     /// Keeps a created key for the page that shows it.
     func setCreatedKey(_ key: CreatedAPIKey, for id: String) {
-        sessions.withLock { $0[id]?.createdKey = key }
+        var key = key
+        key.stored = now()
+        state.withLock { $0.sessions[id]?.createdKey = key }
     }
 
-    /// Takes (and forgets) the created key.
-    func takeCreatedKey(for id: String) -> CreatedAPIKey? {
-        sessions.withLock { sessions in
-            let key = sessions[id]?.createdKey
-            sessions[id]?.createdKey = nil
-            return key
+    /// Takes (and forgets) the created key of `environmentID`, if it is still fresh; a key of another environment
+    /// stays for its own page.
+    func takeCreatedKey(for id: String, environmentID: String) -> CreatedAPIKey? {
+        let time = now()
+        return state.withLock { state in
+            guard let key = state.sessions[id]?.createdKey, key.environmentID == environmentID else { return nil }
+            state.sessions[id]?.createdKey = nil
+            return time.timeIntervalSince(key.stored) <= CreatedAPIKey.lifetime ? key : nil
+        }
+    }
+
+    /// Remembers a query the workspace started (the most recent 100).
+    func addWorkspaceQuery(environmentID: String, name: String, for id: String) {
+        state.withLock { state in
+            state.sessions[id]?.workspaceQueries.append((environmentID, name))
+            if let count = state.sessions[id]?.workspaceQueries.count, count > 100 { state.sessions[id]?.workspaceQueries.removeFirst(count - 100) }
         }
     }
 

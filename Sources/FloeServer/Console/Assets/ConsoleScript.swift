@@ -28,10 +28,15 @@ extension ConsoleAssets {
             return json;
           }
 
-          // Forms that delete something ask first.
+          // Forms that delete something ask first; forms that create something once submit once.
           document.addEventListener('submit', (event) => {
-            const message = event.target.dataset ? event.target.dataset.confirm : undefined;
-            if (message && !window.confirm(message)) { event.preventDefault(); }
+            const form = event.target;
+            const message = form.dataset ? form.dataset.confirm : undefined;
+            if (message && !window.confirm(message)) { event.preventDefault(); return; }
+            if (form.dataset && form.dataset.submitOnce !== undefined) {
+              if (form.dataset.submitted) { event.preventDefault(); return; }
+              form.dataset.submitted = 'true';
+            }
           });
 
           // Lists with something in progress reload themselves.
@@ -65,10 +70,19 @@ extension ConsoleAssets {
             if (source) { link.href = URL.createObjectURL(new Blob([source.textContent], { type: 'text/plain;charset=utf-8' })); }
           });
 
-          /** A statement's results as a table: the changelog applied row by row (by upsert key when there is one). */
+          /**
+           * A statement's results as a table: the changelog applied row by row, in constant time per change. Rows
+           * live in slots in arrival order; a retraction empties its row's slot, and an update's new row (+U right
+           * after its -U) takes the emptied slot, so it keeps its place. An index maps each row's key (its upsert
+           * columns, or the whole row) to its live slots. Slots are compacted when most are empty.
+           */
           class LiveTable {
             constructor(table) { this.table = table; this.reset(); }
-            reset() { this.keys = null; this.rows = []; this.byKey = new Map(); this.pending = -1; this.setColumns([], null); this.render(); }
+            reset() {
+              this.keys = null; this.slots = []; this.index = new Map(); this.live = 0; this.pending = null;
+              this.setColumns([], null); this.render();
+            }
+            get count() { return this.live; }
             setColumns(columns, upsertColumns) {
               this.keys = Array.isArray(upsertColumns) && upsertColumns.length > 0 ? upsertColumns : null;
               const head = this.table.tHead || this.table.createTHead();
@@ -83,41 +97,41 @@ extension ConsoleAssets {
               }
             }
             keyOf(values) { return JSON.stringify(this.keys ? this.keys.map((index) => values[index]) : values); }
-            // Removes the row with this key (the first such row without an upsert key); returns its position or -1.
-            remove(key) {
-              const row = this.keys ? this.byKey.get(key) : this.rows.find((candidate) => candidate.key === key);
-              if (!row) { return -1; }
-              const index = this.rows.indexOf(row);
-              this.rows.splice(index, 1);
-              if (this.keys) { this.byKey.delete(key); }
-              return index;
-            }
             apply(changes) {
               for (const change of changes) {
                 const values = change.row || [];
                 const key = this.keyOf(values);
-                if (change.op === 1 || change.op === 3) { // -U, -D; an update's new row (+U) takes the old one's place
-                  const index = this.remove(key);
-                  this.pending = change.op === 1 ? index : -1;
+                const slots = this.index.get(key);
+                if (change.op === 1 || change.op === 3) { // -U, -D
+                  const slot = slots ? slots.pop() : undefined;
+                  if (slots && slots.length === 0) { this.index.delete(key); }
+                  if (slot) { slot.values = null; this.live -= 1; }
+                  this.pending = change.op === 1 && slot ? slot : null;
                   continue;
                 }
-                const existing = this.keys ? this.byKey.get(key) : undefined;
-                if (existing) {
-                  existing.values = values;
+                if (this.keys && slots && slots.length > 0) { // +I/+U of a key that is there: replace it
+                  slots[0].values = values;
                 } else {
-                  const row = { key, values };
-                  if (change.op === 2 && this.pending >= 0) { this.rows.splice(this.pending, 0, row); } else { this.rows.push(row); }
-                  if (this.keys) { this.byKey.set(key, row); }
+                  let slot = this.pending;
+                  if (slot && slot.values === null) { slot.values = values; } else { slot = { values }; this.slots.push(slot); }
+                  if (slots) { slots.push(slot); } else { this.index.set(key, [slot]); }
+                  this.live += 1;
                 }
-                this.pending = -1;
+                this.pending = null;
+              }
+              if (this.pending === null && this.slots.length > 64 && this.live * 2 < this.slots.length) {
+                this.slots = this.slots.filter((slot) => slot.values !== null);
               }
             }
             render(limit = 1000) {
               const body = this.table.tBodies[0] || this.table.createTBody();
               const fragment = document.createDocumentFragment();
-              for (const row of this.rows.slice(0, limit)) {
+              let shown = 0;
+              for (const slot of this.slots) {
+                if (slot.values === null) { continue; }
+                if (shown++ === limit) { break; }
                 const line = document.createElement('tr');
-                for (const value of row.values) {
+                for (const value of slot.values) {
                   const cell = document.createElement('td');
                   if (value === null) { cell.textContent = 'NULL'; cell.className = 'null'; }
                   else { cell.textContent = typeof value === 'string' ? value : JSON.stringify(value); }
@@ -130,8 +144,6 @@ extension ConsoleAssets {
           }
 
           const terminal = new Set(['COMPLETED', 'FAILED', 'STOPPED', 'DELETING']);
-          // Statements that write somewhere: they are meant to keep running, and are never stopped on the user's behalf.
-          const writing = new Set(['CREATE_TABLE_AS', 'INSERT_INTO', 'EXECUTE_STATEMENT_SET']);
 
           /**
            * Follows a statement: its phase, and its results page by page until they end. A statement without results
@@ -146,7 +158,7 @@ extension ConsoleAssets {
             stop() { this.active = false; }
             tell(summary, error, rows) { if (this.active) { this.report(summary, error, rows); } }
             async run() {
-              let token = null; let started = false; let pause = 400;
+              let token = null; let started = false; let pause = 400; let failed = false;
               while (this.active) {
                 try {
                   if (!started) {
@@ -158,8 +170,8 @@ extension ConsoleAssets {
                     if (summary.columns.length > 0 && summary.phase !== 'PENDING') {
                       this.table.setColumns(summary.columns, summary.upsert_columns); started = true;
                     } else {
-                      // PENDING, or running without results: back off up to 5 s.
-                      await sleep(pause); pause = summary.sql_kind ? Math.min(pause * 2, 5000) : 400; continue;
+                      // Waiting to start, or running without results (INSERT): the latter backs off up to 5 s.
+                      await sleep(pause); pause = summary.phase === 'PENDING' ? 400 : Math.min(pause * 2, 5000); continue;
                     }
                   }
                   // One request per page: the results come with the statement's phase (read before them).
@@ -169,20 +181,23 @@ extension ConsoleAssets {
                   this.summary = page.statement;
                   this.table.apply(changes);
                   this.table.render();
-                  this.tell(this.summary, null, this.table.rows.length);
+                  this.tell(this.summary, null, this.table.count);
                   token = page.next_page_token;
                   if (!token || (terminal.has(this.summary.phase) && changes.length === 0)) { break; }
                   // The server waits up to a second for changes; pace small pages so a busy query does not spin.
                   if (changes.length < 1000) { await sleep(500); }
                 } catch (error) {
                   this.tell(this.summary, error);
-                  if (error.status && error.status < 500 && error.status !== 429) { break; }
+                  if (error.status && error.status < 500 && error.status !== 429) { failed = true; break; }
                   await sleep(1000);
                 }
               }
+              if (!this.active || failed) { this.active = false; return; }
               // The last page may end the results after the phase it came with was read: read the phase once more.
-              try { const summary = await call('GET', this.base); if (this.active) { this.summary = summary; } } catch (_) { /* keep it */ }
-              if (this.summary) { this.tell(this.summary, null, started ? this.table.rows.length : undefined); }
+              try {
+                const summary = await call('GET', this.base);
+                if (this.active) { this.summary = summary; this.tell(summary, null, started ? this.table.count : undefined); }
+              } catch (_) { /* the last report stands */ }
               this.active = false;
             }
           }
@@ -226,12 +241,13 @@ extension ConsoleAssets {
               else if (summary.phase !== 'FAILED' && summary.detail) { statusLabel.textContent = summary.detail; }
             };
             // A query the workspace started is stopped when the workspace lets it go (another Run, leaving the page):
-            // its results would only use the pool. Statements that write somewhere keep running.
+            // its results would only use the pool. Anything else (INSERT, CTAS, DDL) is left to run. The kind is
+            // known from the start: the server dry-runs the statement before creating it.
             const release = (previous, keepalive) => {
               if (!previous) { return; }
               previous.stop();
               const summary = previous.summary;
-              if (summary && (terminal.has(summary.phase) || writing.has(summary.sql_kind))) { return; }
+              if (!summary || summary.sql_kind !== 'SELECT' || terminal.has(summary.phase)) { return; }
               fetch(previous.base + '/stop', { method: 'POST', keepalive, credentials: 'same-origin', headers: { 'X-CSRF-Token': csrfToken() } })
                 .catch(() => {});
             };
@@ -265,11 +281,19 @@ extension ConsoleAssets {
             runButton.addEventListener('click', run);
             editor.addEventListener('keydown', (event) => { if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) { event.preventDefault(); run(); } });
             stopButton.addEventListener('click', async () => {
-              if (!follower) { return; }
+              const current = follower;
+              if (!current) { return; }
               stopButton.disabled = true;
-              try { report(await call('POST', follower.base + '/stop'), null); } catch (error) { showError(error.message); stopButton.disabled = false; }
+              try {
+                const summary = await call('POST', current.base + '/stop');
+                current.tell(summary, null);
+              } catch (error) {
+                if (current.active) { showError(error.message); stopButton.disabled = false; }
+              }
             });
-            window.addEventListener('pagehide', () => { release(follower, true); });
+            // Leaving the page lets the query go, unless the page is kept for back/forward (then it reloads on return).
+            window.addEventListener('pagehide', (event) => { if (!event.persisted) { release(follower, true); } });
+            window.addEventListener('pageshow', (event) => { if (event.persisted) { window.location.reload(); } });
           }
         })();
         """#

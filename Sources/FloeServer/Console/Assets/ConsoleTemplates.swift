@@ -281,7 +281,7 @@ enum ConsoleTemplates {
           </form>
           {{/step_scope}}
           {{#step_details}}
-          <form id="wizard-details" method="post" action="/environments/{{environment.id}}/flink/api-keys">
+          <form id="wizard-details" method="post" action="/environments/{{environment.id}}/flink/api-keys" data-submit-once>
             <input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="step" value="details">
             {{#carried}}<input type="hidden" name="{{name}}" value="{{value}}">{{/carried}}
             <fieldset>
@@ -328,7 +328,7 @@ enum ConsoleTemplates {
           <div class="buttons">
             <button id="run-statement" type="button" title="Ctrl+Enter">Run</button>
             <button id="stop-statement" type="button" class="secondary" disabled>Stop</button>
-            <span class="muted">Statement <span id="workspace-statement-name">–</span> <span id="workspace-phase" class="phase-badge"></span> <a id="workspace-statement-link" hidden>Details</a></span>
+            <span class="muted">Statement <span id="workspace-statement-name">–</span> <span id="workspace-phase" class="phase-badge"></span> <a id="workspace-statement-link" target="_blank" rel="noopener" hidden>Details</a></span>
           </div>
           <p id="workspace-error" class="flash-error" hidden></p>
           <p id="workspace-status" class="muted"></p>

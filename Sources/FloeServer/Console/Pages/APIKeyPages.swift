@@ -85,7 +85,7 @@ extension Console {
             let visit = try await visit(request, context)
             let environment = try await visit.environment(request.parameter("env", context))
             // Shown once: the secret leaves the session's memory as it is rendered.
-            guard let created = sessions.takeCreatedKey(for: visit.session.id), created.environmentID == environment.id else {
+            guard let created = sessions.takeCreatedKey(for: visit.session.id, environmentID: environment.id) else {
                 return redirect(
                     visit, to: "/environments/\(FormBody.encode(environment.id))/flink/api-keys",
                     notice: "An API key's secret is shown only once, right after the key is created.")

@@ -24,10 +24,18 @@ extension Console {
             return signInPage(next: request.uri.queryParameters.get("next"), notice: notice)
         }
         router.post("login") { request, context in try await signIn(request, context) }
-        router.post("logout") { request, _ in
+        router.post("logout") { request, context in
             // Only the cookie and the token: signing out must not depend on the API answering.
             let (session, _, _) = try await authenticate(request)
             sessions.remove(id: session.id)
+            // Queries the workspace left running would only use their pools now (the page's own stop on leaving
+            // comes after the session is gone). Best effort: an error changes nothing about signing out.
+            if !session.workspaceQueries.isEmpty {
+                let visit = relay(session, context)
+                for query in session.workspaceQueries {
+                    _ = try? await setStopped(visit, environmentID: query.environmentID, name: query.name, stopped: true)
+                }
+            }
             var headers = HTTPFields()
             headers[.setCookie] = cookieHeader(sessionCookie, "", maxAge: 0)
             return ConsolePages.redirect(to: "/login?signed_out=1", headers: headers)

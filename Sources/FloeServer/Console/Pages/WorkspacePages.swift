@@ -32,11 +32,26 @@ extension Console {
             var properties: [(String, JSONValue)] = []
             if let catalog = body["catalog"]?.stringValue, !catalog.isEmpty { properties.append(("sql.current-catalog", .string(catalog))) }
             if let database = body["database"]?.stringValue, !database.isEmpty { properties.append(("sql.current-database", .string(database))) }
-            var spec: [(String, JSONValue)] = [("statement", .string(sql)), ("properties", .object(properties))]
+            var spec: [(String, JSONValue)] = [("statement", .string(sql))]
             if let pool = body["compute_pool_id"]?.stringValue, !pool.isEmpty { spec.append(("compute_pool_id", .string(pool))) }
             let name = Self.workspaceStatementName()
-            let created = try await visit.api.call(.post, statementsPath(visit, environmentID), json: ["name": .string(name), "spec": .object(spec)])
-            return JSONResponse.make(.created, Self.statementSummary(created))
+            // A dry run first tells what kind of statement this is before it starts (a statement's traits are known
+            // only once it leaves PENDING): the workspace stops queries it lets go, never statements that write.
+            let dryRun = await visit.api.send(
+                .post, statementsPath(visit, environmentID),
+                json: ["name": .string(name), "spec": .object(spec + [("properties", .object(properties + [("sql.dry-run", "true")]))])])
+            let kind = dryRun.body?.value(at: "status", "traits", "sql_kind")?.stringValue
+            let created = try await visit.api.call(
+                .post, statementsPath(visit, environmentID), json: ["name": .string(name), "spec": .object(spec + [("properties", .object(properties))])])
+            if kind == nil || kind == "SELECT" {
+                sessions.addWorkspaceQuery(environmentID: environmentID, name: name, for: visit.session.id)
+            }
+            var summary = Self.statementSummary(created)
+            if case .object(var members) = summary, let kind, created.value(at: "status", "traits", "sql_kind") == nil {
+                members.set("sql_kind", .string(kind))
+                summary = .object(members)
+            }
+            return JSONResponse.make(.created, summary)
         }
         router.get("console/api/environments/:env/statements/:name") { request, context in
             let visit = try await visit(request, context)
@@ -86,7 +101,6 @@ extension Console {
             "phase": statement.value(at: "status", "phase") ?? .null,
             "detail": statement.value(at: "status", "detail") ?? .null,
             "sql_kind": statement.value(at: "status", "traits", "sql_kind") ?? .null,
-            "is_bounded": statement.value(at: "status", "traits", "is_bounded") ?? .null,
             "upsert_columns": statement.value(at: "status", "traits", "upsert_columns") ?? .null,
             "columns": .array(columns),
         ]
