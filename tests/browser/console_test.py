@@ -793,9 +793,11 @@ class ConsoleSuite:
         c.shot("api-key-deleted")
 
     # -------------------------------------------------------------------------------------------- 5 workspace
-    def workspace_run(self, sql: str, previous: str | None) -> str:
+    def workspace_run(self, sql: str) -> str:
         """Types sql into the editor, runs it on browser-pool, returns the new statement's name."""
         c = self.c
+        # The name the workspace shows now (the previous run's): the new run must replace it.
+        previous = c.text("span#workspace-statement-name")
         pool_id = self.need("pool_id")
         c.select(c.css("select#workspace-pool"), pool_id, text_contains="browser-pool")
         c.css("input#workspace-catalog")
@@ -828,7 +830,7 @@ class ConsoleSuite:
         c.css("button#stop-statement")
         c.audit_forms("workspace")
         c.shot("workspace")
-        name = self.workspace_run(BOUNDED_SQL, None)
+        name = self.workspace_run(BOUNDED_SQL)
         self.state["bounded"] = name
         expected = [["1", "a"], ["2", "b"], ["3", "c"]]
         c.wait(lambda: sorted(c.rows("table#workspace-results")) == expected, 30,
@@ -842,7 +844,7 @@ class ConsoleSuite:
     def t5_workspace_changelog(self) -> None:
         c = self.c
         previous = self.need("bounded")
-        name = self.workspace_run(CHANGELOG_SQL, previous)
+        name = self.workspace_run(CHANGELOG_SQL)
         expected = [["a", "3"], ["b", "2"], ["c", "1"]]
         c.wait(lambda: c.text("span#workspace-phase") == "COMPLETED", 30, "span#workspace-phase COMPLETED")
         c.wait(lambda: sorted(c.rows("table#workspace-results")) == expected, 30,
@@ -857,7 +859,7 @@ class ConsoleSuite:
 
     def t5_workspace_unbounded(self) -> None:
         c = self.c
-        name = self.workspace_run(UNBOUNDED_SQL, self.state.get("bounded"))
+        name = self.workspace_run(UNBOUNDED_SQL)
         self.state["unbounded"] = name
         c.wait(lambda: c.text("span#workspace-phase") == "RUNNING", 30,
                "span#workspace-phase RUNNING")
@@ -879,7 +881,8 @@ class ConsoleSuite:
 
     def t5_workspace_leave(self) -> None:
         c = self.c
-        name = self.workspace_run(UNBOUNDED_SQL, self.need("unbounded"))
+        name = self.need("unbounded")
+        name = self.workspace_run(UNBOUNDED_SQL)
         c.wait(lambda: c.text("span#workspace-phase") == "RUNNING", 30, "span#workspace-phase RUNNING")
         # Leaving the workspace lets its query go: the page stops it on its way out (a keepalive fetch).
         old = c.d.find_element(By.TAG_NAME, "html")
