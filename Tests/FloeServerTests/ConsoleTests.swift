@@ -64,6 +64,14 @@ struct ConsoleBrowser {
         return Page(status: response.status.code, headers: response.headers, body: String(buffer: response.body))
     }
 
+    /// Signs in and returns the headers of the console's fetches (the session's `X-CSRF-Token`).
+    mutating func signInForFetches(_ authorization: String) async throws -> HTTPFields {
+        _ = try await signIn(authorization)
+        var headers = HTTPFields()
+        headers[HTTPField.Name("X-CSRF-Token")!] = try await send(.get, "/environments").csrf ?? ""
+        return headers
+    }
+
     /// Signs in with the key and secret of a fixture `Authorization` header.
     mutating func signIn(_ authorization: String) async throws -> Page {
         let decoded = String(decoding: Data(base64Encoded: String(authorization.dropFirst("Basic ".count)))!, as: UTF8.self)
@@ -343,10 +351,7 @@ extension RouterFixture {
         let pool = fixture.pool
         let store = fixture.base.store
         let (query, insert) = try await fixture.base.browse { browser -> (String, String) in
-            _ = try await browser.signIn(admin)
-            let page = try await browser.send(.get, "/environments")
-            var headers = HTTPFields()
-            headers[HTTPField.Name("X-CSRF-Token")!] = page.csrf!
+            let headers = try await browser.signInForFetches(admin)
             var names: [String] = []
             for (sql, kind) in [("STREAM", "SELECT"), ("INSERT", "INSERT_INTO")] {
                 let run = try await browser.send(
@@ -357,7 +362,7 @@ extension RouterFixture {
                 #expect(run.status == 201 && summary["sql_kind"]?.stringValue == kind)
                 names.append(try #require(summary["name"]?.stringValue))
             }
-            let out = try await browser.send(.post, "/logout", form: [("_csrf", page.csrf!)])
+            let out = try await browser.send(.post, "/logout", form: [("_csrf", headers[HTTPField.Name("X-CSRF-Token")!]!)])
             #expect(out.status == 303)
             return (names[0], names[1])
         }
@@ -375,9 +380,7 @@ extension RouterFixture {
         let pool = fixture.pool
         let store = fixture.base.store
         try await fixture.base.browse { browser in
-            _ = try await browser.signIn(admin)
-            var headers = HTTPFields()
-            headers[HTTPField.Name("X-CSRF-Token")!] = try await browser.send(.get, "/environments").csrf!
+            let headers = try await browser.signInForFetches(admin)
             let run = try await browser.send(
                 .post, "/console/api/environments/\(environment)/statements", json: #"{"sql":"ROWS 2","compute_pool_id":"\#(pool)"}"#, headers: headers)
             let name = try #require(try JSONValue.parse(Array(run.body.utf8))["name"]?.stringValue)

@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(REPO / "tests" / "compat"))
 
-from floe_harness import CheckFailed, FloeServer, check, exit_on_signals, free_port  # noqa: E402
+from floe_harness import CheckFailed, FloeServer, check, exit_on_signals, free_port, start_or_exit  # noqa: E402
 
 from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import (  # noqa: E402
@@ -286,6 +286,12 @@ class Console:
             if label is None:
                 raise
             label.click()
+
+    def follow(self, link: WebElement, what: str, timeout: float = 15) -> None:
+        """Clicks a link and waits until the browser has left the current page."""
+        old = self.d.find_element(By.TAG_NAME, "html")
+        self.click(link)
+        self.wait(lambda: self._stale(old), timeout, what)
 
     def choose_radio(self, name: str, value: str, root: WebElement | None = None) -> None:
         radio = self.css(f'input[type=radio][name="{name}"][value="{value}"]', root)
@@ -533,9 +539,7 @@ class ConsoleSuite:
         c = self.c
         c.get("/environments")
         row = c.css(f'table#environments tr[data-id="{self.env}"]')
-        old = c.d.find_element(By.TAG_NAME, "html")
-        c.click(c.css("a.environment-link", row))
-        c.wait(lambda: c._stale(old), 15, "the environment page")
+        c.follow(c.css("a.environment-link", row), "the environment page")
         c.wait_path(self.pools_path())
         for tab in ("compute-pools", "statements", "api-keys", "workspace"):
             c.css(f"a#tab-{tab}")
@@ -551,9 +555,7 @@ class ConsoleSuite:
     def t3_create_pool(self) -> None:
         c = self.c
         c.get(self.pools_path())
-        old = c.d.find_element(By.TAG_NAME, "html")
-        c.click(c.css("a#create-pool-link"))
-        c.wait(lambda: c._stale(old), 15, "the create-pool page")
+        c.follow(c.css("a#create-pool-link"), "the create-pool page")
         c.wait_path(f"{self.pools_path()}/new")
         form = c.css("form#create-pool")
         c.fill_css("input[name=display_name]", "browser-pool", form)
@@ -589,9 +591,7 @@ class ConsoleSuite:
         c = self.c
         pool_id = self.need("pool_id")
         c.get(self.pools_path())
-        old = c.d.find_element(By.TAG_NAME, "html")
-        c.click(c.css("a.edit-pool", self.pool_row(pool_id)))
-        c.wait(lambda: c._stale(old), 15, "the edit page")
+        c.follow(c.css("a.edit-pool", self.pool_row(pool_id)), "the edit page")
         form = c.wait_css("form#edit-pool")
         name = c.css("input[name=display_name]", form)
         max_cfu = c.css("input[name=max_cfu]", form)
@@ -633,16 +633,12 @@ class ConsoleSuite:
     def t4_wizard_owner(self) -> None:
         c = self.c
         c.get(self.pools_path())
-        old = c.d.find_element(By.TAG_NAME, "html")
-        c.click(c.css("a#tab-api-keys"))
-        c.wait(lambda: c._stale(old), 15, "the API keys tab")
+        c.follow(c.css("a#tab-api-keys"), "the API keys tab")
         c.wait_path(f"{self.env_base}/api-keys")
         c.css("table#api-keys")
         c.audit_forms("api keys")
         c.shot("api-keys")
-        old = c.d.find_element(By.TAG_NAME, "html")
-        c.click(c.css("a#add-api-key"))
-        c.wait(lambda: c._stale(old), 15, "the wizard")
+        c.follow(c.css("a#add-api-key"), "the wizard")
         c.wait_path(f"{self.env_base}/api-keys/new")
         form = c.css("form#wizard-owner")
         c.css('input[type=radio][name="owner"][value="me"]', form)
@@ -756,9 +752,7 @@ class ConsoleSuite:
     def t4_key_listed(self) -> None:
         c = self.c
         key = self.need("key")
-        old = c.d.find_element(By.TAG_NAME, "html")
-        c.click(c.css("a#wizard-complete"))
-        c.wait(lambda: c._stale(old), 15, "the API keys list")
+        c.follow(c.css("a#wizard-complete"), "the API keys list")
         c.wait_path(f"{self.env_base}/api-keys")
         row = c.wait_css(f'table#api-keys tr[data-id="{key}"]')
         check("browser-key" in row.text, f"the key's row does not show its name: {row.text!r}")
@@ -823,9 +817,7 @@ class ConsoleSuite:
         c = self.c
         self.need("pool_id")
         c.get(self.pools_path())
-        old = c.d.find_element(By.TAG_NAME, "html")
-        c.click(c.css("a#tab-workspace"))
-        c.wait(lambda: c._stale(old), 15, "the workspace")
+        c.follow(c.css("a#tab-workspace"), "the workspace")
         c.wait_path(f"{self.env_base}/workspace")
         c.css("button#stop-statement")
         c.audit_forms("workspace")
@@ -885,9 +877,7 @@ class ConsoleSuite:
         name = self.workspace_run(UNBOUNDED_SQL)
         c.wait(lambda: c.text("span#workspace-phase") == "RUNNING", 30, "span#workspace-phase RUNNING")
         # Leaving the workspace lets its query go: the page stops it on its way out (a keepalive fetch).
-        old = c.d.find_element(By.TAG_NAME, "html")
-        c.click(c.css("a#tab-statements"))
-        c.wait(lambda: c._stale(old), 15, "the statements tab")
+        c.follow(c.css("a#tab-statements"), "the statements tab")
         deadline = time.time() + 30
         phase = ""
         while time.time() < deadline:
@@ -900,9 +890,7 @@ class ConsoleSuite:
     def t5_statements_list(self) -> None:
         c = self.c
         bounded, unbounded = self.need("bounded"), self.need("unbounded")
-        old = c.d.find_element(By.TAG_NAME, "html")
-        c.click(c.css("a#tab-statements"))
-        c.wait(lambda: c._stale(old), 15, "the statements tab")
+        c.follow(c.css("a#tab-statements"), "the statements tab")
         c.wait_path(f"{self.env_base}/statements")
         for name, phase in ((bounded, "COMPLETED"), (unbounded, "STOPPED")):
             row = c.css(f'table#statements tr[data-name="{name}"]')
@@ -942,9 +930,7 @@ class ConsoleSuite:
         c = self.c
         c.get(f"{self.env_base}/statements")
         row = c.css(f'table#statements tr[data-name="{name}"]')
-        old = c.d.find_element(By.TAG_NAME, "html")
-        c.click(c.css("a.statement-link", row))
-        c.wait(lambda: c._stale(old), 15, "the statement page")
+        c.follow(c.css("a.statement-link", row), "the statement page")
         c.wait_path(f"{self.env_base}/statements/{name}")
 
     def t5_statement_detail(self) -> None:
@@ -1163,13 +1149,7 @@ def main() -> None:
                 old.unlink()
     SHOTS.mkdir(parents=True, exist_ok=True)
     exit_on_signals()
-    server = FloeServer(label="browser")
-    try:
-        server.start()
-    except Exception as e:  # noqa: BLE001
-        print(f"FAIL start server: {e}", flush=True)
-        print("0 passed, 1 failed", flush=True)
-        sys.exit(2)
+    server = start_or_exit(FloeServer(label="browser"))
     download_dir = tempfile.mkdtemp(prefix="floe-browser-downloads-")
     driver = None
     passed = failed = 0

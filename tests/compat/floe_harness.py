@@ -167,6 +167,16 @@ class FloeServer:
         self.stop()
 
 
+def start_or_exit(server: FloeServer) -> FloeServer:
+    """Starts `server`, or reports the failure in the suites' `N passed, M failed` form and exits 2."""
+    try:
+        return server.start()
+    except Exception as e:  # noqa: BLE001
+        print(f"FAIL start server: {e}", flush=True)
+        print("0 passed, 1 failed", flush=True)
+        sys.exit(2)
+
+
 def read_bootstrap(data_dir: Path | str) -> Bootstrap:
     path = Path(data_dir) / "bootstrap.json"
     deadline = time.monotonic() + 10
@@ -205,13 +215,7 @@ def target_from_env(label: str) -> Target:
             sys.exit(2)
         return Target(url, read_bootstrap(data_dir), os.environ.get("FLOE_BOOTSTRAP_API_KEY"),
                       os.environ.get("FLOE_BOOTSTRAP_API_SECRET"), None)
-    server = FloeServer(label=label)
-    try:
-        server.start()
-    except Exception as e:  # noqa: BLE001
-        print(f"FAIL start server: {e}", flush=True)
-        print("0 passed, 1 failed", flush=True)
-        sys.exit(2)
+    server = start_or_exit(FloeServer(label=label))
     import atexit
     atexit.register(server.stop)
     exit_on_signals()

@@ -9,6 +9,7 @@ public enum IdentifierGenerator {
     static let upperAlphanumerics = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
     static let mixedAlphanumerics = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
     static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+    static let base64URLAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
     static let hexDigits = Array("0123456789abcdef")
 
     /// A string of `length` characters drawn uniformly from `alphabet`.
@@ -38,6 +39,10 @@ public enum IdentifierGenerator {
     public static func apiSecret() -> String { randomString(length: 64, alphabet: base64Alphabet) }
     /// A request id: 32 lower-case hex digits.
     public static func requestID() -> String { randomString(length: 32, alphabet: hexDigits) }
+    /// `length` lower-case hex digits.
+    public static func hexString(length: Int) -> String { randomString(length: length, alphabet: hexDigits) }
+    /// A bearer token safe in cookies, URLs and form fields: 43 characters of the base64url alphabet (258 bits).
+    public static func urlSafeToken() -> String { randomString(length: 43, alphabet: base64URLAlphabet) }
     /// A lower-case UUID string, used for organization ids and statement uids.
     public static func uuid() -> String {
         var generator = SystemRandomNumberGenerator()

@@ -19,10 +19,14 @@ enum SecretHasher {
     /// Whether `secret` matches `digest`.
     static func verify(_ secret: Substring, against digest: SecretDigest) -> Bool {
         guard let salt = Data(base64Encoded: digest.salt), let expected = Data(base64Encoded: digest.digest) else { return false }
-        let actual = hash(secret, salt: salt)
-        guard actual.count == expected.count else { return false }
+        return constantTimeEqual(hash(secret, salt: salt), Array(expected))
+    }
+
+    /// Whether two byte strings are equal, taking the same time wherever they differ (only their lengths may show).
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
         var difference: UInt8 = 0
-        for (a, b) in zip(actual, expected) { difference |= a ^ b }
+        for index in a.indices { difference |= a[index] ^ b[index] }
         return difference == 0
     }
 

@@ -16,7 +16,7 @@ struct ConsoleCredentials: Sendable {
 
 /// One signed-in browser.
 struct ConsoleSession: Sendable {
-    /// The cookie value (256 random bits).
+    /// The cookie value (a random token, ``ConsoleSessionStore/randomToken()``).
     var id: String
     var credentials: ConsoleCredentials
     /// The key's owner ("My account"): `u-…` or `sa-…`.
@@ -171,21 +171,11 @@ final class ConsoleSessionStore: Sendable {
         time.timeIntervalSince(session.lastSeen) > idleTimeout || time.timeIntervalSince(session.created) > absoluteTimeout
     }
 
-    /// 256 bits from the system CSPRNG, base64url without padding.
-    static func randomToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
+    /// A session id or CSRF token (258 bits from the system CSPRNG, base64url).
+    static func randomToken() -> String { IdentifierGenerator.urlSafeToken() }
 
-    /// Constant-time comparison of two tokens.
+    /// Constant-time comparison of two tokens; an empty token never matches.
     static func tokensMatch(_ given: String, _ expected: String) -> Bool {
-        let a = Array(given.utf8)
-        let b = Array(expected.utf8)
-        guard a.count == b.count, !a.isEmpty else { return false }
-        var difference: UInt8 = 0
-        for index in a.indices { difference |= a[index] ^ b[index] }
-        return difference == 0
+        !expected.isEmpty && SecretHasher.constantTimeEqual(Array(given.utf8), Array(expected.utf8))
     }
 }

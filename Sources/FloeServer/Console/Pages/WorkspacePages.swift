@@ -87,8 +87,7 @@ extension Console {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd-HHmmss"
-        let suffix = IdentifierGenerator.randomString(length: 6, alphabet: Array("0123456789abcdef"))
-        return "workspace-\(formatter.string(from: now))-\(suffix)"
+        return "workspace-\(formatter.string(from: now))-\(IdentifierGenerator.hexString(length: 6))"
     }
 
     /// What the browser needs of a statement: its phase, detail, result columns and upsert key.
