@@ -14,15 +14,15 @@ public final class EmbeddedBackend: ExecutionBackend {
         self.engine = try EmbeddedEngine(directory: directory, checkpointInterval: checkpointInterval)
     }
 
-    public func prepare(_ sql: String, in context: ExecutionContext) throws(ExecutionFailure) -> any PreparedExecution {
+    public func prepare(_ sql: String, in context: ExecutionContext) async throws(ExecutionFailure) -> any PreparedExecution {
         let session = SessionContext(
             catalog: CatalogIdentity(id: context.environment.id, name: context.environment.name),
-            catalogs: context.catalogs.map { CatalogIdentity(id: $0.id, name: $0.name) },
+            grants: context.catalogs.map { CatalogGrant(CatalogIdentity(id: $0.id, name: $0.name), $0.access) },
             properties: context.properties, statementID: context.statementID)
         do {
-            return EmbeddedExecution(prepared: try engine.prepare(sql, in: session))
+            return EmbeddedExecution(prepared: try await engine.prepare(sql, in: session))
         } catch let error as SQLError {
-            throw ExecutionFailure(error.message)
+            throw ExecutionFailure(error.message, exceedsLimit: error.exceedsLimit)
         } catch {
             throw ExecutionFailure(String(describing: error))
         }

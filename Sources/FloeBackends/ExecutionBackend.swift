@@ -7,8 +7,9 @@ public import Foundation
 public struct ExecutionContext: Sendable {
     /// The statement's environment: its catalog (id and display name).
     public var environment: (id: String, name: String)
-    /// Every environment of the organization, as catalogs.
-    public var catalogs: [(id: String, name: String)]
+    /// The environments the statement may use, as catalogs, and what it may do in each (its principal's roles within
+    /// its API key's reach). A catalog not listed does not exist for the statement: it can neither name nor list it.
+    public var catalogs: [(id: String, name: String, access: CatalogAccess)]
     /// The statement's properties.
     public var properties: [String: String]
     /// Identifies the statement incarnation (its uid), so that a re-run after a restart does not append again to its
@@ -16,7 +17,8 @@ public struct ExecutionContext: Sendable {
     public var statementID: String?
 
     public init(
-        environment: (id: String, name: String), catalogs: [(id: String, name: String)], properties: [String: String], statementID: String? = nil
+        environment: (id: String, name: String), catalogs: [(id: String, name: String, access: CatalogAccess)], properties: [String: String],
+        statementID: String? = nil
     ) {
         self.environment = environment
         self.catalogs = catalogs
@@ -45,8 +47,14 @@ public protocol ResultSink: Sendable {
 /// Why a backend refused or failed a statement: the message a user reads in `status.detail`.
 public struct ExecutionFailure: Error, Sendable, Equatable {
     public var message: String
+    /// Whether the statement asks more than the backend allows any statement (how deeply it nests, how much it
+    /// expands), as opposed to being wrong: a dry run refuses such a statement with 400.
+    public var exceedsLimit: Bool
 
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, exceedsLimit: Bool = false) {
+        self.message = message
+        self.exceedsLimit = exceedsLimit
+    }
 }
 
 /// A statement a backend has analyzed and is ready to run.
@@ -64,7 +72,7 @@ public protocol PreparedExecution: Sendable {
 public protocol ExecutionBackend: Sendable {
     /// Parses and analyzes `sql`; nothing runs.
     /// - Throws: ``ExecutionFailure`` with the user-facing reason when the SQL is invalid.
-    func prepare(_ sql: String, in context: ExecutionContext) throws(ExecutionFailure) -> any PreparedExecution
+    func prepare(_ sql: String, in context: ExecutionContext) async throws(ExecutionFailure) -> any PreparedExecution
 
     /// Forgets the catalog of a deleted environment, with its tables.
     func dropCatalog(environmentID: String) async throws

@@ -255,6 +255,71 @@ import Testing
         }
     }
 
+    // MARK: Catalogs in SQL
+
+    @Test func catalogAccessFollowsTheRolesThatRunStatements() {
+        for policy in [Self.organizationAdmin, Self.environmentAdminA, Self.flinkAdminA, Self.developerA, Self.developerOnPoolA1] {
+            #expect(policy.catalogAccess(environmentID: Self.envA) == .all)
+        }
+        #expect(Self.organizationAdmin.catalogAccess(environmentID: Self.envB) == .all)
+        for policy in [Self.environmentAdminA, Self.flinkAdminA, Self.developerA, Self.developerOnPoolA1, Self.assignerOfSA1, Self.nobody] {
+            #expect(policy.catalogAccess(environmentID: Self.envB).isEmpty)
+        }
+        #expect(Self.assignerOfSA1.catalogAccess(environmentID: Self.envA).isEmpty)
+    }
+
+    @Test func credentialReach() {
+        #expect(CredentialReach.organization.includes(Self.envB))
+        #expect(CredentialReach.environment(Self.envA).includes(Self.envA))
+        #expect(!CredentialReach.environment(Self.envA).includes(Self.envB))
+    }
+
+    // MARK: Minting keys
+
+    @Test func aKeyForAnotherPrincipalNeedsTheRightToActAsIt() {
+        let owner = Self.policy(Self.binding(.flinkDeveloper, .environment(Self.org, Self.envA), principal: "sa-000001"), principal: "sa-000001")
+        let flinkKeyA = APIKeyResource.flinkRegion(regionID: Self.region, environmentID: Self.envA)
+        #expect(Self.organizationAdmin.refusalToCreateAPIKey(owner: owner, resource: flinkKeyA) == nil)
+        // EnvironmentAdmin of the environment no longer suffices: it needs Assigner on the account.
+        #expect(Self.environmentAdminA.refusalToCreateAPIKey(owner: owner, resource: flinkKeyA)?.contains("needs OrganizationAdmin, or the Assigner role") == true)
+        let adminAndAssigner = Self.policy(
+            Self.binding(.environmentAdmin, .environment(Self.org, Self.envA)), Self.binding(.assigner, .serviceAccount(Self.org, "sa-000001")))
+        #expect(adminAndAssigner.refusalToCreateAPIKey(owner: owner, resource: flinkKeyA) == nil)
+        #expect(adminAndAssigner.refusalToCreateAPIKey(owner: owner, resource: .cloud) == nil)
+        // Assigner alone holds less than the account: refused.
+        #expect(Self.assignerOfSA1.refusalToCreateAPIKey(owner: owner, resource: flinkKeyA)?.contains("holds roles that") == true)
+    }
+
+    @Test func nobodyMintsAKeyForMorePrivilegeThanItHolds() {
+        let powerful = Self.policy(Self.binding(.organizationAdmin, .organization(Self.org), principal: "sa-000001"), principal: "sa-000001")
+        let adminAndAssigner = Self.policy(
+            Self.binding(.environmentAdmin, .environment(Self.org, Self.envA)), Self.binding(.assigner, .serviceAccount(Self.org, "sa-000001")))
+        #expect(adminAndAssigner.refusalToCreateAPIKey(owner: powerful, resource: .cloud)?.contains("holds roles that") == true)
+        #expect(!adminAndAssigner.holdsEverything(of: powerful))
+        #expect(Self.organizationAdmin.holdsEverything(of: powerful))
+        let inB = Self.policy(Self.binding(.flinkDeveloper, .environment(Self.org, Self.envB), principal: "sa-000001"), principal: "sa-000001")
+        #expect(!adminAndAssigner.holdsEverything(of: inB))
+        let poolDeveloper = Self.policy(Self.binding(.flinkDeveloper, .computePool(Self.org, Self.envA, Self.region, "lfcp-a1"), principal: "sa-000001"), principal: "sa-000001")
+        #expect(Self.environmentAdminA.holdsEverything(of: poolDeveloper))
+        #expect(!Self.developerOnPoolA1.holdsEverything(of: Self.developerA))
+    }
+
+    @Test func aFlinkKeyNeedsAFlinkRoleOfItsOwnerInItsEnvironment() {
+        let keyA = APIKeyResource.flinkRegion(regionID: Self.region, environmentID: Self.envA)
+        let keyB = APIKeyResource.flinkRegion(regionID: Self.region, environmentID: Self.envB)
+        #expect(Self.developerA.refusalToCreateAPIKey(owner: Self.developerA, resource: keyA) == nil)
+        #expect(Self.developerA.refusalToCreateAPIKey(owner: Self.developerA, resource: keyB)?.contains("needs a role of") == true)
+        #expect(Self.developerA.refusalToCreateAPIKey(owner: Self.developerA, resource: .cloud) == nil)
+        #expect(Self.nobody.refusalToCreateAPIKey(owner: Self.nobody, resource: keyA) != nil)
+        #expect(Self.organizationAdmin.refusalToCreateAPIKey(owner: Self.organizationAdmin, resource: keyB) == nil)
+    }
+
+    @Test func rolesIncludeTheWeakerOnes() {
+        #expect(Role.organizationAdmin.includes(.assigner))
+        #expect(Role.environmentAdmin.includes(.flinkDeveloper) && !Role.environmentAdmin.includes(.assigner))
+        #expect(Role.flinkAdmin.includes(.flinkDeveloper) && !Role.flinkDeveloper.includes(.flinkAdmin))
+    }
+
     // MARK: Built from state
 
     @Test func policyFromStateUsesOnlyThatPrincipalsBindings() throws {

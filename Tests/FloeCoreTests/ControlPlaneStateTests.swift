@@ -757,7 +757,23 @@ struct StateContents: Equatable {
 
         // Wildcards are accepted without an environment lookup.
         try bind(&fixture.state, other, "FlinkAdmin", "crn://confluent.cloud/organization=\(org)/environment=*")
-        try bind(&fixture.state, other, "FlinkAdmin", "crn://confluent.cloud/organization=\(org)/environment=env-*/compute-pool=*")
+        try bind(&fixture.state, other, "FlinkAdmin", "crn://confluent.cloud/organization=\(org)/environment=env-*/flink-region=*/compute-pool=*")
+
+        // A binding that could never apply is refused: each role has the scopes it may be bound to.
+        let pool = CRN.computePool(org, fixture.envB, "aws.us-east-1", "lfcp-abc123").description
+        for (role, pattern) in [
+            ("Assigner", "crn://confluent.cloud/organization=\(org)/environment=\(fixture.envB)/service-account=\(fixture.other)"),
+            ("Assigner", envB), ("EnvironmentAdmin", pool), ("EnvironmentAdmin", "crn://confluent.cloud/organization=\(org)"),
+            ("OrganizationAdmin", envB), ("FlinkDeveloper", "crn://confluent.cloud/organization=\(org)"),
+            ("FlinkAdmin", "crn://confluent.cloud/organization=\(org)/environment=env-*/compute-pool=*"),
+            ("FlinkDeveloper", "crn://confluent.cloud/organization=\(org)/environment=\(fixture.envB)/kafka=lkc-1"),
+        ] {
+            expectFailure(&fixture.state, status: 400, pointer: "/crn_pattern", "\(role) on \(pattern)") { state throws(APIError) in
+                try bind(&state, other, role, pattern)
+            }
+        }
+        try bind(&fixture.state, other, "Assigner", CRN.serviceAccount(org, fixture.other).description)
+        try bind(&fixture.state, other, "FlinkDeveloper", pool)
     }
 
     // MARK: Other failures

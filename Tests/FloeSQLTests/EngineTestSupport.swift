@@ -1,7 +1,7 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 import FloeCore
-import FloeSQL
+@testable import FloeSQL
 import Foundation
 import Synchronization
 
@@ -42,7 +42,7 @@ struct EngineFixture {
     }
 
     func context(_ properties: [String: String] = [:], statementID: String? = nil) -> SessionContext {
-        SessionContext(catalog: Self.dev, catalogs: [Self.dev, Self.prod], properties: properties, statementID: statementID)
+        SessionContext.unrestricted(catalog: Self.dev, catalogs: [Self.dev, Self.prod], properties: properties, statementID: statementID)
     }
 
     /// Runs a statement to its end (bounded) or until it has caught up with its tables (unbounded), returning the
@@ -50,7 +50,7 @@ struct EngineFixture {
     func run(_ sql: String, _ properties: [String: String] = [:], statementID: String? = nil, skip: Int = 0) async throws
         -> (StatementTraits, [ResultChange])
     {
-        let prepared = try engine.prepare(sql, in: context(properties, statementID: statementID))
+        let prepared = try await engine.prepare(sql, in: context(properties, statementID: statementID))
         let receiver = CollectingReceiver()
         if prepared.traits.isBounded {
             try await prepared.run(deliveringTo: receiver, skippingFirst: skip)
@@ -110,4 +110,9 @@ enum EngineText {
         if let upsert = traits.upsertColumns { text += ", upsert: \(upsert)" }
         return text
     }
+}
+
+extension PreparedStatement {
+    /// The engine's own prepared statement behind the wrapper that runs it on the engine's threads.
+    var unwrapped: any PreparedStatement { (self as? EmbeddedEngine.OnEngineThreads)?.prepared ?? self }
 }

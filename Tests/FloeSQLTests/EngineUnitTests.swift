@@ -104,11 +104,11 @@ import Testing
         #expect(tables.map(\.row) == [["cheap"], ["items"]])
     }
 
-    @Test func prepareHasNoSideEffects() throws {
+    @Test func prepareHasNoSideEffects() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }
-        _ = try fixture.engine.prepare("CREATE TABLE t (x INT)", in: fixture.context())
-        #expect(throws: SQLError.self) { try fixture.engine.prepare("SELECT * FROM t", in: fixture.context()) }
+        _ = try await fixture.engine.prepare("CREATE TABLE t (x INT)", in: fixture.context())
+        await #expect(throws: SQLError.self) { try await fixture.engine.prepare("SELECT * FROM t", in: fixture.context()) }
     }
 
     @Test func anUnboundedDatagenTableIsPacedAndRepeatsItselfOnARerun() async throws {
@@ -117,7 +117,7 @@ import Testing
         _ = try await fixture.run("CREATE TABLE ticks (n BIGINT, s STRING) WITH ('connector' = 'datagen', 'rows-per-second' = '40', 'fields.s.length' = '5')")
         /// Runs the query until it has delivered `wanted` rows; returns them and how long that took.
         func collect(_ wanted: Int) async throws -> (rows: [ResultChange], elapsed: Duration) {
-            let prepared = try fixture.engine.prepare("SELECT n, s FROM ticks", in: fixture.context())
+            let prepared = try await fixture.engine.prepare("SELECT n, s FROM ticks", in: fixture.context())
             #expect(prepared.traits.isBounded == false)
             let receiver = CollectingReceiver()
             let clock = ContinuousClock()
@@ -144,7 +144,7 @@ import Testing
         defer { fixture.remove() }
         _ = try await fixture.run("CREATE TABLE events (id INT, kind STRING)")
         _ = try await fixture.run("INSERT INTO events VALUES (1, 'a'), (2, 'b')")
-        let prepared = try fixture.engine.prepare("SELECT id FROM events WHERE kind <> 'x'", in: fixture.context())
+        let prepared = try await fixture.engine.prepare("SELECT id FROM events WHERE kind <> 'x'", in: fixture.context())
         #expect(prepared.traits.isBounded == false)
         #expect(prepared.traits.isAppendOnly)
         let receiver = CollectingReceiver()
@@ -186,7 +186,7 @@ import Testing
         let fixture = try EngineFixture()
         defer { fixture.remove() }
         let sql = "CREATE TABLE copy AS SELECT * FROM (VALUES (1), (2)) AS t(v)"
-        let prepared = try fixture.engine.prepare(sql, in: fixture.context(statementID: "ctas-1"))
+        let prepared = try await fixture.engine.prepare(sql, in: fixture.context(statementID: "ctas-1"))
         try await prepared.run(deliveringTo: CollectingReceiver(), skippingFirst: 0)
         try await prepared.run(deliveringTo: CollectingReceiver(), skippingFirst: 0)
         let (_, rows) = try await fixture.run("SELECT COUNT(*) FROM copy", ["sql.snapshot.mode": "now"])
@@ -197,7 +197,7 @@ import Testing
         let fixture = try EngineFixture()
         defer { fixture.remove() }
         _ = try await fixture.run("CREATE TABLE t (x INT)")
-        let prepared = try fixture.engine.prepare("SELECT x FROM t", in: fixture.context())
+        let prepared = try await fixture.engine.prepare("SELECT x FROM t", in: fixture.context())
         let task = Task { try await prepared.run(deliveringTo: CollectingReceiver(), skippingFirst: 0) }
         try await Task.sleep(for: .milliseconds(100))
         _ = try await fixture.run("DROP TABLE t")
@@ -214,7 +214,7 @@ import Testing
         defer { fixture.remove() }
         _ = try await fixture.run("CREATE TABLE t (x INT)")
         try await fixture.engine.dropCatalog(id: "env-1")
-        #expect(throws: SQLError.self) { try fixture.engine.prepare("SELECT * FROM t", in: fixture.context()) }
+        await #expect(throws: SQLError.self) { try await fixture.engine.prepare("SELECT * FROM t", in: fixture.context()) }
     }
 
     @Test func filterProjectionThroughput() throws {
@@ -298,7 +298,7 @@ import Testing
         let (_, waiting) = try await fixture.run(sql, [IdleTimeout.property: "0"])
         #expect(waiting.isEmpty)
         // With a short timeout the silent rates table goes idle: the orders' watermark alone releases every order.
-        let prepared = try fixture.engine.prepare(sql, in: fixture.context([IdleTimeout.property: "200 ms"]))
+        let prepared = try await fixture.engine.prepare(sql, in: fixture.context([IdleTimeout.property: "200 ms"]))
         let receiver = CollectingReceiver()
         let task = Task { try await prepared.run(deliveringTo: receiver, skippingFirst: 0) }
         for _ in 0..<1500 where receiver.collected.count < 3 { try await Task.sleep(for: .milliseconds(20)) }
@@ -306,7 +306,7 @@ import Testing
         _ = await task.result
         #expect(receiver.collected.map { $0.row.map { $0.stringValue ?? "NULL" }.joined(separator: "|") } == ["1|100", "2|100", "3|100"])
         // A bad value is refused when the statement is planned.
-        #expect(throws: (any Error).self) { try fixture.engine.prepare(sql, in: fixture.context([IdleTimeout.property: "soon"])) }
+        await #expect(throws: (any Error).self) { try await fixture.engine.prepare(sql, in: fixture.context([IdleTimeout.property: "soon"])) }
     }
 }
 

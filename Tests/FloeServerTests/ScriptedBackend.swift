@@ -39,7 +39,7 @@ struct ScriptedBackend: ExecutionBackend {
 
     func statementIDsWithState() -> Set<String> { book.ids }
 
-    func prepare(_ sql: String, in context: ExecutionContext) throws(ExecutionFailure) -> any PreparedExecution {
+    func prepare(_ sql: String, in context: ExecutionContext) async throws(ExecutionFailure) -> any PreparedExecution {
         let words = sql.split(separator: " ")
         switch words.first {
         case "ROWS": return Script.rows(Int(words.dropFirst().first ?? "0") ?? 0)

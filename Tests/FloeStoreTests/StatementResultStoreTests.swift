@@ -21,7 +21,7 @@ import Testing
                 let statement = try state.createStatement(
                     organizationID: boot.organizationID, environmentID: boot.environmentID,
                     request: .init(name: "s-\(uid)", sql: "SELECT 1", properties: [:], labels: [:], computePoolID: pool.id, principal: boot.userID),
-                    pool: pool, creatorID: boot.userID, uid: uid, now: now)
+                    pool: pool, creatorID: boot.userID, credentialReach: .organization, uid: uid, now: now)
                 ids[uid] = statement.id
             }
             return ids

@@ -78,10 +78,12 @@ class Bootstrap:
 class FloeServer:
     """One `floe serve` process started by this test run."""
 
-    def __init__(self, binary: str | None = None, rate_limit: bool = False, label: str = "compat"):
+    def __init__(self, binary: str | None = None, rate_limit: bool = False, label: str = "compat",
+                 extra_args: list[str] | None = None):
         self.binary = binary or default_binary()
         self.rate_limit = rate_limit
         self.label = label
+        self.extra_args = list(extra_args or [])
         self.process: subprocess.Popen | None = None
         self.data_dir: Path | None = None
         self.log_path: Path | None = None
@@ -93,10 +95,12 @@ class FloeServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 90.0) -> "FloeServer":
+        """Starts a server on a fresh data directory (or, after ``kill``/``shutdown``, again on the same one)."""
         if not (os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)):
             raise RuntimeError(f"floe binary not found or not executable: {self.binary} (set FLOE_BIN)")
-        self.data_dir = Path(tempfile.mkdtemp(prefix=f"floe-{self.label}-"))
-        self.log_path = self.data_dir.parent / (self.data_dir.name + ".log")
+        if self.data_dir is None:
+            self.data_dir = Path(tempfile.mkdtemp(prefix=f"floe-{self.label}-"))
+            self.log_path = self.data_dir.parent / (self.data_dir.name + ".log")
         # The server also reads FLOE_* settings from its environment (public URL, regions, ...): start it clean.
         env = {k: v for k, v in os.environ.items() if not k.startswith("FLOE_")}
         env["FLOE_BOOTSTRAP_API_KEY"] = self.key
@@ -107,6 +111,7 @@ class FloeServer:
                     "--data-dir", str(self.data_dir)]
             if not self.rate_limit:
                 args += ["--rate-limit", "off"]
+            args += self.extra_args
             log = open(self.log_path, "ab")
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                             env=env, start_new_session=True)
@@ -142,7 +147,15 @@ class FloeServer:
         except (OSError, AttributeError):
             return "(no log)"
 
-    def stop(self) -> None:
+    def kill(self) -> None:
+        """SIGKILL (a crash): the data directory stays, and ``start`` runs the server on it again."""
+        proc, self.process = self.process, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+    def shutdown(self) -> None:
+        """SIGTERM (a graceful stop): the data directory stays, and ``start`` runs the server on it again."""
         proc, self.process = self.process, None
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)  # our own child, by pid
@@ -151,6 +164,10 @@ class FloeServer:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        """Stops the server and deletes its data directory and log (unless COMPAT_KEEP=1)."""
+        self.shutdown()
         if os.environ.get("COMPAT_KEEP") == "1":
             if self.data_dir:
                 print(f"(kept data dir {self.data_dir}, log {self.log_path})", flush=True)
@@ -159,6 +176,7 @@ class FloeServer:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         if self.log_path and self.log_path.exists():
             self.log_path.unlink()
+        self.data_dir = self.log_path = None
 
     def __enter__(self) -> "FloeServer":
         return self.start()

@@ -94,6 +94,17 @@ public struct AccessPolicy: Sendable {
             }
     }
 
+    /// What the principal's statements may do with the catalog of `environmentID`: everything where it may run
+    /// statements (a Flink role, EnvironmentAdmin or OrganizationAdmin on the environment, or a Flink role on a region or
+    /// compute pool inside it), nothing elsewhere.
+    public func catalogAccess(environmentID: String) -> CatalogAccess {
+        let environment = CRN.environment(organizationID, environmentID)
+        if holds([.organizationAdmin, .environmentAdmin, .flinkAdmin, .flinkDeveloper], on: environment) { return .all }
+        let inside = CRNPattern(environment)
+        let hasFlinkRoleInside = grants.contains { [.flinkAdmin, .flinkDeveloper].contains($0.role) && inside.covers($0.scope.crn) }
+        return hasFlinkRoleInside ? .all : []
+    }
+
     /// Act as a service account (run statements as it, create its keys): Assigner on it, or OrganizationAdmin.
     public func canAssign(serviceAccount serviceAccountID: String) -> Bool {
         holds([.organizationAdmin, .assigner], on: .serviceAccount(organizationID, serviceAccountID))
@@ -111,6 +122,35 @@ public struct AccessPolicy: Sendable {
         if RoleBinding.principalID(roleBinding.principal) == principalID { return true }
         guard let scope = CRN(parsing: roleBinding.crnPattern) else { return isOrganizationAdmin }
         return canManageRoleBinding(role: roleBinding.role, scope: scope)
+    }
+
+    /// Whether the principal holds everything `other` holds: for each of `other`'s roles, a role that includes it on a
+    /// scope at least as wide. Minting a key for `other` must not give the minter more than it has.
+    public func holdsEverything(of other: AccessPolicy) -> Bool {
+        other.grants.allSatisfy { theirs in
+            grants.contains { mine in mine.role.includes(theirs.role) && mine.scope.covers(theirs.scope.crn) }
+        }
+    }
+
+    /// Why the principal may not create an API key owned by `owner` for `resource`, or nil if it may.
+    ///
+    /// A key acts as its owner, so creating one for another principal needs the right to act as it — OrganizationAdmin,
+    /// or Assigner on that service account — and is refused when the owner holds a role the creator does not. A Flink
+    /// API key works only where its owner may run statements, so it needs a Flink role (or EnvironmentAdmin or
+    /// OrganizationAdmin) of its owner in its environment and region.
+    public func refusalToCreateAPIKey(owner: AccessPolicy, resource: APIKeyResource) -> String? {
+        if owner.principalID != principalID {
+            guard isOrganizationAdmin || (owner.principalID.hasPrefix("sa-") && canAssign(serviceAccount: owner.principalID)) else {
+                return "The principal \(principalID) may not create API keys for \(owner.principalID): that needs OrganizationAdmin, or the Assigner role on \(owner.principalID)."
+            }
+            guard holdsEverything(of: owner) else {
+                return "The principal \(principalID) may not create API keys for \(owner.principalID): \(owner.principalID) holds roles that \(principalID) does not, and its key would act with them."
+            }
+        }
+        if case .flinkRegion(let regionID, let environmentID) = resource, !owner.canRunStatements(in: environmentID, regionID: regionID) {
+            return "A Flink API key for \(owner.principalID) in \(environmentID) and \(regionID) needs a role of \(owner.principalID) there that runs statements: FlinkDeveloper, FlinkAdmin, EnvironmentAdmin or OrganizationAdmin."
+        }
+        return nil
     }
 
     /// Create, see, update or delete an API key owned by `ownerID` for `resource`.

@@ -306,6 +306,15 @@ extension ControlPlaneState {
                 "crn_pattern must be a CRN inside this organization, such as crn://confluent.cloud/organization=\(organizationID)/environment=env-….",
                 pointer: "/crn_pattern")
         }
+        let scope = pattern.crn.elements.map(\.type)
+        guard scope.first == "organization", role.bindableScopes.contains(Array(scope.dropFirst())) else {
+            let shapes = role.bindableScopes.map { types in
+                (["organization=\(organizationID)"] + types.map { "\($0)=…" }).joined(separator: "/")
+            }
+            throw .badRequest(
+                "The role \(roleName) cannot be bound to \(crnPattern): it applies only to crn://confluent.cloud/\(shapes.joined(separator: " or crn://confluent.cloud/")).",
+                pointer: "/crn_pattern")
+        }
         if let environmentID = pattern.crn.value(of: "environment"), !environmentID.contains("*"), environments[environmentID]?.organizationID != organizationID {
             throw .notFound("Environment \(environmentID) named in crn_pattern was not found.")
         }

@@ -109,7 +109,7 @@ extension ControlPlaneState {
     /// Creates a statement in PENDING (or, when `failure` is given, directly in FAILED: its SQL did not analyze).
     public mutating func createStatement(
         organizationID: String, environmentID: String, request: StatementRequest, pool: ComputePool, creatorID: String,
-        uid: String, now: Date
+        credentialReach: CredentialReach, uid: String, now: Date
     ) throws(APIError) -> Statement {
         try Self.validateStatementName(request.name)
         try Self.validateStatementSpec(sql: request.sql, properties: request.properties)
@@ -117,12 +117,26 @@ extension ControlPlaneState {
         if statement(named: request.name, environmentID: environmentID) != nil {
             throw .conflict("The Flink statement name already exists, please try with another statement name", code: "conflict")
         }
-        let statement = Statement(
+        var statement = Statement(
             name: request.name, organizationID: organizationID, environmentID: environmentID, uid: uid, sequence: nextSequence(),
             createdAt: now, labels: request.labels, sql: request.sql, properties: request.properties, computePoolID: pool.id,
             regionID: pool.regionID, principal: request.principal, creatorID: creatorID)
+        statement.credentialReach = credentialReach
         put(statement, in: \.statements)
         return statement
+    }
+
+    /// The catalogs `statement` may use in its SQL, with what it may do in each: the environments of its organization
+    /// where its principal's roles allow it (``AccessPolicy/catalogAccess(environmentID:)``), as far as the API key
+    /// that submitted it reaches (``CredentialReach``). Computed from the current role bindings each time the
+    /// statement is prepared, so a revoked role stops the next run.
+    public func catalogGrants(for statement: Statement) -> [(environment: Environment, access: CatalogAccess)] {
+        let policy = AccessPolicy(principalID: statement.principal, organizationID: statement.organizationID, state: self)
+        let reach = statement.credentialReach ?? .environment(statement.environmentIDValue)
+        return sorted(\.environments) { $0.organizationID == statement.organizationID && reach.includes($0.id) }.compactMap { environment in
+            let access = policy.catalogAccess(environmentID: environment.id)
+            return access.isEmpty ? nil : (environment, access)
+        }
     }
 
     /// Records a client's update of a statement (PUT or PATCH), checking optimistic concurrency: `expectedVersion`

@@ -215,6 +215,27 @@ public enum Role: String, Codable, Sendable, CaseIterable {
     case flinkAdmin = "FlinkAdmin"
     case flinkDeveloper = "FlinkDeveloper"
     case assigner = "Assigner"
+
+    /// Whether holding this role on a scope gives everything `other` gives on the same scope.
+    public func includes(_ other: Role) -> Bool {
+        switch self {
+        case .organizationAdmin: return true
+        case .environmentAdmin: return [.environmentAdmin, .flinkAdmin, .flinkDeveloper].contains(other)
+        case .flinkAdmin: return [.flinkAdmin, .flinkDeveloper].contains(other)
+        case .flinkDeveloper, .assigner: return other == self
+        }
+    }
+
+    /// The scopes a binding of this role may name, as the element types of its CRN after the organization: a binding on
+    /// any other scope could never apply (an Assigner binding on an environment, an EnvironmentAdmin on a pool).
+    public var bindableScopes: [[String]] {
+        switch self {
+        case .organizationAdmin: return [[]]
+        case .environmentAdmin: return [["environment"]]
+        case .flinkAdmin, .flinkDeveloper: return [["environment"], ["environment", "flink-region"], ["environment", "flink-region", "compute-pool"]]
+        case .assigner: return [["service-account"]]
+        }
+    }
 }
 
 /// A role granted to a principal on a CRN scope.

@@ -96,6 +96,9 @@ public struct Statement: ControlPlaneResource, Equatable {
     public var principal: String
     /// The principal that created the statement (a FlinkDeveloper manages its own statements).
     public var creatorID: String
+    /// How far the API key that created the statement (or last changed its principal) reaches; nil for statements
+    /// stored before it was recorded, which reach their own environment only.
+    public var credentialReach: CredentialReach?
     public var stopped: Bool
 
     // status

@@ -1,5 +1,6 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import FloeCore
 import Foundation
 
 /// A catalog object a name resolves to.
@@ -29,13 +30,31 @@ struct NameResolver: Sendable {
     func catalog(named name: String) throws(SQLError) -> CatalogIdentity {
         let all = session.visibleCatalogs
         if let match = all.first(where: { $0.id == name }) ?? all.first(where: { $0.name == name }) { return match }
-        throw SQLError("Catalog '\(name)' does not exist or you do not have access to it.")
+        throw Self.noCatalog(name)
     }
 
-    /// The current catalog (`sql.current-catalog`, else the statement's own environment).
+    /// The current catalog (`sql.current-catalog`, else the statement's own environment, if the statement may use it).
     func currentCatalog() throws(SQLError) -> CatalogIdentity {
-        guard let name = session.properties["sql.current-catalog"], !name.isEmpty else { return session.catalog }
+        guard let name = session.properties["sql.current-catalog"], !name.isEmpty else {
+            guard session.visibleCatalogs.contains(session.catalog) else { throw Self.noCatalog(session.catalog.name) }
+            return session.catalog
+        }
         return try catalog(named: name)
+    }
+
+    static func noCatalog(_ name: String) -> SQLError {
+        SQLError("Catalog '\(name)' does not exist or you do not have access to it.")
+    }
+
+    /// Checks that the statement may `use` `catalog` (read its tables, write them, or change what it holds), which
+    /// its principal's roles and its API key decide (``SessionContext/grants``).
+    func require(_ use: CatalogAccess, on catalog: CatalogIdentity) throws(SQLError) {
+        let granted = session.access(to: catalog)
+        guard !granted.isEmpty else { throw Self.noCatalog(catalog.name) }
+        guard granted.isSuperset(of: use) else {
+            let what = use.contains(.manage) ? "create, alter or drop objects" : use.contains(.write) ? "write to tables" : "read tables"
+            throw SQLError("The statement may not \(what) in catalog '\(catalog.name)': its principal's roles and API key do not allow it.")
+        }
     }
 
     /// The current database (`sql.current-database`, else `default`).
@@ -49,21 +68,24 @@ struct NameResolver: Sendable {
         name == Self.informationSchema || snapshot.catalog(catalog.id).databases[name] != nil
     }
 
-    /// The path of a (possibly qualified) object name.
-    func path(_ name: QualifiedName) throws(SQLError) -> ObjectPath {
+    /// The path of a (possibly qualified) object name the statement will `use` (checked against its grants).
+    func path(_ name: QualifiedName, for use: CatalogAccess = .read) throws(SQLError) -> ObjectPath {
+        let path: ObjectPath
         switch name.parts.count {
-        case 1: return ObjectPath(catalog: try currentCatalog(), database: currentDatabaseName, name: name.parts[0])
-        case 2: return ObjectPath(catalog: try currentCatalog(), database: name.parts[0], name: name.parts[1])
-        case 3: return ObjectPath(catalog: try catalog(named: name.parts[0]), database: name.parts[1], name: name.parts[2])
+        case 1: path = ObjectPath(catalog: try currentCatalog(), database: currentDatabaseName, name: name.parts[0])
+        case 2: path = ObjectPath(catalog: try currentCatalog(), database: name.parts[0], name: name.parts[1])
+        case 3: path = ObjectPath(catalog: try catalog(named: name.parts[0]), database: name.parts[1], name: name.parts[2])
         default: throw SQLError("Object name '\(name.parts.joined(separator: "."))' has too many parts.")
         }
+        try require(use, on: path.catalog)
+        return path
     }
 
     /// The table, view or system table `name` refers to.
     func object(_ name: QualifiedName) throws(SQLError) -> CatalogObject {
         let notFound = SQLError("Table (or view) '\(name.parts.joined(separator: "."))' does not exist or you do not have access to it.")
         let path: ObjectPath
-        do { path = try self.path(name) } catch { throw notFound }
+        do { path = try self.path(name, for: .read) } catch { throw notFound }
         if path.database == Self.informationSchema {
             guard let table = SystemTable(rawValue: path.name) else { throw notFound }
             return .system(catalog: path.catalog, table)
@@ -74,12 +96,15 @@ struct NameResolver: Sendable {
         throw notFound
     }
 
-    /// A database path: `db` or `catalog.db`.
-    func databasePath(_ name: QualifiedName) throws(SQLError) -> (CatalogIdentity, String) {
+    /// A database path, `db` or `catalog.db`, that the statement will `use` (checked against its grants).
+    func databasePath(_ name: QualifiedName, for use: CatalogAccess = .read) throws(SQLError) -> (CatalogIdentity, String) {
+        let path: (CatalogIdentity, String)
         switch name.parts.count {
-        case 1: return (try currentCatalog(), name.parts[0])
-        case 2: return (try catalog(named: name.parts[0]), name.parts[1])
+        case 1: path = (try currentCatalog(), name.parts[0])
+        case 2: path = (try catalog(named: name.parts[0]), name.parts[1])
         default: throw SQLError("Database name '\(name.parts.joined(separator: "."))' has too many parts.")
         }
+        try require(use, on: path.0)
+        return path
     }
 }

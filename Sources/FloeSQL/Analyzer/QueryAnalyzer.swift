@@ -59,6 +59,17 @@ struct QueryAnalyzer {
     var ctes: [String: (columns: [String], query: Query)] = [:]
     /// Views being expanded (to reject cycles).
     var expanding: Set<String> = []
+    /// How many queries enclose the one being analyzed, views and common table expressions expanded: the parser bounds
+    /// each text's nesting, this bounds what their expansion nests (a view of a view of a view …).
+    var queryDepth = 0
+    /// The view and CTE expansions of the statement so far, shared by every copy of the analyzer: a view that uses the
+    /// view below it twice doubles the plan at each level, which only a count of all expansions stops.
+    var expansions = ExpansionCount()
+
+    /// Counts expansions across the copies of one statement's analyzer.
+    final class ExpansionCount {
+        var count = 0
+    }
 
     static let aggregateNames: Set<String> = ["COUNT", "SUM", "AVG", "MIN", "MAX", "SUM0"]
 
@@ -66,6 +77,8 @@ struct QueryAnalyzer {
 
     func analyze(_ query: Query) throws(SQLError) -> QueryPlan {
         var inner = self
+        inner.queryDepth += 1
+        guard inner.queryDepth <= SQLLimits.nestingDepth else { throw SQLError.tooDeeplyNested }
         for entry in query.with { inner.ctes[entry.name] = (entry.columns, entry.query) }
         var plan = try inner.body(query.body, orderBy: query.orderBy)
         let limit = try inner.constantInteger(query.limit, clause: "LIMIT")
@@ -186,7 +199,7 @@ struct QueryAnalyzer {
         case .named(let name, let alias, _):
             var plan: QueryPlan
             if name.parts.count == 1, let cte = ctes[name.name] {
-                var inner = self
+                var inner = try expandingOneMore()
                 inner.ctes[name.name] = nil
                 plan = try inner.analyze(cte.query)
                 plan = try rename(plan, columns: cte.columns)
@@ -385,7 +398,7 @@ struct QueryAnalyzer {
         case .view(let catalog, let database, let view):
             let key = "\(catalog.id).\(database).\(view.name)"
             guard !expanding.contains(key) else { throw SQLError("View \(view.name) refers to itself.") }
-            var inner = self
+            var inner = try expandingOneMore()
             inner.expanding.insert(key)
             inner.ctes = [:]
             var properties = resolver.session.properties
@@ -398,7 +411,7 @@ struct QueryAnalyzer {
                 guard case .query(let parsed) = try Parser.parseStatement(view.query) else { throw SQLError("View \(view.name) is not a query.") }
                 query = parsed
             } catch let error as SQLSyntaxError {
-                throw SQLError("View \(view.name) cannot be parsed: \(error.message)")
+                throw SQLError("View \(view.name) cannot be parsed: \(error.message)", exceedsLimit: error.exceedsLimit)
             } catch let error as SQLError {
                 throw error
             } catch {
@@ -407,6 +420,17 @@ struct QueryAnalyzer {
             let plan = try inner.analyze(query)
             return try rename(plan, columns: view.columnNames.count == plan.fields.count ? view.columnNames : [])
         }
+    }
+
+    /// A copy of the analyzer for expanding one more view or common table expression.
+    func expandingOneMore() throws(SQLError) -> QueryAnalyzer {
+        expansions.count += 1
+        guard expansions.count <= SQLLimits.expansions else {
+            throw SQLError(
+                "SQL statement expands too many views and common table expressions (limit \(SQLLimits.expansions)); a view that uses another view several times expands it every time.",
+                exceedsLimit: true)
+        }
+        return self
     }
 
     func rename(_ plan: QueryPlan, columns: [String]) throws(SQLError) -> QueryPlan {

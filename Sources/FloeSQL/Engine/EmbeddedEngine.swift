@@ -6,7 +6,7 @@ import Foundation
 /// (`tables/<id>.log`) under its directory. One instance serves every statement of a server; it is safe to call
 /// from many tasks at once (the catalog and the logs guard their state with locks).
 public final class EmbeddedEngine: SQLEngine {
-    private let services: EngineServices
+    let services: EngineServices
 
     /// Opens (or creates) the engine's catalog, table logs and checkpoints under `directory`. Running INSERTs
     /// checkpoint every `checkpointInterval` (longer when their state is large; see ``CheckpointPolicy``): that is
@@ -30,15 +30,36 @@ public final class EmbeddedEngine: SQLEngine {
     /// The statements that have checkpoints.
     public func checkpointedStatementIDs() -> Set<String> { services.checkpoints.statementIDs() }
 
-    /// Parses and analyzes `sql` against the catalog as it is now. Nothing is executed or changed.
-    public func prepare(_ sql: String, in context: SessionContext) throws -> any PreparedStatement {
+    /// Parses and analyzes `sql` against the catalog as it is now, on the engine's threads (``EngineThreads``). Nothing
+    /// is executed or changed. The statement runs on the engine's threads too.
+    public func prepare(_ sql: String, in context: SessionContext) async throws -> any PreparedStatement {
+        let services = services
+        return try await EngineThreads.run {
+            OnEngineThreads(prepared: try Self.prepare(sql, in: context, services: services))
+        }
+    }
+
+    private static func prepare(_ sql: String, in context: SessionContext, services: EngineServices) throws -> any PreparedStatement {
         let statement: Statement
         do {
             statement = try Parser.parseStatement(sql)
         } catch {
-            throw SQLError("SQL parse failed. \(Self.sentence(error.message)) at line \(error.position.line), column \(error.position.column).")
+            throw SQLError(
+                "SQL parse failed. \(Self.sentence(error.message)) at line \(error.position.line), column \(error.position.column).",
+                exceedsLimit: error.exceedsLimit)
         }
         return try StatementPlanner(session: context, services: services).plan(statement)
+    }
+
+    /// A prepared statement that runs on the engine's threads, whoever runs it.
+    struct OnEngineThreads: PreparedStatement {
+        let prepared: any PreparedStatement
+
+        var traits: StatementTraits { prepared.traits }
+
+        func run(deliveringTo receiver: any ResultReceiver, skippingFirst: Int) async throws {
+            try await EngineThreads.run { try await prepared.run(deliveringTo: receiver, skippingFirst: skippingFirst) }
+        }
     }
 
     /// Forgets a catalog and deletes its tables' logs.

@@ -18,12 +18,24 @@ public struct CatalogIdentity: Sendable, Equatable {
     }
 }
 
+/// A catalog a statement may use, and what it may do with it.
+public struct CatalogGrant: Sendable, Equatable {
+    public var catalog: CatalogIdentity
+    public var access: CatalogAccess
+
+    public init(_ catalog: CatalogIdentity, _ access: CatalogAccess) {
+        self.catalog = catalog
+        self.access = access
+    }
+}
+
 /// Where and how a statement's SQL is interpreted.
 public struct SessionContext: Sendable {
     /// The catalog of the statement's own environment (its default catalog).
     public var catalog: CatalogIdentity
-    /// Every catalog of the organization, the statement's own included (for three-part names).
-    public var catalogs: [CatalogIdentity]
+    /// The catalogs the statement may use, its own among them only if it may use it, and what it may do in each.
+    /// Every other catalog does not exist for the statement: no name reaches it and no listing shows it.
+    public var grants: [CatalogGrant]
     /// The statement's properties (`sql.current-catalog`, `sql.current-database`, `sql.local-time-zone`,
     /// `sql.snapshot.mode`, …), values already as strings.
     public var properties: [String: String]
@@ -32,18 +44,37 @@ public struct SessionContext: Sendable {
     /// every run appends everything.
     public var statementID: String?
 
-    /// Every catalog names can reach: the organization's, the statement's own and Confluent's `examples`.
+    /// The catalogs the statement may use (INFORMATION_SCHEMA.CATALOGS lists these).
+    var grantedCatalogs: [CatalogIdentity] { grants.filter { !$0.access.isEmpty }.map(\.catalog) }
+
+    /// Every catalog names can reach: the granted ones and Confluent's read-only `examples`.
     var visibleCatalogs: [CatalogIdentity] {
-        var all = catalogs.contains(catalog) ? catalogs : catalogs + [catalog]
+        var all = grantedCatalogs
         if !all.contains(where: { $0.name == ExampleCatalog.identity.name }) { all.append(ExampleCatalog.identity) }
         return all
     }
 
-    public init(catalog: CatalogIdentity, catalogs: [CatalogIdentity], properties: [String: String], statementID: String? = nil) {
+    /// What the statement may do with `catalog`. `examples` is every statement's; it refuses changes itself (its
+    /// tables are generated and the catalog store keeps it read-only), with messages that say so.
+    func access(to catalog: CatalogIdentity) -> CatalogAccess {
+        if catalog.id == ExampleCatalog.identity.id { return .all }
+        return grants.first { $0.catalog.id == catalog.id }?.access ?? []
+    }
+
+    public init(catalog: CatalogIdentity, grants: [CatalogGrant], properties: [String: String], statementID: String? = nil) {
         self.catalog = catalog
-        self.catalogs = catalogs
+        self.grants = grants
         self.properties = properties
         self.statementID = statementID
+    }
+
+    /// A session that may do everything with `catalogs` and its own catalog: for the engine's tests and benchmarks,
+    /// which run no principal's statements. The server always passes the statement's grants.
+    public static func unrestricted(
+        catalog: CatalogIdentity, catalogs: [CatalogIdentity], properties: [String: String], statementID: String? = nil
+    ) -> SessionContext {
+        let all = catalogs.contains(catalog) ? catalogs : [catalog] + catalogs
+        return SessionContext(catalog: catalog, grants: all.map { CatalogGrant($0, .all) }, properties: properties, statementID: statementID)
     }
 }
 
@@ -148,8 +179,17 @@ public struct ResultChange: Sendable, Equatable {
 /// A SQL error as a user sees it: a message in Flink's words and, for syntax errors, the position.
 public struct SQLError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
+    /// Whether the statement is refused for one of ``SQLLimits`` (how deep it nests, how much it expands) rather than
+    /// for what it says.
+    public var exceedsLimit: Bool
 
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, exceedsLimit: Bool = false) {
+        self.message = message
+        self.exceedsLimit = exceedsLimit
+    }
+
+    /// A statement whose tree, or whose queries with their views expanded, nest deeper than ``SQLLimits/nestingDepth``.
+    static var tooDeeplyNested: SQLError { SQLError(SQLLimits.tooDeeplyNested, exceedsLimit: true) }
 
     public var description: String { message }
 }
@@ -181,7 +221,7 @@ public protocol PreparedStatement: Sendable {
 /// under its directory.
 public protocol SQLEngine: Sendable {
     /// Parses and analyzes `sql`; throws `SQLError` for anything the user got wrong. Nothing is executed.
-    func prepare(_ sql: String, in context: SessionContext) throws -> any PreparedStatement
+    func prepare(_ sql: String, in context: SessionContext) async throws -> any PreparedStatement
 
     /// Forgets a catalog and everything in it (its environment was deleted).
     func dropCatalog(id: String) async throws

@@ -18,7 +18,7 @@ struct EngineServices: Sendable {
         let liveTables = Set(snapshot.catalogs.values.flatMap { $0.databases.values.flatMap { $0.tables.values.map(\.id) } })
         let logs = self.logs
         var context = DataflowContext(
-            compiler: ExpressionCompiler(caster: caster), isSnapshot: isSnapshot, snapshot: snapshot, catalogs: session.catalogs,
+            compiler: ExpressionCompiler(caster: caster), isSnapshot: isSnapshot, snapshot: snapshot, catalogs: session.grantedCatalogs,
             openLog: { id throws(SQLError) in
                 guard liveTables.contains(id) else { throw SQLError("A table this statement reads was dropped.") }
                 return try logs.open(id)

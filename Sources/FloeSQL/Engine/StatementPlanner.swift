@@ -1,5 +1,6 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import FloeCore
 import Foundation
 
 /// Turns one parsed statement into a prepared statement: analysis happens here, effects happen in `run`.
@@ -55,10 +56,10 @@ struct StatementPlanner {
             if create.asQuery != nil { return try createTableAs(create) }
             return try createTable(create)
         case .dropTable(let name, let ifExists):
-            let path = try resolver.path(name)
+            let path = try resolver.path(name, for: .manage)
             let catalog = services.catalog
             let logs = services.logs
-            if !ifExists { try requireTable(name) }
+            if !ifExists { try requireTable(name, for: .manage) }
             return ddl("DROP_TABLE") { () throws(SQLError) in
                 let dropped: TableEntry? = try catalog.update { snapshot throws(SQLError) in
                     var entry = snapshot.catalog(path.catalog.id)
@@ -73,7 +74,7 @@ struct StatementPlanner {
                 if let dropped { logs.drop(dropped.id) }
             }
         case .createView(let name, let columns, let query, let ifNotExists, let comment, let orReplace):
-            let path = try resolver.path(name)
+            let path = try resolver.path(name, for: .manage)
             try requireDatabase(path)
             let plan = try analyzer.analyze(query)
             if !columns.isEmpty, columns.count != plan.fields.count {
@@ -101,7 +102,7 @@ struct StatementPlanner {
                 }
             }
         case .dropView(let name, let ifExists):
-            let path = try resolver.path(name)
+            let path = try resolver.path(name, for: .manage)
             let catalog = services.catalog
             return ddl("DROP_VIEW") { () throws(SQLError) in
                 try catalog.update { snapshot throws(SQLError) in
@@ -115,7 +116,7 @@ struct StatementPlanner {
                 }
             }
         case .createDatabase(let name, let ifNotExists, let comment, _):
-            let (catalogIdentity, database) = try resolver.databasePath(name)
+            let (catalogIdentity, database) = try resolver.databasePath(name, for: .manage)
             guard database != NameResolver.informationSchema else { throw SQLError("Database \(database) is read-only.") }
             let catalog = services.catalog
             return ddl("CREATE_DATABASE") { () throws(SQLError) in
@@ -130,7 +131,7 @@ struct StatementPlanner {
                 }
             }
         case .dropDatabase(let name, let ifExists, let cascade):
-            let (catalogIdentity, database) = try resolver.databasePath(name)
+            let (catalogIdentity, database) = try resolver.databasePath(name, for: .manage)
             let catalog = services.catalog
             let logs = services.logs
             return ddl("DROP_DATABASE") { () throws(SQLError) in
@@ -190,9 +191,10 @@ struct StatementPlanner {
         guard resolver.databaseExists(path.database, in: path.catalog) else { throw Self.noDatabase(path) }
     }
 
+    /// The table `name`, which the statement will `use`.
     @discardableResult
-    func requireTable(_ name: QualifiedName) throws(SQLError) -> (ObjectPath, TableEntry) {
-        let path = try resolver.path(name)
+    func requireTable(_ name: QualifiedName, for use: CatalogAccess = .read) throws(SQLError) -> (ObjectPath, TableEntry) {
+        let path = try resolver.path(name, for: use)
         guard case .table(_, _, let table) = try resolver.object(name) else {
             throw SQLError("'\(name.parts.joined(separator: "."))' is not a table.")
         }
@@ -286,7 +288,7 @@ struct StatementPlanner {
     }
 
     func createTable(_ create: CreateTable) throws(SQLError) -> any PreparedStatement {
-        let path = try resolver.path(create.name)
+        let path = try resolver.path(create.name, for: .manage)
         try requireDatabase(path)
         var base: [ColumnEntry] = []
         if let like = create.like {
@@ -313,7 +315,7 @@ struct StatementPlanner {
     }
 
     func createTableAs(_ create: CreateTable) throws(SQLError) -> any PreparedStatement {
-        let path = try resolver.path(create.name)
+        let path = try resolver.path(create.name, for: [.manage, .write])
         try requireDatabase(path)
         let source = try analyzer.analyze(create.asQuery!)
         let declared = try columnEntries(create.columns, scopeBase: [])
@@ -387,7 +389,7 @@ struct StatementPlanner {
     }
 
     func insert(_ insert: Insert, kind: String, keySuffix: String = "") throws(SQLError) -> InsertStatement {
-        let (path, table) = try requireTable(insert.table)
+        let (path, table) = try requireTable(insert.table, for: .write)
         if table.connector == "datagen" || table.connector == "faker" {
             throw SQLError("Table '\(path.catalog.name).\(path.database).\(path.name)' is generated ('connector' = '\(table.connector!)') and cannot be written to.")
         }
@@ -420,7 +422,7 @@ struct StatementPlanner {
     // MARK: ALTER TABLE
 
     func alterTable(_ name: QualifiedName, _ action: AlterTableAction) throws(SQLError) -> any PreparedStatement {
-        let (path, table) = try requireTable(name)
+        let (path, table) = try requireTable(name, for: .manage)
         var changed = table
         switch action {
         case .addColumns(let definitions):

@@ -58,10 +58,13 @@ public struct Token: Sendable, Equatable {
 public struct SQLSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     public var position: SourcePosition
+    /// Whether the text is refused for a limit of ``SQLLimits`` (its size or nesting), not for its grammar.
+    public var exceedsLimit: Bool
 
-    public init(_ message: String, at position: SourcePosition) {
+    public init(_ message: String, at position: SourcePosition, exceedsLimit: Bool = false) {
         self.message = message
         self.position = position
+        self.exceedsLimit = exceedsLimit
     }
 
     public var description: String { "SQL parse failed at \(position): \(message)" }

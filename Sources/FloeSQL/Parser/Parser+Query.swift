@@ -4,6 +4,9 @@ extension Parser {
     // MARK: Queries
 
     mutating func query() throws(SQLSyntaxError) -> Query {
+        let level = nesting
+        defer { nesting = level }
+        try deepen()
         var with: [(name: String, columns: [String], query: Query)] = []
         if acceptKeyword("WITH") {
             repeat {
@@ -36,8 +39,11 @@ extension Parser {
     }
 
     mutating func setExpression() throws(SQLSyntaxError) -> QueryBody {
+        let level = nesting
+        defer { nesting = level }
         var left = try setTerm()
         while isKeyword("UNION", "EXCEPT", "MINUS") {
+            try deepen()
             let op = advance().text.uppercased() == "UNION" ? "UNION" : "EXCEPT"
             let all = acceptKeyword("ALL")
             if !all { _ = acceptKeyword("DISTINCT") }
@@ -47,8 +53,11 @@ extension Parser {
     }
 
     mutating func setTerm() throws(SQLSyntaxError) -> QueryBody {
+        let level = nesting
+        defer { nesting = level }
         var left = try queryPrimary()
         while acceptKeyword("INTERSECT") {
+            try deepen()
             let all = acceptKeyword("ALL")
             if !all { _ = acceptKeyword("DISTINCT") }
             left = .setOperation("INTERSECT", all: all, left, try queryPrimary())
@@ -130,12 +139,19 @@ extension Parser {
     // MARK: FROM
 
     mutating func tableReferences() throws(SQLSyntaxError) -> TableReference {
+        let level = nesting
+        defer { nesting = level }
         var left = try joinedTable()
-        while accept(",") { left = .join(left, try joinedTable(), kind: .cross, on: nil, using: []) }
+        while accept(",") {
+            try deepen()
+            left = .join(left, try joinedTable(), kind: .cross, on: nil, using: [])
+        }
         return left
     }
 
     mutating func joinedTable() throws(SQLSyntaxError) -> TableReference {
+        let level = nesting
+        defer { nesting = level }
         var left = try tablePrimary()
         while true {
             let kind: JoinKind
@@ -151,6 +167,7 @@ extension Parser {
             } else {
                 return left
             }
+            try deepen()
             _ = acceptKeyword("LATERAL")
             let right = try tablePrimary()
             var on: Expression?
@@ -183,6 +200,9 @@ extension Parser {
     }
 
     mutating func tablePrimary() throws(SQLSyntaxError) -> TableReference {
+        let level = nesting
+        defer { nesting = level }
+        try deepen()
         _ = acceptKeyword("LATERAL")
         if accept("(") {
             if isKeyword("SELECT", "WITH", "VALUES") {
@@ -224,35 +244,59 @@ extension Parser {
 
     // MARK: Expressions
 
-    mutating func expression() throws(SQLSyntaxError) -> Expression { try disjunction() }
+    mutating func expression() throws(SQLSyntaxError) -> Expression {
+        let level = nesting
+        defer { nesting = level }
+        try deepen()
+        return try disjunction()
+    }
 
     mutating func disjunction() throws(SQLSyntaxError) -> Expression {
+        let level = nesting
+        defer { nesting = level }
         var left = try conjunction()
-        while acceptKeyword("OR") { left = .binary("OR", left, try conjunction()) }
+        while acceptKeyword("OR") {
+            try deepen()
+            left = .binary("OR", left, try conjunction())
+        }
         return left
     }
 
     mutating func conjunction() throws(SQLSyntaxError) -> Expression {
+        let level = nesting
+        defer { nesting = level }
         var left = try negation()
-        while acceptKeyword("AND") { left = .binary("AND", left, try negation()) }
+        while acceptKeyword("AND") {
+            try deepen()
+            left = .binary("AND", left, try negation())
+        }
         return left
     }
 
     mutating func negation() throws(SQLSyntaxError) -> Expression {
-        if acceptKeyword("NOT") { return .unary("NOT", try negation()) }
+        let level = nesting
+        defer { nesting = level }
+        if acceptKeyword("NOT") {
+            try deepen()
+            return .unary("NOT", try negation())
+        }
         return try comparison()
     }
 
     static let comparisonOperators: Set<String> = ["=", "<>", "!=", "<", "<=", ">", ">="]
 
     mutating func comparison() throws(SQLSyntaxError) -> Expression {
+        let level = nesting
+        defer { nesting = level }
         var left = try additive()
         while true {
             if current.kind == .symbol, Self.comparisonOperators.contains(current.text) {
+                try deepen()
                 var op = advance().text
                 if op == "!=" { op = "<>" }
                 left = .binary(op, left, try additive())
             } else if acceptKeyword("IS") {
+                try deepen()
                 let negated = acceptKeyword("NOT")
                 if acceptKeyword("NULL") {
                     left = .isNull(left, negated: negated)
@@ -269,8 +313,10 @@ extension Parser {
                 }
             } else if isKeyword("NOT") && (peek(1).isKeyword("BETWEEN") || peek(1).isKeyword("IN") || peek(1).isKeyword("LIKE") || peek(1).isKeyword("SIMILAR")) {
                 _ = advance()
+                try deepen()
                 left = try predicate(left, negated: true)
             } else if isKeyword("BETWEEN", "IN", "LIKE", "SIMILAR") {
+                try deepen()
                 left = try predicate(left, negated: false)
             } else {
                 return left
@@ -310,8 +356,11 @@ extension Parser {
     }
 
     mutating func additive() throws(SQLSyntaxError) -> Expression {
+        let level = nesting
+        defer { nesting = level }
         var left = try multiplicative()
         while current.isSymbol("+") || current.isSymbol("-") || current.isSymbol("||") {
+            try deepen()
             let op = advance().text
             left = .binary(op, left, try multiplicative())
         }
@@ -319,8 +368,11 @@ extension Parser {
     }
 
     mutating func multiplicative() throws(SQLSyntaxError) -> Expression {
+        let level = nesting
+        defer { nesting = level }
         var left = try unary()
         while current.isSymbol("*") || current.isSymbol("/") || current.isSymbol("%") {
+            try deepen()
             let op = advance().text
             left = .binary(op, left, try unary())
         }
@@ -328,18 +380,24 @@ extension Parser {
     }
 
     mutating func unary() throws(SQLSyntaxError) -> Expression {
+        let level = nesting
+        defer { nesting = level }
+        while accept("+") {}
         if accept("-") {
             if current.kind == .number { return .number("-" + advance().text) }
+            try deepen()
             return .unary("-", try unary())
         }
-        if accept("+") { return try unary() }
         return try postfix()
     }
 
     mutating func postfix() throws(SQLSyntaxError) -> Expression {
+        let level = nesting
+        defer { nesting = level }
         var base = try primary()
         while true {
             if accept("[") {
+                try deepen()
                 let index = try expression()
                 try expect("]")
                 base = .element(base, index)
@@ -353,6 +411,7 @@ extension Parser {
                 base = .column(QualifiedName(name.parts + [try identifier(allowReserved: true)]))
             } else if current.isSymbol("::") {
                 _ = advance()
+                try deepen()
                 base = .cast(base, try typeSyntax(), isTry: false)
             } else {
                 return base
@@ -651,6 +710,8 @@ extension Parser {
         let position = current.position
         var resolved: [SelectItem] = []
         for item in items {
+            // The rewrite recurses over the item, which must first be known to nest within the limit.
+            if NestingProbe(limit: SQLLimits.nestingDepth).exceeds(item.expression) { throw Self.tooDeeplyNested(at: position) }
             let expression = try item.expression.rewritten { (e: Expression) throws(SQLSyntaxError) -> Expression? in
                 guard case .function(let name, let arguments, let distinct, let over?) = e, let reference = over.reference else { return nil }
                 guard let window = windows[reference] else { throw SQLSyntaxError("Window '\(reference)' not found", at: position) }
@@ -679,6 +740,9 @@ extension Parser {
     // MARK: Types
 
     mutating func typeSyntax() throws(SQLSyntaxError) -> TypeSyntax {
+        let level = nesting
+        defer { nesting = level }
+        try deepen()
         var type = try baseType()
         if acceptKeywords("NOT", "NULL") {
             type = type.withNullable(false)
@@ -688,8 +752,10 @@ extension Parser {
         // Postfix collection syntax: `INT ARRAY`, `STRING MULTISET`.
         while true {
             if acceptKeyword("ARRAY") {
+                try deepen()
                 type = .array(type, nullable: true)
             } else if acceptKeyword("MULTISET") {
+                try deepen()
                 type = .multiset(type, nullable: true)
             } else {
                 return type

@@ -4,29 +4,51 @@
 ///
 /// Input is one statement, optionally ended by `;` and preceded by comments (dbt prefixes every statement with a
 /// `/* {...} */` comment). Errors carry the position of the offending token.
+///
+/// The parser never nests deeper than ``SQLLimits/nestingDepth``: every production that recurses, and every operator
+/// a left-to-right chain adds above its first operand, enters a level (``deepen()``), and the finished tree is measured
+/// exactly once more (``NestingProbe``), so that no later recursion over it can exhaust the stack.
 public struct Parser {
     private var tokens: [Token]
     private var index = 0
+    /// How deep the production being parsed nests (see ``deepen()``).
+    var nesting = 0
 
     /// Parses exactly one statement.
     /// - Throws: ``SQLSyntaxError``.
     public static func parseStatement(_ sql: String) throws(SQLSyntaxError) -> Statement {
         var parser = Parser(tokens: try Lexer.tokenize(sql))
         guard !parser.current.isEnd else { throw SQLSyntaxError("the statement is empty", at: parser.current.position) }
+        let start = parser.current.position
         let statement = try parser.statement()
         while parser.accept(";") {}
         guard parser.current.isEnd else {
             throw SQLSyntaxError("unexpected '\(parser.current.text)' after the end of the statement", at: parser.current.position)
         }
+        if NestingProbe(limit: SQLLimits.nestingDepth).exceeds(statement) { throw Self.tooDeeplyNested(at: start) }
         return statement
     }
 
     /// Parses a standalone expression (for tests and computed defaults).
     public static func parseExpression(_ sql: String) throws(SQLSyntaxError) -> Expression {
         var parser = Parser(tokens: try Lexer.tokenize(sql))
+        let start = parser.current.position
         let expression = try parser.expression()
         guard parser.current.isEnd else { throw SQLSyntaxError("unexpected '\(parser.current.text)'", at: parser.current.position) }
+        if NestingProbe(limit: SQLLimits.nestingDepth).exceeds(expression) { throw Self.tooDeeplyNested(at: start) }
         return expression
+    }
+
+    static func tooDeeplyNested(at position: SourcePosition) -> SQLSyntaxError {
+        SQLSyntaxError(SQLLimits.tooDeeplyNested, at: position, exceedsLimit: true)
+    }
+
+    /// Enters one more level of the tree being built, refusing to go past ``SQLLimits/nestingDepth``. A production
+    /// that calls it restores the level it started at when it returns (`let level = nesting; defer { nesting = level }`),
+    /// so a left-to-right chain counts each operator it adds above its first operand until the chain ends.
+    mutating func deepen() throws(SQLSyntaxError) {
+        nesting += 1
+        if nesting > SQLLimits.nestingDepth { throw Self.tooDeeplyNested(at: current.position) }
     }
 
     init(tokens: [Token]) { self.tokens = tokens }
@@ -124,6 +146,9 @@ public struct Parser {
     // MARK: Statements
 
     mutating func statement() throws(SQLSyntaxError) -> Statement {
+        let level = nesting
+        defer { nesting = level }
+        try deepen()
         if isKeyword("SELECT", "WITH", "VALUES") || current.isSymbol("(") { return .query(try query()) }
         if acceptKeyword("CREATE") { return try create() }
         if acceptKeyword("DROP") { return try drop() }

@@ -45,7 +45,13 @@ struct APIKeysAPI: Sendable {
         let snapshot = api.store.snapshot()
         let resource = try snapshot.resolveAPIKeyResource(
             organizationID: caller.organizationID, resourceID: resourceID, environmentID: environmentID, regions: api.regions)
-        guard caller.policy.canManageAPIKey(ownerID: ownerID, resource: resource) else {
+        // An owner that does not exist is the store's to refuse (404) below.
+        if snapshot.principalExists(ownerID, organizationID: caller.organizationID) {
+            let owner = AccessPolicy(principalID: ownerID, organizationID: caller.organizationID, state: snapshot)
+            if let refusal = caller.policy.refusalToCreateAPIKey(owner: owner, resource: resource) {
+                throw APIError.forbidden(refusal)
+            }
+        } else if !caller.policy.isOrganizationAdmin, !caller.policy.canAssign(serviceAccount: ownerID) {
             throw APIError.forbidden("The principal \(caller.principalID) may not create API keys for \(ownerID).")
         }
         let secret = IdentifierGenerator.apiSecret()

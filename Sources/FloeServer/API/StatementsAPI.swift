@@ -168,7 +168,7 @@ struct StatementsAPI: Sendable {
         let statementRequest = ControlPlaneState.StatementRequest(
             name: name, sql: sql, properties: properties, labels: labels, computePoolID: requestedPool ?? "", principal: principal)
         if properties["sql.dry-run"]?.lowercased() == "true" {
-            return try dryRun(statementRequest, scope: scope, pool: pool, regionID: regionID)
+            return try await dryRun(statementRequest, scope: scope, pool: pool, regionID: regionID)
         }
 
         let now = api.now()
@@ -192,7 +192,7 @@ struct StatementsAPI: Sendable {
             }
             var created = try state.createStatement(
                 organizationID: organizationID, environmentID: environmentID, request: statementRequest, pool: target, creatorID: caller.principalID,
-                uid: uid, now: now)
+                credentialReach: CredentialReach(of: caller.apiKey), uid: uid, now: now)
             if stopped {
                 created = try state.updateStatement(id: created.id, expectedVersion: created.resourceVersion, now: now) { $0.stopped = true }
             }
@@ -204,20 +204,24 @@ struct StatementsAPI: Sendable {
     }
 
     /// `sql.dry-run=true`: analyze only; the answer (COMPLETED with traits, or FAILED) is the POST response itself
-    /// and nothing is stored.
-    func dryRun(_ request: ControlPlaneState.StatementRequest, scope: Scope, pool: ComputePool?, regionID: String?) throws -> Response {
+    /// and nothing is stored. A statement that exceeds what the backend allows any statement (nesting, expansions)
+    /// is a 400, as an oversized statement text is.
+    func dryRun(_ request: ControlPlaneState.StatementRequest, scope: Scope, pool: ComputePool?, regionID: String?) async throws -> Response {
         let now = api.now()
         var statement = Statement(
             name: request.name, organizationID: scope.caller.organizationID, environmentID: scope.environment.id, uid: IdentifierGenerator.uuid(),
             sequence: 0, createdAt: now, labels: request.labels, sql: request.sql, properties: request.properties,
             computePoolID: pool?.id ?? request.computePoolID, regionID: regionID ?? "", principal: request.principal,
             creatorID: scope.caller.principalID)
+        statement.credentialReach = CredentialReach(of: scope.caller.apiKey)
         let context = ExecutionContext(statement: statement, in: scope.state, statementID: nil)
         do throws(ExecutionFailure) {
-            let prepared = try services.backend.prepare(request.sql, in: context)
+            let prepared = try await services.backend.prepare(request.sql, in: context)
             statement.traits = prepared.traits
             statement.phase = StatementPhase.completed
             statement.endTime = now
+        } catch where error.exceedsLimit {
+            throw APIError.badRequest(error.message, pointer: "/spec/statement")
         } catch {
             statement.fail(error.message, now: now)
         }
@@ -369,12 +373,15 @@ struct StatementsAPI: Sendable {
         let now = api.now()
         let id = current.id
         let newRegionID = regionID
+        // A new principal is the caller's to give: from now on the statement reaches what the caller's key reaches.
+        let reach = principal != current.principal ? CredentialReach(of: scope.caller.apiKey) : current.credentialReach
         let updated = try await api.mutate { state throws(APIError) in
             try state.updateStatement(id: id, expectedVersion: version, now: now) { statement throws(APIError) in
                 statement.stopped = stopped
                 statement.computePoolID = poolID
                 statement.regionID = newRegionID
                 statement.principal = principal
+                statement.credentialReach = reach
                 statement.labels = labels
             }
         }

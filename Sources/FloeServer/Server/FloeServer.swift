@@ -33,7 +33,9 @@ public struct FloeServer: Sendable {
         let publicURL = configuration.resolvedPublicURL(boundPort: configuration.port)
         let backend = try EmbeddedBackend(directory: dataDirectory.appendingPathComponent("engine"))
         let signals = ResultSignals()
-        let scheduler = StatementScheduler(store: store, results: store, backend: backend, signals: signals, logger: logger)
+        let scheduler = StatementScheduler(
+            store: store, results: store, backend: backend, signals: signals,
+            marker: PreparationMarker(url: dataDirectory.appendingPathComponent("preparing")), logger: logger)
         let statements = StatementServices(
             scheduler: scheduler, results: store, backend: backend, signals: signals, longPoll: .seconds(1), resultsPageSize: 1000)
         let router = Self.makeRouter(store: store, configuration: configuration, publicURL: publicURL, statements: statements)

@@ -29,6 +29,8 @@ actor StatementScheduler: Service {
     nonisolated let results: any StatementResultStore
     nonisolated let backend: any ExecutionBackend
     nonisolated let signals: ResultSignals
+    /// Which statement is being prepared, kept across a crash (see ``PreparationMarker``).
+    nonisolated let marker: PreparationMarker
     let logger: Logger
     let now: @Sendable () -> Date
 
@@ -51,11 +53,12 @@ actor StatementScheduler: Service {
     }
 
     init(store: any ControlPlaneStore, results: any StatementResultStore, backend: any ExecutionBackend, signals: ResultSignals,
-         logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+         marker: PreparationMarker = PreparationMarker(url: nil), logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.results = results
         self.backend = backend
         self.signals = signals
+        self.marker = marker
         self.logger = logger
         self.now = now
         (wakeups, wakeupContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -116,15 +119,25 @@ actor StatementScheduler: Service {
 
     // MARK: Reconciliation
 
-    /// Restarts the statements that were RUNNING when the server stopped, and settles interrupted stops.
+    /// Restarts the statements that were RUNNING when the server stopped, and settles interrupted stops. A statement
+    /// whose preparation the process did not survive is failed, not prepared again.
     private func resumeAfterRestart() async {
         let state = store.snapshot()
-        for statement in state.statements.values.sorted(by: { $0.sequence < $1.sequence }) {
+        if let uid = marker.interrupted() {
+            if let statement = state.statements.values.first(where: { $0.uid == uid }) {
+                logger.error("a statement's preparation stopped the server; failing it", metadata: ["statement": .string(statement.name)])
+                await transition(statement) {
+                    $0.fail("The server stopped while preparing this statement, so it was not prepared again. Please report it, with the statement.", now: $1)
+                }
+            }
+            marker.clear()
+        }
+        for statement in store.snapshot().statements.values.sorted(by: { $0.sequence < $1.sequence }) {
             switch statement.phase {
             case .running where !statement.stopped:
                 do {
                     let delivered = try await results.resultCount(statementUID: statement.uid)
-                    let prepared = try backend.prepare(statement.sql, in: context(for: statement, in: state))
+                    let prepared = try await prepare(statement, in: state)
                     launch(statement, prepared: prepared, skipping: delivered)
                     logger.info("statement resumed after restart", metadata: ["statement": .string(statement.name), "delivered": .stringConvertible(delivered)])
                 } catch {
@@ -214,7 +227,7 @@ actor StatementScheduler: Service {
         }
         let prepared: any PreparedExecution
         do {
-            prepared = try backend.prepare(statement.sql, in: context(for: statement, in: state))
+            prepared = try await prepare(statement, in: state)
         } catch {
             await transition(statement) { $0.fail(Self.message(of: error), now: $1) }
             return
@@ -237,6 +250,16 @@ actor StatementScheduler: Service {
             return
         }
         launch(running, prepared: prepared, skipping: 0)
+    }
+
+    /// Prepares `statement` on the backend, marked as under preparation until the backend answers.
+    private func prepare(_ statement: Statement, in state: ControlPlaneState) async throws(ExecutionFailure) -> any PreparedExecution {
+        let context = context(for: statement, in: state)
+        let backend = backend
+        let result: Result<any PreparedExecution, ExecutionFailure> = await marker.preparing(statement.uid) {
+            do throws(ExecutionFailure) { return .success(try await backend.prepare(statement.sql, in: context)) } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 
     /// The catalogs and properties a statement runs with.

@@ -175,7 +175,7 @@ func run() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let engine = try EmbeddedEngine(directory: directory)
         let catalog = CatalogIdentity(id: "env-bench", name: "nexmark")
-        let session = SessionContext(catalog: catalog, catalogs: [catalog], properties: [:])
+        let session = SessionContext.unrestricted(catalog: catalog, catalogs: [catalog], properties: [:])
         func execute(_ statement: String, keep: Bool = false) async throws -> Receiver {
             let receiver = Receiver(keep: keep)
             try await engine.prepare(statement, in: session).run(deliveringTo: receiver, skippingFirst: 0)

@@ -105,14 +105,14 @@ extension Console {
         }
     }
 
-    /// The service accounts the principal may create Flink keys for in this environment.
+    /// The service accounts the principal may create Flink keys for (it may act as them; the API also refuses an
+    /// account that holds roles the principal does not).
     func assignableServiceAccounts(_ visit: ConsoleVisit, _ environmentID: String) async throws(ConsoleError) -> [JSONValue] {
         guard visit.policy.isMember else { return [] }
-        let scope = APIKeyResource.flinkRegion(regionID: "", environmentID: environmentID)
         return try await visit.api.list("/iam/v2/service-accounts").filter { account in
             // The principal's own account is "My account", not a service account to choose.
             guard let id = account["id"]?.stringValue, id != visit.session.principalID else { return false }
-            return visit.policy.canManageAPIKey(ownerID: id, resource: scope)
+            return visit.policy.canAssign(serviceAccount: id)
         }
     }
 
