@@ -32,6 +32,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env FLOE_LOG_LEVEL).")
     var logLevel: String?
 
+    @Option(name: .customLong("max-connections"), help: "Open connections at most; more are answered 503 (env FLOE_MAX_CONNECTIONS; default 1024).")
+    var maxConnections: String?
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds before an idle keep-alive connection is closed (env FLOE_IDLE_TIMEOUT; default 60).")
+    var idleTimeout: String?
+
+    @Option(name: .customLong("header-timeout"), help: "Seconds a connection has to send a complete request head, else 408 (env FLOE_HEADER_TIMEOUT; default 10).")
+    var headerTimeout: String?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         func setting(_ flag: String?, _ variable: String) -> String? {
@@ -64,6 +73,16 @@ struct ServeCommand: AsyncParsableCommand {
             guard let level = Logger.Level(rawValue: text.lowercased()) else { throw ValidationError("Unknown log level '\(text)'.") }
             configuration.logLevel = level
         }
+        if let text = setting(maxConnections, "FLOE_MAX_CONNECTIONS") {
+            guard let value = Int(text), value > 0 else { throw ValidationError("--max-connections must be a positive number, not '\(text)'.") }
+            configuration.connections.maximumConnections = value
+        }
+        if let text = setting(idleTimeout, "FLOE_IDLE_TIMEOUT") {
+            configuration.connections.idleTimeout = try Self.seconds(text, option: "--idle-timeout")
+        }
+        if let text = setting(headerTimeout, "FLOE_HEADER_TIMEOUT") {
+            configuration.connections.headerTimeout = try Self.seconds(text, option: "--header-timeout")
+        }
         if let key = environment["FLOE_BOOTSTRAP_API_KEY"], let secret = environment["FLOE_BOOTSTRAP_API_SECRET"], !key.isEmpty, !secret.isEmpty {
             configuration.bootstrapCredentials = (key, secret)
         }
@@ -75,5 +94,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "floe")
         try await FloeServer(configuration: configuration, logger: logger).run()
+    }
+
+    /// A positive number of seconds (fractions allowed).
+    static func seconds(_ text: String, option: String) throws -> Duration {
+        guard let value = Double(text), value > 0, value <= 86_400 else {
+            throw ValidationError("\(option) must be a number of seconds between 0 and 86400, not '\(text)'.")
+        }
+        return .milliseconds(Int64((value * 1000).rounded()))
     }
 }

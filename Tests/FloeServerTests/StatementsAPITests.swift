@@ -354,6 +354,21 @@ struct StatementsFixture {
         #expect(try await fixture.call(.patch, existing, body: #"{"op":"replace"}"#).status == 400)
         #expect(try await fixture.call(.patch, existing, body: #"[{"op":"jump","path":"/spec/stopped"}]"#).status == 400)
         #expect(try await fixture.call(.patch, existing, body: #"[{"op":"test","path":"/spec/stopped","value":true}]"#).status == 409)
+        // A patch that changes what a PATCH cannot change is refused, naming it, instead of answering 200 and changing nothing.
+        let refusedPatches: [(String, String)] = [
+            (#"[{"op":"remove","path":"/spec"}]"#, "/spec"),
+            (#"[{"op":"remove","path":"/spec/stopped"}]"#, "/spec/stopped"),
+            (#"[{"op":"move","from":"/spec/stopped","path":"/spec/halted"}]"#, "/spec/stopped"),
+            (#"[{"op":"copy","from":"/spec/statement","path":"/spec/other"}]"#, "/spec/other"),
+            (#"[{"op":"replace","path":"/spec/statement","value":"SELECT 2"}]"#, "/spec/statement"),
+            (#"[{"op":"replace","path":"/status/detail","value":"patched"}]"#, "/status/detail"),
+            (#"[{"op":"add","path":"/spec/unknown","value":1}]"#, "/spec/unknown"),
+        ]
+        for (patch, pointer) in refusedPatches {
+            let response = try await fixture.call(.patch, existing, body: patch)
+            #expect(response.status == 400, "\(patch)")
+            #expect(response.json?["errors"]?.arrayValue?.first?.value(at: "source", "pointer")?.stringValue == pointer, "\(patch)")
+        }
         for method in [HTTPRequest.Method.get, .delete] {
             #expect(try await fixture.call(method, "\(path)/missing").status == 404)
         }

@@ -154,7 +154,7 @@ struct JSONParser {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: bytes[start..<index], as: UTF8.self)
+                let text = try utf8(bytes[start..<index], at: start)
                 index += 1
                 return text
             }
@@ -167,7 +167,7 @@ struct JSONParser {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
-                return String(decoding: scalars, as: UTF8.self)
+                return try utf8(scalars, at: start)
             }
             if byte < 0x20 { throw fail("control character in string") }
             if byte != UInt8(ascii: "\\") {
@@ -205,6 +205,14 @@ struct JSONParser {
             default: throw fail("invalid escape")
             }
         }
+    }
+
+    /// The string `bytes` spell, which must be valid UTF-8 (RFC 8259 §8.1): invalid bytes are refused, not replaced.
+    func utf8(_ bytes: some Collection<UInt8>, at offset: Int) throws(JSONParseError) -> String {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw JSONParseError(reason: "invalid UTF-8 in a string", offset: offset)
+        }
+        return text
     }
 
     mutating func parseNumber() throws(JSONParseError) -> JSONValue {

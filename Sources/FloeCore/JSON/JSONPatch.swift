@@ -122,3 +122,37 @@ public enum JSONPatch {
         }
     }
 }
+
+extension JSONPatch {
+    /// One place where a patched document differs from the original.
+    public struct Change: Sendable, Equatable {
+        /// The JSON pointer of the member or element that was added, removed or replaced.
+        public var pointer: String
+        /// Whether the patched document no longer has anything there.
+        public var removed: Bool
+    }
+
+    /// Where `patched` differs from `original`: the outermost differing members and elements, so that a client's patch
+    /// can be checked against what may change (a patch that changes something else must be refused, not ignored).
+    public static func changes(from original: JSONValue, to patched: JSONValue) -> [Change] {
+        var changes: [Change] = []
+        collect(original, patched, at: "", into: &changes)
+        return changes
+    }
+
+    private static func collect(_ original: JSONValue, _ patched: JSONValue, at pointer: String, into changes: inout [Change]) {
+        func escaped(_ token: String) -> String { token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1") }
+        switch (original, patched) {
+        case (.object(let before), .object(let after)):
+            for (key, value) in before {
+                let child = pointer + "/" + escaped(key)
+                if let now = patched[key] { collect(value, now, at: child, into: &changes) } else { changes.append(Change(pointer: child, removed: true)) }
+            }
+            for (key, _) in after where original[key] == nil { changes.append(Change(pointer: pointer + "/" + escaped(key), removed: false)) }
+        case (.array(let before), .array(let after)) where before.count == after.count:
+            for (index, pair) in zip(before, after).enumerated() { collect(pair.0, pair.1, at: "\(pointer)/\(index)", into: &changes) }
+        default:
+            if original != patched { changes.append(Change(pointer: pointer, removed: false)) }
+        }
+    }
+}

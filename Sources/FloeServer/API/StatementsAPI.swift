@@ -313,9 +313,30 @@ struct StatementsAPI: Sendable {
         let scope = try scope(context)
         let current = try manageableStatement(scope, name: context.parameters.path("name"))
         let body = try await RequestDocument.read(request, context: context)
-        let patched = try JSONPatch.apply(body.root, to: document(current))
+        let original = document(current)
+        let patched = try JSONPatch.apply(body.root, to: original)
+        try Self.requirePatchable(JSONPatch.changes(from: original, to: patched))
         let updated = try await apply(RequestDocument(root: patched), to: current, scope: scope)
         return JSONResponse.make(.ok, document(updated))
+    }
+
+    /// The members a PATCH may change: `spec.stopped`, `spec.compute_pool_id`, `spec.principal`, the labels, and
+    /// `metadata.resource_version` (the version the client expects). Anything else a patch changes, removes, adds or
+    /// moves is refused, never silently kept as it was.
+    static let patchable: Set<String> = ["/spec/stopped", "/spec/compute_pool_id", "/spec/principal", "/metadata/labels", "/metadata/resource_version"]
+
+    static func requirePatchable(_ changes: [JSONPatch.Change]) throws(APIError) {
+        for change in changes {
+            let isLabel = change.pointer.hasPrefix("/metadata/labels/")
+            guard isLabel || patchable.contains(change.pointer) else {
+                throw APIError.badRequest(
+                    "The patch \(change.removed ? "removes" : "changes") \(change.pointer), which a PATCH cannot change; it may change spec.stopped, spec.compute_pool_id, spec.principal and metadata.labels.",
+                    pointer: change.pointer)
+            }
+            guard isLabel || !change.removed else {
+                throw APIError.badRequest("The patch removes \(change.pointer), which a statement always has; replace it instead.", pointer: change.pointer)
+            }
+        }
     }
 
     /// Applies a desired statement (a PUT body, or the patched statement) to `current`. What may change:

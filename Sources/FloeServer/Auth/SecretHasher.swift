@@ -22,6 +22,10 @@ enum SecretHasher {
         return constantTimeEqual(hash(secret, salt: salt), Array(expected))
     }
 
+    /// A digest no secret matches, verified against when a request names an unknown key: an unknown key then costs
+    /// the same work as a known key with a wrong secret, so timing does not tell which key ids exist.
+    static let decoy = digest(of: IdentifierGenerator.apiSecret())
+
     /// Whether two byte strings are equal, taking the same time wherever they differ (only their lengths may show).
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }

@@ -5,6 +5,7 @@ import FloeCore
 import FloeStore
 import Foundation
 import Hummingbird
+import HummingbirdCore
 public import Logging
 import NIOCore
 import ServiceLifecycle
@@ -24,7 +25,9 @@ public struct FloeServer: Sendable {
     /// - Throws: when the data directory or database cannot be opened, or the port cannot be bound.
     public func run() async throws {
         let dataDirectory = configuration.dataDirectory
-        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        DataDirectory.restrictNewFiles()
+        let tightened = try DataDirectory.secure(dataDirectory)
+        if tightened > 0 { logger.notice("made the data directory private to this user", metadata: ["entries": .stringConvertible(tightened)]) }
         let store = try SQLiteControlPlaneStore(path: dataDirectory.appendingPathComponent("floe.sqlite").path)
         let (bootstrapFile, created) = try await Bootstrap.run(
             store: store, dataDirectory: dataDirectory, credentials: configuration.bootstrapCredentials, logger: logger)
@@ -40,10 +43,20 @@ public struct FloeServer: Sendable {
             scheduler: scheduler, results: store, backend: backend, signals: signals, longPoll: .seconds(1), resultsPageSize: 1000)
         let router = Self.makeRouter(store: store, configuration: configuration, publicURL: publicURL, statements: statements)
         let provisioner = PoolProvisioner(store: store, delay: configuration.poolProvisioningDelay, logger: logger)
+        let (limits, descriptors) = configuration.connections.fittingDescriptorLimit()
+        if limits.maximumConnections < configuration.connections.maximumConnections {
+            logger.warning(
+                "fewer connections than asked: the file descriptor limit must also hold the store and the engine",
+                metadata: ["max_connections": .stringConvertible(limits.maximumConnections), "descriptors": .stringConvertible(descriptors)])
+        }
+        let counter = ConnectionCounter(limits: limits)
         let logger = self.logger
         let app = Application(
             router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "floe"),
+            server: .http1(configuration: Self.httpConfiguration(counter)),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "floe",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections + ConnectionLimits.refusalMargin)),
             services: [provisioner, scheduler],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
@@ -52,6 +65,16 @@ public struct FloeServer: Sendable {
             },
             logger: logger)
         try await app.runService()
+    }
+
+    /// HTTP/1.1 with every connection behind a ``ConnectionGuardHandler``, and idle keep-alive connections closed.
+    static func httpConfiguration(_ counter: ConnectionCounter) -> HTTP1Channel.Configuration {
+        HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGuardHandler(counter: counter)],
+            idleTimeout: TimeAmount(counter.limits.idleTimeout),
+            httpDecoderConfiguration: .init(
+                maxHeaderFieldSize: ConnectionLimits.maximumHeadSize, maxHeaderListSize: ConnectionLimits.maximumHeadSize,
+                maxHeaderFieldCount: ConnectionLimits.maximumHeaderCount))
     }
 
     /// The router of `floe serve`: every API group behind its middleware, and the web console at `/`.

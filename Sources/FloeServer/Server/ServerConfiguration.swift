@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable {
     public var bootstrapCredentials: (key: String, secret: String)?
     /// Minimum level of log lines.
     public var logLevel: Logger.Level = .info
+    /// Connection cap and timeouts.
+    public var connections = ConnectionLimits()
 
     /// Creates a configuration with the given data directory and defaults elsewhere.
     public init(dataDirectory: URL) {

@@ -30,7 +30,7 @@ actor StatementScheduler: Service {
     nonisolated let backend: any ExecutionBackend
     nonisolated let signals: ResultSignals
     /// Which statement is being prepared, kept across a crash (see ``PreparationMarker``).
-    nonisolated let marker: PreparationMarker
+    private var marker: PreparationMarker
     let logger: Logger
     let now: @Sendable () -> Date
 
@@ -123,14 +123,14 @@ actor StatementScheduler: Service {
     /// whose preparation the process did not survive is failed, not prepared again.
     private func resumeAfterRestart() async {
         let state = store.snapshot()
-        if let uid = marker.interrupted() {
+        for uid in marker.statementsToFail {
             if let statement = state.statements.values.first(where: { $0.uid == uid }) {
-                logger.error("a statement's preparation stopped the server; failing it", metadata: ["statement": .string(statement.name)])
+                logger.error("preparing a statement stopped the server twice; failing it", metadata: ["statement": .string(statement.name)])
                 await transition(statement) {
-                    $0.fail("The server stopped while preparing this statement, so it was not prepared again. Please report it, with the statement.", now: $1)
+                    $0.fail("The server stopped while preparing this statement, twice, so it was not prepared again. Please report it, with the statement.", now: $1)
                 }
             }
-            marker.clear()
+            marker.end(uid)
         }
         for statement in store.snapshot().statements.values.sorted(by: { $0.sequence < $1.sequence }) {
             switch statement.phase {
@@ -254,12 +254,9 @@ actor StatementScheduler: Service {
 
     /// Prepares `statement` on the backend, marked as under preparation until the backend answers.
     private func prepare(_ statement: Statement, in state: ControlPlaneState) async throws(ExecutionFailure) -> any PreparedExecution {
-        let context = context(for: statement, in: state)
-        let backend = backend
-        let result: Result<any PreparedExecution, ExecutionFailure> = await marker.preparing(statement.uid) {
-            do throws(ExecutionFailure) { return .success(try await backend.prepare(statement.sql, in: context)) } catch { return .failure(error) }
-        }
-        return try result.get()
+        marker.begin(statement.uid)
+        defer { marker.end(statement.uid) }
+        return try await backend.prepare(statement.sql, in: context(for: statement, in: state))
     }
 
     /// The catalogs and properties a statement runs with.
