@@ -41,6 +41,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("header-timeout"), help: "Seconds a connection has to send a complete request head, else 408 (env FLOE_HEADER_TIMEOUT; default 10).")
     var headerTimeout: String?
 
+    @Option(name: .customLong("statement-retention"), help: "How long ended statements are kept, e.g. 30d, 12h, 90m, 45s (env FLOE_STATEMENT_RETENTION; default 30d).")
+    var statementRetention: String?
+
+    @Option(name: .customLong("statement-results-limit"), help: "Results kept per statement, oldest dropped, e.g. 64MiB, 1GiB (env FLOE_STATEMENT_RESULTS_LIMIT; default 64MiB).")
+    var statementResultsLimit: String?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         func setting(_ flag: String?, _ variable: String) -> String? {
@@ -83,6 +89,18 @@ struct ServeCommand: AsyncParsableCommand {
         if let text = setting(headerTimeout, "FLOE_HEADER_TIMEOUT") {
             configuration.connections.headerTimeout = try Self.seconds(text, option: "--header-timeout")
         }
+        if let text = setting(statementRetention, "FLOE_STATEMENT_RETENTION") {
+            guard let value = Self.duration(text) else {
+                throw ValidationError("--statement-retention must be a duration such as 30d, 12h, 90m or 45s, not '\(text)'.")
+            }
+            configuration.statementRetention = value
+        }
+        if let text = setting(statementResultsLimit, "FLOE_STATEMENT_RESULTS_LIMIT") {
+            guard let value = Self.byteCount(text), value >= 64 << 10 else {
+                throw ValidationError("--statement-results-limit must be a size of at least 64KiB, such as 64MiB or 1GiB, not '\(text)'.")
+            }
+            configuration.statementResultsLimit = value
+        }
         if let key = environment["FLOE_BOOTSTRAP_API_KEY"], let secret = environment["FLOE_BOOTSTRAP_API_SECRET"], !key.isEmpty, !secret.isEmpty {
             configuration.bootstrapCredentials = (key, secret)
         }
@@ -94,6 +112,27 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "floe")
         try await FloeServer(configuration: configuration, logger: logger).run()
+    }
+
+    /// `30d`, `12h`, `90m`, `45s` or a number of seconds; nil for anything else or for zero.
+    static func duration(_ text: String) -> Duration? {
+        let units: [(String, Double)] = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)]
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let (number, scale) = units.first { trimmed.hasSuffix($0.0) }.map { (String(trimmed.dropLast($0.0.count)), $0.1) } ?? (trimmed, 1)
+        guard let value = Double(number), value > 0, value * scale <= 3_650 * 86_400 else { return nil }
+        return .milliseconds(Int64((value * scale * 1000).rounded()))
+    }
+
+    /// `64MiB`, `1GiB`, `500KB`, `2GB` or a number of bytes.
+    static func byteCount(_ text: String) -> Int? {
+        let units: [(String, Double)] = [
+            ("kib", 1_024), ("mib", 1_048_576), ("gib", 1_073_741_824), ("kb", 1e3), ("mb", 1e6), ("gb", 1e9), ("k", 1_024), ("m", 1_048_576),
+            ("g", 1_073_741_824), ("b", 1),
+        ]
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let (number, scale) = units.first { trimmed.hasSuffix($0.0) }.map { (String(trimmed.dropLast($0.0.count)), $0.1) } ?? (trimmed, 1)
+        guard let value = Double(number.trimmingCharacters(in: .whitespaces)), value > 0, value * scale < 1e15 else { return nil }
+        return Int(value * scale)
     }
 
     /// A positive number of seconds (fractions allowed).

@@ -9,29 +9,50 @@ import Synchronization
 ///
 /// Each resource is one row of `control_plane_resource`: its kind, id, organization, environment, creation sequence
 /// and its JSON body. Rows are written only by ``mutate(_:)``; the whole table is read once, at open.
+///
+/// The file shrinks after deletes: the database uses incremental auto-vacuum, and once a tenth of its pages are free
+/// (and at least a few megabytes) they are given back to the file system; the WAL file is truncated to 16 MiB after
+/// each checkpoint.
 public final class SQLiteControlPlaneStore: ControlPlaneStore {
     private let database: any DatabaseWriter
     private let committed: Mutex<ControlPlaneState>
+    /// The most bytes of results kept per statement (``StatementResultStore``).
+    let resultsLimit: Int
+    /// Statement uid → bytes of its stored results, learned from the database at its first append after opening.
+    private let resultBytes = Mutex<[String: Int]>([:])
+
+    /// The default of ``resultsLimit``: 64 MiB, about 700,000 result changes of a few columns.
+    public static let defaultResultsLimit = 64 << 20
 
     /// Opens (creating if needed) the database at `path`, migrates it and loads the state.
     /// - Throws: a database error, or a decoding error if a stored body is unreadable.
-    public convenience init(path: String) throws {
+    public convenience init(path: String, resultsLimit: Int = defaultResultsLimit) throws {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            try db.execute(sql: "PRAGMA journal_size_limit = \(16 << 20)")
         }
         configuration.busyMode = .timeout(5)
-        try self.init(writer: DatabasePool(path: path, configuration: configuration))
+        try self.init(writer: DatabasePool(path: path, configuration: configuration), resultsLimit: resultsLimit)
     }
 
     /// A store on a private in-memory database, for tests.
-    public static func inMemory() throws -> SQLiteControlPlaneStore {
-        try SQLiteControlPlaneStore(writer: DatabaseQueue())
+    public static func inMemory(resultsLimit: Int = defaultResultsLimit) throws -> SQLiteControlPlaneStore {
+        try SQLiteControlPlaneStore(writer: DatabaseQueue(), resultsLimit: resultsLimit)
     }
 
-    init(writer: any DatabaseWriter) throws {
+    init(writer: any DatabaseWriter, resultsLimit: Int = defaultResultsLimit) throws {
         self.database = writer
+        self.resultsLimit = resultsLimit
+        try writer.writeWithoutTransaction { db in
+            // Incremental auto-vacuum must be chosen before the first table exists, or applied by a VACUUM (once, for
+            // databases of earlier versions).
+            if try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") != 2 {
+                try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+                try db.execute(sql: "VACUUM")
+            }
+        }
         try FloeMigrations.migrator.migrate(writer)
         var state = ControlPlaneState()
         try writer.read { db in
@@ -99,10 +120,59 @@ extension SQLiteControlPlaneStore: StatementResultStore {
             guard owner == statementUID else { return }
             let statement = try db.cachedStatement(
                 sql: "INSERT OR IGNORE INTO statement_result (statement_uid, position, op, row) VALUES (?, ?, ?, ?)")
+            var added = 0
             for change in changes {
                 try statement.execute(arguments: [statementUID, change.position, change.op, change.row])
+                if db.changesCount > 0 { added += Self.storedSize(change.row.count, uid: statementUID) }
             }
+            try self.keepWithinLimit(statementUID: statementUID, adding: added, db)
         }
+    }
+
+    /// The bytes a stored change takes, roughly: its row, its key and SQLite's per-row overhead.
+    static func storedSize(_ rowBytes: Int, uid: String) -> Int { rowBytes + uid.utf8.count + 16 }
+
+    /// Drops the oldest results of `statementUID` once they pass ``resultsLimit``, down to nine tenths of it (so that
+    /// not every append trims), and frees the space.
+    private func keepWithinLimit(statementUID: String, adding added: Int, _ db: Database) throws {
+        let known = resultBytes.withLock { $0[statementUID] }
+        let total: Int
+        if let known {
+            total = known + added
+        } else {
+            let stored = try Int.fetchOne(
+                db, sql: "SELECT COALESCE(SUM(length(row)), 0) + COUNT(*) * ? FROM statement_result WHERE statement_uid = ?",
+                arguments: [Self.storedSize(0, uid: statementUID), statementUID]) ?? 0
+            total = stored
+        }
+        guard total > resultsLimit else {
+            resultBytes.withLock { $0[statementUID] = total }
+            return
+        }
+        var remaining = total
+        var cutoff: Int64?
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT position, length(row) AS bytes FROM statement_result WHERE statement_uid = ? ORDER BY position", arguments: [statementUID])
+        while remaining > resultsLimit / 10 * 9, let row = try rows.next() {
+            let position: Int64 = row["position"]
+            let bytes: Int = row["bytes"]
+            remaining -= Self.storedSize(bytes, uid: statementUID)
+            cutoff = position
+        }
+        if let cutoff {
+            try db.execute(sql: "DELETE FROM statement_result WHERE statement_uid = ? AND position <= ?", arguments: [statementUID, cutoff])
+        }
+        resultBytes.withLock { $0[statementUID] = remaining }
+        try Self.reclaimFreePages(db)
+    }
+
+    /// Gives free pages back to the file system once they are a tenth of the file and at least 4 MiB.
+    static func reclaimFreePages(_ db: Database) throws {
+        let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
+        let total = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+        let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+        guard free * pageSize >= 4 << 20, free * 10 >= total else { return }
+        try db.execute(sql: "PRAGMA incremental_vacuum")
     }
 
     public func results(statementUID: String, from position: Int64, limit: Int) async throws -> [StoredResultChange] {
@@ -128,5 +198,7 @@ extension SQLiteControlPlaneStore: StatementResultStore {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM statement_result WHERE statement_uid = ?", arguments: [statementUID])
         }
+        resultBytes.withLock { $0[statementUID] = nil }
+        try await database.writeWithoutTransaction { db in try Self.reclaimFreePages(db) }
     }
 }

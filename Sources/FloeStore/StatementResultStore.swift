@@ -17,7 +17,8 @@ public struct StoredResultChange: Sendable, Equatable {
 }
 
 /// The durable result logs of statements, keyed by statement uid. Results survive restarts; a statement's log is
-/// deleted with the statement.
+/// deleted with the statement. A log keeps its newest changes, up to a size per statement: the oldest are dropped
+/// (their positions are not reused), so a statement that runs for ever does not fill the disk.
 public protocol StatementResultStore: Sendable {
     /// Appends `changes` (whose positions continue the log) of the statement incarnation `statementUID`, stored under
     /// `statementID`. Re-appending a stored position is a no-op, so a batch may be delivered again after a crash
@@ -25,7 +26,8 @@ public protocol StatementResultStore: Sendable {
     /// transaction, so a run that is still delivering when its statement is deleted leaves nothing behind.
     func appendResults(statementID: String, statementUID: String, _ changes: [StoredResultChange]) async throws
 
-    /// Up to `limit` changes from `position` on, in order.
+    /// Up to `limit` changes from `position` on, in order. When changes from `position` on were dropped to keep the
+    /// log within its size, the first change returned has a later position.
     func results(statementUID: String, from position: Int64, limit: Int) async throws -> [StoredResultChange]
 
     /// How many changes the log holds.

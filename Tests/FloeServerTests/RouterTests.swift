@@ -23,8 +23,8 @@ struct RouterFixture {
     /// The statements API's services, when the fixture serves `sql/v1`.
     var statements: StatementServices? = nil
 
-    static func make() async throws -> RouterFixture {
-        let store = try SQLiteControlPlaneStore.inMemory()
+    static func make(resultsLimit: Int = SQLiteControlPlaneStore.defaultResultsLimit) async throws -> RouterFixture {
+        let store = try SQLiteControlPlaneStore.inMemory(resultsLimit: resultsLimit)
         let adminSecret = IdentifierGenerator.apiSecret()
         let adminKey = IdentifierGenerator.apiKeyID()
         let now = Date()

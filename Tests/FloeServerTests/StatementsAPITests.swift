@@ -18,13 +18,16 @@ struct StatementsFixture {
     let pool: String
     let backend: ScriptedBackend
 
-    static func make(maxCFU: Int = 5) async throws -> StatementsFixture {
-        var base = try await RouterFixture.make()
+    static func make(
+        maxCFU: Int = 5, resultsLimit: Int = SQLiteControlPlaneStore.defaultResultsLimit, retention: Duration = StatementScheduler.defaultRetention
+    ) async throws -> StatementsFixture {
+        var base = try await RouterFixture.make(resultsLimit: resultsLimit)
         let signals = ResultSignals()
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let backend = ScriptedBackend()
-        let scheduler = StatementScheduler(store: base.store, results: base.store, backend: backend, signals: signals, logger: logger)
+        let scheduler = StatementScheduler(
+            store: base.store, results: base.store, backend: backend, signals: signals, retention: retention, logger: logger)
         base.statements = StatementServices(
             scheduler: scheduler, results: base.store, backend: backend, signals: signals, longPoll: .milliseconds(300),
             resultsPageSize: 1000)
@@ -77,6 +80,50 @@ struct StatementsFixture {
 }
 
 @Suite struct StatementsAPITests {
+    /// A statement keeps its newest results: a reader without a token starts at the oldest kept, and a token that fell
+    /// out of the window is a 410 naming where to continue.
+    @Test func resultsBeyondTheLimitDropTheOldestPages() async throws {
+        let fixture = try await StatementsFixture.make(resultsLimit: 64 << 10)
+        defer { fixture.stop() }
+        try await fixture.create("many", "ROWS 20000")
+        try await fixture.waitFor("many", phase: "COMPLETED")
+        let path = "\(fixture.statementsPath)/many/results"
+        let first = try await fixture.call(.get, path)
+        #expect(first.status == 200)
+        let rows = first.json?.value(at: "results", "data")?.arrayValue ?? []
+        #expect(!rows.isEmpty && rows.count < 2000, "\(rows.count) rows kept")
+        let oldest = try #require(Int(rows.first?["row"]?.arrayValue?.first?.stringValue ?? ""))
+        #expect(oldest > 0)
+        #expect(rows.last?["row"]?.arrayValue?.first?.stringValue == "19999")
+        let gone = try await fixture.call(.get, "\(path)?page_token=0")
+        #expect(gone.status == 410)
+        let error = gone.json?["errors"]?.arrayValue?.first
+        #expect(error?["code"]?.stringValue == "results_dropped")
+        #expect(error?["detail"]?.stringValue?.contains("page_token=\(oldest)") == true)
+        #expect(error?.value(at: "source", "parameter")?.stringValue == "page_token")
+        #expect(try await fixture.call(.get, "\(path)?page_token=\(oldest)").status == 200)
+    }
+
+    /// Statements that ended are deleted after the retention period, with their results.
+    @Test func endedStatementsAreDeletedAfterTheirRetention() async throws {
+        let fixture = try await StatementsFixture.make(retention: .seconds(1))
+        defer { fixture.stop() }
+        try await fixture.create("short-lived", "ROWS 3")
+        try await fixture.create("running", "STREAM")
+        try await fixture.waitFor("short-lived", phase: "COMPLETED")
+        try await fixture.waitFor("running", phase: "RUNNING")
+        let deadline = ContinuousClock.now + .seconds(10)
+        var status = 200
+        while status == 200, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            status = try await fixture.call(.get, "\(fixture.statementsPath)/short-lived").status
+        }
+        #expect(status == 404)
+        #expect(try await fixture.base.store.resultLogUIDs().count <= 1)
+        // A running statement stays, however old.
+        #expect(try await fixture.call(.get, "\(fixture.statementsPath)/running").status == 200)
+    }
+
     @Test func boundedQueryRunsToCompletionAndPagesItsResults() async throws {
         let fixture = try await StatementsFixture.make()
         defer { fixture.stop() }

@@ -59,4 +59,50 @@ import Testing
         #expect(try await reopened.resultCount(statementUID: "a") == 0)
         #expect(try await reopened.resultCount(statementUID: "b") == 2)
     }
+
+    /// Rows of about 1 KiB each.
+    func wideChanges(_ range: Range<Int64>) -> [StoredResultChange] {
+        range.map { StoredResultChange(position: $0, op: 0, row: Data("[\"\(String(repeating: "x", count: 1000))\",\"\($0)\"]".utf8)) }
+    }
+
+    /// A log past its size keeps its newest changes (positions unchanged), dropping the oldest; others are untouched.
+    @Test func aLogKeepsItsNewestChangesWithinTheLimit() async throws {
+        let store = try SQLiteControlPlaneStore.inMemory(resultsLimit: 100 << 10)
+        let ids = try await Self.createStatements(uids: ["a", "b"], in: store)
+        for start in stride(from: Int64(0), to: 1000, by: 50) {
+            try await store.appendResults(statementID: ids["a"]!, statementUID: "a", wideChanges(start..<start + 50))
+        }
+        try await store.appendResults(statementID: ids["b"]!, statementUID: "b", wideChanges(0..<20))
+        #expect(try await store.resultCount(statementUID: "a") == 1000)
+        let kept = try await store.results(statementUID: "a", from: 0, limit: 10_000)
+        #expect(kept.last?.position == 999)
+        #expect(kept.map(\.position) == Array(kept.first!.position...999))
+        // Between nine tenths of the limit and the limit: about 90 to 100 rows of ~1 KiB.
+        #expect((80...100).contains(kept.count), "\(kept.count) kept")
+        #expect(try await store.results(statementUID: "b", from: 0, limit: 100).count == 20)
+        // Reopened (the sizes are learned again from the database), the limit still holds.
+        #expect(try await store.results(statementUID: "a", from: 990, limit: 5) == wideChanges(990..<995))
+    }
+
+    /// Deleting results gives the space back: the database file shrinks (incremental auto-vacuum).
+    @Test func theFileShrinksAfterDeletes() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("floe-vacuum-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("floe.sqlite").path
+        func size() throws -> Int { (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0 }
+        let store = try SQLiteControlPlaneStore(path: path)
+        let ids = try await Self.createStatements(uids: ["a", "b"], in: store)
+        for start in stride(from: Int64(0), to: 20_000, by: 500) {
+            try await store.appendResults(statementID: ids["a"]!, statementUID: "a", wideChanges(start..<start + 500))
+        }
+        try await store.appendResults(statementID: ids["b"]!, statementUID: "b", wideChanges(0..<10))
+        _ = try await store.resultCount(statementUID: "a")
+        let full = try size()
+        #expect(full > 15 << 20, "\(full) bytes")
+        try await store.deleteResults(statementUID: "a")
+        let after = try size()
+        #expect(after < full / 4, "\(full) -> \(after) bytes")
+        #expect(try await store.results(statementUID: "b", from: 0, limit: 100).count == 10)
+    }
 }

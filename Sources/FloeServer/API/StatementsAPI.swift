@@ -445,13 +445,16 @@ struct StatementsAPI: Sendable {
         let name = context.parameters.path("name")
         var statement = try readableStatement(scope, name: name)
         let offset: Int64
+        let tokenGiven: Bool
         if let token = request.uri.queryParameters.get("page_token"), !token.isEmpty {
             guard let value = Int64(token), value >= 0 else {
                 throw APIError.invalidParameter("page_token", "The page_token '\(token)' is not a results position of this statement.")
             }
             offset = value
+            tokenGiven = true
         } else {
             offset = 0
+            tokenGiven = false
         }
         let limit = services.resultsPageSize
         // The order matters: the generation, then the phase, then the rows. A run stores its rows before it ends, and
@@ -473,9 +476,14 @@ struct StatementsAPI: Sendable {
             statement = latest
             rows = try await services.results.results(statementUID: statement.uid, from: offset, limit: limit + 1)
         }
+        // The log keeps only its newest changes: a page that starts later than asked lost what it asked for. Without a
+        // page token a reader simply starts at the oldest change kept; with one, it must hear that it missed some.
+        if tokenGiven, let first = rows.first, first.position > offset {
+            throw APIError.resultsDropped(statement: statement.name, asked: offset, oldestKept: first.position)
+        }
         let more = rows.count > limit
         if more { rows.removeLast() }
-        let nextOffset = offset + Int64(rows.count)
+        let nextOffset = rows.last.map { $0.position + 1 } ?? offset
         // `next` stays until nothing more can come: the statement ended (its phase was read before the rows, and a
         // run stores its rows before it ends) and this page reached the end of the log.
         let finished = (statement.phase.isTerminal || !Self.mayProduceResults(statement)) && !more
@@ -568,5 +576,15 @@ struct LabelSelector {
             case .absent(let key): return labels[key] == nil
             }
         }
+    }
+}
+
+extension APIError {
+    /// A results page token older than the oldest change a statement's result log still keeps.
+    static func resultsDropped(statement: String, asked: Int64, oldestKept: Int64) -> APIError {
+        APIError(
+            status: 410, code: "results_dropped",
+            detail: "The results of statement \(statement) before position \(oldestKept) are no longer kept (a statement keeps its newest results, up to the server's --statement-results-limit); page_token \(asked) is gone. Continue with page_token=\(oldestKept), or start again without a page_token.",
+            source: .init(parameter: "page_token"))
     }
 }

@@ -28,7 +28,8 @@ public struct FloeServer: Sendable {
         DataDirectory.restrictNewFiles()
         let tightened = try DataDirectory.secure(dataDirectory)
         if tightened > 0 { logger.notice("made the data directory private to this user", metadata: ["entries": .stringConvertible(tightened)]) }
-        let store = try SQLiteControlPlaneStore(path: dataDirectory.appendingPathComponent("floe.sqlite").path)
+        let store = try SQLiteControlPlaneStore(
+            path: dataDirectory.appendingPathComponent("floe.sqlite").path, resultsLimit: configuration.statementResultsLimit)
         let (bootstrapFile, created) = try await Bootstrap.run(
             store: store, dataDirectory: dataDirectory, credentials: configuration.bootstrapCredentials, logger: logger)
         print(created ? "Admin credentials written to \(bootstrapFile.path)" : "Admin credentials are in \(bootstrapFile.path)")
@@ -38,7 +39,8 @@ public struct FloeServer: Sendable {
         let signals = ResultSignals()
         let scheduler = StatementScheduler(
             store: store, results: store, backend: backend, signals: signals,
-            marker: PreparationMarker(url: dataDirectory.appendingPathComponent("preparing")), logger: logger)
+            marker: PreparationMarker(url: dataDirectory.appendingPathComponent("preparing")), retention: configuration.statementRetention,
+            logger: logger)
         let statements = StatementServices(
             scheduler: scheduler, results: store, backend: backend, signals: signals, longPoll: .seconds(1), resultsPageSize: 1000)
         let router = Self.makeRouter(store: store, configuration: configuration, publicURL: publicURL, statements: statements)

@@ -1,6 +1,7 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 public import FloeCore
+import FloeStore
 public import Foundation
 public import Logging
 
@@ -27,6 +28,10 @@ public struct ServerConfiguration: Sendable {
     public var logLevel: Logger.Level = .info
     /// Connection cap and timeouts.
     public var connections = ConnectionLimits()
+    /// How long a statement stays after it ended before it is deleted with its results (Confluent Cloud: 30 days).
+    public var statementRetention: Duration = StatementScheduler.defaultRetention
+    /// The most bytes of results kept per statement; the oldest are dropped beyond it.
+    public var statementResultsLimit = SQLiteControlPlaneStore.defaultResultsLimit
 
     /// Creates a configuration with the given data directory and defaults elsewhere.
     public init(dataDirectory: URL) {

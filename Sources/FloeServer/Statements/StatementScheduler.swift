@@ -31,6 +31,8 @@ actor StatementScheduler: Service {
     nonisolated let signals: ResultSignals
     /// Which statement is being prepared, kept across a crash (see ``PreparationMarker``).
     private var marker: PreparationMarker
+    /// How long a statement stays after it ended (COMPLETED, FAILED or STOPPED) before it is deleted with its results.
+    let retention: Duration
     let logger: Logger
     let now: @Sendable () -> Date
 
@@ -53,12 +55,14 @@ actor StatementScheduler: Service {
     }
 
     init(store: any ControlPlaneStore, results: any StatementResultStore, backend: any ExecutionBackend, signals: ResultSignals,
-         marker: PreparationMarker = PreparationMarker(url: nil), logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+         marker: PreparationMarker = PreparationMarker(url: nil), retention: Duration = StatementScheduler.defaultRetention, logger: Logger,
+         now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.results = results
         self.backend = backend
         self.signals = signals
         self.marker = marker
+        self.retention = retention
         self.logger = logger
         self.now = now
         (wakeups, wakeupContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -106,15 +110,57 @@ actor StatementScheduler: Service {
                 self?.wake()
             }
         }
+        // Delete ended statements past their retention: at start, then a few times per retention period (at least
+        // every minute, at most every second).
+        let sweepInterval = min(.seconds(60), max(.seconds(1), retention / 4))
+        let sweeper = Task { [weak self] in
+            while !Task.isCancelled {
+                await self?.deleteExpiredStatements()
+                try? await Task.sleep(for: sweepInterval)
+            }
+        }
         for await _ in wakeups.cancelOnGracefulShutdown() {
             await reconcile()
         }
         ticker.cancel()
+        sweeper.cancel()
         // Shutting down: stop the runs without touching their phases, so they continue after the restart.
         shuttingDown = true
         let running = executions.values.map(\.task)
         running.forEach { $0.cancel() }
         for task in running { await task.value }
+    }
+
+    // MARK: Retention
+
+    /// As on Confluent Cloud, statements that ended are deleted after 30 days.
+    static let defaultRetention: Duration = .seconds(30 * 86_400)
+
+    /// Deletes the statements that ended more than ``retention`` ago, with their results and checkpoints.
+    func deleteExpiredStatements() async {
+        let now = now()
+        let cutoff = now.addingTimeInterval(-Double(retention.components.seconds) - Double(retention.components.attoseconds) / 1e18)
+        let expired = store.snapshot().statements.values.filter { statement in
+            statement.phase.isTerminal && executions[statement.id] == nil && (statement.endTime ?? statement.updatedAt) < cutoff
+        }
+        for statement in expired {
+            let id = statement.id
+            let uid = statement.uid
+            do {
+                let deleted = try await store.mutate { state -> Bool in
+                    guard let current = state.statements[id], current.uid == uid, current.phase.isTerminal else { return false }
+                    _ = try state.deleteStatement(id: id, now: now)
+                    return true
+                }
+                guard deleted else { continue }
+                try await results.deleteResults(statementUID: uid)
+                backend.discardState(statementID: uid)
+                signals.forget(uid)
+                logger.info("statement deleted after its retention", metadata: ["statement": .string(statement.name), "ended": .string(RFC3339.format(statement.endTime ?? statement.updatedAt))])
+            } catch {
+                logger.error("could not delete an expired statement", metadata: ["statement": .string(statement.name), "error": .string("\(error)")])
+            }
+        }
     }
 
     // MARK: Reconciliation
