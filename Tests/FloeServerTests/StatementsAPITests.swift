@@ -384,6 +384,8 @@ struct StatementsFixture {
             (#"{"name":"x","spec":{"statement":"DDL","compute_pool_id":"lfcp-nope00"}}"#, 403, "/spec/compute_pool_id"),
             (#"{"name":"existing","spec":{"statement":"DDL","compute_pool_id":"\#(fixture.pool)"}}"#, 409, nil),
             (#"{"name":"x","spec":{"statement":"\#(String(repeating: "a", count: 131_073))"}}"#, 400, "/spec/statement"),
+            (#"{"name":"x","spec":{"statement":"DDL","properties":{"big":"\#(String(repeating: "a", count: 300_000))"}}}"#, 400, "/spec/properties"),
+            (#"{"name":"x","metadata":{"labels":{\#((0..<300).map { "\"l\($0)\":\"v\"" }.joined(separator: ","))}},"spec":{"statement":"DDL"}}"#, 400, "/metadata/labels"),
         ]
         for (body, status, pointer) in cases {
             let response = try await fixture.call(.post, path, body: body)

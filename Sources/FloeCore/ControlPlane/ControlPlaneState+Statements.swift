@@ -28,6 +28,11 @@ extension ControlPlaneState {
     public static let maxStatementLength = 131_072
     /// Most properties on one statement.
     public static let maxStatementProperties = 8_192
+    /// The properties' keys and values together, at most (bytes): a statement is listed a hundred to a page.
+    public static let maxStatementPropertyBytes = 256 << 10
+    /// Most labels on one statement, and their keys and values together (bytes).
+    public static let maxStatementLabels = 256
+    public static let maxStatementLabelBytes = 64 << 10
 
     /// Statement names are DNS-like: lower-case letters, digits, `-` and `.`, starting and ending with a letter or
     /// digit, at most 100 characters (no `_`).
@@ -53,6 +58,17 @@ extension ControlPlaneState {
         }
         if properties.count > maxStatementProperties {
             throw .badRequest("A statement may have at most \(maxStatementProperties) properties.", pointer: "/spec/properties")
+        }
+        if properties.reduce(0, { $0 + $1.key.utf8.count + $1.value.utf8.count }) > maxStatementPropertyBytes {
+            throw .badRequest("A statement's properties may take at most \(maxStatementPropertyBytes >> 10) KiB.", pointer: "/spec/properties")
+        }
+    }
+
+    /// Validates a statement's labels: at most ``maxStatementLabels``, of ``maxStatementLabelBytes`` in all.
+    public static func validateStatementLabels(_ labels: [String: String]) throws(APIError) {
+        guard labels.count <= maxStatementLabels, labels.reduce(0, { $0 + $1.key.utf8.count + $1.value.utf8.count }) <= maxStatementLabelBytes else {
+            throw .badRequest(
+                "A statement may have at most \(maxStatementLabels) labels, of \(maxStatementLabelBytes >> 10) KiB in all.", pointer: "/metadata/labels")
         }
     }
 
@@ -113,6 +129,7 @@ extension ControlPlaneState {
     ) throws(APIError) -> Statement {
         try Self.validateStatementName(request.name)
         try Self.validateStatementSpec(sql: request.sql, properties: request.properties)
+        try Self.validateStatementLabels(request.labels)
         guard environments[environmentID] != nil else { throw .notFound("Environment \(environmentID) was not found.") }
         if statement(named: request.name, environmentID: environmentID) != nil {
             throw .conflict("The Flink statement name already exists, please try with another statement name", code: "conflict")

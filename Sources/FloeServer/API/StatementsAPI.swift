@@ -152,6 +152,7 @@ struct StatementsAPI: Sendable {
         let stopped = try body.bool("/spec/stopped") ?? false
         try ControlPlaneState.validateStatementName(name)
         try ControlPlaneState.validateStatementSpec(sql: sql, properties: properties)
+        try ControlPlaneState.validateStatementLabels(labels)
         try requireCanActAs(principal, scope: scope, pointer: "/spec/principal")
 
         let keyRegion: String? = if case .flinkRegion(let region, _) = scope.caller.apiKey.resource { region } else { nil }
@@ -363,6 +364,7 @@ struct StatementsAPI: Sendable {
         let poolID = try desired.string("/spec/compute_pool_id").flatMap { $0.isEmpty ? nil : $0 } ?? current.computePoolID
         let principal = try desired.string("/spec/principal").flatMap { $0.isEmpty ? nil : $0 } ?? current.principal
         let labels = try desired.value("/metadata/labels") != nil ? try Self.stringMap(desired, "/metadata/labels") : current.labels
+        try ControlPlaneState.validateStatementLabels(labels)
 
         let resuming = current.stopped && !stopped
         if poolID != current.computePoolID || principal != current.principal {
