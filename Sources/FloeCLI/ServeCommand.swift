@@ -114,13 +114,10 @@ struct ServeCommand: AsyncParsableCommand {
         try await FloeServer(configuration: configuration, logger: logger).run()
     }
 
-    /// `30d`, `12h`, `90m`, `45s` or a number of seconds; nil for anything else or for zero.
+    /// `30d`, `12h`, `90m`, `45s` or a number of seconds (at most ten years); nil for anything else or for zero.
     static func duration(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)]
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-        let (number, scale) = units.first { trimmed.hasSuffix($0.0) }.map { (String(trimmed.dropLast($0.0.count)), $0.1) } ?? (trimmed, 1)
-        guard let value = Double(number), value > 0, value * scale <= 3_650 * 86_400 else { return nil }
-        return .milliseconds(Int64((value * scale * 1000).rounded()))
+        guard let seconds = measured(text, units: [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)]), seconds <= 3_650 * 86_400 else { return nil }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
     }
 
     /// `64MiB`, `1GiB`, `500KB`, `2GB` or a number of bytes.
@@ -129,10 +126,17 @@ struct ServeCommand: AsyncParsableCommand {
             ("kib", 1_024), ("mib", 1_048_576), ("gib", 1_073_741_824), ("kb", 1e3), ("mb", 1e6), ("gb", 1e9), ("k", 1_024), ("m", 1_048_576),
             ("g", 1_073_741_824), ("b", 1),
         ]
+        guard let bytes = measured(text, units: units), bytes < 1e15 else { return nil }
+        return Int(bytes)
+    }
+
+    /// A positive number with an optional unit suffix (the first of `units` that matches, case-insensitive), scaled.
+    static func measured(_ text: String, units: [(suffix: String, scale: Double)]) -> Double? {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-        let (number, scale) = units.first { trimmed.hasSuffix($0.0) }.map { (String(trimmed.dropLast($0.0.count)), $0.1) } ?? (trimmed, 1)
-        guard let value = Double(number.trimmingCharacters(in: .whitespaces)), value > 0, value * scale < 1e15 else { return nil }
-        return Int(value * scale)
+        let unit = units.first { trimmed.hasSuffix($0.suffix) }
+        let number = String(trimmed.dropLast(unit?.suffix.count ?? 0)).trimmingCharacters(in: .whitespaces)
+        guard let value = Double(number), value > 0, value.isFinite else { return nil }
+        return value * (unit?.scale ?? 1)
     }
 
     /// A positive number of seconds (fractions allowed).
