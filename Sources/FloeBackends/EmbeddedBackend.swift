@@ -8,10 +8,14 @@ public import Foundation
 public final class EmbeddedBackend: ExecutionBackend {
     private let engine: any SQLEngine
 
-    /// Opens the engine's catalogs and table logs under `directory`.
-    public init(directory: URL, checkpointInterval: Duration = .milliseconds(500)) throws {
+    /// Opens the engine's catalogs and table logs under `directory`. Filesystem tables may live only under
+    /// `fileSystemRoots` (none: the connector is off), and never under `privateDirectory` (the server's data).
+    public init(
+        directory: URL, checkpointInterval: Duration = .milliseconds(500), fileSystemRoots: [URL] = [], privateDirectory: URL? = nil
+    ) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        self.engine = try EmbeddedEngine(directory: directory, checkpointInterval: checkpointInterval)
+        let access = FileSystemAccess(roots: fileSystemRoots.map(\.path), refused: [(privateDirectory ?? directory).path])
+        self.engine = try EmbeddedEngine(directory: directory, checkpointInterval: checkpointInterval, fileSystem: access)
     }
 
     public func prepare(_ sql: String, in context: ExecutionContext) async throws(ExecutionFailure) -> any PreparedExecution {

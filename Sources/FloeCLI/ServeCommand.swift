@@ -41,6 +41,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("header-timeout"), help: "Seconds a connection has to send a complete request head, else 408 (env FLOE_HEADER_TIMEOUT; default 10).")
     var headerTimeout: String?
 
+    @Option(
+        name: .customLong("filesystem-root"),
+        help: "A directory filesystem tables may read and write in; repeat for several (env FLOE_FILESYSTEM_ROOTS, separated by ':'; default none: the connector is off).")
+    var fileSystemRoots: [String] = []
+
     @Option(name: .customLong("statement-retention"), help: "How long ended statements are kept, e.g. 30d, 12h, 90m, 45s (env FLOE_STATEMENT_RETENTION; default 30d).")
     var statementRetention: String?
 
@@ -88,6 +93,15 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let text = setting(headerTimeout, "FLOE_HEADER_TIMEOUT") {
             configuration.connections.headerTimeout = try Self.seconds(text, option: "--header-timeout")
+        }
+        let roots = fileSystemRoots.isEmpty ? (environment["FLOE_FILESYSTEM_ROOTS"] ?? "").split(separator: ":").map(String.init) : fileSystemRoots
+        for root in roots {
+            let path = (root as NSString).expandingTildeInPath
+            var isDirectory: ObjCBool = false
+            guard path.hasPrefix("/"), FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--filesystem-root must name an existing directory by its absolute path, not '\(root)'.")
+            }
+            configuration.fileSystemRoots.append(URL(fileURLWithPath: path))
         }
         if let text = setting(statementRetention, "FLOE_STATEMENT_RETENTION") {
             guard let value = Self.duration(text) else {

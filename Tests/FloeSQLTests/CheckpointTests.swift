@@ -195,7 +195,7 @@ import Testing
         try Data(first.utf8).write(to: directory.appendingPathComponent("a.json"))
         try Data(second.utf8).write(to: directory.appendingPathComponent("b.json"))
         let spec = try #require(try FileSystemSpec.of(
-            options: ["connector": "filesystem", "path": directory.path, "format": "json"], columns: [("n", SQLType(.bigint))]))
+            options: ["connector": "filesystem", "path": directory.path, "format": "json"], columns: [("n", SQLType(.bigint))], access: .unrestricted))
         func numbers(_ batch: Batch) -> [Int64] { (0..<batch.count).compactMap { batch.row($0)[0].int } }
         var read: [Int64] = []
         var snapshot = StateWriter()

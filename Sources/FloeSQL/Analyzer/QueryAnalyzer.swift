@@ -55,6 +55,8 @@ struct QueryAnalyzer {
     var library: FunctionLibrary
     /// `sql.snapshot.mode = now`: sources end at their current end and the result is final (batch semantics).
     var isSnapshot: Bool
+    /// Where filesystem tables may read.
+    var fileSystem: FileSystemAccess = .unrestricted
     /// Common table expressions in scope, innermost last.
     var ctes: [String: (columns: [String], query: Query)] = [:]
     /// Views being expanded (to reject cycles).
@@ -317,7 +319,7 @@ struct QueryAnalyzer {
                 throw SQLError("Connector 'blackhole' can only be used as a sink. It cannot be used as a source.")
             }
             let generator = try DatagenSpec.of(options: table.options, columns: physical.map { ($0.name, $0.type) }, seed: table.id)
-            let files = try FileSystemSpec.of(options: table.options, columns: physical.map { ($0.name, $0.type) })
+            let files = try FileSystemSpec.of(options: table.options, columns: physical.map { ($0.name, $0.type) }, access: fileSystem)
             // A table's log also yields `$rowtime`, each row's append time (generated and file tables have none).
             let isLog = generator == nil && files == nil
             let hasRowtime = isLog || generator?.appendsRowtime == true

@@ -72,7 +72,7 @@ final class FileSink: RowSink {
             }
             bytes.append(0x0A)
         }
-        let path = partFile(writer)
+        let path = try spec.access.check(partFile(writer))
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         guard fd >= 0 else { throw SQLError("Cannot open '\(path)': \(String(cString: strerror(errno)))") }
         defer { close(fd) }

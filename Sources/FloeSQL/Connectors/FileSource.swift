@@ -65,7 +65,7 @@ final class FileSource: SourceStage {
         lineNumber = try reader.count()
         guard !wasOpen || fileIndex < paths.count else { throw StateReader.malformed() }
         if wasOpen, !done {
-            let path = paths[fileIndex]
+            let path = try spec.access.check(paths[fileIndex])
             descriptor = open(path, O_RDONLY)
             guard descriptor >= 0 else { throw SQLError("Cannot open '\(path)': \(String(cString: strerror(errno)))") }
             guard lseek(descriptor, off_t(offset), SEEK_SET) == off_t(offset) else {
@@ -159,7 +159,9 @@ final class FileSource: SourceStage {
             fileIndex += 1
         }
         guard let files, fileIndex < files.count else { return false }
-        descriptor = open(files[fileIndex].path, O_RDONLY)
+        // A file of the directory may be a link to somewhere else: each is checked where it leads.
+        let path = try spec.access.check(files[fileIndex].path)
+        descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else { throw SQLError("Cannot open '\(files[fileIndex].path)': \(String(cString: strerror(errno)))") }
         end = 0
         bufferStart = 0

@@ -26,7 +26,10 @@ struct FileSystemSpec: Sendable, Equatable {
         var type: SQLType
     }
 
+    /// The path, resolved and allowed by ``access`` when the table was analyzed.
     var path: String
+    /// Where this server lets filesystem tables read and write: every file opened is checked again.
+    var access: FileSystemAccess
     var format: Format
     var fields: [Field]
     var failOnMissingField = false
@@ -39,13 +42,14 @@ struct FileSystemSpec: Sendable, Equatable {
 
     /// The spec of a table, or `nil` if the table is not a filesystem table.
     /// - Throws: an option that is unknown, missing or malformed.
-    static func of(options: [String: String], columns: [(name: String, type: SQLType)]) throws(SQLError) -> FileSystemSpec? {
+    static func of(options: [String: String], columns: [(name: String, type: SQLType)], access: FileSystemAccess) throws(SQLError) -> FileSystemSpec? {
         guard options["connector"]?.lowercased() == "filesystem" else { return nil }
         guard var path = options["path"], !path.isEmpty else {
             throw SQLError("Missing required options are:\n\npath")
         }
         if path.hasPrefix("file://") { path = String(path.dropFirst("file://".count)) }
         guard path.hasPrefix("/") else { throw SQLError("The filesystem 'path' must be absolute, not '\(path)'.") }
+        path = try access.check(path)
         guard let formatName = options["format"] else { throw SQLError("Missing required options are:\n\nformat") }
         guard let format = Format(rawValue: formatName.lowercased()) else {
             throw SQLError("Could not find any format factory for identifier '\(formatName)'. Available formats: csv, json.")
@@ -66,7 +70,7 @@ struct FileSystemSpec: Sendable, Equatable {
             }
             return byte
         }
-        var spec = FileSystemSpec(path: path, format: format, fields: columns.map { Field(name: $0.name, type: $0.type) })
+        var spec = FileSystemSpec(path: path, access: access, format: format, fields: columns.map { Field(name: $0.name, type: $0.type) })
         var known: Set<String> = ["connector", "path", "format", "source.monitor-interval", "sink.rolling-policy.file-size",
                                   "sink.rolling-policy.rollover-interval", "partition.default-name"]
         switch format {

@@ -11,12 +11,14 @@ public final class EmbeddedEngine: SQLEngine {
     /// Opens (or creates) the engine's catalog, table logs and checkpoints under `directory`. Running INSERTs
     /// checkpoint every `checkpointInterval` (longer when their state is large; see ``CheckpointPolicy``): that is
     /// also how long their output takes to become visible in the sink.
-    public init(directory: URL, checkpointInterval: Duration = .milliseconds(500)) throws {
+    /// Filesystem tables may read and write where `fileSystem` allows.
+    public init(directory: URL, checkpointInterval: Duration = .milliseconds(500), fileSystem: FileSystemAccess = .unrestricted) throws {
         let tables = directory.appendingPathComponent("tables")
         try FileManager.default.createDirectory(at: tables, withIntermediateDirectories: true)
         services = EngineServices(
             catalog: try CatalogStore(directory: directory), logs: LogRegistry(directory: tables),
-            checkpoints: try CheckpointStore(directory: directory.appendingPathComponent("checkpoints")), checkpointInterval: checkpointInterval)
+            checkpoints: try CheckpointStore(directory: directory.appendingPathComponent("checkpoints")), checkpointInterval: checkpointInterval,
+            fileSystem: fileSystem)
     }
 
     /// What the latest checkpoints of the statement `id` (all the INSERTs of a statement set) say; nil before its first.

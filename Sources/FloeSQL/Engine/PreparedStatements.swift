@@ -11,6 +11,8 @@ struct EngineServices: Sendable {
     let checkpoints: CheckpointStore
     /// The base spacing of running statements' checkpoints (see ``CheckpointPolicy``).
     let checkpointInterval: Duration
+    /// Where filesystem tables may read and write.
+    let fileSystem: FileSystemAccess
 
     /// The dataflow context for a session's settings.
     func dataflowContext(session: SessionContext, caster: Caster, isSnapshot: Bool) -> DataflowContext {
@@ -109,9 +111,9 @@ enum SinkTarget: Sendable {
     case blackhole
 
     /// The sink target of a table.
-    static func of(_ table: TableEntry) throws(SQLError) -> SinkTarget {
+    static func of(_ table: TableEntry, fileSystem: FileSystemAccess) throws(SQLError) -> SinkTarget {
         if table.connector == "blackhole" { return .blackhole }
-        if let spec = try FileSystemSpec.of(options: table.options, columns: table.physicalColumns.map { ($0.name, $0.type) }) {
+        if let spec = try FileSystemSpec.of(options: table.options, columns: table.physicalColumns.map { ($0.name, $0.type) }, access: fileSystem) {
             return .files(spec)
         }
         let physical = table.physicalColumns

@@ -19,7 +19,9 @@ struct StatementPlanner {
         self.isSnapshot = session.properties["sql.snapshot.mode"]?.lowercased() == "now"
     }
 
-    var analyzer: QueryAnalyzer { QueryAnalyzer(resolver: resolver, library: FunctionLibrary(caster: caster), isSnapshot: isSnapshot) }
+    var analyzer: QueryAnalyzer {
+        QueryAnalyzer(resolver: resolver, library: FunctionLibrary(caster: caster), isSnapshot: isSnapshot, fileSystem: services.fileSystem)
+    }
 
     static let text = SQLType.string.notNull
 
@@ -266,7 +268,7 @@ struct StatementPlanner {
         let options = Dictionary(create.options, uniquingKeysWith: { _, last in last })
         try Self.checkChangelogMode(options, primaryKey: create.primaryKey, table: path.name)
         // A generated table's options are checked when it is created, not only when it is read.
-        _ = try FileSystemSpec.of(options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) })
+        _ = try FileSystemSpec.of(options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) }, access: services.fileSystem)
         if try DatagenSpec.of(options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) }, seed: "") != nil, create.asQuery != nil {
             throw SQLError("CREATE TABLE AS cannot create a generated table ('connector' = 'datagen').")
         }
@@ -343,7 +345,7 @@ struct StatementPlanner {
         let catalog = services.catalog
         let ifNotExists = create.ifNotExists
         return InsertStatement(
-            traits: StatementTraits(sqlKind: "CREATE_TABLE_AS", isBounded: source.isBounded, isAppendOnly: true), plan: plan, target: try SinkTarget.of(table),
+            traits: StatementTraits(sqlKind: "CREATE_TABLE_AS", isBounded: source.isBounded, isAppendOnly: true), plan: plan, target: try SinkTarget.of(table, fileSystem: services.fileSystem),
             session: session, caster: caster, isSnapshot: isSnapshot, services: services, writerKey: key,
             before: { () throws(SQLError) in
                 try catalog.update { snapshot throws(SQLError) in
@@ -415,7 +417,7 @@ struct StatementPlanner {
         var plan = source
         plan.node = .project(source.node, expressions)
         return InsertStatement(
-            traits: StatementTraits(sqlKind: kind, isBounded: source.isBounded, isAppendOnly: true), plan: plan, target: try SinkTarget.of(table), session: session,
+            traits: StatementTraits(sqlKind: kind, isBounded: source.isBounded, isAppendOnly: true), plan: plan, target: try SinkTarget.of(table, fileSystem: services.fileSystem), session: session,
             caster: caster, isSnapshot: isSnapshot, services: services, writerKey: writerKey(keySuffix), before: nil)
     }
 
@@ -448,6 +450,10 @@ struct StatementPlanner {
             throw SQLError("This ALTER TABLE action is not supported.")
         }
         try Self.checkChangelogMode(changed.options, primaryKey: changed.primaryKey, table: path.name)
+        // The changed options are checked as CREATE TABLE checks them (a new filesystem path must be allowed too).
+        let physical = changed.columns.filter(\.isPhysical).map { ($0.name, $0.type) }
+        _ = try FileSystemSpec.of(options: changed.options, columns: physical, access: services.fileSystem)
+        _ = try DatagenSpec.of(options: changed.options, columns: physical, seed: changed.id)
         let catalog = services.catalog
         let final = changed
         return ddl("ALTER_TABLE") { () throws(SQLError) in

@@ -35,7 +35,8 @@ public struct FloeServer: Sendable {
         print(created ? "Admin credentials written to \(bootstrapFile.path)" : "Admin credentials are in \(bootstrapFile.path)")
 
         let publicURL = configuration.resolvedPublicURL(boundPort: configuration.port)
-        let backend = try EmbeddedBackend(directory: dataDirectory.appendingPathComponent("engine"))
+        let backend = try EmbeddedBackend(
+            directory: dataDirectory.appendingPathComponent("engine"), fileSystemRoots: configuration.fileSystemRoots, privateDirectory: dataDirectory)
         let signals = ResultSignals()
         let scheduler = StatementScheduler(
             store: store, results: store, backend: backend, signals: signals,

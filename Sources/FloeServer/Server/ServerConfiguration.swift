@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var bootstrapCredentials: (key: String, secret: String)?
     /// Minimum level of log lines.
     public var logLevel: Logger.Level = .info
+    /// The directories filesystem tables may read and write in (none: the filesystem connector is off).
+    public var fileSystemRoots: [URL] = []
     /// Connection cap and timeouts.
     public var connections = ConnectionLimits()
     /// How long a statement stays after it ended before it is deleted with its results (Confluent Cloud: 30 days).
