@@ -35,10 +35,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Open connections at most; more are answered 503 (env FLOE_MAX_CONNECTIONS; default 1024).")
     var maxConnections: String?
 
-    @Option(name: .customLong("idle-timeout"), help: "Seconds before an idle keep-alive connection is closed (env FLOE_IDLE_TIMEOUT; default 60).")
+    @Option(name: .customLong("idle-timeout"), help: "How long an idle keep-alive connection stays open, e.g. 60 or 2m (env FLOE_IDLE_TIMEOUT; default 60s).")
     var idleTimeout: String?
 
-    @Option(name: .customLong("header-timeout"), help: "Seconds a connection has to send a complete request head, else 408 (env FLOE_HEADER_TIMEOUT; default 10).")
+    @Option(name: .customLong("header-timeout"), help: "How long a new connection has to send its first request head, else 408, e.g. 10 or 10s (env FLOE_HEADER_TIMEOUT; default 10s).")
     var headerTimeout: String?
 
     @Option(
@@ -153,11 +153,11 @@ struct ServeCommand: AsyncParsableCommand {
         return value * (unit?.scale ?? 1)
     }
 
-    /// A positive number of seconds (fractions allowed).
+    /// A timeout: a duration as ``duration(_:)`` reads it (bare numbers are seconds), at most a day.
     static func seconds(_ text: String, option: String) throws -> Duration {
-        guard let value = Double(text), value > 0, value <= 86_400 else {
-            throw ValidationError("\(option) must be a number of seconds between 0 and 86400, not '\(text)'.")
+        guard let value = duration(text), value <= .seconds(86_400) else {
+            throw ValidationError("\(option) must be a duration of at most a day, such as 10, 2.5s or 1m, not '\(text)'.")
         }
-        return .milliseconds(Int64((value * 1000).rounded()))
+        return value
     }
 }

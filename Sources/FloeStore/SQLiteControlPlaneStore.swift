@@ -45,9 +45,10 @@ public final class SQLiteControlPlaneStore: ControlPlaneStore {
     init(writer: any DatabaseWriter, resultsLimit: Int = defaultResultsLimit) throws {
         self.database = writer
         self.resultsLimit = resultsLimit
-        try writer.writeWithoutTransaction { db in
-            // Incremental auto-vacuum must be chosen before the first table exists, or applied by a VACUUM (once, for
-            // databases of earlier versions).
+        // Incremental auto-vacuum must be chosen before the first table exists, or applied by a VACUUM (once, for
+        // databases of earlier versions). The VACUUM needs free space about the size of the database; if it fails (a
+        // full disk, which is when space matters), the store opens as it is and tries again at the next start.
+        try? writer.writeWithoutTransaction { db in
             if try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") != 2 {
                 try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
                 try db.execute(sql: "VACUUM")

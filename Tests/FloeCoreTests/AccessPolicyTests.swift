@@ -266,6 +266,13 @@ import Testing
             #expect(policy.catalogAccess(environmentID: Self.envB).isEmpty)
         }
         #expect(Self.assignerOfSA1.catalogAccess(environmentID: Self.envA).isEmpty)
+        // Wildcard bindings on a region of every environment reach every environment's catalog, as they run statements there.
+        let everywhere = Self.policy(Self.binding(.flinkDeveloper, try! #require(CRN(parsing: "crn://confluent.cloud/organization=\(Self.org)/environment=*/flink-region=\(Self.region)"))))
+        #expect(everywhere.canRunStatements(in: Self.envB, regionID: Self.region))
+        #expect(everywhere.catalogAccess(environmentID: Self.envB) == .all)
+        let prefixed = Self.policy(Self.binding(.flinkAdmin, try! #require(CRN(parsing: "crn://confluent.cloud/organization=\(Self.org)/environment=env-a*/flink-region=*/compute-pool=*"))))
+        #expect(prefixed.catalogAccess(environmentID: Self.envA) == .all)
+        #expect(prefixed.catalogAccess(environmentID: Self.envB).isEmpty)
     }
 
     @Test func credentialReach() {

@@ -83,6 +83,23 @@ import Testing
         #expect(failure?.message.contains("too deeply nested (limit \(SQLLimits.nestingDepth))") == true)
     }
 
+    /// What the deepest statements need of an engine thread's stack, measured on a thread of their own: well under
+    /// its size, even with a debug build's frames.
+    @Test(arguments: shapes) func theDeepestStatementsFitTheStack(_ shape: Shape) async throws {
+        let deepest = await Self.largest(from: 1, to: 100_000) { await Self.parses(shape.sql($0)) }
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let thread = EngineThreads(count: 1)
+        let used = try await withTaskExecutorPreference(thread) { () async throws -> Int in
+            let context = fixture.context(["sql.snapshot.mode": "now"])
+            let prepared = try StatementPlanner(session: context, services: fixture.engine.services).plan(try Parser.parseStatement(shape.sql(deepest)))
+            try await prepared.run(deliveringTo: CollectingReceiver(), skippingFirst: 0)
+            return EngineThreads.deepestStackUse() ?? 0
+        }
+        print("stack at the limit, \(shape): \(used >> 20) MiB for \(deepest) levels")
+        #expect(used > 0 && used < EngineThreads.stackSize / 4, "\(shape): \(used) bytes")
+    }
+
     /// The inputs that crashed the server before the limits, each far past them.
     @Test func theReportedInputsAreRefused() async throws {
         let inputs = [
@@ -119,7 +136,8 @@ import Testing
         func prepares(_ i: Int) async -> Bool { (try? await fixture.engine.prepare("SELECT x FROM v\(i)", in: fixture.context())) != nil }
         #expect(await !prepares(count))
         let deepest = await Self.largest(from: 0, to: count, where: prepares)
-        #expect(deepest >= SQLLimits.nestingDepth / 4)
+        // Each view's text nests about seven levels: the expanded texts add up to the limit.
+        #expect(deepest >= SQLLimits.nestingDepth / 10 && deepest < SQLLimits.nestingDepth / 4, "\(deepest)")
         let (_, changes) = try await fixture.run("SELECT x FROM v\(deepest)", ["sql.snapshot.mode": "now"])
         #expect(changes.map(EngineText.change) == ["+I[\(deepest + 1)]"])
         let failure = await #expect(throws: SQLError.self) { try await fixture.engine.prepare("SELECT x FROM v\(deepest + 1)", in: fixture.context()) }
@@ -132,6 +150,60 @@ import Testing
         #expect(create?.exceedsLimit == true)
     }
 
+    /// Views whose texts each nest deeply: what each text nests adds up along the expansion, so five views of 600
+    /// levels are refused (and not a million frames deep), while one of them runs.
+    @Test func deepViewTextsAddUp() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        let chain = String(repeating: " UNION ALL SELECT 1 AS x", count: 600)
+        try fixture.engine.services.catalog.update { snapshot throws(SQLError) in
+            var entry = snapshot.catalog(EngineFixture.dev.id)
+            for i in 0...5 {
+                let query = (i == 0 ? "SELECT 1 AS x" : "SELECT x FROM w\(i - 1)") + chain
+                entry.databases["default"]!.views["w\(i)"] = ViewEntry(
+                    name: "w\(i)", query: query, columnNames: ["x"], comment: nil, definition: "CREATE VIEW w\(i) AS \(query)",
+                    creationCatalogID: EngineFixture.dev.id, creationDatabase: "default")
+            }
+            snapshot.catalogs[EngineFixture.dev.id] = entry
+        }
+        let (_, changes) = try await fixture.run("SELECT COUNT(*) FROM w0", ["sql.snapshot.mode": "now"])
+        #expect(changes.map(EngineText.change).last == "+I[601]")
+        let failure = await #expect(throws: SQLError.self) { try await fixture.engine.prepare("SELECT COUNT(*) FROM w5", in: fixture.context()) }
+        #expect(failure?.message.contains("too deeply nested (limit \(SQLLimits.nestingDepth))") == true)
+    }
+
+    /// The catalog keeps a view's query printed, and the printed form nests deeper than what was written: a view is
+    /// created only if it reads back, so every view that exists can be used.
+    @Test func everyViewThatIsCreatedCanBeUsed() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        func view(_ n: Int) -> String { "CREATE OR REPLACE VIEW nots AS SELECT " + String(repeating: "NOT ", count: n) + "TRUE AS b" }
+        func creates(_ n: Int) async -> Bool { (try? await fixture.run(view(n))) != nil }
+        let deepest = await Self.largest(from: 1, to: SQLLimits.nestingDepth, where: creates)
+        #expect(deepest > 100)
+        _ = try await fixture.run(view(deepest))
+        let (_, changes) = try await fixture.run("SELECT b FROM nots", ["sql.snapshot.mode": "now"])
+        #expect(changes.map(EngineText.change) == [deepest % 2 == 0 ? "+I[TRUE]" : "+I[FALSE]"])
+        let refused = await #expect(throws: SQLError.self) { _ = try await fixture.run(view(deepest + 1)) }
+        #expect(refused?.exceedsLimit == true)
+    }
+
+    /// A statement set shares one budget of expansions: its INSERTs cannot multiply it.
+    @Test func aStatementSetSharesTheExpansionBudget() async throws {
+        let fixture = try EngineFixture()
+        defer { fixture.remove() }
+        _ = try await fixture.run("CREATE VIEW d0 AS SELECT 1 AS x")
+        for i in 1...11 { _ = try await fixture.run("CREATE VIEW d\(i) AS SELECT x FROM d\(i - 1) UNION ALL SELECT x FROM d\(i - 1)") }
+        _ = try await fixture.run("CREATE TABLE sink (x INT) WITH ('connector' = 'blackhole')")
+        // One INSERT expands 4,094 views; three of them pass 10,000 together.
+        let one = "INSERT INTO sink SELECT x FROM d11;"
+        _ = try await fixture.engine.prepare("EXECUTE STATEMENT SET BEGIN \(one) \(one) END", in: fixture.context())
+        let failure = await #expect(throws: SQLError.self) {
+            try await fixture.engine.prepare("EXECUTE STATEMENT SET BEGIN \(one) \(one) \(one) END", in: fixture.context())
+        }
+        #expect(failure?.message.contains("expands too many views") == true)
+    }
+
     @Test func commonTableExpressionChainsStopAtTheLimit() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }
@@ -140,7 +212,7 @@ import Testing
         }
         func prepares(_ n: Int) async -> Bool { (try? await fixture.engine.prepare(sql(n), in: fixture.context())) != nil }
         let deepest = await Self.largest(from: 0, to: 5000, where: prepares)
-        #expect(deepest >= SQLLimits.nestingDepth / 4)
+        #expect(deepest >= SQLLimits.nestingDepth / 10, "\(deepest)")
         let (_, changes) = try await fixture.run(sql(deepest), ["sql.snapshot.mode": "now"])
         #expect(changes.map(EngineText.change) == ["+I[\(deepest + 1)]"])
         let failure = await #expect(throws: SQLError.self) { try await fixture.engine.prepare(sql(deepest + 1), in: fixture.context()) }

@@ -100,8 +100,13 @@ public struct AccessPolicy: Sendable {
     public func catalogAccess(environmentID: String) -> CatalogAccess {
         let environment = CRN.environment(organizationID, environmentID)
         if holds([.organizationAdmin, .environmentAdmin, .flinkAdmin, .flinkDeveloper], on: environment) { return .all }
-        let inside = CRNPattern(environment)
-        let hasFlinkRoleInside = grants.contains { [.flinkAdmin, .flinkDeveloper].contains($0.role) && inside.covers($0.scope.crn) }
+        // A Flink role on a region or pool: its pattern cut to the environment must cover this one (`environment=*`
+        // and `env-*` included).
+        let hasFlinkRoleInside = grants.contains { grant in
+            guard [.flinkAdmin, .flinkDeveloper].contains(grant.role), grant.scope.crn.elements.count > 2 else { return false }
+            let environmentPart = CRN(authority: grant.scope.crn.authority, elements: Array(grant.scope.crn.elements.prefix(2)))
+            return CRNPattern(environmentPart).covers(environment)
+        }
         return hasFlinkRoleInside ? .all : []
     }
 

@@ -61,11 +61,14 @@ struct QueryAnalyzer {
     var ctes: [String: (columns: [String], query: Query)] = [:]
     /// Views being expanded (to reject cycles).
     var expanding: Set<String> = []
-    /// How many queries enclose the one being analyzed, views and common table expressions expanded: the parser bounds
-    /// each text's nesting, this bounds what their expansion nests (a view of a view of a view …).
-    var queryDepth = 0
-    /// The view and CTE expansions of the statement so far, shared by every copy of the analyzer: a view that uses the
-    /// view below it twice doubles the plan at each level, which only a count of all expansions stops.
+    /// How deep the texts of the views and common table expressions being expanded nest, added up along the way to the
+    /// query being analyzed: the parser bounds each text, this bounds what expanding them nests (a view of a view of a
+    /// view …), so that every recursion over the expanded query stays within ``SQLLimits/nestingDepth`` beyond the
+    /// statement's own text.
+    var expansionNesting = 0
+    /// The view and CTE expansions of the statement so far, shared by every copy of the analyzer (and every query of a
+    /// statement set): a view that uses the view below it twice doubles the plan at each level, which only a count of
+    /// all expansions stops.
     var expansions = ExpansionCount()
 
     /// Counts expansions across the copies of one statement's analyzer.
@@ -79,8 +82,6 @@ struct QueryAnalyzer {
 
     func analyze(_ query: Query) throws(SQLError) -> QueryPlan {
         var inner = self
-        inner.queryDepth += 1
-        guard inner.queryDepth <= SQLLimits.nestingDepth else { throw SQLError.tooDeeplyNested }
         for entry in query.with { inner.ctes[entry.name] = (entry.columns, entry.query) }
         var plan = try inner.body(query.body, orderBy: query.orderBy)
         let limit = try inner.constantInteger(query.limit, clause: "LIMIT")
@@ -201,7 +202,7 @@ struct QueryAnalyzer {
         case .named(let name, let alias, _):
             var plan: QueryPlan
             if name.parts.count == 1, let cte = ctes[name.name] {
-                var inner = try expandingOneMore()
+                var inner = try expanding(cte.query)
                 inner.ctes[name.name] = nil
                 plan = try inner.analyze(cte.query)
                 plan = try rename(plan, columns: cte.columns)
@@ -400,7 +401,7 @@ struct QueryAnalyzer {
         case .view(let catalog, let database, let view):
             let key = "\(catalog.id).\(database).\(view.name)"
             guard !expanding.contains(key) else { throw SQLError("View \(view.name) refers to itself.") }
-            var inner = try expandingOneMore()
+            var inner = self
             inner.expanding.insert(key)
             inner.ctes = [:]
             var properties = resolver.session.properties
@@ -419,20 +420,23 @@ struct QueryAnalyzer {
             } catch {
                 throw SQLError("\(error)")
             }
-            let plan = try inner.analyze(query)
+            let plan = try inner.expanding(query).analyze(query)
             return try rename(plan, columns: view.columnNames.count == plan.fields.count ? view.columnNames : [])
         }
     }
 
-    /// A copy of the analyzer for expanding one more view or common table expression.
-    func expandingOneMore() throws(SQLError) -> QueryAnalyzer {
+    /// A copy of the analyzer for expanding `query`, the text of one more view or common table expression.
+    func expanding(_ query: Query) throws(SQLError) -> QueryAnalyzer {
         expansions.count += 1
         guard expansions.count <= SQLLimits.expansions else {
             throw SQLError(
                 "SQL statement expands too many views and common table expressions (limit \(SQLLimits.expansions)); a view that uses another view several times expands it every time.",
                 exceedsLimit: true)
         }
-        return self
+        var inner = self
+        inner.expansionNesting += NestingProbe(limit: SQLLimits.nestingDepth - expansionNesting).depth(query)
+        guard inner.expansionNesting <= SQLLimits.nestingDepth else { throw SQLError.tooDeeplyNested }
+        return inner
     }
 
     func rename(_ plan: QueryPlan, columns: [String]) throws(SQLError) -> QueryPlan {

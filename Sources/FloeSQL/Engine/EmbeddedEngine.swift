@@ -32,11 +32,11 @@ public final class EmbeddedEngine: SQLEngine {
     /// The statements that have checkpoints.
     public func checkpointedStatementIDs() -> Set<String> { services.checkpoints.statementIDs() }
 
-    /// Parses and analyzes `sql` against the catalog as it is now, on the engine's threads (``EngineThreads``). Nothing
-    /// is executed or changed. The statement runs on the engine's threads too.
+    /// Parses and analyzes `sql` against the catalog as it is now, on the engine's preparation threads
+    /// (``EngineThreads``). Nothing is executed or changed. The statement runs on the engine's dataflow threads.
     public func prepare(_ sql: String, in context: SessionContext) async throws -> any PreparedStatement {
         let services = services
-        return try await EngineThreads.run {
+        return try await EngineThreads.prepare {
             OnEngineThreads(prepared: try Self.prepare(sql, in: context, services: services))
         }
     }

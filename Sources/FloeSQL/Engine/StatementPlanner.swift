@@ -17,11 +17,13 @@ struct StatementPlanner {
         self.resolver = NameResolver(session: session, snapshot: services.catalog.snapshot)
         self.caster = Caster(renderer: ValueRenderer(zone: Temporal.zone(session.properties["sql.local-time-zone"])))
         self.isSnapshot = session.properties["sql.snapshot.mode"]?.lowercased() == "now"
+        self.analyzer = QueryAnalyzer(
+            resolver: resolver, library: FunctionLibrary(caster: caster), isSnapshot: isSnapshot, fileSystem: services.fileSystem)
     }
 
-    var analyzer: QueryAnalyzer {
-        QueryAnalyzer(resolver: resolver, library: FunctionLibrary(caster: caster), isSnapshot: isSnapshot, fileSystem: services.fileSystem)
-    }
+    /// One analyzer for the whole statement, so that all its queries (a statement set's INSERTs) share one budget of
+    /// view and CTE expansions.
+    let analyzer: QueryAnalyzer
 
     static let text = SQLType.string.notNull
 
@@ -83,7 +85,8 @@ struct StatementPlanner {
                 throw SQLError("List of column aliases must have same degree as table; table has \(plan.fields.count) columns, whereas alias list has \(columns.count) columns")
             }
             let view = ViewEntry(
-                name: path.name, query: query.sql, columnNames: columns.isEmpty ? plan.fields.map(\.name) : columns, comment: comment,
+                name: path.name, query: try Self.reparsable(query.sql, what: "view \(path.name)"), columnNames: columns.isEmpty ? plan.fields.map(\.name) : columns,
+                comment: comment,
                 definition: "CREATE VIEW \(path.display)\(columns.isEmpty ? "" : "(" + columns.map { "`\($0)`" }.joined(separator: ", ") + ")")\(comment.map { " COMMENT '\($0)'" } ?? "") AS\n\(query.sql)")
             let catalog = services.catalog
             var created = view
@@ -180,6 +183,18 @@ struct StatementPlanner {
         }
     }
 
+    /// `text`, SQL the catalog keeps (a view's query, a computed column, a watermark), once it is known to parse again:
+    /// the printed form nests a little deeper than what was written (`NOT NOT x` prints as `(NOT (NOT x))`), and an
+    /// object that could not be read back must not be created.
+    static func reparsable(_ text: String, what: String, isExpression: Bool = false) throws(SQLError) -> String {
+        do {
+            if isExpression { _ = try Parser.parseExpression(text) } else { _ = try Parser.parseStatement(text) }
+        } catch {
+            throw SQLError("The \(what) cannot be stored: \(error.message) once written out.", exceedsLimit: error.exceedsLimit)
+        }
+        return text
+    }
+
     static func exists(_ path: ObjectPath) -> SQLError {
         SQLError("Table already exists: a table or view named \(path.display) already exists.")
     }
@@ -221,7 +236,9 @@ struct StatementPlanner {
                 let physical = columns.filter(\.isPhysical)
                 let scope = Scope(fields: physical.map { PlanField(name: $0.name, type: $0.type, qualifier: nil) })
                 let bound = try analyzer.bind(expression, scope)
-                result.append(ColumnEntry(name: definition.name, type: bound.type, comment: definition.comment, computed: expression.sql))
+                result.append(ColumnEntry(
+                    name: definition.name, type: bound.type, comment: definition.comment,
+                    computed: try Self.reparsable(expression.sql, what: "computed column \(definition.name)", isExpression: true)))
             }
             columns.append(result.last!)
         }
@@ -259,7 +276,7 @@ struct StatementPlanner {
             if watermarkExpression == nil {
                 let scope = Scope(fields: (columns + system).map { PlanField(name: $0.name, type: $0.type, qualifier: nil) })
                 try QueryAnalyzer.requireWatermarkType(try analyzer.bind(watermark.expression, scope).type)
-                watermarkExpression = watermark.expression.sql
+                watermarkExpression = try Self.reparsable(watermark.expression.sql, what: "watermark", isExpression: true)
             }
         }
         for column in create.distributedBy where !columns.contains(where: { $0.name == column }) {

@@ -669,6 +669,9 @@ final class Dataflow {
     }
 
     /// The driving loop of ``run(interval:checkpoint:output:)``.
+    /// How long a dataflow computes before it lets the other statements on the engine's threads run.
+    static let timeSlice: Duration = .milliseconds(20)
+
     private func drive(clock: ContinuousClock, flush: (_ force: Bool) async throws -> Void, checkpointDue: () -> ContinuousClock.Instant?,
                        takeCheckpoint: () async throws -> Void) async throws {
         let started = clock.now
@@ -677,12 +680,19 @@ final class Dataflow {
             // The progressive timeout is that of the statement's age when the table went silent, so it does not recede.
             idleTimeout.timeout(age: last - started).map { last + $0 }
         }
+        // Statements share the engine's threads: one that computes for long without waiting lets the others run
+        // every time slice.
+        var sliceStarted = clock.now
         while true {
             try Task.checkCancellation()
             var progressed = false
             for source in sources where !finishedSources.contains(ObjectIdentifier(source)) {
                 let id = ObjectIdentifier(source)
                 while let batch = try source.poll() {
+                    if clock.now - sliceStarted > Self.timeSlice {
+                        await Task.yield()
+                        sliceStarted = clock.now
+                    }
                     progressed = true
                     changedSinceCheckpoint = true
                     if source.waitTarget != nil {

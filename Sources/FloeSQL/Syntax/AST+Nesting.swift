@@ -1,7 +1,8 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 /// Measures how deep a syntax tree nests, stopping as soon as it passes a limit, so that the measurement itself
-/// recurses no deeper than the limit.
+/// recurses no deeper than the limit. (The depth of a node is counted from 1; a tree that nests deeper than the limit
+/// measures `limit + 1`.)
 ///
 /// The parser already refuses input that nests too deeply while it reads it (and reports where), but it counts what it
 /// is reading, not the tree it has built: an operand that is itself a long chain, such as `((a+a+…)+a+…)+…`, makes a
@@ -15,6 +16,19 @@ struct NestingProbe {
 
     /// Whether `expression` nests deeper than the limit.
     func exceeds(_ expression: Expression) -> Bool { exceeds(expression, 1) }
+
+    /// How deep `query` nests, or `limit + 1` if deeper than the limit.
+    func depth(_ query: Query) -> Int {
+        var low = 0
+        var high = limit + 1
+        // The smallest limit the query does not exceed, by bisection over the cut-off walk (each walk stops at its
+        // cut-off, so this costs a few walks of the query's top levels).
+        while high - low > 1 {
+            let middle = (low + high) / 2
+            if NestingProbe(limit: middle).exceeds(query, 1) { low = middle } else { high = middle }
+        }
+        return high
+    }
 
     private func exceeds(_ statement: Statement, _ depth: Int) -> Bool {
         guard depth <= limit else { return true }
@@ -43,7 +57,7 @@ struct NestingProbe {
         }
     }
 
-    private func exceeds(_ query: Query, _ depth: Int) -> Bool {
+    func exceeds(_ query: Query, _ depth: Int) -> Bool {
         guard depth <= limit else { return true }
         let next = depth + 1
         if query.with.contains(where: { exceeds($0.query, next) }) { return true }

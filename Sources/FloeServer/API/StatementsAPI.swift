@@ -364,7 +364,7 @@ struct StatementsAPI: Sendable {
         let poolID = try desired.string("/spec/compute_pool_id").flatMap { $0.isEmpty ? nil : $0 } ?? current.computePoolID
         let principal = try desired.string("/spec/principal").flatMap { $0.isEmpty ? nil : $0 } ?? current.principal
         let labels = try desired.value("/metadata/labels") != nil ? try Self.stringMap(desired, "/metadata/labels") : current.labels
-        try ControlPlaneState.validateStatementLabels(labels)
+        if labels != current.labels { try ControlPlaneState.validateStatementLabels(labels) }
 
         let resuming = current.stopped && !stopped
         if poolID != current.computePoolID || principal != current.principal {

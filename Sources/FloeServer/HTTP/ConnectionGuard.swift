@@ -20,9 +20,11 @@ public struct ConnectionLimits: Sendable, Equatable {
     public var maximumConnections = 1024
     /// A keep-alive connection with no request in progress is closed after this long.
     public var idleTimeout: Duration = .seconds(60)
-    /// A connection must deliver a complete request head this soon after connecting or after its previous response
-    /// (a client that trickles its headers, as slowloris does, is answered 408 and closed).
+    /// A new connection must deliver its first complete request head this soon (a client that trickles its headers,
+    /// as slowloris does, is answered 408 and closed).
     public var headerTimeout: Duration = .seconds(10)
+    /// A request's body must arrive in full this soon after its head (else 408 and close): 4 MiB at 70 KB/s.
+    public var bodyTimeout: Duration = .seconds(60)
 
     /// The longest request target (path and query) served; 8 KiB, as common proxies allow.
     public static let maximumTargetLength = 8 * 1024
@@ -30,7 +32,8 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// before the server stops accepting (further clients wait in the listen backlog): the file descriptors of the
     /// store and the engine stay free.
     public static let refusalMargin = 64
-    /// File descriptors kept out of reach of connections: the SQLite store, table logs, checkpoints, engine files.
+    /// File descriptors kept out of reach of connections: the SQLite store, table logs, checkpoints, engine files (at
+    /// most half of them, where the limit is low).
     public static let reservedDescriptors = 512
     /// The request line and headers together, at most (Hummingbird's and NIO's default).
     public static let maximumHeadSize = 80 * 1024
@@ -40,18 +43,29 @@ public struct ConnectionLimits: Sendable, Equatable {
     public init() {}
 
     /// These limits, with ``maximumConnections`` lowered if the process's file descriptor limit could not hold them
-    /// with ``reservedDescriptors`` to spare (after raising the soft limit to the hard one).
+    /// with descriptors to spare for the store and the engine (after raising the soft limit to the hard one). Keeps at
+    /// least 16 connections.
     public func fittingDescriptorLimit() -> (limits: ConnectionLimits, descriptors: Int) {
+        #if canImport(Glibc)
+        let resource = Int32(RLIMIT_NOFILE.rawValue)
+        #else
+        let resource = RLIMIT_NOFILE
+        #endif
         var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return (self, 0) }
+        guard getrlimit(resource, &limit) == 0 else { return (self, 0) }
         if limit.rlim_cur < limit.rlim_max {
             var raised = limit
+            #if canImport(Darwin)
+            raised.rlim_cur = min(limit.rlim_max, rlim_t(OPEN_MAX))
+            #else
             raised.rlim_cur = limit.rlim_max
-            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+            #endif
+            if setrlimit(resource, &raised) == 0 { limit = raised }
         }
         let descriptors = Int(clamping: limit.rlim_cur)
+        let spare = min(Self.reservedDescriptors, descriptors / 2) + min(Self.refusalMargin, descriptors / 8)
         var fitted = self
-        fitted.maximumConnections = max(1, min(maximumConnections, descriptors - Self.reservedDescriptors - Self.refusalMargin))
+        fitted.maximumConnections = max(16, min(maximumConnections, descriptors - spare))
         return (fitted, descriptors)
     }
 }
@@ -95,74 +109,140 @@ private func glibcMallocTrim(_ pad: Int) -> Int32
 #endif
 
 /// The connection lifecycle ``ConnectionGuardHandler`` enforces, as a value: events in, actions out.
+///
+/// A connection's first request head must arrive within the header timeout (slowloris), and every request body within
+/// the body timeout after its head. Between requests of a kept-alive connection nothing is written: a pooled client
+/// that reuses a connection must never read an answer it did not ask for, so an idle connection is closed silently
+/// by Hummingbird's idle timeout instead.
 struct ConnectionGuardState {
     enum Phase: Equatable {
-        /// Waiting for a request head, within the header timeout.
-        case awaitingHead
-        /// A request is being read or answered.
-        case inRequest
-        /// Over the connection cap: the first head is answered 503.
+        /// A new connection, waiting for its first request head.
+        case awaitingFirstHead
+        /// Reading or answering requests.
+        case serving
+        /// Between requests of a kept-alive connection.
+        case idle
+        /// Over the connection cap: answered 503 at its first head, or when the timer fires first.
         case overCapacity
-        /// An error response was written; the connection closes.
+        /// An error response was written, or the connection is being closed.
         case closing
+    }
+
+    enum Timer: Equatable {
+        case header, refusal, body, linger
     }
 
     enum Action: Equatable {
         case forward
         case drop
+        /// Drop the part and ask the socket for more (the server no longer reads this request: the guard does).
+        case dropAndRead
         /// Answer `error` (with `Connection: close`) and close; drop the rest.
         case refuse(APIError)
-        case armHeaderTimer
+        /// Close without writing anything (a response may be under way).
+        case close
+        /// Pass the part on, then close.
+        case forwardAndClose
+        case arm(Timer)
+        case cancelTimer
         case none
     }
 
-    private(set) var phase: Phase = .awaitingHead
+    private(set) var phase: Phase = .awaitingFirstHead
     /// Requests whose head was read and whose response has not ended (HTTP pipelining may make it more than one).
     private var unanswered = 0
+    /// Whether a request's body is being read (its head came, its end did not).
+    private var readingBody = false
+    /// Whether a response has begun and not ended.
+    private var responding = false
+    /// Whether the request being read asked for `Connection: close`.
+    private var closeRequested = false
+    /// Whether the rest of a body that was answered early is being read and dropped (a "lingering close": closing at
+    /// once would reset the connection under a client still sending, which then loses the answer).
+    private var lingering = false
 
-    /// The connection became active; `overCapacity` when it is one too many (answered 503 at its first head, or when the
-    /// timer fires first).
+    /// How long the rest of a body answered early is read before the connection is closed anyway.
+    static let lingerTimeout: Duration = .seconds(5)
+
+    /// The connection became active; `overCapacity` when it is one too many.
     mutating func connected(overCapacity: Bool) -> Action {
-        phase = overCapacity ? .overCapacity : .awaitingHead
-        return .armHeaderTimer
+        phase = overCapacity ? .overCapacity : .awaitingFirstHead
+        return .arm(overCapacity ? .refusal : .header)
     }
 
-    mutating func readHead(targetLength: Int) -> Action {
+    mutating func readHead(targetLength: Int, closeRequested: Bool = false) -> Action {
         switch phase {
         case .closing: return .drop
         case .overCapacity: return refuse(.tooManyConnections)
-        case .awaitingHead, .inRequest:
-            guard targetLength <= ConnectionLimits.maximumTargetLength else { return refuse(.targetTooLong) }
-            phase = .inRequest
+        case .awaitingFirstHead, .serving, .idle:
+            // With an answer still going out, a pipelined request is the server's to answer, in order.
+            if targetLength > ConnectionLimits.maximumTargetLength, unanswered == 0 { return refuse(.targetTooLong) }
+            phase = .serving
             unanswered += 1
-            return .forward
+            readingBody = true
+            self.closeRequested = closeRequested
+            return .arm(.body)
         }
     }
 
-    func readBodyOrEnd() -> Action { phase == .inRequest ? .forward : .drop }
+    func readBody() -> Action {
+        guard phase == .serving else { return .drop }
+        return lingering ? .dropAndRead : .forward
+    }
 
-    /// A response ended: with nothing left to answer, the next head must come within the header timeout.
+    mutating func readEnd() -> Action {
+        guard phase == .serving else { return .drop }
+        readingBody = false
+        if lingering {
+            lingering = false
+            if closeRequested {
+                phase = .closing
+                return .forwardAndClose
+            }
+            if unanswered == 0 { phase = .idle }
+        }
+        return .cancelTimer
+    }
+
+    mutating func wroteResponseHead() { responding = true }
+
+    /// A response ended; with nothing left to answer the connection is idle. Answered before its body was read (a 413,
+    /// a 401), the request's body is read to its end and dropped, for a while, before the connection goes on or closes.
     mutating func wroteResponseEnd() -> Action {
-        guard phase == .inRequest else { return .none }
+        responding = false
+        guard phase == .serving else { return .none }
         unanswered = max(0, unanswered - 1)
-        guard unanswered == 0 else { return .none }
-        phase = .awaitingHead
-        return .armHeaderTimer
+        if readingBody {
+            lingering = true
+            return .arm(.linger)
+        }
+        if unanswered == 0 { phase = .idle }
+        return .none
     }
 
-    mutating func headerTimerFired() -> Action {
-        switch phase {
-        case .awaitingHead, .overCapacity: return refuse(phase == .overCapacity ? .tooManyConnections : .headerTimeout)
-        case .inRequest, .closing: return .none
+    mutating func timerFired(_ timer: Timer) -> Action {
+        switch (timer, phase) {
+        case (.refusal, .overCapacity): return refuse(.tooManyConnections)
+        case (.header, .awaitingFirstHead): return refuse(.headerTimeout)
+        case (.linger, .serving) where lingering:
+            phase = .closing
+            return .close
+        case (.body, .serving) where readingBody && !lingering:
+            if responding {
+                phase = .closing
+                return .close
+            }
+            return refuse(.bodyTimeout)
+        default: return .none
         }
     }
 
-    /// The HTTP parser failed. Between requests nothing else will answer, so the guard does; during a request the
-    /// error goes on to the server, which answers it.
+    /// The HTTP parser failed. With no request under way nothing else will answer, so the guard does; during a request
+    /// the error goes on to the server, which answers it.
     mutating func parserFailed(_ error: HTTPParserError) -> Action {
         switch phase {
-        case .awaitingHead, .overCapacity: return refuse(.malformedRequest(error))
-        case .inRequest: return .forward
+        case .awaitingFirstHead, .idle, .overCapacity: return refuse(.malformedRequest(error))
+        case .serving: return unanswered == 0 ? refuse(.malformedRequest(error)) : .forward
         case .closing: return .drop
         }
     }
@@ -182,6 +262,10 @@ extension APIError {
 
     static var headerTimeout: APIError {
         APIError(status: 408, code: "request_timeout", detail: "The request head did not arrive in time; the connection is closed.")
+    }
+
+    static var bodyTimeout: APIError {
+        APIError(status: 408, code: "request_timeout", detail: "The request body did not arrive in time; the connection is closed.")
     }
 
     static var targetTooLong: APIError {
@@ -205,9 +289,10 @@ extension APIError {
 }
 
 /// Guards each connection, between the HTTP codec and the server: counts it against the cap and answers the one too
-/// many with 503, gives its request head ``ConnectionLimits/headerTimeout`` to arrive (408 otherwise), and answers
-/// what the HTTP parser refuses, and request targets too long to serve, with Confluent's error envelope instead of an
-/// empty 400. Idle keep-alive connections are closed by Hummingbird's own idle timeout.
+/// many with 503, gives its first request head ``ConnectionLimits/headerTimeout`` and each body
+/// ``ConnectionLimits/bodyTimeout`` to arrive (408 otherwise), and answers what the HTTP parser refuses, and request
+/// targets too long to serve, with Confluent's error envelope instead of an empty 400. Idle keep-alive connections
+/// are closed silently by Hummingbird's own idle timeout.
 final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -217,7 +302,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let counter: ConnectionCounter
     private var state = ConnectionGuardState()
     private var counted = false
-    private var headerTimer: Scheduled<Void>?
+    private var timer: Scheduled<Void>?
 
     init(counter: ConnectionCounter) { self.counter = counter }
 
@@ -226,7 +311,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        cancelHeaderTimer()
+        cancelTimer()
         stop()
     }
 
@@ -236,7 +321,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        cancelHeaderTimer()
+        cancelTimer()
         stop()
         context.fireChannelInactive()
     }
@@ -256,19 +341,23 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            cancelHeaderTimer()
-            perform(state.readHead(targetLength: head.path?.utf8.count ?? 0), context, data: data)
-        case .body, .end:
-            perform(state.readBodyOrEnd(), context, data: data)
+            let close = head.headerFields[.connection]?.lowercased().contains("close") == true
+            perform(state.readHead(targetLength: head.path?.utf8.count ?? 0, closeRequested: close), context, data: data)
+        case .body: perform(state.readBody(), context, data: data)
+        case .end: perform(state.readEnd(), context, data: data)
         }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) {
+        switch unwrapOutboundIn(data) {
+        case .head:
+            state.wroteResponseHead()
+            context.write(data, promise: promise)
+        case .body:
+            context.write(data, promise: promise)
+        case .end:
             context.write(data, promise: promise)
             perform(state.wroteResponseEnd(), context, data: nil)
-        } else {
-            context.write(data, promise: promise)
         }
     }
 
@@ -277,7 +366,6 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.fireErrorCaught(error)
             return
         }
-        cancelHeaderTimer()
         switch state.parserFailed(parserError) {
         case .forward: context.fireErrorCaught(error)
         case let action: perform(action, context, data: nil)
@@ -290,25 +378,45 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             if let data { context.fireChannelRead(data) }
         case .drop, .none:
             break
-        case .armHeaderTimer:
-            cancelHeaderTimer()
+        case .dropAndRead:
+            context.read()
+        case .arm(let timer):
+            cancelTimer()
+            if let data { context.fireChannelRead(data) }
+            let limits = counter.limits
+            let timeout: Duration = switch timer {
+            case .header: limits.headerTimeout
             // One too many is answered at its head, or within half a second without one: its descriptor is wanted back.
-            let timeout = state.phase == .overCapacity ? min(counter.limits.headerTimeout, .milliseconds(500)) : counter.limits.headerTimeout
-            let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
-            headerTimer = context.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
-                let (handler, context) = loopBound.value
-                handler.headerTimer = nil
-                handler.perform(handler.state.headerTimerFired(), context, data: nil)
+            case .refusal: min(limits.headerTimeout, .milliseconds(500))
+            case .body: limits.bodyTimeout
+            case .linger: ConnectionGuardState.lingerTimeout
             }
+            let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+            self.timer = context.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+                let (handler, context) = loopBound.value
+                handler.timer = nil
+                handler.perform(handler.state.timerFired(timer), context, data: nil)
+            }
+            if timer == .linger { context.read() }
+        case .cancelTimer:
+            cancelTimer()
+            if let data { context.fireChannelRead(data) }
+        case .close:
+            cancelTimer()
+            context.close(promise: nil)
+        case .forwardAndClose:
+            cancelTimer()
+            if let data { context.fireChannelRead(data) }
+            context.close(promise: nil)
         case .refuse(let error):
-            cancelHeaderTimer()
+            cancelTimer()
             respond(error, context)
         }
     }
 
-    private func cancelHeaderTimer() {
-        headerTimer?.cancel()
-        headerTimer = nil
+    private func cancelTimer() {
+        timer?.cancel()
+        timer = nil
     }
 
     /// Writes `error` in Confluent's envelope with `Connection: close`, then closes.
@@ -321,6 +429,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         if let retryAfter = error.retryAfter { fields[.retryAfter] = String(retryAfter) }
         context.write(wrapOutboundOut(.head(HTTPResponse(status: .init(code: error.status), headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(ByteBuffer(bytes: body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in loopBound.value.close(promise: nil) }
     }
 }

@@ -19,22 +19,33 @@ enum DataDirectory {
         umask(0o077)
     }
 
-    /// Creates `directory` (0700) and takes every permission of group and others from it and what it holds.
-    /// Returns how many entries were tightened.
+    /// What the server keeps in its data directory: only these are tightened, so a data directory that also holds
+    /// other files (a home directory, say) keeps those as they are.
+    static let ownEntries = ["floe.sqlite", "floe.sqlite-wal", "floe.sqlite-shm", "bootstrap.json", "preparing", "engine"]
+
+    /// Creates `directory` (0700) and takes every permission of group and others from the server's own entries in it
+    /// (``ownEntries``, recursively) and from the directory itself when it is the server's (new, or holding its
+    /// database). Returns how many entries were tightened.
     @discardableResult
     static func secure(_ directory: URL) throws -> Int {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let manager = FileManager.default
+        let isNew = !manager.fileExists(atPath: directory.path)
+        try manager.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var tightened = 0
         func tighten(_ path: String) {
-            let manager = FileManager.default
             guard let attributes = try? manager.attributesOfItem(atPath: path), attributes[.type] as? FileAttributeType != .typeSymbolicLink,
                 let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0
             else { return }
             if (try? manager.setAttributes([.posixPermissions: mode & 0o7700], ofItemAtPath: path)) != nil { tightened += 1 }
         }
-        tighten(directory.path)
-        if let entries = FileManager.default.enumerator(atPath: directory.path) {
-            for case let relative as String in entries { tighten(directory.appendingPathComponent(relative).path) }
+        if isNew || manager.fileExists(atPath: directory.appendingPathComponent("floe.sqlite").path) { tighten(directory.path) }
+        for entry in ownEntries {
+            let path = directory.appendingPathComponent(entry).path
+            guard manager.fileExists(atPath: path) else { continue }
+            tighten(path)
+            if let inside = manager.enumerator(atPath: path) {
+                for case let relative as String in inside { tighten((path as NSString).appendingPathComponent(relative)) }
+            }
         }
         return tightened
     }

@@ -31,7 +31,16 @@ struct PreparationMarker: Sendable {
     /// The statements to fail now: those whose preparations the process died in too often.
     var statementsToFail: [String] { interrupted.filter { $0.value >= Self.attemptsBeforeFailing }.map(\.key).sorted() }
 
-    /// Records that `uid` is being prepared: until ``end(_:)``, a death of the process counts against it.
+    /// Forgets the statements that no longer exist.
+    mutating func keep(only uids: Set<String>) {
+        let gone = interrupted.keys.filter { !uids.contains($0) }
+        guard !gone.isEmpty else { return }
+        for uid in gone { interrupted[uid] = nil }
+        write(interrupted)
+    }
+
+    /// Records that `uid` is being prepared: until ``end(_:)``, a death of the process counts against it. The scheduler
+    /// prepares one statement at a time, so a death is counted against the one statement that was being prepared.
     mutating func begin(_ uid: String) {
         guard url != nil else { return }
         interrupted[uid, default: 0] += 1

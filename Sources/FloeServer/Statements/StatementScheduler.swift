@@ -31,6 +31,10 @@ actor StatementScheduler: Service {
     nonisolated let signals: ResultSignals
     /// Which statement is being prepared, kept across a crash (see ``PreparationMarker``).
     private var marker: PreparationMarker
+    /// Whether a statement is being prepared, and the preparations waiting for their turn: one at a time, so that a
+    /// crash is charged to the statement that caused it.
+    private var preparing = false
+    private var waitingToPrepare: [CheckedContinuation<Void, Never>] = []
     /// How long a statement stays after it ended (COMPLETED, FAILED or STOPPED) before it is deleted with its results.
     let retention: Duration
     let logger: Logger
@@ -136,19 +140,24 @@ actor StatementScheduler: Service {
     /// As on Confluent Cloud, statements that ended are deleted after 30 days.
     static let defaultRetention: Duration = .seconds(30 * 86_400)
 
+    /// Whether `statement` ended before `cutoff` and stays ended (a STOPPED statement being resumed does not).
+    static func isExpired(_ statement: Statement, before cutoff: Date) -> Bool {
+        statement.phase.isTerminal && !(statement.phase == .stopped && !statement.stopped) && (statement.endTime ?? statement.updatedAt) < cutoff
+    }
+
     /// Deletes the statements that ended more than ``retention`` ago, with their results and checkpoints.
     func deleteExpiredStatements() async {
         let now = now()
         let cutoff = now.addingTimeInterval(-Double(retention.components.seconds) - Double(retention.components.attoseconds) / 1e18)
         let expired = store.snapshot().statements.values.filter { statement in
-            statement.phase.isTerminal && executions[statement.id] == nil && (statement.endTime ?? statement.updatedAt) < cutoff
+            Self.isExpired(statement, before: cutoff) && executions[statement.id] == nil
         }
         for statement in expired {
             let id = statement.id
             let uid = statement.uid
             do {
                 let deleted = try await store.mutate { state -> Bool in
-                    guard let current = state.statements[id], current.uid == uid, current.phase.isTerminal else { return false }
+                    guard let current = state.statements[id], current.uid == uid, Self.isExpired(current, before: cutoff) else { return false }
                     _ = try state.deleteStatement(id: id, now: now)
                     return true
                 }
@@ -169,6 +178,7 @@ actor StatementScheduler: Service {
     /// whose preparation the process did not survive is failed, not prepared again.
     private func resumeAfterRestart() async {
         let state = store.snapshot()
+        marker.keep(only: Set(state.statements.values.map(\.uid)))
         for uid in marker.statementsToFail {
             if let statement = state.statements.values.first(where: { $0.uid == uid }) {
                 logger.error("preparing a statement stopped the server twice; failing it", metadata: ["statement": .string(statement.name)])
@@ -300,8 +310,13 @@ actor StatementScheduler: Service {
 
     /// Prepares `statement` on the backend, marked as under preparation until the backend answers.
     private func prepare(_ statement: Statement, in state: ControlPlaneState) async throws(ExecutionFailure) -> any PreparedExecution {
+        if preparing { await withCheckedContinuation { waitingToPrepare.append($0) } }
+        preparing = true
         marker.begin(statement.uid)
-        defer { marker.end(statement.uid) }
+        defer {
+            marker.end(statement.uid)
+            if waitingToPrepare.isEmpty { preparing = false } else { waitingToPrepare.removeFirst().resume() }
+        }
         return try await backend.prepare(statement.sql, in: context(for: statement, in: state))
     }
 
