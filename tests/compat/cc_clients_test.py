@@ -143,6 +143,10 @@ class CcClients:
         sa = self.rest("POST", "/iam/v2/service-accounts", 201,
                        json={"display_name": f"cc-clients-{tag()}", "description": "cc-clients owner"})
         self.s["sa"] = sa["id"]
+        # Its Flink API keys need a Flink role of it in the environment they are scoped to.
+        self.rest("POST", "/iam/v2/role-bindings", 201, json={
+            "principal": f"User:{sa['id']}", "role_name": "FlinkDeveloper",
+            "crn_pattern": f"crn://confluent.cloud/organization={self.boot.organization_id}/environment={self.env}"})
         pools = []
         for _ in range(2):
             body = {"spec": {"display_name": f"cc-pool-{tag()}", "cloud": "AWS", "region": "us-east-1", "max_cfu": 5,

@@ -522,8 +522,21 @@ class Contract:
     def api_keys(self):
         st, a = self.steps, self.admin
 
+        def key_owner():
+            # The keys' owner: a service account that may run statements in the environment, since a Flink API key
+            # needs a Flink role of its owner where it is scoped (refused with 403 before the role is granted).
+            sa = a.post("/iam/v2/service-accounts", {"display_name": f"compat-keys-{tag()}", "description": "key owner"},
+                        expect=201).body["id"]
+            r = a.post("/iam/v2/api-keys", {"spec": {"display_name": f"compat-key-{tag()}", "owner": {"id": sa},
+                                                     "resource": {"id": REGION, "environment": self.env}}}, expect=403)
+            check("needs a role" in r.text, f"403 without the reason: {r.snippet()}")
+            a.post("/iam/v2/role-bindings", {"principal": f"User:{sa}", "role_name": "FlinkDeveloper",
+                                             "crn_pattern": f"crn://confluent.cloud/organization={self.org}/environment={self.env}"},
+                   expect=201)
+            self.s["key_sa"] = sa
+
         def flink_key():
-            sa = self.need("sa")
+            sa = self.need("key_sa")
             b = self.create_key(sa, {"id": REGION, "environment": self.env})
             check(KEY_ID.match(b.get("id", "")), f"key id {b.get('id')!r} is not 16 upper-case alphanumerics")
             secret = b.get("spec", {}).get("secret", "")
@@ -539,14 +552,14 @@ class Contract:
             self.s["flink_key"] = (b["id"], secret)
 
         def flink_key_default_env():
-            b = self.create_key(self.need("sa"), {"id": REGION})
+            b = self.create_key(self.need("key_sa"), {"id": REGION})
             res = b["spec"].get("resource") or {}
             check(res.get("environment") == self.env,
                   f"Flink key without environment: resource.environment {res.get('environment')!r}, expected default {self.env}")
             self.s["flink_key2"] = b["id"]
 
         def cloud_key():
-            b = self.create_key(self.need("sa"), {"id": "cloud"})
+            b = self.create_key(self.need("key_sa"), {"id": "cloud"})
             res = b["spec"].get("resource") or {}
             check(res.get("id") == "cloud" and res.get("kind") == "Cloud", f"resource {res}")
             check(KEY_SECRET.match(b["spec"].get("secret") or ""), "secret format")
@@ -565,7 +578,7 @@ class Contract:
             check(all(k.get("spec", {}).get("secret") in (None, "") for k in listed), "a listed key carries its secret")
 
         def list_filters():
-            sa = self.need("sa")
+            sa = self.need("key_sa")
             kid, _ = self.need("flink_key")
             cloud_kid, _ = self.need("cloud_key")
             check({kid, cloud_kid} <= self.key_ids(), "created keys not in the unfiltered list")
@@ -589,7 +602,7 @@ class Contract:
             check(got.get("display_name") == "renamed-key" and got.get("description") == "patched", f"GET {got}")
 
         def create_bad():
-            sa = self.need("sa")
+            sa = self.need("key_sa")
             self.refused_and_unchanged(self.key_ids, lambda: a.call("POST", "/iam/v2/api-keys",
                                                                     raw=b'{"spec": {"owner": ', expect=400))
             self.refused_and_unchanged(self.key_ids, lambda: a.post("/iam/v2/api-keys", {"spec": "cloud"}, expect=400))
@@ -610,7 +623,7 @@ class Contract:
 
         def create_unknown_resource():
             self.refused_and_unchanged(self.key_ids, lambda: a.post(
-                "/iam/v2/api-keys", {"spec": {"owner": {"id": self.need("sa")},
+                "/iam/v2/api-keys", {"spec": {"owner": {"id": self.need("key_sa")},
                                               "resource": {"id": "aws.mars-north-9", "environment": self.env}}},
                 expect=(400, 403, 422)))
 
@@ -636,7 +649,7 @@ class Contract:
                 "/org/v2/environments", {"display_name": f"by-flink-key-{tag()}"}, expect=401))
 
         def delete():
-            b = self.create_key(self.need("sa"), {"id": "cloud"})
+            b = self.create_key(self.need("key_sa"), {"id": "cloud"})
             ak = a.as_key(b["id"], b["spec"]["secret"])
             ak.call("GET", "/fcpm/v2/regions")  # used once while valid
             a.delete(f"/iam/v2/api-keys/{b['id']}", expect=204)
@@ -645,6 +658,7 @@ class Contract:
             r = ak.get("/fcpm/v2/regions", expect=401)
             check(r.headers.get("WWW-Authenticate"), "401 without WWW-Authenticate")
 
+        st.run("keys: a Flink key needs a Flink role of its owner in its environment (403, then 202 once granted)", key_owner)
         st.run("keys: create Flink key (aws.us-east-1 + environment) -> 202 with secret", flink_key)
         st.run("keys: Flink key without environment is scoped to the default environment", flink_key_default_env)
         st.run("keys: create Cloud key -> 202 with secret, authenticates", cloud_key)

@@ -96,8 +96,23 @@ class Sdk:
         check(len(ids) == len(set(ids)) and set(ids) == {x.obj_id for x in found},
               f"page_size=1 listing following metadata.next verbatim gave {ids}")
 
+    def grant_flink_role(self, principal_id: str) -> None:
+        """FlinkDeveloper in the default environment (a Flink API key needs a Flink role of its owner there); the SDK
+        has no role-binding object, so this is a plain request."""
+        import base64
+        import json
+        import urllib.request
+        body = json.dumps({"principal": f"User:{principal_id}", "role_name": "FlinkDeveloper",
+                           "crn_pattern": f"crn://confluent.cloud/organization={self.boot.organization_id}/environment={self.boot.environment_id}"})
+        token = base64.b64encode(f"{self.boot.api_key}:{self.boot.api_secret}".encode()).decode()
+        request = urllib.request.Request(f"{self.base}/iam/v2/role-bindings", data=body.encode(), method="POST",
+                                         headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            check(response.status == 201, f"role binding -> {response.status}")
+
     def create_keys(self):
         sa = self.need("sa")
+        self.grant_flink_role(sa.obj_id)
         flink = self.new_key()
         resp = flink.create(sa.obj_id, REGION_ID, self.boot.environment_id, f"sdk-flink-{tag()}", "sdk flink key")
         check(resp.status_code == 202, f"create -> {resp.status_code}")

@@ -391,6 +391,21 @@ class RBACMatrix:
             self.statements += 1
             require_error(r, 403, what=f"P6 (no role) POST {sql!r}")
 
+    def files_out_of_reach(self):
+        """Filesystem tables are off unless the operator names directories: no statement reads the server's files
+        (its bootstrap credentials, its database) or anything else of the host, even an OrganizationAdmin's."""
+        bootstrap = str(self.server.data_dir / "bootstrap.json")
+        for path in (bootstrap, "/proc/self/environ", "/etc/passwd"):
+            name = f"files-{tag()}"
+            sql = (f"CREATE TABLE `{self.env_name['A']}`.`default`.t_{tag()} (api_key STRING, api_secret STRING) "
+                   f"WITH ('connector' = 'filesystem', 'path' = '{path}', 'format' = 'json')")
+            self.admin.post_statement(self.env["A"], name, sql, self.pool["A"], {}, expect=201)
+            self.statements += 1
+            doc = self.admin.wait_statement(self.env["A"], name, {"COMPLETED", "FAILED"}, timeout=STATEMENT_TIMEOUT)
+            detail = doc["status"].get("detail", "")
+            check(doc["status"]["phase"] == "FAILED" and "filesystem connector is not enabled" in detail,
+                  f"a filesystem table over {path} is {doc['status']['phase']}: {detail[:200]!r}")
+
     # ----------------------------------------------------------------------------------------- minting
     def mint_refused(self, caller: Api | None, owner: int, kind: str, env: str, what: str):
         r = self.mint(self.sa[owner], kind, env, api=caller)
@@ -461,6 +476,7 @@ class RBACMatrix:
             st.run(f"matrix r{round_}: envB's data holds exactly the allowed writes (admin)", self.b_data_unchanged)
             st.run(f"matrix r{round_}: envB's tables are exactly the allowed DDL (admin)", self.b_tables_unchanged)
         st.run("P6 (no role) with its Cloud key: statement creation refused 403", self.no_role_refused)
+        st.run("the server's own files (and the host's) are out of reach of filesystem tables", self.files_out_of_reach)
         self.minting()
 
     def close(self):

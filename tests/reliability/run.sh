@@ -85,9 +85,7 @@ for name in "${modules[@]}"; do
   started=$(date +%s)
   # SIGTERM at the timeout (the module then stops the servers it started), SIGKILL 20 s later if it lingers.
   timeout -k 20 "$MODULE_TIMEOUT" "$VENV_PYTHON" -u "$HERE/${name}_test.py" 2>&1 \
-    | awk -v name="$name" '
-        /^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$/ { print name ": " $0; fflush(); next }
-        { print; fflush() }' \
+    | sed -u -E "s/^([0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?)\$/$name: \\1/" \
     | tee "$out"
   status=${PIPESTATUS[0]}
   elapsed=$(( $(date +%s) - started ))

@@ -158,7 +158,7 @@ public struct AccessPolicy: Sendable {
         return nil
     }
 
-    /// Create, see, update or delete an API key owned by `ownerID` for `resource`.
+    /// See, update or delete an API key owned by `ownerID` for `resource` (creating one is ``refusalToCreateAPIKey(owner:resource:)``).
     public func canManageAPIKey(ownerID: String, resource: APIKeyResource) -> Bool {
         if ownerID == principalID || isOrganizationAdmin { return true }
         guard ownerID.hasPrefix("sa-") else { return false }
