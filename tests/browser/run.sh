@@ -15,15 +15,9 @@ set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 
-fatal() {
-  echo "FATAL: $*" >&2
-  echo "0 passed, 1 failed"
-  exit 2
-}
-
-FLOE_BIN="${FLOE_BIN:-$REPO/.build/debug/floe}"
-[ -f "$FLOE_BIN" ] && [ -x "$FLOE_BIN" ] || fatal "floe binary not found or not executable: $FLOE_BIN (run 'swift build' first, or set FLOE_BIN)"
-export FLOE_BIN
+# shellcheck source=../lib/suite.sh
+source "$REPO/tests/lib/suite.sh"
+require_floe_bin
 
 BROWSER_CHROMIUM="${BROWSER_CHROMIUM:-/usr/bin/chromium}"
 BROWSER_CHROMEDRIVER="${BROWSER_CHROMEDRIVER:-/usr/bin/chromedriver}"
@@ -32,8 +26,7 @@ BROWSER_CHROMEDRIVER="${BROWSER_CHROMEDRIVER:-/usr/bin/chromedriver}"
 export BROWSER_CHROMIUM BROWSER_CHROMEDRIVER
 command -v curl >/dev/null 2>&1 || fatal "curl not found (scripts/setup-machine installs it)"
 
-PYTHON="${PYTHON:-python3}"
-command -v "$PYTHON" >/dev/null 2>&1 || fatal "$PYTHON not found"
+require_python
 
 # shellcheck source=../lib/venv.sh
 source "$REPO/tests/lib/venv.sh"

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from floe_harness import CheckFailed, Steps, check, generate_bootstrap_credentials, target_from_env
+from floe_harness import CheckFailed, Steps, check, envelope_problems_of, generate_bootstrap_credentials, target_from_env
 from spec_validation import SpecRegistry
 
 KEY_ID = re.compile(r"^[A-Z0-9]{16}$")
@@ -62,26 +62,8 @@ class Resp:
 
 
 def envelope_problems(resp: Resp) -> list[str]:
-    """The Floe error envelope: errors[] of {id, status (string == HTTP code), code, title, detail, source{}}."""
-    body = resp.body
-    if not resp.json_ok or not isinstance(body, dict):
-        return [f"error body is not a JSON object: {resp.snippet()!r}"]
-    errors = body.get("errors")
-    if not isinstance(errors, list) or not errors:
-        return [f"error body lacks a non-empty 'errors' array: {resp.snippet()!r}"]
-    problems = []
-    for i, err in enumerate(errors):
-        if not isinstance(err, dict):
-            problems.append(f"errors[{i}] is not an object")
-            continue
-        for name in ("id", "status", "code", "title", "detail"):
-            if not isinstance(err.get(name), str) or not err.get(name):
-                problems.append(f"errors[{i}].{name} missing or not a non-empty string ({err.get(name)!r})")
-        if "source" not in err or not isinstance(err.get("source"), dict):
-            problems.append(f"errors[{i}].source missing or not an object ({err.get('source')!r})")
-        if isinstance(err.get("status"), str) and err["status"] != str(resp.status):
-            problems.append(f"errors[{i}].status {err['status']!r} != HTTP {resp.status}")
-    return problems
+    """The Floe error envelope (see floe_harness.envelope_problems_of)."""
+    return envelope_problems_of(resp.status, resp.body, resp.json_ok, resp.snippet())
 
 
 class Api:

@@ -195,6 +195,29 @@ def start_or_exit(server: FloeServer) -> FloeServer:
         sys.exit(2)
 
 
+def envelope_problems_of(status: int, body: object, json_ok: bool, snippet: str = "") -> list[str]:
+    """What is wrong with an error response's body, as Confluent's envelope: errors[] of {id, status (a string equal
+    to the HTTP status), code, title, detail, source{}}. Empty when it is right."""
+    if not json_ok or not isinstance(body, dict):
+        return [f"error body is not a JSON object: {snippet[:200]!r}"]
+    errors = body.get("errors")
+    if not isinstance(errors, list) or not errors:
+        return [f"error body lacks a non-empty 'errors' array: {snippet[:200]!r}"]
+    problems = []
+    for i, err in enumerate(errors):
+        if not isinstance(err, dict):
+            problems.append(f"errors[{i}] is not an object")
+            continue
+        for name in ("id", "status", "code", "title", "detail"):
+            if not isinstance(err.get(name), str) or not err.get(name):
+                problems.append(f"errors[{i}].{name} missing or not a non-empty string ({err.get(name)!r})")
+        if not isinstance(err.get("source"), dict):
+            problems.append(f"errors[{i}].source missing or not an object ({err.get('source')!r})")
+        if isinstance(err.get("status"), str) and err["status"] != str(status):
+            problems.append(f"errors[{i}].status {err['status']!r} != HTTP {status}")
+    return problems
+
+
 def read_bootstrap(data_dir: Path | str) -> Bootstrap:
     path = Path(data_dir) / "bootstrap.json"
     deadline = time.monotonic() + 10

@@ -16,26 +16,11 @@ set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 
-fatal() {
-  echo "FATAL: $*" >&2
-  echo "0 passed, 1 failed"
-  exit 2
-}
-
-SPEC_DIR="${FLOE_OPENAPI_DIR:-$REPO/../shared/reference/confluent-openapi}"
-[ -d "$SPEC_DIR" ] || fatal "OpenAPI folder not found: $SPEC_DIR (the suite validates against shared/reference/confluent-openapi next to the repository; set FLOE_OPENAPI_DIR to point elsewhere)"
-for spec in org-v2 iam-v2 apikeys-v2 mds-v2 fcpm-v2 sql-v1; do
-  [ -f "$SPEC_DIR/$spec-openapi.yaml" ] || fatal "OpenAPI file missing: $SPEC_DIR/$spec-openapi.yaml"
-done
-FLOE_OPENAPI_DIR="$(cd "$SPEC_DIR" && pwd)"
-export FLOE_OPENAPI_DIR
-
-FLOE_BIN="${FLOE_BIN:-$REPO/.build/debug/floe}"
-[ -f "$FLOE_BIN" ] && [ -x "$FLOE_BIN" ] || fatal "floe binary not found or not executable: $FLOE_BIN (run 'swift build' first, or set FLOE_BIN)"
-export FLOE_BIN
-
-PYTHON="${PYTHON:-python3}"
-command -v "$PYTHON" >/dev/null 2>&1 || fatal "$PYTHON not found"
+# shellcheck source=../lib/suite.sh
+source "$REPO/tests/lib/suite.sh"
+require_openapi org-v2 iam-v2 apikeys-v2 mds-v2 fcpm-v2 sql-v1
+require_floe_bin
+require_python
 
 # shellcheck source=../lib/venv.sh
 source "$REPO/tests/lib/venv.sh"

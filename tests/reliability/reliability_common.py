@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "compat"))
 
-from floe_harness import CheckFailed, FloeServer, SkipStep, Steps, check  # noqa: E402,F401  (re-exported)
+from floe_harness import CheckFailed, FloeServer, SkipStep, Steps, check, envelope_problems_of  # noqa: E402,F401  (re-exported)
 
 MODE = os.environ.get("RELIABILITY_MODE", "quick").strip().lower() or "quick"
 if MODE not in ("quick", "long"):
@@ -77,28 +77,6 @@ def parse_json(text: str) -> tuple[Any, bool]:
         return json.loads(text), True
     except ValueError:
         return None, False
-
-
-def envelope_problems_of(status: int, body: Any, json_ok: bool, snippet: str = "") -> list[str]:
-    """Confluent's envelope: errors[] of {id, status (string == HTTP code), code, title, detail, source{}}."""
-    if not json_ok or not isinstance(body, dict):
-        return [f"error body is not a JSON object: {snippet[:200]!r}"]
-    errors = body.get("errors")
-    if not isinstance(errors, list) or not errors:
-        return [f"error body lacks a non-empty 'errors' array: {snippet[:200]!r}"]
-    problems = []
-    for i, err in enumerate(errors):
-        if not isinstance(err, dict):
-            problems.append(f"errors[{i}] is not an object")
-            continue
-        for name in ("id", "status", "code", "title", "detail"):
-            if not isinstance(err.get(name), str) or not err.get(name):
-                problems.append(f"errors[{i}].{name} missing or not a non-empty string ({err.get(name)!r})")
-        if not isinstance(err.get("source"), dict):
-            problems.append(f"errors[{i}].source missing or not an object ({err.get('source')!r})")
-        if isinstance(err.get("status"), str) and err["status"] != str(status):
-            problems.append(f"errors[{i}].status {err['status']!r} != HTTP {status}")
-    return problems
 
 
 def envelope_problems(resp: Resp) -> list[str]:
