@@ -406,6 +406,19 @@ class RBACMatrix:
             check(doc["status"]["phase"] == "FAILED" and "filesystem connector is not enabled" in detail,
                   f"a filesystem table over {path} is {doc['status']['phase']}: {detail[:200]!r}")
 
+    def data_files_private(self):
+        """Everything the server keeps (database and its WAL, table logs, checkpoints, catalog, credentials) is private
+        to the server's user: no permission for group or others."""
+        import stat
+        exposed = []
+        for path in [self.server.data_dir, *self.server.data_dir.rglob("*")]:
+            mode = path.lstat().st_mode
+            if not stat.S_ISLNK(mode) and mode & 0o077:
+                exposed.append(f"{path.relative_to(self.server.data_dir)} {oct(mode & 0o777)}")
+        names = {p.name for p in self.server.data_dir.rglob("*")}
+        check({"floe.sqlite", "floe.sqlite-wal", "bootstrap.json", "catalog.json"} <= names, f"expected files missing: {sorted(names)[:20]}")
+        check(not exposed, f"readable by others: {exposed[:10]}")
+
     # ----------------------------------------------------------------------------------------- minting
     def mint_refused(self, caller: Api | None, owner: int, kind: str, env: str, what: str):
         r = self.mint(self.sa[owner], kind, env, api=caller)
@@ -477,6 +490,7 @@ class RBACMatrix:
             st.run(f"matrix r{round_}: envB's tables are exactly the allowed DDL (admin)", self.b_tables_unchanged)
         st.run("P6 (no role) with its Cloud key: statement creation refused 403", self.no_role_refused)
         st.run("the server's own files (and the host's) are out of reach of filesystem tables", self.files_out_of_reach)
+        st.run("the data directory is private to the server's user (files 0600, directories 0700)", self.data_files_private)
         self.minting()
 
     def close(self):
