@@ -79,8 +79,6 @@ final class ConnectionCounter: Sendable {
 
     init(limits: ConnectionLimits) { self.limits = limits }
 
-    var count: Int { open.load(ordering: .relaxed) }
-
     /// Records a new connection; returns whether it is one too many.
     func opened() -> Bool {
         let now = open.wrappingAdd(1, ordering: .relaxed).newValue
