@@ -26,7 +26,7 @@ public final class EmbeddedBackend: ExecutionBackend {
         do {
             return EmbeddedExecution(prepared: try await engine.prepare(sql, in: session))
         } catch let error as SQLError {
-            throw ExecutionFailure(error.message, exceedsLimit: error.exceedsLimit)
+            throw ExecutionFailure(error.description, exceptionName: error.exceptionName, exceedsLimit: error.exceedsLimit)
         } catch {
             throw ExecutionFailure(String(describing: error))
         }
@@ -67,7 +67,7 @@ struct EmbeddedExecution: PreparedExecution {
         do {
             try await prepared.run(deliveringTo: Receiver(sink: sink), skippingFirst: skippingFirst)
         } catch let error as SQLError {
-            throw ExecutionFailure(error.message)
+            throw ExecutionFailure(error.description, exceptionName: error.exceptionName)
         }
     }
 

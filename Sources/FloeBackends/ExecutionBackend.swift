@@ -46,13 +46,18 @@ public protocol ResultSink: Sendable {
 
 /// Why a backend refused or failed a statement: the message a user reads in `status.detail`.
 public struct ExecutionFailure: Error, Sendable, Equatable {
+    /// What `status.detail` says: the whole message, position included.
     public var message: String
+    /// The exception class the statement's exceptions list names (Flink's, e.g.
+    /// `org.apache.flink.table.api.ValidationException`); nil when the backend cannot tell.
+    public var exceptionName: String?
     /// Whether the statement asks more than the backend allows any statement (how deeply it nests, how much it
     /// expands), as opposed to being wrong: a dry run refuses such a statement with 400.
     public var exceedsLimit: Bool
 
-    public init(_ message: String, exceedsLimit: Bool = false) {
+    public init(_ message: String, exceptionName: String? = nil, exceedsLimit: Bool = false) {
         self.message = message
+        self.exceptionName = exceptionName
         self.exceedsLimit = exceedsLimit
     }
 }

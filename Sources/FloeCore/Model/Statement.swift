@@ -151,12 +151,13 @@ public struct Statement: ControlPlaneResource, Equatable {
         self.exceptions = []
     }
 
-    /// Records a failure: phase FAILED, the reason in `detail` and at the head of the exceptions list.
-    public mutating func fail(_ message: String, now: Date) {
+    /// Records a failure: phase FAILED, the reason in `detail` and at the head of the exceptions list, under the name
+    /// of the exception class that says what kind of failure it was (Flink's, e.g. `…ValidationException`).
+    public mutating func fail(_ message: String, exception: String? = nil, now: Date) {
         phase = .failed
         detail = message
         endTime = now
-        record(exception: StatementException(name: "org.apache.flink.table.api.TableException", message: message, timestamp: now))
+        record(exception: StatementException(name: exception ?? "org.apache.flink.table.api.TableException", message: message, timestamp: now))
     }
 
     /// Keeps the ten most recent exceptions, newest first.

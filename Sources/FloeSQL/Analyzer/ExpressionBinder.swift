@@ -5,7 +5,17 @@ import Foundation
 extension QueryAnalyzer {
     /// Resolves and type-checks an expression over `scope`; with `aggregation`, over the grouped rows (keys, then
     /// aggregates) instead.
+    ///
+    /// A mistake found here points at the innermost written expression that holds it (``SQLError/located(_:)``).
     func bind(_ expression: Expression, _ scope: Scope, aggregation: AggregationContext? = nil) throws(SQLError) -> BoundExpression {
+        do {
+            return try bindWithoutLocation(expression, scope, aggregation: aggregation)
+        } catch {
+            throw error.located(expression.span)
+        }
+    }
+
+    private func bindWithoutLocation(_ expression: Expression, _ scope: Scope, aggregation: AggregationContext?) throws(SQLError) -> BoundExpression {
         if let aggregation {
             if let keyIndex = try groupKeyIndex(expression, aggregation) {
                 return BoundExpression(.column(keyIndex), aggregation.boundKeys[keyIndex].type)
@@ -39,7 +49,7 @@ extension QueryAnalyzer {
             }
             return BoundExpression(.column(index), scope.fields[index].type)
         case .star: throw SQLError("'*' is only allowed in a select list or COUNT(*).")
-        case .unary(let op, let operand):
+        case .unary(let op, let operand, _):
             let bound = try recurse(operand)
             if op == "NOT" {
                 try requireBoolean(bound, "NOT")
@@ -50,7 +60,7 @@ extension QueryAnalyzer {
             }
             if let value = bound.constant, case .int(let v) = value { return .literal(.int(-v), bound.type) }
             return BoundExpression(.negate(bound), bound.type)
-        case .binary(let op, let leftExpression, let rightExpression):
+        case .binary(let op, let leftExpression, let rightExpression, _):
             let left = try recurse(leftExpression)
             let right = try recurse(rightExpression)
             return try binary(op, left, right)
@@ -134,7 +144,7 @@ extension QueryAnalyzer {
                 return .literal(folded, target.withNullable(folded.isNull || target.nullable))
             }
             return BoundExpression(.cast(bound, isTry: isTry), target)
-        case .caseWhen(let operand, let branches, let otherwise):
+        case .caseWhen(let operand, let branches, let otherwise, _):
             let subject = try operand.map(recurse)
             var conditions: [BoundExpression] = []
             var results: [BoundExpression] = []
@@ -213,7 +223,7 @@ extension QueryAnalyzer {
             default: throw SQLError("Cannot apply 'ITEM' to arguments of type 'ITEM(<\(base.type.errorSpelling)>, <\(key.type.errorSpelling)>)'")
             }
         case .scalarSubquery, .exists, .inQuery:
-            throw SQLError("Subqueries in expressions are not supported yet.")
+            throw SQLError.unsupported("Subqueries in expressions are not supported yet.")
         case .tableArgument, .descriptor, .namedArgument:
             throw SQLError("Table arguments are only allowed in table functions.")
         }
@@ -277,7 +287,9 @@ extension QueryAnalyzer {
             guard arguments.count == 1 || (name == "COUNT" && !arguments.isEmpty) else {
                 throw SQLError("Invalid number of arguments to function '\(name)'. Was expecting 1 arguments")
             }
-            guard !arguments.contains(where: isAggregate) else { throw SQLError("Aggregate function calls cannot be nested") }
+            if let nested = arguments.lazy.compactMap(firstAggregate).first {
+                throw SQLError("Aggregate expressions cannot be nested", at: nested.span)
+            }
             var bound = try bind(arguments[0], aggregation.inputScope)
             if arguments.count > 1 {
                 // COUNT(a, b, ...) counts the rows where no argument is NULL: count one composite value that is NULL

@@ -83,7 +83,8 @@ struct NameResolver: Sendable {
 
     /// The table, view or system table `name` refers to.
     func object(_ name: QualifiedName) throws(SQLError) -> CatalogObject {
-        let notFound = SQLError("Table (or view) '\(name.parts.joined(separator: "."))' does not exist or you do not have access to it.")
+        let notFound = SQLError(
+            "Table (or view) '\(name.parts.joined(separator: "."))' does not exist or you do not have access to it.", at: name.origin.span)
         let path: ObjectPath
         do { path = try self.path(name, for: .read) } catch { throw notFound }
         if path.database == Self.informationSchema {

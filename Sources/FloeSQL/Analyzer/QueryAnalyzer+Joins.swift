@@ -66,7 +66,7 @@ extension QueryAnalyzer {
         guard !isSnapshot else {
             throw SQLError("FOR SYSTEM_TIME AS OF (a temporal join) runs in streaming mode only; 'sql.snapshot.mode' = 'now' cannot run it.")
         }
-        guard kind == .inner || kind == .left else { throw SQLError("Temporal table join currently only supports INNER JOIN and LEFT JOIN, but was \(kind.rawValue) JOIN.") }
+        guard kind == .inner || kind == .left else { throw SQLError.unsupported("Temporal table join currently only supports INNER JOIN and LEFT JOIN, but was \(kind.rawValue) JOIN.") }
         let time = try bind(asOf, Scope(fields: left.fields))
         guard let leftTime = time.columnIndex, left.fields[leftTime].isRowtime else {
             throw SQLError("FOR SYSTEM_TIME AS OF must name the left table's time attribute (a WATERMARK column or $rowtime), not \(asOf.sql). Processing-time temporal joins are not supported.")

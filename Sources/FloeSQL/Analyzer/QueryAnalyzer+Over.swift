@@ -6,7 +6,7 @@ extension QueryAnalyzer {
     static let overFieldPrefix = "$over"
 
     static func unsupportedOver(_ function: String) -> SQLError {
-        SQLError("\(function) OVER is not supported; Floe supports aggregate functions (COUNT, SUM, AVG, MIN, MAX) OVER windows and ROW_NUMBER() OVER (PARTITION BY … ORDER BY …) for Top-N and deduplication.")
+        SQLError.unsupported("\(function) OVER is not supported; Floe supports aggregate functions (COUNT, SUM, AVG, MIN, MAX) OVER windows and ROW_NUMBER() OVER (PARTITION BY … ORDER BY …) for Top-N and deduplication.")
     }
 
     /// Replaces every aggregate call with an OVER window in the select list by a reference to a column of an
@@ -20,7 +20,7 @@ extension QueryAnalyzer {
                     return nil
                 }
                 if let window, window != over {
-                    throw SQLError("Over Agg: Unsupported use of OVER windows. All aggregates must be computed on the same window.")
+                    throw SQLError.unsupported("Over Agg: Unsupported use of OVER windows. All aggregates must be computed on the same window.")
                 }
                 window = over
                 // Calls are told apart as the binder tells aggregates apart, so that call i is the node's aggregate i.
@@ -95,7 +95,7 @@ extension QueryAnalyzer {
         guard let frame else { return (false, nil) }
         guard orderType != nil else { throw SQLError("A window frame needs an ORDER BY.") }
         guard frame.end == .currentRow else {
-            throw SQLError("OVER windows ending after the current row (FOLLOWING) are not supported; frames end at CURRENT ROW.")
+            throw SQLError.unsupported("OVER windows ending after the current row (FOLLOWING) are not supported; frames end at CURRENT ROW.")
         }
         let isRows = frame.unit == .rows
         switch frame.start {

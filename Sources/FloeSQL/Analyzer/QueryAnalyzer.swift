@@ -17,11 +17,11 @@ struct Scope: Sendable {
         }
         guard let first = matches.first else {
             if name.parts.count > 1, !fields.contains(where: { $0.qualifier == name.parts[name.parts.count - 2] }) {
-                throw SQLError("Table '\(name.parts[name.parts.count - 2])' not found")
+                throw SQLError("Table '\(name.parts[name.parts.count - 2])' not found", at: name.origin.span)
             }
-            throw SQLError("Column '\(name.parts.joined(separator: "."))' not found in any table")
+            throw SQLError("Column '\(name.parts.joined(separator: "."))' not found in any table", at: name.origin.span)
         }
-        guard matches.count == 1 else { throw SQLError("Column '\(name.name)' is ambiguous") }
+        guard matches.count == 1 else { throw SQLError("Column '\(name.name)' is ambiguous", at: name.origin.span) }
         return first
     }
 }
@@ -90,7 +90,7 @@ struct QueryAnalyzer {
             if case .sort = plan.node {} else { plan = try inner.sort(plan, query.orderBy) }
             guard case .sort(let input, let keys, _, _) = plan.node else { return plan }
             if !plan.isBounded && limit == nil {
-                throw SQLError("Sort on a non-time-attribute field is not supported.")
+                throw SQLError.unsupported("Sort on a non-time-attribute field is not supported.")
             }
             plan.node = .sort(input, keys: keys, limit: limit, offset: offset)
             if !plan.isBounded || (!isSnapshot && !plan.isAppendOnly) {
@@ -139,20 +139,20 @@ struct QueryAnalyzer {
             let l = try self.body(left)
             let r = try self.body(right)
             guard l.fields.count == r.fields.count else {
-                throw SQLError("Column count mismatch in \(op)")
+                throw SQLError("Column count mismatch in \(all ? op + " ALL" : op)")
             }
             var fields = l.fields
             var leftCasts: [BoundExpression] = []
             var rightCasts: [BoundExpression] = []
             for i in fields.indices {
                 guard let common = SQLType.common(l.fields[i].type, r.fields[i].type) else {
-                    throw SQLError("Type mismatch in column \(i + 1) of \(op): \(l.fields[i].type.errorSpelling) and \(r.fields[i].type.errorSpelling)")
+                    throw SQLError("Type mismatch in column \(i + 1) of \(all ? op + " ALL" : op): \(l.fields[i].type.errorSpelling) and \(r.fields[i].type.errorSpelling)")
                 }
                 fields[i] = PlanField(name: l.fields[i].name, type: common, qualifier: nil)
                 leftCasts.append(BoundExpression(.column(i), l.fields[i].type).casted(to: common))
                 rightCasts.append(BoundExpression(.column(i), r.fields[i].type).casted(to: common))
             }
-            guard op == "UNION" else { throw SQLError("\(op) is not supported yet.") }
+            guard op == "UNION" else { throw SQLError.unsupported("\(op) is not supported yet.") }
             var plan = QueryPlan(
                 node: .union([.project(l.node, leftCasts), .project(r.node, rightCasts)]), fields: fields,
                 isBounded: l.isBounded && r.isBounded, isAppendOnly: l.isAppendOnly && r.isAppendOnly, upsertKeys: nil)
@@ -301,10 +301,11 @@ struct QueryAnalyzer {
             let appendOnly = isSnapshot || (left.isAppendOnly && right.isAppendOnly && !padsLeft && !padsRight)
             return QueryPlan(node: node, fields: fields, isBounded: isBounded, isAppendOnly: appendOnly, upsertKeys: nil)
         case .tableFunction(let call, let alias):
-            let plan = try windowFunction(call)
+            let plan: QueryPlan
+            do { plan = try windowFunction(call) } catch { throw error.located(call.span) }
             return try alias.map { alias throws(SQLError) in try rename(plan, alias: alias) } ?? plan
         case .unnest:
-            throw SQLError("UNNEST is not supported yet.")
+            throw SQLError.unsupported("UNNEST is not supported yet.")
         }
     }
 
@@ -414,13 +415,19 @@ struct QueryAnalyzer {
                 guard case .query(let parsed) = try Parser.parseStatement(view.query) else { throw SQLError("View \(view.name) is not a query.") }
                 query = parsed
             } catch let error as SQLSyntaxError {
-                throw SQLError("View \(view.name) cannot be parsed: \(error.message)", exceedsLimit: error.exceedsLimit)
+                throw SQLError("View \(view.name) cannot be parsed: \(error.flinkMessage)", exceedsLimit: error.exceedsLimit)
             } catch let error as SQLError {
                 throw error
             } catch {
                 throw SQLError("\(error)")
             }
-            let plan = try inner.expanding(query).analyze(query)
+            let plan: QueryPlan
+            do {
+                plan = try inner.expanding(query).analyze(query)
+            } catch {
+                // Positions inside the view's stored text mean nothing in this statement.
+                throw error.unlocated
+            }
             return try rename(plan, columns: view.columnNames.count == plan.fields.count ? view.columnNames : [])
         }
     }
@@ -457,17 +464,31 @@ struct QueryAnalyzer {
 
     // MARK: SELECT
 
+    /// The first aggregate call in `expression` (outside OVER windows and subqueries), for errors that point at it.
+    func firstAggregate(in expression: Expression) -> Expression? {
+        var found: Expression?
+        _ = expression.rewritten { (part: Expression) -> Expression? in
+            guard found == nil else { return part }
+            if case .function(let name, _, _, nil) = part, Self.aggregateNames.contains(name.name.uppercased()) {
+                found = part
+                return part
+            }
+            return nil
+        }
+        return found
+    }
+
     func isAggregate(_ expression: Expression) -> Bool {
         switch expression {
         case .function(let name, let arguments, _, let over):
             if over == nil, Self.aggregateNames.contains(name.name.uppercased()) { return true }
             return arguments.contains(where: isAggregate)
-        case .unary(_, let e), .isNull(let e, _), .isTruth(let e, _, _), .cast(let e, _, _), .extract(_, let e): return isAggregate(e)
-        case .binary(_, let a, let b), .isDistinctFrom(let a, let b, _), .element(let a, let b): return isAggregate(a) || isAggregate(b)
+        case .unary(_, let e, _), .isNull(let e, _), .isTruth(let e, _, _), .cast(let e, _, _), .extract(_, let e): return isAggregate(e)
+        case .binary(_, let a, let b, _), .isDistinctFrom(let a, let b, _), .element(let a, let b): return isAggregate(a) || isAggregate(b)
         case .between(let a, let b, let c, _): return isAggregate(a) || isAggregate(b) || isAggregate(c)
         case .inList(let a, let list, _): return isAggregate(a) || list.contains(where: isAggregate)
         case .like(let a, let b, _, _, _): return isAggregate(a) || isAggregate(b)
-        case .caseWhen(let operand, let branches, let otherwise):
+        case .caseWhen(let operand, let branches, let otherwise, _):
             return (operand.map(isAggregate) ?? false) || branches.contains { isAggregate($0.condition) || isAggregate($0.result) }
                 || (otherwise.map(isAggregate) ?? false)
         case .row(let items), .array(let items), .map(let items): return items.contains(where: isAggregate)
@@ -492,10 +513,12 @@ struct QueryAnalyzer {
         }
         var scope = Scope(fields: input.fields)
         if let filter = select.filter {
-            guard !isAggregate(filter) else { throw SQLError("Aggregate functions are not allowed in WHERE") }
+            if let aggregate = firstAggregate(in: filter) {
+                throw SQLError("Aggregate expression is illegal in WHERE clause", at: aggregate.span)
+            }
             let condition = try bind(filter, scope)
             guard condition.type.kind == .boolean || condition.type.isNull else {
-                throw SQLError("WHERE clause must be a condition, but was of type \(condition.type.errorSpelling)")
+                throw SQLError("WHERE clause must be a condition, but was of type \(condition.type.errorSpelling)", at: filter.span)
             }
             var conjuncts = condition.conjuncts
             Self.applyRankLimit(&conjuncts, to: &input.node)
@@ -509,7 +532,7 @@ struct QueryAnalyzer {
                 let matching = scope.fields.indices.filter {
                     !scope.fields[$0].isSystem && (qualifier == nil || scope.fields[$0].qualifier == qualifier?.name)
                 }
-                if matching.isEmpty, let qualifier { throw SQLError("Unknown identifier '\(qualifier.name)'") }
+                if matching.isEmpty, let qualifier { throw SQLError("Unknown identifier '\(qualifier.name)'", at: qualifier.origin.span) }
                 if matching.isEmpty { throw SQLError("SELECT * needs a FROM clause with columns") }
                 for index in matching {
                     let field = scope.fields[index]
@@ -530,7 +553,9 @@ struct QueryAnalyzer {
         if aggregated {
             var keys: [BoundExpression] = []
             for expression in select.groupBy {
-                guard !isAggregate(expression) else { throw SQLError("Aggregate functions are not allowed in GROUP BY") }
+                if let aggregate = firstAggregate(in: expression) {
+                    throw SQLError("Aggregate expression is illegal in GROUP BY clause", at: aggregate.span)
+                }
                 keys.append(try bind(expression, scope))
             }
             aggregation = AggregationContext(inputScope: scope, groupExpressions: select.groupBy, boundKeys: keys)
@@ -559,7 +584,9 @@ struct QueryAnalyzer {
         var having: BoundExpression?
         if let condition = select.having {
             having = try bind(condition, scope, aggregation: aggregation)
-            guard having!.type.kind == .boolean else { throw SQLError("HAVING clause must be a condition") }
+            guard having!.type.kind == .boolean else {
+                throw SQLError("HAVING clause must be a condition, but was of type \(having!.type.errorSpelling)", at: condition.span)
+            }
         }
         // ORDER BY keys that are not output columns become hidden outputs.
         var hiddenOrder: [BoundExpression] = []

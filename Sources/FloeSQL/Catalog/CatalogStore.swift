@@ -26,7 +26,7 @@ final class CatalogStore: Sendable {
             do {
                 state = Mutex(try JSONDecoder().decode(CatalogSnapshot.self, from: data))
             } catch {
-                throw SQLError("The catalog file \(url.path) is unreadable: \(error)")
+                throw SQLError.runtime("The catalog file \(url.path) is unreadable: \(error)")
             }
         } else {
             state = Mutex(CatalogSnapshot())
@@ -59,19 +59,19 @@ final class CatalogStore: Sendable {
             let data = try encoder.encode(snapshot)
             try data.write(to: temporary)
             try Self.syncToDisk(path: temporary.path)
-            guard rename(temporary.path, fileURL.path) == 0 else { throw SQLError("rename failed: \(String(cString: strerror(errno)))") }
+            guard rename(temporary.path, fileURL.path) == 0 else { throw SQLError.runtime("rename failed: \(String(cString: strerror(errno)))") }
             try Self.syncToDisk(path: directory.path)
         } catch let error as SQLError {
             throw error
         } catch {
-            throw SQLError("Saving the catalog failed: \(error)")
+            throw SQLError.runtime("Saving the catalog failed: \(error)")
         }
     }
 
     static func syncToDisk(path: String) throws(SQLError) {
         let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw SQLError("Cannot open \(path) to sync it.") }
+        guard fd >= 0 else { throw SQLError.runtime("Cannot open \(path) to sync it.") }
         defer { close(fd) }
-        guard fsync(fd) == 0 else { throw SQLError("fsync of \(path) failed.") }
+        guard fsync(fd) == 0 else { throw SQLError.runtime("fsync of \(path) failed.") }
     }
 }

@@ -151,7 +151,7 @@ final class CheckpointStore: Sendable {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw SQLError("Cannot create the checkpoint directory \(directory.path): \(error.localizedDescription)")
+            throw SQLError.runtime("Cannot create the checkpoint directory \(directory.path): \(error.localizedDescription)")
         }
         var known: [String: [String: Facts]] = [:]
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] where name.hasSuffix(".ckpt") {
@@ -194,14 +194,14 @@ final class CheckpointStore: Sendable {
         let temporary = url.appendingPathExtension("tmp")
         let bytes = checkpoint.encoded()
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw SQLError("Cannot write a checkpoint: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw SQLError.runtime("Cannot write a checkpoint: \(String(cString: strerror(errno)))") }
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd) == 0
         close(fd)
         guard written == bytes.count, synced, rename(temporary.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary.path)
-            throw SQLError("Cannot write a checkpoint: \(reason)")
+            throw SQLError.runtime("Cannot write a checkpoint: \(reason)")
         }
         let directoryFD = open(directory.path, O_RDONLY)
         if directoryFD >= 0 {

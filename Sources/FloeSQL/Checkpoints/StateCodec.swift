@@ -61,7 +61,7 @@ struct StateReader {
 
     var isAtEnd: Bool { reader.index == reader.bytes.count }
 
-    static func malformed() -> SQLError { SQLError("The statement's checkpoint is damaged and cannot be restored.") }
+    static func malformed() -> SQLError { SQLError.runtime("The statement's checkpoint is damaged and cannot be restored.") }
 
     mutating func int() throws(SQLError) -> Int64 {
         guard let raw = try? reader.varint() else { throw Self.malformed() }

@@ -42,10 +42,10 @@ final class FileSink: RowSink {
         self.spec = spec
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: spec.path, isDirectory: &isDirectory), !isDirectory.boolValue {
-            throw SQLError("The path '\(spec.path)' of the filesystem sink is a file; a sink writes part files into a directory.")
+            throw SQLError.runtime("The path '\(spec.path)' of the filesystem sink is a file; a sink writes part files into a directory.")
         }
         do { try FileManager.default.createDirectory(atPath: spec.path, withIntermediateDirectories: true) } catch {
-            throw SQLError("Cannot create the sink directory '\(spec.path)': \(error.localizedDescription)")
+            throw SQLError.runtime("Cannot create the sink directory '\(spec.path)': \(error.localizedDescription)")
         }
     }
 
@@ -74,10 +74,10 @@ final class FileSink: RowSink {
         }
         let path = try spec.access.check(partFile(writer))
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        guard fd >= 0 else { throw SQLError("Cannot open '\(path)': \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw SQLError.runtime("Cannot open '\(path)': \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count, fsync(fd) == 0 else { throw SQLError("Writing '\(path)' failed: \(String(cString: strerror(errno)))") }
+        guard written == bytes.count, fsync(fd) == 0 else { throw SQLError.runtime("Writing '\(path)' failed: \(String(cString: strerror(errno)))") }
     }
 
     // MARK: Encoding

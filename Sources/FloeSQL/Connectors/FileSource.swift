@@ -67,9 +67,9 @@ final class FileSource: SourceStage {
         if wasOpen, !done {
             let path = try spec.access.check(paths[fileIndex])
             descriptor = open(path, O_RDONLY)
-            guard descriptor >= 0 else { throw SQLError("Cannot open '\(path)': \(String(cString: strerror(errno)))") }
+            guard descriptor >= 0 else { throw SQLError.runtime("Cannot open '\(path)': \(String(cString: strerror(errno)))") }
             guard lseek(descriptor, off_t(offset), SEEK_SET) == off_t(offset) else {
-                throw SQLError("Cannot continue reading '\(path)' at byte \(offset): \(String(cString: strerror(errno)))")
+                throw SQLError.runtime("Cannot continue reading '\(path)' at byte \(offset): \(String(cString: strerror(errno)))")
             }
             bufferStart = offset
             end = 0
@@ -116,7 +116,7 @@ final class FileSource: SourceStage {
         if spec.ignoreParseErrors { return false }
         let file = files?[fileIndex].lastPathComponent ?? spec.path
         let text = String(decoding: buffer[range.lowerBound..<min(end, range.lowerBound + 200)], as: UTF8.self)
-        throw SQLError("Failed to deserialize \(spec.format == .json ? "JSON" : "CSV") '\(text)' (\(file), line \(lineNumber)): \(outcome.message)")
+        throw SQLError.runtime("Failed to deserialize \(spec.format == .json ? "JSON" : "CSV") '\(text)' (\(file), line \(lineNumber)): \(outcome.message)")
     }
 
     /// The next line of the files (without its newline), as a range of `buffer`; nil after the last file.
@@ -162,7 +162,7 @@ final class FileSource: SourceStage {
         // A file of the directory may be a link to somewhere else: each is checked where it leads.
         let path = try spec.access.check(files[fileIndex].path)
         descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw SQLError("Cannot open '\(files[fileIndex].path)': \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw SQLError.runtime("Cannot open '\(files[fileIndex].path)': \(String(cString: strerror(errno)))") }
         end = 0
         bufferStart = 0
         position = 0
@@ -186,7 +186,7 @@ final class FileSource: SourceStage {
         let fd = descriptor
         let offset = end
         let received = buffer.withUnsafeMutableBytes { pointer in read(fd, pointer.baseAddress! + offset, Self.chunkBytes) }
-        guard received >= 0 else { throw SQLError("Reading '\(spec.path)' failed: \(String(cString: strerror(errno)))") }
+        guard received >= 0 else { throw SQLError.runtime("Reading '\(spec.path)' failed: \(String(cString: strerror(errno)))") }
         end += received
         if received == 0 { atEndOfFile = true }
     }

@@ -46,9 +46,7 @@ public final class EmbeddedEngine: SQLEngine {
         do {
             statement = try Parser.parseStatement(sql)
         } catch {
-            throw SQLError(
-                "SQL parse failed. \(Self.sentence(error.message)) at line \(error.position.line), column \(error.position.column).",
-                exceedsLimit: error.exceedsLimit)
+            throw SQLError(error)
         }
         return try StatementPlanner(session: context, services: services).plan(statement)
     }
@@ -72,9 +70,5 @@ public final class EmbeddedEngine: SQLEngine {
             return ids
         }
         for tableID in tableIDs { services.logs.drop(tableID) }
-    }
-
-    private static func sentence(_ message: String) -> String {
-        message.prefix(1).uppercased() + message.dropFirst()
     }
 }

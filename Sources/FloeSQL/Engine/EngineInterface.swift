@@ -176,22 +176,91 @@ public struct ResultChange: Sendable, Equatable {
     }
 }
 
-/// A SQL error as a user sees it: a message in Flink's words and, for syntax errors, the position.
+/// A SQL error as a user sees it: what kind of mistake it is, where in the text, and the reason in Flink's words.
+///
+/// `message` is the reason alone; `description` is the whole text a user reads in `status.detail`, worded as Flink
+/// words it: `SQL parse failed. Encountered "FORM" at line 1, column 10.` or `SQL validation failed. From line 2,
+/// column 3 to line 2, column 8: Column 'produt' not found in any table`.
 public struct SQLError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Equatable {
+        /// The text is not Flink SQL (Flink's `SqlParserException`).
+        case parse
+        /// Well-formed SQL that does not fit the catalog, the types or the rules of a clause (`ValidationException`).
+        case validation
+        /// Valid SQL that this engine does not run (`TableException`).
+        case unsupported
+        /// A valid statement that failed while it ran: bad data, a full disk, a broken file (a failed job).
+        case runtime
+    }
+
+    public var kind: Kind
+    /// The reason alone, without the prefix and position of `description`.
     public var message: String
+    /// Where in the statement's text the mistake is, when it is somewhere in particular.
+    public var span: SourceSpan?
     /// Whether the statement is refused for one of ``SQLLimits`` (how deep it nests, how much it expands) rather than
     /// for what it says.
     public var exceedsLimit: Bool
 
-    public init(_ message: String, exceedsLimit: Bool = false) {
+    public init(_ message: String, kind: Kind = .validation, at span: SourceSpan? = nil, exceedsLimit: Bool = false) {
+        self.kind = kind
         self.message = message
+        self.span = span
         self.exceedsLimit = exceedsLimit
     }
+
+    /// A statement's text that does not parse.
+    public init(_ syntax: SQLSyntaxError) {
+        self.init(syntax.flinkMessage, kind: .parse, at: SourceSpan(syntax.position, syntax.position), exceedsLimit: syntax.exceedsLimit)
+    }
+
+    /// Valid SQL that Floe does not run.
+    static func unsupported(_ message: String, at span: SourceSpan? = nil) -> SQLError {
+        SQLError(message, kind: .unsupported, at: span)
+    }
+
+    /// A statement that failed while running.
+    static func runtime(_ message: String) -> SQLError { SQLError(message, kind: .runtime) }
 
     /// A statement whose tree, or whose queries with their views expanded, nest deeper than ``SQLLimits/nestingDepth``.
     static var tooDeeplyNested: SQLError { SQLError(SQLLimits.tooDeeplyNested, exceedsLimit: true) }
 
-    public var description: String { message }
+    /// The same error pointing at `span`, unless it points somewhere already: errors are located on their way out of
+    /// the analysis, so the innermost written node that holds the mistake wins.
+    func located(_ span: SourceSpan?) -> SQLError {
+        guard self.span == nil, let span, kind != .runtime else { return self }
+        var located = self
+        located.span = span
+        return located
+    }
+
+    /// The same error with no position: for a mistake inside a view's stored text, whose positions mean nothing in
+    /// the statement that uses the view.
+    var unlocated: SQLError {
+        var copy = self
+        copy.span = nil
+        return copy
+    }
+
+    /// The name of the Flink exception class for this kind of error, as the statement's exceptions list shows it.
+    public var exceptionName: String {
+        switch kind {
+        case .parse: "org.apache.flink.table.api.SqlParserException"
+        case .validation: "org.apache.flink.table.api.ValidationException"
+        case .unsupported: "org.apache.flink.table.api.TableException"
+        case .runtime: "org.apache.flink.runtime.JobException"
+        }
+    }
+
+    public var description: String {
+        switch kind {
+        case .parse: "SQL parse failed. \(message)"
+        // Flink prefixes what its SQL validator finds, which always points somewhere in the text; what the planner or
+        // the catalog finds later (a sink that does not fit, a table that exists already) carries neither.
+        case .validation: span.map { "SQL validation failed. \($0): \(message)" } ?? message
+        case .unsupported, .runtime: message
+        }
+    }
 }
 
 /// Receives a running statement's result changes, in order, a batch at a time. Delivery is the engine's

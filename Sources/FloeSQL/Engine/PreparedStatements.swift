@@ -22,7 +22,7 @@ struct EngineServices: Sendable {
         var context = DataflowContext(
             compiler: ExpressionCompiler(caster: caster), isSnapshot: isSnapshot, snapshot: snapshot, catalogs: session.grantedCatalogs,
             openLog: { id throws(SQLError) in
-                guard liveTables.contains(id) else { throw SQLError("A table this statement reads was dropped.") }
+                guard liveTables.contains(id) else { throw SQLError.runtime("A table this statement reads was dropped.") }
                 return try logs.open(id)
             })
         // Checked when the statement is planned.
@@ -120,7 +120,7 @@ enum SinkTarget: Sendable {
         var keys: [Int] = []
         for key in table.primaryKey {
             guard let index = physical.firstIndex(where: { $0.name == key }) else {
-                throw SQLError("Table '\(table.name)' has primary key column '\(key)', which it no longer has.")
+                throw SQLError.runtime("Table '\(table.name)' has primary key column '\(key)', which it no longer has.")
             }
             keys.append(index)
         }

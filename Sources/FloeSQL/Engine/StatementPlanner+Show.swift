@@ -68,7 +68,7 @@ extension StatementPlanner {
         case .columns(let name):
             return try describe(name, extended: false, kind: "SHOW_COLUMNS")
         case .jobs:
-            throw SQLError("SHOW JOBS is not supported by this service.")
+            throw SQLError.unsupported("SHOW JOBS is not supported by this service.")
         }
     }
 

@@ -179,7 +179,7 @@ struct StatementPlanner {
             }
             return metadata("EXPLAIN", [("plan", Self.text)]) { _ throws(SQLError) in [[.string(text)]] }
         case .set, .reset:
-            throw SQLError("The SET and RESET statements are not supported. Set properties on the statement (e.g. 'sql.local-time-zone') instead.")
+            throw SQLError.unsupported("The SET and RESET statements are not supported. Set properties on the statement (e.g. 'sql.local-time-zone') instead.")
         }
     }
 
@@ -350,9 +350,11 @@ struct StatementPlanner {
         // The query's columns map by name onto the table's physical columns.
         let scope = Scope(fields: source.fields)
         var expressions: [BoundExpression] = []
-        for column in table.physicalColumns {
+        for (position, column) in table.physicalColumns.enumerated() {
             if let index = try? scope.resolve(QualifiedName([column.name])) {
-                expressions.append(try assignment(BoundExpression(.column(index), source.fields[index].type), to: column, sink: path))
+                expressions.append(try assignment(
+                    BoundExpression(.column(index), source.fields[index].type), to: column, at: position, sink: path,
+                    query: source.fields, sinkColumns: table.physicalColumns))
             } else {
                 expressions.append(.literal(.null, column.type.withNullable(true)))
             }
@@ -394,17 +396,32 @@ struct StatementPlanner {
         }
     }
 
-    /// `value` converted for storing into `column`, as Flink's implicit sink conversions allow.
-    func assignment(_ value: BoundExpression, to column: ColumnEntry, sink: ObjectPath) throws(SQLError) -> BoundExpression {
+    /// `value` converted for storing into `column` (the `position`th of the sink's physical columns), as Flink's
+    /// implicit sink conversions allow.
+    func assignment(
+        _ value: BoundExpression, to column: ColumnEntry, at position: Int, sink: ObjectPath, query: [PlanField], sinkColumns: [ColumnEntry]
+    ) throws(SQLError) -> BoundExpression {
         let from = value.type
         let to = column.type
         let compatible = from.isNull || from.kind == to.kind || (from.isNumeric && to.isNumeric) || (from.isCharacter && to.isCharacter)
             || (from.isBinary && to.isBinary) || (from.isTemporal && to.isTemporal && SQLType.canCast(from, to: to))
             || (from.isConstructed && to.isConstructed && SQLType.canCast(from, to: to))
         guard compatible else {
-            throw SQLError("Column types of query result and sink for '\(sink.catalog.name).\(sink.database).\(sink.name)' do not match.\nCause: Incompatible types for sink column '\(column.name)' at position \(column.name).\n\nQuery schema: \(from.sql)\nSink schema: \(to.sql)")
+            throw Self.sinkMismatch(
+                sink, cause: "Incompatible types for sink column '\(column.name)' at position \(position).", query: query, sinkColumns: sinkColumns)
         }
         return value.casted(to: to.withNullable(true))
+    }
+
+    /// Flink's message for a query whose columns do not fit the table it writes.
+    static func sinkMismatch(_ sink: ObjectPath, cause: String, query: [PlanField], sinkColumns: [ColumnEntry]) -> SQLError {
+        SQLError("""
+            Column types of query result and sink for '\(sink.catalog.name).\(sink.database).\(sink.name)' do not match.
+            Cause: \(cause)
+
+            Query schema: [\(query.map { "\($0.name): \($0.type.sql)" }.joined(separator: ", "))]
+            Sink schema:  [\(sinkColumns.map { "\($0.name): \($0.type.sql)" }.joined(separator: ", "))]
+            """)
     }
 
     func insert(_ insert: Insert, kind: String, keySuffix: String = "") throws(SQLError) -> InsertStatement {
@@ -420,12 +437,14 @@ struct StatementPlanner {
             throw SQLError("Unknown target column '\(name)'")
         }
         guard targets.count == source.fields.count else {
-            throw SQLError("Column types of query result and sink for '\(path.catalog.name).\(path.database).\(path.name)' do not match.\nCause: Different number of columns.\n\nQuery schema: [\(source.fields.map { "\($0.name): \($0.type.sql)" }.joined(separator: ", "))]\nSink schema:  [\(physical.map { "\($0.name): \($0.type.sql)" }.joined(separator: ", "))]")
+            throw Self.sinkMismatch(path, cause: "Different number of columns.", query: source.fields, sinkColumns: physical)
         }
         var expressions: [BoundExpression] = []
-        for column in physical {
+        for (position, column) in physical.enumerated() {
             if let index = targets.firstIndex(of: column.name) {
-                expressions.append(try assignment(BoundExpression(.column(index), source.fields[index].type), to: column, sink: path))
+                expressions.append(try assignment(
+                    BoundExpression(.column(index), source.fields[index].type), to: column, at: position, sink: path,
+                    query: source.fields, sinkColumns: physical))
             } else {
                 guard column.type.nullable else { throw SQLError("Column '\(column.name)' has no default value and does not allow NULLs") }
                 expressions.append(.literal(.null, column.type))
@@ -464,7 +483,7 @@ struct StatementPlanner {
             changed.primaryKey = changed.primaryKey.map { $0 == from ? to : $0 }
             if changed.watermarkColumn == from { changed.watermarkColumn = to }
         case .dropColumns, .rename:
-            throw SQLError("This ALTER TABLE action is not supported.")
+            throw SQLError.unsupported("This ALTER TABLE action is not supported.")
         }
         try Self.checkChangelogMode(changed.options, primaryKey: changed.primaryKey, table: path.name)
         // The changed options are checked as CREATE TABLE checks them (a new filesystem path must be allowed too).

@@ -64,7 +64,7 @@ struct Caster: Sendable {
         if value.isNull { return .null }
         if from.kind == to.kind { return value }
         func failure() -> SQLError {
-            SQLError("Cannot cast '\(renderer.string(value, from))' of type \(from.kindSQL) to \(to.kindSQL).")
+            SQLError.runtime("Cannot cast '\(renderer.string(value, from))' of type \(from.kindSQL) to \(to.kindSQL).")
         }
         switch to.kind {
         case .char(let n), .varchar(let n):

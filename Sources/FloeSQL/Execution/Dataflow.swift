@@ -63,7 +63,7 @@ final class LogSource: SourceStage {
     }
 
     override func poll() throws(SQLError) -> Batch? {
-        if log.isClosed { throw SQLError("Table '\(tableName)' was dropped.") }
+        if log.isClosed { throw SQLError.runtime("Table '\(tableName)' was dropped.") }
         if let stopAt, offset >= stopAt { return nil }
         let (rows, kinds, appendedAt, next) = try log.read(from: offset, maxBytes: recordAtATime ? 1 : 1 << 20)
         guard next > offset else { return nil }
@@ -110,7 +110,7 @@ final class LogSource: SourceStage {
         guard bounded == (stopAt != nil) else { throw StateReader.malformed() }
         guard file == log.url.lastPathComponent else { return }
         guard savedOffset >= 0, savedOffset <= log.end, savedRows >= 0 else {
-            throw SQLError("Table '\(tableName)' holds fewer rows than the statement had read when it was checkpointed.")
+            throw SQLError.runtime("Table '\(tableName)' holds fewer rows than the statement had read when it was checkpointed.")
         }
         offset = savedOffset
         rowsRead = savedRows
@@ -604,7 +604,7 @@ final class Dataflow {
     }
 
     private static func planChanged() -> SQLError {
-        SQLError("The statement's checkpoint was taken for a different plan (the tables it reads changed since) and cannot be restored.")
+        SQLError.runtime("The statement's checkpoint was taken for a different plan (the tables it reads changed since) and cannot be restored.")
     }
 
     /// How many source stages the flow has (shared sources count once).

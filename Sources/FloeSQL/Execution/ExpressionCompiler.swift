@@ -137,7 +137,7 @@ struct ExpressionCompiler {
             let isBigint = result.kind == .bigint
             return { batch throws(SQLError) in
                 let (l, r) = (try left(batch), try right(batch))
-                guard case .int(let a) = l.data, case .int(let b) = r.data else { throw SQLError("internal: integer arithmetic on non-integers") }
+                guard case .int(let a) = l.data, case .int(let b) = r.data else { throw SQLError.runtime("internal: integer arithmetic on non-integers") }
                 let nulls = Self.union(l.nulls, r.nulls)
                 var out = [Int64](repeating: 0, count: a.count)
                 switch op {
@@ -146,7 +146,7 @@ struct ExpressionCompiler {
                 case .multiply: for i in 0..<a.count { out[i] = a[i] &* b[i] }
                 case .divide, .modulo:
                     for i in 0..<a.count where !(nulls?[i] ?? false) {
-                        guard b[i] != 0 else { throw SQLError("java.lang.ArithmeticException: / by zero") }
+                        guard b[i] != 0 else { throw SQLError.runtime("java.lang.ArithmeticException: / by zero") }
                         out[i] = op == .divide ? a[i].dividedReportingOverflow(by: b[i]).partialValue : a[i].remainderReportingOverflow(dividingBy: b[i]).partialValue
                     }
                 }
@@ -157,7 +157,7 @@ struct ExpressionCompiler {
             let isFloat = result.kind == .float
             return { batch throws(SQLError) in
                 let (l, r) = (try left(batch), try right(batch))
-                guard case .double(let a) = l.data, case .double(let b) = r.data else { throw SQLError("internal: approximate arithmetic on non-doubles") }
+                guard case .double(let a) = l.data, case .double(let b) = r.data else { throw SQLError.runtime("internal: approximate arithmetic on non-doubles") }
                 var out = [Double](repeating: 0, count: a.count)
                 switch op {
                 case .add: for i in 0..<a.count { out[i] = a[i] + b[i] }
@@ -174,7 +174,7 @@ struct ExpressionCompiler {
             let rightScale = rightType.decimalShape?.scale ?? 0
             return { batch throws(SQLError) in
                 let (l, r) = (try left(batch), try right(batch))
-                guard case .decimal(let a) = l.data, case .decimal(let b) = r.data else { throw SQLError("internal: decimal arithmetic on non-decimals") }
+                guard case .decimal(let a) = l.data, case .decimal(let b) = r.data else { throw SQLError.runtime("internal: decimal arithmetic on non-decimals") }
                 var nulls = Self.union(l.nulls, r.nulls) ?? [Bool](repeating: false, count: a.count)
                 var out = [Int128](repeating: 0, count: a.count)
                 for i in 0..<a.count where !nulls[i] {
@@ -188,7 +188,7 @@ struct ExpressionCompiler {
                         let (product, overflow) = a[i].multipliedReportingOverflow(by: b[i])
                         value = overflow ? nil : Caster.rescale(product, from: leftScale + rightScale, to: scale)
                     case .divide, .modulo:
-                        guard b[i] != 0 else { throw SQLError("java.lang.ArithmeticException: Division by zero") }
+                        guard b[i] != 0 else { throw SQLError.runtime("java.lang.ArithmeticException: Division by zero") }
                         if op == .divide {
                             // a/10^ls ÷ b/10^rs at scale s = a·10^(s+rs-ls) / b, rounded half up.
                             let shift = scale + rightScale - leftScale
@@ -207,7 +207,7 @@ struct ExpressionCompiler {
                 return Column(data: .decimal(out), nulls: nulls.contains(true) ? nulls : nil)
             }
         default:
-            return { _ throws(SQLError) in throw SQLError("internal: arithmetic on \(result.sql)") }
+            return { _ throws(SQLError) in throw SQLError.runtime("internal: arithmetic on \(result.sql)") }
         }
     }
 

@@ -6,6 +6,8 @@ public struct Lexer {
     private var index = 0
     private var line = 1
     private var column = 1
+    /// Where the character consumed last was: the end of the token being read.
+    private var previous = SourcePosition(line: 1, column: 1, offset: 0)
 
     /// Creates a lexer over `text`.
     public init(_ text: String) {
@@ -31,6 +33,7 @@ public struct Lexer {
     }
 
     mutating func advance() {
+        previous = position
         if characters[index] == "\n" {
             line += 1
             column = 1
@@ -73,8 +76,8 @@ public struct Lexer {
         try skipTrivia()
         let start = position
         guard let character = peek() else { return Token(kind: .end, text: "", position: start) }
-        if character == "'" { return Token(kind: .string, text: try quoted("'", what: "string literal"), position: start) }
-        if character == "`" { return Token(kind: .quotedIdentifier, text: try quoted("`", what: "identifier"), position: start) }
+        if character == "'" { return Token(kind: .string, text: try quoted("'", what: "string literal"), position: start, end: previous) }
+        if character == "`" { return Token(kind: .quotedIdentifier, text: try quoted("`", what: "identifier"), position: start, end: previous) }
         if character.isNumber || (character == "." && peek(1)?.isNumber == true) { return number(start) }
         if character.isLetter || character == "_" || character == "$" {
             var text = ""
@@ -82,16 +85,16 @@ public struct Lexer {
                 text.append(next)
                 advance()
             }
-            return Token(kind: .word, text: text, position: start)
+            return Token(kind: .word, text: text, position: start, end: previous)
         }
         if let second = peek(1), Self.twoCharacterSymbols.contains(String([character, second])) {
             advance()
             advance()
-            return Token(kind: .symbol, text: String([character, second]), position: start)
+            return Token(kind: .symbol, text: String([character, second]), position: start, end: previous)
         }
         if Self.oneCharacterSymbols.contains(character) {
             advance()
-            return Token(kind: .symbol, text: String(character), position: start)
+            return Token(kind: .symbol, text: String(character), position: start, end: previous)
         }
         throw SQLSyntaxError("unexpected character '\(character)'", at: start)
     }
@@ -139,6 +142,6 @@ public struct Lexer {
             }
             digits()
         }
-        return Token(kind: .number, text: text, position: start)
+        return Token(kind: .number, text: text, position: start, end: previous)
     }
 }

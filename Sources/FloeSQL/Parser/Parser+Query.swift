@@ -100,7 +100,9 @@ extension Parser {
         repeat {
             let expression = try expression()
             var alias: String?
-            if acceptKeyword("AS") {
+            // `*` and `t.*` take no alias: a word after them (`SELECT * FORM t`) is where the select list went wrong.
+            if case .star = expression {
+            } else if acceptKeyword("AS") {
                 alias = current.kind == .string ? try stringLiteral() : try identifier(allowReserved: true)
             } else if current.kind == .quotedIdentifier || (current.kind == .word && !Self.reserved.contains(current.text.uppercased())) {
                 alias = try identifier()
@@ -254,10 +256,11 @@ extension Parser {
     mutating func disjunction() throws(SQLSyntaxError) -> Expression {
         let level = nesting
         defer { nesting = level }
+        let start = current.position
         var left = try conjunction()
         while acceptKeyword("OR") {
             try deepen()
-            left = .binary("OR", left, try conjunction())
+            left = .binary("OR", left, try conjunction(), origin(from: start))
         }
         return left
     }
@@ -265,10 +268,11 @@ extension Parser {
     mutating func conjunction() throws(SQLSyntaxError) -> Expression {
         let level = nesting
         defer { nesting = level }
+        let start = current.position
         var left = try negation()
         while acceptKeyword("AND") {
             try deepen()
-            left = .binary("AND", left, try negation())
+            left = .binary("AND", left, try negation(), origin(from: start))
         }
         return left
     }
@@ -276,9 +280,10 @@ extension Parser {
     mutating func negation() throws(SQLSyntaxError) -> Expression {
         let level = nesting
         defer { nesting = level }
+        let start = current.position
         if acceptKeyword("NOT") {
             try deepen()
-            return .unary("NOT", try negation())
+            return .unary("NOT", try negation(), origin(from: start))
         }
         return try comparison()
     }
@@ -288,13 +293,14 @@ extension Parser {
     mutating func comparison() throws(SQLSyntaxError) -> Expression {
         let level = nesting
         defer { nesting = level }
+        let start = current.position
         var left = try additive()
         while true {
             if current.kind == .symbol, Self.comparisonOperators.contains(current.text) {
                 try deepen()
                 var op = advance().text
                 if op == "!=" { op = "<>" }
-                left = .binary(op, left, try additive())
+                left = .binary(op, left, try additive(), origin(from: start))
             } else if acceptKeyword("IS") {
                 try deepen()
                 let negated = acceptKeyword("NOT")
@@ -358,11 +364,12 @@ extension Parser {
     mutating func additive() throws(SQLSyntaxError) -> Expression {
         let level = nesting
         defer { nesting = level }
+        let start = current.position
         var left = try multiplicative()
         while current.isSymbol("+") || current.isSymbol("-") || current.isSymbol("||") {
             try deepen()
             let op = advance().text
-            left = .binary(op, left, try multiplicative())
+            left = .binary(op, left, try multiplicative(), origin(from: start))
         }
         return left
     }
@@ -370,11 +377,12 @@ extension Parser {
     mutating func multiplicative() throws(SQLSyntaxError) -> Expression {
         let level = nesting
         defer { nesting = level }
+        let start = current.position
         var left = try unary()
         while current.isSymbol("*") || current.isSymbol("/") || current.isSymbol("%") {
             try deepen()
             let op = advance().text
-            left = .binary(op, left, try unary())
+            left = .binary(op, left, try unary(), origin(from: start))
         }
         return left
     }
@@ -383,10 +391,11 @@ extension Parser {
         let level = nesting
         defer { nesting = level }
         while accept("+") {}
+        let start = current.position
         if accept("-") {
             if current.kind == .number { return .number("-" + advance().text) }
             try deepen()
-            return .unary("-", try unary())
+            return .unary("-", try unary(), origin(from: start))
         }
         return try postfix()
     }
@@ -408,7 +417,8 @@ extension Parser {
                     return .star(qualifier: name)
                 }
                 guard case .column(let name) = base else { break }
-                base = .column(QualifiedName(name.parts + [try identifier(allowReserved: true)]))
+                let field = try identifier(allowReserved: true)
+                base = .column(QualifiedName(name.parts + [field], origin: name.origin.span.map { Origin(SourceSpan($0.start, previousEnd)) } ?? .none))
             } else if current.isSymbol("::") {
                 _ = advance()
                 try deepen()
@@ -455,7 +465,8 @@ extension Parser {
             while current.kind == .string { text += advance().text }
             return .string(text)
         case .quotedIdentifier:
-            return .column(QualifiedName([advance().text]))
+            let name = advance()
+            return .column(QualifiedName([name.text], origin: Origin(name.span)))
         case .symbol:
             if accept("*") { return .star(qualifier: nil) }
             if accept("(") {
@@ -582,7 +593,10 @@ extension Parser {
         if !accept(")") {
             distinct = acceptKeyword("DISTINCT")
             if !distinct { _ = acceptKeyword("ALL") }
-            let isPosition = name.name.uppercased() == "POSITION"
+            let upper = name.parts.count == 1 ? name.name.uppercased() : ""
+            let isPosition = upper == "POSITION"
+            // Only these calls have keyword forms; elsewhere FROM is where the argument list should have ended.
+            let takesFromFor = upper == "SUBSTRING" || upper == "OVERLAY"
             repeat {
                 var argument = isPosition ? try additive() : try expression()
                 // FLOOR(ts TO DAY) / CEIL(ts TO HOUR) keep the unit as a bare-word argument.
@@ -592,11 +606,11 @@ extension Parser {
                 }
                 // TRIM(BOTH 'x' FROM s), POSITION(a IN b), SUBSTRING(s FROM 2 FOR 3), TIMESTAMPADD(unit, …) keep their
                 // arguments; the keyword forms are normalized to positional arguments.
-                if acceptKeyword("FROM") || acceptKeyword("IN") {
+                if (takesFromFor && acceptKeyword("FROM")) || (isPosition && acceptKeyword("IN")) {
                     arguments.append(argument)
                     argument = try expression()
                 }
-                if acceptKeyword("FOR") {
+                if takesFromFor, acceptKeyword("FOR") {
                     arguments.append(argument)
                     argument = try expression()
                 }
@@ -604,6 +618,8 @@ extension Parser {
             } while accept(",")
             try expect(")")
         }
+        var name = name
+        name.origin = Origin(SourceSpan(name.origin.span?.start ?? current.position, previousEnd))
         // `agg(x) FILTER (WHERE c)` aggregates only the rows where c is TRUE: as `agg(CASE WHEN c THEN x END)`, since
         // every aggregate ignores NULL arguments (COUNT(*) counts `CASE WHEN c THEN 1 END`).
         if current.isKeyword("FILTER"), peek(1).isSymbol("(") {
@@ -723,6 +739,7 @@ extension Parser {
     }
 
     mutating func caseExpression() throws(SQLSyntaxError) -> Expression {
+        let start = current.position
         try expectKeyword("CASE")
         let operand = isKeyword("WHEN") ? nil : try expression()
         var branches: [CaseBranch] = []
@@ -734,7 +751,7 @@ extension Parser {
         guard !branches.isEmpty else { throw unexpected(expecting: "WHEN") }
         let otherwise = acceptKeyword("ELSE") ? try expression() : nil
         try expectKeyword("END")
-        return .caseWhen(operand: operand, branches: branches, otherwise: otherwise)
+        return .caseWhen(operand: operand, branches: branches, otherwise: otherwise, origin: origin(from: start))
     }
 
     // MARK: Types

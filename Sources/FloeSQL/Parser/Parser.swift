@@ -23,7 +23,7 @@ public struct Parser {
         let statement = try parser.statement()
         while parser.accept(";") {}
         guard parser.current.isEnd else {
-            throw SQLSyntaxError("unexpected '\(parser.current.text)' after the end of the statement", at: parser.current.position)
+            throw SQLSyntaxError(unexpected: parser.current, expecting: nil)
         }
         if NestingProbe(limit: SQLLimits.nestingDepth).exceeds(statement) { throw Self.tooDeeplyNested(at: start) }
         return statement
@@ -34,7 +34,7 @@ public struct Parser {
         var parser = Parser(tokens: try Lexer.tokenize(sql))
         let start = parser.current.position
         let expression = try parser.expression()
-        guard parser.current.isEnd else { throw SQLSyntaxError("unexpected '\(parser.current.text)'", at: parser.current.position) }
+        guard parser.current.isEnd else { throw SQLSyntaxError(unexpected: parser.current, expecting: nil) }
         if NestingProbe(limit: SQLLimits.nestingDepth).exceeds(expression) { throw Self.tooDeeplyNested(at: start) }
         return expression
     }
@@ -94,8 +94,7 @@ public struct Parser {
     }
 
     func unexpected(expecting: String) -> SQLSyntaxError {
-        let found = current.isEnd ? "the end of the statement" : "'\(current.text)'"
-        return SQLSyntaxError("expected \(expecting) but found \(found)", at: current.position)
+        SQLSyntaxError(unexpected: current, expecting: expecting)
     }
 
     /// Words that end a clause and so cannot be an implicit alias.
@@ -116,13 +115,20 @@ public struct Parser {
     }
 
     mutating func qualifiedName() throws(SQLSyntaxError) -> QualifiedName {
+        let start = current.position
         var parts = [try identifier(allowReserved: true)]
         while current.isSymbol("."), peek(1).kind == .word || peek(1).kind == .quotedIdentifier {
             _ = advance()
             parts.append(try identifier(allowReserved: true))
         }
-        return QualifiedName(parts)
+        return QualifiedName(parts, origin: origin(from: start))
     }
+
+    /// Where the token consumed last ends.
+    var previousEnd: SourcePosition { tokens[max(index - 1, 0)].end }
+
+    /// The text from `start` to the end of the token consumed last.
+    func origin(from start: SourcePosition) -> Origin { Origin(SourceSpan(start, previousEnd)) }
 
     mutating func identifierList() throws(SQLSyntaxError) -> [String] {
         try expect("(")

@@ -46,7 +46,7 @@ final class TableLog: Sendable {
     init(url: URL) throws(SQLError) {
         self.url = url
         let fd = open(url.path, O_RDWR | O_CREAT, 0o644)
-        guard fd >= 0 else { throw SQLError("Cannot open the table log \(url.lastPathComponent): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw SQLError.runtime("Cannot open the table log \(url.lastPathComponent): \(String(cString: strerror(errno)))") }
         descriptor = fd
         var recovered = State()
         let size = Int64(lseek(fd, 0, SEEK_END))
@@ -82,7 +82,7 @@ final class TableLog: Sendable {
         guard !rows.isEmpty else { return }
         let changeKinds = kinds.flatMap { kinds in kinds.allSatisfy { $0 == .insert } ? nil : kinds.map { UInt8($0.rawValue) } }
         let waiters: [CheckedContinuation<Void, any Error>] = try state.withLock { state throws(SQLError) in
-            guard !state.closed else { throw SQLError("The table was dropped while the statement was writing to it.") }
+            guard !state.closed else { throw SQLError.runtime("The table was dropped while the statement was writing to it.") }
             let total = (state.writerCounts[writer] ?? 0) + Int64(rows.count)
             var payload: [UInt8] = []
             let appendedAt = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())
@@ -100,7 +100,7 @@ final class TableLog: Sendable {
             let written = record.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(state.end)) }
             guard written == record.count, fsync(descriptor) == 0 else {
                 _ = ftruncate(descriptor, off_t(state.end))
-                throw SQLError("Writing to the table log failed: \(String(cString: strerror(errno)))")
+                throw SQLError.runtime("Writing to the table log failed: \(String(cString: strerror(errno)))")
             }
             state.end += Int64(record.count)
             state.lastAppend = max(appendedAt, state.lastAppend)
@@ -122,7 +122,7 @@ final class TableLog: Sendable {
         var position = offset
         while position < limit, position - offset < maxBytes {
             guard let record = Self.readRecord(descriptor, at: position, limit: limit) else {
-                throw SQLError("The table log \(url.lastPathComponent) is corrupt at offset \(position).")
+                throw SQLError.runtime("The table log \(url.lastPathComponent) is corrupt at offset \(position).")
             }
             rows.append(contentsOf: record.rows)
             if let recordKinds = record.kinds { kinds.append(contentsOf: recordKinds) } else { kinds.append(contentsOf: repeatElement(.insert, count: record.rows.count)) }

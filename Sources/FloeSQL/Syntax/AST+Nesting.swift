@@ -99,8 +99,8 @@ struct NestingProbe {
         func any(_ list: [Expression]) -> Bool { list.contains { exceeds($0, next) } }
         switch expression {
         case .null, .boolean, .number, .string, .typedLiteral, .interval, .column, .star, .tableArgument, .descriptor: return false
-        case .unary(_, let e), .isNull(let e, _), .isTruth(let e, _, _), .extract(_, let e), .namedArgument(_, let e): return exceeds(e, next)
-        case .binary(_, let a, let b), .isDistinctFrom(let a, let b, _), .element(let a, let b): return exceeds(a, next) || exceeds(b, next)
+        case .unary(_, let e, _), .isNull(let e, _), .isTruth(let e, _, _), .extract(_, let e), .namedArgument(_, let e): return exceeds(e, next)
+        case .binary(_, let a, let b, _), .isDistinctFrom(let a, let b, _), .element(let a, let b): return exceeds(a, next) || exceeds(b, next)
         case .between(let e, let low, let high, _): return any([e, low, high])
         case .inList(let e, let list, _): return exceeds(e, next) || any(list)
         case .inQuery(let e, let query, _): return exceeds(e, next) || exceeds(query, next)
@@ -117,7 +117,7 @@ struct NestingProbe {
                 }
             }
         case .cast(let e, let type, _): return exceeds(e, next) || exceeds(type, next)
-        case .caseWhen(let operand, let branches, let otherwise):
+        case .caseWhen(let operand, let branches, let otherwise, _):
             if let operand, exceeds(operand, next) { return true }
             if branches.contains(where: { exceeds($0.condition, next) || exceeds($0.result, next) }) { return true }
             return otherwise.map { exceeds($0, next) } ?? false

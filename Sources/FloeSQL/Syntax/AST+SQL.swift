@@ -43,8 +43,8 @@ extension Expression {
         case .interval(let value, let unit, let toUnit): return "INTERVAL \(quoteString(value)) \(unit)" + (toUnit.map { " TO \($0)" } ?? "")
         case .column(let name): return name.sql
         case .star(let qualifier): return qualifier.map { "\($0.sql).*" } ?? "*"
-        case .unary(let op, let operand): return "(\(op)\(op == "NOT" ? " " : "")\(operand.sql))"
-        case .binary(let op, let left, let right): return "(\(left.sql) \(op) \(right.sql))"
+        case .unary(let op, let operand, _): return "(\(op)\(op == "NOT" ? " " : "")\(operand.sql))"
+        case .binary(let op, let left, let right, _): return "(\(left.sql) \(op) \(right.sql))"
         case .isNull(let operand, let negated): return "(\(operand.sql) IS \(negated ? "NOT " : "")NULL)"
         case .isTruth(let operand, let value, let negated):
             return "(\(operand.sql) IS \(negated ? "NOT " : "")\(value.map { $0 ? "TRUE" : "FALSE" } ?? "UNKNOWN"))"
@@ -60,7 +60,7 @@ extension Expression {
             let call = "\(name.parts.joined(separator: ".").uppercased())(\(distinct ? "DISTINCT " : "")\(arguments.map(\.sql).joined(separator: ", ")))"
             return call + (over.map { $0.reference == nil ? " OVER (\($0.sql))" : " OVER \($0.sql)" } ?? "")
         case .cast(let operand, let type, let isTry): return "\(isTry ? "TRY_CAST" : "CAST")(\(operand.sql) AS \(type.sql))"
-        case .caseWhen(let operand, let branches, let otherwise):
+        case .caseWhen(let operand, let branches, let otherwise, _):
             var text = "CASE" + (operand.map { " \($0.sql)" } ?? "")
             for branch in branches { text += " WHEN \(branch.condition.sql) THEN \(branch.result.sql)" }
             if let otherwise { text += " ELSE \(otherwise.sql)" }

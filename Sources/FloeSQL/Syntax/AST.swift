@@ -3,8 +3,14 @@
 /// A possibly qualified name: `orders`, `db.orders`, `catalog.db.orders`, each part as written (unquoted).
 public struct QualifiedName: Sendable, Equatable, Hashable {
     public var parts: [String]
+    /// Where it was written. For a function's name, the whole call (`COUNT(DISTINCT x)`), which is what Flink's
+    /// messages about calls point at.
+    public var origin: Origin
 
-    public init(_ parts: [String]) { self.parts = parts }
+    public init(_ parts: [String], origin: Origin = .none) {
+        self.parts = parts
+        self.origin = origin
+    }
 
     /// The last part.
     public var name: String { parts.last ?? "" }
@@ -37,8 +43,10 @@ public indirect enum Expression: Sendable, Equatable {
     case column(QualifiedName)
     /// `*` or `t.*` (in select lists and `COUNT(*)`).
     case star(qualifier: QualifiedName?)
-    case unary(String, Expression)
-    case binary(String, Expression, Expression)
+    /// `NOT x`, `-x`; the origin spans the operator and its operand.
+    case unary(String, Expression, Origin = .none)
+    /// `a + b`, `a AND b`, `a = b`, …; the origin spans both operands.
+    case binary(String, Expression, Expression, Origin = .none)
     case isNull(Expression, negated: Bool)
     /// `IS [NOT] TRUE|FALSE|UNKNOWN` (`value` nil for UNKNOWN).
     case isTruth(Expression, value: Bool?, negated: Bool)
@@ -50,7 +58,7 @@ public indirect enum Expression: Sendable, Equatable {
     /// A function call; `DISTINCT` aggregates and `OVER` windows included.
     case function(name: QualifiedName, arguments: [Expression], distinct: Bool, over: WindowSpecification?)
     case cast(Expression, TypeSyntax, isTry: Bool)
-    case caseWhen(operand: Expression?, branches: [CaseBranch], otherwise: Expression?)
+    case caseWhen(operand: Expression?, branches: [CaseBranch], otherwise: Expression?, origin: Origin = .none)
     case extract(unit: String, from: Expression)
     case scalarSubquery(Query)
     case exists(Query)

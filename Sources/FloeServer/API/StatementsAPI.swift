@@ -224,7 +224,7 @@ struct StatementsAPI: Sendable {
         } catch where error.exceedsLimit {
             throw APIError.badRequest(error.message, pointer: "/spec/statement")
         } catch {
-            statement.fail(error.message, now: now)
+            statement.fail(error.message, exception: error.exceptionName, now: now)
         }
         return JSONResponse.make(.created, document(statement))
     }

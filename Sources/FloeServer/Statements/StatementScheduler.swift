@@ -54,7 +54,7 @@ actor StatementScheduler: Service {
     /// How a run ended.
     enum Outcome: Sendable {
         case completed
-        case failed(String)
+        case failed(String, exception: String?)
         case cancelled
     }
 
@@ -197,7 +197,7 @@ actor StatementScheduler: Service {
                     launch(statement, prepared: prepared, skipping: delivered)
                     logger.info("statement resumed after restart", metadata: ["statement": .string(statement.name), "delivered": .stringConvertible(delivered)])
                 } catch {
-                    await transition(statement) { $0.fail(Self.message(of: error), now: $1) }
+                    await transition(statement) { $0.fail(Self.message(of: error), exception: Self.exceptionName(of: error), now: $1) }
                 }
             case .running, .stopping:
                 await transition(statement) { statement, now in
@@ -285,7 +285,7 @@ actor StatementScheduler: Service {
         do {
             prepared = try await prepare(statement, in: state)
         } catch {
-            await transition(statement) { $0.fail(Self.message(of: error), now: $1) }
+            await transition(statement) { $0.fail(Self.message(of: error), exception: Self.exceptionName(of: error), now: $1) }
             return
         }
         let traits = prepared.traits
@@ -337,9 +337,9 @@ actor StatementScheduler: Service {
                 try await prepared.run(deliveringTo: sink, skippingFirst: Int(delivered))
                 outcome = .completed
             } catch let failure as ExecutionFailure {
-                outcome = Task.isCancelled ? .cancelled : .failed(failure.message)
+                outcome = Task.isCancelled ? .cancelled : .failed(failure.message, exception: failure.exceptionName)
             } catch {
-                outcome = Task.isCancelled || error is CancellationError ? .cancelled : .failed(Self.message(of: error))
+                outcome = Task.isCancelled || error is CancellationError ? .cancelled : .failed(Self.message(of: error), exception: nil)
             }
             // Settle the outcome outside this (possibly cancelled) task: a cancelled task's store writes would be
             // refused, and a stop or a deletion would never be recorded.
@@ -356,8 +356,8 @@ actor StatementScheduler: Service {
             case .completed where statement.phase == .running:
                 statement.phase = .completed
                 statement.endTime = now
-            case .failed(let message):
-                statement.fail(message, now: now)
+            case .failed(let message, let exception):
+                statement.fail(message, exception: exception, now: now)
             case .completed, .cancelled:
                 if statement.stopped {
                     statement.phase = .stopped
@@ -405,6 +405,8 @@ actor StatementScheduler: Service {
         if let failure = error as? ExecutionFailure { return failure.message }
         return String(describing: error)
     }
+
+    static func exceptionName(of error: any Error) -> String? { (error as? ExecutionFailure)?.exceptionName }
 }
 
 /// Appends a running statement's result changes to its durable result log and wakes long-polling readers.
