@@ -26,6 +26,11 @@ BROWSER_CHROMEDRIVER="${BROWSER_CHROMEDRIVER:-/usr/bin/chromedriver}"
 export BROWSER_CHROMIUM BROWSER_CHROMEDRIVER
 command -v curl >/dev/null 2>&1 || fatal "curl not found (scripts/setup-machine installs it)"
 
+# The console's script is a file of its own: a syntax check before the browser walk, when node is installed.
+if command -v node >/dev/null 2>&1; then
+  node --check "$REPO/Sources/FloeServer/Console/Assets/console.js" || fatal "Sources/FloeServer/Console/Assets/console.js does not parse (node --check)"
+fi
+
 require_python
 
 # shellcheck source=../lib/venv.sh
