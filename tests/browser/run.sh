@@ -4,7 +4,7 @@
 #   bash tests/browser/run.sh            # from the repository root (or from anywhere)
 #
 # 1. Checks the floe binary (FLOE_BIN, default <repo>/.build/debug/floe), /usr/bin/chromium and
-#    /usr/bin/chromedriver (scripts/setup-machine installs them).
+#    /usr/bin/chromedriver (scripts/setup-machine installs them); checks console.js with `node --check` when node is here.
 # 2. Creates / reuses the venv <repo>/.venv/browser from tests/browser/requirements.txt (a hash stamp decides reuse).
 # 3. console_test.py starts floe on a free port with a temporary data dir and generated bootstrap credentials, walks
 #    the console in one browser session, stops floe, and prints `N passed, M failed` last.
