@@ -54,6 +54,9 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
+            // The console's script, style sheet and templates, compiled in as `PackageResources.<file_name>` byte
+            // arrays: `floe` stays one file, with no resource bundle beside it.
+            resources: [.embedInCode("Console/Assets")],
             swiftSettings: upcomingFeatures
         ),
         .target(

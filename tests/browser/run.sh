@@ -4,7 +4,7 @@
 #   bash tests/browser/run.sh            # from the repository root (or from anywhere)
 #
 # 1. Checks the floe binary (FLOE_BIN, default <repo>/.build/debug/floe), /usr/bin/chromium and
-#    /usr/bin/chromedriver (scripts/setup-machine installs them).
+#    /usr/bin/chromedriver (scripts/setup-machine installs them); checks console.js with `node --check` when node is here.
 # 2. Creates / reuses the venv <repo>/.venv/browser from tests/browser/requirements.txt (a hash stamp decides reuse).
 # 3. console_test.py starts floe on a free port with a temporary data dir and generated bootstrap credentials, walks
 #    the console in one browser session, stops floe, and prints `N passed, M failed` last.
@@ -25,6 +25,11 @@ BROWSER_CHROMEDRIVER="${BROWSER_CHROMEDRIVER:-/usr/bin/chromedriver}"
 [ -x "$BROWSER_CHROMEDRIVER" ] || fatal "$BROWSER_CHROMEDRIVER not found (scripts/setup-machine installs Debian's chromium-driver)"
 export BROWSER_CHROMIUM BROWSER_CHROMEDRIVER
 command -v curl >/dev/null 2>&1 || fatal "curl not found (scripts/setup-machine installs it)"
+
+# The console's script is a file of its own: a syntax check before the browser walk, when node is installed.
+if command -v node >/dev/null 2>&1; then
+  node --check "$REPO/Sources/FloeServer/Console/Assets/console.js" || fatal "Sources/FloeServer/Console/Assets/console.js does not parse (node --check)"
+fi
 
 require_python
 

@@ -85,7 +85,7 @@ struct Console: Sendable {
                     do { json = try JSONValue.parse(bytes) } catch { throw ConsoleError.badRequest("The request body is not valid JSON.") }
                 }
             } else {
-                form = FormBody(encoded: Substring(decoding: bytes, as: UTF8.self))
+                form = try FormBody(encoded: String(decoding: bytes, as: UTF8.self))
             }
         }
         if isFetch {
@@ -148,23 +148,13 @@ struct Console: Sendable {
 
     /// The value of cookie `name` (the first one sent: with `__Host-` names behind https no other host can add one).
     func cookie(_ name: String, in request: Request) -> String? {
-        for header in request.headers[values: .cookie] {
-            for pair in header.split(separator: ";") {
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
-                    return parts[1].trimmingCharacters(in: .whitespaces)
-                }
-            }
-        }
-        return nil
+        request.cookies[name]?.value
     }
 
-    /// A `Set-Cookie` value: HttpOnly, SameSite=Strict, Path=/, and Secure behind https.
-    func cookieHeader(_ name: String, _ value: String, maxAge: Int? = nil) -> String {
-        var text = "\(name)=\(value); Path=/; HttpOnly; SameSite=Strict"
-        if let maxAge { text += "; Max-Age=\(maxAge)" }
-        if secureCookies { text += "; Secure" }
-        return text
+    /// A cookie of the console: HttpOnly (no script reads it), SameSite=Strict (no other site's request carries it),
+    /// Path=/ and no Domain (as `__Host-` requires), and Secure behind https. `maxAge: 0` clears it.
+    func cookie(_ name: String, value: String, maxAge: Int? = nil) -> Cookie {
+        Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict)
     }
 
     /// A redirect that sets a message for the next page.
@@ -175,7 +165,7 @@ struct Console: Sendable {
     }
 
     /// Renders a page inside the layout.
-    func page(_ template: String, _ visit: ConsoleVisit, title: String, environment: ConsoleEnvironment? = nil, tab: String? = nil,
+    func page(_ template: ConsoleTemplate, _ visit: ConsoleVisit, title: String, environment: ConsoleEnvironment? = nil, tab: String? = nil,
               _ values: [String: Any] = [:]) -> Response
     {
         var context = values

@@ -1,8 +1,13 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 import Foundation
+import Hummingbird
 
-/// An `application/x-www-form-urlencoded` body or query string (the last of repeated names wins).
+/// An `application/x-www-form-urlencoded` body or query string, decoded by Hummingbird's `URLEncodedFormDecoder`.
+///
+/// The console's forms are flat (`name=value&…`), so they decode as `[String: String]`. What a browser never sends for
+/// them is refused rather than guessed at: a name given twice, a structured name (`a[b]=…`), a malformed
+/// percent-escape.
 struct FormBody: Sendable {
     private(set) var fields: [String: String] = [:]
 
@@ -10,13 +15,13 @@ struct FormBody: Sendable {
         self.fields = fields
     }
 
-    /// Parses `name=value&…` with `+` as space and percent-escapes; malformed escapes are kept as written.
-    init(encoded text: Substring) {
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = Self.decode(parts[0])
-            guard !name.isEmpty else { continue }
-            fields[name] = parts.count > 1 ? Self.decode(parts[1]) : ""
+    /// Decodes `name=value&…` (`+` is a space; percent-escapes are UTF-8).
+    /// - Throws: ``ConsoleError/badRequest(_:)`` when the text is not such a form.
+    init(encoded text: String) throws(ConsoleError) {
+        do {
+            fields = try URLEncodedFormDecoder().decode([String: String].self, from: text)
+        } catch {
+            throw ConsoleError.badRequest("The form could not be read (\(error)).")
         }
     }
 
@@ -29,12 +34,7 @@ struct FormBody: Sendable {
     /// The value of `name` exactly as sent (SQL text keeps its white space).
     func raw(_ name: String) -> String? { fields[name] }
 
-    static func decode(_ text: Substring) -> String {
-        let spaced = text.replacingOccurrences(of: "+", with: " ")
-        return spaced.removingPercentEncoding ?? spaced
-    }
-
-    /// Percent-encodes a query or form component.
+    /// Percent-encodes a path segment, query or form component (everything but RFC 3986's unreserved characters).
     static func encode(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
     }

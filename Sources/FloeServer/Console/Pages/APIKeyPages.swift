@@ -51,7 +51,7 @@ extension Console {
                 ]
             }
             return page(
-                "api_keys", visit, title: "API keys", environment: environment, tab: "api_keys", ["keys": rows, "any": !rows.isEmpty])
+                .apiKeys, visit, title: "API keys", environment: environment, tab: "api_keys", ["keys": rows, "any": !rows.isEmpty])
         }
         router.get("environments/:env/flink/api-keys/new") { request, context in
             let visit = try await visit(request, context)
@@ -182,7 +182,7 @@ extension Console {
             for region in regions { if let cloud = region["cloud"] as? String, !clouds.contains(cloud) { clouds.append(cloud) } }
             values["clouds"] = clouds.map { ["value": $0, "label": Self.cloudName($0), "checked": $0 == chosenCloud] as [String: Any] }
             values["regions"] = regions.map { region -> [String: Any] in
-                var option = region
+                var option = region.filter { ["cloud", "region", "label"].contains($0.key) }
                 option["selected"] = (region["cloud"] as? String) == chosenCloud && (region["region"] as? String) == (wizard["region"] ?? "")
                 return option
             }
@@ -193,7 +193,7 @@ extension Console {
             values["carried"] = wizard.carried(except: ["name", "description"])
         }
         values["summary"] = wizardSummary(wizard)
-        return page("api_key_wizard", visit, title: "Add API key", environment: environment, tab: "api_keys", values)
+        return page(.apiKeyWizard, visit, title: "Add API key", environment: environment, tab: "api_keys", values)
     }
 
     func wizardSummary(_ wizard: KeyWizard) -> [[String: Any]] {
@@ -297,7 +297,7 @@ extension Console {
 
             """
         return page(
-            "api_key_created", visit, title: "API key created", environment: environment, tab: "api_keys",
+            .apiKeyCreated, visit, title: "API key created", environment: environment, tab: "api_keys",
             [
                 "key": created.key, "secret": created.secret, "scope": created.scope, "owner": created.owner, "notes": created.notes,
                 "file": file, "filename": "api-key-\(created.key).txt",

@@ -28,7 +28,7 @@ extension Console {
             }
             let provisioning = pools.contains { $0.value(at: "status", "phase")?.stringValue == "PROVISIONING" }
             return page(
-                "compute_pools", visit, title: "Compute pools", environment: environment, tab: "compute_pools",
+                .computePools, visit, title: "Compute pools", environment: environment, tab: "compute_pools",
                 ["pools": rows, "any": !rows.isEmpty, "can_manage": canManage, "refresh": provisioning])
         }
         router.get("environments/:env/flink/compute-pools/new") { request, context in
@@ -108,9 +108,11 @@ extension Console {
         _ visit: ConsoleVisit, _ environment: ConsoleEnvironment, name: String? = nil, region: String? = nil, maxCFU: String? = nil, error: String? = nil,
         status: Int = 400
     ) async throws(ConsoleError) -> Response {
-        var values: [String: Any] = ["regions": try await regionOptions(visit, selected: region), "name": name ?? "", "max_cfu": maxCFU ?? "10"]
+        // The options as the form shows them (the wizard's region list also tells each region's cloud).
+        let regions = try await regionOptions(visit, selected: region).map { $0.filter { ["value", "label", "selected"].contains($0.key) } }
+        var values: [String: Any] = ["regions": regions, "name": name ?? "", "max_cfu": maxCFU ?? "10"]
         if let error { values["flash_error"] = error }
-        var response = page("compute_pool_new", visit, title: "Add compute pool", environment: environment, tab: "compute_pools", values)
+        var response = page(.computePoolNew, visit, title: "Add compute pool", environment: environment, tab: "compute_pools", values)
         if error != nil { response.status = HTTPResponse.Status(code: status) }
         return response
     }
@@ -129,7 +131,7 @@ extension Console {
             "cloud": pool.value(at: "spec", "cloud")?.stringValue ?? "", "region": pool.value(at: "spec", "region")?.stringValue ?? "",
         ]
         if let error { values["flash_error"] = error }
-        var response = page("compute_pool_edit", visit, title: "Edit compute pool", environment: environment, tab: "compute_pools", values)
+        var response = page(.computePoolEdit, visit, title: "Edit compute pool", environment: environment, tab: "compute_pools", values)
         if error != nil { response.status = HTTPResponse.Status(code: status) }
         return response
     }

@@ -51,7 +51,7 @@ extension Console {
             "environments": environments, "any": !environments.isEmpty, "can_create": visit.policy.isOrganizationAdmin, "new_name": name,
         ]
         if let error { values["flash_error"] = error }
-        var response = page("environments", visit, title: "Environments", values)
+        var response = page(.environments, visit, title: "Environments", values)
         if error != nil { response.status = HTTPResponse.Status(code: status) }
         return response
     }

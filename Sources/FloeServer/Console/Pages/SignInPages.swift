@@ -36,9 +36,9 @@ extension Console {
                     _ = try? await setStopped(visit, environmentID: query.environmentID, name: query.name, stopped: true)
                 }
             }
-            var headers = HTTPFields()
-            headers[.setCookie] = cookieHeader(sessionCookie, "", maxAge: 0)
-            return ConsolePages.redirect(to: "/login?signed_out=1", headers: headers)
+            var response = ConsolePages.redirect(to: "/login?signed_out=1")
+            response.setCookie(cookie(sessionCookie, value: "", maxAge: 0))
+            return response
         }
     }
 
@@ -51,13 +51,13 @@ extension Console {
         if let next = Self.safeNext(next) { values["next"] = next }
         if let notice { values["flash_notice"] = notice }
         if let error { values["flash_error"] = error }
-        var headers = HTTPFields()
-        headers[.setCookie] = cookieHeader(loginCookie, token)
-        return ConsolePages.html(renderer.render("login", values), status: status, headers: headers)
+        var response = ConsolePages.html(renderer.render(.login, values), status: status)
+        response.setCookie(cookie(loginCookie, value: token))
+        return response
     }
 
     func signIn(_ request: Request, _ context: FloeRequestContext) async throws(ConsoleError) -> Response {
-        let form = FormBody(encoded: Substring(decoding: try await Self.body(of: request), as: UTF8.self))
+        let form = try FormBody(encoded: String(decoding: try await Self.body(of: request), as: UTF8.self))
         guard let expected = cookie(loginCookie, in: request), let given = form.raw("_csrf"),
             ConsoleSessionStore.tokensMatch(given, expected)
         else {
@@ -90,10 +90,10 @@ extension Console {
         if let previous = cookie(sessionCookie, in: request) { sessions.remove(id: previous) }
         let session = sessions.create(credentials: credentials, principalID: ownerID, principalName: name, organizationID: organizationID)
         context.logger.info("console sign-in", metadata: ["principal": .string(ownerID), "api_key": .string(key)])
-        var headers = HTTPFields()
-        headers[.setCookie] = cookieHeader(sessionCookie, session.id)
-        headers.append(HTTPField(name: .setCookie, value: cookieHeader(loginCookie, "", maxAge: 0)))
-        return ConsolePages.redirect(to: Self.safeNext(next) ?? "/environments", headers: headers)
+        var response = ConsolePages.redirect(to: Self.safeNext(next) ?? "/environments")
+        response.setCookie(cookie(sessionCookie, value: session.id))
+        response.setCookie(cookie(loginCookie, value: "", maxAge: 0))
+        return response
     }
 
     /// A `next` location only when it is a path on this server: it starts with one `/`, and holds no white space,

@@ -12,7 +12,7 @@ extension Console {
         router.get("environments/:env/flink/statements") { request, context in
             let visit = try await visit(request, context)
             let environment = try await visit.environment(request.parameter("env", context))
-            let filter = FormBody(encoded: Substring(request.uri.query ?? ""))
+            let filter = try FormBody(encoded: request.uri.query ?? "")
             let text = filter["q"]?.lowercased()
             let phase = filter["phase"]?.uppercased()
             let pool = filter["compute_pool"]
@@ -40,7 +40,7 @@ extension Console {
             }
             let phases = Self.statementPhases.map { ["value": $0, "selected": $0 == phase] as [String: Any] }
             return page(
-                "statements", visit, title: "Statements", environment: environment, tab: "statements",
+                .statements, visit, title: "Statements", environment: environment, tab: "statements",
                 [
                     "statements": rows, "any": !rows.isEmpty, "total": statements.count, "shown": rows.count, "q": filter["q"] ?? "",
                     "phases": phases, "compute_pool": pool ?? "",
@@ -74,7 +74,7 @@ extension Console {
                 || statement.value(at: "spec", "principal")?.stringValue == visit.session.principalID
             let detail = statement.value(at: "status", "detail")?.stringValue ?? ""
             return page(
-                "statement_detail", visit, title: "Statement \(name)", environment: environment, tab: "statements",
+                .statementDetail, visit, title: "Statement \(name)", environment: environment, tab: "statements",
                 [
                     "name": name, "phase": phase, "detail": detail, "has_detail": !detail.isEmpty,
                     "sql": statement.value(at: "spec", "statement")?.stringValue ?? "",

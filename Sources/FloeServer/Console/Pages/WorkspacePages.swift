@@ -20,7 +20,7 @@ extension Console {
                 return ["id": id, "label": "\(name) (\(id), \(region))"]
             }
             return page(
-                "workspace", visit, title: "SQL workspace", environment: environment, tab: "workspace",
+                .workspace, visit, title: "SQL workspace", environment: environment, tab: "workspace",
                 ["pools": pools, "any_pools": !pools.isEmpty, "catalog": environment.name, "database": "default"])
         }
         router.post("console/api/environments/:env/statements") { request, context in
