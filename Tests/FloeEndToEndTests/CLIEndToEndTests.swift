@@ -326,6 +326,8 @@ struct CLIEndToEndTests {
         #expect(result.stdout.contains(" x | 10") && result.stdout.contains(" y | 20"), "\(result)")
         #expect(result.stdout.contains("Config \"sql.snapshot.mode\" has been reset."))
         #expect(result.stdout.contains("Error: SQL parse failed"), "\(result)")
+        // DDL and a bounded INSERT are waited for: the shell reports how they ended.
+        #expect(result.stdout.components(separatedBy: "Statement phase is COMPLETED.").count == 3, "\(result)")
     }
 }
 
