@@ -258,8 +258,8 @@ struct CLIEndToEndTests {
         #expect(Set(changes.compactMap { $0.value(at: "row", "word")?.stringValue }) == ["a", "b"] && changes.allSatisfy { $0["op"] == "+I" })
         #expect(try await cli.ok("flink", "statement", "results", queryName, "-o", "yaml").stdout.contains("- op: +I"))
 
-        // A failing statement: its exceptions.
-        try await cli.ok("flink", "statement", "create", "broken", "--sql", "SELECT nope FROM words;", "--wait")
+        // A failing statement: --wait exits 1 with the detail; its exceptions.
+        try await cli.fails("flink", "statement", "create", "broken", "--sql", "SELECT nope FROM words;", "--wait", detail: "nope")
         let exceptions = try await cli.threeFormats(
             ["flink", "statement", "exception", "list", "broken"], keys: ["timestamp", "name", "message"], titles: ["Timestamp", "Message"])
         #expect(exceptions.arrayValue?.first?["message"]?.stringValue?.contains("nope") == true)

@@ -156,6 +156,11 @@ struct CLIShellTests {
         try terminal.press("Tab")
         try await terminal.waitFor("a completed table") { lastLine($0) == "floe> select sensor_name FROM measurements" }
         try terminal.press("C-u")
+        // The examples catalog (not in INFORMATION_SCHEMA) completes too, qualified.
+        try terminal.type("SELECT order_ FROM examples.marketplace.ord", enter: false)
+        try terminal.press("Tab")
+        try await terminal.waitFor("a completed example table") { lastLine($0) == "floe> SELECT order_ FROM examples.marketplace.orders" }
+        try terminal.press("C-u")
 
         // 30 rows on a 14-row screen: the newest rows that fit, under the header.
         let values = (1...30).map { "(\($0))" }.joined(separator: ", ")

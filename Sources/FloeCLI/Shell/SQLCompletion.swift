@@ -1,6 +1,5 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-import FloeCore
 import Foundation
 
 /// Tab completion of the shell: SQL keywords, table names (bare and qualified) and column names.
@@ -89,7 +88,7 @@ struct SQLCompletion: Sendable, Equatable {
             for name in [table, "\(database).\(table)", "\(catalog).\(database).\(table)"] where seenTables.insert(name).inserted {
                 tables.append(name)
             }
-            if seenColumns.insert(column).inserted { columns.append(column) }
+            if !row[3].isEmpty, seenColumns.insert(column).inserted { columns.append(column) }
         }
         self.tables = tables
         self.columns = columns

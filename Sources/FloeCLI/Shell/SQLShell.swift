@@ -178,12 +178,9 @@ final class SQLShell {
     private func completion() async -> SQLCompletion {
         if let completionNames { return completionNames }
         if let failed = completionFailedAt, ContinuousClock.now - failed < .seconds(30) { return SQLCompletion() }
-        let query = "SELECT TABLE_CATALOG, TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM "
         do {
-            var rows = try await hiddenQuery(query + "INFORMATION_SCHEMA.COLUMNS")
-            if properties.first(where: { $0.0 == "sql.current-catalog" })?.1 != "examples" {
-                rows += (try? await hiddenQuery(query + "`examples`.INFORMATION_SCHEMA.COLUMNS")) ?? []
-            }
+            var rows = try await hiddenQuery("SELECT TABLE_CATALOG, TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM INFORMATION_SCHEMA.COLUMNS")
+            if properties.first(where: { $0.0 == "sql.current-catalog" })?.1 != "examples" { rows += await exampleColumnRows() }
             let names = SQLCompletion(columnRows: rows)
             completionNames = names
             return names
@@ -191,6 +188,18 @@ final class SQLShell {
             completionFailedAt = .now
             return SQLCompletion()
         }
+    }
+
+    /// The tables and columns of the `examples` catalog as (catalog, database, table, column) rows. It is not in
+    /// INFORMATION_SCHEMA (which lists the environments' catalogs), so SHOW TABLES and DESCRIBE name them.
+    private func exampleColumnRows() async -> [[String]] {
+        guard let tables = try? await hiddenQuery("SHOW TABLES FROM `examples`.`marketplace`") else { return [] }
+        var rows: [[String]] = []
+        for table in tables.compactMap(\.first) {
+            let columns = (try? await hiddenQuery("DESCRIBE `examples`.`marketplace`.`\(table)`"))?.compactMap(\.first) ?? []
+            rows += (columns.isEmpty ? [""] : columns).map { ["examples", "marketplace", table, $0] }
+        }
+        return rows
     }
 
     /// Runs a bounded query for the shell's own use as a hidden statement (`user.confluent.io/hidden`, so statement
