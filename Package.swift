@@ -33,6 +33,9 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
         .target(name: "FloeSQL", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
+        // The version, git commit and build date of the binary; the commit and date are stamped by the plugin.
+        .target(name: "FloeBuildInfo", swiftSettings: upcomingFeatures, plugins: ["BuildStamp"]),
+        .plugin(name: "BuildStamp", capability: .buildTool()),
         .target(name: "FloeBackends", dependencies: ["FloeCore", "FloeSQL"], swiftSettings: upcomingFeatures),
         .target(
             name: "FloeStore",
@@ -42,7 +45,7 @@ let package = Package(
         .target(
             name: "FloeServer",
             dependencies: [
-                "FloeCore", "FloeStore", "FloeBackends",
+                "FloeCore", "FloeStore", "FloeBackends", "FloeBuildInfo",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -75,7 +78,7 @@ let package = Package(
         .target(
             name: "FloeCLI",
             dependencies: [
-                "FloeCore", "FloeClient", "FloeServer",
+                "FloeCore", "FloeClient", "FloeServer", "FloeBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,19 +1,21 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 public import ArgumentParser
+import FloeBuildInfo
 
 /// The root of the `floe` command tree.
 public struct FloeCommand: AsyncParsableCommand {
     /// The top-level commands, in the order `floe --help` lists them.
     static let topLevel: [any ParsableCommand.Type] = [
         ServeCommand.self, LoginCommand.self, LogoutCommand.self, ContextCommand.self, EnvironmentCommand.self, IAMCommand.self,
-        APIKeyCommand.self, FlinkCommand.self, CompletionCommand.self,
+        APIKeyCommand.self, FlinkCommand.self, CompletionCommand.self, VersionCommand.self,
     ]
 
     public static let configuration = CommandConfiguration(
         commandName: "floe",
         abstract: "A self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.",
         discussion: "Commands:\n" + helpTree,
+        version: BuildInfo.summary,
         subcommands: topLevel)
 
     public init() {}
@@ -88,6 +90,7 @@ public struct FloeCommand: AsyncParsableCommand {
               results                  Print a statement's result rows; follows a runn…
             shell                      Start the interactive Flink SQL shell.
           completion                   Print a shell completion script (bash, zsh or f…
+          version                      Print the version, git commit and build date.
         """
 
     /// The whole command tree, one indented line per command with its abstract.
@@ -121,5 +124,14 @@ struct CompletionCommand: ParsableCommand {
     func run() throws {
         guard let kind = CompletionShell(rawValue: shell) else { throw ValidationError("Unknown shell \"\(shell)\"; use bash, zsh or fish.") }
         print(FloeCommand.completionScript(for: kind))
+    }
+}
+
+/// `floe version` (also `floe --version`): the release version, the git commit and the build date.
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version, git commit and build date.")
+
+    func run() {
+        print(BuildInfo.summary)
     }
 }

@@ -258,8 +258,8 @@ struct CLIEndToEndTests {
         #expect(Set(changes.compactMap { $0.value(at: "row", "word")?.stringValue }) == ["a", "b"] && changes.allSatisfy { $0["op"] == "+I" })
         #expect(try await cli.ok("flink", "statement", "results", queryName, "-o", "yaml").stdout.contains("- op: +I"))
 
-        // A failing statement: its exceptions.
-        try await cli.ok("flink", "statement", "create", "broken", "--sql", "SELECT nope FROM words;", "--wait")
+        // A failing statement: --wait exits 1 with the detail; its exceptions.
+        try await cli.fails("flink", "statement", "create", "broken", "--sql", "SELECT nope FROM words;", "--wait", detail: "nope")
         let exceptions = try await cli.threeFormats(
             ["flink", "statement", "exception", "list", "broken"], keys: ["timestamp", "name", "message"], titles: ["Timestamp", "Message"])
         #expect(exceptions.arrayValue?.first?["message"]?.stringValue?.contains("nope") == true)
@@ -326,6 +326,8 @@ struct CLIEndToEndTests {
         #expect(result.stdout.contains(" x | 10") && result.stdout.contains(" y | 20"), "\(result)")
         #expect(result.stdout.contains("Config \"sql.snapshot.mode\" has been reset."))
         #expect(result.stdout.contains("Error: SQL parse failed"), "\(result)")
+        // DDL and a bounded INSERT are waited for: the shell reports how they ended.
+        #expect(result.stdout.components(separatedBy: "Statement phase is COMPLETED.").count == 3, "\(result)")
     }
 }
 

@@ -135,6 +135,42 @@ struct CLIShellTests {
         try terminal.type("EXIT;")
         try await terminal.waitFor("the goodbye") { $0.contains("Bye.") }
     }
+
+    /// Tab completes keywords, tables and columns; a result taller than the screen keeps its header in view.
+    @Test func tabCompletesNamesAndTheHeaderStaysOnAShortScreen() async throws {
+        let (server, cli) = try await CLIEndToEndTests.loggedIn()
+        defer { server.shutDown() }
+        let terminal = try TmuxTerminal(command: "env HOME=\(cli.home.path) \(ServerProcess.binary.path) flink shell; sleep 60", columns: 100, rows: 14)
+        defer { terminal.close() }
+        try await terminal.waitFor("the prompt") { $0.contains("floe>") }
+        try terminal.type("CREATE TABLE measurements (sensor_name STRING, reading INT);")
+        try await terminal.waitFor("the table created") { $0.contains("Statement phase is COMPLETED.") }
+
+        try terminal.type("sel", enter: false)
+        try terminal.press("Tab")
+        try await terminal.waitFor("a completed keyword") { lastLine($0) == "floe> select" }
+        try terminal.type("sensor_n", enter: false)
+        try terminal.press("Tab")
+        try await terminal.waitFor("a completed column") { lastLine($0) == "floe> select sensor_name" }
+        try terminal.type("FROM measu", enter: false)
+        try terminal.press("Tab")
+        try await terminal.waitFor("a completed table") { lastLine($0) == "floe> select sensor_name FROM measurements" }
+        try terminal.press("C-u")
+        // The examples catalog (not in INFORMATION_SCHEMA) completes too, qualified.
+        try terminal.type("SELECT order_ FROM examples.marketplace.ord", enter: false)
+        try terminal.press("Tab")
+        try await terminal.waitFor("a completed example table") { lastLine($0) == "floe> SELECT order_ FROM examples.marketplace.orders" }
+        try terminal.press("C-u")
+
+        // 30 rows on a 14-row screen: the newest rows that fit, under the header.
+        let values = (1...30).map { "(\($0))" }.joined(separator: ", ")
+        try terminal.type("SELECT n FROM (VALUES \(values)) AS t(n);")
+        let screen = try await terminal.waitFor("the finished query") { $0.contains("Statement ") && $0.contains("COMPLETED · 30 rows") }
+        let lines = screen.split(separator: "\n").map(String.init)
+        let header = try #require(lines.firstIndex { $0.trimmingCharacters(in: .whitespaces) == "n" }, "no header:\n\(screen)")
+        #expect(lines[header + 1].hasPrefix("---"), "\(screen)")
+        #expect(screen.contains("earlier rows not shown") && screen.contains(" 30"), "\(screen)")
+    }
 }
 
 /// The result-table lines of `screen` whose first cell is `word`.

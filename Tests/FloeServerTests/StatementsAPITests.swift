@@ -160,6 +160,36 @@ struct StatementsFixture {
         #expect(values == (0..<2500).map(String.init))
     }
 
+    /// A page of a running stream that has rows but room for more is held to gather rows (a stream trickling a row
+    /// every 10 ms gives one page of many rows, not a page per row); a bounded statement that ends meanwhile answers
+    /// at once.
+    @Test func runningPagesGatherRowsAndBoundedOnesAnswerWhenTheyEnd() async throws {
+        var fixture = try await StatementsFixture.make()
+        defer { fixture.stop() }
+        fixture.base.statements?.resultsGather = .seconds(2)
+        try await fixture.create("stream", "STREAM")
+        try await fixture.waitFor("stream", phase: "RUNNING")
+        let clock = ContinuousClock()
+        let started = clock.now
+        let page = try await fixture.call(.get, "\(fixture.statementsPath)/stream/results")
+        let held = clock.now - started
+        let rows = page.json?.value(at: "results", "data")?.arrayValue?.count ?? 0
+        #expect(held >= .milliseconds(1900) && rows >= 20, "\(rows) rows after \(held)")
+        #expect(page.json?.value(at: "metadata", "next")?.stringValue?.isEmpty == false)
+
+        let boundedStart = clock.now
+        try await fixture.create("few", "ROWS 3")
+        var next = "\(fixture.statementsPath)/few/results"
+        var values: [JSONValue] = []
+        while !next.isEmpty {
+            let json = try await fixture.call(.get, next.replacingOccurrences(of: "http://floe.test", with: "")).json
+            values += json?.value(at: "results", "data")?.arrayValue ?? []
+            next = json?.value(at: "metadata", "next")?.stringValue ?? ""
+        }
+        #expect(values.count == 3)
+        #expect(clock.now - boundedStart < .milliseconds(1500), "a bounded statement waited for the gathering: \(clock.now - boundedStart)")
+    }
+
     @Test func unboundedQueryKeepsNextUntilStoppedAndIsNotResumable() async throws {
         let fixture = try await StatementsFixture.make()
         defer { fixture.stop() }

@@ -3,7 +3,8 @@
 requests per second from one client address are answered 429 with Retry-After and the error envelope, while the
 first 50 of a second are admitted, and that success responses carry X-RateLimit-Limit/Remaining/Reset.
 
-Bounded: at most 200 requests in at most 5 seconds for the burst, plus a handful of single requests.
+Bounded: at most 200 requests in at most 5 seconds for the burst, plus a handful of single requests, and a client
+following a stream's results for 8 seconds.
 """
 from __future__ import annotations
 
@@ -139,8 +140,57 @@ class RateLimit:
         again = self.session().get(self.url, timeout=30)
         check(again.status_code == 200, f"after Retry-After, GET {PATH} -> {again.status_code}")
 
+    def naive_follower(self):
+        """A client that follows `metadata.next` at once (as confluent-sql and simple scripts do) on a stream that
+        trickles rows: the server holds pages that are not full briefly, so it stays far below the limits; a bounded
+        query is read to its end without that hold slowing it."""
+        boot = self.server.bootstrap()
+        base = (f"{self.server.base_url}/sql/v1/organizations/{boot.organization_id}"
+                f"/environments/{boot.environment_id}/statements")
+        s = self.session()
+
+        def create(name: str, sql: str) -> None:
+            r = s.post(base, json={"name": name, "spec": {"statement": sql, "properties": {}}}, timeout=30)
+            check(r.status_code in (200, 201), f"POST statement {name} -> {r.status_code}: {r.text[:200]}")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                phase = s.get(f"{base}/{name}", timeout=30).json().get("status", {}).get("phase")
+                if phase != "PENDING":
+                    return
+                time.sleep(0.3)
+            raise CheckFailed(f"statement {name} stayed PENDING")
+
+        create("followed", "SELECT * FROM examples.marketplace.orders;")
+        url, requests_made, rows, statuses = f"{base}/followed/results", 0, 0, set()
+        started = time.monotonic()
+        while time.monotonic() - started < 8 and url:
+            r = s.get(url, timeout=30)
+            requests_made += 1
+            statuses.add(r.status_code)
+            if r.status_code != 200:
+                time.sleep(1)
+                continue
+            page = r.json()
+            rows += len(page["results"]["data"])
+            url = page["metadata"].get("next")
+        elapsed = time.monotonic() - started
+        check(statuses == {200}, f"statuses while following: {sorted(statuses)}")
+        check(rows > 0, "no rows arrived from the stream")
+        check(requests_made / elapsed <= 5, f"{requests_made} requests in {elapsed:.1f}s ({rows} rows)")
+        print(f"    naive follower: {requests_made} requests, {rows} rows in {elapsed:.1f}s", flush=True)
+
+        create("bounded", "SELECT * FROM (VALUES (1), (2), (3)) AS t(n);")
+        url, rows, started = f"{base}/bounded/results", 0, time.monotonic()
+        while url:
+            page = s.get(url, timeout=30).json()
+            rows += len(page["results"]["data"])
+            url = page["metadata"].get("next")
+        check(rows == 3, f"bounded query: {rows} rows")
+        check(time.monotonic() - started < 2, f"a bounded query took {time.monotonic() - started:.1f}s to read")
+
     def run(self):
         st = self.steps
+        st.run("rate: following `next` at once on a trickling stream stays within the limits", self.naive_follower)
         st.run("rate: 2xx responses carry integer X-RateLimit-Limit/Remaining/Reset (relative seconds)", self.success_headers)
         st.run(f"rate: more than {PER_SECOND} requests/second from one IP -> 429 (the first {PER_SECOND} admitted)", self.burst)
         st.run("rate: 429 has Retry-After, spec-declared headers and the error envelope", self.refusal_shape)

@@ -164,7 +164,7 @@ struct APIKeyCommand: AsyncParsableCommand {
         func run() async throws {
             var session = try CLISession.open(connection)
             for key in keys { try await session.call("GET", "/iam/v2/api-keys/\(key.pathEncoded)") }
-            guard confirmDeletion(of: "API key", ids: keys, force: force) else { return }
+            guard try confirmDeletion(of: "API key", ids: keys, force: force) else { return }
             for key in keys {
                 try await session.call("DELETE", "/iam/v2/api-keys/\(key.pathEncoded)")
                 write("Deleted API key \"\(key)\".\n")

@@ -101,7 +101,7 @@ struct EnvironmentCommand: AsyncParsableCommand {
         func run() async throws {
             var session = try CLISession.open(connection)
             for id in ids { try await session.call("GET", "/org/v2/environments/\(id.pathEncoded)") }
-            guard confirmDeletion(of: "environment", ids: ids, force: force) else { return }
+            guard try confirmDeletion(of: "environment", ids: ids, force: force) else { return }
             for id in ids {
                 try await session.call("DELETE", "/org/v2/environments/\(id.pathEncoded)")
                 write("Deleted environment \"\(id)\".\n")

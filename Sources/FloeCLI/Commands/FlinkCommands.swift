@@ -238,7 +238,7 @@ struct ComputePoolCommand: AsyncParsableCommand {
                 let (path, query) = ComputePoolCommand.poolPath(id, environment: environmentID)
                 try await session.call("GET", path, query: query)
             }
-            guard confirmDeletion(of: "Flink compute pool", ids: ids, force: force) else { return }
+            guard try confirmDeletion(of: "Flink compute pool", ids: ids, force: force) else { return }
             for id in ids {
                 let (path, query) = ComputePoolCommand.poolPath(id, environment: environmentID)
                 try await session.call("DELETE", path, query: query)

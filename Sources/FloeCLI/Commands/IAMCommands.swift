@@ -130,7 +130,7 @@ struct ServiceAccountCommand: AsyncParsableCommand {
         func run() async throws {
             let session = try CLISession.open(connection)
             for id in ids { try await session.call("GET", "/iam/v2/service-accounts/\(id.pathEncoded)") }
-            guard confirmDeletion(of: "service account", ids: ids, force: force) else { return }
+            guard try confirmDeletion(of: "service account", ids: ids, force: force) else { return }
             for id in ids {
                 try await session.call("DELETE", "/iam/v2/service-accounts/\(id.pathEncoded)")
                 write("Deleted service account \"\(id)\".\n")
@@ -290,7 +290,7 @@ struct RoleBindingCommand: AsyncParsableCommand {
             } else {
                 return
             }
-            guard confirmDeletion(of: "role binding", ids: [bindingID], force: force) else { return }
+            guard try confirmDeletion(of: "role binding", ids: [bindingID], force: force) else { return }
             try await session.call("DELETE", "/iam/v2/role-bindings/\(bindingID.pathEncoded)")
             write("Deleted role binding \"\(bindingID)\".\n")
         }

@@ -43,6 +43,7 @@ struct LoginCommand: AsyncParsableCommand {
         var key = setting(apiKey, "FLOE_API_KEY")
         var secret = setting(apiSecret, "FLOE_API_SECRET")
         var bootstrapEnvironment: String?
+        var bootstrapFile: URL?
         if (key == nil) != (secret == nil) { throw CLIError.usage("Give both an API key and its secret.") }
         if key == nil {
             guard ["127.0.0.1", "localhost", "::1", "[::1]"].contains(parsed.host ?? "") else {
@@ -53,17 +54,30 @@ struct LoginCommand: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: file.path), let document = try? JSONValue.parse(Array(data)),
                 let bootKey = document["api_key"]?.stringValue, let bootSecret = document["api_secret"]?.stringValue
             else {
-                throw CLIError.usage("No API key given and no readable \(file.path). Pass --api-key and --api-secret.")
+                throw CLIError.usage(
+                    "No API key given and no readable \(file.path). If the server runs with `floe serve --data-dir <dir>`, log in with "
+                        + "`floe login --data-dir <dir>` (or FLOE_DATA_DIR=<dir>) to use the key in <dir>/bootstrap.json; else pass --api-key and --api-secret.")
             }
             key = bootKey
             secret = bootSecret
             bootstrapEnvironment = document["environment_id"]?.stringValue
+            bootstrapFile = file
         }
         guard let key, let secret else { return }
         var context = CLIContext(
             name: contextName ?? "login-\(key)-\(serverURL)", url: serverURL, credentials: StoredAPIKey(key: key, secret: secret, resource: "cloud"))
         let session = CLISession(configuration: try CLIConfiguration.load(), context: context, isSaved: false)
-        let organizations = try await session.listAll("/org/v2/organizations")
+        let organizations: [JSONValue]
+        do {
+            organizations = try await session.listAll("/org/v2/organizations")
+        } catch CLIError.api(let status, _) where status == 401 && bootstrapFile != nil {
+            // The key of a bootstrap.json from another data directory than the server's (a server started with --data-dir).
+            throw CLIError.api(
+                status: status,
+                detail: "The server at \(serverURL) refused the key of \(bootstrapFile?.path ?? "bootstrap.json"): that is not its data directory. "
+                    + "Log in with `floe login --data-dir <dir>` naming the directory the server was started with (`floe serve --data-dir <dir>`), "
+                    + "or pass --api-key and --api-secret.")
+        }
         guard let organization = organizations.first?["id"]?.stringValue else { throw CLIError.usage("The server lists no organization for this key.") }
         context.organizationID = organization
         if let described = try? await session.call("GET", "/iam/v2/api-keys/\(key.pathEncoded)") {
@@ -178,7 +192,7 @@ struct ContextCommand: AsyncParsableCommand {
         func run() async throws {
             var configuration = try CLIConfiguration.load()
             for name in names where configuration.context(named: name) == nil { throw CLIError.usage("Context \"\(name)\" does not exist.") }
-            guard confirmDeletion(of: "context", ids: names, force: force) else { return }
+            guard try confirmDeletion(of: "context", ids: names, force: force) else { return }
             configuration.contexts.removeAll { names.contains($0.name) }
             if let current = configuration.currentContext, names.contains(current) { configuration.currentContext = nil }
             try configuration.save()

@@ -104,6 +104,11 @@ struct StatementCommand: AsyncParsableCommand {
             }
             if wait { statement = try await api.waitWhilePending(statementName, settleBounded: true, progress: ProgressLine()) }
             OutputPrinter(format: output.output).describe(StatementCommand.record(statement))
+            // A script that waited must be able to tell a statement that failed from one that ran.
+            if wait, statement.value(at: "status", "phase")?.stringValue == "FAILED" {
+                let detail = await api.failureDetail(statement)
+                throw CLIError.usage("Flink SQL statement \"\(statementName)\" failed: \(detail)")
+            }
         }
     }
 
@@ -214,7 +219,7 @@ struct StatementCommand: AsyncParsableCommand {
         func run() async throws {
             let api = try await scope.open(connection)
             for name in names { _ = try await api.get(name) }
-            guard confirmDeletion(of: "Flink SQL statement", ids: names, force: force) else { return }
+            guard try confirmDeletion(of: "Flink SQL statement", ids: names, force: force) else { return }
             for name in names {
                 try await api.delete(name)
                 write("Deleted Flink SQL statement \"\(name)\".\n")
@@ -270,16 +275,19 @@ struct StatementCommand: AsyncParsableCommand {
             }
             let appendOnly = statement.value(at: "status", "traits", "is_append_only")?.boolValue ?? false
             var printer = StreamingRowPrinter(format: output.output, columns: columns, showOperation: !appendOnly)
-            var next: String?
             // Without following, read what is there now: until a page comes back empty, or for a second at most
             // (a statement producing steadily never returns an empty page).
             let stopAt = ContinuousClock.now + .seconds(1)
-            repeat {
-                let page = try await api.results(name, next: next)
-                printer.print(page.changes)
-                next = page.next
-                if noFollow && (page.changes.isEmpty || ContinuousClock.now >= stopAt) { break }
-            } while next != nil
+            do {
+                try await api.follow(name) { page in
+                    printer.print(page.changes)
+                    return !(noFollow && (page.changes.isEmpty || ContinuousClock.now >= stopAt))
+                }
+            } catch let error as CLIError where error.isUnreachable {
+                // Losing the server is not the statement failing: say what it was last seen doing.
+                let phase = (try? await api.get(name))?.value(at: "status", "phase")?.stringValue ?? "unknown"
+                throw CLIError.usage("Stopped following statement \"\(name)\" (phase \(phase)): \(error)")
+            }
         }
     }
 }

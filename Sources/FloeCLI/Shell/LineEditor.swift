@@ -19,6 +19,8 @@ final class LineEditor {
     private(set) var history: [String]
     private let historyFile: URL?
     private let historyLimit = 1000
+    /// Tab completion: given the word before the cursor, what to put in its place and the choices to list.
+    var completer: ((String) async -> (replacement: String, choices: [String])?)?
 
     init(keyboard: KeyboardInput, terminal: Terminal, historyFile: URL?) {
         self.keyboard = keyboard
@@ -59,8 +61,26 @@ final class LineEditor {
                 buffer.insert(character, at: cursor)
                 cursor += 1
             case .tab:
-                buffer.insert(contentsOf: "  ", at: cursor)
-                cursor += 2
+                let start = SQLCompletion.wordStart(in: buffer, cursor: cursor)
+                guard start < cursor, let completer else {
+                    // Nothing to complete: Tab indents (statements span several lines).
+                    buffer.insert(contentsOf: "  ", at: cursor)
+                    cursor += 2
+                    break
+                }
+                let word = String(buffer[start..<cursor])
+                guard let completion = await completer(word) else {
+                    write("\u{07}")
+                    break
+                }
+                buffer.replaceSubrange(start..<cursor, with: completion.replacement)
+                cursor = start + completion.replacement.count
+                if completion.replacement == word, !completion.choices.isEmpty {
+                    // No more to insert: list the choices under the line, then draw the line again.
+                    let shown = completion.choices.prefix(60).joined(separator: "  ")
+                    let more = completion.choices.count > 60 ? "  … \(completion.choices.count - 60) more" : ""
+                    write("\r\n" + shown + more + "\r\n")
+                }
             case .backspace, .control("h"):
                 if cursor > 0 {
                     buffer.remove(at: cursor - 1)

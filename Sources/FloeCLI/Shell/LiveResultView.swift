@@ -16,7 +16,11 @@ struct LiveResultView {
 
     private enum Event: Sendable {
         case page(ResultPage)
-        case failed(String)
+        /// The statement can produce nothing more; `state` is how it ended (its phase, with the detail of a failure).
+        case ended(state: String)
+        /// Following failed (the server could not be reached for a while, or the statement went away); `state` is
+        /// the statement's phase as last read, which this failure says nothing about.
+        case followFailed(state: String, reason: String)
         case key(Key)
     }
 
@@ -26,22 +30,26 @@ struct LiveResultView {
         var showChangelog = false
         var drawnLines = 0
         var state = "RUNNING"
+        var finished = false
         var stoppedByUser = false
+        var followLost = false
         let (events, continuation) = AsyncStream<Event>.makeStream()
         let api = self.api
         let name = self.name
         let keyboard = self.keyboard
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                var next: String?
                 do {
-                    repeat {
-                        let page = try await api.results(name, next: next)
+                    try await api.follow(name) { page in
                         continuation.yield(.page(page))
-                        next = page.next
-                    } while next != nil && !Task.isCancelled
+                        return !Task.isCancelled
+                    }
+                    if !Task.isCancelled { continuation.yield(.ended(state: await Self.state(of: api, name, default: "COMPLETED"))) }
                 } catch {
-                    if !Task.isCancelled { continuation.yield(.failed(String(describing: error))) }
+                    if !Task.isCancelled {
+                        let state = await Self.state(of: api, name, default: "UNKNOWN")
+                        continuation.yield(.followFailed(state: state, reason: String(describing: error)))
+                    }
                 }
                 continuation.finish()
             }
@@ -53,9 +61,13 @@ struct LiveResultView {
                 switch event {
                 case .page(let page):
                     table.apply(page.changes)
-                    if page.next == nil { state = "COMPLETED" }
-                case .failed(let message):
-                    state = "FAILED: \(message)"
+                case .ended(let ended):
+                    state = ended
+                    finished = true
+                case .followFailed(let phase, let reason):
+                    state = "\(phase) · stopped following the results: \(reason)"
+                    finished = true
+                    followLost = phase == "RUNNING" || phase == "PENDING"
                 case .key(let key):
                     switch key {
                     case .control("c"), .character("q"), .character("Q"):
@@ -68,7 +80,7 @@ struct LiveResultView {
                     }
                 }
                 drawnLines = draw(table, showChangelog: showChangelog, state: state, previous: drawnLines)
-                if stoppedByUser || state != "RUNNING" { break loop }
+                if stoppedByUser || finished { break loop }
             }
             group.cancelAll()
             continuation.finish()
@@ -77,15 +89,29 @@ struct LiveResultView {
             try await api.setStopped(name, true)
             state = "STOPPED"
             drawnLines = draw(table, showChangelog: showChangelog, state: state, previous: drawnLines)
+        } else if followLost {
+            // The shell started this statement and can no longer show it: stop it rather than leave it running unseen.
+            if (try? await api.setStopped(name, true)) != nil { write("Statement \(name) has been stopped.\n") }
         }
         return try await api.get(name)
+    }
+
+    /// A statement's phase as the view's state line shows it: the detail of a failure follows its phase.
+    private static func state(of api: StatementAPI, _ name: String, default fallback: String) async -> String {
+        guard let statement = try? await api.get(name), let phase = statement.value(at: "status", "phase")?.stringValue else { return fallback }
+        guard phase == "FAILED" else { return phase }
+        let detail = await api.failureDetail(statement)
+        return "FAILED: " + detail
     }
 
     /// Draws the view over the previous drawing; returns the number of lines drawn.
     private func draw(_ table: ChangelogTable, showChangelog: Bool, state: String, previous: Int) -> Int {
         let size = terminal.size
         let width = max(20, size.columns - 1)
-        let maxRows = max(3, size.rows - 5)
+        // Everything drawn must fit above the cursor's line: a drawing as tall as the screen scrolls it by a line,
+        // and the next redraw, which moves up over the lines it drew, can no longer reach the header.
+        // Lines besides the rows: header, rule, the "earlier rows" notice, a blank line and the summary.
+        let maxRows = max(1, size.rows - 6)
         var titles = columns
         var rows: [[String]]
         var hidden = 0

@@ -15,6 +15,10 @@ final class SQLShell {
     private let terminal = Terminal()
     private let keyboard: KeyboardInput?
     private let editor: LineEditor?
+    /// The names Tab completes, read from INFORMATION_SCHEMA on the first Tab and kept until DDL or USE may change them.
+    private var completionNames: SQLCompletion?
+    /// When reading the names last failed (not retried on every Tab).
+    private var completionFailedAt: ContinuousClock.Instant?
 
     init(api: StatementAPI, computePool: String?, principal: String?, initialProperties: [(String, String)], historyFile: URL) {
         self.api = api
@@ -39,6 +43,7 @@ final class SQLShell {
             write("Statements end with ';'. HELP; shows the commands, EXIT; or Ctrl-D quits.\n\n")
         }
         defer { if interactive { terminal.restore() } }
+        editor?.completer = { [unowned self] word in await self.completion().complete(word) }
         var pending: [String] = []
         while true {
             let prompt = pending.isEmpty ? "floe> " : "   -> "
@@ -135,6 +140,7 @@ final class SQLShell {
                 properties = defaults
                 write("Statement successfully submitted.\nAll configs have been reset.\n")
             case .useCatalog(let catalog):
+                completionNames = nil
                 properties.set("sql.current-catalog", catalog)
                 write("Statement successfully submitted.\nConfig \"sql.current-catalog\" has been set to \"\(catalog)\".\n")
             case .useDatabase(let catalog, let database):
@@ -142,6 +148,8 @@ final class SQLShell {
                 properties.set("sql.current-database", database)
                 write("Statement successfully submitted.\nConfig \"sql.current-database\" has been set to \"\(database)\".\n")
             case nil:
+                let first = body.prefix { !$0.isWhitespace }.uppercased()
+                if ["CREATE", "DROP", "ALTER"].contains(first) { completionNames = nil }
                 try await runRemote(body)
             }
         } catch {
@@ -162,6 +170,72 @@ final class SQLShell {
         Any other statement runs on the server as a Flink SQL statement.
 
         """
+
+    // MARK: - Completion
+
+    /// The names Tab completes: the tables and columns of the current catalog and of `examples`, read once per
+    /// session (again after DDL or USE CATALOG). Without them (the server cannot be asked) keywords still complete.
+    private func completion() async -> SQLCompletion {
+        if let completionNames { return completionNames }
+        if let failed = completionFailedAt, ContinuousClock.now - failed < .seconds(30) { return SQLCompletion() }
+        do {
+            var rows = try await hiddenQuery("SELECT TABLE_CATALOG, TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM INFORMATION_SCHEMA.COLUMNS")
+            if properties.first(where: { $0.0 == "sql.current-catalog" })?.1 != "examples" { rows += await exampleColumnRows() }
+            let names = SQLCompletion(columnRows: rows)
+            completionNames = names
+            return names
+        } catch {
+            completionFailedAt = .now
+            return SQLCompletion()
+        }
+    }
+
+    /// The tables and columns of the `examples` catalog as (catalog, database, table, column) rows. It is not in
+    /// INFORMATION_SCHEMA (which lists the environments' catalogs), so SHOW TABLES and DESCRIBE name them.
+    private func exampleColumnRows() async -> [[String]] {
+        guard let tables = try? await hiddenQuery("SHOW TABLES FROM `examples`.`marketplace`") else { return [] }
+        var rows: [[String]] = []
+        for table in tables.compactMap(\.first) {
+            let columns = (try? await hiddenQuery("DESCRIBE `examples`.`marketplace`.`\(table)`"))?.compactMap(\.first) ?? []
+            rows += (columns.isEmpty ? [""] : columns).map { ["examples", "marketplace", table, $0] }
+        }
+        return rows
+    }
+
+    /// Runs a bounded query for the shell's own use as a hidden statement (`user.confluent.io/hidden`, so statement
+    /// lists leave it out), reads its rows as text within a few seconds, and deletes it.
+    private func hiddenQuery(_ sql: String) async throws -> [[String]] {
+        let name = "cli-shell-completion-\(UUID().uuidString.lowercased().prefix(8))"
+        let sent = properties.filter { !$0.0.hasPrefix("client.") }
+        let body: JSONValue = [
+            "name": .string(name),
+            "metadata": ["labels": ["user.confluent.io/hidden": "true"]],
+            "spec": .object(omittingNil: [
+                ("statement", .string(sql + ";")),
+                ("properties", .object(sent.map { ($0.0, JSONValue.string($0.1)) })),
+                ("compute_pool_id", computePool.map(JSONValue.string)),
+                ("principal", (properties.first { $0.0 == "client.service-account" }?.1 ?? principal).map(JSONValue.string)),
+                ("stopped", false),
+            ]),
+        ]
+        _ = try await api.create(body)
+        let read: Result<[[String]], any Error>
+        do {
+            let statement = try await api.waitWhilePending(name, timeout: .seconds(5))
+            guard statement.value(at: "status", "phase")?.stringValue != "FAILED" else { throw CLIError.usage(await api.failureDetail(statement)) }
+            var rows: [[String]] = []
+            let deadline = ContinuousClock.now + .seconds(5)
+            try await api.follow(name) { page in
+                rows += page.changes.filter(\.operation.isAccumulate).map { $0.values.map(resultText) }
+                return ContinuousClock.now < deadline
+            }
+            read = .success(rows)
+        } catch {
+            read = .failure(error)
+        }
+        try? await api.delete(name)
+        return try read.get()
+    }
 
     // MARK: - Remote statements
 
@@ -186,17 +260,14 @@ final class SQLShell {
             write("Statement \"\(name)\" was cancelled while pending and has been deleted.\n")
             return
         }
-        let phase = statement.value(at: "status", "phase")?.stringValue ?? ""
-        if phase == "FAILED" {
-            var detail = statement.value(at: "status", "detail")?.stringValue ?? ""
-            if detail.isEmpty { detail = (try? await api.exceptions(name).first?["message"]?.stringValue) ?? "The statement failed." }
+        if statement.value(at: "status", "phase")?.stringValue == "FAILED" {
+            let detail = await api.failureDetail(statement)
             write("Error: \(detail)\n")
             return
         }
         let columns = resultColumnNames(statement)
         if columns.isEmpty {
-            write("Statement name: \(name)\nStatement successfully submitted.\n")
-            if let detail = statement.value(at: "status", "detail")?.stringValue, !detail.isEmpty { write("\(detail)\n") }
+            try await reportOutcome(name, statement)
             return
         }
         let upsert = (statement.value(at: "status", "traits", "upsert_columns")?.arrayValue ?? []).compactMap { $0.intValue.map(Int.init) }
@@ -204,20 +275,71 @@ final class SQLShell {
         if let keyboard, interactive {
             statement = try await LiveResultView(api: api, name: name, columns: columns, upsertColumns: upsert, keyboard: keyboard, terminal: terminal).run()
         } else {
+            try await printResults(name, columns: columns, appendOnly: appendOnly)
+        }
+    }
+
+    /// Prints the results of a query as they come (input from a pipe or a file). Ctrl-C (SIGINT) stops the statement
+    /// the shell started rather than leaving it running unseen.
+    private func printResults(_ name: String, columns: [String], appendOnly: Bool) async throws {
+        let api = self.api
+        let interrupted = try await SignalInterruption.run {
             var printer = StreamingRowPrinter(format: .human, columns: columns, showOperation: !appendOnly)
-            var next: String?
-            repeat {
-                let page = try await api.results(name, next: next)
+            try await api.follow(name) { page in
                 printer.print(page.changes)
-                next = page.next
-            } while next != nil
+                return true
+            }
+        }
+        if interrupted {
+            try await api.setStopped(name, true)
+            write("Statement \"\(name)\" was interrupted and has been stopped.\n")
+        }
+    }
+
+    /// Reports how a statement without results (DDL, INSERT, a statement set) ended: a bounded one is waited for until
+    /// it completes or fails; an unbounded one (an INSERT from a stream) runs on, which the shell says before returning
+    /// to the prompt. Ctrl-C while waiting stops it, as for a query.
+    private func reportOutcome(_ name: String, _ started: JSONValue) async throws {
+        var statement = started
+        let progress = interactive ? ProgressLine() : nil
+        var delay = Duration.milliseconds(100)
+        func settling(_ statement: JSONValue) -> Bool {
+            statement.value(at: "status", "phase")?.stringValue == "RUNNING" && statement.value(at: "status", "traits", "is_bounded")?.boolValue == true
+        }
+        while settling(statement) {
+            progress?.update("Waiting for statement \"\(name)\" to complete (RUNNING)… Ctrl-C stops it")
+            if let keyboard {
+                if await SQLShell.waitForInterrupt(keyboard, upTo: delay) {
+                    progress?.finish()
+                    try await api.setStopped(name, true)
+                    write("Statement name: \(name)\nStatement was interrupted and has been stopped.\n")
+                    return
+                }
+            } else {
+                try await Task.sleep(for: delay)
+            }
+            delay = min(delay * 2, .seconds(1))
+            statement = try await api.poll(name)
+        }
+        progress?.finish()
+        let phase = statement.value(at: "status", "phase")?.stringValue ?? "UNKNOWN"
+        write("Statement name: \(name)\nStatement successfully submitted.\n")
+        switch phase {
+        case "FAILED":
+            let detail = await api.failureDetail(statement)
+            write("Statement phase is FAILED.\nError: \(detail)\n")
+        case "RUNNING":
+            write("Statement phase is RUNNING: it runs on after this shell (`floe flink statement stop \(name)` stops it).\n")
+        default:
+            write("Statement phase is \(phase).\n")
+            if let detail = statement.value(at: "status", "detail")?.stringValue, !detail.isEmpty { write("\(detail)\n") }
         }
     }
 
     /// Polls while the statement is PENDING (300 ms, as Confluent's shell does); `nil` if Ctrl-C cancelled the wait.
     private func waitForStart(_ name: String) async throws -> JSONValue? {
         let progress = interactive ? ProgressLine() : nil
-        var statement = try await api.get(name)
+        var statement = try await api.poll(name)
         var tries = 0
         while statement.value(at: "status", "phase")?.stringValue == "PENDING" {
             tries += 1
@@ -232,7 +354,7 @@ final class SQLShell {
             } else {
                 try await Task.sleep(for: delay)
             }
-            statement = try await api.get(name)
+            statement = try await api.poll(name)
         }
         progress?.finish()
         return statement

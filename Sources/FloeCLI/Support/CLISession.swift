@@ -75,6 +75,10 @@ struct CLISession {
         } catch {
             throw CLIError.transport(url: context.url, reason: String(describing: error))
         }
+        if response.status == 429 {
+            let retryAfter = response.headers["retry-after"].flatMap { Int($0.trimmingSpaces) }.map { Duration.seconds(max(0, $0)) }
+            throw CLIError.rateLimited(retryAfter: retryAfter, detail: response.errorDetail ?? "The server answered 429 (rate limit exceeded).")
+        }
         guard response.status < 400 else {
             var detail = response.errorDetail ?? "The server answered \(response.status)."
             if response.status == 401 { detail += " (check the API key of context \"\(context.name)\", or run `floe login` again)" }

@@ -51,6 +51,20 @@ struct StatementAPI {
 
     func get(_ name: String) async throws -> JSONValue { try await session.call("GET", path(name), statements: true) }
 
+    /// ``get(_:)`` for loops that poll a statement: a 429 is waited out (its `Retry-After`, a few times) rather than
+    /// ending the wait, since it says nothing about the statement.
+    func poll(_ name: String) async throws -> JSONValue {
+        var attempt = 0
+        while true {
+            do {
+                return try await get(name)
+            } catch CLIError.rateLimited(let retryAfter, _) where attempt < 3 {
+                attempt += 1
+                try await Task.sleep(for: retryAfter ?? .seconds(1))
+            }
+        }
+    }
+
     func list(computePool: String?) async throws -> [JSONValue] {
         try await session.listAll(base, query: computePool.map { [("spec.compute_pool_id", $0)] } ?? [], statements: true)
     }
@@ -96,7 +110,7 @@ struct StatementAPI {
         _ name: String, timeout: Duration = .seconds(60), settleBounded: Bool = false, progress: ProgressLine? = nil
     ) async throws -> JSONValue {
         let deadline = ContinuousClock.now + timeout
-        var statement = try await get(name)
+        var statement = try await poll(name)
         var delay = Duration.milliseconds(100)
         func waiting(_ statement: JSONValue) -> Bool {
             let phase = statement.value(at: "status", "phase")?.stringValue
@@ -107,10 +121,17 @@ struct StatementAPI {
             progress?.update("Waiting for statement \"\(name)\" (\(statement.value(at: "status", "phase")?.stringValue ?? "PENDING"))")
             try await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(1))
-            statement = try await get(name)
+            statement = try await poll(name)
         }
         progress?.finish()
         return statement
+    }
+
+    /// Why a FAILED statement failed: `status.detail`, else its newest exception's message.
+    func failureDetail(_ statement: JSONValue) async -> String {
+        if let detail = statement.value(at: "status", "detail")?.stringValue, !detail.isEmpty { return detail }
+        let name = statement["name"]?.stringValue ?? ""
+        return (try? await exceptions(name).first?["message"]?.stringValue) ?? "the server gave no detail."
     }
 
     /// One page of results: the first when `next` is `nil`, else the page at `next` (a `metadata.next` URL).
@@ -122,6 +143,48 @@ struct StatementAPI {
         }
         let following = page.value(at: "metadata", "next")?.stringValue
         return ResultPage(changes: changes, next: following?.isEmpty == false ? following : nil)
+    }
+
+    /// Follows the results of `name` from `next` (the first page when `nil`), pacing the requests with a
+    /// ``ResultPollPacer``, and hands every page to `onPage` until the statement can produce nothing more or `onPage`
+    /// returns `false`. A 429 or a server that cannot be reached for a moment is waited out, never reported as the
+    /// statement failing; after too many failures in a row the last one is thrown (``CLIError/transport(url:reason:)``
+    /// or a 5xx ``CLIError/api(status:detail:)``). Other refusals (404 once the statement is deleted, 410) are thrown
+    /// at once. Cancelling the task ends the wait between requests.
+    func follow(
+        _ name: String, from next: String? = nil, pacer: ResultPollPacer = ResultPollPacer(),
+        onPage: (ResultPage) async throws -> Bool
+    ) async throws {
+        var pacer = pacer
+        var next = next
+        let clock = ContinuousClock()
+        while true {
+            let started = clock.now
+            let delay: Duration
+            do {
+                let page = try await results(name, next: next)
+                guard try await onPage(page), let following = page.next else { return }
+                next = following
+                delay = pacer.delay(after: .page(changes: page.changes.count, elapsed: clock.now - started))
+            } catch CLIError.rateLimited(let retryAfter, _) {
+                delay = pacer.delay(after: .rateLimited(retryAfter: retryAfter))
+            } catch let error as CLIError where error.isUnreachable {
+                delay = pacer.delay(after: .unreachable)
+                if pacer.shouldGiveUp { throw error }
+            }
+            if delay > .zero { try await Task.sleep(for: delay) } else { try Task.checkCancellation() }
+        }
+    }
+}
+
+extension CLIError {
+    /// Whether the failure says nothing about the request itself: the server could not be reached, or failed (5xx).
+    var isUnreachable: Bool {
+        switch self {
+        case .transport: return true
+        case .api(let status, _): return status >= 500
+        case .rateLimited, .usage: return false
+        }
     }
 }
 

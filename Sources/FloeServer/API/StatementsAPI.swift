@@ -18,6 +18,11 @@ struct StatementServices: Sendable {
     let longPoll: Duration
     /// Most changes on one results page.
     let resultsPageSize: Int
+    /// How long a results request for a RUNNING statement may hold a page that has rows but is not full, gathering
+    /// more: a stream that trickles a row at a time would otherwise be read a row per request, and a client that
+    /// follows `next` at once would run into the per-client rate limits. A bounded statement that ends meanwhile
+    /// answers at once, so it is never slower to read to the end.
+    var resultsGather: Duration = .milliseconds(500)
 }
 
 /// `sql/v1` (and `sql/v1beta1`): statements, their results and exceptions, in one environment.
@@ -443,6 +448,7 @@ struct StatementsAPI: Sendable {
     // MARK: Results
 
     @Sendable func results(_ request: Request, context: FloeRequestContext) async throws -> Response {
+        let arrival = ContinuousClock.now
         let scope = try scope(context)
         let name = context.parameters.path("name")
         var statement = try readableStatement(scope, name: name)
@@ -477,6 +483,21 @@ struct StatementsAPI: Sendable {
             }
             statement = latest
             rows = try await services.results.results(statementUID: statement.uid, from: offset, limit: limit + 1)
+        }
+        // Gather: a page with rows but room for more, of a statement still running, waits (from the request's arrival,
+        // briefly) for the page to fill or the statement to end. Only the new rows are read each time.
+        let gatherUntil = arrival + services.resultsGather
+        while !rows.isEmpty && rows.count <= limit && statement.phase == .running && ContinuousClock.now < gatherUntil {
+            await services.signals.wait(for: statement.uid, after: generation, timeout: gatherUntil - ContinuousClock.now)
+            let current = services.signals.generation(of: statement.uid)
+            guard current != generation else { break }
+            generation = current
+            guard let latest = api.store.snapshot().statement(named: name, environmentID: scope.environment.id), latest.uid == statement.uid else {
+                throw APIError.notFound("Statement resource=\(name) does not exist", code: "statement_not_found")
+            }
+            statement = latest
+            let after = (rows.last?.position ?? offset - 1) + 1
+            rows += try await services.results.results(statementUID: statement.uid, from: after, limit: limit + 1 - rows.count)
         }
         // The log keeps only its newest changes: a page that starts later than asked lost what it asked for. Without a
         // page token a reader simply starts at the oldest change kept; with one, it must hear that it missed some.

@@ -1,6 +1,7 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 import FloeBackends
+import FloeBuildInfo
 import FloeCore
 import FloeStore
 import Foundation
@@ -102,7 +103,15 @@ public struct FloeServer: Sendable {
     ) -> Router<FloeRequestContext> {
         let router = Router(context: FloeRequestContext.self)
         router.add(middleware: RequestEnvelopeMiddleware())
-        router.get("healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
+        // The build is reported so that a user (or a deployment check) can tell which binary answers.
+        router.get("healthz") { _, _ in
+            JSONResponse.make(
+                .ok,
+                [
+                    "status": "ok", "version": .string(BuildInfo.version), "commit": .string(BuildInfo.commit),
+                    "build_date": .string(BuildInfo.date),
+                ])
+        }
 
         var api = APIEnvironment(store: store, links: ResourceLinks(baseURL: publicURL), regions: configuration.regions, now: { Date() })
         if let statements {
