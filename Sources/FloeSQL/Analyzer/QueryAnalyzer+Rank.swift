@@ -91,7 +91,7 @@ extension QueryAnalyzer {
             withLimit = { .windowRank(inner, partitionKeys: partitionKeys, sortKeys: sortKeys, limit: $0, windowEnd: windowEnd, localZone: zone) }
         default: return
         }
-        let rowNumber = (try? Dataflow.inputTypesOf(input).count) ?? -1
+        let rowNumber = (try? PhysicalPlanner.outputTypes(of: input).count) ?? -1
         func integer(_ expression: BoundExpression) -> Int64? {
             if case .int(let value)? = expression.constant { return value }
             if case .cast(let inner, _) = expression.node, case .int(let value)? = inner.constant { return value }

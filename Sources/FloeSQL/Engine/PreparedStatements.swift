@@ -31,34 +31,6 @@ struct EngineServices: Sendable {
     }
 }
 
-/// Delivers result changes, skipping the first `skip` (already delivered before a restart).
-struct ResultEmitter {
-    let receiver: any ResultReceiver
-    let renderer: ValueRenderer
-    let types: [SQLType]
-    var remainingSkip: Int
-
-    mutating func emit(_ batches: [Batch]) async throws {
-        var changes: [ResultChange] = []
-        for batch in batches {
-            for i in 0..<batch.count {
-                if remainingSkip > 0 {
-                    remainingSkip -= 1
-                    continue
-                }
-                let row = zip(batch.columns, types).map { renderer.json($0.value(at: i), $1) }
-                changes.append(ResultChange(kind: batch.kinds[i], row: row))
-            }
-        }
-        if !changes.isEmpty { try await receiver.deliver(changes) }
-    }
-
-    mutating func emit(rows: [Row]) async throws {
-        guard !rows.isEmpty else { return }
-        try await emit([Batch(rows: rows, kinds: Array(repeating: .insert, count: rows.count), types: types)])
-    }
-}
-
 /// A SELECT (or anything that produces rows from a plan).
 struct QueryStatement: PreparedStatement {
     let traits: StatementTraits
@@ -165,7 +137,7 @@ struct InsertStatement: PreparedStatement {
     }
 
     /// Runs `dataflow` (one root per target) into its sinks: directly without a checkpoint key; otherwise exactly
-    /// once, from the last checkpoint on.
+    /// once, from the last checkpoint on (``CheckpointCoordinator``).
     static func drive(_ dataflow: Dataflow, into targets: [SinkCommitter.Target], checkpointKey: String?, services: EngineServices) async throws {
         guard let key = checkpointKey else {
             // Without an identity there is nothing to resume: rows go to the sinks as they come.
@@ -178,18 +150,7 @@ struct InsertStatement: PreparedStatement {
             }
             return
         }
-        let committer = SinkCommitter(targets: targets, store: services.checkpoints, key: key)
-        if let checkpoint = try services.checkpoints.load(key) {
-            // A restart or a resume: finish the last commit, then continue from the checkpointed state.
-            try committer.complete(checkpoint)
-            if checkpoint.isFinal { return }
-            try dataflow.restore(checkpoint.state)
-        }
-        let schedule = CheckpointSchedule(policy: CheckpointPolicy(interval: services.checkpointInterval)) { dataflow in
-            try committer.commit(state: dataflow.snapshot(), offsets: dataflow.consumedOffsets, isFinal: false)
-        }
-        try await dataflow.run(checkpoint: schedule) { (batches: [[Batch]]) in committer.hold(byTarget: batches) }
-        try committer.commit(state: [], offsets: dataflow.consumedOffsets, isFinal: true)
+        try await CheckpointCoordinator.run(dataflow, into: targets, key: key, store: services.checkpoints, interval: services.checkpointInterval)
     }
 }
 

@@ -8,28 +8,6 @@ import Darwin
 import FloeCore
 import Foundation
 
-/// Where an INSERT INTO (or CREATE TABLE AS) appends its rows, idempotently per writer.
-protocol RowSink: Sendable {
-    /// How many rows the writer `key` appended so far (a re-run after a restart skips that many).
-    func rowsWritten(by key: String) -> Int64
-    /// Appends `rows` durably before returning; `kinds` (nil for inserts only) marks the updates and deletes of an
-    /// upsert sink's changelog.
-    func append(_ rows: [Row], kinds: [RowKind]?, writer: String) throws(SQLError)
-}
-
-extension RowSink {
-    /// Appends inserts.
-    func append(_ rows: [Row], writer: String) throws(SQLError) { try append(rows, kinds: nil, writer: writer) }
-}
-
-extension TableLog: RowSink {}
-
-/// A `blackhole` table: what is written to it is dropped.
-struct BlackholeSink: RowSink {
-    func rowsWritten(by key: String) -> Int64 { 0 }
-    func append(_ rows: [Row], kinds: [RowKind]?, writer: String) throws(SQLError) {}
-}
-
 /// A filesystem table as a sink: each writer (statement) appends lines to its own part file in the table's
 /// directory, `part-<writer>.<format>`, fsynced per append. The number of complete lines in a writer's part file is
 /// how many rows it wrote, so a statement that re-runs after a restart continues where it stopped; a torn last
