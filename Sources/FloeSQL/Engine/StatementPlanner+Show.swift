@@ -3,10 +3,8 @@
 import Foundation
 
 extension StatementPlanner {
-    /// Every function SHOW FUNCTIONS lists: the scalar built-ins, the aggregates and the operators-as-functions.
-    static var functionNames: [String] {
-        (FunctionLibrary.scalarNames + ["AVG", "CAST", "COUNT", "EXTRACT", "MAX", "MIN", "SUM", "TRY_CAST"]).sorted()
-    }
+    /// Every function SHOW FUNCTIONS lists: each name (and alias) of the function registry, sorted.
+    static var functionNames: [String] { FunctionRegistry.builtIn.names }
 
     /// SQL `LIKE` filtering of SHOW results.
     static func matching(_ names: [String], _ like: String?) -> [String] {

@@ -583,6 +583,7 @@ extension Parser {
             distinct = acceptKeyword("DISTINCT")
             if !distinct { _ = acceptKeyword("ALL") }
             let isPosition = name.name.uppercased() == "POSITION"
+            let isOverlay = name.name.uppercased() == "OVERLAY"
             repeat {
                 var argument = isPosition ? try additive() : try expression()
                 // FLOOR(ts TO DAY) / CEIL(ts TO HOUR) keep the unit as a bare-word argument.
@@ -590,8 +591,12 @@ extension Parser {
                     arguments.append(argument)
                     argument = .column(QualifiedName([try intervalUnit()]))
                 }
-                // TRIM(BOTH 'x' FROM s), POSITION(a IN b), SUBSTRING(s FROM 2 FOR 3), TIMESTAMPADD(unit, …) keep their
-                // arguments; the keyword forms are normalized to positional arguments.
+                // TRIM(BOTH 'x' FROM s), POSITION(a IN b), SUBSTRING(s FROM 2 FOR 3), OVERLAY(s PLACING r FROM 2 FOR 3),
+                // TIMESTAMPADD(unit, …) keep their arguments; the keyword forms are normalized to positional arguments.
+                if isOverlay, acceptKeyword("PLACING") {
+                    arguments.append(argument)
+                    argument = try expression()
+                }
                 if acceptKeyword("FROM") || acceptKeyword("IN") {
                     arguments.append(argument)
                     argument = try expression()
