@@ -13,11 +13,12 @@ enum AggregateFunctions {
         ]),
         FunctionDefinition(name: "SUM", signature: "<NUMERIC>", binding: .aggregate(.sum), examples: [
             .init(query: "SELECT SUM(x), SUM(DISTINCT x) \(sample)", "9, 7"),
-            .init(query: "SELECT SUM(x) \(sample) WHERE x > 10", "NULL"),
+            .init(query: "SELECT SUM(x) FROM (VALUES (CAST(NULL AS INT))) AS t(x)", "NULL"),
         ]),
-        // SUM0: a sum that is 0, not NULL, over no rows.
+        // SUM0: a sum that is 0, not NULL, over no values.
         FunctionDefinition(name: "SUM0", signature: "<NUMERIC>", binding: .aggregate(.sum0), examples: [
-            .init(query: "SELECT SUM0(x) \(sample) WHERE x > 10", "0"),
+            .init(query: "SELECT SUM0(x) \(sample)", "9"),
+            .init(query: "SELECT SUM0(x) FROM (VALUES (CAST(NULL AS INT))) AS t(x)", "0"),
         ]),
         FunctionDefinition(name: "AVG", signature: "<NUMERIC>", binding: .aggregate(.avg), examples: [
             .init(query: "SELECT AVG(x), AVG(CAST(x AS DOUBLE)) \(sample)", "3, 3.0"),

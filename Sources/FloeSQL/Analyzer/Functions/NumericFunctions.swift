@@ -58,51 +58,51 @@ enum NumericFunctions {
             .init("CEIL(DATE '2024-03-05' TO MONTH)", "2024-04-01"),
         ]),
         FunctionDefinition(name: "POWER", aliases: ["POW"], signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call, arity: 2...2) { v in Foundation.pow(v[0], v[1]) }
+            try doubleFunction(call, arity: 2...2) { x, y in Foundation.pow(x, y ?? 0) }
         }, examples: [.init("POWER(2, 10), POW(4, 0.5)", "1024.0, 2.0")]),
         FunctionDefinition(name: "SQRT", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { v in v[0].squareRoot() }
+            try doubleFunction(call) { x, _ in x.squareRoot() }
         }, examples: [.init("SQRT(16)", "4.0")]),
         FunctionDefinition(name: "EXP", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { v in Foundation.exp(v[0]) }
+            try doubleFunction(call) { x, _ in Foundation.exp(x) }
         }, examples: [.init("EXP(0)", "1.0")]),
         FunctionDefinition(name: "LN", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { v in Foundation.log(v[0]) }
+            try doubleFunction(call) { x, _ in Foundation.log(x) }
         }, examples: [.init("LN(1)", "0.0")]),
         FunctionDefinition(name: "LOG10", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { v in Foundation.log10(v[0]) }
+            try doubleFunction(call) { x, _ in Foundation.log10(x) }
         }, examples: [.init("LOG10(1000)", "3.0")]),
         FunctionDefinition(name: "LOG2", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { v in Foundation.log2(v[0]) }
+            try doubleFunction(call) { x, _ in Foundation.log2(x) }
         }, examples: [.init("LOG2(8)", "3.0")]),
         // LOG(x) is the natural logarithm; LOG(base, x) the logarithm to a base.
         FunctionDefinition(name: "LOG", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call, arity: 1...2) { v in v.count == 2 ? Foundation.log(v[1]) / Foundation.log(v[0]) : Foundation.log(v[0]) }
+            try doubleFunction(call, arity: 1...2) { x, y in y.map { Foundation.log($0) / Foundation.log(x) } ?? Foundation.log(x) }
         }, examples: [.init("LOG(2, 8), LOG(1)", "3.0, 0.0")]),
         FunctionDefinition(name: "SIN", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { v in Foundation.sin(v[0]) }
+            try doubleFunction(call) { x, _ in Foundation.sin(x) }
         }, examples: [.init("SIN(0)", "0.0")]),
         FunctionDefinition(name: "COS", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { v in Foundation.cos(v[0]) }
+            try doubleFunction(call) { x, _ in Foundation.cos(x) }
         }, examples: [.init("COS(0)", "1.0")]),
         FunctionDefinition(name: "TAN", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { v in Foundation.tan(v[0]) }
+            try doubleFunction(call) { x, _ in Foundation.tan(x) }
         }, examples: [.init("TAN(0)", "0.0")]),
         FunctionDefinition(name: "ASIN", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { v in Foundation.asin(v[0]) }
+            try doubleFunction(call) { x, _ in Foundation.asin(x) }
         }, examples: [.init("ASIN(0)", "0.0")]),
         FunctionDefinition(name: "ACOS", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { v in Foundation.acos(v[0]) }
+            try doubleFunction(call) { x, _ in Foundation.acos(x) }
         }, examples: [.init("ACOS(1)", "0.0")]),
         FunctionDefinition(name: "ATAN", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { v in Foundation.atan(v[0]) }
+            try doubleFunction(call) { x, _ in Foundation.atan(x) }
         }, examples: [.init("ATAN(0)", "0.0")]),
         FunctionDefinition(name: "DEGREES", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { v in v[0] * 180 / .pi }
+            try doubleFunction(call) { x, _ in x * 180 / .pi }
         }, examples: [.init("DEGREES(0)", "0.0")]),
         FunctionDefinition(name: "RADIANS", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { v in v[0] * .pi / 180 }
-        }, examples: [.init("RADIANS(180) = PI()", "true")]),
+            try doubleFunction(call) { x, _ in x * .pi / 180 }
+        }, examples: [.init("RADIANS(180) = PI()", "TRUE")]),
         FunctionDefinition(name: "PI", signature: "", binding: .scalar { call throws(SQLError) in
             try call.expectCount(0...0)
             return .literal(.double(.pi), SQLType(.double, nullable: false))
@@ -111,7 +111,7 @@ enum NumericFunctions {
         FunctionDefinition(name: "RAND", signature: "[<INTEGER>]", binding: .scalar { call throws(SQLError) in
             try call.expectCount(0...1)
             return call.function(SQLType(.double, nullable: false), arguments: []) { _ throws(SQLError) in .double(Double.random(in: 0..<1)) }
-        }, isVolatile: true, examples: [.init("RAND() >= 0 AND RAND() < 1", "true")]),
+        }, isVolatile: true, examples: [.init("RAND() >= 0 AND RAND() < 1", "TRUE")]),
     ]
 
     /// The type an operand of `MOD` converts to for result type `result`.
@@ -121,14 +121,14 @@ enum NumericFunctions {
         return result.withNullable(operand.nullable)
     }
 
-    /// A DOUBLE function of numeric arguments, which are converted to DOUBLE.
+    /// A DOUBLE function of one or two numeric arguments (`body(x, y)`, y nil for one), which are converted to DOUBLE.
     private static func doubleFunction(_ call: ScalarCall, arity: ClosedRange<Int> = 1...1,
-                                       _ body: @escaping @Sendable ([Double]) -> Double) throws(SQLError) -> BoundExpression {
+                                       _ body: @escaping @Sendable (Double, Double?) -> Double) throws(SQLError) -> BoundExpression {
         try call.expectCount(arity)
         for i in call.arguments.indices { try call.requireNumeric(i) }
         let doubles = call.arguments.map { $0.casted(to: SQLType(.double, nullable: $0.type.nullable)) }
         return call.function(SQLType(.double, nullable: false), arguments: doubles) { v throws(SQLError) in
-            .double(body(v.map { $0.double ?? 0 }))
+            .double(body(v[0].double ?? 0, v.count == 2 ? (v[1].double ?? 0) : nil))
         }
     }
 

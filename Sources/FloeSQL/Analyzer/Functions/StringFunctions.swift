@@ -85,7 +85,7 @@ enum StringFunctions {
                 guard !search.isEmpty else { return v[0] }
                 return .string((v[0].string ?? "").replacingOccurrences(of: search, with: v[2].string ?? ""))
             }
-        }, examples: [.init("REPLACE('banana', 'an', 'o')", "boa")]),
+        }, examples: [.init("REPLACE('banana', 'an', 'o'), REPLACE('abc', '', 'x')", "booa, abc")]),
         // POSITION(needle IN haystack), LOCATE(needle, haystack[, from]), INSTR(haystack, needle).
         FunctionDefinition(name: "POSITION", signature: "<CHARACTER>, <CHARACTER>", binding: .scalar { call throws(SQLError) in
             try position(call, needle: 0, haystack: 1)
@@ -126,7 +126,7 @@ enum StringFunctions {
             try regex(call, arity: 2...2, type: SQLType(.boolean, nullable: false)) { regex, text, range, _ in
                 .bool(regex.firstMatch(in: text, range: range) != nil)
             }
-        }, examples: [.init("REGEXP('abc123', '[0-9]+')", "true"), .init("REGEXP('abc', '^b')", "false")]),
+        }, examples: [.init("REGEXP('abc123', '[0-9]+')", "TRUE"), .init("REGEXP('abc', '^b')", "FALSE")]),
         FunctionDefinition(name: "REGEXP_REPLACE", signature: "<CHARACTER>, <CHARACTER>, <CHARACTER>", binding: .scalar { call throws(SQLError) in
             try regex(call, arity: 2...3, type: SQLType.string.notNull) { regex, text, range, v in
                 .string(regex.stringByReplacingMatches(in: text, range: range, withTemplate: v.count == 3 ? (v[2].string ?? "") : ""))
@@ -167,17 +167,17 @@ enum StringFunctions {
         }, examples: [.init("CHR(97)", "a")]),
         FunctionDefinition(name: "IS_ALPHA", signature: "<CHARACTER>", binding: .scalar { call throws(SQLError) in
             try characterTest(call) { $0.allSatisfy(\.isLetter) }
-        }, examples: [.init("IS_ALPHA('abc')", "true"), .init("IS_ALPHA('a1')", "false"), .init("IS_ALPHA(CAST(NULL AS STRING))", "false")]),
+        }, examples: [.init("IS_ALPHA('abc')", "TRUE"), .init("IS_ALPHA('a1')", "FALSE"), .init("IS_ALPHA(CAST(NULL AS STRING))", "FALSE")]),
         FunctionDefinition(name: "IS_DIGIT", signature: "<CHARACTER>", binding: .scalar { call throws(SQLError) in
             try characterTest(call) { $0.allSatisfy { $0.isASCII && $0.isNumber } }
-        }, examples: [.init("IS_DIGIT('123')", "true"), .init("IS_DIGIT('1.5')", "false")]),
+        }, examples: [.init("IS_DIGIT('123')", "TRUE"), .init("IS_DIGIT('1.5')", "FALSE")]),
         FunctionDefinition(name: "IS_DECIMAL", signature: "<CHARACTER>", binding: .scalar { call throws(SQLError) in
             try characterTest(call) { Double($0) != nil }
-        }, examples: [.init("IS_DECIMAL('1.5')", "true"), .init("IS_DECIMAL('x')", "false")]),
+        }, examples: [.init("IS_DECIMAL('1.5')", "TRUE"), .init("IS_DECIMAL('x')", "FALSE")]),
         FunctionDefinition(name: "UUID", signature: "", binding: .scalar { call throws(SQLError) in
             try call.expectCount(0...0)
             return call.function(SQLType(.char(36), nullable: false)) { _ throws(SQLError) in .string(UUID().uuidString.lowercased()) }
-        }, isVolatile: true, examples: [.init("CHAR_LENGTH(UUID()), UUID() = UUID()", "36, false")]),
+        }, isVolatile: true, examples: [.init("CHAR_LENGTH(UUID()), UUID() = UUID()", "36, FALSE")]),
     ]
 
     // MARK: Shared bindings

@@ -130,7 +130,7 @@ enum TemporalFunctions {
             try currentWatermark(call)
         }, isVolatile: true, examples: [
             .init(setup: ["CREATE TABLE t (v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)",
-                          "INSERT INTO t VALUES (1, TIMESTAMP '2024-01-01 10:00:05'), (2, TIMESTAMP '2024-01-01 10:00:09')"],
+                          "INSERT INTO t VALUES (1, TIMESTAMP '2024-01-01 10:00:05')", "INSERT INTO t VALUES (2, TIMESTAMP '2024-01-01 10:00:09')"],
                   query: "SELECT v, CURRENT_WATERMARK(ts) FROM t", "1, NULL; 2, 2024-01-01 10:00:05.000"),
         ]),
     ]
