@@ -40,6 +40,9 @@ struct FunctionRegistry: Sendable {
 
     /// The names of the functions whose value changes from one call to the next (RAND, NOW, …), aliases included.
     var volatileNames: Set<String> { Set(byName.filter { $0.value.isVolatile }.keys) }
+
+    /// The names of the functions whose calls are determined by their spelling, aliases included.
+    var spelledWholeNames: Set<String> { Set(byName.filter { $0.value.isSpelledWhole }.keys) }
 }
 
 /// One function: its names, what kind it is, the operand forms it takes, how a call is bound and examples of calls
@@ -79,6 +82,10 @@ struct FunctionDefinition: Sendable {
     var isNiladic = false
     /// Whether its value changes from one call to the next: such calls are neither folded nor shared.
     var isVolatile = false
+    /// Whether a call's result follows from what `String(reflecting:)` spells of it (the name, the argument expressions
+    /// and their types), so that plan subtrees spelled alike may be computed once (`Dataflow.subplanKey`). Not so for
+    /// bindings that capture more than their arguments show (EXTRACT's unit, a ROW field's position).
+    var isSpelledWhole = false
     /// Calls with their results, as rendered in a result row (`NULL` for NULL).
     let examples: [FunctionExample]
 

@@ -16,7 +16,7 @@ enum NumericFunctions {
                 default: return v[0]
                 }
             }
-        }, examples: [.init("ABS(-2)", "2"), .init("ABS(CAST(-1.5 AS DOUBLE))", "1.5"), .init("ABS(-1.25)", "1.25")]),
+        }, isSpelledWhole: true, examples: [.init("ABS(-2)", "2"), .init("ABS(CAST(-1.5 AS DOUBLE))", "1.5"), .init("ABS(-1.25)", "1.25")]),
         // MOD compiles to the `%` column loop.
         FunctionDefinition(name: "MOD", signature: "<EXACT_NUMERIC>, <EXACT_NUMERIC>", binding: .scalar { call throws(SQLError) in
             try call.expectCount(2...2)
@@ -24,7 +24,7 @@ enum NumericFunctions {
             guard let type = SQLType.arithmetic("%", args[0].type, args[1].type) else { throw call.mismatch() }
             return BoundExpression(.arithmetic(.modulo, args[0].casted(to: operandType(args[0].type, type)),
                                                args[1].casted(to: operandType(args[1].type, type))), type)
-        }, examples: [.init("MOD(7, 3)", "1"), .init("MOD(-7, 3)", "-1")]),
+        }, isSpelledWhole: true, examples: [.init("MOD(7, 3)", "1"), .init("MOD(-7, 3)", "-1")]),
         FunctionDefinition(name: "SIGN", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
             try call.expectCount(1...1)
             try call.requireNumeric(0)

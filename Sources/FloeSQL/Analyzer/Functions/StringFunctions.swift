@@ -9,10 +9,10 @@ enum StringFunctions {
         // nullable; LTRIM and RTRIM the VARCHAR form of their argument.
         FunctionDefinition(name: "UPPER", signature: "<CHARACTER>", binding: .scalar { call throws(SQLError) in
             try sameTypeString(call) { .string($0.uppercased()) }
-        }, examples: [.init("UPPER('Flink sql')", "FLINK SQL"), .init("UPPER(CAST(NULL AS STRING))", "NULL")]),
+        }, isSpelledWhole: true, examples: [.init("UPPER('Flink sql')", "FLINK SQL"), .init("UPPER(CAST(NULL AS STRING))", "NULL")]),
         FunctionDefinition(name: "LOWER", signature: "<CHARACTER>", binding: .scalar { call throws(SQLError) in
             try sameTypeString(call) { .string($0.lowercased()) }
-        }, examples: [.init("LOWER('Flink SQL')", "flink sql")]),
+        }, isSpelledWhole: true, examples: [.init("LOWER('Flink SQL')", "flink sql")]),
         FunctionDefinition(name: "INITCAP", signature: "<CHARACTER>", binding: .scalar { call throws(SQLError) in
             try sameTypeString(call) { .string(initcap($0)) }
         }, examples: [.init("INITCAP('hello wORLD-x')", "Hello World-X")]),
@@ -41,12 +41,12 @@ enum StringFunctions {
             try call.expectCount(1...1)
             try call.requireCharacter(0)
             return call.function(SQLType(.integer, nullable: false)) { v throws(SQLError) in .int(Int64(v[0].string?.count ?? 0)) }
-        }, examples: [.init("CHAR_LENGTH('héllo')", "5"), .init("CHARACTER_LENGTH('')", "0")]),
+        }, isSpelledWhole: true, examples: [.init("CHAR_LENGTH('héllo')", "5"), .init("CHARACTER_LENGTH('')", "0")]),
         FunctionDefinition(name: "CONCAT", signature: "<CHARACTER>, ...", binding: .scalar { call throws(SQLError) in
             guard !call.arguments.isEmpty, call.arguments.allSatisfy({ $0.type.isCharacter || $0.type.isNull }) else { throw call.mismatch() }
             // Flink: VARCHAR(2147483647), nullable when an argument is.
             return call.function(SQLType.string.notNull) { v throws(SQLError) in .string(v.map { $0.string ?? "" }.joined()) }
-        }, examples: [.init("CONCAT('a', 'b', 'c')", "abc"), .init("CONCAT('a', CAST(NULL AS STRING))", "NULL")]),
+        }, isSpelledWhole: true, examples: [.init("CONCAT('a', 'b', 'c')", "abc"), .init("CONCAT('a', CAST(NULL AS STRING))", "NULL")]),
         FunctionDefinition(name: "CONCAT_WS", signature: "<CHARACTER>, <CHARACTER>, ...", binding: .scalar { call throws(SQLError) in
             try call.expectCount(1...64)
             for i in call.arguments.indices { try call.requireCharacter(i) }
@@ -70,7 +70,7 @@ enum StringFunctions {
                 let to = min(characters.count, start - 1 + length)
                 return .string(from < to ? String(characters[from..<to]) : "")
             }
-        }, examples: [.init("SUBSTRING('hello' FROM 2 FOR 3)", "ell"), .init("SUBSTR('hello', -3)", "llo")]),
+        }, isSpelledWhole: true, examples: [.init("SUBSTRING('hello' FROM 2 FOR 3)", "ell"), .init("SUBSTR('hello', -3)", "llo")]),
         FunctionDefinition(name: "LEFT", signature: "<CHARACTER>, <INTEGER>", binding: .scalar { call throws(SQLError) in
             try affix(call) { s, n in String(s.prefix(n)) }
         }, examples: [.init("LEFT('hello', 2)", "he"), .init("LEFT('hello', -1)", "")]),
@@ -147,7 +147,7 @@ enum StringFunctions {
             return call.function(SQLType.string.withNullable(true)) { v throws(SQLError) in
                 splitIndex(v[0].string ?? "", separator: v[1].string ?? "", Int(v[2].int ?? 0)).map(Value.string) ?? .null
             }
-        }, examples: [.init("SPLIT_INDEX('a,b,,c', ',', 3)", "c"), .init("SPLIT_INDEX('a,b', ',', 5)", "NULL")]),
+        }, isSpelledWhole: true, examples: [.init("SPLIT_INDEX('a,b,,c', ',', 3)", "c"), .init("SPLIT_INDEX('a,b', ',', 5)", "NULL")]),
         FunctionDefinition(name: "ASCII", signature: "<CHARACTER>", binding: .scalar { call throws(SQLError) in
             try call.expectCount(1...1)
             try call.requireCharacter(0)

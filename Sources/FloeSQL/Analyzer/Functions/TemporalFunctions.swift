@@ -60,7 +60,7 @@ enum TemporalFunctions {
         }, examples: [.init("CHAR_LENGTH(FROM_UNIXTIME(0)), FROM_UNIXTIME(0, 'ss')", "19, 00")]),
         FunctionDefinition(name: "DATE_FORMAT", signature: "<TIMESTAMP>, <CHARACTER>", binding: .scalar { call throws(SQLError) in
             try dateFormat(call)
-        }, examples: [
+        }, isSpelledWhole: true, examples: [
             .init("DATE_FORMAT(TIMESTAMP '2024-03-05 14:07:09', 'yyyy/MM/dd HH:mm')", "2024/03/05 14:07"),
             .init("DATE_FORMAT('2024-03-05 14:07:09', 'dd.MM.yyyy')", "05.03.2024"),
         ]),
