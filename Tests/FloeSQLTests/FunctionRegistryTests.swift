@@ -49,6 +49,7 @@ struct RegistryExample: CustomTestStringConvertible, Sendable {
         let listed = changes.map { EngineText.value($0.row[0]) }
         #expect(listed == registry.names)
         #expect(listed.contains("OVERLAY") && listed.contains("POW") && listed.contains("ROW_NUMBER") && listed.contains("TUMBLE"))
+        #expect(try await fixture.run("SHOW USER FUNCTIONS").1.isEmpty)
     }
 
     /// Every function a passing golden case calls is in the registry: nothing runs that SHOW FUNCTIONS does not list.

@@ -17,17 +17,19 @@ struct FunctionLibrary: Sendable {
     /// - Parameter bindArgument: binds an argument expression (over the same scope and aggregation as the call).
     func call(_ name: String, _ raw: [Expression], scope: Scope,
               bindArgument: (Expression) throws(SQLError) -> BoundExpression) throws(SQLError) -> BoundExpression {
-        guard let definition = registry[name] else {
+        func noMatch() throws(SQLError) -> SQLError {
             var bound: [BoundExpression] = []
             for argument in raw { bound.append(try bindArgument(argument)) }
-            throw Self.noMatch(name, bound)
+            return Self.noMatch(name, bound)
         }
-        guard case .scalar = definition.binding else {
-            switch definition.kind {
-            case .aggregate: throw SQLError("Aggregate function \(name) is not allowed here")
-            case .window: throw SQLError("OVER clause is necessary for window functions")
-            default: throw SQLError("\(name) is a table function; call it in FROM as TABLE(\(name)(…)).")
-            }
+        guard let definition = registry[name] else { throw try noMatch() }
+        switch definition.binding {
+        case .scalar: break
+        case .aggregate: throw SQLError("Aggregate function \(name) is not allowed here")
+        case .rowNumber: throw SQLError("OVER clause is necessary for window functions")
+        case .windowTable: throw SQLError("\(name) is a table function; call it in FROM as TABLE(\(name)(…)).")
+        // Only its own grammar calls it (`CAST(x AS type)`).
+        case .syntax: throw try noMatch()
         }
         var arguments: [BoundExpression] = []
         var fields: [PlanField?] = []
