@@ -354,7 +354,7 @@ import Testing
         let parts = text.components(separatedBy: separator)
         for index in -1...6 {
             let expected = index >= 0 && index < parts.count ? parts[index] : nil
-            #expect(FunctionLibrary.splitIndex(text, separator: separator, index) == expected, "\(text) \(separator) \(index)")
+            #expect(StringFunctions.splitIndex(text, separator: separator, index) == expected, "\(text) \(separator) \(index)")
         }
     }
 }

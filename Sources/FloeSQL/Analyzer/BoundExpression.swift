@@ -6,6 +6,23 @@ import Foundation
 /// arithmetic, comparisons, logic and numeric casts are compiled to typed column loops).
 typealias RowFunction = @Sendable ([Value]) throws(SQLError) -> Value
 
+/// How a function call is evaluated, as its definition chose when binding it. The compiler compiles either form
+/// without knowing which function it is.
+enum FunctionImplementation: Sendable {
+    /// A row at a time over boxed values; `strict` on the node skips rows with a NULL argument.
+    case row(RowFunction)
+    /// A column loop built once from the compiled arguments (DATE_FORMAT of a TIMESTAMP, CURRENT_WATERMARK): for the
+    /// functions that are worth a typed kernel or need what only the compiler has (the stage's watermark).
+    case kernel(@Sendable (_ arguments: [CompiledExpression], _ context: KernelContext) -> CompiledExpression)
+}
+
+/// What the compiler gives a function's kernel.
+struct KernelContext {
+    var caster: Caster
+    /// Where the stage evaluating the expression keeps its watermark (nil without one).
+    var watermark: WatermarkCell?
+}
+
 /// Arithmetic operators.
 enum ArithmeticOperator: String, Sendable {
     case add = "+", subtract = "-", multiply = "*", divide = "/", modulo = "%"
@@ -46,8 +63,8 @@ struct BoundExpression: Sendable {
         case cast(BoundExpression, isTry: Bool)
         /// Conditions and results, results already of this expression's type.
         case caseWhen([(condition: BoundExpression, result: BoundExpression)], otherwise: BoundExpression?)
-        /// A function evaluated a row at a time; `strict` means a NULL argument gives NULL without calling it.
-        case function(name: String, arguments: [BoundExpression], strict: Bool, implementation: RowFunction)
+        /// A function call; `strict` means a NULL argument gives NULL without calling a row implementation.
+        case function(name: String, arguments: [BoundExpression], strict: Bool, implementation: FunctionImplementation)
     }
 
     var node: Node
@@ -77,9 +94,8 @@ struct BoundExpression: Sendable {
         }
     }
 
-    static let volatileFunctions: Set<String> = ["RAND", "RAND_INTEGER", "UUID", "NOW", "CURRENT_TIMESTAMP", "LOCALTIMESTAMP", "CURRENT_DATE",
-                                                 "CURRENT_TIME", "LOCALTIME", "CURRENT_ROW_TIMESTAMP", "PROCTIME", "UNIX_TIMESTAMP",
-                                                 CurrentWatermark.name]
+    /// The functions whose value changes between calls (RAND, NOW, CURRENT_WATERMARK, …), as their definitions say.
+    static let volatileFunctions: Set<String> = FunctionRegistry.builtIn.volatileNames
 
     /// The input column when this is a bare column reference.
     var columnIndex: Int? { if case .column(let i) = node { i } else { nil } }

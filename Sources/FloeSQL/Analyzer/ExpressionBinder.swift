@@ -37,8 +37,8 @@ extension QueryAnalyzer {
         case .typedLiteral(let type, let text): return try typedLiteral(type, text)
         case .interval(let value, let unit, let toUnit): return try intervalLiteral(value, unit, toUnit)
         case .column(let name):
-            if name.parts.count == 1, Self.niladicFunctions.contains(name.name.uppercased()), (try? scope.resolve(name)) == nil {
-                return try library.bind(name.name.uppercased(), [], raw: [], bindArgument: recurse)
+            if name.parts.count == 1, library.isNiladic(name.name.uppercased()), (try? scope.resolve(name)) == nil {
+                return try library.call(name.name.uppercased(), [], scope: scope, bindArgument: recurse)
             }
             let index: Int
             do {
@@ -119,18 +119,8 @@ extension QueryAnalyzer {
         case .function(let name, let arguments, let distinct, let over):
             let upper = name.name.uppercased()
             guard over == nil else { throw Self.unsupportedOver(upper) }
-            if Self.aggregateNames.contains(upper) {
-                throw SQLError("Aggregate function \(upper) is not allowed here")
-            }
             _ = distinct
-            if upper == CurrentWatermark.name { return try currentWatermark(arguments, scope) }
-            if upper == "TIMESTAMPADD" || upper == "TIMESTAMPDIFF" {
-                return try library.bind(upper, [], raw: arguments, bindArgument: recurse)
-            }
-            var bound: [BoundExpression] = []
-            let unitPosition = (upper == "FLOOR" || upper == "CEIL" || upper == "CEILING") && arguments.count == 2 ? 1 : -1
-            for (index, argument) in arguments.enumerated() where index != unitPosition { bound.append(try recurse(argument)) }
-            return try library.bind(upper, bound, raw: arguments, bindArgument: recurse)
+            return try library.call(upper, arguments, scope: scope, bindArgument: recurse)
         case .cast(let operand, let typeSyntax, let isTry):
             let bound = try recurse(operand)
             var target = try SQLType.resolve(typeSyntax)
@@ -171,7 +161,7 @@ extension QueryAnalyzer {
             return BoundExpression(.caseWhen(zip(conditions, results).map { ($0, $1.casted(to: finalType.withNullable($1.type.nullable))) },
                                              otherwise: elseResult?.casted(to: finalType.withNullable(elseResult!.type.nullable))), finalType)
         case .extract(let unit, let operand):
-            return try library.extract(unit: unit, from: try recurse(operand))
+            return try library.call("EXTRACT", [try recurse(operand)], unit: unit)
         case .row(let items):
             var bound: [BoundExpression] = []
             for item in items { bound.append(try recurse(item)) }
@@ -247,9 +237,6 @@ extension QueryAnalyzer {
         return nil
     }
 
-    /// Functions written without parentheses.
-    static let niladicFunctions: Set<String> = ["CURRENT_TIMESTAMP", "CURRENT_DATE", "CURRENT_TIME", "LOCALTIMESTAMP", "LOCALTIME"]
-
     // MARK: Aggregation
 
     private func groupKeyIndex(_ expression: Expression, _ aggregation: AggregationContext) throws(SQLError) -> Int? {
@@ -316,20 +303,22 @@ extension QueryAnalyzer {
                 aggregation.arguments.append(bound)
             }
         }
-        let function = AggregateFunction(rawValue: name)!
+        guard let definition = library.registry[name], case .aggregate(let function) = definition.binding else {
+            throw FunctionLibrary.noMatch(name, [])
+        }
         // Calcite: SUM, AVG, MIN and MAX are nullable over a possibly empty group (no GROUP BY) or a nullable argument.
         let nullableResult = (aggregation.groupExpressions.isEmpty && !aggregation.neverEmpty) || (argumentType?.nullable ?? true)
         let type: SQLType
         switch function {
         case .count: type = SQLType(.bigint, nullable: false)
         case .sum, .sum0:
-            guard let argumentType, argumentType.isNumeric else { throw aggregateMismatch(name, argumentType, "<NUMERIC>") }
+            guard let argumentType, argumentType.isNumeric else { throw aggregateMismatch(name, argumentType, definition.signature) }
             if case .decimal(_, let s) = argumentType.kind { type = SQLType(.decimal(precision: 38, scale: s), nullable: nullableResult) } else { type = argumentType.withNullable(nullableResult) }
         case .avg:
-            guard let argumentType, argumentType.isNumeric else { throw aggregateMismatch(name, argumentType, "<NUMERIC>") }
+            guard let argumentType, argumentType.isNumeric else { throw aggregateMismatch(name, argumentType, definition.signature) }
             if case .decimal(_, let s) = argumentType.kind { type = SQLType(.decimal(precision: 38, scale: max(6, s)), nullable: nullableResult) } else { type = argumentType.withNullable(nullableResult) }
         case .min, .max:
-            guard let argumentType else { throw aggregateMismatch(name, nil, "<COMPARABLE_TYPE>") }
+            guard let argumentType else { throw aggregateMismatch(name, nil, definition.signature) }
             type = argumentType.withNullable(nullableResult)
         }
         let finalType = function == .sum0 ? type.withNullable(false) : type
@@ -338,22 +327,6 @@ extension QueryAnalyzer {
                                                filter: filterIndex))
         aggregation.callTexts.append(text)
         return BoundExpression(.column(keyCount + aggregation.calls.count - 1), finalType)
-    }
-
-    /// `CURRENT_WATERMARK(rowtime)`: of the rowtime's type at millisecond precision, nullable.
-    private func currentWatermark(_ arguments: [Expression], _ scope: Scope) throws(SQLError) -> BoundExpression {
-        guard arguments.count == 1, case .column(let name) = arguments[0] else {
-            throw SQLError("Invalid number of arguments to function 'CURRENT_WATERMARK'. Was expecting 1 arguments: a rowtime attribute")
-        }
-        let index = try scope.resolve(name)
-        let field = scope.fields[index]
-        guard field.isRowtime else {
-            throw SQLError("Invalid argument type: CURRENT_WATERMARK expects a rowtime attribute, but '\(name.parts.joined(separator: "."))' is not one (declare WATERMARK FOR it, or use $rowtime).")
-        }
-        let kind: SQLType.Kind
-        if case .timestampLTZ = field.type.kind { kind = .timestampLTZ(3) } else { kind = .timestamp(3) }
-        return BoundExpression(.function(name: CurrentWatermark.name, arguments: [], strict: false, implementation: { _ throws(SQLError) in .null }),
-                               SQLType(kind, nullable: true))
     }
 
     private func aggregateMismatch(_ name: String, _ type: SQLType?, _ expected: String) -> SQLError {
@@ -428,8 +401,8 @@ extension QueryAnalyzer {
         let targetType = left.type
         return FunctionLibrary.function(op, [left, right], type) { v throws(SQLError) in
             let amount = (v[1].int ?? 0) * sign
-            if isMonths { return .int(FunctionLibrary.add(unit: "MONTH", amount: amount, to: v[0].int ?? 0, type: targetType)) }
-            if targetType.kind == .date { return .int(FunctionLibrary.add(unit: "MICROSECOND", amount: amount, to: v[0].int ?? 0, type: targetType)) }
+            if isMonths { return .int(TemporalFunctions.add(unit: "MONTH", amount: amount, to: v[0].int ?? 0, type: targetType)) }
+            if targetType.kind == .date { return .int(TemporalFunctions.add(unit: "MICROSECOND", amount: amount, to: v[0].int ?? 0, type: targetType)) }
             // TIME arithmetic wraps around midnight.
             if case .time = targetType.kind { return .int(Temporal.floorMod((v[0].int ?? 0) + amount, Temporal.microsPerDay)) }
             return .int((v[0].int ?? 0) + amount)

@@ -26,7 +26,7 @@ extension QueryAnalyzer {
         for (position, item) in items.enumerated() {
             guard case .function(let name, let arguments, _, let over?) = item.expression else { continue }
             let function = name.name.uppercased()
-            guard function == "ROW_NUMBER" else { throw Self.unsupportedOver(function) }
+            guard case .rowNumber? = library.registry[function]?.binding else { throw Self.unsupportedOver(function) }
             guard arguments.isEmpty else { throw SQLError("ROW_NUMBER takes no arguments.") }
             guard !aggregated else { throw SQLError("ROW_NUMBER() OVER cannot be combined with GROUP BY in the same SELECT; aggregate in a subquery.") }
             guard !over.orderBy.isEmpty else { throw SQLError("ROW_NUMBER() OVER needs an ORDER BY.") }

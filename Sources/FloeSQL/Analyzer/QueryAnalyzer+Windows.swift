@@ -28,12 +28,8 @@ extension QueryAnalyzer {
     func windowFunction(_ call: Expression) throws(SQLError) -> QueryPlan {
         guard case .function(let name, let arguments, _, nil) = call else { throw SQLError("TABLE(…) needs a table function call.") }
         let function = name.name.uppercased()
-        let parameters: [String]
-        switch function {
-        case "TUMBLE": parameters = ["DATA", "TIMECOL", "SIZE", "OFFSET"]
-        case "HOP": parameters = ["DATA", "TIMECOL", "SLIDE", "SIZE", "OFFSET"]
-        case "CUMULATE": parameters = ["DATA", "TIMECOL", "STEP", "SIZE", "OFFSET"]
-        default: throw SQLError("No match found for function signature \(name.name)(). Floe supports the window table functions TUMBLE, HOP and CUMULATE.")
+        guard case .windowTable(let parameters)? = library.registry[function]?.binding else {
+            throw SQLError("No match found for function signature \(name.name)(). Floe supports the window table functions TUMBLE, HOP and CUMULATE.")
         }
         var given: [String: Expression] = [:]
         for (position, argument) in arguments.enumerated() {

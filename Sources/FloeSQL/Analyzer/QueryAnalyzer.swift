@@ -76,7 +76,8 @@ struct QueryAnalyzer {
         var count = 0
     }
 
-    static let aggregateNames: Set<String> = ["COUNT", "SUM", "AVG", "MIN", "MAX", "SUM0"]
+    /// The names of the aggregate functions, from the function registry.
+    static let aggregateNames: Set<String> = FunctionRegistry.builtIn.names(of: .aggregate)
 
     // MARK: Queries
 

@@ -3,10 +3,8 @@
 import Foundation
 
 extension StatementPlanner {
-    /// Every function SHOW FUNCTIONS lists: the scalar built-ins, the aggregates and the operators-as-functions.
-    static var functionNames: [String] {
-        (FunctionLibrary.scalarNames + ["AVG", "CAST", "COUNT", "EXTRACT", "MAX", "MIN", "SUM", "TRY_CAST"]).sorted()
-    }
+    /// Every function SHOW FUNCTIONS lists: each name (and alias) of the function registry, sorted.
+    static var functionNames: [String] { FunctionRegistry.builtIn.names }
 
     /// SQL `LIKE` filtering of SHOW results.
     static func matching(_ names: [String], _ like: String?) -> [String] {
@@ -46,9 +44,11 @@ extension StatementPlanner {
                 let names = isTables ? Array((entry?.tables ?? [:]).keys) + Array((entry?.views ?? [:]).keys) : Array((entry?.views ?? [:]).keys)
                 return Self.matching(names.sorted(), like).map { [.string($0)] }
             }
-        case .functions:
+        case .functions(let user):
+            // SHOW USER FUNCTIONS lists the user-defined functions, of which Floe has none.
+            let names = user ? [] : Self.functionNames
             return metadata("SHOW_FUNCTIONS", [("function name", text)]) { _ throws(SQLError) in
-                Self.matching(Self.functionNames, like).map { [.string($0)] }
+                Self.matching(names, like).map { [.string($0)] }
             }
         case .currentCatalog:
             let catalog = try resolver.currentCatalog()

@@ -6,7 +6,8 @@ import Foundation
 typealias CompiledExpression = (Batch) throws(SQLError) -> Column
 
 /// Compiles bound expressions into column closures. Arithmetic, comparisons, logic, null tests and numeric casts
-/// run as tight loops over typed arrays; other functions fall back to a per-row call over boxed values.
+/// run as tight loops over typed arrays; function calls run the kernel or the per-row implementation their
+/// definition bound them to (see ``FunctionImplementation``).
 struct ExpressionCompiler {
     var caster: Caster
     /// Where `CURRENT_WATERMARK` reads the watermark of the stage evaluating the expression (NULL without one).
@@ -55,17 +56,9 @@ struct ExpressionCompiler {
             return cast(compile(operand), from: operand.type, to: type, isTry: isTry)
         case .caseWhen(let branches, let otherwise):
             return caseWhen(branches.map { (compile($0.condition), compile($0.result)) }, otherwise.map(compile), type: type)
-        case .function(CurrentWatermark.name, _, _, _):
-            let physical = type.physical
-            let cell = watermark
-            return { batch in
-                guard let value = cell?.value, value != .min else { return Column.constant(.null, count: batch.count, physical: physical) }
-                return Column.constant(.int(value), count: batch.count, physical: physical)
-            }
-        case .function("DATE_FORMAT", let arguments, _, _) where arguments.count == 2 && arguments[0].type.kind.isTimestampWithoutZone
-            && arguments[1].constant?.string != nil:
-            return dateFormat(compile(arguments[0]), pattern: DateFormatting.Pattern(arguments[1].constant!.string!))
-        case .function(_, let arguments, let strict, let implementation):
+        case .function(_, let arguments, _, .kernel(let kernel)):
+            return kernel(arguments.map(compile), KernelContext(caster: caster, watermark: watermark))
+        case .function(_, let arguments, let strict, .row(let implementation)):
             let compiledArguments = arguments.map(compile)
             let physical = type.physical
             return { batch throws(SQLError) in
@@ -84,31 +77,6 @@ struct ExpressionCompiler {
                 }
                 return ColumnBuilder.column(values, physical: physical)
             }
-        }
-    }
-
-    /// DATE_FORMAT of a TIMESTAMP with a constant pattern: formatted once per span of the pattern's resolution
-    /// (consecutive rows of a stream mostly fall in the same day or minute), into a typed string column.
-    private func dateFormat(_ timestamps: @escaping CompiledExpression, pattern: DateFormatting.Pattern) -> CompiledExpression {
-        { batch throws(SQLError) in
-            let column = try timestamps(batch)
-            let typed: [Int64]? = if case .int(let micros) = column.data { micros } else { nil }
-            var appender = ColumnAppender(.string, capacity: batch.count)
-            var lastSpan: Int64?
-            var lastText = ""
-            for i in 0..<batch.count {
-                guard let micros = typed.map({ column.isNull(i) ? nil : $0[i] }) ?? column.value(at: i).int else {
-                    appender.appendNull()
-                    continue
-                }
-                let span = Temporal.floorDiv(micros, pattern.resolution)
-                if span != lastSpan {
-                    lastText = DateFormatting.format(micros, pattern: pattern)
-                    lastSpan = span
-                }
-                appender.appendString(lastText)
-            }
-            return appender.column()
         }
     }
 
@@ -362,9 +330,4 @@ struct ExpressionCompiler {
             return ColumnBuilder.column(results, physical: physical)
         }
     }
-}
-
-extension SQLType.Kind {
-    /// TIMESTAMP (not TIMESTAMP_LTZ): wall-clock microseconds, formatted without a time zone.
-    var isTimestampWithoutZone: Bool { if case .timestamp = self { true } else { false } }
 }

@@ -94,10 +94,8 @@ final class PhysicalPlanner {
     }
 
     /// Functions determined by their name, argument expressions and types (what `String(reflecting:)` spells): the
-    /// temporal `+`/`-` of intervals and the usual deterministic scalar functions. None is volatile.
-    private static let functionsSpelledWhole: Set<String> = [
-        "+", "-", "MOD", "ABS", "UPPER", "LOWER", "CONCAT", "CHAR_LENGTH", "SUBSTRING", "DATE_FORMAT", "SPLIT_INDEX",
-    ]
+    /// temporal `+`/`-` of intervals and the registry's functions marked so. None is volatile.
+    private static let functionsSpelledWhole: Set<String> = FunctionRegistry.builtIn.spelledWholeNames.union(["+", "-"])
 
     /// Builds the stages of `node`. `live` is the set of the node's output columns that what consumes it reads (nil:
     /// all of them): a stage may leave the other columns NULL instead of computing them, a file source skips

@@ -595,8 +595,9 @@ extension Parser {
             if !distinct { _ = acceptKeyword("ALL") }
             let upper = name.parts.count == 1 ? name.name.uppercased() : ""
             let isPosition = upper == "POSITION"
+            let isOverlay = upper == "OVERLAY"
             // Only these calls have keyword forms; elsewhere FROM is where the argument list should have ended.
-            let takesFromFor = upper == "SUBSTRING" || upper == "OVERLAY"
+            let takesFromFor = upper == "SUBSTRING" || isOverlay
             repeat {
                 var argument = isPosition ? try additive() : try expression()
                 // FLOOR(ts TO DAY) / CEIL(ts TO HOUR) keep the unit as a bare-word argument.
@@ -604,8 +605,12 @@ extension Parser {
                     arguments.append(argument)
                     argument = .column(QualifiedName([try intervalUnit()]))
                 }
-                // TRIM(BOTH 'x' FROM s), POSITION(a IN b), SUBSTRING(s FROM 2 FOR 3), TIMESTAMPADD(unit, …) keep their
-                // arguments; the keyword forms are normalized to positional arguments.
+                // TRIM(BOTH 'x' FROM s), POSITION(a IN b), SUBSTRING(s FROM 2 FOR 3), OVERLAY(s PLACING r FROM 2 FOR 3),
+                // TIMESTAMPADD(unit, …) keep their arguments; the keyword forms are normalized to positional arguments.
+                if isOverlay, acceptKeyword("PLACING") {
+                    arguments.append(argument)
+                    argument = try expression()
+                }
                 if (takesFromFor && acceptKeyword("FROM")) || (isPosition && acceptKeyword("IN")) {
                     arguments.append(argument)
                     argument = try expression()
