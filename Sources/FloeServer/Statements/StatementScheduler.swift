@@ -112,7 +112,7 @@ actor StatementScheduler: Service {
         await pruneOrphanedResults()
         await resumeAfterRestart()
         await reconcile()
-        // Reconcile on every wake-up, and at least every half second (pools finishing provisioning, missed wakes).
+        // Reconcile on every wake-up (from the API, the pool provisioner and ended runs), and at least every half second.
         let ticker = Task { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
@@ -264,10 +264,10 @@ actor StatementScheduler: Service {
     }
 
     /// Starts the PENDING statements ``StartOrder`` lets start, fails those whose pool is gone and marks those waiting
-    /// for a CFU POOL_EXHAUSTED. A start lets the next statement of its pool be judged again: the scheduler wakes
-    /// itself for that (a DDL statement wakes it when it ends).
+    /// for a CFU POOL_EXHAUSTED. Once the head of a pool's queue started or failed, the next one may start: the
+    /// scheduler wakes itself to judge it again (a DDL statement wakes it when it ends).
     private func startWaitingStatements() async {
-        var judged = false
+        var advanced = false
         for (waiting, verdict) in StartOrder(store.snapshot()).queue where !starting.contains(waiting.id) {
             // Act on the latest stored value: a client may have stopped or deleted it while this loop awaited.
             guard let statement = store.snapshot().statements[waiting.id], statement.uid == waiting.uid, statement.phase == .pending,
@@ -276,10 +276,10 @@ actor StatementScheduler: Service {
             switch verdict {
             case .start:
                 await start(statement)
-                judged = true
+                advanced = true
             case .poolMissing:
                 await transition(statement) { $0.fail("The compute pool \(statement.computePoolID) no longer exists.", now: $1) }
-                judged = true
+                advanced = true
             case .poolExhausted(let maxCFU) where statement.scalingState != "POOL_EXHAUSTED":
                 let poolID = statement.computePoolID
                 await transition(statement) { statement, now in
@@ -296,7 +296,7 @@ actor StatementScheduler: Service {
                 break
             }
         }
-        if judged { wake() }
+        if advanced { wake() }
     }
 
     /// Prepares a PENDING statement ``StartOrder`` let start, records it RUNNING and launches its run (or records it
