@@ -318,11 +318,11 @@ def curl_tour(walk: Walkthrough, commands: list[str]) -> None:
             walk.step(name, command)
 
     def statements_ended() -> None:
-        base = f"$F$S"
+        # Not a README command: asks, in the tour's own variables, how its DDL and INSERT ended.
         for name in ("ddl", "fill"):
             deadline = time.monotonic() + 20
             while True:
-                outcome = walk.shell.run(f"{base}/{name}")
+                outcome = walk.shell.run(f"$F$S/{name}")
                 phase = json.loads(outcome.stdout)["status"]["phase"]
                 if phase == "COMPLETED":
                     break
