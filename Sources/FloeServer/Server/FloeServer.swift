@@ -46,7 +46,8 @@ public struct FloeServer: Sendable {
         let statements = StatementServices(
             scheduler: scheduler, results: store, backend: backend, signals: signals, longPoll: .seconds(1), resultsPageSize: 1000)
         let router = Self.makeRouter(store: store, configuration: configuration, publicURL: publicURL, statements: statements)
-        let provisioner = PoolProvisioner(store: store, delay: configuration.poolProvisioningDelay, logger: logger)
+        let provisioner = PoolProvisioner(
+            store: store, delay: configuration.poolProvisioningDelay, logger: logger, provisioned: { scheduler.wake() })
         let (limits, descriptors) = configuration.connections.fittingDescriptorLimit()
         if limits.maximumConnections < configuration.connections.maximumConnections {
             logger.warning(

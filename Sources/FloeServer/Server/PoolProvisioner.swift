@@ -14,6 +14,9 @@ struct PoolProvisioner: Service {
     let store: any ControlPlaneStore
     let delay: Duration
     let logger: Logger
+    /// Called after a pool was provisioned, so that the statements waiting for it start without waiting for the
+    /// scheduler's next periodic pass.
+    let provisioned: @Sendable () -> Void
 
     func run() async throws {
         let delaySeconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
@@ -25,7 +28,10 @@ struct PoolProvisioner: Service {
             for pool in due {
                 do {
                     let changed = try await store.mutate { state in state.markProvisioned(poolID: pool.id, now: now) }
-                    if changed { logger.info("compute pool provisioned", metadata: ["pool": .string(pool.id)]) }
+                    if changed {
+                        logger.info("compute pool provisioned", metadata: ["pool": .string(pool.id)])
+                        provisioned()
+                    }
                 } catch {
                     logger.error("could not provision compute pool", metadata: ["pool": .string(pool.id), "error": .string(String(reflecting: error))])
                 }

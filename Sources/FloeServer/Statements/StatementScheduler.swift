@@ -21,6 +21,8 @@ import Synchronization
 ///
 /// A running statement holds one CFU of its compute pool; when the pool's `max_cfu` is reached, new statements wait
 /// in PENDING with `scaling_status.scaling_state = POOL_EXHAUSTED` and a warning, and start when capacity frees.
+/// The statements of a pool start in creation order, each after the DDL before it ended (``StartOrder``), so that a
+/// client may send a CREATE TABLE and an INSERT into the table back to back.
 /// After a restart, RUNNING statements run again: INSERTs (and CREATE TABLE AS, statement sets) from their last
 /// checkpoint, queries from the start of their inputs without re-delivering the result changes already stored. A
 /// resumed statement keeps its uid, and so its checkpoints: it continues where it stopped.
@@ -35,6 +37,9 @@ actor StatementScheduler: Service {
     /// crash is charged to the statement that caused it.
     private var preparing = false
     private var waitingToPrepare: [CheckedContinuation<Void, Never>] = []
+    /// The PENDING statements being started now (prepared, then recorded RUNNING): a reconciliation that overlaps
+    /// another (after a cascading delete) must not start them twice.
+    private var starting: Set<String> = []
     /// How long a statement stays after it ended (COMPLETED, FAILED or STOPPED) before it is deleted with its results.
     let retention: Duration
     let logger: Logger
@@ -107,7 +112,7 @@ actor StatementScheduler: Service {
         await pruneOrphanedResults()
         await resumeAfterRestart()
         await reconcile()
-        // Reconcile on every wake-up, and at least every half second (pools finishing provisioning, missed wakes).
+        // Reconcile on every wake-up (from the API, the pool provisioner and ended runs), and at least every half second.
         let ticker = Task { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
@@ -210,7 +215,8 @@ actor StatementScheduler: Service {
         }
     }
 
-    /// Brings what runs in line with the stored statements.
+    /// Brings what runs in line with the stored statements: first settles stops, resumptions and ended runs, then
+    /// starts what ``StartOrder`` lets start, judged on the state those left.
     private func reconcile() async {
         let state = store.snapshot()
         for (id, execution) in executions {
@@ -223,7 +229,7 @@ actor StatementScheduler: Service {
         // Only statements with something to do: most are RUNNING or finished, and stay as they are.
         let actionable = state.statements.values.filter { statement in
             switch (statement.phase, statement.stopped) {
-            case (.pending, _), (.stopping, _), (.running, true), (.completed, true), (.stopped, false): return true
+            case (.pending, true), (.stopping, _), (.running, true), (.completed, true), (.stopped, false): return true
             default: return false
             }
         }
@@ -250,40 +256,57 @@ actor StatementScheduler: Service {
                     statement.endTime = nil
                     statement.scalingUpdatedAt = now
                 }
-            case (.pending, false):
-                await startIfCapacity(statement)
             default:
                 break
             }
         }
+        await startWaitingStatements()
     }
 
-    /// Starts a PENDING statement if its pool has a free CFU; otherwise marks it POOL_EXHAUSTED.
-    private func startIfCapacity(_ statement: Statement) async {
-        let state = store.snapshot()
-        guard let pool = state.computePools[statement.computePoolID] else {
-            await transition(statement) { $0.fail("The compute pool \(statement.computePoolID) no longer exists.", now: $1) }
-            return
-        }
-        guard pool.phase == .provisioned else { return }
-        guard state.cfuInUse(poolID: pool.id) < pool.maxCFU else {
-            if statement.scalingState != "POOL_EXHAUSTED" {
+    /// Starts the PENDING statements ``StartOrder`` lets start, fails those whose pool is gone and marks those waiting
+    /// for a CFU POOL_EXHAUSTED. Once the head of a pool's queue started or failed, the next one may start: the
+    /// scheduler wakes itself to judge it again (a DDL statement wakes it when it ends).
+    private func startWaitingStatements() async {
+        var advanced = false
+        for (waiting, verdict) in StartOrder(store.snapshot()).queue where !starting.contains(waiting.id) {
+            // Act on the latest stored value: a client may have stopped or deleted it while this loop awaited.
+            guard let statement = store.snapshot().statements[waiting.id], statement.uid == waiting.uid, statement.phase == .pending,
+                !statement.stopped
+            else { continue }
+            switch verdict {
+            case .start:
+                await start(statement)
+                advanced = true
+            case .poolMissing:
+                await transition(statement) { $0.fail("The compute pool \(statement.computePoolID) no longer exists.", now: $1) }
+                advanced = true
+            case .poolExhausted(let maxCFU) where statement.scalingState != "POOL_EXHAUSTED":
+                let poolID = statement.computePoolID
                 await transition(statement) { statement, now in
                     statement.scalingState = "POOL_EXHAUSTED"
                     statement.scalingUpdatedAt = now
                     statement.warnings = [
                         StatementWarning(
                             severity: "MODERATE", reason: "POOL_EXHAUSTED",
-                            message: "Compute pool \(pool.id) has reached its maximum of \(pool.maxCFU) CFUs; the statement starts when a running statement of the pool ends or is stopped.",
+                            message: "Compute pool \(poolID) has reached its maximum of \(maxCFU) CFUs; the statement starts when a running statement of the pool ends or is stopped.",
                             createdAt: now)
                     ]
                 }
+            case .poolExhausted, .poolProvisioning, .waiting:
+                break
             }
-            return
         }
+        if advanced { wake() }
+    }
+
+    /// Prepares a PENDING statement ``StartOrder`` let start, records it RUNNING and launches its run (or records it
+    /// FAILED when it does not prepare).
+    private func start(_ statement: Statement) async {
+        starting.insert(statement.id)
+        defer { starting.remove(statement.id) }
         let prepared: any PreparedExecution
         do {
-            prepared = try await prepare(statement, in: state)
+            prepared = try await prepare(statement, in: store.snapshot())
         } catch {
             await transition(statement) { $0.fail(Self.message(of: error), exception: Self.exceptionName(of: error), now: $1) }
             return
