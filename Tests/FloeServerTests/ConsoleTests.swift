@@ -401,6 +401,33 @@ extension RouterFixture {
             #expect(!statement.stopped && statement.phase == .completed)
         }
     }
+
+    /// The page following a statement must tell "slow down" from "failed": a console fetch over the rate limits
+    /// answers 429 with the API's `Retry-After`, not a bare error.
+    @Test func aRateLimitedFetchCarriesRetryAfter() async throws {
+        var fixture = try await StatementsFixture.make()
+        defer { fixture.stop() }
+        // Room for signing in, then few enough that a handful of status reads reach the minute's limit.
+        fixture.base.rateLimits = RateLimits(concurrentRequests: 100, perSecond: 1000, perMinute: 30)
+        let admin = fixture.base.credentials["admin"]!
+        let environment = fixture.base.environmentA
+        try await fixture.base.browse { browser in
+            let headers = try await browser.signInForFetches(admin)
+            var refused: ConsoleBrowser.Page?
+            // 30 a minute: within 70 reads one is refused, even if a minute ends along the way.
+            for _ in 0..<70 where refused == nil {
+                let page = try await browser.send(.get, "/console/api/environments/\(environment)/statements/no-such-statement", headers: headers)
+                #expect(page.status == 404 || page.status == 429)
+                if page.status == 429 { refused = page }
+            }
+            let page = try #require(refused)
+            let retryAfter = try #require(page.headers[.retryAfter].flatMap { Int($0) })
+            #expect((1...60).contains(retryAfter))
+            let error = try JSONValue.parse(Array(page.body.utf8))["errors"]?.arrayValue?.first
+            #expect(error?["code"] == "too_many_requests")
+            #expect(error?["detail"]?.stringValue?.contains("Rate limit exceeded") == true)
+        }
+    }
 }
 
 @Suite struct ConsolePartsTests {

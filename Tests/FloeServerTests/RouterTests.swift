@@ -22,6 +22,8 @@ struct RouterFixture {
     let principals: [String: String]
     /// The statements API's services, when the fixture serves `sql/v1`.
     var statements: StatementServices? = nil
+    /// The per-client limits (none by default, so tests are not paced by them).
+    var rateLimits: RateLimits? = nil
 
     static func make(resultsLimit: Int = SQLiteControlPlaneStore.defaultResultsLimit) async throws -> RouterFixture {
         let store = try SQLiteControlPlaneStore.inMemory(resultsLimit: resultsLimit)
@@ -72,7 +74,7 @@ struct RouterFixture {
 
     var application: some ApplicationProtocol {
         var configuration = ServerConfiguration(dataDirectory: URL(fileURLWithPath: "/nonexistent"))
-        configuration.rateLimits = nil
+        configuration.rateLimits = rateLimits
         return Application(router: FloeServer.makeRouter(store: store, configuration: configuration, publicURL: "http://floe.test", statements: statements))
     }
 

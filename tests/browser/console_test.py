@@ -862,6 +862,103 @@ class ConsoleSuite:
         check(len(first) == 2 and re.fullmatch(r"[0-9a-f-]{36}", first[0]), f"an orders row reads {first}")
         c.shot("workspace-unbounded")
 
+    def shown_rows(self) -> int:
+        """The row count in #workspace-status ('1234 rows (showing the first 1000) · reconnecting…'), -1 if none."""
+        m = re.match(r"(\d+) rows?\b", self.c.text("#workspace-status"))
+        return int(m.group(1)) if m else -1
+
+    def results_requests(self, name: str) -> list[float]:
+        """Start times (ms, page clock) of the page's requests for `name`'s results since the timings were cleared."""
+        return self.c.d.execute_script(
+            "return performance.getEntriesByType('resource')"
+            ".filter((e) => e.name.includes('/statements/' + arguments[0] + '/results')).map((e) => e.startTime);", name)
+
+    def watch_following(self, seconds: float, problems: list[str]) -> None:
+        """Reads the workspace twice a second for `seconds`, noting any FAILED phase or error shown."""
+        c = self.c
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            phase, error = c.text("span#workspace-phase"), self.workspace_error()
+            if phase != "RUNNING" or error:
+                problems.append(f"phase {phase!r}, #workspace-error {error!r}, #workspace-status {c.text('#workspace-status')!r}")
+            time.sleep(0.5)
+
+    def t5_workspace_paced(self) -> None:
+        """Following a live stream asks about once a second (the pacer), not as fast as pages come back."""
+        c = self.c
+        name = self.need("unbounded")
+        c.wait(lambda: c.text("span#workspace-phase") == "RUNNING", 10, "span#workspace-phase RUNNING")
+        # The page's resource timings count its requests (the buffer holds 250 by default: make room).
+        c.d.execute_script("performance.setResourceTimingBufferSize(10000); performance.clearResourceTimings();")
+        rows_before, started = self.shown_rows(), time.monotonic()
+        problems: list[str] = []
+        self.watch_following(20, problems)
+        elapsed = time.monotonic() - started
+        requests = len(self.results_requests(name))
+        rows_after = self.shown_rows()
+        print(f"     {requests} results requests in {elapsed:.1f}s; rows {rows_before} -> {rows_after}", flush=True)
+        check(not problems, f"while following {name}: {problems[:3]}")
+        check(requests <= 2 * elapsed, f"{requests} results requests in {elapsed:.1f}s (wanted at most 2 a second)")
+        check(requests >= elapsed / 4, f"only {requests} results requests in {elapsed:.1f}s: is the page still following?")
+        check(rows_after > rows_before, f"the row count did not grow while following ({rows_before} -> {rows_after})")
+        c.shot("workspace-paced")
+
+    def t5_workspace_reconnects(self) -> None:
+        """A server out of reach is 'reconnecting…' beside the last phase (not FAILED), and following resumes."""
+        c = self.c
+        self.need("unbounded")
+        c.d.execute_cdp_cmd("Network.enable", {})
+        c.d.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/results*"]})
+        try:
+            c.wait(lambda: "reconnecting" in c.text("#workspace-status"), 10, "'reconnecting…' in #workspace-status")
+            phase, error = c.text("span#workspace-phase"), self.workspace_error()
+            check(phase == "RUNNING" and not error, f"while reconnecting: phase {phase!r}, #workspace-error {error!r}")
+            c.shot("workspace-reconnecting")
+        finally:
+            c.d.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+            c.d.execute_cdp_cmd("Network.disable", {})
+        rows = self.shown_rows()
+        c.wait(lambda: "reconnecting" not in c.text("#workspace-status") and self.shown_rows() > rows, 15,
+               "following to resume (the note gone, more rows)")
+        phase, error = c.text("span#workspace-phase"), self.workspace_error()
+        check(phase == "RUNNING" and not error, f"after reconnecting: phase {phase!r}, #workspace-error {error!r}")
+
+    def t5_workspace_rate_limited(self) -> None:
+        """A 429 waits its Retry-After and says so; it is not an error. The page's fetch answers the next results
+        request with the console's 429 (as ConsoleTests' aRateLimitedFetchCarriesRetryAfter has the server send it)."""
+        c = self.c
+        name = self.need("unbounded")
+        c.d.execute_script("""
+            const real = window.__floeRealFetch = window.fetch;
+            window.__floeRefused = [];
+            window.fetch = function (url, init) {
+              if (String(url).includes('/results') && window.__floeRefused.length === 0) {
+                window.__floeRefused.push(performance.now());
+                const body = JSON.stringify({ errors: [{ status: '429', code: 'too_many_requests',
+                  detail: 'Rate limit exceeded: more than 1000 requests per minute from one client address.' }] });
+                return Promise.resolve(new Response(body, { status: 429, headers: { 'Retry-After': '3', 'Content-Type': 'application/json' } }));
+              }
+              return real.apply(this, arguments);
+            };
+            performance.clearResourceTimings();""")
+        try:
+            c.wait(lambda: "rate limited" in c.text("#workspace-status"), 10, "'rate limited' in #workspace-status")
+            status = c.text("#workspace-status")
+            check("retrying in 3 s" in status, f"#workspace-status {status!r} does not say how long it waits (Retry-After: 3)")
+            phase, error = c.text("span#workspace-phase"), self.workspace_error()
+            check(phase == "RUNNING" and not error, f"while rate limited: phase {phase!r}, #workspace-error {error!r}")
+            c.shot("workspace-rate-limited")
+            c.wait(lambda: "rate limited" not in c.text("#workspace-status"), 10, "following to resume after Retry-After")
+        finally:
+            c.d.execute_script("if (window.__floeRealFetch) { window.fetch = window.__floeRealFetch; }")
+        refused_at = c.d.execute_script("return window.__floeRefused[0];")
+        # Requests that reached the server after the refusal (timings were cleared before it): none within 3 s.
+        after = [t for t in self.results_requests(name) if t > refused_at]
+        check(bool(after), "no results request after the 429")
+        check(min(after) - refused_at >= 2900, f"asked again {min(after) - refused_at:.0f} ms after a 429 with Retry-After: 3")
+        phase, error = c.text("span#workspace-phase"), self.workspace_error()
+        check(phase == "RUNNING" and not error, f"after the 429: phase {phase!r}, #workspace-error {error!r}")
+
     def t5_workspace_stop(self) -> None:
         c = self.c
         name = self.need("unbounded")
@@ -1189,6 +1286,9 @@ def main() -> None:
                 ("5.1 workspace: bounded query shows 3 rows", s.t5_workspace_bounded),
                 ("5.1b workspace: GROUP BY changelog applied (updates replace rows)", s.t5_workspace_changelog),
                 ("5.2 workspace: unbounded query RUNNING with rows", s.t5_workspace_unbounded),
+                ("5.2b workspace: following a stream for 20 s asks at most twice a second", s.t5_workspace_paced),
+                ("5.2c workspace: losing the server shows reconnecting, then resumes", s.t5_workspace_reconnects),
+                ("5.2d workspace: a 429 waits its Retry-After, then resumes", s.t5_workspace_rate_limited),
                 ("5.3 workspace: stop -> STOPPED", s.t5_workspace_stop),
                 ("5.3b workspace: leaving the page stops its query", s.t5_workspace_leave),
                 ("5.4 statements tab lists the workspace statements", s.t5_statements_list),

@@ -23,6 +23,8 @@ struct APIDispatcher: Sendable {
 struct APIReply: Sendable {
     var status: Int
     var body: JSONValue?
+    /// `Retry-After` in seconds, when the API sent one (a 429 does).
+    var retryAfter: Int? = nil
 
     /// `errors[0].detail` of an error envelope, or the status line.
     var errorDetail: String {
@@ -59,7 +61,9 @@ struct ConsoleAPIClient: Sendable {
             let sink = ByteSink()
             try await response.body.write(BodyCollector(sink: sink))
             let bytes = sink.bytes.withLock { $0 }
-            return APIReply(status: response.status.code, body: bytes.isEmpty ? nil : try? JSONValue.parse(bytes))
+            return APIReply(
+                status: response.status.code, body: bytes.isEmpty ? nil : try? JSONValue.parse(bytes),
+                retryAfter: response.headers[.retryAfter].flatMap { Int($0) })
         } catch {
             context.logger.error("console API call failed", metadata: ["path": .string(path), "error": .string(String(describing: error))])
             return APIReply(status: 500, body: nil)
@@ -77,13 +81,14 @@ struct ConsoleAPIClient: Sendable {
     }
 
     /// A successful reply's body.
-    /// - Throws: ``ConsoleError/signInRequired`` when the key no longer works, ``ConsoleError/api(status:detail:)``
-    ///   for any other error status.
+    /// - Throws: ``ConsoleError/signInRequired`` when the key no longer works, ``ConsoleError/rateLimited(retryAfter:detail:)``
+    ///   on 429, ``ConsoleError/api(status:detail:)`` for any other error status.
     func call(_ method: HTTPRequest.Method, _ path: String, query: [(String, String)] = [], json: JSONValue? = nil) async throws(ConsoleError)
         -> JSONValue
     {
         let reply = try await self.reply(method, path, query: query, json: json)
         guard (200..<300).contains(reply.status) else {
+            if reply.status == 429 { throw ConsoleError.rateLimited(retryAfter: max(1, reply.retryAfter ?? 1), detail: reply.errorDetail) }
             throw ConsoleError.api(status: reply.status, detail: reply.errorDetail)
         }
         return reply.body ?? .null

@@ -15,6 +15,10 @@ enum ConsoleError: Error, Sendable {
     case badRequest(String)
     /// The API refused or failed a call.
     case api(status: Int, detail: String)
+    /// The API refused a call with 429: the browser's address is over the rate limits (console pages and fetches
+    /// count against them like any client's calls). `retryAfter` is the API's `Retry-After` in seconds, passed on so
+    /// that the page following a statement can wait it out instead of reporting a failure.
+    case rateLimited(retryAfter: Int, detail: String)
 
     /// The HTTP status of the error page.
     var status: Int {
@@ -24,6 +28,7 @@ enum ConsoleError: Error, Sendable {
         case .notFound: return 404
         case .badRequest: return 400
         case .api(let status, _): return status
+        case .rateLimited: return 429
         }
     }
 
@@ -32,7 +37,7 @@ enum ConsoleError: Error, Sendable {
         switch self {
         case .signInRequired: return "Sign in to continue."
         case .forgery(let detail), .forbidden(let detail), .notFound(let detail), .badRequest(let detail): return detail
-        case .api(_, let detail): return detail
+        case .api(_, let detail), .rateLimited(_, let detail): return detail
         }
     }
 }

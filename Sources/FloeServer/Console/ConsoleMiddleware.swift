@@ -75,7 +75,8 @@ struct ConsoleMiddleware: RouterMiddleware {
         if Console.isFetch(request) {
             if case .signInRequired = error, let id = console.cookie(console.sessionCookie, in: request) { console.sessions.remove(id: id) }
             return JSONResponse.error(
-                APIError(status: error.status, code: Self.code(for: error), detail: error.detail), requestID: context.requestID)
+                APIError(status: error.status, code: Self.code(for: error), detail: error.detail, retryAfter: Self.retryAfter(of: error)),
+                requestID: context.requestID)
         }
         if case .signInRequired = error {
             // A key the API stopped accepting ends the session it signed.
@@ -94,7 +95,15 @@ struct ConsoleMiddleware: RouterMiddleware {
             [
                 "title": APIError.title(for: error.status), "status": String(error.status), "detail": error.detail,
             ])
-        return ConsolePages.html(page, status: HTTPResponse.Status(code: error.status))
+        var response = ConsolePages.html(page, status: HTTPResponse.Status(code: error.status))
+        if let retryAfter = Self.retryAfter(of: error) { response.headers[.retryAfter] = String(retryAfter) }
+        return response
+    }
+
+    /// The `Retry-After` (seconds) that goes with an error: only a rate limit has one.
+    static func retryAfter(of error: ConsoleError) -> Int? {
+        if case .rateLimited(let retryAfter, _) = error { return retryAfter }
+        return nil
     }
 
     static func code(for error: ConsoleError) -> String {
@@ -105,6 +114,7 @@ struct ConsoleMiddleware: RouterMiddleware {
         case .notFound: return "resource_not_found"
         case .badRequest: return "bad_request"
         case .api: return "api_error"
+        case .rateLimited: return "too_many_requests"
         }
     }
 }

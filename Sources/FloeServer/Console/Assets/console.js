@@ -4,7 +4,11 @@
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const enc = encodeURIComponent;
 
-  /** A call to the console's JSON endpoints, with the session's CSRF token. */
+  /**
+   * A call to the console's JSON endpoints, with the session's CSRF token. A refusal throws an Error carrying the
+   * answer's `status` and, for 429, its `retryAfter` in seconds (null when absent), so a caller can tell "slow down"
+   * apart from "failed"; a server that cannot be reached throws fetch's own error, with no `status`.
+   */
   async function call(method, url, body) {
     const init = { method, credentials: 'same-origin', headers: { 'X-CSRF-Token': csrfToken(), 'Accept': 'application/json' } };
     if (body !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
@@ -16,9 +20,61 @@
       const detail = json && json.errors && json.errors[0] && json.errors[0].detail;
       const error = new Error(detail || (response.status + ' ' + response.statusText));
       error.status = response.status;
+      error.retryAfter = retryAfterSeconds(response.headers.get('Retry-After'));
       throw error;
     }
     return json;
+  }
+
+  /** `Retry-After` in seconds: delay-seconds, or an HTTP date (counted from now); null when absent or unreadable. */
+  function retryAfterSeconds(value) {
+    if (!value) { return null; }
+    if (/^\s*\d+\s*$/.test(value)) { return Number(value); }
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? null : Math.max(0, (date - Date.now()) / 1000);
+  }
+
+  /**
+   * How long to wait before asking for the next page of a statement's results, in milliseconds: the rule of the
+   * CLI's ResultPollPacer (Sources/FloeCLI/Support/ResultPollPacer.swift), so the console and the CLI treat the
+   * server alike. A follower that asked again at once would make dozens of requests a second of a stream that
+   * trickles, and run into the per-client rate limits (shared with every other page and command from the address).
+   *
+   * - A busy page (at least `busyPage` changes) means rows are waiting: ask again at once, and forget any backoff.
+   * - A smaller or empty page doubles the interval between requests from 100 ms up to 1 s. The time the request
+   *   took counts towards it: the server holds a page that is not full for up to a second to gather rows, and a
+   *   server that already paced its answer adds no wait here.
+   * - 429 waits its `Retry-After` (at least the longest interval) and slows down for good.
+   * - A server that cannot be reached, or fails (5xx), is asked again after 0.5 s doubling to 5 s; after
+   *   `failuresBeforeGivingUp` in a row the follower should stop following (which says nothing of the statement).
+   */
+  class PollPacer {
+    constructor() {
+      this.busyPage = 100; this.initialInterval = 100; this.maximumInterval = 1000;
+      this.maximumFailureDelay = 5000; this.failuresBeforeGivingUp = 6;
+      this.interval = 0; this.failures = 0;
+    }
+    get shouldGiveUp() { return this.failures >= this.failuresBeforeGivingUp; }
+    /** The server answered (whatever it said): failures in a row start over. */
+    reached() { this.failures = 0; }
+    /** A page of `changes` changes arrived, the request having taken `elapsed` ms. */
+    afterPage(changes, elapsed) {
+      this.reached();
+      if (changes >= this.busyPage) { this.interval = 0; return 0; }
+      this.interval = Math.min(Math.max(this.interval * 2, this.initialInterval), this.maximumInterval);
+      return Math.max(0, this.interval - elapsed);
+    }
+    /** The server refused with 429; `retryAfter` is its `Retry-After` in seconds, or null. */
+    afterRateLimit(retryAfter) {
+      this.reached();
+      this.interval = this.maximumInterval;
+      return Math.max(retryAfter === null || retryAfter === undefined ? 1000 : retryAfter * 1000, this.interval);
+    }
+    /** The server could not be reached, or answered with a server error. */
+    afterFailure() {
+      this.failures += 1;
+      return Math.min(500 * 2 ** Math.min(this.failures - 1, 10), this.maximumFailureDelay);
+    }
   }
 
   // Forms that delete something ask first; forms that create something once submit once.
@@ -139,9 +195,14 @@
   const terminal = new Set(['COMPLETED', 'FAILED', 'STOPPED', 'DELETING']);
 
   /**
-   * Follows a statement: its phase, and its results page by page until they end. A statement without results
-   * (INSERT, DDL) is polled for its phase only, less and less often, until it ends. `stop()` lets it go: a
-   * follower let go reports nothing more.
+   * Follows a statement: its phase, and its results page by page until they end, paced by a PollPacer. A statement
+   * without results (INSERT, DDL) is polled for its phase only, less and less often, until it ends. A rate limit or a
+   * lost server is a passing state, reported as a note beside the last known phase ("reconnecting…"), never as the
+   * statement failing; only after several failures in a row does the follower give up, saying that *following*
+   * stopped. `stop()` lets it go: a follower let go reports nothing more.
+   *
+   * `report(summary, error, rows, note)`: the statement's summary, an error that ends following (or a refusal of
+   * the statement), the rows shown (undefined before results start), and a transient note.
    */
   class Follower {
     constructor(environment, name, table, report) {
@@ -149,14 +210,18 @@
       this.table = table; this.report = report; this.active = true; this.summary = null;
     }
     stop() { this.active = false; }
-    tell(summary, error, rows) { if (this.active) { this.report(summary, error, rows); } }
+    tell(summary, error, rows, note) { if (this.active) { this.report(summary, error, rows, note); } }
     async run() {
+      const pacer = new PollPacer();
       let token = null; let started = false; let pause = 400; let failed = false;
       while (this.active) {
+        let delay = 0;
+        const began = performance.now();
         try {
           if (!started) {
             const summary = await call('GET', this.base);
             if (!this.active) { return; }
+            pacer.reached();
             this.summary = summary;
             this.tell(summary, null);
             if (terminal.has(summary.phase) && summary.columns.length === 0) { break; }
@@ -177,13 +242,26 @@
           this.tell(this.summary, null, this.table.count);
           token = page.next_page_token;
           if (!token || (terminal.has(this.summary.phase) && changes.length === 0)) { break; }
-          // The server waits up to a second for changes; pace small pages so a busy query does not spin.
-          if (changes.length < 1000) { await sleep(500); }
+          delay = pacer.afterPage(changes.length, performance.now() - began);
         } catch (error) {
-          this.tell(this.summary, error);
-          if (error.status && error.status < 500 && error.status !== 429) { failed = true; break; }
-          await sleep(1000);
+          if (!this.active) { return; }
+          const rows = started ? this.table.count : undefined;
+          if (error.status === 429) {
+            delay = pacer.afterRateLimit(error.retryAfter);
+            this.tell(this.summary, null, rows, 'rate limited, retrying in ' + Math.ceil(delay / 1000) + ' s…');
+          } else if (error.status === undefined || error.status >= 500) {
+            delay = pacer.afterFailure();
+            if (pacer.shouldGiveUp) {
+              this.tell(this.summary, new Error('Stopped following the results: ' + pacer.failures + ' requests in a row failed (last: '
+                + error.message + '). This says nothing of the statement, which may still be running; reload the page to follow it again.'), rows);
+              failed = true; break;
+            }
+            this.tell(this.summary, null, rows, 'reconnecting…');
+          } else {
+            this.tell(this.summary, error); failed = true; break;
+          }
         }
+        if (delay > 0) { await sleep(delay); }
       }
       if (!this.active || failed) { this.active = false; return; }
       // The last page may end the results after the phase it came with was read: read the phase once more.
@@ -198,10 +276,14 @@
   // The statement page follows its statement's results.
   document.querySelectorAll('table[data-live-results]').forEach((element) => {
     const status = document.getElementById(element.dataset.status);
-    const follower = new Follower(element.dataset.environment, element.dataset.statement, new LiveTable(element), (summary, error, rows) => {
+    let rowsShown;
+    const follower = new Follower(element.dataset.environment, element.dataset.statement, new LiveTable(element), (summary, error, rows, note) => {
       if (!status) { return; }
-      if (error) { status.textContent = error.message; return; }
-      status.textContent = (summary ? summary.phase : '') + (rows !== undefined ? ' · ' + rows + ' rows' : '');
+      if (rows !== undefined) { rowsShown = rows; }
+      const parts = [summary ? summary.phase : ''];
+      if (rowsShown !== undefined) { parts.push(rowsShown + ' rows'); }
+      if (error) { parts.push(error.message); } else if (note) { parts.push(note); }
+      status.textContent = parts.filter(Boolean).join(' · ');
     });
     follower.run();
   });
@@ -223,15 +305,25 @@
     let starting = false;
 
     const showError = (message) => { errorLabel.textContent = message || ''; errorLabel.hidden = !message; };
-    const report = (summary, error, rows) => {
-      if (error) { showError(error.message); return; }
+    // The rows shown, and whether the status line holds a passing note (rate limited, reconnecting) to clear.
+    let rowsShown; let noted = false;
+    const report = (summary, error, rows, note) => {
+      if (rows !== undefined) { rowsShown = rows; }
+      const count = rowsShown === undefined ? '' : rowsShown + (rowsShown === 1 ? ' row' : ' rows') + (rowsShown > 1000 ? ' (showing the first 1000)' : '');
+      if (error) {
+        showError(error.message);
+        if (noted) { statusLabel.textContent = count; noted = false; }
+        return;
+      }
       if (!summary) { return; }
       phaseLabel.textContent = summary.phase || '';
       phaseLabel.className = 'phase-badge phase-' + (summary.phase || '');
       showError(summary.phase === 'FAILED' ? summary.detail : '');
       stopButton.disabled = terminal.has(summary.phase) || summary.phase === 'STOPPING';
-      if (rows !== undefined) { statusLabel.textContent = rows + (rows === 1 ? ' row' : ' rows') + (rows > 1000 ? ' (showing the first 1000)' : ''); }
+      if (count || note) { statusLabel.textContent = [count, note].filter(Boolean).join(' · '); }
       else if (summary.phase !== 'FAILED' && summary.detail) { statusLabel.textContent = summary.detail; }
+      else if (noted) { statusLabel.textContent = ''; }
+      noted = Boolean(note);
     };
     // A query the workspace started is stopped when the workspace lets it go (another Run, leaving the page):
     // its results would only use the pool. Anything else (INSERT, CTAS, DDL) is left to run. The kind is
@@ -251,7 +343,7 @@
       if (!sql) { showError('Write a statement to run.'); return; }
       starting = true; runButton.disabled = true;
       release(follower, false); follower = null;
-      showError(''); statusLabel.textContent = ''; table.reset(); phaseLabel.textContent = ''; stopButton.disabled = true;
+      showError(''); statusLabel.textContent = ''; rowsShown = undefined; noted = false; table.reset(); phaseLabel.textContent = ''; stopButton.disabled = true;
       try {
         const created = await call('POST', '/console/api/environments/' + enc(environment) + '/statements', {
           sql, compute_pool_id: document.getElementById('workspace-pool').value,

@@ -105,7 +105,7 @@ extension Console {
                 let changed: Bool
                 do {
                     changed = try await setStopped(visit, environmentID: environmentID, name: name, stopped: action == "stop")
-                } catch ConsoleError.api(_, let message) {
+                } catch ConsoleError.api(_, let message), ConsoleError.rateLimited(_, let message) {
                     return redirect(visit, to: detail, error: "The statement was not \(action == "stop" ? "stopped" : "resumed"): \(message)")
                 }
                 guard changed else { return redirect(visit, to: detail, notice: "Statement \(name) had already ended.") }
