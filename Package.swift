@@ -88,7 +88,8 @@ let package = Package(
         // bench/engine: engine throughput against a hand-written baseline (not part of the floe binary).
         .executableTarget(name: "floe-engine-bench", dependencies: ["FloeSQL"], path: "bench/engine/Sources", swiftSettings: upcomingFeatures),
         // bench/nexmark: Nexmark queries on the embedded engine, results comparable with flink/run_query.py's.
-        .executableTarget(name: "floe-nexmark-bench", dependencies: ["FloeSQL", "FloeCore"], path: "bench/nexmark/Sources", swiftSettings: upcomingFeatures),
+        .executableTarget(
+            name: "floe-nexmark-bench", dependencies: ["FloeSQL", "FloeCore"], path: "bench/nexmark/Sources", swiftSettings: upcomingFeatures),
         .testTarget(name: "FloeCoreTests", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
         .testTarget(name: "FloeSQLTests", dependencies: ["FloeSQL"], resources: [.copy("Golden")], swiftSettings: upcomingFeatures),
         .testTarget(

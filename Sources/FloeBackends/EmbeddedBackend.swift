@@ -57,9 +57,10 @@ struct EmbeddedExecution: PreparedExecution {
             sqlKind: traits.sqlKind, isBounded: traits.isBounded, isAppendOnly: traits.isAppendOnly,
             upsertColumns: traits.upsertColumns,
             schemaJSON: traits.schema.map { columns in
-                String(decoding: JSONValue.object([
-                    ("columns", .array(columns.map { .object([("name", .string($0.name)), ("type", $0.type.json)]) }))
-                ]).serialized(), as: UTF8.self)
+                String(
+                    decoding: JSONValue.object([
+                        ("columns", .array(columns.map { .object([("name", .string($0.name)), ("type", $0.type.json)]) }))
+                    ]).serialized(), as: UTF8.self)
             })
     }
 

@@ -35,21 +35,31 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Open connections at most; more are answered 503 (env FLOE_MAX_CONNECTIONS; default 1024).")
     var maxConnections: String?
 
-    @Option(name: .customLong("idle-timeout"), help: "How long an idle keep-alive connection stays open, e.g. 60 or 2m (env FLOE_IDLE_TIMEOUT; default 60s).")
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: "How long an idle keep-alive connection stays open, e.g. 60 or 2m (env FLOE_IDLE_TIMEOUT; default 60s).")
     var idleTimeout: String?
 
-    @Option(name: .customLong("header-timeout"), help: "How long a new connection has to send its first request head, else 408, e.g. 10 or 10s (env FLOE_HEADER_TIMEOUT; default 10s).")
+    @Option(
+        name: .customLong("header-timeout"),
+        help: "How long a new connection has to send its first request head, else 408, e.g. 10 or 10s (env FLOE_HEADER_TIMEOUT; default 10s).")
     var headerTimeout: String?
 
     @Option(
         name: .customLong("filesystem-root"),
-        help: "A directory filesystem tables may read and write in; repeat for several (env FLOE_FILESYSTEM_ROOTS, separated by ':'; default none: the connector is off).")
+        help:
+            "A directory filesystem tables may read and write in; repeat for several (env FLOE_FILESYSTEM_ROOTS, separated by ':'; default none: the connector is off)."
+    )
     var fileSystemRoots: [String] = []
 
-    @Option(name: .customLong("statement-retention"), help: "How long ended statements are kept, e.g. 30d, 12h, 90m, 45s (env FLOE_STATEMENT_RETENTION; default 30d).")
+    @Option(
+        name: .customLong("statement-retention"),
+        help: "How long ended statements are kept, e.g. 30d, 12h, 90m, 45s (env FLOE_STATEMENT_RETENTION; default 30d).")
     var statementRetention: String?
 
-    @Option(name: .customLong("statement-results-limit"), help: "Results kept per statement, oldest dropped, e.g. 64MiB, 1GiB (env FLOE_STATEMENT_RESULTS_LIMIT; default 64MiB).")
+    @Option(
+        name: .customLong("statement-results-limit"),
+        help: "Results kept per statement, oldest dropped, e.g. 64MiB, 1GiB (env FLOE_STATEMENT_RESULTS_LIMIT; default 64MiB).")
     var statementResultsLimit: String?
 
     func run() async throws {

@@ -141,9 +141,10 @@ extension SQLiteControlPlaneStore: StatementResultStore {
         if let known {
             total = known + added
         } else {
-            let stored = try Int.fetchOne(
-                db, sql: "SELECT COALESCE(SUM(length(row)), 0) + COUNT(*) * ? FROM statement_result WHERE statement_uid = ?",
-                arguments: [Self.storedSize(0, uid: statementUID), statementUID]) ?? 0
+            let stored =
+                try Int.fetchOne(
+                    db, sql: "SELECT COALESCE(SUM(length(row)), 0) + COUNT(*) * ? FROM statement_result WHERE statement_uid = ?",
+                    arguments: [Self.storedSize(0, uid: statementUID), statementUID]) ?? 0
             total = stored
         }
         guard total > resultsLimit else {
@@ -153,7 +154,8 @@ extension SQLiteControlPlaneStore: StatementResultStore {
         var remaining = total
         var cutoff: Int64?
         let rows = try Row.fetchCursor(
-            db, sql: "SELECT position, length(row) AS bytes FROM statement_result WHERE statement_uid = ? ORDER BY position", arguments: [statementUID])
+            db, sql: "SELECT position, length(row) AS bytes FROM statement_result WHERE statement_uid = ? ORDER BY position",
+            arguments: [statementUID])
         while remaining > resultsLimit / 10 * 9, let row = try rows.next() {
             let position: Int64 = row["position"]
             let bytes: Int = row["bytes"]
@@ -187,7 +189,8 @@ extension SQLiteControlPlaneStore: StatementResultStore {
 
     public func resultCount(statementUID: String) async throws -> Int64 {
         try await database.read { db in
-            try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(position) + 1, 0) FROM statement_result WHERE statement_uid = ?", arguments: [statementUID]) ?? 0
+            try Int64.fetchOne(
+                db, sql: "SELECT COALESCE(MAX(position) + 1, 0) FROM statement_result WHERE statement_uid = ?", arguments: [statementUID]) ?? 0
         }
     }
 

@@ -1,8 +1,9 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-@testable import FloeCLI
 import Foundation
 import Testing
+
+@testable import FloeCLI
 
 struct CommandTreeTests {
     @Test func theHelpTreeLiteralMatchesTheCommands() throws {

@@ -1,12 +1,14 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-@testable import FloeCLI
 import FloeCore
 import Testing
 
+@testable import FloeCLI
+
 struct OutputTests {
     @Test func listTablesCentreTitlesAlignNumbersAndSplitMultiLineCells() {
-        let table = TextTable.columns(titles: ["ID", "Max CFU", "Properties"], rows: [["lfcp-1", "5", "a=1\nb=2"], ["lfcp-22", "10", ""]], numeric: [1])
+        let table = TextTable.columns(
+            titles: ["ID", "Max CFU", "Properties"], rows: [["lfcp-1", "5", "a=1\nb=2"], ["lfcp-22", "10", ""]], numeric: [1])
         let expected = [
             "   ID    | Max CFU | Properties",
             "---------+---------+------------",
@@ -18,13 +20,14 @@ struct OutputTests {
     }
 
     @Test func describeTablesAreBordered() {
-        #expect(TextTable.bordered([("ID", "env-1"), ("Name", "default")]) == """
-            +------+---------+
-            | ID   | env-1   |
-            | Name | default |
-            +------+---------+
+        #expect(
+            TextTable.bordered([("ID", "env-1"), ("Name", "default")]) == """
+                +------+---------+
+                | ID   | env-1   |
+                | Name | default |
+                +------+---------+
 
-            """)
+                """)
     }
 
     @Test func yamlQuotesWhatPlainScalarsWouldMisread() {
@@ -45,29 +48,31 @@ struct OutputTests {
             ["name": "s1", "properties": ["sql.current-catalog": "default"], "latest_offsets": .object([])],
             ["name": "s2", "properties": .object([]), "latest_offsets": .object([])],
         ]
-        #expect(YAMLWriter.sequence(records) == """
-            - name: s1
-              properties:
-                sql.current-catalog: default
-              latest_offsets: {}
-            - name: s2
-              properties: {}
-              latest_offsets: {}
+        #expect(
+            YAMLWriter.sequence(records) == """
+                - name: s1
+                  properties:
+                    sql.current-catalog: default
+                  latest_offsets: {}
+                - name: s2
+                  properties: {}
+                  latest_offsets: {}
 
-            """)
+                """)
     }
 
     @Test func prettyJSONIndentsByTwoSpaces() {
-        #expect(PrettyJSON.render(["id": "x", "n": 1, "tags": ["a"], "empty": .object([])]) == """
-            {
-              "id": "x",
-              "n": 1,
-              "tags": [
-                "a"
-              ],
-              "empty": {}
-            }
-            """)
+        #expect(
+            PrettyJSON.render(["id": "x", "n": 1, "tags": ["a"], "empty": .object([])]) == """
+                {
+                  "id": "x",
+                  "n": 1,
+                  "tags": [
+                    "a"
+                  ],
+                  "empty": {}
+                }
+                """)
     }
 
     @Test func truncationKeepsTheWidth() {

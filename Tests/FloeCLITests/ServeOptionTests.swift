@@ -1,7 +1,8 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-@testable import FloeCLI
 import Testing
+
+@testable import FloeCLI
 
 /// The units `floe serve` accepts for durations and sizes.
 @Suite struct ServeOptionTests {

@@ -1,9 +1,10 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-@testable import FloeCLI
-@testable import FloeClient
 import FloeCore
 import Testing
+
+@testable import FloeCLI
+@testable import FloeClient
 
 struct ShellTests {
     @Test func statementsEndAtSemicolonsOutsideQuotesAndComments() {

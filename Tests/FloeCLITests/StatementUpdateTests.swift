@@ -1,11 +1,12 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-@testable import FloeCLI
 import FloeCore
 import Hummingbird
 import HummingbirdTesting
 import Synchronization
 import Testing
+
+@testable import FloeCLI
 
 /// The GET → modify → PUT loop of `stop`/`resume`/`update`, against a fake server that makes the first PUT lose a race.
 struct StatementUpdateTests {
@@ -24,7 +25,12 @@ struct StatementUpdateTests {
             let path = "/sql/v1/organizations/org-1/environments/env-1/statements/job"
             router.get(RouterPath(path)) { _, _ -> Response in
                 let version = self.state.withLock { $0.version }
-                return Self.json(.ok, ["name": "job", "metadata": ["resource_version": .string(String(version))], "spec": ["stopped": false, "statement": "INSERT INTO t SELECT 1"]])
+                return Self.json(
+                    .ok,
+                    [
+                        "name": "job", "metadata": ["resource_version": .string(String(version))],
+                        "spec": ["stopped": false, "statement": "INSERT INTO t SELECT 1"],
+                    ])
             }
             router.put(RouterPath(path)) { request, _ -> Response in
                 let body = try JSONValue.parse(Array(buffer: try await request.body.collect(upTo: 1 << 20)))
@@ -67,7 +73,8 @@ struct StatementUpdateTests {
         let puts = server.state.withLock { $0.puts }
         #expect(puts.count == 3, "two conflicts, then success")
         #expect(puts.map { $0.value(at: "metadata", "resource_version")?.stringValue } == ["1", "2", "3"], "each retry sends the version it re-read")
-        #expect(puts.allSatisfy { $0.value(at: "spec", "stopped") == true && $0.value(at: "spec", "statement")?.stringValue == "INSERT INTO t SELECT 1" })
+        #expect(
+            puts.allSatisfy { $0.value(at: "spec", "stopped") == true && $0.value(at: "spec", "statement")?.stringValue == "INSERT INTO t SELECT 1" })
     }
 
     @Test func resumeCanMoveThePrincipalAndPool() async throws {
@@ -75,7 +82,8 @@ struct StatementUpdateTests {
         try await withAPI(server) { api in try await api.setStopped("job", false, principal: "sa-abc123", computePool: "lfcp-xyz789") }
         let put = try #require(server.state.withLock { $0.puts.first })
         #expect(put.value(at: "spec", "stopped") == false)
-        #expect(put.value(at: "spec", "principal")?.stringValue == "sa-abc123" && put.value(at: "spec", "compute_pool_id")?.stringValue == "lfcp-xyz789")
+        #expect(
+            put.value(at: "spec", "principal")?.stringValue == "sa-abc123" && put.value(at: "spec", "compute_pool_id")?.stringValue == "lfcp-xyz789")
     }
 
     @Test func theLoopGivesUpOnEndlessConflicts() async throws {

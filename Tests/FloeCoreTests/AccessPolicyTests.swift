@@ -243,7 +243,8 @@ import Testing
         #expect(admin.canManageAPIKey(ownerID: "sa-000009", resource: .flinkRegion(regionID: Self.region, environmentID: Self.envA)))
         #expect(!admin.canManageAPIKey(ownerID: "sa-000009", resource: .flinkRegion(regionID: Self.region, environmentID: Self.envB)))
         #expect(!admin.canManageAPIKey(ownerID: "sa-000009", resource: .cloud), "Cloud keys need Assigner")
-        #expect(!admin.canManageAPIKey(ownerID: "u-other1", resource: .flinkRegion(regionID: Self.region, environmentID: Self.envA)), "not users' keys")
+        #expect(
+            !admin.canManageAPIKey(ownerID: "u-other1", resource: .flinkRegion(regionID: Self.region, environmentID: Self.envA)), "not users' keys")
         #expect(!admin.canAssign(serviceAccount: "sa-000009"))
     }
 
@@ -267,10 +268,16 @@ import Testing
         }
         #expect(Self.assignerOfSA1.catalogAccess(environmentID: Self.envA).isEmpty)
         // Wildcard bindings on a region of every environment reach every environment's catalog, as they run statements there.
-        let everywhere = Self.policy(Self.binding(.flinkDeveloper, try! #require(CRN(parsing: "crn://confluent.cloud/organization=\(Self.org)/environment=*/flink-region=\(Self.region)"))))
+        let everywhere = Self.policy(
+            Self.binding(
+                .flinkDeveloper,
+                try! #require(CRN(parsing: "crn://confluent.cloud/organization=\(Self.org)/environment=*/flink-region=\(Self.region)"))))
         #expect(everywhere.canRunStatements(in: Self.envB, regionID: Self.region))
         #expect(everywhere.catalogAccess(environmentID: Self.envB) == .all)
-        let prefixed = Self.policy(Self.binding(.flinkAdmin, try! #require(CRN(parsing: "crn://confluent.cloud/organization=\(Self.org)/environment=env-a*/flink-region=*/compute-pool=*"))))
+        let prefixed = Self.policy(
+            Self.binding(
+                .flinkAdmin,
+                try! #require(CRN(parsing: "crn://confluent.cloud/organization=\(Self.org)/environment=env-a*/flink-region=*/compute-pool=*"))))
         #expect(prefixed.catalogAccess(environmentID: Self.envA) == .all)
         #expect(prefixed.catalogAccess(environmentID: Self.envB).isEmpty)
     }
@@ -288,7 +295,9 @@ import Testing
         let flinkKeyA = APIKeyResource.flinkRegion(regionID: Self.region, environmentID: Self.envA)
         #expect(Self.organizationAdmin.refusalToCreateAPIKey(owner: owner, resource: flinkKeyA) == nil)
         // EnvironmentAdmin of the environment no longer suffices: it needs Assigner on the account.
-        #expect(Self.environmentAdminA.refusalToCreateAPIKey(owner: owner, resource: flinkKeyA)?.contains("needs OrganizationAdmin, or the Assigner role") == true)
+        #expect(
+            Self.environmentAdminA.refusalToCreateAPIKey(owner: owner, resource: flinkKeyA)?.contains("needs OrganizationAdmin, or the Assigner role")
+                == true)
         let adminAndAssigner = Self.policy(
             Self.binding(.environmentAdmin, .environment(Self.org, Self.envA)), Self.binding(.assigner, .serviceAccount(Self.org, "sa-000001")))
         #expect(adminAndAssigner.refusalToCreateAPIKey(owner: owner, resource: flinkKeyA) == nil)
@@ -306,7 +315,8 @@ import Testing
         #expect(Self.organizationAdmin.holdsEverything(of: powerful))
         let inB = Self.policy(Self.binding(.flinkDeveloper, .environment(Self.org, Self.envB), principal: "sa-000001"), principal: "sa-000001")
         #expect(!adminAndAssigner.holdsEverything(of: inB))
-        let poolDeveloper = Self.policy(Self.binding(.flinkDeveloper, .computePool(Self.org, Self.envA, Self.region, "lfcp-a1"), principal: "sa-000001"), principal: "sa-000001")
+        let poolDeveloper = Self.policy(
+            Self.binding(.flinkDeveloper, .computePool(Self.org, Self.envA, Self.region, "lfcp-a1"), principal: "sa-000001"), principal: "sa-000001")
         #expect(Self.environmentAdminA.holdsEverything(of: poolDeveloper))
         #expect(!Self.developerOnPoolA1.holdsEverything(of: Self.developerA))
     }

@@ -66,11 +66,13 @@ struct StateContents: Equatable {
         let base = state.lastSequence
         try loadForeign(Organization(id: foreignOrg, displayName: "other", sequence: base + 1, createdAt: now, updatedAt: now), into: &state)
         try loadForeign(
-            Environment(id: "env-foreig", organizationID: foreignOrg, displayName: "default", streamGovernancePackage: "ESSENTIALS",
-                        sequence: base + 2, createdAt: now, updatedAt: now), into: &state)
+            Environment(
+                id: "env-foreig", organizationID: foreignOrg, displayName: "default", streamGovernancePackage: "ESSENTIALS",
+                sequence: base + 2, createdAt: now, updatedAt: now), into: &state)
         try loadForeign(
-            ServiceAccount(id: "sa-foreig", organizationID: foreignOrg, displayName: "x", description: "", sequence: base + 3,
-                           createdAt: now, updatedAt: now), into: &state)
+            ServiceAccount(
+                id: "sa-foreig", organizationID: foreignOrg, displayName: "x", description: "", sequence: base + 3,
+                createdAt: now, updatedAt: now), into: &state)
         return ("env-foreig", "sa-foreig")
     }
 
@@ -168,7 +170,8 @@ struct StateContents: Equatable {
     @Test func createEnvironmentRecordsOneChange() throws {
         var (state, boot) = try Self.bootstrapped()
         let sequence = state.lastSequence
-        let environment = try state.createEnvironment(organizationID: boot.organizationID, displayName: "prod", governancePackage: "ADVANCED", now: Self.now)
+        let environment = try state.createEnvironment(
+            organizationID: boot.organizationID, displayName: "prod", governancePackage: "ADVANCED", now: Self.now)
         #expect(state.environments[environment.id] == environment)
         #expect(environment.streamGovernancePackage == "ADVANCED")
         #expect(environment.sequence == sequence + 1)
@@ -201,7 +204,8 @@ struct StateContents: Equatable {
         expectFailure(&state, status: 400, pointer: "/stream_governance_config/package") { state throws(APIError) in
             _ = try state.createEnvironment(organizationID: boot.organizationID, displayName: "ok", governancePackage: "essentials", now: Self.now)
         }
-        _ = try state.createEnvironment(organizationID: boot.organizationID, displayName: String(repeating: "x", count: 64), governancePackage: nil, now: Self.now)
+        _ = try state.createEnvironment(
+            organizationID: boot.organizationID, displayName: String(repeating: "x", count: 64), governancePackage: nil, now: Self.now)
     }
 
     @Test func updateEnvironmentRenamesButNotOntoAnotherName() throws {
@@ -249,15 +253,20 @@ struct StateContents: Equatable {
             developer = try state.createServiceAccount(organizationID: org, displayName: "developer", description: "", now: now).id
             other = try state.createServiceAccount(organizationID: org, displayName: "other", description: "", now: now).id
             poolA = try state.createComputePool(
-                organizationID: org, request: ControlPlaneStateTests.poolRequest("a", env: envA), regions: ControlPlaneStateTests.regions, now: now).id
+                organizationID: org, request: ControlPlaneStateTests.poolRequest("a", env: envA), regions: ControlPlaneStateTests.regions, now: now
+            ).id
             poolA2 = try state.createComputePool(
                 organizationID: org, request: ControlPlaneStateTests.poolRequest("a2", env: envA, cloud: "GCP", region: "us-central1"),
-                regions: ControlPlaneStateTests.regions, now: now).id
+                regions: ControlPlaneStateTests.regions, now: now
+            ).id
             poolB = try state.createComputePool(
-                organizationID: org, request: ControlPlaneStateTests.poolRequest("a", env: envB), regions: ControlPlaneStateTests.regions, now: now).id
+                organizationID: org, request: ControlPlaneStateTests.poolRequest("a", env: envB), regions: ControlPlaneStateTests.regions, now: now
+            ).id
 
             func bind(_ principal: String, _ role: Role, _ pattern: String) throws -> String {
-                try state.createRoleBinding(organizationID: org, principal: "User:\(principal)", roleName: role.rawValue, crnPattern: pattern, now: now).id
+                try state.createRoleBinding(
+                    organizationID: org, principal: "User:\(principal)", roleName: role.rawValue, crnPattern: pattern, now: now
+                ).id
             }
             bindingsInA = [
                 try bind(developer, .flinkDeveloper, CRN.environment(org, envA).description),
@@ -363,7 +372,8 @@ struct StateContents: Equatable {
             _ = try state.createServiceAccount(organizationID: org, displayName: "developer", description: "", now: Self.now)
         }
         expectFailure(&fixture.state, status: 400, pointer: "/description") { state throws(APIError) in
-            _ = try state.createServiceAccount(organizationID: org, displayName: "fresh", description: String(repeating: "d", count: 1025), now: Self.now)
+            _ = try state.createServiceAccount(
+                organizationID: org, displayName: "fresh", description: String(repeating: "d", count: 1025), now: Self.now)
         }
         let other = fixture.other
         expectFailure(&fixture.state, status: 409) { state throws(APIError) in
@@ -404,7 +414,8 @@ struct StateContents: Equatable {
     @Test func createComputePoolStartsProvisioningAndRecordsIt() throws {
         var (state, boot) = try Self.bootstrapped()
         let pool = try state.createComputePool(
-            organizationID: boot.organizationID, request: Self.poolRequest("p", env: boot.environmentID, maxCFU: 50), regions: Self.regions, now: Self.now)
+            organizationID: boot.organizationID, request: Self.poolRequest("p", env: boot.environmentID, maxCFU: 50), regions: Self.regions,
+            now: Self.now)
         #expect(pool.id.hasPrefix("lfcp-"))
         #expect(pool.phase == .provisioning)
         #expect(pool.currentCFU == 0)
@@ -421,7 +432,8 @@ struct StateContents: Equatable {
     func cloudIsCaseInsensitive(cloud: String) throws {
         var (state, boot) = try Self.bootstrapped()
         let pool = try state.createComputePool(
-            organizationID: boot.organizationID, request: Self.poolRequest("p", env: boot.environmentID, cloud: cloud), regions: Self.regions, now: Self.now)
+            organizationID: boot.organizationID, request: Self.poolRequest("p", env: boot.environmentID, cloud: cloud), regions: Self.regions,
+            now: Self.now)
         #expect(pool.cloud == .aws)
     }
 
@@ -430,7 +442,8 @@ struct StateContents: Equatable {
         for cloud in ["", "ibm", "amazon", "AWS "] {
             expectFailure(&state, status: 400, pointer: "/spec/cloud", "\(cloud.debugDescription)") { state throws(APIError) in
                 _ = try state.createComputePool(
-                    organizationID: boot.organizationID, request: Self.poolRequest("p", env: boot.environmentID, cloud: cloud), regions: Self.regions, now: Self.now)
+                    organizationID: boot.organizationID, request: Self.poolRequest("p", env: boot.environmentID, cloud: cloud), regions: Self.regions,
+                    now: Self.now)
             }
         }
     }
@@ -455,7 +468,8 @@ struct StateContents: Equatable {
     func allowedMaxCFU(maxCFU: Int) throws {
         var (state, boot) = try Self.bootstrapped()
         let pool = try state.createComputePool(
-            organizationID: boot.organizationID, request: Self.poolRequest("p", env: boot.environmentID, maxCFU: maxCFU), regions: Self.regions, now: Self.now)
+            organizationID: boot.organizationID, request: Self.poolRequest("p", env: boot.environmentID, maxCFU: maxCFU), regions: Self.regions,
+            now: Self.now)
         #expect(pool.maxCFU == maxCFU)
     }
 
@@ -464,7 +478,8 @@ struct StateContents: Equatable {
         var (state, boot) = try Self.bootstrapped()
         expectFailure(&state, status: 400, pointer: "/spec/max_cfu") { state throws(APIError) in
             _ = try state.createComputePool(
-                organizationID: boot.organizationID, request: Self.poolRequest("p", env: boot.environmentID, maxCFU: maxCFU), regions: Self.regions, now: Self.now)
+                organizationID: boot.organizationID, request: Self.poolRequest("p", env: boot.environmentID, maxCFU: maxCFU), regions: Self.regions,
+                now: Self.now)
         }
     }
 
@@ -473,15 +488,18 @@ struct StateContents: Equatable {
         let org = fixture.boot.organizationID
         let envA = fixture.envA
         expectFailure(&fixture.state, status: 409) { state throws(APIError) in
-            _ = try state.createComputePool(organizationID: org, request: Self.poolRequest("a", env: envA, region: "us-west-2"), regions: Self.regions, now: Self.now)
+            _ = try state.createComputePool(
+                organizationID: org, request: Self.poolRequest("a", env: envA, region: "us-west-2"), regions: Self.regions, now: Self.now)
         }
         // "a" exists in both environments already (the fixture made it); a fresh name works in either.
         let envC = try fixture.state.createEnvironment(organizationID: org, displayName: "c", governancePackage: nil, now: Self.now).id
-        let inC = try fixture.state.createComputePool(organizationID: org, request: Self.poolRequest("a", env: envC), regions: Self.regions, now: Self.now)
+        let inC = try fixture.state.createComputePool(
+            organizationID: org, request: Self.poolRequest("a", env: envC), regions: Self.regions, now: Self.now)
         #expect(inC.displayName == "a")
         #expect(fixture.state.computePools.values.filter { $0.displayName == "a" }.count == 3)
         // Names compare exactly.
-        let upper = try fixture.state.createComputePool(organizationID: org, request: Self.poolRequest("A", env: envA), regions: Self.regions, now: Self.now)
+        let upper = try fixture.state.createComputePool(
+            organizationID: org, request: Self.poolRequest("A", env: envA), regions: Self.regions, now: Self.now)
         #expect(upper.displayName == "A")
     }
 
@@ -490,7 +508,8 @@ struct StateContents: Equatable {
         let foreign = try Self.addForeignOrganization(to: &state)
         for env in ["env-nope00", foreign.environmentID] {
             expectFailure(&state, status: 404, "\(env)") { state throws(APIError) in
-                _ = try state.createComputePool(organizationID: boot.organizationID, request: Self.poolRequest("p", env: env), regions: Self.regions, now: Self.now)
+                _ = try state.createComputePool(
+                    organizationID: boot.organizationID, request: Self.poolRequest("p", env: env), regions: Self.regions, now: Self.now)
             }
         }
     }
@@ -507,7 +526,8 @@ struct StateContents: Equatable {
         let (envA, envB) = (fixture.envA, fixture.envB)
         func create(_ name: String, _ env: String, region: String = "us-east-1", isDefault: Bool) throws -> ComputePool {
             try fixture.state.createComputePool(
-                organizationID: org, request: Self.poolRequest(name, env: env, region: region, defaultPool: isDefault), regions: Self.regions, now: Self.now)
+                organizationID: org, request: Self.poolRequest(name, env: env, region: region, defaultPool: isDefault), regions: Self.regions,
+                now: Self.now)
         }
         func isDefault(_ id: String) -> Bool { fixture.state.computePools[id]?.defaultPool == true }
 
@@ -527,12 +547,14 @@ struct StateContents: Equatable {
         #expect(!plain.defaultPool)
         expectOneDefaultPerEnvironmentAndRegion(fixture.state)
 
-        let promoted = try fixture.state.updateComputePool(id: plain.id, environmentID: envA, displayName: nil, maxCFU: nil, defaultPool: true, now: Self.later)
+        let promoted = try fixture.state.updateComputePool(
+            id: plain.id, environmentID: envA, displayName: nil, maxCFU: nil, defaultPool: true, now: Self.later)
         #expect(promoted.defaultPool && !isDefault(second.id) && isDefault(west.id) && isDefault(inB.id))
         #expect(fixture.state.computePools[second.id]?.updatedAt == Self.later)
         expectOneDefaultPerEnvironmentAndRegion(fixture.state)
 
-        let demoted = try fixture.state.updateComputePool(id: plain.id, environmentID: envA, displayName: nil, maxCFU: nil, defaultPool: false, now: Self.later)
+        let demoted = try fixture.state.updateComputePool(
+            id: plain.id, environmentID: envA, displayName: nil, maxCFU: nil, defaultPool: false, now: Self.later)
         #expect(!demoted.defaultPool)
         #expect(!fixture.state.computePools.values.contains { $0.defaultPool && $0.environmentIDValue == envA && $0.regionID == "aws.us-east-1" })
         expectOneDefaultPerEnvironmentAndRegion(fixture.state)
@@ -548,13 +570,15 @@ struct StateContents: Equatable {
         expectFailure(&fixture.state, status: 409) { state throws(APIError) in
             _ = try state.updateComputePool(id: poolA, environmentID: envA, displayName: "a2", maxCFU: nil, defaultPool: nil, now: Self.later)
         }
-        expectFailure(&fixture.state, status: 400, pointer: "/spec/max_cfu", "a valid rename with an invalid size applies neither") { state throws(APIError) in
+        expectFailure(&fixture.state, status: 400, pointer: "/spec/max_cfu", "a valid rename with an invalid size applies neither") {
+            state throws(APIError) in
             _ = try state.updateComputePool(id: poolA, environmentID: envA, displayName: "renamed", maxCFU: 7, defaultPool: true, now: Self.later)
         }
         expectFailure(&fixture.state, status: 400, pointer: "/spec/display_name") { state throws(APIError) in
             _ = try state.updateComputePool(id: poolA, environmentID: envA, displayName: "_bad", maxCFU: 20, defaultPool: nil, now: Self.later)
         }
-        let updated = try fixture.state.updateComputePool(id: poolA, environmentID: envA, displayName: "a", maxCFU: 40, defaultPool: nil, now: Self.later)
+        let updated = try fixture.state.updateComputePool(
+            id: poolA, environmentID: envA, displayName: "a", maxCFU: 40, defaultPool: nil, now: Self.later)
         #expect(updated.displayName == "a" && updated.maxCFU == 40 && updated.updatedAt == Self.later)
     }
 
@@ -596,9 +620,11 @@ struct StateContents: Equatable {
     @Test func computePoolConfig() throws {
         var (state, boot) = try Self.bootstrapped()
         expectFailure(&state, status: 400, pointer: "/spec/default_pool_max_cfu") { state throws(APIError) in
-            _ = try state.updateComputePoolConfig(organizationID: boot.organizationID, defaultPoolEnabled: false, defaultPoolMaxCFU: 15, now: Self.later)
+            _ = try state.updateComputePoolConfig(
+                organizationID: boot.organizationID, defaultPoolEnabled: false, defaultPoolMaxCFU: 15, now: Self.later)
         }
-        let config = try state.updateComputePoolConfig(organizationID: boot.organizationID, defaultPoolEnabled: false, defaultPoolMaxCFU: 50, now: Self.later)
+        let config = try state.updateComputePoolConfig(
+            organizationID: boot.organizationID, defaultPoolEnabled: false, defaultPoolMaxCFU: 50, now: Self.later)
         #expect(!config.defaultPoolEnabled && config.defaultPoolMaxCFU == 50)
         #expect(state.computePoolConfig(organizationID: boot.organizationID) == config)
         let unknown = state.computePoolConfig(organizationID: "no-such-org")
@@ -615,12 +641,15 @@ struct StateContents: Equatable {
         for id in ["cloud", "CLOUD", "Cloud"] {
             #expect(try state.resolveAPIKeyResource(organizationID: org, resourceID: id, environmentID: nil, regions: Self.regions) == .cloud)
         }
-        #expect(try state.resolveAPIKeyResource(organizationID: org, resourceID: "aws.us-east-1", environmentID: envB, regions: Self.regions)
-            == .flinkRegion(regionID: "aws.us-east-1", environmentID: envB))
-        #expect(try state.resolveAPIKeyResource(organizationID: org, resourceID: "GCP.us-central1", environmentID: envB, regions: Self.regions)
-            == .flinkRegion(regionID: "gcp.us-central1", environmentID: envB), "the provider is normalised")
-        #expect(try state.resolveAPIKeyResource(organizationID: org, resourceID: "aws.us-east-1", environmentID: nil, regions: Self.regions)
-            == .flinkRegion(regionID: "aws.us-east-1", environmentID: boot.environmentID), "no environment → the default one")
+        #expect(
+            try state.resolveAPIKeyResource(organizationID: org, resourceID: "aws.us-east-1", environmentID: envB, regions: Self.regions)
+                == .flinkRegion(regionID: "aws.us-east-1", environmentID: envB))
+        #expect(
+            try state.resolveAPIKeyResource(organizationID: org, resourceID: "GCP.us-central1", environmentID: envB, regions: Self.regions)
+                == .flinkRegion(regionID: "gcp.us-central1", environmentID: envB), "the provider is normalised")
+        #expect(
+            try state.resolveAPIKeyResource(organizationID: org, resourceID: "aws.us-east-1", environmentID: nil, regions: Self.regions)
+                == .flinkRegion(regionID: "aws.us-east-1", environmentID: boot.environmentID), "no environment → the default one")
     }
 
     @Test func resolveAPIKeyResourceDefaultEnvironmentIsTheOneNamedDefaultElseTheOldest() throws {
@@ -641,7 +670,9 @@ struct StateContents: Equatable {
         let org = boot.organizationID
         let foreign = try Self.addForeignOrganization(to: &state)
         let offered = [FlinkRegion(cloud: .aws, regionName: "us-east-1")]
-        for id in ["aws.mars-1", "aws.us-west-2", "gcp.us-east-1", "ibm.us-east-1", "nonsense", "", "aws.", ".us-east-1", "aws.us-east-1.x", "aws:us-east-1"] {
+        for id in [
+            "aws.mars-1", "aws.us-west-2", "gcp.us-east-1", "ibm.us-east-1", "nonsense", "", "aws.", ".us-east-1", "aws.us-east-1.x", "aws:us-east-1",
+        ] {
             let error = #expect(throws: APIError.self, "\(id.debugDescription)") {
                 try state.resolveAPIKeyResource(organizationID: org, resourceID: id, environmentID: boot.environmentID, regions: offered)
             }
@@ -670,13 +701,18 @@ struct StateContents: Equatable {
         let org = fixture.boot.organizationID
         let (developer, existing) = (fixture.developer, fixture.boot.apiKeyID)
         let foreign = try Self.addForeignOrganization(to: &fixture.state)
-        func create(_ state: inout ControlPlaneState, owner: String, keyID: String = IdentifierGenerator.apiKeyID(), name: String = "k", description: String = "") throws(APIError) {
+        func create(
+            _ state: inout ControlPlaneState, owner: String, keyID: String = IdentifierGenerator.apiKeyID(), name: String = "k",
+            description: String = ""
+        ) throws(APIError) {
             _ = try state.createAPIKey(
                 organizationID: org, ownerID: owner, resource: .cloud, displayName: name, description: description, keyID: keyID,
                 secretDigest: Self.digest, now: Self.now)
         }
         expectFailure(&fixture.state, status: 400) { state throws(APIError) in try create(&state, owner: "sa-nope00") }
-        expectFailure(&fixture.state, status: 400, "an owner of another organization") { state throws(APIError) in try create(&state, owner: foreign.serviceAccountID) }
+        expectFailure(&fixture.state, status: 400, "an owner of another organization") { state throws(APIError) in
+            try create(&state, owner: foreign.serviceAccountID)
+        }
         expectFailure(&fixture.state, status: 409) { state throws(APIError) in try create(&state, owner: developer, keyID: existing) }
         expectFailure(&fixture.state, status: 400, pointer: "/spec/display_name") { state throws(APIError) in
             try create(&state, owner: developer, name: String(repeating: "n", count: 65))
@@ -711,10 +747,13 @@ struct StateContents: Equatable {
         #expect(changes.count == 1 && changes.first?.environmentID == fixture.envB && changes.first?.kind == .roleBinding)
 
         // Users may be principals too, and the same role on another scope or another role on the same scope is no duplicate.
-        _ = try fixture.state.createRoleBinding(organizationID: org, principal: "User:\(fixture.boot.userID)", roleName: "FlinkAdmin", crnPattern: pattern, now: Self.now)
-        _ = try fixture.state.createRoleBinding(organizationID: org, principal: "User:\(fixture.other)", roleName: "FlinkDeveloper", crnPattern: pattern, now: Self.now)
         _ = try fixture.state.createRoleBinding(
-            organizationID: org, principal: "User:\(fixture.other)", roleName: "FlinkAdmin", crnPattern: CRN.environment(org, fixture.envB).description, now: Self.now)
+            organizationID: org, principal: "User:\(fixture.boot.userID)", roleName: "FlinkAdmin", crnPattern: pattern, now: Self.now)
+        _ = try fixture.state.createRoleBinding(
+            organizationID: org, principal: "User:\(fixture.other)", roleName: "FlinkDeveloper", crnPattern: pattern, now: Self.now)
+        _ = try fixture.state.createRoleBinding(
+            organizationID: org, principal: "User:\(fixture.other)", roleName: "FlinkAdmin",
+            crnPattern: CRN.environment(org, fixture.envB).description, now: Self.now)
     }
 
     @Test func createRoleBindingValidations() throws {
@@ -727,7 +766,9 @@ struct StateContents: Equatable {
             _ = try state.createRoleBinding(organizationID: org, principal: principal, roleName: role, crnPattern: pattern, now: Self.now)
         }
         for role in ["Admin", "flinkdeveloper", "", "FLINKADMIN", "ResourceOwner"] {
-            expectFailure(&fixture.state, status: 400, pointer: "/role_name", "\(role)") { state throws(APIError) in try bind(&state, other, role, envB) }
+            expectFailure(&fixture.state, status: 400, pointer: "/role_name", "\(role)") { state throws(APIError) in
+                try bind(&state, other, role, envB)
+            }
         }
         for principal in [fixture.other, "Group:\(fixture.other)", "User:", "user:\(fixture.other)", ""] {
             expectFailure(&fixture.state, status: 400, pointer: "/principal", "\(principal)") { state throws(APIError) in
@@ -735,7 +776,8 @@ struct StateContents: Equatable {
             }
         }
         for principal in ["User:sa-nope00", "User:u-nope00", "User:\(foreign.serviceAccountID)"] {
-            expectFailure(&fixture.state, status: 404, "\(principal)") { state throws(APIError) in try bind(&state, principal, "FlinkDeveloper", envB) }
+            expectFailure(&fixture.state, status: 404, "\(principal)") { state throws(APIError) in try bind(&state, principal, "FlinkDeveloper", envB)
+            }
         }
         for pattern in [
             "", "not a crn", "crn://confluent.cloud", "crn://confluent.cloud/environment=\(fixture.envB)",
@@ -781,13 +823,19 @@ struct StateContents: Equatable {
     @Test func userAndOrganizationUpdatesAreAllOrNothing() throws {
         var fixture = try Populated()
         let (org, user) = (fixture.boot.organizationID, fixture.boot.userID)
-        let error = expectFailure(&fixture.state, status: 404) { state throws(APIError) in _ = try state.updateUser(id: "u-nope00", fullName: "x", now: Self.later) }
+        let error = expectFailure(&fixture.state, status: 404) { state throws(APIError) in
+            _ = try state.updateUser(id: "u-nope00", fullName: "x", now: Self.later)
+        }
         #expect(error?.code == "user_not_found")
         expectFailure(&fixture.state, status: 400, pointer: "/full_name") { state throws(APIError) in
             _ = try state.updateUser(id: user, fullName: String(repeating: "n", count: 129), now: Self.later)
         }
-        expectFailure(&fixture.state, status: 400) { state throws(APIError) in _ = try state.updateOrganization(id: org, displayName: " ", now: Self.later) }
-        expectFailure(&fixture.state, status: 404) { state throws(APIError) in _ = try state.updateOrganization(id: "nope", displayName: "x", now: Self.later) }
+        expectFailure(&fixture.state, status: 400) { state throws(APIError) in
+            _ = try state.updateOrganization(id: org, displayName: " ", now: Self.later)
+        }
+        expectFailure(&fixture.state, status: 404) { state throws(APIError) in
+            _ = try state.updateOrganization(id: "nope", displayName: "x", now: Self.later)
+        }
         let renamed = try fixture.state.updateUser(id: user, fullName: String(repeating: "n", count: 128), now: Self.later)
         #expect(renamed.fullName.count == 128)
     }
@@ -801,7 +849,8 @@ struct StateContents: Equatable {
         _ = try state.createEnvironment(organizationID: boot.organizationID, displayName: "gone", governancePackage: nil, now: Self.now)
         let envB = try state.createEnvironment(organizationID: boot.organizationID, displayName: "b", governancePackage: nil, now: Self.now)
         let pool = try state.createComputePool(
-            organizationID: boot.organizationID, request: Self.poolRequest("p", env: envB.id, defaultPool: true), regions: Self.regions, now: Self.now)
+            organizationID: boot.organizationID, request: Self.poolRequest("p", env: envB.id, defaultPool: true), regions: Self.regions, now: Self.now
+        )
         state.markProvisioned(poolID: pool.id, now: Self.later)
         try state.deleteEnvironment(id: try #require(state.environments.values.first { $0.displayName == "gone" }).id)
         let everything = state.drainChanges()
@@ -821,7 +870,8 @@ struct StateContents: Equatable {
         var (state, boot) = try Self.bootstrapped()
         var last = state.lastSequence
         for index in 0..<5 {
-            let account = try state.createServiceAccount(organizationID: boot.organizationID, displayName: "sa\(index)", description: "", now: Self.now)
+            let account = try state.createServiceAccount(
+                organizationID: boot.organizationID, displayName: "sa\(index)", description: "", now: Self.now)
             #expect(account.sequence == last + 1)
             last = account.sequence
         }

@@ -138,8 +138,10 @@ import Testing
     }
 
     @Test func fractionsExponentsAndOverflowParseAsDouble() throws {
-        for (text, expected) in [("1.5", 1.5), ("-0.5", -0.5), ("1e3", 1000), ("1E-2", 0.01), ("2.5e+2", 250), ("1.0", 1.0),
-                                  ("9223372036854775808", 9_223_372_036_854_775_808.0)] {
+        for (text, expected) in [
+            ("1.5", 1.5), ("-0.5", -0.5), ("1e3", 1000), ("1E-2", 0.01), ("2.5e+2", 250), ("1.0", 1.0),
+            ("9223372036854775808", 9_223_372_036_854_775_808.0),
+        ] {
             let value = try parse(text)
             guard case .double(let number) = value else {
                 Issue.record("\(text) should parse as a double, got \(value)")

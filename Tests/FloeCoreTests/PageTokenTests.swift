@@ -29,7 +29,9 @@ import Testing
         PageToken(after: 42, pageSize: 10),
         PageToken(after: Int64.max, pageSize: 100),
         PageToken(after: 7, pageSize: 25, filters: ["environment": ["env-abc123"]]),
-        PageToken(after: 3, pageSize: 5, filters: ["spec.display_name": ["a/b+c=d", "é😀", ""], "crn_pattern": ["crn://confluent.cloud/organization=o"], "empty": []]),
+        PageToken(
+            after: 3, pageSize: 5,
+            filters: ["spec.display_name": ["a/b+c=d", "é😀", ""], "crn_pattern": ["crn://confluent.cloud/organization=o"], "empty": []]),
     ])
     func encodeThenDecodeIsIdentity(token: PageToken) throws {
         let text = token.encoded

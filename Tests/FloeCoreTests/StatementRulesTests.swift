@@ -43,7 +43,9 @@ import Testing
 
     @Test func operationsInAnyCase() throws {
         let patched = try JSONPatch.apply(
-            try JSONValue.parse(#"[{"op":"REPLACE","path":"/spec/stopped","value":true},{"op":"add","path":"/spec/labels/b","value":"2"},{"op":"Remove","path":"/spec/labels/a"},{"op":"add","path":"/list/-","value":3},{"op":"copy","from":"/list/0","path":"/first"},{"op":"move","from":"/first","path":"/moved"},{"op":"test","path":"/moved","value":1}]"#),
+            try JSONValue.parse(
+                #"[{"op":"REPLACE","path":"/spec/stopped","value":true},{"op":"add","path":"/spec/labels/b","value":"2"},{"op":"Remove","path":"/spec/labels/a"},{"op":"add","path":"/list/-","value":3},{"op":"copy","from":"/list/0","path":"/first"},{"op":"move","from":"/first","path":"/moved"},{"op":"test","path":"/moved","value":1}]"#
+            ),
             to: document)
         #expect(patched.value(at: "spec", "stopped") == .bool(true))
         #expect(patched.value(at: "spec", "labels") == ["b": "2"])
@@ -53,7 +55,8 @@ import Testing
     }
 
     @Test func escapedPointers() throws {
-        let patched = try JSONPatch.apply(try JSONValue.parse(#"[{"op":"add","path":"/spec/labels/user.confluent.io~1hidden","value":"true"}]"#), to: document)
+        let patched = try JSONPatch.apply(
+            try JSONValue.parse(#"[{"op":"add","path":"/spec/labels/user.confluent.io~1hidden","value":"true"}]"#), to: document)
         #expect(patched.value(at: "spec", "labels", "user.confluent.io/hidden") == "true")
     }
 

@@ -39,7 +39,8 @@ struct CLIEndToEndTests {
 
         // A second context from bootstrap.json; switch between them.
         try await cli.ok("login", "--url", server.baseURL, "--data-dir", server.dataDirectory.path)
-        let contexts = try await cli.threeFormats(["context", "list"], keys: ["is_current", "name", "platform", "credential"], titles: ["Current", "Name", "Platform", "Credential"])
+        let contexts = try await cli.threeFormats(
+            ["context", "list"], keys: ["is_current", "name", "platform", "credential"], titles: ["Current", "Name", "Platform", "Credential"])
         #expect(contexts.arrayValue?.count == 2)
         #expect(contexts.arrayValue?.filter { $0["is_current"]?.boolValue == true }.count == 1)
         try await cli.ok("context", "use", "local")
@@ -52,13 +53,16 @@ struct CLIEndToEndTests {
         #expect(try await cli.ok("context", "list", "-o", "json").json().arrayValue?.count == 1)
 
         // Environment variables override the saved key; a wrong secret is refused with the server's 401 detail.
-        let wrong = try await cli.run(["environment", "list"], extraEnvironment: ["FLOE_API_KEY": bootstrap.credentials.key, "FLOE_API_SECRET": "wrong"])
+        let wrong = try await cli.run(
+            ["environment", "list"], extraEnvironment: ["FLOE_API_KEY": bootstrap.credentials.key, "FLOE_API_SECRET": "wrong"])
         #expect(wrong.status == 1 && wrong.stderr.contains("Error:") && wrong.stderr.contains("floe login"), "\(wrong)")
         // Without any saved context, FLOE_URL/FLOE_API_KEY/FLOE_API_SECRET are enough.
         let bare = try CLI()
         let fromEnvironment = try await bare.run(
             ["environment", "list", "-o", "json"],
-            extraEnvironment: ["FLOE_URL": server.baseURL, "FLOE_API_KEY": bootstrap.credentials.key, "FLOE_API_SECRET": bootstrap.credentials.secret])
+            extraEnvironment: [
+                "FLOE_URL": server.baseURL, "FLOE_API_KEY": bootstrap.credentials.key, "FLOE_API_SECRET": bootstrap.credentials.secret,
+            ])
         #expect(fromEnvironment.status == 0, "\(fromEnvironment)")
         #expect(try fromEnvironment.json().arrayValue?.first?["name"]?.stringValue == "default")
 
@@ -79,14 +83,18 @@ struct CLIEndToEndTests {
         let environmentID = try #require(created["id"]?.stringValue)
         #expect(created["stream_governance_package"]?.stringValue == "ADVANCED")
         let environments = try await cli.threeFormats(
-            ["environment", "list"], keys: ["is_current", "id", "name", "stream_governance_package"], titles: ["ID", "Name", "Stream Governance Package"])
+            ["environment", "list"], keys: ["is_current", "id", "name", "stream_governance_package"],
+            titles: ["ID", "Name", "Stream Governance Package"])
         #expect(Set(environments.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []) == ["default", "staging"])
-        try await cli.threeFormats(["environment", "describe", environmentID], keys: ["is_current", "id", "name", "stream_governance_package"], titles: ["Name"])
+        try await cli.threeFormats(
+            ["environment", "describe", environmentID], keys: ["is_current", "id", "name", "stream_governance_package"], titles: ["Name"])
         let updated = try await cli.ok("environment", "update", environmentID, "--name", "stage")
         #expect(updated.stdout.contains("Updated environment \"\(environmentID)\"") && updated.stdout.contains("stage"))
         try await cli.ok("environment", "use", environmentID)
         #expect(try await cli.ok("environment", "describe", "-o", "json").json()["name"]?.stringValue == "stage")
-        #expect(try await cli.ok("environment", "list", "-o", "json").json().arrayValue?.first { $0["id"]?.stringValue == environmentID }?["is_current"] == true)
+        #expect(
+            try await cli.ok("environment", "list", "-o", "json").json().arrayValue?.first { $0["id"]?.stringValue == environmentID }?["is_current"]
+                == true)
         try await cli.fails("environment", "describe", "env-nope00", detail: "Error:")
         try await cli.fails("environment", "update", environmentID, detail: "Give --name or --governance-package", status: 64)
         // Declining the prompt deletes nothing; --force deletes.
@@ -99,7 +107,8 @@ struct CLIEndToEndTests {
         try await cli.ok("environment", "use", bootstrap.environmentID)
 
         // Users.
-        let users = try await cli.threeFormats(["iam", "user", "list"], keys: ["id", "email", "name", "auth_type"], titles: ["ID", "Email", "Authentication Type"])
+        let users = try await cli.threeFormats(
+            ["iam", "user", "list"], keys: ["id", "email", "name", "auth_type"], titles: ["ID", "Email", "Authentication Type"])
         #expect(users.arrayValue?.first?["id"]?.stringValue == bootstrap.userID)
         try await cli.threeFormats(["iam", "user", "describe", bootstrap.userID], keys: ["id", "email", "name", "auth_type"], titles: ["Email"])
         try await cli.fails("iam", "user", "describe", "u-nope00", detail: "Error:")
@@ -117,7 +126,8 @@ struct CLIEndToEndTests {
 
         // Role bindings: environment scope, Flink region scope, a compute pool resource.
         let binding = try await cli.ok(
-            "iam", "rbac", "role-binding", "create", "--principal", "User:\(accountID)", "--role", "FlinkDeveloper", "--current-environment", "-o", "json"
+            "iam", "rbac", "role-binding", "create", "--principal", "User:\(accountID)", "--role", "FlinkDeveloper", "--current-environment", "-o",
+            "json"
         ).json()
         #expect(binding["environment"]?.stringValue == bootstrap.environmentID && binding["role"]?.stringValue == "FlinkDeveloper")
         let bindingKeys = ["id", "principal", "role", "environment", "flink_region", "resource_type", "name", "pattern_type"]
@@ -128,13 +138,23 @@ struct CLIEndToEndTests {
             "iam", "rbac", "rb", "create", "--principal", "User:\(accountID)", "--role", "FlinkAdmin", "--environment", bootstrap.environmentID,
             "--flink-region", "aws.us-east-1", "--resource", "ComputePool:lfcp-abc123")
         let scoped = try await cli.ok("iam", "rbac", "rb", "list", "--principal", "User:\(accountID)", "--role", "FlinkAdmin", "-o", "json").json()
-        #expect(scoped.arrayValue?.first?["resource_type"]?.stringValue == "ComputePool" && scoped.arrayValue?.first?["name"]?.stringValue == "lfcp-abc123")
-        try await cli.fails("iam", "rbac", "rb", "create", "--principal", "User:\(accountID)", "--role", "FlinkAdmin", "--resource", "ComputePool:lfcp-1", detail: "needs --environment")
-        try await cli.fails("iam", "rbac", "rb", "create", "--principal", "User:\(accountID)", "--role", "NoSuchRole", "--current-environment", detail: "Error:")
-        let removed = try await cli.ok("iam", "rbac", "rb", "delete", "--principal", "User:\(accountID)", "--role", "FlinkDeveloper", "--current-environment", "--force")
+        #expect(
+            scoped.arrayValue?.first?["resource_type"]?.stringValue == "ComputePool"
+                && scoped.arrayValue?.first?["name"]?.stringValue == "lfcp-abc123")
+        try await cli.fails(
+            "iam", "rbac", "rb", "create", "--principal", "User:\(accountID)", "--role", "FlinkAdmin", "--resource", "ComputePool:lfcp-1",
+            detail: "needs --environment")
+        try await cli.fails(
+            "iam", "rbac", "rb", "create", "--principal", "User:\(accountID)", "--role", "NoSuchRole", "--current-environment", detail: "Error:")
+        let removed = try await cli.ok(
+            "iam", "rbac", "rb", "delete", "--principal", "User:\(accountID)", "--role", "FlinkDeveloper", "--current-environment", "--force")
         #expect(removed.stdout.contains("Deleted role binding"))
-        #expect(try await cli.ok("iam", "rbac", "rb", "list", "--principal", "User:\(accountID)", "--role", "FlinkDeveloper", "-o", "json").json().arrayValue?.isEmpty == true)
-        try await cli.fails("iam", "rbac", "rb", "delete", "--principal", "User:\(accountID)", "--role", "FlinkDeveloper", "--current-environment", "--force", detail: "No role binding")
+        #expect(
+            try await cli.ok("iam", "rbac", "rb", "list", "--principal", "User:\(accountID)", "--role", "FlinkDeveloper", "-o", "json").json()
+                .arrayValue?.isEmpty == true)
+        try await cli.fails(
+            "iam", "rbac", "rb", "delete", "--principal", "User:\(accountID)", "--role", "FlinkDeveloper", "--current-environment", "--force",
+            detail: "No role binding")
 
         try await cli.ok("iam", "sa", "delete", accountID, "--force")
         try await cli.fails("iam", "sa", "describe", accountID, detail: "Error:")
@@ -147,13 +167,16 @@ struct CLIEndToEndTests {
 
         // Regions.
         let regionKeys = ["is_current", "name", "cloud", "region"]
-        let regions = try await cli.threeFormats(["flink", "region", "list", "--cloud", "aws"], keys: regionKeys, titles: ["Name", "Cloud", "Region"])
+        let regions = try await cli.threeFormats(
+            ["flink", "region", "list", "--cloud", "aws"], keys: regionKeys, titles: ["Name", "Cloud", "Region"])
         #expect(regions.arrayValue?.allSatisfy { $0["cloud"]?.stringValue == "AWS" } == true)
         #expect(try await cli.ok("flink", "region", "list", "--cloud", "gcp", "--region", "us-central1", "-o", "json").json().arrayValue?.count == 1)
         try await cli.fails("flink", "region", "use", "--cloud", "aws", "--region", "mars-1", detail: "no Flink region aws.mars-1")
         let used = try await cli.ok("flink", "region", "use", "--cloud", "aws", "--region", "us-east-1")
         #expect(used.stdout.contains("Using Flink region \"N. Virginia (us-east-1)\"."))
-        #expect(try await cli.ok("flink", "region", "list", "-o", "json").json().arrayValue?.first { $0["is_current"] == true }?["region"]?.stringValue == "us-east-1")
+        #expect(
+            try await cli.ok("flink", "region", "list", "-o", "json").json().arrayValue?.first { $0["is_current"] == true }?["region"]?.stringValue
+                == "us-east-1")
 
         // Compute pools (the region comes from `region use`).
         let poolKeys = ["is_current", "id", "name", "cloud", "environment", "max_cfu", "region", "currrent_cfu", "status", "default_pool"]
@@ -173,7 +196,8 @@ struct CLIEndToEndTests {
 
         // The organization's compute-pool settings.
         let configKeys = ["organization_id", "default_pool_enabled", "default_pool_max_cfu"]
-        try await cli.threeFormats(["flink", "compute-pool-config", "describe"], keys: configKeys, titles: ["Organization Id", "Default Pool Enabled"])
+        try await cli.threeFormats(
+            ["flink", "compute-pool-config", "describe"], keys: configKeys, titles: ["Organization Id", "Default Pool Enabled"])
         let config = try await cli.ok("flink", "compute-pool-config", "update", "--default-pool", "true", "--max-cfu", "10", "-o", "json").json()
         #expect(config["default_pool_enabled"] == true && config["default_pool_max_cfu"]?.intValue == 10)
         try await cli.fails("flink", "compute-pool-config", "update", "--max-cfu", "3", detail: "Error:")
@@ -191,7 +215,8 @@ struct CLIEndToEndTests {
         let secret = try #require(keyDocument["api_secret"]?.stringValue)
         #expect(keyDocument.objectMembers.map(\.0) == ["api_key", "api_secret"] && secret.count == 64)
         let keyKeys = ["is_current", "key", "description", "owner", "owner_email", "resource_type", "resource", "created"]
-        let flinkKeys = try await cli.threeFormats(["api-key", "list", "--resource", "flink"], keys: keyKeys, titles: ["Key", "Owner", "Resource Type"])
+        let flinkKeys = try await cli.threeFormats(
+            ["api-key", "list", "--resource", "flink"], keys: keyKeys, titles: ["Key", "Owner", "Resource Type"])
         #expect(flinkKeys.arrayValue?.map { $0["key"]?.stringValue } == [key])
         #expect(flinkKeys.arrayValue?.first?["resource"]?.stringValue == "aws.us-east-1")
         #expect(try await cli.ok("api-key", "list", "--service-account", accountID, "-o", "json").json().arrayValue?.count == 1)
@@ -223,31 +248,42 @@ struct CLIEndToEndTests {
     @Test func statementsFromCreateToResults() async throws {
         let (server, cli) = try await Self.loggedIn()
         defer { server.shutDown() }
-        let pool = try await cli.ok("flink", "compute-pool", "create", "sql", "--cloud", "aws", "--region", "us-east-1", "--wait", "-o", "json").json()
+        let pool = try await cli.ok("flink", "compute-pool", "create", "sql", "--cloud", "aws", "--region", "us-east-1", "--wait", "-o", "json")
+            .json()
         let poolID = try #require(pool["id"]?.stringValue)
         try await cli.ok("flink", "compute-pool", "use", poolID)
 
-        let table = try await cli.ok("flink", "statement", "create", "ddl", "--sql", "CREATE TABLE words (word STRING, n INT);", "--wait", "-o", "json").json()
+        let table = try await cli.ok(
+            "flink", "statement", "create", "ddl", "--sql", "CREATE TABLE words (word STRING, n INT);", "--wait", "-o", "json"
+        ).json()
         // --wait waits while PENDING, as the confluent CLI does, and a bounded statement until it is done.
         #expect(table["status"]?.stringValue == "COMPLETED" && table["compute_pool"]?.stringValue == poolID, "\(table)")
         try await cli.ok("flink", "statement", "create", "fill", "--sql", "INSERT INTO words VALUES ('a', 1), ('b', 2), ('a', 3);", "--wait")
-        try await cli.fails("flink", "statement", "create", "ddl", "--sql", "SELECT 1;", detail: "failed to create Flink SQL statement \"ddl\" in the environment \"default\"")
-        try await cli.fails("flink", "statement", "create", "bad-prop", "--sql", "SELECT 1;", "--property", "novalue", detail: "--property must be key=value")
+        try await cli.fails(
+            "flink", "statement", "create", "ddl", "--sql", "SELECT 1;",
+            detail: "failed to create Flink SQL statement \"ddl\" in the environment \"default\"")
+        try await cli.fails(
+            "flink", "statement", "create", "bad-prop", "--sql", "SELECT 1;", "--property", "novalue", detail: "--property must be key=value")
 
         let statementKeys = ["creation_date", "name", "statement", "compute_pool", "status", "status_detail"]
-        let listed = try await cli.threeFormats(["flink", "statement", "list"], keys: statementKeys, titles: ["Creation Date", "Statement", "Status"])
+        let listed = try await cli.threeFormats(
+            ["flink", "statement", "list"], keys: statementKeys, titles: ["Creation Date", "Statement", "Status"])
         let listedNames = Set(listed.arrayValue?.compactMap { $0["name"]?.stringValue } ?? [])
         #expect(listedNames.isSuperset(of: ["ddl", "fill"]))
-        #expect(try await cli.ok("flink", "statement", "list", "--status", "completed", "--compute-pool", poolID, "-o", "json").json().arrayValue?.count == 2)
+        #expect(
+            try await cli.ok("flink", "statement", "list", "--status", "completed", "--compute-pool", poolID, "-o", "json").json().arrayValue?.count
+                == 2)
         #expect(try await cli.ok("flink", "statement", "list", "--status", "running", "-o", "json").json().arrayValue?.count == 0)
         let described = try await cli.threeFormats(
-            ["flink", "statement", "describe", "fill"], keys: statementKeys + ["latest_offsets", "latest_offsets_timestamp", "properties", "principal"],
+            ["flink", "statement", "describe", "fill"],
+            keys: statementKeys + ["latest_offsets", "latest_offsets_timestamp", "properties", "principal"],
             titles: ["Properties", "Principal"])
         #expect(described.value(at: "properties", "sql.current-catalog")?.stringValue == "default")
 
         // A bounded query: its rows in all three formats; the default name follows the confluent pattern.
         let query = try await cli.ok(
-            "flink", "statement", "create", "--sql", "SELECT word, n FROM words WHERE n > 1;", "--property", "sql.snapshot.mode=now", "--wait", "-o", "json"
+            "flink", "statement", "create", "--sql", "SELECT word, n FROM words WHERE n > 1;", "--property", "sql.snapshot.mode=now", "--wait", "-o",
+            "json"
         ).json()
         let queryName = try #require(query["name"]?.stringValue)
         #expect(queryName.hasPrefix("cli-") && queryName.count > 20)
@@ -289,7 +325,8 @@ struct CLIEndToEndTests {
         try await cli.fails("flink", "statement", "stop", "nope", detail: "Error:")
 
         let deleted = try await cli.ok("flink", "statement", "delete", "broken", "counts", "--force")
-        #expect(deleted.stdout.contains("Deleted Flink SQL statement \"broken\".") && deleted.stdout.contains("Deleted Flink SQL statement \"counts\"."))
+        #expect(
+            deleted.stdout.contains("Deleted Flink SQL statement \"broken\".") && deleted.stdout.contains("Deleted Flink SQL statement \"counts\"."))
         try await cli.fails("flink", "statement", "describe", "broken", detail: "Error:")
         try await cli.fails("flink", "statement", "delete", "nope", "--force", detail: "Error:")
     }
@@ -297,7 +334,10 @@ struct CLIEndToEndTests {
     @Test func helpShowsTheTreeAndCompletionScriptsAreGenerated() async throws {
         let cli = try CLI()
         let help = try await cli.ok("--help")
-        for line in ["serve", "login", "environment", "service-account", "role-binding", "api-key", "compute-pool", "statement", "exception", "results", "shell", "completion"] {
+        for line in [
+            "serve", "login", "environment", "service-account", "role-binding", "api-key", "compute-pool", "statement", "exception", "results",
+            "shell", "completion",
+        ] {
             #expect(help.stdout.contains(line), "floe --help lacks \(line)")
         }
         #expect(try await cli.ok("completion", "bash").stdout.contains("_floe"))

@@ -90,7 +90,9 @@ struct CLI {
 
     /// Runs a command that must fail with `Error: …` naming `detail`; returns its result.
     @discardableResult
-    func fails(_ arguments: String..., detail: String, status: Int32 = 1, sourceLocation: SourceLocation = #_sourceLocation) async throws
+    func fails(
+        _ arguments: String..., detail: String, status: Int32 = 1, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws
         -> CLIResult
     {
         let result = try await run(arguments)
@@ -102,7 +104,9 @@ struct CLI {
     /// Runs a command in JSON, YAML and human output and checks that all three show the same records: the JSON keys
     /// are exactly `keys`, YAML carries the same keys and values, and the human table has the titles and values.
     @discardableResult
-    func threeFormats(_ arguments: [String], keys: [String], titles: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws
+    func threeFormats(
+        _ arguments: [String], keys: [String], titles: [String], sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws
         -> JSONValue
     {
         let json = try await run(arguments + ["-o", "json"])

@@ -56,7 +56,9 @@ final class TmuxTerminal: @unchecked Sendable {
 
     /// Waits until the screen satisfies `condition`; returns it.
     @discardableResult
-    func waitFor(_ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation, _ condition: (String) -> Bool) async throws -> String {
+    func waitFor(
+        _ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation, _ condition: (String) -> Bool
+    ) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         var last = ""
         while ContinuousClock.now < deadline {
@@ -71,8 +73,12 @@ final class TmuxTerminal: @unchecked Sendable {
     /// Ends the session. `kill-server` alone has been seen to leave a server whose pane ignores the hang-up behind,
     /// so the pane's process and the server are also killed by pid.
     func close() {
-        let panePID = (try? tmux(["display-message", "-p", "-t", "main", "#{pane_pid}"])).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        let serverPID = (try? tmux(["display-message", "-p", "-t", "main", "#{pid}"])).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let panePID = (try? tmux(["display-message", "-p", "-t", "main", "#{pane_pid}"])).flatMap {
+            Int32($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let serverPID = (try? tmux(["display-message", "-p", "-t", "main", "#{pid}"])).flatMap {
+            Int32($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
         _ = try? tmux(["kill-server"])
         if let panePID { kill(panePID, SIGKILL) }
         if let serverPID { kill(serverPID, SIGKILL) }
@@ -120,7 +126,9 @@ struct CLIShellTests {
         // Ctrl-C stops the query's statement and returns to the prompt.
         try terminal.press("C-c")
         try await terminal.waitFor("the stopped statement") { $0.contains("Statement live-agg: STOPPED") }
-        try await eventually { try await cli.ok("flink", "statement", "describe", "live-agg", "-o", "json").json()["status"]?.stringValue == "STOPPED" }
+        try await eventually {
+            try await cli.ok("flink", "statement", "describe", "live-agg", "-o", "json").json()["status"]?.stringValue == "STOPPED"
+        }
 
         // History: Up recalls the last statement; Ctrl-U clears the line.
         try await terminal.waitFor("a fresh prompt") { $0.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("floe>") }
@@ -140,7 +148,8 @@ struct CLIShellTests {
     @Test func tabCompletesNamesAndTheHeaderStaysOnAShortScreen() async throws {
         let (server, cli) = try await CLIEndToEndTests.loggedIn()
         defer { server.shutDown() }
-        let terminal = try TmuxTerminal(command: "env HOME=\(cli.home.path) \(ServerProcess.binary.path) flink shell; sleep 60", columns: 100, rows: 14)
+        let terminal = try TmuxTerminal(
+            command: "env HOME=\(cli.home.path) \(ServerProcess.binary.path) flink shell; sleep 60", columns: 100, rows: 14)
         defer { terminal.close() }
         try await terminal.waitFor("the prompt") { $0.contains("floe>") }
         try terminal.type("CREATE TABLE measurements (sensor_name STRING, reading INT);")

@@ -23,7 +23,8 @@ import Testing
         let environment = try await admin.send("GET", "/org/v2/environments/\(bootstrap.environmentID)")
         #expect(environment.status == 200)
         #expect(environment.json?["display_name"] == "default")
-        let bindings = try await admin.send("GET", "/iam/v2/role-bindings", query: [("crn_pattern", "crn://confluent.cloud/organization=\(bootstrap.organizationID)")])
+        let bindings = try await admin.send(
+            "GET", "/iam/v2/role-bindings", query: [("crn_pattern", "crn://confluent.cloud/organization=\(bootstrap.organizationID)")])
         #expect(bindings.json?.value(at: "data")?.arrayValue?.first?["role_name"] == "OrganizationAdmin")
 
         #expect(await server.stop() == 0, "SIGTERM should shut down gracefully")
@@ -75,7 +76,12 @@ import Testing
 
         let flinkKey = try await admin.send(
             "POST", "/iam/v2/api-keys",
-            json: ["spec": ["display_name": "tour-flink", "owner": ["id": .string(accountID)], "resource": ["id": "aws.us-east-1", "environment": .string(environmentID)]]])
+            json: [
+                "spec": [
+                    "display_name": "tour-flink", "owner": ["id": .string(accountID)],
+                    "resource": ["id": "aws.us-east-1", "environment": .string(environmentID)],
+                ]
+            ])
         #expect(flinkKey.status == 202)
         let flinkSecret = try #require(flinkKey.json?.value(at: "spec", "secret")?.stringValue)
         #expect(IdentifierGenerator.isAPISecret(flinkSecret))
@@ -89,11 +95,13 @@ import Testing
         #expect(readBack.json?.value(at: "spec", "secret") == "", "the secret is shown only at creation")
 
         let cloudKey = try await admin.send(
-            "POST", "/iam/v2/api-keys", json: ["spec": ["display_name": "tour-cloud", "owner": ["id": .string(accountID)], "resource": ["id": "cloud"]]])
+            "POST", "/iam/v2/api-keys",
+            json: ["spec": ["display_name": "tour-cloud", "owner": ["id": .string(accountID)], "resource": ["id": "cloud"]]])
         #expect(cloudKey.status == 202)
         let developer = FloeClient(
             baseURL: server.baseURL,
-            credentials: APICredentials(key: try #require(cloudKey.json?["id"]?.stringValue), secret: try #require(cloudKey.json?.value(at: "spec", "secret")?.stringValue)))
+            credentials: APICredentials(
+                key: try #require(cloudKey.json?["id"]?.stringValue), secret: try #require(cloudKey.json?.value(at: "spec", "secret")?.stringValue)))
         let flinkClient = FloeClient(baseURL: server.baseURL, credentials: APICredentials(key: flinkKeyID, secret: flinkSecret))
         #expect(try await flinkClient.send("GET", "/fcpm/v2/compute-pools", query: [("environment", environmentID)]).status == 401)
 
@@ -101,7 +109,11 @@ import Testing
         #expect(regions.json?["data"]?.arrayValue?.map { $0["id"] } == ["aws.us-east-1"])
         #expect(regions.json?["data"]?.arrayValue?.first?["http_endpoint"]?.stringValue == server.baseURL)
 
-        let poolBody: JSONValue = ["spec": ["display_name": "tour-pool", "cloud": "AWS", "region": "us-east-1", "max_cfu": 10, "environment": ["id": .string(environmentID)]]]
+        let poolBody: JSONValue = [
+            "spec": [
+                "display_name": "tour-pool", "cloud": "AWS", "region": "us-east-1", "max_cfu": 10, "environment": ["id": .string(environmentID)],
+            ]
+        ]
         #expect(try await developer.send("POST", "/fcpm/v2/compute-pools", json: poolBody).status == 403, "FlinkDeveloper may not create pools")
         let pool = try await admin.send("POST", "/fcpm/v2/compute-pools", json: poolBody)
         #expect(pool.status == 202)
@@ -109,18 +121,22 @@ import Testing
         let poolID = try #require(pool.json?["id"]?.stringValue)
         #expect(
             pool.json?.value(at: "metadata", "resource_name")?.stringValue
-                == "crn://confluent.cloud/organization=\(organizationID)/environment=\(environmentID)/flink-region=aws.us-east-1/compute-pool=\(poolID)")
+                == "crn://confluent.cloud/organization=\(organizationID)/environment=\(environmentID)/flink-region=aws.us-east-1/compute-pool=\(poolID)"
+        )
         var phase = ""
         for _ in 0..<300 where phase != "PROVISIONED" {
             try await Task.sleep(for: .milliseconds(100))
-            phase = try await admin.send("GET", "/fcpm/v2/compute-pools/\(poolID)", query: [("environment", environmentID)]).json?.value(at: "status", "phase")?.stringValue ?? ""
+            phase =
+                try await admin.send("GET", "/fcpm/v2/compute-pools/\(poolID)", query: [("environment", environmentID)]).json?.value(
+                    at: "status", "phase")?.stringValue ?? ""
         }
         #expect(phase == "PROVISIONED")
         let listed = try await developer.send("GET", "/fcpm/v2/compute-pools", query: [("environment", environmentID), ("spec.region", "us-east-1")])
         #expect(listed.status == 200)
         #expect(listed.json?["data"]?.arrayValue?.map { $0["id"] } == [.string(poolID)])
         let patched = try await admin.send(
-            "PATCH", "/fcpm/v2/compute-pools/\(poolID)", json: ["spec": ["max_cfu": 20, "display_name": "tour-pool-2", "environment": ["id": .string(environmentID)]]])
+            "PATCH", "/fcpm/v2/compute-pools/\(poolID)",
+            json: ["spec": ["max_cfu": 20, "display_name": "tour-pool-2", "environment": ["id": .string(environmentID)]]])
         #expect(patched.status == 200)
         #expect(patched.json?.value(at: "spec", "max_cfu") == 20)
 
@@ -142,7 +158,9 @@ import Testing
         // Deleting the service account deletes its keys and bindings.
         #expect(try await admin2.send("DELETE", "/iam/v2/service-accounts/\(accountID)").status == 204)
         #expect(try await admin2.send("GET", "/iam/v2/api-keys/\(flinkKeyID)").status == 404)
-        let remaining = try await admin2.send("GET", "/iam/v2/role-bindings", query: [("crn_pattern", "crn://confluent.cloud/organization=\(organizationID)"), ("principal", "User:\(accountID)")])
+        let remaining = try await admin2.send(
+            "GET", "/iam/v2/role-bindings",
+            query: [("crn_pattern", "crn://confluent.cloud/organization=\(organizationID)"), ("principal", "User:\(accountID)")])
         #expect(remaining.json?["data"]?.arrayValue?.isEmpty == true)
 
         // Deleting the environment deletes what is inside it.
@@ -157,7 +175,9 @@ import Testing
         let environmentID = try server.bootstrap().environmentID
         let pool = try await admin.send(
             "POST", "/fcpm/v2/compute-pools",
-            json: ["spec": ["display_name": "p1", "cloud": "aws", "region": "us-east-1", "max_cfu": 5, "environment": ["id": .string(environmentID)]]])
+            json: [
+                "spec": ["display_name": "p1", "cloud": "aws", "region": "us-east-1", "max_cfu": 5, "environment": ["id": .string(environmentID)]]
+            ])
         #expect(pool.status == 202)
         func snapshot() async throws -> [JSONValue?] {
             var documents: [JSONValue?] = []
@@ -176,9 +196,24 @@ import Testing
             ("POST", "/iam/v2/service-accounts", Array(#"["not", "an", "object"]"#.utf8), 400),
             ("POST", "/iam/v2/api-keys", Array(#"{"spec": {"owner": {"id": "sa-missing"}}}"#.utf8), 400),
             ("POST", "/iam/v2/api-keys", Array(#"{"spec": {"owner": {"id": 7}}}"#.utf8), 400),
-            ("POST", "/fcpm/v2/compute-pools", Array(#"{"spec": {"display_name": "p2", "cloud": "AWS", "region": "us-east-1", "max_cfu": 7, "environment": {"id": "\#(environmentID)"}}}"#.utf8), 400),
-            ("POST", "/fcpm/v2/compute-pools", Array(#"{"spec": {"display_name": "p1", "cloud": "AWS", "region": "us-east-1", "max_cfu": 5, "environment": {"id": "\#(environmentID)"}}}"#.utf8), 409),
-            ("POST", "/fcpm/v2/compute-pools", Array(#"{"spec": {"display_name": "p3", "cloud": "AWS", "region": "mars-1", "max_cfu": 5, "environment": {"id": "\#(environmentID)"}}}"#.utf8), 400),
+            (
+                "POST", "/fcpm/v2/compute-pools",
+                Array(
+                    #"{"spec": {"display_name": "p2", "cloud": "AWS", "region": "us-east-1", "max_cfu": 7, "environment": {"id": "\#(environmentID)"}}}"#
+                        .utf8), 400
+            ),
+            (
+                "POST", "/fcpm/v2/compute-pools",
+                Array(
+                    #"{"spec": {"display_name": "p1", "cloud": "AWS", "region": "us-east-1", "max_cfu": 5, "environment": {"id": "\#(environmentID)"}}}"#
+                        .utf8), 409
+            ),
+            (
+                "POST", "/fcpm/v2/compute-pools",
+                Array(
+                    #"{"spec": {"display_name": "p3", "cloud": "AWS", "region": "mars-1", "max_cfu": 5, "environment": {"id": "\#(environmentID)"}}}"#
+                        .utf8), 400
+            ),
             ("PATCH", "/org/v2/environments/env-nothere", Array(#"{"display_name": "x"}"#.utf8), 404),
             ("DELETE", "/iam/v2/service-accounts/sa-nothere", [], 404),
         ]
@@ -231,7 +266,9 @@ import Testing
         let admin = try server.adminClient()
         let environments = try await admin.send("GET", "/org/v2/environments")
         #expect(environments.json?.value(at: "metadata", "first")?.stringValue?.hasPrefix("https://floe.example.test/org/v2/environments") == true)
-        #expect(environments.json?["data"]?.arrayValue?.first?.value(at: "metadata", "self")?.stringValue?.hasPrefix("https://floe.example.test/org/v2/environments/env-") == true)
+        #expect(
+            environments.json?["data"]?.arrayValue?.first?.value(at: "metadata", "self")?.stringValue?.hasPrefix(
+                "https://floe.example.test/org/v2/environments/env-") == true)
         let regions = try await admin.send("GET", "/fcpm/v2/regions", query: [("page_size", "100")])
         #expect(regions.json?["data"]?.arrayValue?.allSatisfy { $0["http_endpoint"] == "https://floe.example.test" } == true)
     }
@@ -257,6 +294,9 @@ import Testing
         let first = try #require(limited.first)
         #expect(Int(first.headers["retry-after"] ?? "") ?? 0 >= 1)
         #expect(first.json?["errors"]?.arrayValue?.first?["status"] == "429")
-        #expect(statuses.filter { $0.status == 200 }.allSatisfy { $0.headers["x-ratelimit-limit"] == "1000" && $0.headers["x-ratelimit-remaining"] != nil })
+        #expect(
+            statuses.filter { $0.status == 200 }.allSatisfy {
+                $0.headers["x-ratelimit-limit"] == "1000" && $0.headers["x-ratelimit-remaining"] != nil
+            })
     }
 }

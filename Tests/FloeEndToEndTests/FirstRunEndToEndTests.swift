@@ -31,7 +31,8 @@ struct FirstRunEndToEndTests {
         // A bootstrap.json of another data directory: the server refuses its key, and the hint says why.
         let other = try ServerProcess.temporaryDirectory().appendingPathComponent(".floe")
         try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
-        try #"{"api_key":"NOTTHISSERVERS","api_secret":"x"}"#.write(to: other.appendingPathComponent("bootstrap.json"), atomically: true, encoding: .utf8)
+        try #"{"api_key":"NOTTHISSERVERS","api_secret":"x"}"#.write(
+            to: other.appendingPathComponent("bootstrap.json"), atomically: true, encoding: .utf8)
         let mismatched = try await stranger.run(["login", "--url", server.baseURL, "--data-dir", other.path])
         #expect(mismatched.status == 1 && mismatched.stderr.contains("floe serve --data-dir"), "\(mismatched)")
     }
@@ -44,7 +45,9 @@ struct FirstRunEndToEndTests {
         let flag = try await cli.ok("--version")
         #expect(command.stdout == flag.stdout)
         func field(_ title: String) -> String? {
-            command.stdout.split(separator: "\n").first { $0.hasPrefix(title + ":") }.map { String($0.dropFirst(title.count + 1)).trimmingCharacters(in: .whitespaces) }
+            command.stdout.split(separator: "\n").first { $0.hasPrefix(title + ":") }.map {
+                String($0.dropFirst(title.count + 1)).trimmingCharacters(in: .whitespaces)
+            }
         }
         let version = try #require(field("Version"), "\(command)")
         let commit = try #require(field("Git Ref"), "\(command)")
@@ -70,7 +73,8 @@ struct FirstRunEndToEndTests {
         try await cli.ok("flink", "statement", "create", "orders", "--sql", "SELECT * FROM examples.marketplace.orders;", "--wait")
 
         let seconds = 32
-        let followed = try await cli.run(["flink", "statement", "results", "orders"], timeout: .seconds(seconds + 30), interruptAfter: .seconds(seconds))
+        let followed = try await cli.run(
+            ["flink", "statement", "results", "orders"], timeout: .seconds(seconds + 30), interruptAfter: .seconds(seconds))
         let rows = followed.stdout.split(separator: "\n").count - 2
         #expect(rows > seconds, "rows kept arriving: \(rows)\n\(followed.stderr)")
         #expect(!followed.stderr.contains("Rate limit") && !followed.stderr.contains("FAILED"), "\(followed.stderr)")

@@ -13,7 +13,12 @@ import Testing
         let bootstrap = try session.server.bootstrap()
         let created = try await session.admin.send(
             "POST", "/fcpm/v2/compute-pools",
-            json: ["spec": ["display_name": .string(name), "cloud": "AWS", "region": "us-east-1", "max_cfu": 10, "environment": ["id": .string(bootstrap.environmentID)]]])
+            json: [
+                "spec": [
+                    "display_name": .string(name), "cloud": "AWS", "region": "us-east-1", "max_cfu": 10,
+                    "environment": ["id": .string(bootstrap.environmentID)],
+                ]
+            ])
         #expect(created.status == 202 || created.status == 201, "\(created.text)")
         #expect(created.json?.value(at: "status", "phase") == "PROVISIONING")
         return try #require(created.json?["id"]?.stringValue)

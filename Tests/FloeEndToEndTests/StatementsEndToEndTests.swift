@@ -20,11 +20,17 @@ struct StatementSession {
         if existingPool == nil {
             let created = try await admin.send(
                 "POST", "/fcpm/v2/compute-pools",
-                json: ["spec": ["display_name": "e2e", "cloud": "AWS", "region": "us-east-1", "max_cfu": 10, "environment": ["id": .string(bootstrap.environmentID)]]])
+                json: [
+                    "spec": [
+                        "display_name": "e2e", "cloud": "AWS", "region": "us-east-1", "max_cfu": 10,
+                        "environment": ["id": .string(bootstrap.environmentID)],
+                    ]
+                ])
             pool = try #require(created.json?["id"]?.stringValue)
         }
         return StatementSession(
-            server: server, admin: admin, base: "/sql/v1/organizations/\(bootstrap.organizationID)/environments/\(bootstrap.environmentID)/statements",
+            server: server, admin: admin,
+            base: "/sql/v1/organizations/\(bootstrap.organizationID)/environments/\(bootstrap.environmentID)/statements",
             pool: pool)
     }
 
@@ -33,7 +39,9 @@ struct StatementSession {
     func run(_ name: String, _ sql: String, properties: [String: String] = [:], until phases: Set<String> = ["COMPLETED"]) async throws -> JSONValue {
         let body: JSONValue = [
             "name": .string(name),
-            "spec": ["statement": .string(sql), "compute_pool_id": .string(pool), "properties": .object(properties.map { ($0.key, .string($0.value)) })],
+            "spec": [
+                "statement": .string(sql), "compute_pool_id": .string(pool), "properties": .object(properties.map { ($0.key, .string($0.value)) }),
+            ],
         ]
         let created = try await admin.send("POST", base, json: body)
         #expect(created.status == 201, "\(name): \(created.text)")
@@ -195,14 +203,18 @@ struct StatementSession {
     @Test func insertsKilledMidStreamContinueFromTheirCheckpointsExactlyOnce() async throws {
         let session = try await StatementSession.start()
         // 3000 events at 1000 a second; event n happens at n × 10 ms, so each one-second window holds 100 of them.
-        try await session.run("events", """
+        try await session.run(
+            "events",
+            """
             CREATE TABLE events (n BIGINT, ts AS TO_TIMESTAMP_LTZ(n * 10, 3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen',
               'rows-per-second' = '1000', 'fields.n.kind' = 'sequence', 'fields.n.start' = '0', 'fields.n.end' = '2999')
             """)
         try await session.run("copied", "CREATE TABLE copied (n BIGINT)")
         try await session.run("per-second", "CREATE TABLE per_second (window_start TIMESTAMP_LTZ(3), c BIGINT, low BIGINT, high BIGINT)")
         try await session.run("copy", "INSERT INTO copied SELECT n FROM events", until: ["RUNNING"])
-        try await session.run("windows", """
+        try await session.run(
+            "windows",
+            """
             INSERT INTO per_second SELECT window_start, COUNT(*), MIN(n), MAX(n)
             FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY window_start, window_end
             """, until: ["RUNNING"])
@@ -221,13 +233,15 @@ struct StatementSession {
         for name in ["copy", "windows"] {
             let deadline = ContinuousClock.now + .seconds(30)
             while ContinuousClock.now < deadline,
-                try await restarted.admin.send("GET", "\(restarted.base)/\(name)").json?.value(at: "status", "phase") != "COMPLETED" {
+                try await restarted.admin.send("GET", "\(restarted.base)/\(name)").json?.value(at: "status", "phase") != "COMPLETED"
+            {
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
         try await restarted.waitFor("copy", phases: ["COMPLETED"])
         try await restarted.waitFor("windows", phases: ["COMPLETED"])
-        try await restarted.run("check-copy", "SELECT COUNT(*), COUNT(DISTINCT n), MIN(n), MAX(n) FROM copied", properties: ["sql.snapshot.mode": "now"])
+        try await restarted.run(
+            "check-copy", "SELECT COUNT(*), COUNT(DISTINCT n), MIN(n), MAX(n) FROM copied", properties: ["sql.snapshot.mode": "now"])
         #expect(try await restarted.results("check-copy").changes == ["0:3000,3000,0,2999"])
         try await restarted.run(
             "check-windows", "SELECT COUNT(*), COUNT(DISTINCT window_start), MIN(c), MAX(c), SUM(high - low) FROM per_second",

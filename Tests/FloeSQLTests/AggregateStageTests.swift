@@ -1,8 +1,9 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-@testable import FloeSQL
 import Foundation
 import Testing
+
+@testable import FloeSQL
 
 /// A small deterministic generator (SplitMix64), so failures reproduce.
 struct SeededGenerator: RandomNumberGenerator {
@@ -58,8 +59,9 @@ struct AggregateHarness {
             if case .decimal(_, let s) = argumentType.kind { type = SQLType(.decimal(precision: 38, scale: max(6, s))) } else { type = argumentType }
         case .min, .max: type = argumentType
         }
-        return AggregateCall(function: function, argument: keyCount + argument, distinct: distinct, argumentType: argumentType,
-                             type: function == .sum0 ? type.withNullable(false) : type)
+        return AggregateCall(
+            function: function, argument: keyCount + argument, distinct: distinct, argumentType: argumentType,
+            type: function == .sum0 ? type.withNullable(false) : type)
     }
 
     /// Feeds one batch to both and expects the same output (column representation included).
@@ -89,7 +91,8 @@ struct AggregateHarness {
 
     static func text(_ batches: [Batch]) -> String {
         batches.map { batch in
-            "kinds \(batch.kinds.map(\.rawValue))\n" + batch.columns.map { "\($0.data) nulls \(String(describing: $0.nulls))" }.joined(separator: "\n")
+            "kinds \(batch.kinds.map(\.rawValue))\n"
+                + batch.columns.map { "\($0.data) nulls \(String(describing: $0.nulls))" }.joined(separator: "\n")
         }.joined(separator: "\n--\n")
     }
 }
@@ -201,7 +204,8 @@ struct AggregateHarness {
                         + AggregateHarness.argumentTypes.map { Self.randomValue($0, &random, spread: 1000, forExtremes: true) })
                         .map { $0 == .string("e\u{301}") && $0.string?.unicodeScalars.count == 2 ? Value.string("d") : $0 }
                 }
-                try harness.feed(rows, Array(repeating: .insert, count: rows.count), boxed: step % 3 == 2, "shape \(shape) round \(round) step \(step)")
+                try harness.feed(
+                    rows, Array(repeating: .insert, count: rows.count), boxed: step % 3 == 2, "shape \(shape) round \(round) step \(step)")
             }
             try harness.finish("shape \(shape) round \(round) finish")
         }
@@ -218,8 +222,9 @@ struct AggregateHarness {
                 [key.map { .int($0) } ?? .null, .int(v), .double(Double(v)), .decimal(Int128(v)), .string("s\(v)"), .int(v), .double(Double(v))]
             }
             try harness.feed([row(1, 10), row(2, 20), row(nil, 30)], [.insert, .insert, .insert], boxed: false, "insert")
-            try harness.feed([row(1, 10), row(1, 11), row(1, 11), row(nil, 30), row(nil, 31)],
-                             [.delete, .insert, .updateBefore, .delete, .insert], boxed: false, "empty and refill in one batch")
+            try harness.feed(
+                [row(1, 10), row(1, 11), row(1, 11), row(nil, 30), row(nil, 31)],
+                [.delete, .insert, .updateBefore, .delete, .insert], boxed: false, "empty and refill in one batch")
             try harness.feed([row(3, 1), row(4, 2), row(2, 20), row(5, 3)], [.insert, .insert, .delete, .insert], boxed: true, "reuse")
             try harness.feed([row(2, 5), row(9, 9)], [.insert, .delete], boxed: false, "re-insert and spurious retraction")
             try harness.finish("finish")
@@ -280,19 +285,22 @@ struct AggregateHarness {
     /// NULL slots of typed input columns may hold any placeholder: NULL keys still form one group, NULL arguments
     /// are skipped, and output NULLs carry the placeholders `ColumnBuilder` uses.
     @Test func nullsWithNonZeroPlaceholders() throws {
-        let calls = [AggregateHarness.call(.count, nil, keyCount: 1), AggregateHarness.call(.sum, 0, keyCount: 1),
-                     AggregateHarness.call(.count, 0, keyCount: 1), AggregateHarness.call(.avg, 1, keyCount: 1)]
+        let calls = [
+            AggregateHarness.call(.count, nil, keyCount: 1), AggregateHarness.call(.sum, 0, keyCount: 1),
+            AggregateHarness.call(.count, 0, keyCount: 1), AggregateHarness.call(.avg, 1, keyCount: 1),
+        ]
         for final in [false, true] {
             let outputTypes = [SQLType(.bigint)] + calls.map(\.type)
             let stage = AggregateStage(keyCount: 1, calls: calls, final: final, outputTypes: outputTypes)
             let reference = ReferenceAggregateStage(keyCount: 1, calls: calls, final: final, outputTypes: outputTypes)
             let filler = Column(data: .int([0, 0, 0, 0]))
-            let batch = Batch(columns: [
-                Column(data: .int([5, 99, 5, 42]), nulls: [false, true, false, true]),
-                Column(data: .int([1, 2, 77, 3]), nulls: [false, false, true, false]),
-                Column(data: .double([0.5, 9, 1.5, 2]), nulls: [true, false, false, false]),
-                filler, filler, filler, filler,
-            ], kinds: [.insert, .insert, .insert, .updateAfter])
+            let batch = Batch(
+                columns: [
+                    Column(data: .int([5, 99, 5, 42]), nulls: [false, true, false, true]),
+                    Column(data: .int([1, 2, 77, 3]), nulls: [false, false, true, false]),
+                    Column(data: .double([0.5, 9, 1.5, 2]), nulls: [true, false, false, false]),
+                    filler, filler, filler, filler,
+                ], kinds: [.insert, .insert, .insert, .updateAfter])
             AggregateHarness.expectSame(try stage.process(batch, from: 0), try reference.process(batch, from: 0), "process")
             AggregateHarness.expectSame(try stage.inputFinished(0), try reference.inputFinished(0), "finish")
         }

@@ -1,9 +1,10 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 import FloeCore
-@testable import FloeSQL
 import Foundation
 import Testing
+
+@testable import FloeSQL
 
 /// A statement reaches only the catalogs its session grants, each only for what is granted.
 @Suite struct CatalogAccessTests {
@@ -48,10 +49,12 @@ import Testing
         let own = Self.session([CatalogGrant(Self.dev, .all)])
         #expect(try await Self.run(fixture, "SELECT x FROM t", own) == ["+I[1]"])
         let hidden = "Catalog 'prod' does not exist or you do not have access to it."
-        for sql in ["SELECT x FROM `prod`.`default`.t", "SELECT x FROM `env-2`.`default`.t", "INSERT INTO `prod`.`default`.t VALUES (2)",
-                    "CREATE TABLE `prod`.`default`.u (x INT)", "DROP TABLE `prod`.`default`.t", "ALTER TABLE `prod`.`default`.t ADD y INT",
-                    "CREATE VIEW `prod`.`default`.v AS SELECT 1 AS x", "CREATE DATABASE `prod`.extra", "SHOW TABLES FROM `prod`.`default`",
-                    "DESCRIBE `prod`.`default`.t", "SELECT * FROM `prod`.`INFORMATION_SCHEMA`.`TABLES`"] {
+        for sql in [
+            "SELECT x FROM `prod`.`default`.t", "SELECT x FROM `env-2`.`default`.t", "INSERT INTO `prod`.`default`.t VALUES (2)",
+            "CREATE TABLE `prod`.`default`.u (x INT)", "DROP TABLE `prod`.`default`.t", "ALTER TABLE `prod`.`default`.t ADD y INT",
+            "CREATE VIEW `prod`.`default`.v AS SELECT 1 AS x", "CREATE DATABASE `prod`.extra", "SHOW TABLES FROM `prod`.`default`",
+            "DESCRIBE `prod`.`default`.t", "SELECT * FROM `prod`.`INFORMATION_SCHEMA`.`TABLES`",
+        ] {
             let message = await Self.message(fixture, sql, own)
             #expect(message == hidden || message?.contains("does not exist or you do not have access to it") == true, "\(sql): \(message ?? "ran")")
         }
@@ -73,10 +76,12 @@ import Testing
         defer { fixture.remove() }
         let readOnly = Self.session([CatalogGrant(Self.dev, .all), CatalogGrant(Self.prod, .read)])
         #expect(try await Self.run(fixture, "SELECT x FROM `prod`.`default`.t", readOnly) == ["+I[1]"])
-        #expect(await Self.message(fixture, "INSERT INTO `prod`.`default`.t VALUES (2)", readOnly)
-            == "The statement may not write to tables in catalog 'prod': its principal's roles and API key do not allow it.")
-        #expect(await Self.message(fixture, "CREATE TABLE `prod`.`default`.u (x INT)", readOnly)
-            == "The statement may not create, alter or drop objects in catalog 'prod': its principal's roles and API key do not allow it.")
+        #expect(
+            await Self.message(fixture, "INSERT INTO `prod`.`default`.t VALUES (2)", readOnly)
+                == "The statement may not write to tables in catalog 'prod': its principal's roles and API key do not allow it.")
+        #expect(
+            await Self.message(fixture, "CREATE TABLE `prod`.`default`.u (x INT)", readOnly)
+                == "The statement may not create, alter or drop objects in catalog 'prod': its principal's roles and API key do not allow it.")
         #expect(await Self.message(fixture, "DROP TABLE `prod`.`default`.t", readOnly)?.contains("may not create, alter or drop") == true)
         // A copy from prod into dev needs read on prod and write on dev only.
         #expect(try await Self.run(fixture, "INSERT INTO t SELECT x + 1 FROM `prod`.`default`.t", readOnly).isEmpty)
@@ -92,6 +97,8 @@ import Testing
         #expect(await Self.message(fixture, "CREATE TABLE u (x INT)", none) == "Catalog 'dev' does not exist or you do not have access to it.")
         #expect(try await Self.run(fixture, "SHOW CATALOGS", none) == ["+I[examples, examples]"])
         #expect(try await Self.run(fixture, "SHOW TABLES FROM `examples`.`marketplace`", none).contains("+I[clicks]"))
-        #expect(await Self.message(fixture, "DROP TABLE `examples`.`marketplace`.`clicks`", none) == "Catalog 'examples' is read-only: its tables are generated examples.")
+        #expect(
+            await Self.message(fixture, "DROP TABLE `examples`.`marketplace`.`clicks`", none)
+                == "Catalog 'examples' is read-only: its tables are generated examples.")
     }
 }

@@ -1,10 +1,11 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 import FloeCore
-@testable import FloeSQL
 import Foundation
 import Synchronization
 import Testing
+
+@testable import FloeSQL
 
 /// Checkpoints: every stateful stage saves and restores its state, sources continue from their positions, and an
 /// INSERT's output is committed exactly once across stops, resumes and crashes.
@@ -19,20 +20,23 @@ import Testing
 
     /// One result change as text: `+I[...]` and so on.
     static func text(_ kind: RowKind, _ row: Row) -> String {
-        let tag = switch kind {
-        case .insert: "+I"
-        case .updateBefore: "-U"
-        case .updateAfter: "+U"
-        case .delete: "-D"
-        }
+        let tag =
+            switch kind {
+            case .insert: "+I"
+            case .updateBefore: "-U"
+            case .updateAfter: "+U"
+            case .delete: "-D"
+            }
         return tag + "\(row)"
     }
 
     /// Runs the streaming query `sql` as a bare dataflow (optionally restored from `restoring`) until `done` holds for
     /// its output or, by default, until it has been idle for a while; then cancels it, which takes a last checkpoint.
     /// Returns the output and that checkpoint's snapshot.
-    static func run(_ fixture: EngineFixture, _ sql: String, restoring: [UInt8]? = nil,
-                    until done: (@Sendable ([String]) -> Bool)? = nil) async throws -> (changes: [String], snapshot: [UInt8]?) {
+    static func run(
+        _ fixture: EngineFixture, _ sql: String, restoring: [UInt8]? = nil,
+        until done: (@Sendable ([String]) -> Bool)? = nil
+    ) async throws -> (changes: [String], snapshot: [UInt8]?) {
         let prepared = try #require(try await fixture.engine.prepare(sql, in: fixture.context()).unwrapped as? QueryStatement)
         let output = Shared<[String]>([])
         let snapshot = Shared<[UInt8]?>(nil)
@@ -103,27 +107,57 @@ import Testing
 
     /// Queries over every stateful stage; `exact` ones emit per input row, so even their changelogs must match.
     static let queries: [(sql: String, exact: Bool)] = [
-        ("SELECT customer, COUNT(*), SUM(qty), SUM(price), AVG(amount), MAX(amount), MIN(customer), COUNT(DISTINCT qty) FROM orders GROUP BY customer", true),
+        (
+            "SELECT customer, COUNT(*), SUM(qty), SUM(price), AVG(amount), MAX(amount), MIN(customer), COUNT(DISTINCT qty) FROM orders GROUP BY customer",
+            true
+        ),
         ("SELECT MAX(cnt), MIN(cnt), SUM(cnt), COUNT(*) FROM (SELECT customer, COUNT(*) AS cnt FROM orders GROUP BY customer)", true),
         // COUNT(DISTINCT) of one argument under several filters shares one table, also over an updating input.
-        ("SELECT customer, COUNT(DISTINCT qty), COUNT(DISTINCT qty) FILTER (WHERE amount > 5), COUNT(DISTINCT qty) FILTER (WHERE amount <= 5) FROM orders GROUP BY customer", true),
-        ("SELECT COUNT(DISTINCT n), COUNT(DISTINCT n) FILTER (WHERE customer <> 'bob'), COUNT(DISTINCT n) FILTER (WHERE customer = 'bob') FROM (SELECT customer, COUNT(*) AS n FROM orders GROUP BY customer)", true),
+        (
+            "SELECT customer, COUNT(DISTINCT qty), COUNT(DISTINCT qty) FILTER (WHERE amount > 5), COUNT(DISTINCT qty) FILTER (WHERE amount <= 5) FROM orders GROUP BY customer",
+            true
+        ),
+        (
+            "SELECT COUNT(DISTINCT n), COUNT(DISTINCT n) FILTER (WHERE customer <> 'bob'), COUNT(DISTINCT n) FILTER (WHERE customer = 'bob') FROM (SELECT customer, COUNT(*) AS n FROM orders GROUP BY customer)",
+            true
+        ),
         // MIN/MAX over an insert-only input keep only the extreme; COUNT(DISTINCT) of integers keeps Int64 sets.
         ("SELECT customer, MIN(qty), MAX(id), COUNT(DISTINCT id) FROM orders GROUP BY customer", true),
-        ("SELECT window_start, MAX(n), MIN(n), COUNT(DISTINCT n) FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end", true),
+        (
+            "SELECT window_start, MAX(n), MIN(n), COUNT(DISTINCT n) FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end",
+            true
+        ),
         ("SELECT o.id, c.tier FROM orders AS o LEFT JOIN customers AS c ON o.customer = c.name", false),
         ("SELECT o.id, c.name FROM orders AS o FULL JOIN customers AS c ON o.customer = c.name", false),
-        ("SELECT * FROM (SELECT id, customer, amount, ROW_NUMBER() OVER (PARTITION BY customer ORDER BY amount DESC) AS rn FROM orders) WHERE rn <= 2", true),
+        (
+            "SELECT * FROM (SELECT id, customer, amount, ROW_NUMBER() OVER (PARTITION BY customer ORDER BY amount DESC) AS rn FROM orders) WHERE rn <= 2",
+            true
+        ),
         ("SELECT id, amount FROM orders ORDER BY amount DESC LIMIT 3", false),
         ("SELECT id FROM orders LIMIT 5", true),
-        ("SELECT window_start, COUNT(*), SUM(n) FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end", true),
-        ("SELECT n, SUM(n) OVER w, MIN(n) OVER w, COUNT(*) OVER w FROM ticks WINDOW w AS (ORDER BY ts ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)", true),
+        (
+            "SELECT window_start, COUNT(*), SUM(n) FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end",
+            true
+        ),
+        (
+            "SELECT n, SUM(n) OVER w, MIN(n) OVER w, COUNT(*) OVER w FROM ticks WINDOW w AS (ORDER BY ts ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)",
+            true
+        ),
         ("SELECT n, AVG(n) OVER (PARTITION BY n % 2 ORDER BY ts RANGE BETWEEN INTERVAL '5' SECOND PRECEDING AND CURRENT ROW) FROM ticks", true),
-        ("SELECT a.n, b.n FROM ticks AS a LEFT JOIN ticks AS b ON a.n = b.n + 1 AND a.ts BETWEEN b.ts - INTERVAL '5' SECOND AND b.ts + INTERVAL '5' SECOND", false),
+        (
+            "SELECT a.n, b.n FROM ticks AS a LEFT JOIN ticks AS b ON a.n = b.n + 1 AND a.ts BETWEEN b.ts - INTERVAL '5' SECOND AND b.ts + INTERVAL '5' SECOND",
+            false
+        ),
         ("SELECT t.n, l.label FROM ticks AS t LEFT JOIN levels FOR SYSTEM_TIME AS OF t.ts AS l ON t.n = l.n", false),
-        ("SELECT * FROM (SELECT n, window_start, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY n DESC) AS rn FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '10' SECOND))) WHERE rn <= 2", true),
+        (
+            "SELECT * FROM (SELECT n, window_start, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY n DESC) AS rn FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '10' SECOND))) WHERE rn <= 2",
+            true
+        ),
         // (Tick 5 is late; which side sees it depends on how two reads of one table interleave, so it is left out.)
-        ("SELECT a.n, b.n FROM (SELECT * FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) WHERE n <> 5) AS a FULL JOIN (SELECT * FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) WHERE n <> 5) AS b ON a.n = b.n + 1 AND a.window_start = b.window_start AND a.window_end = b.window_end", false),
+        (
+            "SELECT a.n, b.n FROM (SELECT * FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) WHERE n <> 5) AS a FULL JOIN (SELECT * FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) WHERE n <> 5) AS b ON a.n = b.n + 1 AND a.window_start = b.window_start AND a.window_end = b.window_end",
+            false
+        ),
         ("SELECT * FROM levels", true),
     ]
 
@@ -147,11 +181,15 @@ import Testing
         defer { fixture.remove() }
         for statement in Self.setUp + Self.firstPart { _ = try await fixture.run(statement) }
         let snapshot = try #require(try await Self.run(fixture, "SELECT customer, COUNT(*) FROM orders GROUP BY customer").snapshot)
-        await #expect(throws: SQLError.self) { try await Self.run(fixture, "SELECT o.id, c.tier FROM orders AS o JOIN customers AS c ON o.customer = c.name", restoring: snapshot) }
+        await #expect(throws: SQLError.self) {
+            try await Self.run(fixture, "SELECT o.id, c.tier FROM orders AS o JOIN customers AS c ON o.customer = c.name", restoring: snapshot)
+        }
         var damaged = snapshot
         damaged[damaged.count / 2] ^= 0xFF
         damaged.removeLast()
-        await #expect(throws: SQLError.self) { try await Self.run(fixture, "SELECT customer, COUNT(*) FROM orders GROUP BY customer", restoring: damaged) }
+        await #expect(throws: SQLError.self) {
+            try await Self.run(fixture, "SELECT customer, COUNT(*) FROM orders GROUP BY customer", restoring: damaged)
+        }
     }
 
     @Test func aSourceTableCreatedAgainIsReadFromItsStart() async throws {
@@ -174,7 +212,8 @@ import Testing
     @Test func aDatagenSourceContinuesItsSequenceAndItsRandomValues() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }
-        _ = try await fixture.run("""
+        _ = try await fixture.run(
+            """
             CREATE TABLE gen (n BIGINT, s STRING) WITH ('connector' = 'datagen', 'rows-per-second' = '2000',
               'fields.n.kind' = 'sequence', 'fields.n.start' = '1', 'fields.n.end' = '100000000', 'fields.s.length' = '6')
             """)
@@ -194,8 +233,10 @@ import Testing
         let second = (9001...9500).map { "{\"n\":\($0)}\n" }.joined()
         try Data(first.utf8).write(to: directory.appendingPathComponent("a.json"))
         try Data(second.utf8).write(to: directory.appendingPathComponent("b.json"))
-        let spec = try #require(try FileSystemSpec.of(
-            options: ["connector": "filesystem", "path": directory.path, "format": "json"], columns: [("n", SQLType(.bigint))], access: .unrestricted))
+        let spec = try #require(
+            try FileSystemSpec.of(
+                options: ["connector": "filesystem", "path": directory.path, "format": "json"], columns: [("n", SQLType(.bigint))],
+                access: .unrestricted))
         func numbers(_ batch: Batch) -> [Int64] { (0..<batch.count).compactMap { batch.row($0)[0].int } }
         var read: [Int64] = []
         var snapshot = StateWriter()
@@ -237,8 +278,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try CheckpointStore(directory: directory)
         let sink = FlakySink()
-        let batch = Batch(rows: [[.int(1)], [.int(2)], [.int(3)], [.int(9)]], kinds: [.insert, .updateAfter, .insert, .updateBefore],
-                          types: [SQLType(.integer)])
+        let batch = Batch(
+            rows: [[.int(1)], [.int(2)], [.int(3)], [.int(9)]], kinds: [.insert, .updateAfter, .insert, .updateBefore],
+            types: [SQLType(.integer)])
         let committer = SinkCommitter(sink: sink, writer: "w", store: store, key: "stmt", keepsOutput: true)
         committer.hold([batch])
         sink.failNextAppend()
@@ -278,7 +320,9 @@ import Testing
             return Task { try await prepared.run(deliveringTo: CollectingReceiver(), skippingFirst: 0) }
         }
         func sink() async throws -> [String] {
-            try await fixture.run("SELECT id, tier FROM enriched", ["sql.snapshot.mode": "now"]).1.map { $0.row.map { $0.stringValue ?? "NULL" }.joined(separator: "|") }.sorted()
+            try await fixture.run("SELECT id, tier FROM enriched", ["sql.snapshot.mode": "now"]).1.map {
+                $0.row.map { $0.stringValue ?? "NULL" }.joined(separator: "|")
+            }.sorted()
         }
         func waitForSink(_ count: Int) async throws {
             for _ in 0..<500 where try await sink().count < count { try await Task.sleep(for: .milliseconds(20)) }
@@ -312,25 +356,31 @@ import Testing
         for statement in Self.setUp + Self.firstPart + Self.secondPart { _ = try await fixture.run(statement) }
         func sources(_ sql: String) async throws -> Int {
             let prepared = try #require(try await fixture.engine.prepare(sql, in: fixture.context()).unwrapped as? QueryStatement)
-            let flow = try Dataflow(plan: prepared.plan.node,
-                                    context: prepared.services.dataflowContext(session: prepared.session, caster: prepared.caster, isSnapshot: false))
+            let flow = try Dataflow(
+                plan: prepared.plan.node,
+                context: prepared.services.dataflowContext(session: prepared.session, caster: prepared.caster, isSnapshot: false))
             return flow.sourceCount
         }
         #expect(try await sources("SELECT a.id, b.id FROM orders AS a JOIN orders AS b ON a.id = b.id + 1") == 1)
         // Identical aggregations are computed once (Flink's sub-plan reuse); different or volatile ones are not.
         func stages(_ sql: String) async throws -> Int {
             let prepared = try #require(try await fixture.engine.prepare(sql, in: fixture.context()).unwrapped as? QueryStatement)
-            return try Dataflow(plan: prepared.plan.node,
-                                context: prepared.services.dataflowContext(session: prepared.session, caster: prepared.caster, isSnapshot: false)).stageCount
+            return try Dataflow(
+                plan: prepared.plan.node,
+                context: prepared.services.dataflowContext(session: prepared.session, caster: prepared.caster, isSnapshot: false)
+            ).stageCount
         }
-        let twice = "SELECT a.customer, a.n FROM (SELECT customer, COUNT(*) AS n FROM orders GROUP BY customer) AS a JOIN (SELECT customer, COUNT(*) AS n FROM orders GROUP BY customer) AS b ON a.customer = b.customer AND a.n >= b.n"
-        let different = twice.replacingOccurrences(of: "COUNT(*) AS n FROM orders GROUP BY customer) AS b", with: "SUM(qty) AS n FROM orders GROUP BY customer) AS b")
+        let twice =
+            "SELECT a.customer, a.n FROM (SELECT customer, COUNT(*) AS n FROM orders GROUP BY customer) AS a JOIN (SELECT customer, COUNT(*) AS n FROM orders GROUP BY customer) AS b ON a.customer = b.customer AND a.n >= b.n"
+        let different = twice.replacingOccurrences(
+            of: "COUNT(*) AS n FROM orders GROUP BY customer) AS b", with: "SUM(qty) AS n FROM orders GROUP BY customer) AS b")
         let volatile = twice.replacingOccurrences(of: "COUNT(*)", with: "MAX(RAND())")
         let (twiceStages, differentStages, volatileStages) = (try await stages(twice), try await stages(different), try await stages(volatile))
         #expect(twiceStages < differentStages)
         #expect(volatileStages > twiceStages)
         // EXTRACT's unit is not in its spelling: aggregations differing only there are not shared.
-        let units = "SELECT a.m, b.m FROM (SELECT n, MAX(EXTRACT(SECOND FROM ts)) AS m FROM ticks GROUP BY n) AS a JOIN (SELECT n, MAX(EXTRACT(MINUTE FROM ts)) AS m FROM ticks GROUP BY n) AS b ON a.n = b.n"
+        let units =
+            "SELECT a.m, b.m FROM (SELECT n, MAX(EXTRACT(SECOND FROM ts)) AS m FROM ticks GROUP BY n) AS a JOIN (SELECT n, MAX(EXTRACT(MINUTE FROM ts)) AS m FROM ticks GROUP BY n) AS b ON a.n = b.n"
         let (_, extracted) = try await fixture.run(units)
         #expect(Self.materialized(extracted.map(EngineText.change)).contains("[12, 0]"), "\(extracted)")
         let (_, counts) = try await fixture.run(twice)
@@ -347,20 +397,26 @@ import Testing
         defer { fixture.remove() }
         for statement in Self.setUp + Self.firstPart + Self.secondPart { _ = try await fixture.run(statement) }
         func final(_ sql: String) async throws -> [String] { Self.materialized(try await fixture.run(sql).1.map(EngineText.change)) }
-        let shared = try await final("SELECT customer, COUNT(DISTINCT qty), COUNT(DISTINCT qty) FILTER (WHERE amount > 5), COUNT(DISTINCT qty) FILTER (WHERE amount <= 5) FROM orders GROUP BY customer")
+        let shared = try await final(
+            "SELECT customer, COUNT(DISTINCT qty), COUNT(DISTINCT qty) FILTER (WHERE amount > 5), COUNT(DISTINCT qty) FILTER (WHERE amount <= 5) FROM orders GROUP BY customer"
+        )
         func counts(_ condition: String) async throws -> [String: String] {
-            let rows = try await final("SELECT customer, COUNT(*) FROM (SELECT DISTINCT customer, qty FROM orders WHERE \(condition)) GROUP BY customer")
-            return Dictionary(uniqueKeysWithValues: rows.map { row in
-                let parts = row.dropFirst().dropLast().components(separatedBy: ", ")
-                return (parts[0], parts[1])
-            })
+            let rows = try await final(
+                "SELECT customer, COUNT(*) FROM (SELECT DISTINCT customer, qty FROM orders WHERE \(condition)) GROUP BY customer")
+            return Dictionary(
+                uniqueKeysWithValues: rows.map { row in
+                    let parts = row.dropFirst().dropLast().components(separatedBy: ", ")
+                    return (parts[0], parts[1])
+                })
         }
         let all = try await counts("qty IS NOT NULL")
         let big = try await counts("amount > 5")
         let small = try await counts("amount <= 5")
         #expect(shared == all.keys.sorted().map { "[\($0), \(all[$0]!), \(big[$0] ?? "0"), \(small[$0] ?? "0")]" })
         // Per customer 3, 2, 1, 1 orders: distinct counts {1, 2, 3}, without bob {1, 3}, bob's {2}.
-        let updating = try await final("SELECT COUNT(DISTINCT n), COUNT(DISTINCT n) FILTER (WHERE customer <> 'bob'), COUNT(DISTINCT n) FILTER (WHERE customer = 'bob') FROM (SELECT customer, COUNT(*) AS n FROM orders GROUP BY customer)")
+        let updating = try await final(
+            "SELECT COUNT(DISTINCT n), COUNT(DISTINCT n) FILTER (WHERE customer <> 'bob'), COUNT(DISTINCT n) FILTER (WHERE customer = 'bob') FROM (SELECT customer, COUNT(*) AS n FROM orders GROUP BY customer)"
+        )
         #expect(updating == ["[3, 2, 1]"])
     }
 
@@ -377,17 +433,22 @@ import Testing
             END
             """
         // The two INSERTs share one read of `orders`.
-        let prepared = try #require(try await fixture.engine.prepare(set, in: fixture.context(statementID: "set-1")).unwrapped as? StatementSetStatement)
-        let shared = try Dataflow(plans: prepared.inserts.map(\.plan.node),
-                                  context: prepared.inserts[0].services.dataflowContext(session: prepared.inserts[0].session, caster: prepared.inserts[0].caster,
-                                                                                      isSnapshot: false))
+        let prepared = try #require(
+            try await fixture.engine.prepare(set, in: fixture.context(statementID: "set-1")).unwrapped as? StatementSetStatement)
+        let shared = try Dataflow(
+            plans: prepared.inserts.map(\.plan.node),
+            context: prepared.inserts[0].services.dataflowContext(
+                session: prepared.inserts[0].session, caster: prepared.inserts[0].caster,
+                isSnapshot: false))
         #expect(shared.sourceCount == 1)
         func start() async throws -> Task<Void, any Error> {
             let prepared = try await fixture.engine.prepare(set, in: fixture.context(statementID: "set-1"))
             return Task { try await prepared.run(deliveringTo: CollectingReceiver(), skippingFirst: 0) }
         }
         func rows(_ table: String) async throws -> [String] {
-            try await fixture.run("SELECT * FROM \(table)", ["sql.snapshot.mode": "now"]).1.map { $0.row.map { $0.stringValue ?? "NULL" }.joined(separator: "|") }.sorted()
+            try await fixture.run("SELECT * FROM \(table)", ["sql.snapshot.mode": "now"]).1.map {
+                $0.row.map { $0.stringValue ?? "NULL" }.joined(separator: "|")
+            }.sorted()
         }
         var running = try await start()
         for statement in Self.firstPart { _ = try await fixture.run(statement) }

@@ -21,7 +21,8 @@ struct EngineGoldenCase: CustomTestStringConvertible, Sendable {
 enum EngineGoldenFile {
     static let files = [
         "engine-expressions.sqltest", "engine-queries.sqltest", "engine-catalog.sqltest", "engine-errors.sqltest", "engine-statements.sqltest",
-        "engine-types.sqltest", "engine-functions.sqltest", "engine-datagen.sqltest", "engine-windows.sqltest", "engine-joins.sqltest", "engine-rank.sqltest", "engine-over.sqltest", "engine-changelog.sqltest", "engine-examples.sqltest",
+        "engine-types.sqltest", "engine-functions.sqltest", "engine-datagen.sqltest", "engine-windows.sqltest", "engine-joins.sqltest",
+        "engine-rank.sqltest", "engine-over.sqltest", "engine-changelog.sqltest", "engine-examples.sqltest",
     ]
 
     static func cases(_ file: String) -> [EngineGoldenCase] {

@@ -1,9 +1,10 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 import FloeCore
-@testable import FloeSQL
 import Foundation
 import Synchronization
+
+@testable import FloeSQL
 
 /// Collects delivered result changes.
 final class CollectingReceiver: ResultReceiver {
@@ -47,7 +48,9 @@ struct EngineFixture {
 
     /// Runs a statement to its end (bounded) or until it has caught up with its tables (unbounded), returning the
     /// traits and the changes.
-    func run(_ sql: String, _ properties: [String: String] = [:], statementID: String? = nil, skip: Int = 0) async throws
+    func run(
+        _ sql: String, _ properties: [String: String] = [:], statementID: String? = nil, skip: Int = 0
+    ) async throws
         -> (StatementTraits, [ResultChange])
     {
         let prepared = try await engine.prepare(sql, in: context(properties, statementID: statementID))

@@ -1,9 +1,10 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 import FloeCore
-@testable import FloeSQL
 import Foundation
 import Testing
+
+@testable import FloeSQL
 
 @Suite struct TableLogTests {
     func temporaryURL() -> URL {
@@ -80,8 +81,10 @@ import Testing
     }
 
     @Test func codecRoundTrips() throws {
-        let row: Row = [.null, .bool(true), .int(-42), .int(Int64.max), .double(1.5), .decimal(-123456789012345678901234567), .string("héllo"),
-                        .bytes([0, 255]), .list([.int(1), .list([.string("x")])])]
+        let row: Row = [
+            .null, .bool(true), .int(-42), .int(Int64.max), .double(1.5), .decimal(-123456789012345678901234567), .string("héllo"),
+            .bytes([0, 255]), .list([.int(1), .list([.string("x")])]),
+        ]
         var bytes: [UInt8] = []
         ValueCodec.encode(row, into: &bytes)
         var reader = ValueCodec.Reader(bytes)
@@ -114,7 +117,8 @@ import Testing
     @Test func anUnboundedDatagenTableIsPacedAndRepeatsItselfOnARerun() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }
-        _ = try await fixture.run("CREATE TABLE ticks (n BIGINT, s STRING) WITH ('connector' = 'datagen', 'rows-per-second' = '40', 'fields.s.length' = '5')")
+        _ = try await fixture.run(
+            "CREATE TABLE ticks (n BIGINT, s STRING) WITH ('connector' = 'datagen', 'rows-per-second' = '40', 'fields.s.length' = '5')")
         /// Runs the query until it has delivered `wanted` rows; returns them and how long that took.
         func collect(_ wanted: Int) async throws -> (rows: [ResultChange], elapsed: Duration) {
             let prepared = try await fixture.engine.prepare("SELECT n, s FROM ticks", in: fixture.context())
@@ -136,7 +140,8 @@ import Testing
         #expect(first.elapsed >= .milliseconds(490), "21 rows after \(first.elapsed)")
         // Seeded by the table: a second run (as after a restart) produces the same rows in the same order.
         let second = try await collect(10)
-        #expect(second.rows.map(\.row) == first.rows.prefix(10).map(\.row), "\(first.rows.prefix(3).map(\.row)) vs \(second.rows.prefix(3).map(\.row))")
+        #expect(
+            second.rows.map(\.row) == first.rows.prefix(10).map(\.row), "\(first.rows.prefix(3).map(\.row)) vs \(second.rows.prefix(3).map(\.row))")
     }
 
     @Test func unboundedSelectFollowsAppendsAndStopsPromptly() async throws {
@@ -157,7 +162,10 @@ import Testing
         // (A liveness check, not a timing one: the bound is generous so a loaded machine cannot fail it.)
         task.cancel()
         let ended = CollectingFlag()
-        let watcher = Task { _ = await task.result; ended.set() }
+        let watcher = Task {
+            _ = await task.result
+            ended.set()
+        }
         try await waitUntil(seconds: 30) { ended.isSet }
         watcher.cancel()
         if case .success = await task.result { Issue.record("a cancelled unbounded statement must throw") }
@@ -242,15 +250,27 @@ import Testing
         var ids = Set<String>()
         var seen = Set<Int64>()
         for _ in 0..<10_000 {
-            guard case .string(let id) = uuid.generate(&random, type: string) else { Issue.record("uuid is not a string"); return }
+            guard case .string(let id) = uuid.generate(&random, type: string) else {
+                Issue.record("uuid is not a string")
+                return
+            }
             #expect(id.count == 36 && id.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12] && Array(id)[14] == "4")
             ids.insert(id)
-            guard case .int(let n) = between.generate(&random, type: int) else { Issue.record("numberBetween is not an int"); return }
+            guard case .int(let n) = between.generate(&random, type: int) else {
+                Issue.record("numberBetween is not an int")
+                return
+            }
             #expect((3000..<5000).contains(n))
             seen.insert(n)
-            guard case .double(let p) = price.generate(&random, type: SQLType(.double, nullable: false)) else { Issue.record("price"); return }
+            guard case .double(let p) = price.generate(&random, type: SQLType(.double, nullable: false)) else {
+                Issue.record("price")
+                return
+            }
             #expect(p >= 10 && p <= 100 && abs((p * 100).rounded() - p * 100) < 1e-6)
-            guard case .string(let link) = url.generate(&random, type: string) else { Issue.record("url"); return }
+            guard case .string(let link) = url.generate(&random, type: string) else {
+                Issue.record("url")
+                return
+            }
             #expect(link.hasPrefix("https://www.acme.com/product/") && link.count == 34 && link.suffix(5).allSatisfy { ("a"..."z").contains($0) })
         }
         #expect(ids.count == 10_000)
@@ -264,7 +284,9 @@ import Testing
     @Test func unsupportedFakerOptionsAreRefused() {
         let columns: [(name: String, type: SQLType)] = [("a", .string)]
         #expect(throws: SQLError.self) { try DatagenSpec.of(options: ["connector": "faker"], columns: columns, seed: "s") }
-        #expect(throws: SQLError.self) { try DatagenSpec.of(options: ["connector": "faker", "fields.a.expression": "#{Nope.nope}"], columns: columns, seed: "s") }
+        #expect(throws: SQLError.self) {
+            try DatagenSpec.of(options: ["connector": "faker", "fields.a.expression": "#{Nope.nope}"], columns: columns, seed: "s")
+        }
         #expect(throws: SQLError.self) {
             try DatagenSpec.of(options: ["connector": "faker", "fields.a.expression": "#{Internet.uuid}", "bogus": "1"], columns: columns, seed: "s")
         }
@@ -288,10 +310,12 @@ import Testing
     @Test func aSilentVersionedTableGoesIdleAndReleasesATemporalJoin() async throws {
         let fixture = try EngineFixture()
         defer { fixture.remove() }
-        _ = try await fixture.run("CREATE TABLE rates (currency STRING, rate INT, ts TIMESTAMP(3), PRIMARY KEY (currency) NOT ENFORCED, WATERMARK FOR ts AS ts)")
+        _ = try await fixture.run(
+            "CREATE TABLE rates (currency STRING, rate INT, ts TIMESTAMP(3), PRIMARY KEY (currency) NOT ENFORCED, WATERMARK FOR ts AS ts)")
         _ = try await fixture.run("CREATE TABLE orders (id INT, currency STRING, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)")
         _ = try await fixture.run("INSERT INTO rates VALUES ('EUR', 100, TIMESTAMP '2024-01-01 10:00:00')")
-        _ = try await fixture.run("INSERT INTO orders VALUES (1, 'EUR', TIMESTAMP '2024-01-01 10:00:01'), (2, 'EUR', TIMESTAMP '2024-01-01 10:00:05')")
+        _ = try await fixture.run(
+            "INSERT INTO orders VALUES (1, 'EUR', TIMESTAMP '2024-01-01 10:00:01'), (2, 'EUR', TIMESTAMP '2024-01-01 10:00:05')")
         _ = try await fixture.run("INSERT INTO orders VALUES (3, 'EUR', TIMESTAMP '2024-01-01 10:00:20')")
         let sql = "SELECT o.id, r.rate FROM orders AS o JOIN rates FOR SYSTEM_TIME AS OF o.ts AS r ON o.currency = r.currency"
         // Without idleness the join waits for the rates' watermark, which stays at 10:00:00.
@@ -323,8 +347,11 @@ import Testing
         // Left (a INT, s STRING), right (b INT, t STRING): columns 0, 1 and 2, 3 of the pair.
         let conditions: [BoundExpression] = [
             compare(.less, column(0, int), column(2, int)),
-            BoundExpression(.and([compare(.greaterOrEqual, column(0, int), column(2, int)), compare(.equal, column(1, text), column(3, text))]), boolean),
-            BoundExpression(.or([compare(.notEqual, column(1, text), column(3, text)), BoundExpression(.isNull(column(2, int), negated: false), boolean)]), boolean),
+            BoundExpression(
+                .and([compare(.greaterOrEqual, column(0, int), column(2, int)), compare(.equal, column(1, text), column(3, text))]), boolean),
+            BoundExpression(
+                .or([compare(.notEqual, column(1, text), column(3, text)), BoundExpression(.isNull(column(2, int), negated: false), boolean)]),
+                boolean),
             BoundExpression(.not(compare(.lessOrEqual, column(2, int), .literal(.int(2), int))), boolean),
         ]
         let values: [Value] = [.null, .int(1), .int(2), .int(3)]
@@ -336,7 +363,10 @@ import Testing
             let predicate = try #require(JoinPredicate.compile(condition, leftCount: 2))
             let batch = Batch(rows: pairs.map { $0.0 + $0.1 }, kinds: Array(repeating: .insert, count: pairs.count), types: [int, text, int, text])
             let column = try compiler.compile(condition)(batch)
-            guard case .bool(let flags) = column.data else { Issue.record("not a condition"); return }
+            guard case .bool(let flags) = column.data else {
+                Issue.record("not a condition")
+                return
+            }
             for (index, pair) in pairs.enumerated() {
                 #expect(predicate.holds(pair.0, pair.1) == (flags[index] && !column.isNull(index)), "\(condition) on \(pair)")
             }
@@ -363,8 +393,10 @@ import Testing
 /// both sides of the epoch.
 @Test func windowAssignmentAgreesWithTheListOfWindows() {
     var random = SystemRandomNumberGenerator()
-    let kinds: [WindowKind] = [.tumble(size: 10), .hop(slide: 2, size: 10), .hop(slide: 3, size: 10), .hop(slide: 5, size: 5),
-                               .cumulate(step: 2, size: 10), .cumulate(step: 5, size: 5)]
+    let kinds: [WindowKind] = [
+        .tumble(size: 10), .hop(slide: 2, size: 10), .hop(slide: 3, size: 10), .hop(slide: 5, size: 5),
+        .cumulate(step: 2, size: 10), .cumulate(step: 5, size: 5),
+    ]
     for kind in kinds {
         for _ in 0..<500 {
             let spec = WindowSpec(kind: kind, offset: Int64.random(in: -3...3, using: &random), timeColumn: 0, localZone: nil)

@@ -1,9 +1,10 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 import FloeCore
-@testable import FloeSQL
 import Foundation
 import Testing
+
+@testable import FloeSQL
 
 /// On a server, filesystem tables read and write only under the directories its operator allows, and never the
 /// server's own data, whatever path, `..` or symbolic link a statement names.
@@ -18,7 +19,9 @@ import Testing
 
         init() throws {
             base = FileManager.default.temporaryDirectory.appendingPathComponent("floe-fs-\(UUID().uuidString)")
-            for directory in [allowed, outside, privateData] { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
+            for directory in [allowed, outside, privateData] {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            }
             try Data("{\"x\":1}\n".utf8).write(to: allowed.appendingPathComponent("data.json"))
             try Data("{\"x\":42}\n".utf8).write(to: outside.appendingPathComponent("secret.json"))
             try Data("{\"x\":7}\n".utf8).write(to: privateData.appendingPathComponent("bootstrap.json"))
@@ -64,15 +67,18 @@ import Testing
         }
         _ = try await run(table("ok", layout.allowed.appendingPathComponent("data.json").path))
         #expect(try await run("SELECT x FROM ok").map { $0.row } == [[.string("1")]])
-        for (name, path) in [("secret", layout.outside.appendingPathComponent("secret.json").path),
-                             ("dotdot", layout.allowed.path + "/../outside"), ("link", layout.allowed.appendingPathComponent("escape").path),
-                             ("mine", layout.privateData.path), ("environ", "/proc/self/environ")] {
+        for (name, path) in [
+            ("secret", layout.outside.appendingPathComponent("secret.json").path),
+            ("dotdot", layout.allowed.path + "/../outside"), ("link", layout.allowed.appendingPathComponent("escape").path),
+            ("mine", layout.privateData.path), ("environ", "/proc/self/environ"),
+        ] {
             await #expect(throws: SQLError.self, "\(name)") { _ = try await run(table(name, path)) }
         }
         // A directory inside the root whose files link elsewhere: the linked file is refused when it is opened.
         let mixed = layout.allowed.appendingPathComponent("mixed")
         try FileManager.default.createDirectory(at: mixed, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(at: mixed.appendingPathComponent("a.json"), withDestinationURL: layout.outside.appendingPathComponent("secret.json"))
+        try FileManager.default.createSymbolicLink(
+            at: mixed.appendingPathComponent("a.json"), withDestinationURL: layout.outside.appendingPathComponent("secret.json"))
         _ = try await run(table("mixed", mixed.path))
         do {
             #expect(try await run("SELECT x FROM mixed").isEmpty, "a link out of the root is not read")

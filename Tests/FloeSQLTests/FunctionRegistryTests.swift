@@ -1,9 +1,10 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 import FloeCore
-@testable import FloeSQL
 import Foundation
 import Testing
+
+@testable import FloeSQL
 
 /// One example of a registry function, as a test argument.
 struct RegistryExample: CustomTestStringConvertible, Sendable {
@@ -12,7 +13,9 @@ struct RegistryExample: CustomTestStringConvertible, Sendable {
     var testDescription: String { "\(function): \(example.query)" }
 
     static var all: [RegistryExample] {
-        FunctionRegistry.builtIn.definitions.flatMap { definition in definition.examples.map { RegistryExample(function: definition.name, example: $0) } }
+        FunctionRegistry.builtIn.definitions.flatMap { definition in
+            definition.examples.map { RegistryExample(function: definition.name, example: $0) }
+        }
     }
 }
 
@@ -75,8 +78,12 @@ struct RegistryExample: CustomTestStringConvertible, Sendable {
             }
         }
         #expect(await message("SELECT FOO(1)") == "No match found for function signature FOO(<NUMERIC>)")
-        #expect(await message("SELECT ABS('abc')") == "Cannot apply 'ABS' to arguments of type 'ABS(<CHAR(3) NOT NULL>)'. Supported form(s): 'ABS(<NUMERIC>)'")
-        #expect(await message("SELECT * FROM (VALUES (1)) AS a(x) JOIN (VALUES (1)) AS b(y) ON SUM(a.x) = b.y") == "Aggregate function SUM is not allowed here")
+        #expect(
+            await message("SELECT ABS('abc')")
+                == "Cannot apply 'ABS' to arguments of type 'ABS(<CHAR(3) NOT NULL>)'. Supported form(s): 'ABS(<NUMERIC>)'")
+        #expect(
+            await message("SELECT * FROM (VALUES (1)) AS a(x) JOIN (VALUES (1)) AS b(y) ON SUM(a.x) = b.y")
+                == "Aggregate function SUM is not allowed here")
         #expect(await message("SELECT ROW_NUMBER()") == "OVER clause is necessary for window functions")
     }
 
@@ -112,7 +119,11 @@ struct RegistryExample: CustomTestStringConvertible, Sendable {
                 // `t(a, b)` after AS, INTO, TABLE, VIEW, JOIN, … names columns; `x.f(` is no call.
                 if index > 0 {
                     let previous = tokens[index - 1]
-                    if previous.kind == .word, ["AS", "INTO", "TABLE", "VIEW", "JOIN", "FROM", "EXISTS", "KEY", "WITH"].contains(previous.text.uppercased()) { continue }
+                    if previous.kind == .word,
+                        ["AS", "INTO", "TABLE", "VIEW", "JOIN", "FROM", "EXISTS", "KEY", "WITH"].contains(previous.text.uppercased())
+                    {
+                        continue
+                    }
                     if previous.kind == .symbol, previous.text == "." { continue }
                 }
                 if !grammar.contains(word) { names.insert(word) }

@@ -1,9 +1,10 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 import FloeCore
-@testable import FloeSQL
 import Foundation
 import Testing
+
+@testable import FloeSQL
 
 /// Statements at and past ``SQLLimits``: the deepest statement of each shape the parser accepts is analyzed, planned
 /// and run to its end on a task thread (the server's stack), and the next one is refused with the limit's message.
@@ -19,24 +20,44 @@ import Testing
     }
 
     static let shapes: [Shape] = [
-        Shape(description: "parentheses", sql: { "SELECT " + .init(repeating: "(", count: $0) + "1" + .init(repeating: ")", count: $0) }, result: { _ in ["+I[1]"] }),
+        Shape(
+            description: "parentheses", sql: { "SELECT " + .init(repeating: "(", count: $0) + "1" + .init(repeating: ")", count: $0) },
+            result: { _ in ["+I[1]"] }),
         Shape(description: "NOT", sql: { "SELECT " + Shape.repeated("NOT ", $0) + "TRUE" }, result: { [$0 % 2 == 0 ? "+I[TRUE]" : "+I[FALSE]"] }),
-        Shape(description: "function calls", sql: { "SELECT " + Shape.repeated("ABS(", $0) + "-1" + Shape.repeated(")", $0) }, result: { _ in ["+I[1]"] }),
-        Shape(description: "unary minus", sql: { "SELECT " + Shape.repeated("-(", $0) + "1" + Shape.repeated(")", $0) }, result: { ["+I[\($0 % 2 == 0 ? 1 : -1)]"] }),
+        Shape(
+            description: "function calls", sql: { "SELECT " + Shape.repeated("ABS(", $0) + "-1" + Shape.repeated(")", $0) },
+            result: { _ in ["+I[1]"] }),
+        Shape(
+            description: "unary minus", sql: { "SELECT " + Shape.repeated("-(", $0) + "1" + Shape.repeated(")", $0) },
+            result: { ["+I[\($0 % 2 == 0 ? 1 : -1)]"] }),
         Shape(description: "a chain of +", sql: { "SELECT 1" + Shape.repeated("+1", $0) }, result: { ["+I[\($0 + 1)]"] }),
         Shape(description: "a chain of OR", sql: { "SELECT 1 = 2" + Shape.repeated(" OR 1 = 2", $0) }, result: { _ in ["+I[FALSE]"] }),
-        Shape(description: "CASE", sql: { "SELECT " + Shape.repeated("CASE WHEN TRUE THEN ", $0) + "7" + Shape.repeated(" ELSE 0 END", $0) }, result: { _ in ["+I[7]"] }),
-        Shape(description: "nested types", sql: { "SELECT CAST(NULL AS " + Shape.repeated("ARRAY<", $0) + "INT" + Shape.repeated(">", $0) + ") IS NULL" }, result: { _ in ["+I[TRUE]"] }),
-        Shape(description: "UNION ALL", sql: { "SELECT 1" + Shape.repeated(" UNION ALL SELECT 1", $0) + "" }, result: { Array(repeating: "+I[1]", count: $0 + 1) }),
-        Shape(description: "subqueries", sql: { "SELECT x FROM " + Shape.repeated("(SELECT x FROM ", $0) + "(VALUES (5)) AS v(x)" + Shape.repeated(")", $0) }, result: { _ in ["+I[5]"] }),
-        Shape(description: "joins", sql: { n in
-            "SELECT COUNT(*) FROM (VALUES (1)) AS t0(x)" + (1...max(n, 1)).map { " JOIN (VALUES (1)) AS t\($0)(x) ON t\($0).x = t0.x" }.joined()
-        }, result: { _ in ["+I[1]"] }),
+        Shape(
+            description: "CASE", sql: { "SELECT " + Shape.repeated("CASE WHEN TRUE THEN ", $0) + "7" + Shape.repeated(" ELSE 0 END", $0) },
+            result: { _ in ["+I[7]"] }),
+        Shape(
+            description: "nested types",
+            sql: { "SELECT CAST(NULL AS " + Shape.repeated("ARRAY<", $0) + "INT" + Shape.repeated(">", $0) + ") IS NULL" },
+            result: { _ in ["+I[TRUE]"] }),
+        Shape(
+            description: "UNION ALL", sql: { "SELECT 1" + Shape.repeated(" UNION ALL SELECT 1", $0) + "" },
+            result: { Array(repeating: "+I[1]", count: $0 + 1) }),
+        Shape(
+            description: "subqueries",
+            sql: { "SELECT x FROM " + Shape.repeated("(SELECT x FROM ", $0) + "(VALUES (5)) AS v(x)" + Shape.repeated(")", $0) },
+            result: { _ in ["+I[5]"] }),
+        Shape(
+            description: "joins",
+            sql: { n in
+                "SELECT COUNT(*) FROM (VALUES (1)) AS t0(x)" + (1...max(n, 1)).map { " JOIN (VALUES (1)) AS t\($0)(x) ON t\($0).x = t0.x" }.joined()
+            }, result: { _ in ["+I[1]"] }),
         // A chain whose operands are chains: deeper than anything counted while parsing, caught by the tree's measure.
-        Shape(description: "chains of chains", sql: { n in
-            let k = 40
-            return "SELECT " + Shape.repeated("(", n) + "1" + Shape.repeated(Shape.repeated("+1", k) + ")", n)
-        }, result: { ["+I[\($0 * 40 + 1)]"] }),
+        Shape(
+            description: "chains of chains",
+            sql: { n in
+                let k = 40
+                return "SELECT " + Shape.repeated("(", n) + "1" + Shape.repeated(Shape.repeated("+1", k) + ")", n)
+            }, result: { ["+I[\($0 * 40 + 1)]"] }),
     ]
 
     /// The largest `n` for which `accepts(n)` holds, given that it holds for `low` and not for `high`.
@@ -92,7 +113,8 @@ import Testing
         let thread = EngineThreads(count: 1)
         let used = try await withTaskExecutorPreference(thread) { () async throws -> Int in
             let context = fixture.context(["sql.snapshot.mode": "now"])
-            let prepared = try StatementPlanner(session: context, services: fixture.engine.services).plan(try Parser.parseStatement(shape.sql(deepest)))
+            let prepared = try StatementPlanner(session: context, services: fixture.engine.services).plan(
+                try Parser.parseStatement(shape.sql(deepest)))
             try await prepared.run(deliveringTo: CollectingReceiver(), skippingFirst: 0)
             return EngineThreads.deepestStackUse() ?? 0
         }
@@ -140,7 +162,9 @@ import Testing
         #expect(deepest >= SQLLimits.nestingDepth / 10 && deepest < SQLLimits.nestingDepth / 4, "\(deepest)")
         let (_, changes) = try await fixture.run("SELECT x FROM v\(deepest)", ["sql.snapshot.mode": "now"])
         #expect(changes.map(EngineText.change) == ["+I[\(deepest + 1)]"])
-        let failure = await #expect(throws: SQLError.self) { try await fixture.engine.prepare("SELECT x FROM v\(deepest + 1)", in: fixture.context()) }
+        let failure = await #expect(throws: SQLError.self) {
+            try await fixture.engine.prepare("SELECT x FROM v\(deepest + 1)", in: fixture.context())
+        }
         #expect(failure?.exceedsLimit == true)
         #expect(failure?.message.contains("too deeply nested") == true)
         // Creating one more view on top of the deepest one is refused the same way.

@@ -1,7 +1,8 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-@testable import FloeSQL
 import Foundation
+
+@testable import FloeSQL
 
 // The row-at-a-time GROUP BY the engine used before the columnar AggregateStage, kept verbatim as the oracle of
 // AggregateDifferentialTests.

@@ -1,16 +1,21 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-@testable import FloeSQL
 import Testing
+
+@testable import FloeSQL
 
 /// `RowStore`: rows kept column by column read back as they were put in, through slot reuse and arena compaction.
 @Suite struct RowStoreTests {
-    static let types: [SQLType] = [SQLType(.bigint), SQLType.string, SQLType(.double), SQLType(.decimal(precision: 10, scale: 2)),
-                                   SQLType(.boolean), SQLType(.array(SQLType(.integer)))]
+    static let types: [SQLType] = [
+        SQLType(.bigint), SQLType.string, SQLType(.double), SQLType(.decimal(precision: 10, scale: 2)),
+        SQLType(.boolean), SQLType(.array(SQLType(.integer))),
+    ]
 
     static func row(_ n: Int, text: String) -> Row {
-        [n % 7 == 0 ? .null : .int(Int64(n)), n % 5 == 0 ? .null : .string(text), .double(Double(n) / 4), .decimal(Int128(n * 100)),
-         .bool(n % 2 == 0), n % 3 == 0 ? .null : .list([.int(Int64(n))])]
+        [
+            n % 7 == 0 ? .null : .int(Int64(n)), n % 5 == 0 ? .null : .string(text), .double(Double(n) / 4), .decimal(Int128(n * 100)),
+            .bool(n % 2 == 0), n % 3 == 0 ? .null : .list([.int(Int64(n))]),
+        ]
     }
 
     @Test func rowsReadBackThroughReuseAndCompaction() {

@@ -1,7 +1,8 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-@testable import FloeSQL
 import Testing
+
+@testable import FloeSQL
 
 /// `StringColumn`: the byte form reads, gathers and compares as the string form does.
 @Suite struct StringColumnTests {

@@ -1,8 +1,9 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-@testable import FloeServer
 import Foundation
 import Testing
+
+@testable import FloeServer
 
 /// `Bootstrap.writePrivately`: the credentials file is written whole with mode 0600, replacing what was
 /// there and whatever a crashed earlier start left behind.
@@ -38,7 +39,9 @@ import Testing
         let file = directory.appendingPathComponent("bootstrap.json")
         let stale = directory.appendingPathComponent(".bootstrap.json.tmp")
         // A world-readable leftover must not lend its mode to the new file.
-        #expect(FileManager.default.createFile(atPath: stale.path, contents: Data("stale, longer than the new content".utf8), attributes: [.posixPermissions: 0o644]))
+        #expect(
+            FileManager.default.createFile(
+                atPath: stale.path, contents: Data("stale, longer than the new content".utf8), attributes: [.posixPermissions: 0o644]))
         try Bootstrap.writePrivately(Data("new".utf8), to: file)
         #expect(try Data(contentsOf: file) == Data("new".utf8))
         #expect(try mode(of: file) == 0o600)

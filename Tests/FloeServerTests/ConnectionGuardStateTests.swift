@@ -1,9 +1,10 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 import FloeCore
-@testable import FloeServer
 import NIOHTTP1
 import Testing
+
+@testable import FloeServer
 
 /// The connection lifecycle the guard enforces, event by event.
 @Suite struct ConnectionGuardStateTests {

@@ -1,12 +1,13 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-@testable import FloeServer
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+
+@testable import FloeServer
 
 /// The console's files (`Sources/FloeServer/Console/Assets`) as compiled in, served, and filled in by the code.
 @Suite struct ConsoleAssetTests {
@@ -41,7 +42,8 @@ import Testing
         // In the code: a name the template does not declare (debug builds assert on it at render).
         let context: [String: Any] = ["pools": [["nmae": "p", "id": "lfcp-1"]], "any": true, "environment": ["id": "env-1", "name": "e"]]
         #expect(ConsoleTemplate.computePools.undeclaredNames(in: context) == ["pools.nmae"])
-        #expect(ConsoleTemplate.names(in: context) == ["pools", "pools.nmae", "pools.id", "any", "environment", "environment.id", "environment.name"])
+        #expect(
+            ConsoleTemplate.names(in: context) == ["pools", "pools.nmae", "pools.id", "any", "environment", "environment.id", "environment.name"])
     }
 
     @Test func everyTemplateFileIsCompiledInAsItIs() throws {

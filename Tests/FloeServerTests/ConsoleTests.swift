@@ -1,7 +1,6 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 import FloeCore
-@testable import FloeServer
 import FloeStore
 import Foundation
 import HTTPTypes
@@ -10,6 +9,8 @@ import HummingbirdTesting
 import NIOCore
 import Synchronization
 import Testing
+
+@testable import FloeServer
 
 /// A browser's view of the console on one router: cookies kept between requests, forms posted url-encoded.
 struct ConsoleBrowser {
@@ -36,12 +37,16 @@ struct ConsoleBrowser {
                 let close = body[open...].firstIndex(of: "<")
             else { return nil }
             return String(body[body.index(after: open)..<close]).replacingOccurrences(of: "&#39;", with: "'")
-                .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+                .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(
+                    of: "&gt;", with: ">"
+                )
                 .replacingOccurrences(of: "&amp;", with: "&")
         }
     }
 
-    mutating func send(_ method: HTTPRequest.Method, _ uri: String, form: [(String, String)]? = nil, json: String? = nil, headers: HTTPFields = [:])
+    mutating func send(
+        _ method: HTTPRequest.Method, _ uri: String, form: [(String, String)]? = nil, json: String? = nil, headers: HTTPFields = [:]
+    )
         async throws -> Page
     {
         var fields = headers
@@ -78,7 +83,8 @@ struct ConsoleBrowser {
         let colon = decoded.firstIndex(of: ":")!
         let login = try await send(.get, "/login")
         return try await send(
-            .post, "/login", form: [("_csrf", login.csrf ?? ""), ("key", String(decoded[..<colon])), ("secret", String(decoded[decoded.index(after: colon)...]))])
+            .post, "/login",
+            form: [("_csrf", login.csrf ?? ""), ("key", String(decoded[..<colon])), ("secret", String(decoded[decoded.index(after: colon)...]))])
     }
 }
 
@@ -166,7 +172,8 @@ extension RouterFixture {
             #expect(wrong.status == 403)
             var crossOrigin = HTTPFields()
             crossOrigin[.origin] = "http://attacker.test"
-            let otherOrigin = try await browser.send(.post, "/environments", form: [("_csrf", token), ("display_name", "forged")], headers: crossOrigin)
+            let otherOrigin = try await browser.send(
+                .post, "/environments", form: [("_csrf", token), ("display_name", "forged")], headers: crossOrigin)
             #expect(otherOrigin.status == 403)
             var crossSite = HTTPFields()
             crossSite[HTTPField.Name("Sec-Fetch-Site")!] = "cross-site"
@@ -181,7 +188,8 @@ extension RouterFixture {
             var sameOrigin = HTTPFields()
             sameOrigin[HTTPField.Name("Sec-Fetch-Site")!] = "same-origin"
             sameOrigin[.origin] = "http://other-name-of-this-host:8080"
-            let fromPage = try await browser.send(.post, "/environments", form: [("_csrf", token), ("display_name", "same origin")], headers: sameOrigin)
+            let fromPage = try await browser.send(
+                .post, "/environments", form: [("_csrf", token), ("display_name", "same origin")], headers: sameOrigin)
             #expect(fromPage.status == 303)
             let fetch = try await browser.send(.get, "/console/api/environments/env-x/statements/s")
             #expect(fetch.status == 403 && fetch.body.contains("\"errors\""))
@@ -246,7 +254,8 @@ extension RouterFixture {
             let pool = try #require(store.snapshot().computePools.values.first)
             let list = try await browser.send(.get, base)
             #expect(list.body.contains("data-id=\"\(pool.id)\"") && list.body.contains("0 / 10"))
-            let edited = try await browser.send(.post, base + "/\(pool.id)", form: [("_csrf", form.csrf!), ("display_name", "etl2"), ("max_cfu", "20")])
+            let edited = try await browser.send(
+                .post, base + "/\(pool.id)", form: [("_csrf", form.csrf!), ("display_name", "etl2"), ("max_cfu", "20")])
             #expect(edited.location == base)
             #expect(store.snapshot().computePools[pool.id]?.maxCFU == 20 && store.snapshot().computePools[pool.id]?.displayName == "etl2")
             let deleted = try await browser.send(.post, base + "/\(pool.id)/delete", form: [("_csrf", form.csrf!)])
@@ -268,9 +277,12 @@ extension RouterFixture {
             let first = try await browser.send(.get, base + "/new")
             #expect(first.text(ofID: "wizard-owner") != nil)
             let token = first.csrf!
-            let owner = [("owner", "service-account"), ("sa_mode", "new"), ("sa_name", "pipelines"), ("sa_description", "etl"), ("sa_role", "FlinkDeveloper")]
+            let owner = [
+                ("owner", "service-account"), ("sa_mode", "new"), ("sa_name", "pipelines"), ("sa_description", "etl"), ("sa_role", "FlinkDeveloper"),
+            ]
             // An unnamed new account is sent back to the first step.
-            let unnamed = try await browser.send(.post, base + "/new", form: [("_csrf", token), ("step", "owner"), ("owner", "service-account"), ("sa_mode", "new")])
+            let unnamed = try await browser.send(
+                .post, base + "/new", form: [("_csrf", token), ("step", "owner"), ("owner", "service-account"), ("sa_mode", "new")])
             #expect(unnamed.body.contains("id=\"wizard-owner\"") && unnamed.body.contains("flash-error"))
             let scope = try await browser.send(.post, base + "/new", form: [("_csrf", token), ("step", "owner")] + owner)
             #expect(scope.body.contains("id=\"wizard-scope\""))
@@ -284,7 +296,8 @@ extension RouterFixture {
             #expect(store.snapshot().serviceAccounts.count == accounts)
             let created = try await browser.send(
                 .post, base,
-                form: [("_csrf", token), ("step", "details"), ("cloud", "aws"), ("region", "us-east-1"), ("name", "etl key"), ("description", "d")] + owner)
+                form: [("_csrf", token), ("step", "details"), ("cloud", "aws"), ("region", "us-east-1"), ("name", "etl key"), ("description", "d")]
+                    + owner)
             // Post → redirect → get: the page that shows the secret can be reloaded without creating another key.
             #expect(created.status == 303 && created.location == base + "/created")
             let shown = try await browser.send(.get, base + "/created")
@@ -307,9 +320,11 @@ extension RouterFixture {
         #expect(SecretHasher.verify(Substring(secret), against: stored.secretDigest))
         let account = try #require(state.serviceAccounts[stored.ownerID])
         #expect(account.displayName == "pipelines")
-        #expect(state.roleBindings.values.contains {
-            $0.principal == "User:\(account.id)" && $0.role == .flinkDeveloper && $0.crnPattern == CRN.environment(organization, environment).description
-        })
+        #expect(
+            state.roleBindings.values.contains {
+                $0.principal == "User:\(account.id)" && $0.role == .flinkDeveloper
+                    && $0.crnPattern == CRN.environment(organization, environment).description
+            })
     }
 
     @Test func theWorkspaceRunsAndStopsStatementsThroughTheAPI() async throws {
@@ -382,7 +397,8 @@ extension RouterFixture {
         try await fixture.base.browse { browser in
             let headers = try await browser.signInForFetches(admin)
             let run = try await browser.send(
-                .post, "/console/api/environments/\(environment)/statements", json: #"{"sql":"ROWS 2","compute_pool_id":"\#(pool)"}"#, headers: headers)
+                .post, "/console/api/environments/\(environment)/statements", json: #"{"sql":"ROWS 2","compute_pool_id":"\#(pool)"}"#,
+                headers: headers)
             let name = try #require(try JSONValue.parse(Array(run.body.utf8))["name"]?.stringValue)
             var phase = ""
             for _ in 0..<200 where phase != "COMPLETED" {
@@ -443,7 +459,10 @@ extension RouterFixture {
 
     @Test func onlyLocalPathsAreFollowedAfterSignIn() {
         #expect(Console.safeNext("/environments/env-1") == "/environments/env-1")
-        for unsafe in ["//evil.test/x", "https://evil.test", "/\\evil.test", "/\t/evil.test", "/ /evil.test", "/x\\y", "environments", "/a\r\nSet-Cookie: x", "/\u{85}x", nil] {
+        for unsafe in [
+            "//evil.test/x", "https://evil.test", "/\\evil.test", "/\t/evil.test", "/ /evil.test", "/x\\y", "environments", "/a\r\nSet-Cookie: x",
+            "/\u{85}x", nil,
+        ] {
             #expect(Console.safeNext(unsafe) == nil)
         }
     }
@@ -474,7 +493,8 @@ extension RouterFixture {
     @Test func aCreatedKeyIsShownOnceInItsEnvironmentAndNotKeptLong() {
         let clock = TestClock()
         let store = ConsoleSessionStore(now: { clock.now })
-        let session = store.create(credentials: ConsoleCredentials(key: "K", secret: "S"), principalID: "u-1", principalName: "u", organizationID: "o")
+        let session = store.create(
+            credentials: ConsoleCredentials(key: "K", secret: "S"), principalID: "u-1", principalName: "u", organizationID: "o")
         let key = CreatedAPIKey(environmentID: "env-a", key: "KEY", secret: "SECRET", scope: "s", owner: "o", notes: [])
         store.setCreatedKey(key, for: session.id)
         #expect(store.takeCreatedKey(for: session.id, environmentID: "env-b") == nil)

@@ -1,12 +1,15 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-@testable import FloeServer
 import Foundation
 import Testing
 
+@testable import FloeServer
+
 /// The server's files are private to its user; other files in its directory are left alone.
 @Suite struct DataDirectoryTests {
-    func mode(_ url: URL) throws -> Int { try #require((FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? NSNumber)?.intValue) }
+    func mode(_ url: URL) throws -> Int {
+        try #require((FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? NSNumber)?.intValue)
+    }
 
     @Test func anEarlierDataDirectoryIsTightened() throws {
         let manager = FileManager.default
@@ -15,7 +18,9 @@ import Testing
         let tables = directory.appendingPathComponent("engine/tables")
         try manager.createDirectory(at: tables, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         try manager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
-        for file in [directory.appendingPathComponent("floe.sqlite"), tables.appendingPathComponent("t.log"), directory.appendingPathComponent("notes.txt")] {
+        for file in [
+            directory.appendingPathComponent("floe.sqlite"), tables.appendingPathComponent("t.log"), directory.appendingPathComponent("notes.txt"),
+        ] {
             manager.createFile(atPath: file.path, contents: Data("x".utf8), attributes: [.posixPermissions: 0o644])
         }
         let tightened = try DataDirectory.secure(directory)

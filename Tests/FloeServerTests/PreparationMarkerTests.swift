@@ -1,8 +1,9 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-@testable import FloeServer
 import Foundation
 import Testing
+
+@testable import FloeServer
 
 /// The crash-loop breaker: a statement is failed only when the process died preparing it twice.
 @Suite struct PreparationMarkerTests {

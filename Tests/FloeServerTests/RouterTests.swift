@@ -1,7 +1,6 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 import FloeCore
-@testable import FloeServer
 import FloeStore
 import Foundation
 import HTTPTypes
@@ -9,6 +8,8 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+
+@testable import FloeServer
 
 /// A server's router on an in-memory store, with principals of every role and their credentials.
 struct RouterFixture {
@@ -32,10 +33,14 @@ struct RouterFixture {
         let now = Date()
         let digest = SecretHasher.digest(of: adminSecret)
         let boot = try #require(try await store.mutate { $0.bootstrap(now: now, adminKeyID: adminKey, adminSecretDigest: digest) })
-        let environmentB = try await store.mutate { try $0.createEnvironment(organizationID: boot.organizationID, displayName: "b", governancePackage: nil, now: now) }.id
+        let environmentB = try await store.mutate {
+            try $0.createEnvironment(organizationID: boot.organizationID, displayName: "b", governancePackage: nil, now: now)
+        }.id
         var credentials = ["admin": header(adminKey, adminSecret)]
         var principals = ["admin": boot.userID]
-        let roles: [(String, Role?)] = [("envAdminA", .environmentAdmin), ("flinkAdminA", .flinkAdmin), ("developerA", .flinkDeveloper), ("nobody", nil)]
+        let roles: [(String, Role?)] = [
+            ("envAdminA", .environmentAdmin), ("flinkAdminA", .flinkAdmin), ("developerA", .flinkDeveloper), ("nobody", nil),
+        ]
         for (name, role) in roles {
             let secret = IdentifierGenerator.apiSecret()
             let keyID = IdentifierGenerator.apiKeyID()
@@ -61,7 +66,8 @@ struct RouterFixture {
         let developer = principals["developerA"]!
         _ = try await store.mutate { state in
             try state.createAPIKey(
-                organizationID: boot.organizationID, ownerID: developer, resource: .flinkRegion(regionID: "aws.us-east-1", environmentID: boot.environmentID),
+                organizationID: boot.organizationID, ownerID: developer,
+                resource: .flinkRegion(regionID: "aws.us-east-1", environmentID: boot.environmentID),
                 displayName: "flink", description: "", keyID: flinkKey, secretDigest: flinkDigest, now: now)
         }
         credentials["flinkA"] = header(flinkKey, flinkSecret)
@@ -75,7 +81,8 @@ struct RouterFixture {
     var application: some ApplicationProtocol {
         var configuration = ServerConfiguration(dataDirectory: URL(fileURLWithPath: "/nonexistent"))
         configuration.rateLimits = rateLimits
-        return Application(router: FloeServer.makeRouter(store: store, configuration: configuration, publicURL: "http://floe.test", statements: statements))
+        return Application(
+            router: FloeServer.makeRouter(store: store, configuration: configuration, publicURL: "http://floe.test", statements: statements))
     }
 
     /// Sends one request as `who` (a key of `credentials`, or nil for none) and returns status, headers and parsed body.
@@ -117,7 +124,9 @@ struct RouterFixture {
 
     @Test func flinkKeysAreRefusedOnTheControlPlane() async throws {
         let fixture = try await RouterFixture.make()
-        for path in ["/org/v2/environments", "/iam/v2/service-accounts", "/fcpm/v2/compute-pools?environment=\(fixture.environmentA)", "/fcpm/v2/regions"] {
+        for path in [
+            "/org/v2/environments", "/iam/v2/service-accounts", "/fcpm/v2/compute-pools?environment=\(fixture.environmentA)", "/fcpm/v2/regions",
+        ] {
             #expect(try await fixture.call(.get, path, as: "flinkA").status == 401, "\(path)")
         }
     }
@@ -143,8 +152,12 @@ struct RouterFixture {
         let pool = { (environment: String, name: String) in
             #"{"spec":{"display_name":"\#(name)","cloud":"AWS","region":"us-east-1","max_cfu":5,"environment":{"id":"\#(environment)"}}}"#
         }
-        #expect(try await fixture.call(.patch, "/org/v2/environments/\(fixture.environmentA)", as: "envAdminA", body: #"{"display_name":"a2"}"#).status == 200)
-        #expect(try await fixture.call(.patch, "/org/v2/environments/\(fixture.environmentB)", as: "envAdminA", body: #"{"display_name":"b2"}"#).status == 403)
+        #expect(
+            try await fixture.call(.patch, "/org/v2/environments/\(fixture.environmentA)", as: "envAdminA", body: #"{"display_name":"a2"}"#).status
+                == 200)
+        #expect(
+            try await fixture.call(.patch, "/org/v2/environments/\(fixture.environmentB)", as: "envAdminA", body: #"{"display_name":"b2"}"#).status
+                == 403)
         #expect(try await fixture.call(.delete, "/org/v2/environments/\(fixture.environmentA)", as: "envAdminA").status == 403)
         #expect(try await fixture.call(.post, "/fcpm/v2/compute-pools", as: "flinkAdminA", body: pool(fixture.environmentA, "fa")).status == 202)
         #expect(try await fixture.call(.post, "/fcpm/v2/compute-pools", as: "flinkAdminA", body: pool(fixture.environmentB, "fb")).status == 403)
@@ -158,9 +171,13 @@ struct RouterFixture {
         let grant = { (role: String, environment: String) in
             #"{"principal":"User:\#(developer)","role_name":"\#(role)","crn_pattern":"crn://confluent.cloud/organization=\#(fixture.organizationID)/environment=\#(environment)"}"#
         }
-        #expect(try await fixture.call(.post, "/iam/v2/role-bindings", as: "envAdminA", body: grant("FlinkAdmin", fixture.environmentA)).status == 201)
-        #expect(try await fixture.call(.post, "/iam/v2/role-bindings", as: "envAdminA", body: grant("FlinkAdmin", fixture.environmentB)).status == 403)
-        #expect(try await fixture.call(.post, "/iam/v2/role-bindings", as: "envAdminA", body: grant("OrganizationAdmin", fixture.environmentA)).status == 403)
+        #expect(
+            try await fixture.call(.post, "/iam/v2/role-bindings", as: "envAdminA", body: grant("FlinkAdmin", fixture.environmentA)).status == 201)
+        #expect(
+            try await fixture.call(.post, "/iam/v2/role-bindings", as: "envAdminA", body: grant("FlinkAdmin", fixture.environmentB)).status == 403)
+        #expect(
+            try await fixture.call(.post, "/iam/v2/role-bindings", as: "envAdminA", body: grant("OrganizationAdmin", fixture.environmentA)).status
+                == 403)
     }
 
     @Test func bodiesAreParsedLiberallyAndRejectedPrecisely() async throws {
@@ -205,7 +222,8 @@ struct RouterFixture {
         let all = try await fixture.call(.get, "/iam/v2/api-keys?spec.owner=\(developer)&spec.resource=aws.us-east-1")
         #expect(all.json?["data"]?.arrayValue?.count == 1)
         #expect(all.json?["data"]?.arrayValue?.first?.value(at: "spec", "resource", "environment")?.stringValue == fixture.environmentA)
-        let someoneElses = try #require(try await fixture.call(.get, "/iam/v2/api-keys?spec.owner=\(fixture.admin)").json?["data"]?.arrayValue?.first?["id"]?.stringValue)
+        let someoneElses = try #require(
+            try await fixture.call(.get, "/iam/v2/api-keys?spec.owner=\(fixture.admin)").json?["data"]?.arrayValue?.first?["id"]?.stringValue)
         #expect(try await fixture.call(.get, "/iam/v2/api-keys/\(someoneElses)", as: "developerA").status == 403)
         #expect(try await fixture.call(.delete, "/iam/v2/api-keys/\(someoneElses)", as: "developerA").status == 403)
         #expect(try await fixture.call(.get, "/iam/v2/api-keys/\(someoneElses)").status == 200)
@@ -216,7 +234,8 @@ struct RouterFixture {
         let fixture = try await RouterFixture.make()
         var ids: [String] = []
         for name in ["d1", "d2"] {
-            let body = #"{"spec":{"display_name":"\#(name)","cloud":"aws","region":"us-east-1","max_cfu":5,"default_pool":true,"environment":{"id":"\#(fixture.environmentA)"}}}"#
+            let body =
+                #"{"spec":{"display_name":"\#(name)","cloud":"aws","region":"us-east-1","max_cfu":5,"default_pool":true,"environment":{"id":"\#(fixture.environmentA)"}}}"#
             let response = try await fixture.call(.post, "/fcpm/v2/compute-pools", body: body)
             #expect(response.status == 202)
             #expect(response.json?.value(at: "spec", "cloud") == "AWS")
@@ -226,9 +245,13 @@ struct RouterFixture {
         #expect(first.json?.value(at: "spec", "default_pool") == false)
         let config = try await fixture.call(.patch, "/fcpm/v2/compute-pool-config", body: #"{"spec":{"default_pool_max_cfu":7}}"#)
         #expect(config.status == 400)
-        let patched = try await fixture.call(.patch, "/fcpm/v2/compute-pool-config", body: #"{"spec":{"default_pool_max_cfu":30,"default_pool_enabled":false}}"#)
+        let patched = try await fixture.call(
+            .patch, "/fcpm/v2/compute-pool-config", body: #"{"spec":{"default_pool_max_cfu":30,"default_pool_enabled":false}}"#)
         #expect(patched.json?.value(at: "spec", "default_pool_max_cfu") == 30)
-        #expect(try await fixture.call(.get, "/fcpm/v2/compute-pool-config", as: "developerA").json?.value(at: "spec", "default_pool_enabled") == false)
-        #expect(try await fixture.call(.patch, "/fcpm/v2/compute-pool-config", as: "envAdminA", body: #"{"spec":{"default_pool_enabled":true}}"#).status == 403)
+        #expect(
+            try await fixture.call(.get, "/fcpm/v2/compute-pool-config", as: "developerA").json?.value(at: "spec", "default_pool_enabled") == false)
+        #expect(
+            try await fixture.call(.patch, "/fcpm/v2/compute-pool-config", as: "envAdminA", body: #"{"spec":{"default_pool_enabled":true}}"#).status
+                == 403)
     }
 }

@@ -65,7 +65,8 @@ struct ScriptedBackend: ExecutionBackend {
         var traits: StatementTraitsRecord {
             switch self {
             case .rows: StatementTraitsRecord(sqlKind: "SELECT", isBounded: true, isAppendOnly: true, upsertColumns: nil, schemaJSON: Self.intSchema)
-            case .stream, .boom: StatementTraitsRecord(sqlKind: "SELECT", isBounded: false, isAppendOnly: true, upsertColumns: nil, schemaJSON: Self.intSchema)
+            case .stream, .boom:
+                StatementTraitsRecord(sqlKind: "SELECT", isBounded: false, isAppendOnly: true, upsertColumns: nil, schemaJSON: Self.intSchema)
             case .insert: StatementTraitsRecord(sqlKind: "INSERT_INTO", isBounded: false, isAppendOnly: true, upsertColumns: nil, schemaJSON: nil)
             case .ddl: StatementTraitsRecord(sqlKind: "CREATE_TABLE", isBounded: true, isAppendOnly: true, upsertColumns: nil, schemaJSON: nil)
             }

@@ -2,12 +2,13 @@
 
 import FloeBackends
 import FloeCore
-@testable import FloeServer
 import FloeStore
 import Foundation
 import Logging
 import Synchronization
 import Testing
+
+@testable import FloeServer
 
 /// The scheduler applies ``StartOrder``: statements sent back to back to a PROVISIONING pool start in creation order,
 /// and what follows a DDL is prepared only after the DDL took effect, however slowly it does.
@@ -64,11 +65,15 @@ import Testing
         let pool = try await store.mutate { state in
             try state.createComputePool(
                 organizationID: organization,
-                request: .init(displayName: "fresh", cloud: "AWS", region: "us-east-1", maxCFU: 10, environmentID: environment, enableAI: false, defaultPool: false),
+                request: .init(
+                    displayName: "fresh", cloud: "AWS", region: "us-east-1", maxCFU: 10, environmentID: environment, enableAI: false,
+                    defaultPool: false),
                 regions: FlinkRegion.defaults, now: Date())
         }
         #expect(pool.phase == .provisioning)
-        let script = [("ddl", "CREATE orders"), ("fill", "INSERT orders"), ("totals", "SELECT orders"), ("ddl-2", "CREATE more"), ("fill-2", "INSERT more")]
+        let script = [
+            ("ddl", "CREATE orders"), ("fill", "INSERT orders"), ("totals", "SELECT orders"), ("ddl-2", "CREATE more"), ("fill-2", "INSERT more"),
+        ]
         for (name, sql) in script {
             try await store.mutate { state in
                 _ = try state.createStatement(

@@ -1,9 +1,10 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 import FloeCore
-@testable import FloeServer
 import Foundation
 import Testing
+
+@testable import FloeServer
 
 /// The rule that decides which waiting statements start: creation order per pool, DDL ending before what follows it.
 @Suite struct StartOrderTests {
@@ -38,7 +39,10 @@ import Testing
     @Test func statementsWaitingForAProvisioningPoolStartOneByOneInCreationOrder() {
         // The curl tour: DDL, INSERT and a query sent back to back while the new pool is PROVISIONING.
         let sent = [Self.statement("ddl", 1), Self.statement("fill", 2), Self.statement("totals", 3)]
-        #expect(Self.verdicts(sent, pools: [Self.pool(phase: .provisioning)]) == ["ddl": .poolProvisioning, "fill": .poolProvisioning, "totals": .poolProvisioning])
+        #expect(
+            Self.verdicts(sent, pools: [Self.pool(phase: .provisioning)]) == [
+                "ddl": .poolProvisioning, "fill": .poolProvisioning, "totals": .poolProvisioning,
+            ])
         // Provisioned: only the first starts; the others wait behind it, not behind each other.
         #expect(Self.verdicts(sent) == ["ddl": .start, "fill": .waiting(for: Self.id("ddl")), "totals": .waiting(for: Self.id("ddl"))])
         // The DDL runs: everything after it waits until it ends.
@@ -85,7 +89,9 @@ import Testing
     }
 
     @Test func catalogChangesAreTheKindsThatHoldBack() {
-        for kind in ["CREATE_TABLE", "CREATE_VIEW", "CREATE_DATABASE", "DROP_TABLE", "DROP_VIEW", "DROP_DATABASE", "ALTER_TABLE", "USE", "USE_CATALOG"] {
+        for kind in [
+            "CREATE_TABLE", "CREATE_VIEW", "CREATE_DATABASE", "DROP_TABLE", "DROP_VIEW", "DROP_DATABASE", "ALTER_TABLE", "USE", "USE_CATALOG",
+        ] {
             #expect(StartOrder.holdsBackLaterStatements(sqlKind: kind), "\(kind)")
         }
         for kind in ["CREATE_TABLE_AS", "INSERT_INTO", "EXECUTE_STATEMENT_SET", "SELECT", "SHOW_TABLES", "SHOW_CREATE_TABLE", "DESCRIBE", "EXPLAIN"] {
@@ -108,7 +114,10 @@ import Testing
     @Test func aFullPoolMarksEveryWaitingStatementExhausted() {
         let running = Self.statement("running", 1, phase: .running, kind: "INSERT_INTO")
         let waiting = [Self.statement("first", 2), Self.statement("second", 3)]
-        #expect(Self.verdicts([running] + waiting, pools: [Self.pool(maxCFU: 1)]) == ["first": .poolExhausted(maxCFU: 1), "second": .poolExhausted(maxCFU: 1)])
+        #expect(
+            Self.verdicts([running] + waiting, pools: [Self.pool(maxCFU: 1)]) == [
+                "first": .poolExhausted(maxCFU: 1), "second": .poolExhausted(maxCFU: 1),
+            ])
         // One CFU free: the first takes it, and the second is exhausted, not merely behind.
         #expect(Self.verdicts([running] + waiting, pools: [Self.pool(maxCFU: 2)]) == ["first": .start, "second": .poolExhausted(maxCFU: 2)])
         #expect(Self.verdicts([running] + waiting, pools: [Self.pool(maxCFU: 3)]) == ["first": .start, "second": .waiting(for: Self.id("first"))])

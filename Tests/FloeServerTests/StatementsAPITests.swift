@@ -2,12 +2,13 @@
 
 import FloeBackends
 import FloeCore
-@testable import FloeServer
 import FloeStore
 import Foundation
 import HTTPTypes
 import Logging
 import Testing
+
+@testable import FloeServer
 
 /// The router fixture serving `sql/v1` on the scripted backend, with its scheduler running and one provisioned
 /// compute pool (`pool`, aws.us-east-1, 5 CFUs) in environment A.
@@ -36,7 +37,9 @@ struct StatementsFixture {
         let pool = try await base.store.mutate { state in
             let pool = try state.createComputePool(
                 organizationID: organization,
-                request: .init(displayName: "pool", cloud: "AWS", region: "us-east-1", maxCFU: maxCFU, environmentID: environment, enableAI: false, defaultPool: false),
+                request: .init(
+                    displayName: "pool", cloud: "AWS", region: "us-east-1", maxCFU: maxCFU, environmentID: environment, enableAI: false,
+                    defaultPool: false),
                 regions: FlinkRegion.defaults, now: Date())
             state.markProvisioned(poolID: pool.id, now: Date())
             return pool.id
@@ -49,7 +52,9 @@ struct StatementsFixture {
 
     var statementsPath: String { "/sql/v1/organizations/\(base.organizationID)/environments/\(base.environmentA)/statements" }
 
-    func call(_ method: HTTPRequest.Method, _ uri: String, as who: String? = "admin", body: String? = nil, headers: HTTPFields = [:])
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, as who: String? = "admin", body: String? = nil, headers: HTTPFields = [:]
+    )
         async throws -> (status: Int, headers: HTTPFields, json: JSONValue?)
     {
         try await base.call(method, uri, as: who, body: body, headers: headers)
@@ -57,7 +62,9 @@ struct StatementsFixture {
 
     /// Creates a statement and returns the response.
     @discardableResult
-    func create(_ name: String, _ sql: String, as who: String = "admin", pool: String? = nil, extra: String = "")
+    func create(
+        _ name: String, _ sql: String, as who: String = "admin", pool: String? = nil, extra: String = ""
+    )
         async throws -> (status: Int, headers: HTTPFields, json: JSONValue?)
     {
         let poolMember = (pool ?? self.pool).isEmpty ? "" : #","compute_pool_id":"\#(pool ?? self.pool)""#
@@ -210,7 +217,9 @@ struct StatementsFixture {
         var next = "\(fixture.statementsPath)/stream/results"
         var reads = 0
         while !next.isEmpty && reads < 100 {
-            next = try await fixture.call(.get, next.replacingOccurrences(of: "http://floe.test", with: "")).json?.value(at: "metadata", "next")?.stringValue ?? ""
+            next =
+                try await fixture.call(.get, next.replacingOccurrences(of: "http://floe.test", with: "")).json?.value(at: "metadata", "next")?
+                .stringValue ?? ""
             reads += 1
         }
         #expect(next.isEmpty)
@@ -370,9 +379,11 @@ struct StatementsFixture {
         defer { fixture.stop() }
         for index in 0..<5 { try await fixture.create("ddl-\(index)", "DDL") }
         #expect(try await fixture.create("labelled", "DDL").status == 201)
-        let hidden = #"{"name":"hidden","metadata":{"labels":{"user.confluent.io/hidden":"true"}},"spec":{"statement":"DDL","compute_pool_id":"\#(fixture.pool)"}}"#
+        let hidden =
+            #"{"name":"hidden","metadata":{"labels":{"user.confluent.io/hidden":"true"}},"spec":{"statement":"DDL","compute_pool_id":"\#(fixture.pool)"}}"#
         #expect(try await fixture.call(.post, fixture.statementsPath, body: hidden).status == 201)
-        let tagged = #"{"name":"tagged","metadata":{"labels":{"user.confluent.io/dbt":"true"}},"spec":{"statement":"DDL","compute_pool_id":"\#(fixture.pool)"}}"#
+        let tagged =
+            #"{"name":"tagged","metadata":{"labels":{"user.confluent.io/dbt":"true"}},"spec":{"statement":"DDL","compute_pool_id":"\#(fixture.pool)"}}"#
         #expect(try await fixture.call(.post, fixture.statementsPath, body: tagged).status == 201)
 
         var names: [String] = []
@@ -417,7 +428,10 @@ struct StatementsFixture {
             (#"{"name":"existing","spec":{"statement":"DDL","compute_pool_id":"\#(fixture.pool)"}}"#, 409, nil),
             (#"{"name":"x","spec":{"statement":"\#(String(repeating: "a", count: 131_073))"}}"#, 400, "/spec/statement"),
             (#"{"name":"x","spec":{"statement":"DDL","properties":{"big":"\#(String(repeating: "a", count: 300_000))"}}}"#, 400, "/spec/properties"),
-            (#"{"name":"x","metadata":{"labels":{\#((0..<300).map { "\"l\($0)\":\"v\"" }.joined(separator: ","))}},"spec":{"statement":"DDL"}}"#, 400, "/metadata/labels"),
+            (
+                #"{"name":"x","metadata":{"labels":{\#((0..<300).map { "\"l\($0)\":\"v\"" }.joined(separator: ","))}},"spec":{"statement":"DDL"}}"#,
+                400, "/metadata/labels"
+            ),
         ]
         for (body, status, pointer) in cases {
             let response = try await fixture.call(.post, path, body: body)
@@ -430,8 +444,12 @@ struct StatementsFixture {
         #expect(try await fixture.call(.put, existing, body: #"{"spec":{"stopped":true}}"#).status == 400)
         #expect(try await fixture.call(.put, existing, body: #"{"metadata":{"resource_version":"1"},"spec":{"statement":"other"}}"#).status == 409)
         let version = before.values.first!.resourceVersion
-        #expect(try await fixture.call(.put, existing, body: #"{"metadata":{"resource_version":"\#(version)"},"spec":{"statement":"other"}}"#).status == 400)
-        #expect(try await fixture.call(.put, existing, body: #"{"metadata":{"resource_version":\#(version)},"spec":{"properties":{"a":"b"}}}"#).status == 400)
+        #expect(
+            try await fixture.call(.put, existing, body: #"{"metadata":{"resource_version":"\#(version)"},"spec":{"statement":"other"}}"#).status
+                == 400)
+        #expect(
+            try await fixture.call(.put, existing, body: #"{"metadata":{"resource_version":\#(version)},"spec":{"properties":{"a":"b"}}}"#).status
+                == 400)
         #expect(try await fixture.call(.patch, existing, body: #"{"op":"replace"}"#).status == 400)
         #expect(try await fixture.call(.patch, existing, body: #"[{"op":"jump","path":"/spec/stopped"}]"#).status == 400)
         #expect(try await fixture.call(.patch, existing, body: #"[{"op":"test","path":"/spec/stopped","value":true}]"#).status == 409)
@@ -491,7 +509,9 @@ struct StatementsFixture {
         let westPool = try await fixture.base.store.mutate { state in
             let pool = try state.createComputePool(
                 organizationID: organization,
-                request: .init(displayName: "west", cloud: "AWS", region: "us-west-2", maxCFU: 5, environmentID: environment, enableAI: false, defaultPool: false),
+                request: .init(
+                    displayName: "west", cloud: "AWS", region: "us-west-2", maxCFU: 5, environmentID: environment, enableAI: false, defaultPool: false
+                ),
                 regions: FlinkRegion.defaults, now: Date())
             state.markProvisioned(poolID: pool.id, now: Date())
             return pool.id

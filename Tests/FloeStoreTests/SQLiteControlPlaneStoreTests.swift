@@ -80,7 +80,9 @@ struct Boom: Error {}
                 let pool = try await store.mutate { state in
                     let pool = try state.createComputePool(
                         organizationID: org,
-                        request: .init(displayName: "p", cloud: "aws", region: "us-east-1", maxCFU: 20, environmentID: prod.id, enableAI: true, defaultPool: true),
+                        request: .init(
+                            displayName: "p", cloud: "aws", region: "us-east-1", maxCFU: 20, environmentID: prod.id, enableAI: true, defaultPool: true
+                        ),
                         regions: FlinkRegion.defaults, now: Self.now)
                     _ = try state.createRoleBinding(
                         organizationID: org, principal: "User:\(account.id)", roleName: "FlinkDeveloper",
@@ -118,7 +120,8 @@ struct Boom: Error {}
             #expect(snapshot.lastSequence == lastSequence)
             #expect(snapshot.pendingChanges.isEmpty)
             #expect(snapshot.environments.values.map(\.displayName).sorted() == ["prod", "renamed"])
-            #expect(snapshot.apiKeys["ROBOTKEY00000001"]?.resource.environmentID == snapshot.environments.values.first { $0.displayName == "prod" }?.id)
+            #expect(
+                snapshot.apiKeys["ROBOTKEY00000001"]?.resource.environmentID == snapshot.environments.values.first { $0.displayName == "prod" }?.id)
 
             // The reopened store keeps handing out fresh sequence numbers, and bootstrap stays a no-op.
             let again = try await reopened.mutate { state in

@@ -10,11 +10,14 @@ import Testing
     static func createStatements(uids: [String], in store: SQLiteControlPlaneStore) async throws -> [String: String] {
         try await store.mutate { state in
             let now = Date()
-            let bootstrapped = state.bootstrap(now: now, adminKeyID: "ADMINKEY00000001", adminSecretDigest: SecretDigest(salt: "c2FsdA==", digest: "ZGlnZXN0"))
+            let bootstrapped = state.bootstrap(
+                now: now, adminKeyID: "ADMINKEY00000001", adminSecretDigest: SecretDigest(salt: "c2FsdA==", digest: "ZGlnZXN0"))
             guard let boot = bootstrapped else { throw APIError.internalError() }
             let pool = try state.createComputePool(
                 organizationID: boot.organizationID,
-                request: .init(displayName: "p", cloud: "AWS", region: "us-east-1", maxCFU: 5, environmentID: boot.environmentID, enableAI: false, defaultPool: false),
+                request: .init(
+                    displayName: "p", cloud: "AWS", region: "us-east-1", maxCFU: 5, environmentID: boot.environmentID, enableAI: false,
+                    defaultPool: false),
                 regions: FlinkRegion.defaults, now: now)
             var ids: [String: String] = [:]
             for uid in uids {

@@ -41,7 +41,8 @@ struct APIKeyCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create an API key.",
-            discussion: "Example: floe api-key create --resource flink --cloud aws --region us-east-1 --environment env-123456 --service-account sa-123456")
+            discussion:
+                "Example: floe api-key create --resource flink --cloud aws --region us-east-1 --environment env-123456 --service-account sa-123456")
         @Option(help: "What the key is for: flink (a Flink region of an environment) or cloud (resource management).") var resource: String
         @OptionGroup var region: RegionOptions
         @Option(help: "Environment of a Flink key (default: the current one).") var environment: String?
@@ -82,7 +83,8 @@ struct APIKeyCommand: AsyncParsableCommand {
                 ])
             let key = created["id"]?.stringValue ?? ""
             let secret = created.value(at: "spec", "secret")?.stringValue ?? ""
-            writeError("It may take a couple of minutes for the API key to be ready.\nSave the API key and secret. The secret is not retrievable later.\n")
+            writeError(
+                "It may take a couple of minutes for the API key to be ready.\nSave the API key and secret. The secret is not retrievable later.\n")
             OutputPrinter(format: output.output).describe([OutputField("api_key", "API Key", key), OutputField("api_secret", "API Secret", secret)])
             if use {
                 session.context.storedKeys.removeAll { $0.key == key }

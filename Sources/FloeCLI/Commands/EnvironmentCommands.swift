@@ -6,7 +6,8 @@ import FloeCore
 /// `floe environment` (alias `env`): org/v2 environments.
 struct EnvironmentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "environment", abstract: "Manage environments.", subcommands: [Create.self, List.self, Describe.self, Update.self, Delete.self, Use.self],
+        commandName: "environment", abstract: "Manage environments.",
+        subcommands: [Create.self, List.self, Describe.self, Update.self, Delete.self, Use.self],
         aliases: ["env"])
 
     static func record(_ environment: JSONValue, current: String?) -> OutputRecord {
@@ -15,7 +16,8 @@ struct EnvironmentCommand: AsyncParsableCommand {
             OutputField("is_current", "Current", .bool(id == current)),
             OutputField("id", "ID", id),
             OutputField("name", "Name", environment["display_name"]?.stringValue),
-            OutputField("stream_governance_package", "Stream Governance Package", environment.value(at: "stream_governance_config", "package")?.stringValue),
+            OutputField(
+                "stream_governance_package", "Stream Governance Package", environment.value(at: "stream_governance_config", "package")?.stringValue),
         ]
     }
 

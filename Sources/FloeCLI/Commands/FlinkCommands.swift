@@ -50,7 +50,8 @@ struct RegionCommand: AsyncParsableCommand {
                     OutputField("region", "Region", region["region_name"]?.stringValue),
                 ]
             }
-            OutputPrinter(format: output.output).list(records, columns: [("is_current", "Current"), ("name", "Name"), ("cloud", "Cloud"), ("region", "Region")])
+            OutputPrinter(format: output.output).list(
+                records, columns: [("is_current", "Current"), ("name", "Name"), ("cloud", "Cloud"), ("region", "Region")])
         }
     }
 
@@ -187,7 +188,8 @@ struct ComputePoolCommand: AsyncParsableCommand {
 
         func run() async throws {
             let session = try CLISession.open(connection)
-            let (path, query) = ComputePoolCommand.poolPath(try ComputePoolCommand.poolID(id, session), environment: try session.environmentID(environment))
+            let (path, query) = ComputePoolCommand.poolPath(
+                try ComputePoolCommand.poolID(id, session), environment: try session.environmentID(environment))
             let pool = try await session.call("GET", path, query: query)
             OutputPrinter(format: output.output).describe(ComputePoolCommand.record(pool, current: session.context.computePoolID))
         }
@@ -306,13 +308,15 @@ struct ComputePoolConfigCommand: AsyncParsableCommand {
 
         func run() async throws {
             let session = try CLISession.open(connection)
-            OutputPrinter(format: output.output).describe(ComputePoolConfigCommand.record(try await session.call("GET", "/fcpm/v2/compute-pool-config")))
+            OutputPrinter(format: output.output).describe(
+                ComputePoolConfigCommand.record(try await session.call("GET", "/fcpm/v2/compute-pool-config")))
         }
     }
 
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Update the compute-pool settings.")
-        @Option(name: .customLong("default-pool"), help: "Whether statements without a pool get a default pool (true or false).") var defaultPool: Bool?
+        @Option(name: .customLong("default-pool"), help: "Whether statements without a pool get a default pool (true or false).") var defaultPool:
+            Bool?
         @Option(name: .customLong("max-cfu"), help: "Maximum CFUs of default pools: 5, 10, 20, 30, 40 or 50.") var maxCFU: Int?
         @OptionGroup var connection: ContextOptions
         @OptionGroup var output: OutputOptions

@@ -12,7 +12,8 @@ struct IAMCommand: AsyncParsableCommand {
 
 /// `floe iam user`.
 struct UserCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "user", abstract: "List and describe users.", subcommands: [List.self, Describe.self])
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "List and describe users.", subcommands: [List.self, Describe.self])
 
     static func record(_ user: JSONValue) -> OutputRecord {
         [
@@ -52,7 +53,8 @@ struct UserCommand: AsyncParsableCommand {
 /// `floe iam service-account` (alias `sa`).
 struct ServiceAccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "service-account", abstract: "Manage service accounts.", subcommands: [Create.self, List.self, Describe.self, Update.self, Delete.self],
+        commandName: "service-account", abstract: "Manage service accounts.",
+        subcommands: [Create.self, List.self, Describe.self, Update.self, Delete.self],
         aliases: ["sa"])
 
     static func record(_ account: JSONValue) -> OutputRecord {
@@ -141,7 +143,8 @@ struct ServiceAccountCommand: AsyncParsableCommand {
 
 /// `floe iam rbac`.
 struct RBACCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rbac", abstract: "Manage role-based access control.", subcommands: [RoleBindingCommand.self])
+    static let configuration = CommandConfiguration(
+        commandName: "rbac", abstract: "Manage role-based access control.", subcommands: [RoleBindingCommand.self])
 }
 
 /// The scope flags shared by role-binding commands; they build the binding's `crn_pattern`.
@@ -196,7 +199,9 @@ struct RoleBindingCommand: AsyncParsableCommand {
         let elements = CRN(parsing: pattern)?.elements ?? []
         func element(_ type: String) -> String? { elements.last { $0.type == type }?.value }
         let last = elements.last
-        let resourceTypes = ["compute-pool": "ComputePool", "statement": "Statement", "service-account": "ServiceAccount", "flink-region": "FlinkRegion"]
+        let resourceTypes = [
+            "compute-pool": "ComputePool", "statement": "Statement", "service-account": "ServiceAccount", "flink-region": "FlinkRegion",
+        ]
         let resourceType = last.flatMap { resourceTypes[$0.type] }
         return [
             OutputField("id", "ID", binding["id"]?.stringValue),
@@ -270,7 +275,9 @@ struct RoleBindingCommand: AsyncParsableCommand {
         @OptionGroup var connection: ContextOptions
 
         func validate() throws {
-            if id == nil && (role == nil || principal == nil) { throw ValidationError("Give --role and --principal (with the scope flags), or --id.") }
+            if id == nil && (role == nil || principal == nil) {
+                throw ValidationError("Give --role and --principal (with the scope flags), or --id.")
+            }
         }
 
         func run() async throws {

@@ -24,7 +24,8 @@ struct LoginCommand: AsyncParsableCommand {
     @Option(name: .customLong("api-secret"), help: "Cloud API secret (env FLOE_API_SECRET).")
     var apiSecret: String?
 
-    @Option(name: .customLong("data-dir"), help: "Data directory of a local server, to read bootstrap.json from (env FLOE_DATA_DIR; default ~/.floe).")
+    @Option(
+        name: .customLong("data-dir"), help: "Data directory of a local server, to read bootstrap.json from (env FLOE_DATA_DIR; default ~/.floe).")
     var dataDirectory: String?
 
     @Option(name: .customLong("context-name"), help: "Name for the saved context (default login-<key>-<url>).")
@@ -56,7 +57,8 @@ struct LoginCommand: AsyncParsableCommand {
             else {
                 throw CLIError.usage(
                     "No API key given and no readable \(file.path). If the server runs with `floe serve --data-dir <dir>`, log in with "
-                        + "`floe login --data-dir <dir>` (or FLOE_DATA_DIR=<dir>) to use the key in <dir>/bootstrap.json; else pass --api-key and --api-secret.")
+                        + "`floe login --data-dir <dir>` (or FLOE_DATA_DIR=<dir>) to use the key in <dir>/bootstrap.json; else pass --api-key and --api-secret."
+                )
             }
             key = bootKey
             secret = bootSecret
@@ -78,7 +80,9 @@ struct LoginCommand: AsyncParsableCommand {
                     + "Log in with `floe login --data-dir <dir>` naming the directory the server was started with (`floe serve --data-dir <dir>`), "
                     + "or pass --api-key and --api-secret.")
         }
-        guard let organization = organizations.first?["id"]?.stringValue else { throw CLIError.usage("The server lists no organization for this key.") }
+        guard let organization = organizations.first?["id"]?.stringValue else {
+            throw CLIError.usage("The server lists no organization for this key.")
+        }
         context.organizationID = organization
         if let described = try? await session.call("GET", "/iam/v2/api-keys/\(key.pathEncoded)") {
             context.principal = described.value(at: "spec", "owner", "id")?.stringValue
@@ -127,7 +131,8 @@ struct LogoutCommand: AsyncParsableCommand {
 /// `floe context`: the saved contexts.
 struct ContextCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "context", abstract: "Manage CLI contexts (a server, its credentials and chosen defaults).", subcommands: [List.self, Describe.self, Use.self, Delete.self],
+        commandName: "context", abstract: "Manage CLI contexts (a server, its credentials and chosen defaults).",
+        subcommands: [List.self, Describe.self, Use.self, Delete.self],
         aliases: ["ctx"])
 
     static func record(_ context: CLIContext, current: String?) -> OutputRecord {
@@ -146,7 +151,8 @@ struct ContextCommand: AsyncParsableCommand {
         func run() async throws {
             let configuration = try CLIConfiguration.load()
             let records = configuration.contexts.map { ContextCommand.record($0, current: configuration.currentContext) }
-            OutputPrinter(format: output.output).list(records, columns: [("is_current", "Current"), ("name", "Name"), ("platform", "Platform"), ("credential", "Credential")])
+            OutputPrinter(format: output.output).list(
+                records, columns: [("is_current", "Current"), ("name", "Name"), ("platform", "Platform"), ("credential", "Credential")])
         }
     }
 
@@ -157,14 +163,17 @@ struct ContextCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try CLIConfiguration.load()
-            guard let context = configuration.context(named: name) else { throw CLIError.usage(name.map { "Context \"\($0)\" does not exist." } ?? "There is no current context.") }
-            let record = ContextCommand.record(context, current: configuration.currentContext) + [
-                OutputField("organization", "Organization", context.organizationID),
-                OutputField("environment", "Environment", context.environmentID),
-                OutputField("flink_region", "Flink Region", context.cloud.flatMap { cloud in context.region.map { "\(cloud).\($0)" } }),
-                OutputField("compute_pool", "Compute Pool", context.computePoolID),
-                OutputField("flink_api_key", "Flink API Key", context.flinkAPIKey),
-            ]
+            guard let context = configuration.context(named: name) else {
+                throw CLIError.usage(name.map { "Context \"\($0)\" does not exist." } ?? "There is no current context.")
+            }
+            let record =
+                ContextCommand.record(context, current: configuration.currentContext) + [
+                    OutputField("organization", "Organization", context.organizationID),
+                    OutputField("environment", "Environment", context.environmentID),
+                    OutputField("flink_region", "Flink Region", context.cloud.flatMap { cloud in context.region.map { "\(cloud).\($0)" } }),
+                    OutputField("compute_pool", "Compute Pool", context.computePoolID),
+                    OutputField("flink_api_key", "Flink API Key", context.flinkAPIKey),
+                ]
             OutputPrinter(format: output.output).describe(record)
         }
     }

@@ -41,7 +41,8 @@ struct StatementCommand: AsyncParsableCommand {
             if offsets.isNull { offsets = .object([]) }
             record += [
                 OutputField("latest_offsets", "Latest Offsets", offsets),
-                OutputField("latest_offsets_timestamp", "Latest Offsets Timestamp", statement.value(at: "status", "latest_offsets_timestamp")?.stringValue),
+                OutputField(
+                    "latest_offsets_timestamp", "Latest Offsets Timestamp", statement.value(at: "status", "latest_offsets_timestamp")?.stringValue),
                 OutputField("properties", "Properties", statement.value(at: "spec", "properties") ?? .object([])),
                 OutputField("principal", "Principal", statement.value(at: "spec", "principal")?.stringValue),
             ]
@@ -100,7 +101,8 @@ struct StatementCommand: AsyncParsableCommand {
             } catch CLIError.api(let status, let detail) {
                 let environmentName = environment["display_name"]?.stringValue ?? environmentID
                 throw CLIError.api(
-                    status: status, detail: "failed to create Flink SQL statement \"\(statementName)\" in the environment \"\(environmentName)\": \(detail)")
+                    status: status,
+                    detail: "failed to create Flink SQL statement \"\(statementName)\" in the environment \"\(environmentName)\": \(detail)")
             }
             if wait { statement = try await api.waitWhilePending(statementName, settleBounded: true, progress: ProgressLine()) }
             OutputPrinter(format: output.output).describe(StatementCommand.record(statement))
@@ -229,7 +231,8 @@ struct StatementCommand: AsyncParsableCommand {
 
     /// `floe flink statement exception`.
     struct ExceptionCommand: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "exception", abstract: "Show a statement's exceptions.", subcommands: [List.self])
+        static let configuration = CommandConfiguration(
+            commandName: "exception", abstract: "Show a statement's exceptions.", subcommands: [List.self])
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List a statement's exceptions, newest first.")
@@ -255,7 +258,9 @@ struct StatementCommand: AsyncParsableCommand {
     struct Results: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a statement's result rows; follows a running statement until it ends or Ctrl-C.",
-            discussion: "Human output shows a table (with an Op column unless the result is append-only); JSON and YAML print one {op, row} record per change.")
+            discussion:
+                "Human output shows a table (with an Op column unless the result is append-only); JSON and YAML print one {op, row} record per change."
+        )
         @Argument(help: "Statement name.") var name: String
         @Flag(name: .customLong("no-follow"), help: "Print the rows available now (reading for a second at most) and exit.") var noFollow = false
         @OptionGroup var scope: StatementScopeOptions
@@ -317,7 +322,11 @@ struct StreamingRowPrinter {
             let rows = changes.map { (showOperation ? [$0.operation.symbol] : []) + $0.values.map(resultText) }
             if widths == nil {
                 var initial = titles.map(\.displayWidth)
-                for row in rows { for (index, cell) in row.enumerated() where index < initial.count { initial[index] = max(initial[index], min(cell.displayWidth, 40)) } }
+                for row in rows {
+                    for (index, cell) in row.enumerated() where index < initial.count {
+                        initial[index] = max(initial[index], min(cell.displayWidth, 40))
+                    }
+                }
                 widths = initial
                 write(line(titles, centred: true) + "\n" + initial.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "+") + "\n")
             }

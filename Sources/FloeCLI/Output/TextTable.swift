@@ -18,7 +18,8 @@ enum TextTable {
             }
         }
         var output = ""
-        output += titles.enumerated().map { " " + $0.element.centred(in: widths[$0.offset]) + " " }.joined(separator: "|").trimmingTrailingSpaces() + "\n"
+        output +=
+            titles.enumerated().map { " " + $0.element.centred(in: widths[$0.offset]) + " " }.joined(separator: "|").trimmingTrailingSpaces() + "\n"
         output += widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "+") + "\n"
         for row in rows {
             let lines = row.map { $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }

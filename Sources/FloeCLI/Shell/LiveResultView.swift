@@ -131,7 +131,8 @@ struct LiveResultView {
         if hidden > 0 { lines.insert("… \(hidden) earlier \(showChangelog ? "changes" : "rows") not shown", at: 2) }
         let view = showChangelog ? "changelog" : "table"
         let rowCount = table.rows.count
-        let summary = "Statement \(name): \(state) · \(rowCount) row\(rowCount == 1 ? "" : "s") · \(table.changeCount) change\(table.changeCount == 1 ? "" : "s") · \(view) view"
+        let summary =
+            "Statement \(name): \(state) · \(rowCount) row\(rowCount == 1 ? "" : "s") · \(table.changeCount) change\(table.changeCount == 1 ? "" : "s") · \(view) view"
         lines.append("")
         lines.append(state == "RUNNING" ? summary + " · M: switch view · Q/Ctrl-C: stop" : summary)
         var output = previous > 0 ? "\r\u{1B}[\(previous)A\u{1B}[J" : "\r\u{1B}[J"

@@ -134,7 +134,11 @@ final class SQLShell {
                 properties.set(key, value)
                 write("Statement successfully submitted.\nConfig \"\(key)\" has been set to \"\(value)\".\n")
             case .reset(let key?):
-                if let original = defaults.first(where: { $0.0 == key }) { properties.set(key, original.1) } else { properties.removeAll { $0.0 == key } }
+                if let original = defaults.first(where: { $0.0 == key }) {
+                    properties.set(key, original.1)
+                } else {
+                    properties.removeAll { $0.0 == key }
+                }
                 write("Statement successfully submitted.\nConfig \"\(key)\" has been reset.\n")
             case .reset(nil):
                 properties = defaults
@@ -273,7 +277,9 @@ final class SQLShell {
         let upsert = (statement.value(at: "status", "traits", "upsert_columns")?.arrayValue ?? []).compactMap { $0.intValue.map(Int.init) }
         let appendOnly = statement.value(at: "status", "traits", "is_append_only")?.boolValue ?? false
         if let keyboard, interactive {
-            statement = try await LiveResultView(api: api, name: name, columns: columns, upsertColumns: upsert, keyboard: keyboard, terminal: terminal).run()
+            statement = try await LiveResultView(
+                api: api, name: name, columns: columns, upsertColumns: upsert, keyboard: keyboard, terminal: terminal
+            ).run()
         } else {
             try await printResults(name, columns: columns, appendOnly: appendOnly)
         }
@@ -304,7 +310,8 @@ final class SQLShell {
         let progress = interactive ? ProgressLine() : nil
         var delay = Duration.milliseconds(100)
         func settling(_ statement: JSONValue) -> Bool {
-            statement.value(at: "status", "phase")?.stringValue == "RUNNING" && statement.value(at: "status", "traits", "is_bounded")?.boolValue == true
+            statement.value(at: "status", "phase")?.stringValue == "RUNNING"
+                && statement.value(at: "status", "traits", "is_bounded")?.boolValue == true
         }
         while settling(statement) {
             progress?.update("Waiting for statement \"\(name)\" to complete (RUNNING)… Ctrl-C stops it")

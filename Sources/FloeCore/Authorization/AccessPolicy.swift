@@ -146,14 +146,17 @@ public struct AccessPolicy: Sendable {
     public func refusalToCreateAPIKey(owner: AccessPolicy, resource: APIKeyResource) -> String? {
         if owner.principalID != principalID {
             guard isOrganizationAdmin || (owner.principalID.hasPrefix("sa-") && canAssign(serviceAccount: owner.principalID)) else {
-                return "The principal \(principalID) may not create API keys for \(owner.principalID): that needs OrganizationAdmin, or the Assigner role on \(owner.principalID)."
+                return
+                    "The principal \(principalID) may not create API keys for \(owner.principalID): that needs OrganizationAdmin, or the Assigner role on \(owner.principalID)."
             }
             guard holdsEverything(of: owner) else {
-                return "The principal \(principalID) may not create API keys for \(owner.principalID): \(owner.principalID) holds roles that \(principalID) does not, and its key would act with them."
+                return
+                    "The principal \(principalID) may not create API keys for \(owner.principalID): \(owner.principalID) holds roles that \(principalID) does not, and its key would act with them."
             }
         }
         if case .flinkRegion(let regionID, let environmentID) = resource, !owner.canRunStatements(in: environmentID, regionID: regionID) {
-            return "A Flink API key for \(owner.principalID) in \(environmentID) and \(regionID) needs a role of \(owner.principalID) there that runs statements: FlinkDeveloper, FlinkAdmin, EnvironmentAdmin or OrganizationAdmin."
+            return
+                "A Flink API key for \(owner.principalID) in \(environmentID) and \(regionID) needs a role of \(owner.principalID) there that runs statements: FlinkDeveloper, FlinkAdmin, EnvironmentAdmin or OrganizationAdmin."
         }
         return nil
     }

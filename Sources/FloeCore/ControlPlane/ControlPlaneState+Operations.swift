@@ -28,7 +28,9 @@ extension ControlPlaneState {
 
     static func validateDisplayName(_ name: String, pointer: String, maxLength: Int = 64) throws(APIError) {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty else { throw .badRequest("\(pointer.split(separator: "/").last ?? "display_name") must not be empty.", pointer: pointer) }
+        guard !trimmed.isEmpty else {
+            throw .badRequest("\(pointer.split(separator: "/").last ?? "display_name") must not be empty.", pointer: pointer)
+        }
         guard name.count <= maxLength else {
             throw .badRequest("\(pointer.split(separator: "/").last ?? "display_name") must be at most \(maxLength) characters.", pointer: pointer)
         }
@@ -80,7 +82,8 @@ extension ControlPlaneState {
             secretDigest: adminSecretDigest, sequence: nextSequence(), createdAt: now, updatedAt: now)
         put(key, in: \.apiKeys)
         put(
-            ComputePoolConfig(organizationID: organization.id, defaultPoolEnabled: true, defaultPoolMaxCFU: 20, sequence: nextSequence(), updatedAt: now),
+            ComputePoolConfig(
+                organizationID: organization.id, defaultPoolEnabled: true, defaultPoolMaxCFU: 20, sequence: nextSequence(), updatedAt: now),
             in: \.computePoolConfigs)
         return BootstrapResult(organizationID: organization.id, environmentID: environment.id, userID: user.id, apiKeyID: key.id)
     }
@@ -88,7 +91,9 @@ extension ControlPlaneState {
     // MARK: Environments
 
     /// Creates an environment; display names are unique in an organization (they name Flink catalogs).
-    public mutating func createEnvironment(organizationID: String, displayName: String, governancePackage: String?, now: Date) throws(APIError) -> Environment {
+    public mutating func createEnvironment(
+        organizationID: String, displayName: String, governancePackage: String?, now: Date
+    ) throws(APIError) -> Environment {
         try Self.validateDisplayName(displayName, pointer: "/display_name")
         try Self.validateGovernance(governancePackage)
         try requireUniqueEnvironmentName(displayName, organizationID: organizationID, except: nil)
@@ -160,7 +165,9 @@ extension ControlPlaneState {
     }
 
     /// Creates a service account; display names are unique in an organization.
-    public mutating func createServiceAccount(organizationID: String, displayName: String, description: String, now: Date) throws(APIError) -> ServiceAccount {
+    public mutating func createServiceAccount(
+        organizationID: String, displayName: String, description: String, now: Date
+    ) throws(APIError) -> ServiceAccount {
         try Self.validateDisplayName(displayName, pointer: "/display_name")
         try Self.validateDescription(description, pointer: "/description")
         try requireUniqueServiceAccountName(displayName, organizationID: organizationID, except: nil)
@@ -210,7 +217,9 @@ extension ControlPlaneState {
         for key in apiKeys.values where key.ownerID == principalID { remove(key.id, from: \.apiKeys) }
         for binding in roleBindings.values
         where RoleBinding.principalID(binding.principal) == principalID
-            || CRN(parsing: binding.crnPattern)?.elements.contains(where: { ["service-account", "user"].contains($0.type) && $0.value == principalID }) == true
+            || CRN(parsing: binding.crnPattern)?.elements.contains(where: {
+                ["service-account", "user"].contains($0.type) && $0.value == principalID
+            }) == true
         {
             remove(binding.id, from: \.roleBindings)
         }
@@ -234,7 +243,8 @@ extension ControlPlaneState {
         let environment: Environment
         if let environmentID {
             guard let found = environments[environmentID], found.organizationID == organizationID else {
-                throw .badRequest("spec.resource.environment \(environmentID) is not an environment of this organization.", pointer: "/spec/resource/environment")
+                throw .badRequest(
+                    "spec.resource.environment \(environmentID) is not an environment of this organization.", pointer: "/spec/resource/environment")
             }
             environment = found
         } else {
@@ -289,7 +299,9 @@ extension ControlPlaneState {
     // MARK: Role bindings
 
     /// Grants `role` to `principal` (`User:u-…`/`User:sa-…`) on `crnPattern`.
-    public mutating func createRoleBinding(organizationID: String, principal: String, roleName: String, crnPattern: String, now: Date) throws(APIError) -> RoleBinding {
+    public mutating func createRoleBinding(
+        organizationID: String, principal: String, roleName: String, crnPattern: String, now: Date
+    ) throws(APIError) -> RoleBinding {
         guard let role = Role(rawValue: roleName) else {
             throw .badRequest(
                 "role_name '\(roleName)' is not a known role (\(Role.allCases.map(\.rawValue).joined(separator: ", "))).",
@@ -315,7 +327,9 @@ extension ControlPlaneState {
                 "The role \(roleName) cannot be bound to \(crnPattern): it applies only to crn://confluent.cloud/\(shapes.joined(separator: " or crn://confluent.cloud/")).",
                 pointer: "/crn_pattern")
         }
-        if let environmentID = pattern.crn.value(of: "environment"), !environmentID.contains("*"), environments[environmentID]?.organizationID != organizationID {
+        if let environmentID = pattern.crn.value(of: "environment"), !environmentID.contains("*"),
+            environments[environmentID]?.organizationID != organizationID
+        {
             throw .notFound("Environment \(environmentID) named in crn_pattern was not found.")
         }
         if roleBindings.values.contains(where: { $0.principal == principal && $0.role == role && $0.crnPattern == crnPattern }) {
@@ -374,7 +388,9 @@ extension ControlPlaneState {
     }
 
     /// Creates a compute pool in PROVISIONING.
-    public mutating func createComputePool(organizationID: String, request: ComputePoolRequest, regions: [FlinkRegion], now: Date) throws(APIError) -> ComputePool {
+    public mutating func createComputePool(
+        organizationID: String, request: ComputePoolRequest, regions: [FlinkRegion], now: Date
+    ) throws(APIError) -> ComputePool {
         try Self.validatePoolName(request.displayName)
         guard let cloud = Cloud(caseInsensitive: request.cloud) else {
             throw .badRequest("spec.cloud must be one of AWS, GCP, AZURE; got '\(request.cloud)'.", pointer: "/spec/cloud")
@@ -457,7 +473,9 @@ extension ControlPlaneState {
     }
 
     /// Changes the organization's compute-pool settings.
-    public mutating func updateComputePoolConfig(organizationID: String, defaultPoolEnabled: Bool?, defaultPoolMaxCFU: Int?, now: Date) throws(APIError) -> ComputePoolConfig {
+    public mutating func updateComputePoolConfig(
+        organizationID: String, defaultPoolEnabled: Bool?, defaultPoolMaxCFU: Int?, now: Date
+    ) throws(APIError) -> ComputePoolConfig {
         var config = computePoolConfig(organizationID: organizationID)
         if let defaultPoolMaxCFU {
             guard ComputePool.allowedMaxCFU.contains(defaultPoolMaxCFU) else {
@@ -475,7 +493,9 @@ extension ControlPlaneState {
     /// The organization's compute-pool settings (defaults if never changed).
     public func computePoolConfig(organizationID: String) -> ComputePoolConfig {
         computePoolConfigs[organizationID]
-            ?? ComputePoolConfig(organizationID: organizationID, defaultPoolEnabled: true, defaultPoolMaxCFU: 20, sequence: 0, updatedAt: Date(timeIntervalSince1970: 0))
+            ?? ComputePoolConfig(
+                organizationID: organizationID, defaultPoolEnabled: true, defaultPoolMaxCFU: 20, sequence: 0,
+                updatedAt: Date(timeIntervalSince1970: 0))
     }
 }
 

@@ -39,7 +39,8 @@ extension ControlPlaneState {
     public static func validateStatementName(_ name: String) throws(APIError) {
         func isAlphanumeric(_ c: UInt8) -> Bool { (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) }
         let bytes = Array(name.utf8)
-        let valid = !bytes.isEmpty && bytes.count <= maxStatementNameLength && isAlphanumeric(bytes.first!) && isAlphanumeric(bytes.last!)
+        let valid =
+            !bytes.isEmpty && bytes.count <= maxStatementNameLength && isAlphanumeric(bytes.first!) && isAlphanumeric(bytes.last!)
             && bytes.allSatisfy { isAlphanumeric($0) || $0 == 0x2D || $0 == 0x2E }
         guard valid else {
             throw .badRequest(
@@ -68,7 +69,8 @@ extension ControlPlaneState {
     public static func validateStatementLabels(_ labels: [String: String]) throws(APIError) {
         guard labels.count <= maxStatementLabels, labels.reduce(0, { $0 + $1.key.utf8.count + $1.value.utf8.count }) <= maxStatementLabelBytes else {
             throw .badRequest(
-                "A statement may have at most \(maxStatementLabels) labels, of \(maxStatementLabelBytes >> 10) KiB in all.", pointer: "/metadata/labels")
+                "A statement may have at most \(maxStatementLabels) labels, of \(maxStatementLabelBytes >> 10) KiB in all.",
+                pointer: "/metadata/labels")
         }
     }
 
@@ -166,7 +168,9 @@ extension ControlPlaneState {
     public mutating func updateStatement(
         id: String, expectedVersion: Int64, now: Date, _ change: (inout Statement) throws(APIError) -> Void
     ) throws(APIError) -> Statement {
-        guard var statement = statements[id] else { throw .notFound("Statement resource=\(id.split(separator: "/").last.map(String.init) ?? id) does not exist") }
+        guard var statement = statements[id] else {
+            throw .notFound("Statement resource=\(id.split(separator: "/").last.map(String.init) ?? id) does not exist")
+        }
         if expectedVersion != statement.resourceVersion {
             throw .conflict(
                 "The statement \(statement.name) has been modified since it was read (resource_version \(expectedVersion), now \(statement.resourceVersion)); GET it, re-apply the change and retry.",

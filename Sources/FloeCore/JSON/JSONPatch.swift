@@ -38,7 +38,8 @@ public enum JSONPatch {
                 if op.lowercased() == "move" { result = try remove(result, at: fromTokens[...], index: index) }
                 result = try set(result, at: tokens[...], to: moved, inserting: true, index: index)
             default:
-                throw .badRequest("Operation \(index) has an unknown op '\(op)'; use add, remove, replace, move, copy or test.", pointer: "/\(index)/op")
+                throw .badRequest(
+                    "Operation \(index) has an unknown op '\(op)'; use add, remove, replace, move, copy or test.", pointer: "/\(index)/op")
             }
         }
         return result
@@ -53,7 +54,9 @@ public enum JSONPatch {
 
     static func pointerTokens(_ path: String, index: Int) throws(APIError) -> [String] {
         if path.isEmpty { return [] }
-        guard path.hasPrefix("/") else { throw .badRequest("The path '\(path)' of operation \(index) is not a JSON pointer.", pointer: "/\(index)/path") }
+        guard path.hasPrefix("/") else {
+            throw .badRequest("The path '\(path)' of operation \(index) is not a JSON pointer.", pointer: "/\(index)/path")
+        }
         return path.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
             $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
         }
@@ -77,7 +80,9 @@ public enum JSONPatch {
         }
     }
 
-    static func set(_ value: JSONValue, at tokens: ArraySlice<String>, to newValue: JSONValue, inserting: Bool, index: Int) throws(APIError) -> JSONValue {
+    static func set(
+        _ value: JSONValue, at tokens: ArraySlice<String>, to newValue: JSONValue, inserting: Bool, index: Int
+    ) throws(APIError) -> JSONValue {
         guard let token = tokens.first else { return newValue }
         let rest = tokens.dropFirst()
         switch value {
@@ -92,7 +97,10 @@ public enum JSONPatch {
             return .object(members)
         case .array(var items):
             if rest.isEmpty && inserting {
-                if token == "-" { items.append(newValue); return .array(items) }
+                if token == "-" {
+                    items.append(newValue)
+                    return .array(items)
+                }
                 guard let position = Int(token), position >= 0, position <= items.count else { throw missing(tokens, index: index) }
                 items.insert(newValue, at: position)
                 return .array(items)
@@ -146,7 +154,11 @@ extension JSONPatch {
         case (.object(let before), .object(let after)):
             for (key, value) in before {
                 let child = pointer + "/" + escaped(key)
-                if let now = patched[key] { collect(value, now, at: child, into: &changes) } else { changes.append(Change(pointer: child, removed: true)) }
+                if let now = patched[key] {
+                    collect(value, now, at: child, into: &changes)
+                } else {
+                    changes.append(Change(pointer: child, removed: true))
+                }
             }
             for (key, _) in after where original[key] == nil { changes.append(Change(pointer: pointer + "/" + escaped(key), removed: false)) }
         case (.array(let before), .array(let after)) where before.count == after.count:

@@ -232,7 +232,8 @@ public enum Role: String, Codable, Sendable, CaseIterable {
         switch self {
         case .organizationAdmin: return [[]]
         case .environmentAdmin: return [["environment"]]
-        case .flinkAdmin, .flinkDeveloper: return [["environment"], ["environment", "flink-region"], ["environment", "flink-region", "compute-pool"]]
+        case .flinkAdmin, .flinkDeveloper:
+            return [["environment"], ["environment", "flink-region"], ["environment", "flink-region", "compute-pool"]]
         case .assigner: return [["service-account"]]
         }
     }

@@ -74,8 +74,10 @@ extension QueryAnalyzer {
             if let value {
                 let equal = BoundExpression(.compare(.equal, bound, .literal(.bool(value), SQLType(.boolean, nullable: false))), bound.type)
                 test = BoundExpression(.and([BoundExpression(.isNull(bound, negated: true), SQLType(.boolean, nullable: false)), equal]), bound.type)
-                let coalesced = BoundExpression(.caseWhen([(test, .literal(.bool(true), SQLType(.boolean, nullable: false)))],
-                                                          otherwise: .literal(.bool(false), SQLType(.boolean, nullable: false))), SQLType(.boolean, nullable: false))
+                let coalesced = BoundExpression(
+                    .caseWhen(
+                        [(test, .literal(.bool(true), SQLType(.boolean, nullable: false)))],
+                        otherwise: .literal(.bool(false), SQLType(.boolean, nullable: false))), SQLType(.boolean, nullable: false))
                 return negated ? BoundExpression(.not(coalesced), coalesced.type) : coalesced
             }
             return BoundExpression(.isNull(bound, negated: negated), SQLType(.boolean, nullable: false))
@@ -83,13 +85,23 @@ extension QueryAnalyzer {
             let left = try recurse(a)
             let right = try recurse(b)
             let equal = try compare(.equal, left, right)
-            let bothNull = BoundExpression(.and([BoundExpression(.isNull(left, negated: false), SQLType(.boolean, nullable: false)),
-                                                 BoundExpression(.isNull(right, negated: false), SQLType(.boolean, nullable: false))]), SQLType(.boolean, nullable: false))
-            let anyNull = BoundExpression(.or([BoundExpression(.isNull(left, negated: false), SQLType(.boolean, nullable: false)),
-                                               BoundExpression(.isNull(right, negated: false), SQLType(.boolean, nullable: false))]), SQLType(.boolean, nullable: false))
-            let notDistinct = BoundExpression(.caseWhen([(bothNull, .literal(.bool(true), SQLType(.boolean, nullable: false))),
-                                                         (anyNull, .literal(.bool(false), SQLType(.boolean, nullable: false)))],
-                                                        otherwise: equal.casted(to: SQLType(.boolean, nullable: false))), SQLType(.boolean, nullable: false))
+            let bothNull = BoundExpression(
+                .and([
+                    BoundExpression(.isNull(left, negated: false), SQLType(.boolean, nullable: false)),
+                    BoundExpression(.isNull(right, negated: false), SQLType(.boolean, nullable: false)),
+                ]), SQLType(.boolean, nullable: false))
+            let anyNull = BoundExpression(
+                .or([
+                    BoundExpression(.isNull(left, negated: false), SQLType(.boolean, nullable: false)),
+                    BoundExpression(.isNull(right, negated: false), SQLType(.boolean, nullable: false)),
+                ]), SQLType(.boolean, nullable: false))
+            let notDistinct = BoundExpression(
+                .caseWhen(
+                    [
+                        (bothNull, .literal(.bool(true), SQLType(.boolean, nullable: false))),
+                        (anyNull, .literal(.bool(false), SQLType(.boolean, nullable: false))),
+                    ],
+                    otherwise: equal.casted(to: SQLType(.boolean, nullable: false))), SQLType(.boolean, nullable: false))
             return negated ? notDistinct : BoundExpression(.not(notDistinct), notDistinct.type)
         case .between(let operand, let low, let high, let negated):
             let value = try recurse(operand)
@@ -107,12 +119,15 @@ extension QueryAnalyzer {
             let value = try recurse(operand)
             let patternValue = try recurse(pattern)
             guard value.type.isCharacter || value.type.isNull, patternValue.type.isCharacter || patternValue.type.isNull else {
-                throw SQLError("Cannot apply 'LIKE' to arguments of type 'LIKE(<\(value.type.errorSpelling)>, <\(patternValue.type.errorSpelling)>)'. Supported form(s): 'LIKE(<STRING>, <STRING>, <STRING>)'")
+                throw SQLError(
+                    "Cannot apply 'LIKE' to arguments of type 'LIKE(<\(value.type.errorSpelling)>, <\(patternValue.type.errorSpelling)>)'. Supported form(s): 'LIKE(<STRING>, <STRING>, <STRING>)'"
+                )
             }
             var escapeCharacter: Character?
             if let escape, case .string(let e) = escape { escapeCharacter = e.first }
             let compiledEscape = escapeCharacter
-            let like = FunctionLibrary.function(similar ? "SIMILAR TO" : "LIKE", [value, patternValue], SQLType(.boolean, nullable: false)) { v throws(SQLError) in
+            let like = FunctionLibrary.function(similar ? "SIMILAR TO" : "LIKE", [value, patternValue], SQLType(.boolean, nullable: false)) {
+                v throws(SQLError) in
                 .bool(LikePattern.matches(v[0].string ?? "", pattern: v[1].string ?? "", escape: compiledEscape, similar: similar))
             }
             return negated ? BoundExpression(.not(like), like.type) : like
@@ -158,8 +173,10 @@ extension QueryAnalyzer {
             }
             if elseResult == nil { type = type.withNullable(true) }
             let finalType = type
-            return BoundExpression(.caseWhen(zip(conditions, results).map { ($0, $1.casted(to: finalType.withNullable($1.type.nullable))) },
-                                             otherwise: elseResult?.casted(to: finalType.withNullable(elseResult!.type.nullable))), finalType)
+            return BoundExpression(
+                .caseWhen(
+                    zip(conditions, results).map { ($0, $1.casted(to: finalType.withNullable($1.type.nullable))) },
+                    otherwise: elseResult?.casted(to: finalType.withNullable(elseResult!.type.nullable))), finalType)
         case .extract(let unit, let operand):
             return try library.call("EXTRACT", [try recurse(operand)], unit: unit)
         case .row(let items):
@@ -176,7 +193,9 @@ extension QueryAnalyzer {
                 element = common
             }
             let finalElement = element
-            return FunctionLibrary.function("ARRAY", bound.map { $0.casted(to: finalElement) }, SQLType(.array(finalElement), nullable: false), strict: false) { v throws(SQLError) in .list(v) }
+            return FunctionLibrary.function(
+                "ARRAY", bound.map { $0.casted(to: finalElement) }, SQLType(.array(finalElement), nullable: false), strict: false
+            ) { v throws(SQLError) in .list(v) }
         case .map(let items):
             var bound: [BoundExpression] = []
             for item in items { bound.append(try recurse(item)) }
@@ -184,15 +203,24 @@ extension QueryAnalyzer {
             var key = bound[0].type
             var value = bound[1].type
             for (index, item) in bound.enumerated().dropFirst(2) {
-                guard let common = SQLType.common(index % 2 == 0 ? key : value, item.type) else { throw SQLError("Parameters must be of the same type") }
+                guard let common = SQLType.common(index % 2 == 0 ? key : value, item.type) else {
+                    throw SQLError("Parameters must be of the same type")
+                }
                 if index % 2 == 0 { key = common } else { value = common }
             }
             let (k, v) = (key, value)
-            return FunctionLibrary.function("MAP", bound.enumerated().map { $0.element.casted(to: $0.offset % 2 == 0 ? k : v) }, SQLType(.map(key: k, value: v), nullable: false), strict: false) { values throws(SQLError) in
+            return FunctionLibrary.function(
+                "MAP", bound.enumerated().map { $0.element.casted(to: $0.offset % 2 == 0 ? k : v) }, SQLType(.map(key: k, value: v), nullable: false),
+                strict: false
+            ) { values throws(SQLError) in
                 var entries: [Value] = []
                 for pair in stride(from: 0, to: values.count, by: 2) {
                     let entry = Value.list([values[pair], values[pair + 1]])
-                    if let existing = entries.firstIndex(where: { $0.list?.first == values[pair] }) { entries[existing] = entry } else { entries.append(entry) }
+                    if let existing = entries.firstIndex(where: { $0.list?.first == values[pair] }) {
+                        entries[existing] = entry
+                    } else {
+                        entries.append(entry)
+                    }
                 }
                 return .list(entries)
             }
@@ -247,7 +275,9 @@ extension QueryAnalyzer {
         return nil
     }
 
-    private func aggregateCall(_ name: String, _ arguments: [Expression], distinct: Bool, _ aggregation: AggregationContext) throws(SQLError) -> BoundExpression {
+    private func aggregateCall(
+        _ name: String, _ arguments: [Expression], distinct: Bool, _ aggregation: AggregationContext
+    ) throws(SQLError) -> BoundExpression {
         let text = Expression.function(name: QualifiedName([name]), arguments: arguments, distinct: distinct, over: nil).sql
         let keyCount = aggregation.boundKeys.count
         if let existing = aggregation.callTexts.firstIndex(of: text) {
@@ -284,9 +314,14 @@ extension QueryAnalyzer {
                 var parts: [BoundExpression] = []
                 for argument in arguments { parts.append(try bind(argument, aggregation.inputScope)) }
                 let fields = parts.enumerated().map { SQLType.RowField(name: "EXPR$\($0.offset)", type: $0.element.type) }
-                let anyNull = BoundExpression(.or(parts.map { BoundExpression(.isNull($0, negated: false), SQLType(.boolean, nullable: false)) }), SQLType(.boolean, nullable: false))
-                let row = FunctionLibrary.function("ROW", parts, SQLType(.row(fields), nullable: false), strict: false) { v throws(SQLError) in .list(v) }
-                bound = BoundExpression(.caseWhen([(anyNull, .literal(.null, row.type.withNullable(true)))], otherwise: row), row.type.withNullable(true))
+                let anyNull = BoundExpression(
+                    .or(parts.map { BoundExpression(.isNull($0, negated: false), SQLType(.boolean, nullable: false)) }),
+                    SQLType(.boolean, nullable: false))
+                let row = FunctionLibrary.function("ROW", parts, SQLType(.row(fields), nullable: false), strict: false) { v throws(SQLError) in
+                    .list(v)
+                }
+                bound = BoundExpression(
+                    .caseWhen([(anyNull, .literal(.null, row.type.withNullable(true)))], otherwise: row), row.type.withNullable(true))
             }
             if distinct, name == "COUNT", arguments.count == 1, aggregation.splitsDistinctFilters,
                 case .caseWhen(let branches, nil) = bound.node, branches.count == 1, branches[0].result.type.physical == .int,
@@ -313,18 +348,28 @@ extension QueryAnalyzer {
         case .count: type = SQLType(.bigint, nullable: false)
         case .sum, .sum0:
             guard let argumentType, argumentType.isNumeric else { throw aggregateMismatch(name, argumentType, definition.signature) }
-            if case .decimal(_, let s) = argumentType.kind { type = SQLType(.decimal(precision: 38, scale: s), nullable: nullableResult) } else { type = argumentType.withNullable(nullableResult) }
+            if case .decimal(_, let s) = argumentType.kind {
+                type = SQLType(.decimal(precision: 38, scale: s), nullable: nullableResult)
+            } else {
+                type = argumentType.withNullable(nullableResult)
+            }
         case .avg:
             guard let argumentType, argumentType.isNumeric else { throw aggregateMismatch(name, argumentType, definition.signature) }
-            if case .decimal(_, let s) = argumentType.kind { type = SQLType(.decimal(precision: 38, scale: max(6, s)), nullable: nullableResult) } else { type = argumentType.withNullable(nullableResult) }
+            if case .decimal(_, let s) = argumentType.kind {
+                type = SQLType(.decimal(precision: 38, scale: max(6, s)), nullable: nullableResult)
+            } else {
+                type = argumentType.withNullable(nullableResult)
+            }
         case .min, .max:
             guard let argumentType else { throw aggregateMismatch(name, nil, definition.signature) }
             type = argumentType.withNullable(nullableResult)
         }
         let finalType = function == .sum0 ? type.withNullable(false) : type
         // Arguments adjust the argument columns' positions: they follow the keys in the aggregate's input.
-        aggregation.calls.append(AggregateCall(function: function, argument: argumentIndex, distinct: distinct, argumentType: argumentType, type: finalType,
-                                               filter: filterIndex))
+        aggregation.calls.append(
+            AggregateCall(
+                function: function, argument: argumentIndex, distinct: distinct, argumentType: argumentType, type: finalType,
+                filter: filterIndex))
         aggregation.callTexts.append(text)
         return BoundExpression(.column(keyCount + aggregation.calls.count - 1), finalType)
     }
@@ -337,7 +382,9 @@ extension QueryAnalyzer {
 
     func requireBoolean(_ expression: BoundExpression, _ context: String) throws(SQLError) {
         guard expression.type.kind == .boolean || expression.type.isNull else {
-            throw SQLError("Cannot apply '\(context)' to arguments of type '\(context)(<\(expression.type.errorSpelling)>)'. Supported form(s): '\(context)(<BOOLEAN>)'")
+            throw SQLError(
+                "Cannot apply '\(context)' to arguments of type '\(context)(<\(expression.type.errorSpelling)>)'. Supported form(s): '\(context)(<BOOLEAN>)'"
+            )
         }
     }
 
@@ -345,7 +392,9 @@ extension QueryAnalyzer {
         switch op {
         case "AND", "OR":
             for side in [left, right] where !(side.type.kind == .boolean || side.type.isNull) {
-                throw SQLError("Cannot apply '\(op)' to arguments of type '<\(left.type.errorSpelling)> \(op) <\(right.type.errorSpelling)>'. Supported form(s): '<BOOLEAN> \(op) <BOOLEAN>'")
+                throw SQLError(
+                    "Cannot apply '\(op)' to arguments of type '<\(left.type.errorSpelling)> \(op) <\(right.type.errorSpelling)>'. Supported form(s): '<BOOLEAN> \(op) <BOOLEAN>'"
+                )
             }
             let type = SQLType(.boolean, nullable: left.type.nullable || right.type.nullable)
             let parts = [left, right].flatMap { side -> [BoundExpression] in
@@ -359,7 +408,9 @@ extension QueryAnalyzer {
             return try compare(ComparisonOperator(rawValue: op)!, left, right)
         case "||":
             guard (left.type.isCharacter || left.type.isNull) && (right.type.isCharacter || right.type.isNull) else {
-                throw SQLError("Cannot apply '||' to arguments of type '<\(left.type.errorSpelling)> || <\(right.type.errorSpelling)>'. Supported form(s): '<STRING> || <STRING>'")
+                throw SQLError(
+                    "Cannot apply '||' to arguments of type '<\(left.type.errorSpelling)> || <\(right.type.errorSpelling)>'. Supported form(s): '<STRING> || <STRING>'"
+                )
             }
             // Calcite's DYADIC_STRING_SUM_PRECISION_NULLABLE: CHAR when both sides are CHAR, else VARCHAR; lengths add up.
             let length = min(SQLType.maxLength, (left.type.length ?? SQLType.maxLength) + (right.type.length ?? SQLType.maxLength))
@@ -371,12 +422,17 @@ extension QueryAnalyzer {
         case "+", "-", "*", "/", "%":
             if left.type.isTemporal || right.type.isTemporal { return try temporalArithmetic(op, left, right) }
             guard let type = SQLType.arithmetic(op, left.type, right.type) else {
-                throw SQLError("Cannot apply '\(op)' to arguments of type '<\(left.type.errorSpelling)> \(op) <\(right.type.errorSpelling)>'. Supported form(s): '<NUMERIC> \(op) <NUMERIC>'")
+                throw SQLError(
+                    "Cannot apply '\(op)' to arguments of type '<\(left.type.errorSpelling)> \(op) <\(right.type.errorSpelling)>'. Supported form(s): '<NUMERIC> \(op) <NUMERIC>'"
+                )
             }
             if left.type.isNull || right.type.isNull { return .literal(.null, type.withNullable(true)) }
             func operand(_ side: BoundExpression) -> BoundExpression {
                 if type.isDecimal {
-                    if side.type.isInteger { return side.casted(to: SQLType(.decimal(precision: side.type.decimalShape!.precision, scale: 0), nullable: side.type.nullable)) }
+                    if side.type.isInteger {
+                        return side.casted(
+                            to: SQLType(.decimal(precision: side.type.decimalShape!.precision, scale: 0), nullable: side.type.nullable))
+                    }
                     return side
                 }
                 return side.casted(to: type.withNullable(side.type.nullable))
@@ -393,7 +449,9 @@ extension QueryAnalyzer {
         guard op == "+" || op == "-", left.type.isTemporal,
             right.type.kind == .intervalDayTime || right.type.kind == .intervalYearMonth
         else {
-            throw SQLError("Cannot apply '\(op)' to arguments of type '<\(left.type.errorSpelling)> \(op) <\(right.type.errorSpelling)>'. Supported form(s): '<DATETIME> \(op) <DATETIME_INTERVAL>'")
+            throw SQLError(
+                "Cannot apply '\(op)' to arguments of type '<\(left.type.errorSpelling)> \(op) <\(right.type.errorSpelling)>'. Supported form(s): '<DATETIME> \(op) <DATETIME_INTERVAL>'"
+            )
         }
         let sign: Int64 = op == "+" ? 1 : -1
         let type = left.type.withNullable(left.type.nullable || right.type.nullable)
@@ -402,7 +460,9 @@ extension QueryAnalyzer {
         return FunctionLibrary.function(op, [left, right], type) { v throws(SQLError) in
             let amount = (v[1].int ?? 0) * sign
             if isMonths { return .int(TemporalFunctions.add(unit: "MONTH", amount: amount, to: v[0].int ?? 0, type: targetType)) }
-            if targetType.kind == .date { return .int(TemporalFunctions.add(unit: "MICROSECOND", amount: amount, to: v[0].int ?? 0, type: targetType)) }
+            if targetType.kind == .date {
+                return .int(TemporalFunctions.add(unit: "MICROSECOND", amount: amount, to: v[0].int ?? 0, type: targetType))
+            }
             // TIME arithmetic wraps around midnight.
             if case .time = targetType.kind { return .int(Temporal.floorMod((v[0].int ?? 0) + amount, Temporal.microsPerDay)) }
             return .int((v[0].int ?? 0) + amount)
@@ -418,11 +478,15 @@ extension QueryAnalyzer {
             if right.type.isCharacter, left.type.isNumeric || left.type.isTemporal { common = left.type.withNullable(true) }
         }
         guard let common else {
-            throw SQLError("Cannot apply '\(op.rawValue)' to arguments of type '<\(left.type.errorSpelling)> \(op.rawValue) <\(right.type.errorSpelling)>'. Supported form(s): '<COMPARABLE_TYPE> \(op.rawValue) <COMPARABLE_TYPE>'")
+            throw SQLError(
+                "Cannot apply '\(op.rawValue)' to arguments of type '<\(left.type.errorSpelling)> \(op.rawValue) <\(right.type.errorSpelling)>'. Supported form(s): '<COMPARABLE_TYPE> \(op.rawValue) <COMPARABLE_TYPE>'"
+            )
         }
         let nullable = left.type.nullable || right.type.nullable
         var operandType = common
-        if case .char = common.kind, left.type.length != right.type.length { operandType = SQLType(.varchar(common.length ?? 1), nullable: common.nullable) }
+        if case .char = common.kind, left.type.length != right.type.length {
+            operandType = SQLType(.varchar(common.length ?? 1), nullable: common.nullable)
+        }
         func convert(_ side: BoundExpression) -> BoundExpression {
             if side.type.isCharacter && operandType.isCharacter { return BoundExpression(side.node, operandType.withNullable(side.type.nullable)) }
             return side.casted(to: operandType.withNullable(side.type.nullable))
@@ -449,7 +513,9 @@ extension QueryAnalyzer {
         let scale = parts.count == 2 ? parts[1].count : 0
         let integerDigits = String(parts[0]).drop { $0 == "0" }.count
         let precision = max(1, integerDigits + scale)
-        guard precision <= 38, let unscaled = Caster.parseDecimal(text, scale: scale) else { throw SQLError("Numeric literal '\(text)' out of range") }
+        guard precision <= 38, let unscaled = Caster.parseDecimal(text, scale: scale) else {
+            throw SQLError("Numeric literal '\(text)' out of range")
+        }
         return .literal(.decimal(unscaled), SQLType(.decimal(precision: max(precision, scale), scale: scale), nullable: false))
     }
 
@@ -497,17 +563,22 @@ extension QueryAnalyzer {
             guard let n = Int64(text.trimmingCharacters(in: .whitespaces)) else { throw fail() }
             return .literal(.int(sign * n * (baseUnit == "YEAR" ? 12 : 1)), SQLType(.intervalYearMonth, nullable: false))
         default:
-            let unitMicros: [String: Int64] = ["DAY": Temporal.microsPerDay, "HOUR": 3_600_000_000, "MINUTE": 60_000_000, "SECOND": 1_000_000, "WEEK": 7 * Temporal.microsPerDay]
+            let unitMicros: [String: Int64] = [
+                "DAY": Temporal.microsPerDay, "HOUR": 3_600_000_000, "MINUTE": 60_000_000, "SECOND": 1_000_000, "WEEK": 7 * Temporal.microsPerDay,
+            ]
             guard let scale = unitMicros[baseUnit] else { throw fail() }
             if endUnit == nil {
-                if let n = Int64(text.trimmingCharacters(in: .whitespaces)) { return .literal(.int(sign * n * scale), SQLType(.intervalDayTime, nullable: false)) }
+                if let n = Int64(text.trimmingCharacters(in: .whitespaces)) {
+                    return .literal(.int(sign * n * scale), SQLType(.intervalDayTime, nullable: false))
+                }
                 guard baseUnit == "SECOND", let d = Double(text) else { throw fail() }
                 return .literal(.int(sign * Int64((d * 1_000_000).rounded())), SQLType(.intervalDayTime, nullable: false))
             }
             // `D HH:MM:SS.fff` style: split on space and colons.
             let fields = text.split(whereSeparator: { $0 == " " || $0 == ":" })
             let order = ["DAY", "HOUR", "MINUTE", "SECOND"]
-            guard let start = order.firstIndex(of: baseUnit), let end = order.firstIndex(of: endUnit!), end >= start, fields.count == end - start + 1 else { throw fail() }
+            guard let start = order.firstIndex(of: baseUnit), let end = order.firstIndex(of: endUnit!), end >= start, fields.count == end - start + 1
+            else { throw fail() }
             var micros: Int64 = 0
             for (offset, field) in fields.enumerated() {
                 let unitName = order[start + offset]

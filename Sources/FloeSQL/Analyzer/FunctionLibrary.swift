@@ -15,8 +15,10 @@ struct FunctionLibrary: Sendable {
 
     /// Binds a call of the scalar function `name` (upper case) written with `raw` arguments over `scope`.
     /// - Parameter bindArgument: binds an argument expression (over the same scope and aggregation as the call).
-    func call(_ name: String, _ raw: [Expression], scope: Scope,
-              bindArgument: (Expression) throws(SQLError) -> BoundExpression) throws(SQLError) -> BoundExpression {
+    func call(
+        _ name: String, _ raw: [Expression], scope: Scope,
+        bindArgument: (Expression) throws(SQLError) -> BoundExpression
+    ) throws(SQLError) -> BoundExpression {
         func noMatch() throws(SQLError) -> SQLError {
             var bound: [BoundExpression] = []
             for argument in raw { bound.append(try bindArgument(argument)) }
@@ -41,7 +43,11 @@ struct FunctionLibrary: Sendable {
             }
             arguments.append(try bindArgument(argument))
             // The column itself, resolved as written (under an aggregation a bound column indexes the grouped row).
-            if case .column(let column) = argument, let index = try? scope.resolve(column) { fields.append(scope.fields[index]) } else { fields.append(nil) }
+            if case .column(let column) = argument, let index = try? scope.resolve(column) {
+                fields.append(scope.fields[index])
+            } else {
+                fields.append(nil)
+            }
         }
         return try apply(definition, name: name, arguments, raw: raw, unit: unit, fields: fields)
     }
@@ -53,12 +59,16 @@ struct FunctionLibrary: Sendable {
     }
 
     /// Binds the scalar function `definition` called as `name` on bound arguments.
-    func apply(_ definition: FunctionDefinition, name: String, _ arguments: [BoundExpression], raw: [Expression] = [], unit: String? = nil,
-               fields: [PlanField?]? = nil) throws(SQLError) -> BoundExpression {
+    func apply(
+        _ definition: FunctionDefinition, name: String, _ arguments: [BoundExpression], raw: [Expression] = [], unit: String? = nil,
+        fields: [PlanField?]? = nil
+    ) throws(SQLError) -> BoundExpression {
         guard case .scalar(let bind) = definition.binding else { throw Self.noMatch(name, arguments) }
-        return try bind(ScalarCall(name: name, arguments: arguments, raw: raw, unit: unit,
-                                   argumentFields: fields ?? Array(repeating: nil, count: arguments.count),
-                                   signature: definition.signature, library: self))
+        return try bind(
+            ScalarCall(
+                name: name, arguments: arguments, raw: raw, unit: unit,
+                argumentFields: fields ?? Array(repeating: nil, count: arguments.count),
+                signature: definition.signature, library: self))
     }
 
     /// Whether `name` may be written without parentheses and, so written, calls that function.
@@ -77,8 +87,10 @@ struct FunctionLibrary: Sendable {
     }
 
     /// A call evaluated a row at a time by `body`; when `strict`, NULL when an argument is (and nullable if one may be).
-    static func function(_ name: String, _ arguments: [BoundExpression], _ type: SQLType, strict: Bool = true,
-                         _ body: @escaping RowFunction) -> BoundExpression {
+    static func function(
+        _ name: String, _ arguments: [BoundExpression], _ type: SQLType, strict: Bool = true,
+        _ body: @escaping RowFunction
+    ) -> BoundExpression {
         let nullable = strict ? arguments.contains { $0.type.nullable } || type.nullable : type.nullable
         return BoundExpression(.function(name: name, arguments: arguments, strict: strict, implementation: .row(body)), type.withNullable(nullable))
     }
@@ -93,12 +105,13 @@ struct FunctionLibrary: Sendable {
 extension SQLType {
     /// The spelling Calcite uses in error messages (`INTEGER NOT NULL`, `CHAR(3) NOT NULL`, `VARCHAR(2147483647)`).
     var errorSpelling: String {
-        let base: String = switch kind {
-        case .integer: "INTEGER"
-        case .varchar(let n): "VARCHAR(\(n))"
-        case .varbinary(let n): "VARBINARY(\(n))"
-        default: kindSQL
-        }
+        let base: String =
+            switch kind {
+            case .integer: "INTEGER"
+            case .varchar(let n): "VARCHAR(\(n))"
+            case .varbinary(let n): "VARBINARY(\(n))"
+            default: kindSQL
+            }
         return base + (nullable || kind == .null ? "" : " NOT NULL")
     }
 }

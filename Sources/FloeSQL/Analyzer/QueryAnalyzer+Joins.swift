@@ -34,13 +34,14 @@ extension QueryAnalyzer {
             } else {
                 k = x.offset - y.offset
                 columns = (y.column, x.column)
-                op = switch op {
-                case .less: .greater
-                case .lessOrEqual: .greaterOrEqual
-                case .greater: .less
-                case .greaterOrEqual: .lessOrEqual
-                default: op
-                }
+                op =
+                    switch op {
+                    case .less: .greater
+                    case .lessOrEqual: .greaterOrEqual
+                    case .greater: .less
+                    case .greaterOrEqual: .lessOrEqual
+                    default: op
+                    }
             }
             if let pair, pair != columns { continue }
             pair = columns
@@ -61,37 +62,49 @@ extension QueryAnalyzer {
 
     /// `left JOIN versioned FOR SYSTEM_TIME AS OF left.time ON …`: an event-time temporal join against an upsert
     /// table (primary key and time attribute), as Flink checks it.
-    func temporalJoin(left: QueryPlan, right: QueryPlan, kind: JoinKind, condition: BoundExpression?, asOf: Expression,
-                      fields joinedFields: [PlanField]) throws(SQLError) -> QueryPlan {
+    func temporalJoin(
+        left: QueryPlan, right: QueryPlan, kind: JoinKind, condition: BoundExpression?, asOf: Expression,
+        fields joinedFields: [PlanField]
+    ) throws(SQLError) -> QueryPlan {
         guard !isSnapshot else {
             throw SQLError("FOR SYSTEM_TIME AS OF (a temporal join) runs in streaming mode only; 'sql.snapshot.mode' = 'now' cannot run it.")
         }
-        guard kind == .inner || kind == .left else { throw SQLError.unsupported("Temporal table join currently only supports INNER JOIN and LEFT JOIN, but was \(kind.rawValue) JOIN.") }
+        guard kind == .inner || kind == .left else {
+            throw SQLError.unsupported("Temporal table join currently only supports INNER JOIN and LEFT JOIN, but was \(kind.rawValue) JOIN.")
+        }
         let time = try bind(asOf, Scope(fields: left.fields))
         guard let leftTime = time.columnIndex, left.fields[leftTime].isRowtime else {
-            throw SQLError("FOR SYSTEM_TIME AS OF must name the left table's time attribute (a WATERMARK column or $rowtime), not \(asOf.sql). Processing-time temporal joins are not supported.")
+            throw SQLError(
+                "FOR SYSTEM_TIME AS OF must name the left table's time attribute (a WATERMARK column or $rowtime), not \(asOf.sql). Processing-time temporal joins are not supported."
+            )
         }
         guard left.isAppendOnly else { throw SQLError("The left input of a temporal join must be append-only.") }
         guard let primaryKey = right.upsertKeys, !primaryKey.isEmpty else {
             throw SQLError("Temporal Table Join requires primary key in versioned table, but no primary key can be found.")
         }
         guard let rightTime = right.fields.firstIndex(where: \.isRowtime) else {
-            throw SQLError("Event-Time Temporal Table Join requires both primary key and row time attribute in versioned table, but no row time attribute can be found.")
+            throw SQLError(
+                "Event-Time Temporal Table Join requires both primary key and row time attribute in versioned table, but no row time attribute can be found."
+            )
         }
         let leftCount = left.fields.count
         let keys = JoinKeys.of(condition, leftCount: leftCount, types: left.types + right.types)
         guard let condition, Set(primaryKey).isSubset(of: Set(keys.right)) else {
             let names = primaryKey.map { right.fields[$0].name }.joined(separator: ", ")
-            throw SQLError("Temporal table's primary key [\(names)] must be included in the equivalence condition of Temporal join, but current temporal join condition is [\(condition.map { _ in "the ON clause" } ?? "none")].")
+            throw SQLError(
+                "Temporal table's primary key [\(names)] must be included in the equivalence condition of Temporal join, but current temporal join condition is [\(condition.map { _ in "the ON clause" } ?? "none")]."
+            )
         }
         var fields = joinedFields
         fields[leftTime].isRowtime = true
         var leftKey: [Int] = []
         for column in primaryKey { leftKey.append(keys.left[keys.right.firstIndex(of: column)!]) }
-        let spec = TemporalJoinSpec(kind: kind, condition: condition, leftTypes: left.types, rightTypes: right.types, leftTime: leftTime, rightTime: rightTime,
-                                    leftKey: leftKey, rightKey: primaryKey)
-        return QueryPlan(node: .temporalJoin(left.node, right.node, spec), fields: fields, isBounded: left.isBounded && right.isBounded,
-                         isAppendOnly: true, upsertKeys: nil)
+        let spec = TemporalJoinSpec(
+            kind: kind, condition: condition, leftTypes: left.types, rightTypes: right.types, leftTime: leftTime, rightTime: rightTime,
+            leftKey: leftKey, rightKey: primaryKey)
+        return QueryPlan(
+            node: .temporalJoin(left.node, right.node, spec), fields: fields, isBounded: left.isBounded && right.isBounded,
+            isAppendOnly: true, upsertKeys: nil)
     }
 
     /// The `window_end` columns of a window join's sides: `condition` equates both sides' `window_start` and their

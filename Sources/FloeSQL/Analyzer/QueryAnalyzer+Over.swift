@@ -6,7 +6,9 @@ extension QueryAnalyzer {
     static let overFieldPrefix = "$over"
 
     static func unsupportedOver(_ function: String) -> SQLError {
-        SQLError.unsupported("\(function) OVER is not supported; Floe supports aggregate functions (COUNT, SUM, AVG, MIN, MAX) OVER windows and ROW_NUMBER() OVER (PARTITION BY … ORDER BY …) for Top-N and deduplication.")
+        SQLError.unsupported(
+            "\(function) OVER is not supported; Floe supports aggregate functions (COUNT, SUM, AVG, MIN, MAX) OVER windows and ROW_NUMBER() OVER (PARTITION BY … ORDER BY …) for Top-N and deduplication."
+        )
     }
 
     /// Replaces every aggregate call with an OVER window in the select list by a reference to a column of an
@@ -16,7 +18,8 @@ extension QueryAnalyzer {
         var window: WindowSpecification?
         for (position, item) in items.enumerated() {
             let rewritten = try item.expression.rewritten { (e: Expression) throws(SQLError) -> Expression? in
-                guard case .function(let name, let arguments, let distinct, let over?) = e, Self.aggregateNames.contains(name.name.uppercased()) else {
+                guard case .function(let name, let arguments, let distinct, let over?) = e, Self.aggregateNames.contains(name.name.uppercased())
+                else {
                     return nil
                 }
                 if let window, window != over {
@@ -81,8 +84,9 @@ extension QueryAnalyzer {
             let identity = scope.fields.indices.map { BoundExpression(.column($0), scope.fields[$0].type) }
             node = .project(node, identity + extra + aggregation.arguments)
         }
-        let over = OverWindow(partitionKeys: partitionKeys, orderKey: orderKey, isRows: isRows, preceding: preceding, aggregates: aggregates,
-                              isEventTime: !isSnapshot)
+        let over = OverWindow(
+            partitionKeys: partitionKeys, orderKey: orderKey, isRows: isRows, preceding: preceding, aggregates: aggregates,
+            isEventTime: !isSnapshot)
         input.node = .overAggregate(node, over)
         scope.fields += (extra + aggregation.arguments).map { PlanField(name: "", type: $0.type, qualifier: "$hidden") }
         scope.fields += aggregates.indices.map { PlanField(name: Self.overFieldPrefix + String($0), type: aggregates[$0].type, qualifier: nil) }

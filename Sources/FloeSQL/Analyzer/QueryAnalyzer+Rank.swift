@@ -28,7 +28,9 @@ extension QueryAnalyzer {
             let function = name.name.uppercased()
             guard case .rowNumber? = library.registry[function]?.binding else { throw Self.unsupportedOver(function) }
             guard arguments.isEmpty else { throw SQLError("ROW_NUMBER takes no arguments.") }
-            guard !aggregated else { throw SQLError("ROW_NUMBER() OVER cannot be combined with GROUP BY in the same SELECT; aggregate in a subquery.") }
+            guard !aggregated else {
+                throw SQLError("ROW_NUMBER() OVER cannot be combined with GROUP BY in the same SELECT; aggregate in a subquery.")
+            }
             guard !over.orderBy.isEmpty else { throw SQLError("ROW_NUMBER() OVER needs an ORDER BY.") }
             guard !scope.fields.contains(where: { $0.name == Self.rowNumberField }) else {
                 throw SQLError("Only one ROW_NUMBER() OVER is supported per SELECT.")
@@ -38,7 +40,9 @@ extension QueryAnalyzer {
             var partitionKeys: [Int] = []
             for expression in over.partitionBy { partitionKeys.append(try column(expression)) }
             var sortKeys: [SortKey] = []
-            for order in over.orderBy { sortKeys.append(SortKey(column: try column(order.expression), ascending: order.ascending, nullsFirst: order.nullsFirst)) }
+            for order in over.orderBy {
+                sortKeys.append(SortKey(column: try column(order.expression), ascending: order.ascending, nullsFirst: order.nullsFirst))
+            }
             let extra = keyColumns.extra
             var node = input.node
             if !extra.isEmpty {
@@ -48,7 +52,8 @@ extension QueryAnalyzer {
             }
             if let window = windowPartition(partitionKeys, fields: scope.fields, input: input) {
                 // Window Top-N / deduplication: numbered once per window, when it fires.
-                input.node = .windowRank(node, partitionKeys: partitionKeys, sortKeys: sortKeys, limit: nil, windowEnd: window.end, localZone: window.zone)
+                input.node = .windowRank(
+                    node, partitionKeys: partitionKeys, sortKeys: sortKeys, limit: nil, windowEnd: window.end, localZone: window.zone)
             } else {
                 input.node = .rank(node, partitionKeys: partitionKeys, sortKeys: sortKeys, limit: nil, insertOnlyInput: input.isAppendOnly)
                 input.isAppendOnly = isSnapshot

@@ -18,7 +18,9 @@ extension QueryAnalyzer {
         case .timestamp(let p) where p <= 3: return
         case .timestampLTZ(let p) where p <= 3: return
         default:
-            throw SQLError("Invalid data type of time field for watermark definition. The field must be of type TIMESTAMP(p) or TIMESTAMP_LTZ(p), the supported precision 'p' is from 0 to 3, but the watermark expression type is \(type.sql)")
+            throw SQLError(
+                "Invalid data type of time field for watermark definition. The field must be of type TIMESTAMP(p) or TIMESTAMP_LTZ(p), the supported precision 'p' is from 0 to 3, but the watermark expression type is \(type.sql)"
+            )
         }
     }
 
@@ -56,7 +58,8 @@ extension QueryAnalyzer {
         var input = try tableReference(.named(tableName, alias: nil, asOf: nil))
         for i in input.fields.indices { input.fields[i].qualifier = nil }
         guard let timeColumn = input.fields.firstIndex(where: { $0.name == columns[0] }) else {
-            throw SQLError("Unknown column '\(columns[0])' in the DESCRIPTOR of \(function); the table has \(input.fields.map(\.name).joined(separator: ", ")).")
+            throw SQLError(
+                "Unknown column '\(columns[0])' in the DESCRIPTOR of \(function); the table has \(input.fields.map(\.name).joined(separator: ", ")).")
         }
         let time = input.fields[timeColumn]
         let isLocal: Bool
@@ -67,7 +70,9 @@ extension QueryAnalyzer {
             throw SQLError("The window function requires the timecol is a time attribute type, but is \(time.type.sql).")
         }
         if !isSnapshot && !input.isBounded && !time.isRowtime {
-            throw SQLError("The window function requires the timecol is a time attribute type, but is \(time.type.sql). Declare a WATERMARK on '\(time.name)' in the table.")
+            throw SQLError(
+                "The window function requires the timecol is a time attribute type, but is \(time.type.sql). Declare a WATERMARK on '\(time.name)' in the table."
+            )
         }
         guard input.isAppendOnly else {
             throw SQLError("\(function) window table function requires an insert-only input; the input of this window produces updates.")
@@ -94,7 +99,9 @@ extension QueryAnalyzer {
         case .cumulate(let step, let size):
             guard step > 0 else { throw SQLError("CUMULATE window requires a positive step.") }
             guard size % step == 0 else {
-                throw SQLError("CUMULATE table function based aggregate requires maxSize must be an integral multiple of step, but got maxSize \(size / 1000) ms and step \(step / 1000) ms")
+                throw SQLError(
+                    "CUMULATE table function based aggregate requires maxSize must be an integral multiple of step, but got maxSize \(size / 1000) ms and step \(step / 1000) ms"
+                )
             }
         default: break
         }
@@ -120,7 +127,8 @@ extension QueryAnalyzer {
     /// The session's time zone (`sql.local-time-zone`), in which LTZ windows are aligned.
     var sessionZone: String { Temporal.zone(resolver.session.properties["sql.local-time-zone"]).identifier }
 
-    func windowAggregation(_ aggregation: AggregationContext, input: QueryPlan) throws(SQLError) -> (startKey: Int, endKey: Int, localZone: String?)? {
+    func windowAggregation(_ aggregation: AggregationContext, input: QueryPlan) throws(SQLError) -> (startKey: Int, endKey: Int, localZone: String?)?
+    {
         guard !isSnapshot else { return nil }
         var startKey: Int?
         var endKey: Int?

@@ -147,7 +147,9 @@ struct QueryAnalyzer {
             var rightCasts: [BoundExpression] = []
             for i in fields.indices {
                 guard let common = SQLType.common(l.fields[i].type, r.fields[i].type) else {
-                    throw SQLError("Type mismatch in column \(i + 1) of \(all ? op + " ALL" : op): \(l.fields[i].type.errorSpelling) and \(r.fields[i].type.errorSpelling)")
+                    throw SQLError(
+                        "Type mismatch in column \(i + 1) of \(all ? op + " ALL" : op): \(l.fields[i].type.errorSpelling) and \(r.fields[i].type.errorSpelling)"
+                    )
                 }
                 fields[i] = PlanField(name: l.fields[i].name, type: common, qualifier: nil)
                 leftCasts.append(BoundExpression(.column(i), l.fields[i].type).casted(to: common))
@@ -188,7 +190,9 @@ struct QueryAnalyzer {
                 type = common
             }
             // Flink widens CHAR literals of different lengths in VALUES to VARCHAR.
-            if case .char(let n) = type.kind, bound.contains(where: { $0[column].type.length != n }) { type = SQLType(.varchar(n), nullable: type.nullable) }
+            if case .char(let n) = type.kind, bound.contains(where: { $0[column].type.length != n }) {
+                type = SQLType(.varchar(n), nullable: type.nullable)
+            }
             types.append(type)
         }
         let casted = bound.map { row in row.indices.map { row[$0].casted(to: types[$0]) } }
@@ -221,19 +225,21 @@ struct QueryAnalyzer {
             // more. The fields of the side an outer join pads become nullable.
             let padsLeft = kind == .right || kind == .full
             let padsRight = kind == .left || kind == .full
-            let fields = left.fields.map { field in
-                var f = field
-                if padsLeft { f.type = f.type.withNullable(true) }
-                f.isRowtime = false
-                f.windowRole = nil
-                return f
-            } + right.fields.map { field in
-                var f = field
-                if padsRight { f.type = f.type.withNullable(true) }
-                f.isRowtime = false
-                f.windowRole = nil
-                return f
-            }
+            let fields =
+                left.fields.map { field in
+                    var f = field
+                    if padsLeft { f.type = f.type.withNullable(true) }
+                    f.isRowtime = false
+                    f.windowRole = nil
+                    return f
+                }
+                + right.fields.map { field in
+                    var f = field
+                    if padsRight { f.type = f.type.withNullable(true) }
+                    f.isRowtime = false
+                    f.windowRole = nil
+                    return f
+                }
             /// The joined fields of a join that keeps time order (window, interval, temporal): window columns keep their
             /// roles, and the time attributes of the sides that are not padded stay.
             func timedFields(keepsTimeAttributes: Bool) -> [PlanField] {
@@ -260,8 +266,10 @@ struct QueryAnalyzer {
                 for column in using {
                     let l = try Scope(fields: left.fields).resolve(QualifiedName([column]))
                     let r = try Scope(fields: right.fields).resolve(QualifiedName([column]))
-                    parts.append(try compare(.equal, BoundExpression(.column(l), left.fields[l].type),
-                                             BoundExpression(.column(left.fields.count + r), right.fields[r].type)))
+                    parts.append(
+                        try compare(
+                            .equal, BoundExpression(.column(l), left.fields[l].type),
+                            BoundExpression(.column(left.fields.count + r), right.fields[r].type)))
                 }
                 condition = BoundExpression(.and(parts), SQLType(.boolean))
             }
@@ -276,7 +284,8 @@ struct QueryAnalyzer {
             var joinCondition = condition
             if joinKind == .inner, let condition,
                 case .join(let l, let r, _, let remaining, _, _) = Self.pushingDown(
-                    condition.conjuncts, into: .join(left.node, right.node, kind: .inner, condition: nil, leftTypes: left.types, rightTypes: right.types))
+                    condition.conjuncts,
+                    into: .join(left.node, right.node, kind: .inner, condition: nil, leftTypes: left.types, rightTypes: right.types))
             {
                 (leftNode, rightNode, joinCondition) = (l, r, remaining)
             }
@@ -284,10 +293,12 @@ struct QueryAnalyzer {
             if !isSnapshot, left.isAppendOnly, right.isAppendOnly, let joinCondition,
                 let window = Self.windowJoinColumns(joinCondition, left: left.fields, right: right.fields)
             {
-                let spec = WindowJoinSpec(kind: joinKind, condition: joinCondition, leftTypes: left.types, rightTypes: right.types, leftEnd: window.leftEnd,
-                                          rightEnd: window.rightEnd, localZone: windowZone(left.fields))
-                return QueryPlan(node: .windowJoin(leftNode, rightNode, spec), fields: timedFields(keepsTimeAttributes: false), isBounded: isBounded,
-                                 isAppendOnly: true, upsertKeys: nil)
+                let spec = WindowJoinSpec(
+                    kind: joinKind, condition: joinCondition, leftTypes: left.types, rightTypes: right.types, leftEnd: window.leftEnd,
+                    rightEnd: window.rightEnd, localZone: windowZone(left.fields))
+                return QueryPlan(
+                    node: .windowJoin(leftNode, rightNode, spec), fields: timedFields(keepsTimeAttributes: false), isBounded: isBounded,
+                    isAppendOnly: true, upsertKeys: nil)
             }
             // Time bounds between the two sides' time attributes make a streaming join of append-only inputs an interval
             // join: append-only even when outer, and the time attributes stay.
@@ -295,8 +306,9 @@ struct QueryAnalyzer {
                 let bounds = Self.intervalBounds(joinCondition, left: left.fields, right: right.fields)
             {
                 let spec = IntervalJoinSpec(kind: joinKind, condition: joinCondition, leftTypes: left.types, rightTypes: right.types, bounds: bounds)
-                return QueryPlan(node: .intervalJoin(leftNode, rightNode, spec), fields: timedFields(keepsTimeAttributes: true), isBounded: isBounded,
-                                 isAppendOnly: true, upsertKeys: nil)
+                return QueryPlan(
+                    node: .intervalJoin(leftNode, rightNode, spec), fields: timedFields(keepsTimeAttributes: true), isBounded: isBounded,
+                    isAppendOnly: true, upsertKeys: nil)
             }
             let node = PlanNode.join(leftNode, rightNode, kind: joinKind, condition: joinCondition, leftTypes: left.types, rightTypes: right.types)
             let appendOnly = isSnapshot || (left.isAppendOnly && right.isAppendOnly && !padsLeft && !padsRight)
@@ -326,7 +338,8 @@ struct QueryAnalyzer {
             // A table's log also yields `$rowtime`, each row's append time (generated and file tables have none).
             let isLog = generator == nil && files == nil
             let hasRowtime = isLog || generator?.appendsRowtime == true
-            let scan = generator.map { PlanNode.generated($0, name: qualifiedName) }
+            let scan =
+                generator.map { PlanNode.generated($0, name: qualifiedName) }
                 ?? files.map { PlanNode.files($0, name: qualifiedName) }
                 ?? PlanNode.tableScan(tableID: table.id, name: qualifiedName, types: physical.map(\.type) + [PlanField.rowtimeType])
             var node = scan
@@ -365,9 +378,11 @@ struct QueryAnalyzer {
                 // A snapshot is read as a batch: time attributes are plain timestamps and nothing waits for watermarks.
                 if !isSnapshot, let text = table.watermarkExpression {
                     if text == Self.sourceWatermark {
-                        node = .watermark(node, rowtime: index, expression: try sourceWatermarkExpression(index, fields[index].type), perRecord: false)
+                        node = .watermark(
+                            node, rowtime: index, expression: try sourceWatermarkExpression(index, fields[index].type), perRecord: false)
                     } else {
-                        node = .watermark(node, rowtime: index, expression: try watermarkStrategy(text, over: fields, table: qualifiedName), perRecord: true)
+                        node = .watermark(
+                            node, rowtime: index, expression: try watermarkStrategy(text, over: fields, table: qualifiedName), perRecord: true)
                     }
                 }
             } else if hasRowtime, let index = fields.lastIndex(where: { $0.name == PlanField.rowtimeName && $0.isSystem }) {
@@ -398,8 +413,9 @@ struct QueryAnalyzer {
                     isAppendOnly = false
                 }
             }
-            return QueryPlan(node: node, fields: fields, isBounded: isSnapshot || generator?.rowLimit != nil || files != nil, isAppendOnly: isAppendOnly,
-                             upsertKeys: upsertKeys)
+            return QueryPlan(
+                node: node, fields: fields, isBounded: isSnapshot || generator?.rowLimit != nil || files != nil, isAppendOnly: isAppendOnly,
+                upsertKeys: upsertKeys)
         case .view(let catalog, let database, let view):
             let key = "\(catalog.id).\(database).\(view.name)"
             guard !expanding.contains(key) else { throw SQLError("View \(view.name) refers to itself.") }
@@ -450,7 +466,9 @@ struct QueryAnalyzer {
     func rename(_ plan: QueryPlan, columns: [String]) throws(SQLError) -> QueryPlan {
         guard !columns.isEmpty else { return plan }
         guard columns.count == plan.fields.count else {
-            throw SQLError("List of column aliases must have same degree as table; table has \(plan.fields.count) columns, whereas alias list has \(columns.count) columns")
+            throw SQLError(
+                "List of column aliases must have same degree as table; table has \(plan.fields.count) columns, whereas alias list has \(columns.count) columns"
+            )
         }
         var result = plan
         for i in columns.indices { result.fields[i].name = columns[i] }
@@ -600,9 +618,10 @@ struct QueryAnalyzer {
             let keyCount = aggregation.boundKeys.count
             let projected = PlanNode.project(input.node, aggregation.boundKeys + aggregation.arguments)
             if let window = try windowAggregation(aggregation, input: input) {
-                plan.node = .windowAggregate(projected, keyCount: keyCount, aggregates: aggregation.calls.map { $0.withInsertOnlyInput(true) },
-                                             windowStart: window.startKey, windowEnd: window.endKey,
-                                             localZone: window.localZone)
+                plan.node = .windowAggregate(
+                    projected, keyCount: keyCount, aggregates: aggregation.calls.map { $0.withInsertOnlyInput(true) },
+                    windowStart: window.startKey, windowEnd: window.endKey,
+                    localZone: window.localZone)
                 plan.isAppendOnly = true
                 // The window columns keep their roles, and `window_time` stays a time attribute (for cascaded windows).
                 for (position, output) in outputs.enumerated() {
@@ -611,13 +630,15 @@ struct QueryAnalyzer {
                     fields[position].isRowtime = input.fields[column].windowRole == .time
                 }
             } else {
-                plan.node = .aggregate(projected, keyCount: keyCount, aggregates: aggregation.calls.map { $0.withInsertOnlyInput(input.isAppendOnly) })
+                plan.node = .aggregate(
+                    projected, keyCount: keyCount, aggregates: aggregation.calls.map { $0.withInsertOnlyInput(input.isAppendOnly) })
                 plan.isAppendOnly = isSnapshot || false
             }
             plan.upsertKeys = nil
             scope = Scope(fields: [])
             if let having { plan.node = .filter(plan.node, having) }
-            let aggregateFields = aggregation.boundKeys.map { PlanField(name: "", type: $0.type, qualifier: nil) }
+            let aggregateFields =
+                aggregation.boundKeys.map { PlanField(name: "", type: $0.type, qualifier: nil) }
                 + aggregation.calls.map { PlanField(name: "", type: $0.type, qualifier: nil) }
             plan.fields = aggregateFields
             // Upsert key: the group keys, when every key is projected as a bare reference.
@@ -674,8 +695,9 @@ struct QueryAnalyzer {
                 toJoin.append(conjunct)
             }
         }
-        return .join(pushingDown(toLeft, into: left), pushingDown(toRight, into: right), kind: .inner,
-                     condition: BoundExpression.conjunction(toJoin), leftTypes: leftTypes, rightTypes: rightTypes)
+        return .join(
+            pushingDown(toLeft, into: left), pushingDown(toRight, into: right), kind: .inner,
+            condition: BoundExpression.conjunction(toJoin), leftTypes: leftTypes, rightTypes: rightTypes)
     }
 
     /// The output column an ORDER BY item names (alias, column name or 1-based ordinal).

@@ -222,7 +222,8 @@ struct QueryPlan: Sendable {
             switch node {
             case .values(let rows, _): lines.append(indent + "Values(tuples=\(rows.count))")
             case .tableScan(_, let name, _), .generated(_, let name), .files(_, let name): lines.append(indent + "TableSourceScan(table=[\(name)])")
-            case .systemTable(let table, let catalog): lines.append(indent + "SystemTableScan(table=[\(catalog).INFORMATION_SCHEMA.\(table.rawValue)])")
+            case .systemTable(let table, let catalog):
+                lines.append(indent + "SystemTableScan(table=[\(catalog).INFORMATION_SCHEMA.\(table.rawValue)])")
             case .filter(let input, _):
                 lines.append(indent + "Calc(where=[...])")
                 visit(input, depth + 1)
@@ -230,10 +231,16 @@ struct QueryPlan: Sendable {
                 lines.append(indent + "Calc(select=[\(expressions.count) fields])")
                 visit(input, depth + 1)
             case .aggregate(let input, let keyCount, let aggregates):
-                lines.append(indent + "GroupAggregate(groupBy=[\(keyCount) keys], select=[\(aggregates.map { $0.function.rawValue + ($0.distinct ? "(DISTINCT)" : "") }.joined(separator: ", "))])")
+                lines.append(
+                    indent
+                        + "GroupAggregate(groupBy=[\(keyCount) keys], select=[\(aggregates.map { $0.function.rawValue + ($0.distinct ? "(DISTINCT)" : "") }.joined(separator: ", "))])"
+                )
                 visit(input, depth + 1)
             case .sort(let input, let keys, let limit, _):
-                lines.append(indent + (limit == nil ? "Sort" : "SortLimit") + "(orderBy=[\(keys.map { "$\($0.column) \($0.ascending ? "ASC" : "DESC")" }.joined(separator: ", "))]\(limit.map { ", fetch=[\($0)]" } ?? ""))")
+                lines.append(
+                    indent + (limit == nil ? "Sort" : "SortLimit")
+                        + "(orderBy=[\(keys.map { "$\($0.column) \($0.ascending ? "ASC" : "DESC")" }.joined(separator: ", "))]\(limit.map { ", fetch=[\($0)]" } ?? ""))"
+                )
                 visit(input, depth + 1)
             case .limit(let input, let limit, _):
                 lines.append(indent + "Limit(fetch=[\(limit.map(String.init) ?? "unlimited")])")
@@ -251,29 +258,48 @@ struct QueryPlan: Sendable {
                 lines.append(indent + "WindowTableFunction(window=[\(spec.explanation)])")
                 visit(input, depth + 1)
             case .windowAggregate(let input, let keyCount, let aggregates, _, _, _):
-                lines.append(indent + "WindowAggregate(groupBy=[\(keyCount) keys], select=[\(aggregates.map { $0.function.rawValue + ($0.distinct ? "(DISTINCT)" : "") }.joined(separator: ", "))])")
+                lines.append(
+                    indent
+                        + "WindowAggregate(groupBy=[\(keyCount) keys], select=[\(aggregates.map { $0.function.rawValue + ($0.distinct ? "(DISTINCT)" : "") }.joined(separator: ", "))])"
+                )
                 visit(input, depth + 1)
             case .rank(let input, let partitionKeys, _, let limit, _):
-                lines.append(indent + "Rank(rankType=[ROW_NUMBER], partitionBy=[\(partitionKeys.map { "$\($0)" }.joined(separator: ", "))]\(limit.map { ", rankRange=[rankStart=1, rankEnd=\($0)]" } ?? ""))")
+                lines.append(
+                    indent
+                        + "Rank(rankType=[ROW_NUMBER], partitionBy=[\(partitionKeys.map { "$\($0)" }.joined(separator: ", "))]\(limit.map { ", rankRange=[rankStart=1, rankEnd=\($0)]" } ?? ""))"
+                )
                 visit(input, depth + 1)
             case .overAggregate(let input, let window):
                 let frame = window.preceding.map { "\($0) PRECEDING" } ?? "UNBOUNDED PRECEDING"
-                lines.append(indent + "OverAggregate(partitionBy=[\(window.partitionKeys.map { "$\($0)" }.joined(separator: ", "))], orderBy=[\(window.orderKey.map { "$\($0.column)" } ?? "")], window=[\(window.isRows ? "ROWS" : "RANG") BETWEEN \(frame) AND CURRENT ROW], select=[\(window.aggregates.map { $0.function.rawValue + ($0.distinct ? "(DISTINCT)" : "") }.joined(separator: ", "))])")
+                lines.append(
+                    indent
+                        + "OverAggregate(partitionBy=[\(window.partitionKeys.map { "$\($0)" }.joined(separator: ", "))], orderBy=[\(window.orderKey.map { "$\($0.column)" } ?? "")], window=[\(window.isRows ? "ROWS" : "RANG") BETWEEN \(frame) AND CURRENT ROW], select=[\(window.aggregates.map { $0.function.rawValue + ($0.distinct ? "(DISTINCT)" : "") }.joined(separator: ", "))])"
+                )
                 visit(input, depth + 1)
             case .intervalJoin(let left, let right, let spec):
                 let b = spec.bounds
-                lines.append(indent + "IntervalJoin(joinType=[\(spec.kind.rawValue)Join], windowBounds=[leftLowerBound=\(b.lower / 1000), leftUpperBound=\(b.upper / 1000), leftTimeIndex=\(b.leftTime), rightTimeIndex=\(b.rightTime)])")
+                lines.append(
+                    indent
+                        + "IntervalJoin(joinType=[\(spec.kind.rawValue)Join], windowBounds=[leftLowerBound=\(b.lower / 1000), leftUpperBound=\(b.upper / 1000), leftTimeIndex=\(b.leftTime), rightTimeIndex=\(b.rightTime)])"
+                )
                 visit(left, depth + 1)
                 visit(right, depth + 1)
             case .windowJoin(let left, let right, let spec):
-                lines.append(indent + "WindowJoin(joinType=[\(spec.kind.rawValue)Join], leftWindowEnd=[$\(spec.leftEnd)], rightWindowEnd=[$\(spec.rightEnd)])")
+                lines.append(
+                    indent + "WindowJoin(joinType=[\(spec.kind.rawValue)Join], leftWindowEnd=[$\(spec.leftEnd)], rightWindowEnd=[$\(spec.rightEnd)])")
                 visit(left, depth + 1)
                 visit(right, depth + 1)
             case .windowRank(let input, let partitionKeys, _, let limit, _, _):
-                lines.append(indent + "WindowRank(rankType=[ROW_NUMBER], partitionBy=[\(partitionKeys.map { "$\($0)" }.joined(separator: ", "))]\(limit.map { ", rankRange=[rankStart=1, rankEnd=\($0)]" } ?? ""))")
+                lines.append(
+                    indent
+                        + "WindowRank(rankType=[ROW_NUMBER], partitionBy=[\(partitionKeys.map { "$\($0)" }.joined(separator: ", "))]\(limit.map { ", rankRange=[rankStart=1, rankEnd=\($0)]" } ?? ""))"
+                )
                 visit(input, depth + 1)
             case .temporalJoin(let left, let right, let spec):
-                lines.append(indent + "TemporalJoin(joinType=[\(spec.kind.rawValue)Join], leftTimeAttribute=[$\(spec.leftTime)], rightTimeAttribute=[$\(spec.rightTime)])")
+                lines.append(
+                    indent
+                        + "TemporalJoin(joinType=[\(spec.kind.rawValue)Join], leftTimeAttribute=[$\(spec.leftTime)], rightTimeAttribute=[$\(spec.rightTime)])"
+                )
                 visit(left, depth + 1)
                 visit(right, depth + 1)
             case .join(let left, let right, let kind, _, _, _):

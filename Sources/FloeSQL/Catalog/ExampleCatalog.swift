@@ -20,34 +20,42 @@ enum ExampleCatalog {
                 comment: nil, options: options)
         }
         let tables = [
-            table("clicks", [
-                ("click_id", string, "#{Internet.uuid}"),
-                ("user_id", int, "#{Number.numberBetween '3000','5000'}"),
-                ("url", string, "#{regexify 'https://www[.]acme[.]com/product/[a-z]{5}'}"),
-                ("user_agent", string, "#{Internet.userAgentAny}"),
-                ("view_time", int, "#{Number.numberBetween '10','120'}"),
-            ], key: []),
-            table("orders", [
-                ("order_id", string, "#{Internet.uuid}"),
-                ("customer_id", int, "#{Number.numberBetween '3000','3250'}"),
-                ("product_id", string, "#{Number.numberBetween '1000','1500'}"),
-                ("price", SQLType(.double, nullable: false), "#{Number.randomDouble '2','10','100'}"),
-            ], key: []),
-            table("customers", [
-                ("customer_id", int, "#{Number.numberBetween '3000','3250'}"),
-                ("name", string, "#{Name.fullName}"),
-                ("address", string, "#{Address.streetAddress}"),
-                ("postcode", string, "#{Address.postcode}"),
-                ("city", string, "#{Address.city}"),
-                ("email", string, "#{Internet.emailAddress}"),
-            ], key: ["customer_id"]),
-            table("products", [
-                ("product_id", string, "#{Number.numberBetween '1000','1500'}"),
-                ("name", string, "#{Commerce.productName}"),
-                ("brand", string, "#{Commerce.brand}"),
-                ("vendor", string, "#{Commerce.vendor}"),
-                ("department", string, "#{Commerce.department}"),
-            ], key: ["product_id"]),
+            table(
+                "clicks",
+                [
+                    ("click_id", string, "#{Internet.uuid}"),
+                    ("user_id", int, "#{Number.numberBetween '3000','5000'}"),
+                    ("url", string, "#{regexify 'https://www[.]acme[.]com/product/[a-z]{5}'}"),
+                    ("user_agent", string, "#{Internet.userAgentAny}"),
+                    ("view_time", int, "#{Number.numberBetween '10','120'}"),
+                ], key: []),
+            table(
+                "orders",
+                [
+                    ("order_id", string, "#{Internet.uuid}"),
+                    ("customer_id", int, "#{Number.numberBetween '3000','3250'}"),
+                    ("product_id", string, "#{Number.numberBetween '1000','1500'}"),
+                    ("price", SQLType(.double, nullable: false), "#{Number.randomDouble '2','10','100'}"),
+                ], key: []),
+            table(
+                "customers",
+                [
+                    ("customer_id", int, "#{Number.numberBetween '3000','3250'}"),
+                    ("name", string, "#{Name.fullName}"),
+                    ("address", string, "#{Address.streetAddress}"),
+                    ("postcode", string, "#{Address.postcode}"),
+                    ("city", string, "#{Address.city}"),
+                    ("email", string, "#{Internet.emailAddress}"),
+                ], key: ["customer_id"]),
+            table(
+                "products",
+                [
+                    ("product_id", string, "#{Number.numberBetween '1000','1500'}"),
+                    ("name", string, "#{Commerce.productName}"),
+                    ("brand", string, "#{Commerce.brand}"),
+                    ("vendor", string, "#{Commerce.vendor}"),
+                    ("department", string, "#{Commerce.department}"),
+                ], key: ["product_id"]),
         ]
         var database = DatabaseEntry(id: "examples-marketplace", name: Self.database)
         for table in tables { database.tables[table.name] = table }

@@ -46,22 +46,32 @@ enum SystemTables {
             return catalogs.map { [.string($0.id), .string($0.name)] }
         case .schemata:
             return databases.map { [.string(catalog.id), .string(catalog.name), .string($0.id), .string($0.name)] }
-                + [[.string(catalog.id), .string(catalog.name), .string("\(catalog.id)-information-schema"), .string(NameResolver.informationSchema)]]
+                + [
+                    [
+                        .string(catalog.id), .string(catalog.name), .string("\(catalog.id)-information-schema"),
+                        .string(NameResolver.informationSchema),
+                    ]
+                ]
         case .tables:
             var rows: [Row] = []
             for database in databases {
                 let prefix: Row = [.string(catalog.id), .string(catalog.name), .string(database.id), .string(database.name)]
                 for table in database.tables.values.sorted(by: { $0.name < $1.name }) {
-                    rows.append(prefix + [
-                        .string(table.name), .string("BASE TABLE"), yes(!table.distributedBy.isEmpty),
-                        table.distributedBy.isEmpty ? .null : .string("HASH"), table.bucketCount.map { Value.int(Int64($0)) } ?? .null,
-                        yes(table.watermarkColumn != nil),
-                        text(table.watermarkColumn), text(table.watermarkExpression), table.watermarkColumn == nil ? .null : .string("NO"),
-                        yes(false), text(table.comment),
-                    ])
+                    rows.append(
+                        prefix + [
+                            .string(table.name), .string("BASE TABLE"), yes(!table.distributedBy.isEmpty),
+                            table.distributedBy.isEmpty ? .null : .string("HASH"), table.bucketCount.map { Value.int(Int64($0)) } ?? .null,
+                            yes(table.watermarkColumn != nil),
+                            text(table.watermarkColumn), text(table.watermarkExpression), table.watermarkColumn == nil ? .null : .string("NO"),
+                            yes(false), text(table.comment),
+                        ])
                 }
                 for view in database.views.values.sorted(by: { $0.name < $1.name }) {
-                    rows.append(prefix + [.string(view.name), .string("VIEW"), yes(false), .null, .null, yes(false), .null, .null, .null, yes(false), text(view.comment)])
+                    rows.append(
+                        prefix + [
+                            .string(view.name), .string("VIEW"), yes(false), .null, .null, yes(false), .null, .null, .null, yes(false),
+                            text(view.comment),
+                        ])
                 }
             }
             return rows
@@ -72,12 +82,15 @@ enum SystemTables {
                 for table in database.tables.values.sorted(by: { $0.name < $1.name }) {
                     for (position, column) in table.columns.enumerated() {
                         let distribution = table.distributedBy.firstIndex(of: column.name).map { Value.int(Int64($0 + 1)) } ?? .null
-                        rows.append(prefix + [
-                            .string(table.name), .string(column.name), .int(Int64(position + 1)), yes(column.type.nullable),
-                            .string(column.type.typeName), .string(column.type.sql), yes(false), yes(column.computed != nil), text(column.computed),
-                            yes(column.metadataKey != nil), text(column.metadataKey), yes(column.isPhysical || (column.metadataKey != nil && !column.isVirtual)),
-                            distribution, text(column.comment),
-                        ])
+                        rows.append(
+                            prefix + [
+                                .string(table.name), .string(column.name), .int(Int64(position + 1)), yes(column.type.nullable),
+                                .string(column.type.typeName), .string(column.type.sql), yes(false), yes(column.computed != nil),
+                                text(column.computed),
+                                yes(column.metadataKey != nil), text(column.metadataKey),
+                                yes(column.isPhysical || (column.metadataKey != nil && !column.isVirtual)),
+                                distribution, text(column.comment),
+                            ])
                     }
                 }
             }

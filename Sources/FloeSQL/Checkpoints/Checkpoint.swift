@@ -1,12 +1,13 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import Foundation
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import Synchronization
 
 /// One checkpoint of a running INSERT (CREATE TABLE AS, or one INSERT of a statement set): the state of every stage
 /// with its sources' positions, and the output produced since the previous checkpoint, which the checkpoint commits.
@@ -65,8 +66,11 @@ struct Checkpoint {
         return bytes
     }
 
-    init(epoch: Int64, takenAt: Date, isFinal: Bool, sinkBase: Int64, output: [Row], outputKinds: [RowKind]? = nil, offsets: [(table: String, rows: Int64)],
-         state: [UInt8]) {
+    init(
+        epoch: Int64, takenAt: Date, isFinal: Bool, sinkBase: Int64, output: [Row], outputKinds: [RowKind]? = nil,
+        offsets: [(table: String, rows: Int64)],
+        state: [UInt8]
+    ) {
         self.epoch = epoch
         self.takenAt = takenAt
         self.isFinal = isFinal
@@ -79,7 +83,9 @@ struct Checkpoint {
 
     init(decoding bytes: [UInt8]) throws(SQLError) {
         guard bytes.count >= Self.magic.count + 4, Array(bytes.prefix(Self.magic.count)) == Self.magic else { throw StateReader.malformed() }
-        let checksum = bytes[Self.magic.count..<Self.magic.count + 4].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+        let checksum = bytes[Self.magic.count..<Self.magic.count + 4].enumerated().reduce(UInt32(0)) {
+            $0 | UInt32($1.element) << (8 * UInt32($1.offset))
+        }
         let body = Array(bytes[(Self.magic.count + 4)...])
         guard CRC32.checksum(body) == checksum else { throw StateReader.malformed() }
         var reader = StateReader(body)
@@ -160,7 +166,8 @@ final class CheckpointStore: Sendable {
                 let data = FileManager.default.contents(atPath: directory.appendingPathComponent(name).path),
                 let checkpoint = try? Checkpoint(decoding: [UInt8](data))
             else { continue }
-            known[Self.statement(of: key), default: [:]][key] = Facts(takenAt: checkpoint.takenAt, offsets: checkpoint.offsets, stateBytes: checkpoint.state.count)
+            known[Self.statement(of: key), default: [:]][key] = Facts(
+                takenAt: checkpoint.takenAt, offsets: checkpoint.offsets, stateBytes: checkpoint.state.count)
         }
         facts = Mutex(known)
     }
@@ -219,7 +226,8 @@ final class CheckpointStore: Sendable {
         for entry in writers.values {
             for offset in entry.offsets { offsets[offset.table] = max(offsets[offset.table] ?? 0, offset.rows) }
         }
-        return CheckpointSummary(offsets: offsets, takenAt: writers.values.map(\.takenAt).max()!, stateBytes: writers.values.reduce(0) { $0 + $1.stateBytes })
+        return CheckpointSummary(
+            offsets: offsets, takenAt: writers.values.map(\.takenAt).max()!, stateBytes: writers.values.reduce(0) { $0 + $1.stateBytes })
     }
 
     /// Deletes a statement's checkpoints (it was deleted).

@@ -20,8 +20,10 @@ struct CheckpointSchedule {
 /// held since the last one before that output reaches the sinks, and the end of a bounded run is a final checkpoint.
 enum CheckpointCoordinator {
     /// Runs `dataflow` (one root per target) into its sinks from the checkpoint saved under `key`, if any.
-    static func run(_ dataflow: Dataflow, into targets: [SinkCommitter.Target], key: String, store: CheckpointStore,
-                    interval: Duration) async throws {
+    static func run(
+        _ dataflow: Dataflow, into targets: [SinkCommitter.Target], key: String, store: CheckpointStore,
+        interval: Duration
+    ) async throws {
         let committer = SinkCommitter(targets: targets, store: store, key: key)
         if let checkpoint = try store.load(key) {
             // A restart or a resume: finish the last commit, then continue from the checkpointed state.

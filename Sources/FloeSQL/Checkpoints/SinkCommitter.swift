@@ -44,7 +44,8 @@ struct SinkOutput {
                         continue
                     }
                     let row = batch.row(i)
-                    let replaced = i + 1 < batch.count && batch.kinds[i + 1] == .updateAfter
+                    let replaced =
+                        i + 1 < batch.count && batch.kinds[i + 1] == .updateAfter
                         && keys.allSatisfy { batch.columns[$0].value(at: i + 1) == row[$0] }
                     if !replaced { append(row, .delete) }
                 }
@@ -93,8 +94,10 @@ final class SinkCommitter {
         self.key = key
     }
 
-    convenience init(sink: any RowSink, writer: String, store: CheckpointStore, key: String, keepsOutput: Bool, mode: ChangelogMode = .append,
-                     keys: [Int] = []) {
+    convenience init(
+        sink: any RowSink, writer: String, store: CheckpointStore, key: String, keepsOutput: Bool, mode: ChangelogMode = .append,
+        keys: [Int] = []
+    ) {
         self.init(targets: [Target(sink: sink, writer: writer, keepsOutput: keepsOutput, mode: mode, keys: keys)], store: store, key: key)
     }
 
@@ -102,7 +105,8 @@ final class SinkCommitter {
     /// holding fewer rows than before the checkpoint was dropped and created again: it gets the whole output.)
     func complete(_ checkpoint: Checkpoint) throws(SQLError) {
         epoch = checkpoint.epoch
-        let parts = [CheckpointOutput(sinkBase: checkpoint.sinkBase, rows: checkpoint.output, kinds: checkpoint.outputKinds)] + checkpoint.otherOutputs
+        let parts =
+            [CheckpointOutput(sinkBase: checkpoint.sinkBase, rows: checkpoint.output, kinds: checkpoint.outputKinds)] + checkpoint.otherOutputs
         guard parts.count == targets.count else { throw StateReader.malformed() }
         for index in targets.indices {
             let part = parts[index]
@@ -127,8 +131,9 @@ final class SinkCommitter {
     func commit(state: [UInt8], offsets: [(table: String, rows: Int64)], isFinal: Bool) throws(SQLError) -> Checkpoint {
         epoch += 1
         let parts = targets.map { CheckpointOutput(sinkBase: $0.written, rows: $0.uncommitted.rows, kinds: $0.uncommitted.kinds) }
-        var checkpoint = Checkpoint(epoch: epoch, takenAt: Date(), isFinal: isFinal, sinkBase: parts[0].sinkBase, output: parts[0].rows,
-                                    outputKinds: parts[0].kinds, offsets: offsets, state: state)
+        var checkpoint = Checkpoint(
+            epoch: epoch, takenAt: Date(), isFinal: isFinal, sinkBase: parts[0].sinkBase, output: parts[0].rows,
+            outputKinds: parts[0].kinds, offsets: offsets, state: state)
         checkpoint.otherOutputs = Array(parts.dropFirst())
         try store.save(checkpoint, key: key)
         for index in targets.indices {

@@ -141,8 +141,10 @@ public struct StatementTraits: Sendable, Equatable {
     /// The result columns; `nil` for statements without a result (DDL, INSERT).
     public var schema: [SchemaColumn]?
 
-    public init(sqlKind: String, isBounded: Bool, isAppendOnly: Bool, upsertColumns: [Int]? = nil,
-                schema: [SchemaColumn]? = nil) {
+    public init(
+        sqlKind: String, isBounded: Bool, isAppendOnly: Bool, upsertColumns: [Int]? = nil,
+        schema: [SchemaColumn]? = nil
+    ) {
         self.sqlKind = sqlKind
         self.isBounded = isBounded
         self.isAppendOnly = isAppendOnly

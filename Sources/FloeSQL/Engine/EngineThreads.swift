@@ -1,11 +1,12 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 
 /// The threads the engine works on: preparing statements and running their dataflows.
 ///
@@ -134,7 +135,12 @@ public final class EngineThreads: TaskExecutor, @unchecked Sendable {
                 let run: () -> Void
                 init(_ run: @escaping () -> Void) { self.run = run }
             }
-            let start = Unmanaged.passRetained(Start { Thread.current.name = name; body(stack) }).toOpaque()
+            let start = Unmanaged.passRetained(
+                Start {
+                    Thread.current.name = name
+                    body(stack)
+                }
+            ).toOpaque()
             // Allocated rather than zero-initialized: the type's initializer is not visible from Glibc here.
             let attributes = UnsafeMutablePointer<pthread_attr_t>.allocate(capacity: 1)
             pthread_attr_init(attributes)
@@ -144,10 +150,12 @@ public final class EngineThreads: TaskExecutor, @unchecked Sendable {
             }
             pthread_attr_setstack(attributes, low, stackSize)
             var thread: pthread_t = 0
-            let created = pthread_create(&thread, attributes, { argument in
-                Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue().run()
-                return nil
-            }, start)
+            let created = pthread_create(
+                &thread, attributes,
+                { argument in
+                    Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue().run()
+                    return nil
+                }, start)
             if created == 0 {
                 pthread_detach(thread)
                 return

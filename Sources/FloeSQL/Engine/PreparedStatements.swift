@@ -163,8 +163,9 @@ struct StatementSetStatement: PreparedStatement {
     func run(deliveringTo receiver: any ResultReceiver, skippingFirst: Int) async throws {
         guard let first = inserts.first else { return }
         for insert in inserts { try insert.before?() }
-        let dataflow = try Dataflow(plans: inserts.map(\.plan.node),
-                                    context: first.services.dataflowContext(session: first.session, caster: first.caster, isSnapshot: first.isSnapshot))
+        let dataflow = try Dataflow(
+            plans: inserts.map(\.plan.node),
+            context: first.services.dataflowContext(session: first.session, caster: first.caster, isSnapshot: first.isSnapshot))
         dataflow.onCaughtUp = { await receiver.caughtUp() }
         var targets: [SinkCommitter.Target] = []
         for insert in inserts { targets.append(try insert.sinkTarget()) }

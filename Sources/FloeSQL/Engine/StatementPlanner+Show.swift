@@ -18,7 +18,9 @@ extension StatementPlanner {
         case .catalogs:
             let catalogs = session.visibleCatalogs
             return metadata("SHOW_CATALOGS", [("catalog name", text), ("catalog id", text)]) { _ throws(SQLError) in
-                catalogs.filter { like == nil || Self.matching([$0.name], like).count == 1 }.sorted { $0.name < $1.name }.map { [.string($0.name), .string($0.id)] }
+                catalogs.filter { like == nil || Self.matching([$0.name], like).count == 1 }.sorted { $0.name < $1.name }.map {
+                    [.string($0.name), .string($0.id)]
+                }
             }
         case .databases:
             let catalog = try resolver.currentCatalog()
@@ -35,7 +37,12 @@ extension StatementPlanner {
             guard resolver.databaseExists(database, in: catalog) else {
                 throw SQLError("Database '\(database)' does not exist in catalog '\(catalog.name)'.")
             }
-            let isTables = { switch target { case .tables, .tablesFrom: true; default: false } }()
+            let isTables = {
+                switch target {
+                case .tables, .tablesFrom: true
+                default: false
+                }
+            }()
             return metadata(isTables ? "SHOW_TABLES" : "SHOW_VIEWS", [(isTables ? "table name" : "view name", text)]) { snapshot throws(SQLError) in
                 if database == NameResolver.informationSchema {
                     return isTables ? Self.matching(SystemTable.allCases.map(\.rawValue).sorted(), like).map { [.string($0)] } : []
@@ -85,7 +92,9 @@ extension StatementPlanner {
             return line
         }
         if !table.primaryKey.isEmpty {
-            lines.append("  CONSTRAINT `PK_\(table.primaryKey.joined(separator: "_"))` PRIMARY KEY (\(table.primaryKey.map { "`\($0)`" }.joined(separator: ", "))) NOT ENFORCED")
+            lines.append(
+                "  CONSTRAINT `PK_\(table.primaryKey.joined(separator: "_"))` PRIMARY KEY (\(table.primaryKey.map { "`\($0)`" }.joined(separator: ", "))) NOT ENFORCED"
+            )
         }
         if let column = table.watermarkColumn, let expression = table.watermarkExpression {
             lines.append("  WATERMARK FOR `\(column)` AS \(expression)")
@@ -100,7 +109,9 @@ extension StatementPlanner {
         }
         let options = table.options.filter { !$0.key.hasPrefix("floe.") }.sorted { $0.key < $1.key }
         if !options.isEmpty {
-            text += "\nWITH (\n" + options.map { "  '\($0.key)' = '\($0.value.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ",\n") + "\n)"
+            text +=
+                "\nWITH (\n" + options.map { "  '\($0.key)' = '\($0.value.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ",\n")
+                + "\n)"
         }
         return text + "\n"
     }

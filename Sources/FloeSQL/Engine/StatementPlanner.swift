@@ -31,9 +31,12 @@ struct StatementPlanner {
         DDLStatement(traits: StatementTraits(sqlKind: kind, isBounded: true, isAppendOnly: true), apply: apply)
     }
 
-    func metadata(_ kind: String, _ columns: [(String, SQLType)], _ rows: @escaping @Sendable (CatalogSnapshot) throws(SQLError) -> [Row]) -> any PreparedStatement {
+    func metadata(
+        _ kind: String, _ columns: [(String, SQLType)], _ rows: @escaping @Sendable (CatalogSnapshot) throws(SQLError) -> [Row]
+    ) -> any PreparedStatement {
         MetadataStatement(
-            traits: StatementTraits(sqlKind: kind, isBounded: true, isAppendOnly: true, schema: columns.map { SchemaColumn(name: $0.0, type: $0.1.schemaType) }),
+            traits: StatementTraits(
+                sqlKind: kind, isBounded: true, isAppendOnly: true, schema: columns.map { SchemaColumn(name: $0.0, type: $0.1.schemaType) }),
             types: columns.map(\.1), renderer: caster.renderer, services: services, rows: rows)
     }
 
@@ -43,7 +46,8 @@ struct StatementPlanner {
         case .query(let query):
             let plan = try analyzer.analyze(query)
             let traits = StatementTraits(
-                sqlKind: "SELECT", isBounded: plan.isBounded, isAppendOnly: plan.isAppendOnly, upsertColumns: plan.isAppendOnly ? nil : plan.upsertKeys,
+                sqlKind: "SELECT", isBounded: plan.isBounded, isAppendOnly: plan.isAppendOnly,
+                upsertColumns: plan.isAppendOnly ? nil : plan.upsertKeys,
                 schema: plan.fields.map { SchemaColumn(name: $0.name, type: $0.type.schemaType) })
             return QueryStatement(traits: traits, plan: plan, session: session, caster: caster, isSnapshot: isSnapshot, services: services)
         case .insert(let insert):
@@ -82,12 +86,17 @@ struct StatementPlanner {
             try requireDatabase(path)
             let plan = try analyzer.analyze(query)
             if !columns.isEmpty, columns.count != plan.fields.count {
-                throw SQLError("List of column aliases must have same degree as table; table has \(plan.fields.count) columns, whereas alias list has \(columns.count) columns")
+                throw SQLError(
+                    "List of column aliases must have same degree as table; table has \(plan.fields.count) columns, whereas alias list has \(columns.count) columns"
+                )
             }
             let view = ViewEntry(
-                name: path.name, query: try Self.reparsable(query.sql, what: "view \(path.name)"), columnNames: columns.isEmpty ? plan.fields.map(\.name) : columns,
+                name: path.name, query: try Self.reparsable(query.sql, what: "view \(path.name)"),
+                columnNames: columns.isEmpty ? plan.fields.map(\.name) : columns,
                 comment: comment,
-                definition: "CREATE VIEW \(path.display)\(columns.isEmpty ? "" : "(" + columns.map { "`\($0)`" }.joined(separator: ", ") + ")")\(comment.map { " COMMENT '\($0)'" } ?? "") AS\n\(query.sql)")
+                definition:
+                    "CREATE VIEW \(path.display)\(columns.isEmpty ? "" : "(" + columns.map { "`\($0)`" }.joined(separator: ", ") + ")")\(comment.map { " COMMENT '\($0)'" } ?? "") AS\n\(query.sql)"
+            )
             let catalog = services.catalog
             var created = view
             created.creationCatalogID = try resolver.currentCatalog().id
@@ -166,7 +175,9 @@ struct StatementPlanner {
             return ddl("USE_CATALOG") {}
         case .useDatabase(let name):
             let (catalog, database) = try resolver.databasePath(name)
-            guard resolver.databaseExists(database, in: catalog) else { throw SQLError("A database with name [\(database)] does not exist in the catalog: [\(catalog.name)].") }
+            guard resolver.databaseExists(database, in: catalog) else {
+                throw SQLError("A database with name [\(database)] does not exist in the catalog: [\(catalog.name)].")
+            }
             return ddl("USE") {}
         case .explain(let inner):
             let text: String
@@ -174,12 +185,15 @@ struct StatementPlanner {
             case .query(let query): text = "== Optimized Physical Plan ==\n" + (try analyzer.analyze(query)).explanation
             case .insert(let insert):
                 let target = try resolver.path(insert.table)
-                text = "== Optimized Physical Plan ==\nSink(table=[\(target.catalog.name).\(target.database).\(target.name)])\n" + (try analyzer.analyze(insert.source)).explanation
+                text =
+                    "== Optimized Physical Plan ==\nSink(table=[\(target.catalog.name).\(target.database).\(target.name)])\n"
+                    + (try analyzer.analyze(insert.source)).explanation
             default: throw SQLError("EXPLAIN supports queries and INSERT statements.")
             }
             return metadata("EXPLAIN", [("plan", Self.text)]) { _ throws(SQLError) in [[.string(text)]] }
         case .set, .reset:
-            throw SQLError.unsupported("The SET and RESET statements are not supported. Set properties on the statement (e.g. 'sql.local-time-zone') instead.")
+            throw SQLError.unsupported(
+                "The SET and RESET statements are not supported. Set properties on the statement (e.g. 'sql.local-time-zone') instead.")
         }
     }
 
@@ -231,14 +245,18 @@ struct StatementPlanner {
             case .physical(let syntax):
                 result.append(ColumnEntry(name: definition.name, type: try SQLType.resolve(syntax), comment: definition.comment))
             case .metadata(let syntax, let key, let virtual):
-                result.append(ColumnEntry(name: definition.name, type: try SQLType.resolve(syntax), comment: definition.comment, metadataKey: key ?? definition.name, isVirtual: virtual))
+                result.append(
+                    ColumnEntry(
+                        name: definition.name, type: try SQLType.resolve(syntax), comment: definition.comment, metadataKey: key ?? definition.name,
+                        isVirtual: virtual))
             case .computed(let expression):
                 let physical = columns.filter(\.isPhysical)
                 let scope = Scope(fields: physical.map { PlanField(name: $0.name, type: $0.type, qualifier: nil) })
                 let bound = try analyzer.bind(expression, scope)
-                result.append(ColumnEntry(
-                    name: definition.name, type: bound.type, comment: definition.comment,
-                    computed: try Self.reparsable(expression.sql, what: "computed column \(definition.name)", isExpression: true)))
+                result.append(
+                    ColumnEntry(
+                        name: definition.name, type: bound.type, comment: definition.comment,
+                        computed: try Self.reparsable(expression.sql, what: "computed column \(definition.name)", isExpression: true)))
             }
             columns.append(result.last!)
         }
@@ -271,7 +289,9 @@ struct StatementPlanner {
             switch column.type.kind {
             case .timestamp, .timestampLTZ: break
             default:
-                throw SQLError("Invalid data type of time field for watermark definition. The field must be of type TIMESTAMP(p) or TIMESTAMP_LTZ(p), the supported precision 'p' is from 0 to 3, but the time field type is \(column.type.sql)")
+                throw SQLError(
+                    "Invalid data type of time field for watermark definition. The field must be of type TIMESTAMP(p) or TIMESTAMP_LTZ(p), the supported precision 'p' is from 0 to 3, but the time field type is \(column.type.sql)"
+                )
             }
             if watermarkExpression == nil {
                 let scope = Scope(fields: (columns + system).map { PlanField(name: $0.name, type: $0.type, qualifier: nil) })
@@ -286,11 +306,14 @@ struct StatementPlanner {
         try Self.checkChangelogMode(options, primaryKey: create.primaryKey, table: path.name)
         // A generated table's options are checked when it is created, not only when it is read.
         _ = try FileSystemSpec.of(options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) }, access: services.fileSystem)
-        if try DatagenSpec.of(options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) }, seed: "") != nil, create.asQuery != nil {
+        if try DatagenSpec.of(options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) }, seed: "") != nil,
+            create.asQuery != nil
+        {
             throw SQLError("CREATE TABLE AS cannot create a generated table ('connector' = 'datagen').")
         }
         return TableEntry(
-            id: UUID().uuidString.lowercased(), name: path.name, columns: columns, primaryKey: create.primaryKey, watermarkColumn: create.watermark?.column,
+            id: UUID().uuidString.lowercased(), name: path.name, columns: columns, primaryKey: create.primaryKey,
+            watermarkColumn: create.watermark?.column,
             watermarkExpression: watermarkExpression, distributedBy: create.distributedBy, bucketCount: create.bucketCount, comment: create.comment,
             options: Dictionary(create.options, uniquingKeysWith: { _, last in last }))
     }
@@ -352,9 +375,10 @@ struct StatementPlanner {
         var expressions: [BoundExpression] = []
         for (position, column) in table.physicalColumns.enumerated() {
             if let index = try? scope.resolve(QualifiedName([column.name])) {
-                expressions.append(try assignment(
-                    BoundExpression(.column(index), source.fields[index].type), to: column, at: position, sink: path,
-                    query: source.fields, sinkColumns: table.physicalColumns))
+                expressions.append(
+                    try assignment(
+                        BoundExpression(.column(index), source.fields[index].type), to: column, at: position, sink: path,
+                        query: source.fields, sinkColumns: table.physicalColumns))
             } else {
                 expressions.append(.literal(.null, column.type.withNullable(true)))
             }
@@ -364,7 +388,8 @@ struct StatementPlanner {
         let catalog = services.catalog
         let ifNotExists = create.ifNotExists
         return InsertStatement(
-            traits: StatementTraits(sqlKind: "CREATE_TABLE_AS", isBounded: source.isBounded, isAppendOnly: true), plan: plan, target: try SinkTarget.of(table, fileSystem: services.fileSystem),
+            traits: StatementTraits(sqlKind: "CREATE_TABLE_AS", isBounded: source.isBounded, isAppendOnly: true), plan: plan,
+            target: try SinkTarget.of(table, fileSystem: services.fileSystem),
             session: session, caster: caster, isSnapshot: isSnapshot, services: services, writerKey: key,
             before: { () throws(SQLError) in
                 try catalog.update { snapshot throws(SQLError) in
@@ -392,7 +417,9 @@ struct StatementPlanner {
     func requireAppendOnly(_ plan: QueryPlan, into table: TableEntry, sink: ObjectPath) throws(SQLError) {
         let keepsChanges = table.connector == nil && table.changelogMode != .append
         guard plan.isAppendOnly || table.connector == "blackhole" || keepsChanges else {
-            throw SQLError("Table sink '\(sink.catalog.name).\(sink.database).\(sink.name)' doesn't support consuming update and delete changes which is produced by an updating query (GROUP BY, DISTINCT, outer join or Top-N). Declare a PRIMARY KEY on the sink table (an upsert table), run the query with 'sql.snapshot.mode' = 'now', or make it append-only.")
+            throw SQLError(
+                "Table sink '\(sink.catalog.name).\(sink.database).\(sink.name)' doesn't support consuming update and delete changes which is produced by an updating query (GROUP BY, DISTINCT, outer join or Top-N). Declare a PRIMARY KEY on the sink table (an upsert table), run the query with 'sql.snapshot.mode' = 'now', or make it append-only."
+            )
         }
     }
 
@@ -403,7 +430,8 @@ struct StatementPlanner {
     ) throws(SQLError) -> BoundExpression {
         let from = value.type
         let to = column.type
-        let compatible = from.isNull || from.kind == to.kind || (from.isNumeric && to.isNumeric) || (from.isCharacter && to.isCharacter)
+        let compatible =
+            from.isNull || from.kind == to.kind || (from.isNumeric && to.isNumeric) || (from.isCharacter && to.isCharacter)
             || (from.isBinary && to.isBinary) || (from.isTemporal && to.isTemporal && SQLType.canCast(from, to: to))
             || (from.isConstructed && to.isConstructed && SQLType.canCast(from, to: to))
         guard compatible else {
@@ -415,7 +443,8 @@ struct StatementPlanner {
 
     /// Flink's message for a query whose columns do not fit the table it writes.
     static func sinkMismatch(_ sink: ObjectPath, cause: String, query: [PlanField], sinkColumns: [ColumnEntry]) -> SQLError {
-        SQLError("""
+        SQLError(
+            """
             Column types of query result and sink for '\(sink.catalog.name).\(sink.database).\(sink.name)' do not match.
             Cause: \(cause)
 
@@ -427,7 +456,9 @@ struct StatementPlanner {
     func insert(_ insert: Insert, kind: String, keySuffix: String = "") throws(SQLError) -> InsertStatement {
         let (path, table) = try requireTable(insert.table, for: .write)
         if table.connector == "datagen" || table.connector == "faker" {
-            throw SQLError("Table '\(path.catalog.name).\(path.database).\(path.name)' is generated ('connector' = '\(table.connector!)') and cannot be written to.")
+            throw SQLError(
+                "Table '\(path.catalog.name).\(path.database).\(path.name)' is generated ('connector' = '\(table.connector!)') and cannot be written to."
+            )
         }
         let source = try analyzer.analyze(insert.source)
         try requireAppendOnly(source, into: table, sink: path)
@@ -442,9 +473,10 @@ struct StatementPlanner {
         var expressions: [BoundExpression] = []
         for (position, column) in physical.enumerated() {
             if let index = targets.firstIndex(of: column.name) {
-                expressions.append(try assignment(
-                    BoundExpression(.column(index), source.fields[index].type), to: column, at: position, sink: path,
-                    query: source.fields, sinkColumns: physical))
+                expressions.append(
+                    try assignment(
+                        BoundExpression(.column(index), source.fields[index].type), to: column, at: position, sink: path,
+                        query: source.fields, sinkColumns: physical))
             } else {
                 guard column.type.nullable else { throw SQLError("Column '\(column.name)' has no default value and does not allow NULLs") }
                 expressions.append(.literal(.null, column.type))
@@ -453,7 +485,8 @@ struct StatementPlanner {
         var plan = source
         plan.node = .project(source.node, expressions)
         return InsertStatement(
-            traits: StatementTraits(sqlKind: kind, isBounded: source.isBounded, isAppendOnly: true), plan: plan, target: try SinkTarget.of(table, fileSystem: services.fileSystem), session: session,
+            traits: StatementTraits(sqlKind: kind, isBounded: source.isBounded, isAppendOnly: true), plan: plan,
+            target: try SinkTarget.of(table, fileSystem: services.fileSystem), session: session,
             caster: caster, isSnapshot: isSnapshot, services: services, writerKey: writerKey(keySuffix), before: nil)
     }
 
@@ -470,7 +503,9 @@ struct StatementPlanner {
                 guard let index = changed.columns.firstIndex(where: { $0.name == entry.name }) else {
                     throw SQLError("Try to modify a column `\(entry.name)` which does not exist in the table.")
                 }
-                guard changed.columns[index].isPhysical == entry.isPhysical else { throw SQLError("Cannot change the kind of column `\(entry.name)`.") }
+                guard changed.columns[index].isPhysical == entry.isPhysical else {
+                    throw SQLError("Cannot change the kind of column `\(entry.name)`.")
+                }
                 changed.columns[index] = entry
             }
         case .setOptions(let options):
@@ -478,7 +513,9 @@ struct StatementPlanner {
         case .resetOptions(let keys):
             for key in keys { changed.options[key] = nil }
         case .renameColumn(let from, let to):
-            guard let index = changed.columns.firstIndex(where: { $0.name == from }) else { throw SQLError("The column `\(from)` does not exist in the base table.") }
+            guard let index = changed.columns.firstIndex(where: { $0.name == from }) else {
+                throw SQLError("The column `\(from)` does not exist in the base table.")
+            }
             changed.columns[index].name = to
             changed.primaryKey = changed.primaryKey.map { $0 == from ? to : $0 }
             if changed.watermarkColumn == from { changed.watermarkColumn = to }

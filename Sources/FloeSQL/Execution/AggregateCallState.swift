@@ -244,8 +244,10 @@ struct AggregateCallState {
     ///
     /// `distinctDeltas`: for a COUNT(DISTINCT) whose table its aggregation shares between calls, how each row changed
     /// the number of distinct values of its group (the aggregation applied the rows to the shared table already).
-    mutating func apply(_ batch: Batch, _ plan: AggregationPlan, streaming: Bool, changed: inout [Bool],
-                        before: inout ResultColumn, after: inout ResultColumn, distinctDeltas: [Int8]? = nil) {
+    mutating func apply(
+        _ batch: Batch, _ plan: AggregationPlan, streaming: Bool, changed: inout [Bool],
+        before: inout ResultColumn, after: inout ResultColumn, distinctDeltas: [Int8]? = nil
+    ) {
         let column = call.argument.map { batch.columns[$0] }
         switch strategy {
         case .countRows:
@@ -419,8 +421,10 @@ struct AggregateCallState {
 
     /// Streaming, for the integer-valued strategies: records the result group `group` had emitted before row `i`
     /// (with its NULL flag when `nullable`); when the row emptied the group, forgets the group and returns false.
-    @inline(__always) private mutating func settleBefore(_ i: Int, _ group: Int, _ plan: AggregationPlan, _ before: inout ResultColumn,
-                                                         nullable: Bool) -> Bool {
+    @inline(__always) private mutating func settleBefore(
+        _ i: Int, _ group: Int, _ plan: AggregationPlan, _ before: inout ResultColumn,
+        nullable: Bool
+    ) -> Bool {
         before.integers[i] = emitted.integers[group]
         if nullable { before.nulls[i] = emitted.nulls[group] }
         guard !plan.deleted[i] else {
@@ -432,8 +436,10 @@ struct AggregateCallState {
 
     /// Streaming: records `result` (NULL when `isNull`; `isNull` nil for a result that is never NULL) as group
     /// `group`'s result after row `i`, marking the row changed when it differs from what the group emitted.
-    @inline(__always) private mutating func settleAfter(_ i: Int, _ group: Int, _ result: Int64, isNull: Bool?, _ changed: inout [Bool],
-                                                        _ after: inout ResultColumn) {
+    @inline(__always) private mutating func settleAfter(
+        _ i: Int, _ group: Int, _ result: Int64, isNull: Bool?, _ changed: inout [Bool],
+        _ after: inout ResultColumn
+    ) {
         let previous = emitted.integers[group]
         after.integers[i] = result
         emitted.integers[group] = result
@@ -447,9 +453,11 @@ struct AggregateCallState {
         if isNull != previousIsNull || (!isNull && result != previous) { changed[i] = true }
     }
 
-    @inline(__always) private mutating func settleDouble(_ i: Int, _ group: Int, _ shape: SumShape, _ plan: AggregationPlan,
-                                                         _ changed: inout [Bool], _ before: inout ResultColumn,
-                                                         _ after: inout ResultColumn) {
+    @inline(__always) private mutating func settleDouble(
+        _ i: Int, _ group: Int, _ shape: SumShape, _ plan: AggregationPlan,
+        _ changed: inout [Bool], _ before: inout ResultColumn,
+        _ after: inout ResultColumn
+    ) {
         let previous = emitted.doubles[group]
         let previousIsNull = emitted.nulls[group]
         before.doubles[i] = previous
@@ -470,8 +478,10 @@ struct AggregateCallState {
 
     /// Appends the results of the changes to an output column: change `e` carries row `rows[e]`'s result before
     /// the row when `fromBefore[e]`, after it otherwise.
-    static func appendChanges(_ rows: [Int32], _ fromBefore: [Bool], before: ResultColumn, after: ResultColumn,
-                              strategy: AggregateStrategy, to appender: inout ColumnAppender) {
+    static func appendChanges(
+        _ rows: [Int32], _ fromBefore: [Bool], before: ResultColumn, after: ResultColumn,
+        strategy: AggregateStrategy, to appender: inout ColumnAppender
+    ) {
         switch strategy {
         case .countRows, .countNonNull, .integerDistinctCount:
             appender.appendIntegers(gather(rows, fromBefore, before.integers, after.integers), nulls: nil)

@@ -304,8 +304,9 @@ struct GroupedAggregation {
         for c in calls.indices {
             let position = keyCount + c
             guard position < appenders.count else { continue }
-            AggregateCallState.appendChanges(rows, fromBefore, before: befores[c], after: afters[c], strategy: calls[c].strategy,
-                                             to: &appenders[position])
+            AggregateCallState.appendChanges(
+                rows, fromBefore, before: befores[c], after: afters[c], strategy: calls[c].strategy,
+                to: &appenders[position])
         }
         guard !kinds.isEmpty else { return nil }
         return Batch(columns: appenders.map { $0.column() }, kinds: kinds)

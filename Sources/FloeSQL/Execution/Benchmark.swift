@@ -13,12 +13,16 @@ public enum FloeBenchmark {
         let id = BoundExpression(.column(0), bigint)
         let price = BoundExpression(.column(1), double)
         let boolean = SQLType(.boolean, nullable: false)
-        let condition = BoundExpression(.and([
-            BoundExpression(.compare(.notEqual, BoundExpression(.arithmetic(.modulo, id, .literal(.int(3), bigint)), bigint), .literal(.int(0), bigint)), boolean),
-            BoundExpression(.compare(.greater, price, .literal(.double(50), double)), boolean),
-        ]), boolean)
+        let condition = BoundExpression(
+            .and([
+                BoundExpression(
+                    .compare(.notEqual, BoundExpression(.arithmetic(.modulo, id, .literal(.int(3), bigint)), bigint), .literal(.int(0), bigint)),
+                    boolean),
+                BoundExpression(.compare(.greater, price, .literal(.double(50), double)), boolean),
+            ]), boolean)
         let projections = [
-            BoundExpression(.arithmetic(.add, BoundExpression(.arithmetic(.multiply, id, .literal(.int(2), bigint)), bigint), .literal(.int(1), bigint)), bigint),
+            BoundExpression(
+                .arithmetic(.add, BoundExpression(.arithmetic(.multiply, id, .literal(.int(2), bigint)), bigint), .literal(.int(1), bigint)), bigint),
             BoundExpression(.arithmetic(.multiply, price, .literal(.double(1.5), double)), double),
             id,
         ]

@@ -50,7 +50,8 @@ struct Caster: Sendable {
             guard !overflow else { return nil }
             unscaled = product + Int128(digit.wholeNumberValue!)
         }
-        let value = rescale(unscaled, from: fractionDigits.count - exponent < 0 ? 0 : fractionDigits.count - exponent, to: scale)
+        let value =
+            rescale(unscaled, from: fractionDigits.count - exponent < 0 ? 0 : fractionDigits.count - exponent, to: scale)
             * (fractionDigits.count - exponent < 0 ? pow10(exponent - fractionDigits.count) : 1)
         return negative ? -value : value
     }
@@ -87,12 +88,13 @@ struct Caster: Sendable {
             default: throw failure()
             }
         case .tinyint, .smallint, .integer, .bigint:
-            let bounds: ClosedRange<Int64> = switch to.kind {
-            case .tinyint: -128...127
-            case .smallint: -32768...32767
-            case .integer: Int64(Int32.min)...Int64(Int32.max)
-            default: Int64.min...Int64.max
-            }
+            let bounds: ClosedRange<Int64> =
+                switch to.kind {
+                case .tinyint: -128...127
+                case .smallint: -32768...32767
+                case .integer: Int64(Int32.min)...Int64(Int32.max)
+                default: Int64.min...Int64.max
+                }
             switch value {
             case .int(let v):
                 // Flink narrows integers as Java does: by wrapping.
@@ -127,7 +129,9 @@ struct Caster: Sendable {
             case .bool(let b): result = b ? 1 : 0
             case .string(let s):
                 let trimmed = s.trimmingCharacters(in: .whitespaces)
-                guard let d = Double(trimmed) ?? (trimmed == "NaN" ? .nan : trimmed == "Infinity" ? .infinity : trimmed == "-Infinity" ? -.infinity : nil)
+                guard
+                    let d = Double(trimmed)
+                        ?? (trimmed == "NaN" ? .nan : trimmed == "Infinity" ? .infinity : trimmed == "-Infinity" ? -.infinity : nil)
                 else { throw failure() }
                 result = d
             default: throw failure()

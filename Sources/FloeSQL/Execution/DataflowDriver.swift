@@ -58,8 +58,10 @@ extension Dataflow {
     static let timeSlice: Duration = .milliseconds(20)
 
     /// The driving loop of ``run(interval:checkpoint:outputs:)``.
-    private func drive(clock: ContinuousClock, flush: (_ force: Bool) async throws -> Void, checkpointDue: () -> ContinuousClock.Instant?,
-                       takeCheckpoint: () async throws -> Void) async throws {
+    private func drive(
+        clock: ContinuousClock, flush: (_ force: Bool) async throws -> Void, checkpointDue: () -> ContinuousClock.Instant?,
+        takeCheckpoint: () async throws -> Void
+    ) async throws {
         let started = clock.now
         /// When a table that has been silent since `last` goes idle (nil: never).
         func idleDeadline(_ last: ContinuousClock.Instant) -> ContinuousClock.Instant? {
@@ -128,7 +130,8 @@ extension Dataflow {
                 // timeouts of silent tables aside).
                 if deadline == nil { await onCaughtUp?() }
                 // Only a flow that can tell (a join or union of several sources) waits for its tables to go idle.
-                let idleWake = sources.count > 1
+                let idleWake =
+                    sources.count > 1
                     ? waiting.filter { $0.followsInput && !idleSources.contains(ObjectIdentifier($0)) }
                         .compactMap { idleDeadline(lastActive[ObjectIdentifier($0)] ?? started) }.min()
                     : nil

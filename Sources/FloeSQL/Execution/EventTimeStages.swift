@@ -81,8 +81,11 @@ final class WindowAssignStage: Stage {
         }
         guard !sources.isEmpty else { return [] }
         let expanded = sources.elementsEqual(0..<batch.count) ? batch : batch.filtered(sources)
-        return [Batch(columns: expanded.columns + [Column(data: .int(starts)), Column(data: .int(ends)), Column(data: .int(windowTimes))],
-                      kinds: expanded.kinds)]
+        return [
+            Batch(
+                columns: expanded.columns + [Column(data: .int(starts)), Column(data: .int(ends)), Column(data: .int(windowTimes))],
+                kinds: expanded.kinds)
+        ]
     }
 }
 
@@ -167,7 +170,8 @@ final class WindowAggregateStage: Stage {
             let part = rows.count == batch.count ? batch : batch.filtered(rows)
             if windows[end] == nil {
                 let first = rows[0]
-                windows[end] = Window(start: batch.columns[windowStart].value(at: first), end: endColumn.value(at: first), aggregation: newAggregation())
+                windows[end] = Window(
+                    start: batch.columns[windowStart].value(at: first), end: endColumn.value(at: first), aggregation: newAggregation())
             }
             let columns = innerKeys.map { part.columns[$0] } + (rows.count == batch.count ? valueColumns : Array(part.columns.dropFirst(keyCount)))
             _ = windows[end]!.aggregation.process(Batch(columns: columns, kinds: part.kinds))

@@ -96,16 +96,19 @@ struct ExpressionCompiler {
     ) -> CompiledExpression {
         switch result.kind {
         case .tinyint, .smallint, .integer, .bigint:
-            let narrow: (Int64) -> Int64 = switch result.kind {
-            case .tinyint: { Int64(Int8(truncatingIfNeeded: $0)) }
-            case .smallint: { Int64(Int16(truncatingIfNeeded: $0)) }
-            case .integer: { Int64(Int32(truncatingIfNeeded: $0)) }
-            default: { $0 }
-            }
+            let narrow: (Int64) -> Int64 =
+                switch result.kind {
+                case .tinyint: { Int64(Int8(truncatingIfNeeded: $0)) }
+                case .smallint: { Int64(Int16(truncatingIfNeeded: $0)) }
+                case .integer: { Int64(Int32(truncatingIfNeeded: $0)) }
+                default: { $0 }
+                }
             let isBigint = result.kind == .bigint
             return { batch throws(SQLError) in
                 let (l, r) = (try left(batch), try right(batch))
-                guard case .int(let a) = l.data, case .int(let b) = r.data else { throw SQLError.runtime("internal: integer arithmetic on non-integers") }
+                guard case .int(let a) = l.data, case .int(let b) = r.data else {
+                    throw SQLError.runtime("internal: integer arithmetic on non-integers")
+                }
                 let nulls = Self.union(l.nulls, r.nulls)
                 var out = [Int64](repeating: 0, count: a.count)
                 switch op {
@@ -115,7 +118,9 @@ struct ExpressionCompiler {
                 case .divide, .modulo:
                     for i in 0..<a.count where !(nulls?[i] ?? false) {
                         guard b[i] != 0 else { throw SQLError.runtime("java.lang.ArithmeticException: / by zero") }
-                        out[i] = op == .divide ? a[i].dividedReportingOverflow(by: b[i]).partialValue : a[i].remainderReportingOverflow(dividingBy: b[i]).partialValue
+                        out[i] =
+                            op == .divide
+                            ? a[i].dividedReportingOverflow(by: b[i]).partialValue : a[i].remainderReportingOverflow(dividingBy: b[i]).partialValue
                     }
                 }
                 if !isBigint { for i in 0..<out.count { out[i] = narrow(out[i]) } }
@@ -125,7 +130,9 @@ struct ExpressionCompiler {
             let isFloat = result.kind == .float
             return { batch throws(SQLError) in
                 let (l, r) = (try left(batch), try right(batch))
-                guard case .double(let a) = l.data, case .double(let b) = r.data else { throw SQLError.runtime("internal: approximate arithmetic on non-doubles") }
+                guard case .double(let a) = l.data, case .double(let b) = r.data else {
+                    throw SQLError.runtime("internal: approximate arithmetic on non-doubles")
+                }
                 var out = [Double](repeating: 0, count: a.count)
                 switch op {
                 case .add: for i in 0..<a.count { out[i] = a[i] + b[i] }
@@ -142,7 +149,9 @@ struct ExpressionCompiler {
             let rightScale = rightType.decimalShape?.scale ?? 0
             return { batch throws(SQLError) in
                 let (l, r) = (try left(batch), try right(batch))
-                guard case .decimal(let a) = l.data, case .decimal(let b) = r.data else { throw SQLError.runtime("internal: decimal arithmetic on non-decimals") }
+                guard case .decimal(let a) = l.data, case .decimal(let b) = r.data else {
+                    throw SQLError.runtime("internal: decimal arithmetic on non-decimals")
+                }
                 var nulls = Self.union(l.nulls, r.nulls) ?? [Bool](repeating: false, count: a.count)
                 var out = [Int128](repeating: 0, count: a.count)
                 for i in 0..<a.count where !nulls[i] {
@@ -151,7 +160,9 @@ struct ExpressionCompiler {
                     case .add, .subtract:
                         let x = Caster.rescale(a[i], from: leftScale, to: scale)
                         let y = Caster.rescale(b[i], from: rightScale, to: scale)
-                        value = op == .add ? x.addingReportingOverflow(y).overflow ? nil : x + y : x.subtractingReportingOverflow(y).overflow ? nil : x - y
+                        value =
+                            op == .add
+                            ? x.addingReportingOverflow(y).overflow ? nil : x + y : x.subtractingReportingOverflow(y).overflow ? nil : x - y
                     case .multiply:
                         let (product, overflow) = a[i].multipliedReportingOverflow(by: b[i])
                         value = overflow ? nil : Caster.rescale(product, from: leftScale + rightScale, to: scale)
@@ -181,8 +192,10 @@ struct ExpressionCompiler {
 
     // MARK: Comparison
 
-    private func comparison(_ op: ComparisonOperator, _ left: @escaping CompiledExpression, _ right: @escaping CompiledExpression,
-                            operandType: SQLType) -> CompiledExpression {
+    private func comparison(
+        _ op: ComparisonOperator, _ left: @escaping CompiledExpression, _ right: @escaping CompiledExpression,
+        operandType: SQLType
+    ) -> CompiledExpression {
         { batch throws(SQLError) in
             let (l, r) = (try left(batch), try right(batch))
             let nulls = Self.union(l.nulls, r.nulls)
@@ -301,7 +314,9 @@ struct ExpressionCompiler {
 
     /// Evaluates each branch's result only on the rows that reach it, so `CASE WHEN b = 0 THEN 0 ELSE a / b END`
     /// never divides by zero.
-    private func caseWhen(_ branches: [(CompiledExpression, CompiledExpression)], _ otherwise: CompiledExpression?, type: SQLType)
+    private func caseWhen(
+        _ branches: [(CompiledExpression, CompiledExpression)], _ otherwise: CompiledExpression?, type: SQLType
+    )
         -> CompiledExpression
     {
         let physical = type.physical

@@ -225,8 +225,10 @@ struct GroupValueLanes {
     /// Adds `sign` occurrences of `value` in `group` to each lane `laneList` names (a count that would drop to zero or
     /// below removes the value from that lane); `report(lane, change)` hears +1 when the value is new to the lane's
     /// group, -1 when it left it.
-    @inline(__always) mutating func add(_ group: Int32, _ value: Int64, lanes laneList: [Int], _ sign: Int64,
-                                        _ report: (Int, Int8) -> Void) {
+    @inline(__always) mutating func add(
+        _ group: Int32, _ value: Int64, lanes laneList: [Int], _ sign: Int64,
+        _ report: (Int, Int8) -> Void
+    ) {
         let index = find(group, value)
         if slots[index].used == 0 {
             guard sign > 0 else { return }

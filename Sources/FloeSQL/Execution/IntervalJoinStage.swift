@@ -87,7 +87,8 @@ final class IntervalJoinStage: Stage {
         self.spec = spec
         self.keys = keys
         self.residual = residual
-        types = spec.leftTypes.map { $0.withNullable($0.nullable || spec.kind == .right || spec.kind == .full) }
+        types =
+            spec.leftTypes.map { $0.withNullable($0.nullable || spec.kind == .right || spec.kind == .full) }
             + spec.rightTypes.map { $0.withNullable($0.nullable || spec.kind == .left || spec.kind == .full) }
     }
 
@@ -116,7 +117,8 @@ final class IntervalJoinStage: Stage {
             }
             let key = (fromLeft ? keys.left : keys.right).map { row[$0] }
             // The other side's times this row joins: leftTime - rightTime within [lower, upper].
-            let (low, high) = fromLeft
+            let (low, high) =
+                fromLeft
                 ? (time &- spec.bounds.upper, time &- spec.bounds.lower) : (time &+ spec.bounds.lower, time &+ spec.bounds.upper)
             var matched = false
             if !key.contains(where: \.isNull), let candidates = other.entries(key) {
@@ -141,7 +143,9 @@ final class IntervalJoinStage: Stage {
         guard !candidates.isEmpty else { return [] }
         guard let residual else { return Array(candidates.indices) }
         if let residualPredicate {
-            return candidates.indices.filter { fromLeft ? residualPredicate.holds(row, candidates[$0]) : residualPredicate.holds(candidates[$0], row) }
+            return candidates.indices.filter {
+                fromLeft ? residualPredicate.holds(row, candidates[$0]) : residualPredicate.holds(candidates[$0], row)
+            }
         }
         let pairs = candidates.map { fromLeft ? row + $0 : $0 + row }
         let test = try residual(Batch(rows: pairs, kinds: Array(repeating: .insert, count: pairs.count), types: types))
@@ -188,7 +192,10 @@ final class IntervalJoinStage: Stage {
         try super.restoreState(from: &reader)
         for (side, fromLeft) in [(left, true), (right, false)] {
             let kept = try reader.array { reader throws(SQLError) in
-                (try reader.row(), try reader.array { reader throws(SQLError) in Entry(time: try reader.int(), row: try reader.row(), matched: try reader.bool()) })
+                (
+                    try reader.row(),
+                    try reader.array { reader throws(SQLError) in Entry(time: try reader.int(), row: try reader.row(), matched: try reader.bool()) }
+                )
             }
             for (key, entries) in kept {
                 for entry in entries { side.keep(entry, key: key, expiry: fromLeft ? leftExpiry(entry.time) : rightExpiry(entry.time)) }

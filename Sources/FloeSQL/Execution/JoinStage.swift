@@ -162,8 +162,10 @@ final class JoinStage: Stage {
     private let finalLeftStore: RowStore
     private var finalLeft: [Int32] = []
 
-    init(kind: JoinKind, keys: JoinKeys, residual: CompiledExpression?, leftTypes: [SQLType], rightTypes: [SQLType], final: Bool,
-         leftLive: [Bool]? = nil, rightLive: [Bool]? = nil) {
+    init(
+        kind: JoinKind, keys: JoinKeys, residual: CompiledExpression?, leftTypes: [SQLType], rightTypes: [SQLType], final: Bool,
+        leftLive: [Bool]? = nil, rightLive: [Bool]? = nil
+    ) {
         self.kind = kind
         self.keys = keys
         self.residual = residual
@@ -306,14 +308,17 @@ final class JoinStage: Stage {
             }
             try apply(batch, i, key: rowKey, kind: batch.kinds[i], slot: newSlot, fromLeft: fromLeft, into: &output)
         }
-        return output.batches(types: types, leftCount: leftTypes.count, input: batch, inputIsLeft: fromLeft, leftStore: left.store, rightStore: right.store)
+        return output.batches(
+            types: types, leftCount: leftTypes.count, input: batch, inputIsLeft: fromLeft, leftStore: left.store, rightStore: right.store)
     }
 
     /// Joins one change of one side. Joined rows carry the change's own kind (+I/+U add, -U/-D retract), as Flink's
     /// join does; the NULL padding of the other side's rows changes with -D and +I.
     /// `slot`: where the row is already stored, when it adds (+I, +U).
-    private func apply(_ batch: Batch, _ index: Int, key rowKey: GroupKey, kind: RowKind, slot: Int32?, fromLeft: Bool,
-                       into output: inout Output) throws(SQLError) {
+    private func apply(
+        _ batch: Batch, _ index: Int, key rowKey: GroupKey, kind: RowKind, slot: Int32?, fromLeft: Bool,
+        into output: inout Output
+    ) throws(SQLError) {
         let accumulate = kind.isAccumulate
         let ownOuter = fromLeft ? leftIsOuter : rightIsOuter
         let otherOuter = fromLeft ? rightIsOuter : leftIsOuter
@@ -376,6 +381,7 @@ final class JoinStage: Stage {
                 for entry in right.buckets[key] ?? [] where entry.partners == 0 { output.add(.none, .kept(entry.slot), .insert) }
             }
         }
-        return output.batches(types: types, leftCount: leftTypes.count, input: nil, inputIsLeft: true, leftStore: finalLeftStore, rightStore: right.store)
+        return output.batches(
+            types: types, leftCount: leftTypes.count, input: nil, inputIsLeft: true, leftStore: finalLeftStore, rightStore: right.store)
     }
 }

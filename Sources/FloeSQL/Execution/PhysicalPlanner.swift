@@ -135,19 +135,22 @@ final class PhysicalPlanner {
                     columns[index].append(try context.compiler.compile(expression)(empty).value(at: 0))
                 }
             }
-            let batch = Batch(columns: types.indices.map { ColumnBuilder.column(columns[$0], physical: types[$0].physical) },
-                              kinds: Array(repeating: .insert, count: rows.count))
+            let batch = Batch(
+                columns: types.indices.map { ColumnBuilder.column(columns[$0], physical: types[$0].physical) },
+                kinds: Array(repeating: .insert, count: rows.count))
             let source = ConstantSource([batch])
             sources.append(source)
             return source
         case .systemTable(let table, let catalogID):
             let rows = SystemTables.rows(table, catalogID: catalogID, catalogs: context.catalogs, snapshot: context.snapshot)
-            let source = ConstantSource(rows.isEmpty ? [] : [Batch(rows: rows, kinds: Array(repeating: .insert, count: rows.count), types: SystemTables.types(table))])
+            let source = ConstantSource(
+                rows.isEmpty ? [] : [Batch(rows: rows, kinds: Array(repeating: .insert, count: rows.count), types: SystemTables.types(table))])
             sources.append(source)
             return source
         case .tableScan(let tableID, let name, let types):
-            let source = LogSource(log: try context.openLog(tableID), types: types, tableName: name, snapshot: context.isSnapshot,
-                                   recordAtATime: context.recordAtATime.contains(tableID))
+            let source = LogSource(
+                log: try context.openLog(tableID), types: types, tableName: name, snapshot: context.isSnapshot,
+                recordAtATime: context.recordAtATime.contains(tableID))
             sources.append(source)
             return source
         case .generated(let spec, _):
@@ -175,8 +178,9 @@ final class PhysicalPlanner {
         case .aggregate(let input, let keyCount, let aggregates):
             let inputTypes = try Self.outputTypes(of: input)
             let outputTypes = Array(inputTypes.prefix(keyCount)) + aggregates.map(\.type)
-            return try single(AggregateStage(keyCount: keyCount, calls: aggregates, final: context.isSnapshot, outputTypes: outputTypes), input,
-                              live: Self.aggregateInputs(keyCount: keyCount, aggregates))
+            return try single(
+                AggregateStage(keyCount: keyCount, calls: aggregates, final: context.isSnapshot, outputTypes: outputTypes), input,
+                live: Self.aggregateInputs(keyCount: keyCount, aggregates))
         case .sort(let input, let keys, let limit, let offset):
             let types = try Self.outputTypes(of: input)
             // A bounded input is sorted once at its end; an unbounded one keeps a Top-N.
@@ -194,19 +198,24 @@ final class PhysicalPlanner {
             let inputCount = try Self.outputTypes(of: input).count
             return try single(WindowAssignStage(spec: spec), input, live: live.map { Set($0.filter { $0 < inputCount }).union([spec.timeColumn]) })
         case .changelogNormalize(let input, let keys, let ignoring):
-            return try single(ChangelogNormalizeStage(keys: keys, ignoring: ignoring, final: context.isSnapshot, types: try Self.outputTypes(of: input)), input)
+            return try single(
+                ChangelogNormalizeStage(keys: keys, ignoring: ignoring, final: context.isSnapshot, types: try Self.outputTypes(of: input)), input)
         case .rank(let input, let partitionKeys, let sortKeys, let limit, let insertOnlyInput):
             let outputTypes = try Self.outputTypes(of: input) + [SQLType(.bigint, nullable: false)]
-            return try single(RankStage(partitionKeys: partitionKeys, sortKeys: sortKeys, limit: limit, insertOnlyInput: insertOnlyInput,
-                                        final: context.isSnapshot, outputTypes: outputTypes), input)
+            return try single(
+                RankStage(
+                    partitionKeys: partitionKeys, sortKeys: sortKeys, limit: limit, insertOnlyInput: insertOnlyInput,
+                    final: context.isSnapshot, outputTypes: outputTypes), input)
         case .overAggregate(let input, let window):
             let outputTypes = try Self.outputTypes(of: input) + window.aggregates.map(\.type)
             return try single(OverAggregateStage(window: window, outputTypes: outputTypes), input)
         case .windowAggregate(let input, let keyCount, let aggregates, let windowStart, let windowEnd, let localZone):
             let outputTypes = Array(try Self.outputTypes(of: input).prefix(keyCount)) + aggregates.map(\.type)
-            return try single(WindowAggregateStage(keyCount: keyCount, calls: aggregates, outputTypes: outputTypes, windowStart: windowStart,
-                                                        windowEnd: windowEnd, localZone: localZone), input,
-                              live: Self.aggregateInputs(keyCount: keyCount, aggregates))
+            return try single(
+                WindowAggregateStage(
+                    keyCount: keyCount, calls: aggregates, outputTypes: outputTypes, windowStart: windowStart,
+                    windowEnd: windowEnd, localZone: localZone), input,
+                live: Self.aggregateInputs(keyCount: keyCount, aggregates))
         case .union(let inputs):
             let stage = UnionStage(inputs: inputs.count)
             for (slot, input) in inputs.enumerated() { Self.attach(try build(input, context), to: stage, slot: slot) }
@@ -230,8 +239,10 @@ final class PhysicalPlanner {
             return stage
         case .windowRank(let input, let partitionKeys, let sortKeys, let limit, let windowEnd, let localZone):
             let outputTypes = try Self.outputTypes(of: input) + [SQLType(.bigint, nullable: false)]
-            return try single(WindowRankStage(partitionKeys: partitionKeys, sortKeys: sortKeys, limit: limit, windowEnd: windowEnd, localZone: localZone,
-                                              outputTypes: outputTypes), input)
+            return try single(
+                WindowRankStage(
+                    partitionKeys: partitionKeys, sortKeys: sortKeys, limit: limit, windowEnd: windowEnd, localZone: localZone,
+                    outputTypes: outputTypes), input)
         case .temporalJoin(let left, let right, let spec):
             let (compiler, cell) = Self.watermarkReading(context.compiler)
             let stage = TemporalJoinStage(spec: spec, condition: compiler.compile(spec.condition))
@@ -247,10 +258,11 @@ final class PhysicalPlanner {
             let needed = live?.union(condition?.referencedColumns ?? [])
             let leftLive = needed.map { Set($0.filter { $0 < leftTypes.count }) }
             let rightLive = needed.map { Set($0.filter { $0 >= leftTypes.count }.map { $0 - leftTypes.count }) }
-            let stage = JoinStage(kind: kind, keys: keys, residual: keys.residual.map(compiler.compile), leftTypes: leftTypes,
-                                  rightTypes: rightTypes, final: context.isSnapshot,
-                                  leftLive: leftLive.map { set in leftTypes.indices.map(set.contains) },
-                                  rightLive: rightLive.map { set in rightTypes.indices.map(set.contains) })
+            let stage = JoinStage(
+                kind: kind, keys: keys, residual: keys.residual.map(compiler.compile), leftTypes: leftTypes,
+                rightTypes: rightTypes, final: context.isSnapshot,
+                leftLive: leftLive.map { set in leftTypes.indices.map(set.contains) },
+                rightLive: rightLive.map { set in rightTypes.indices.map(set.contains) })
             stage.residualPredicate = keys.residual.flatMap { JoinPredicate.compile($0, leftCount: leftTypes.count) }
             stage.watermarkCell = cell
             Self.attach(try build(left, context, live: leftLive), to: stage, slot: 0)
@@ -305,7 +317,8 @@ final class PhysicalPlanner {
         case .generated(let spec, _): return spec.types
         case .files(let spec, _): return spec.fields.map(\.type)
         case .systemTable(let table, _): return SystemTables.types(table)
-        case .filter(let input, _), .sort(let input, _, _, _), .limit(let input, _, _), .watermark(let input, _, _, _), .changelogNormalize(let input, _, _):
+        case .filter(let input, _), .sort(let input, _, _, _), .limit(let input, _, _), .watermark(let input, _, _, _),
+            .changelogNormalize(let input, _, _):
             return try outputTypes(of: input)
         case .window(let input, let spec):
             return try outputTypes(of: input) + WindowSpec.addedTypes(isLocal: spec.localZone != nil)

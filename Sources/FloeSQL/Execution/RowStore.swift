@@ -227,7 +227,10 @@ final class RowStore {
         case .bool: return .bool(stored.bools[s])
         case .string:
             let start = stored.starts[s]
-            return .string(stored.arena.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<start + stored.lengths[s]]), as: UTF8.self) })
+            return .string(
+                stored.arena.withUnsafeBufferPointer {
+                    String(decoding: UnsafeBufferPointer(rebasing: $0[start..<start + stored.lengths[s]]), as: UTF8.self)
+                })
         case .bytes, .value: return stored.values[s]
         }
     }
@@ -300,7 +303,13 @@ extension RowStore {
             for source in sources {
                 switch source {
                 case .input(let i):
-                    if inputNulls?[i] ?? false { appender.appendNull() } else if let values { appender.appendInteger(values[i]) } else { appender.append(from: input!, at: i) }
+                    if inputNulls?[i] ?? false {
+                        appender.appendNull()
+                    } else if let values {
+                        appender.appendInteger(values[i])
+                    } else {
+                        appender.append(from: input!, at: i)
+                    }
                 case .kept(let slot):
                     let s = Int(slot)
                     if stored.nulls[s] { appender.appendNull() } else { appender.appendInteger(stored.integers[s]) }

@@ -286,7 +286,10 @@ final class SortStage: Stage {
         emitted = top
         let rows = removed.rows + added
         guard !rows.isEmpty else { return [] }
-        return [Batch(rows: rows, kinds: Array(repeating: .delete, count: removed.rows.count) + Array(repeating: .insert, count: added.count), types: types)]
+        return [
+            Batch(
+                rows: rows, kinds: Array(repeating: .delete, count: removed.rows.count) + Array(repeating: .insert, count: added.count), types: types)
+        ]
     }
 
     override func saveState(into writer: inout StateWriter) {

@@ -135,7 +135,8 @@ final class WindowJoinStage: Stage {
         self.keys = keys
         self.residual = residual
         firing = WindowFiring(localZone: spec.localZone)
-        types = spec.leftTypes.map { $0.withNullable($0.nullable || spec.kind == .right || spec.kind == .full) }
+        types =
+            spec.leftTypes.map { $0.withNullable($0.nullable || spec.kind == .right || spec.kind == .full) }
             + spec.rightTypes.map { $0.withNullable($0.nullable || spec.kind == .left || spec.kind == .full) }
     }
 

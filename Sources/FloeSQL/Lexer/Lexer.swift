@@ -133,7 +133,8 @@ public struct Lexer {
             advance()
             digits()
         }
-        if let e = peek(), e == "e" || e == "E", let after = peek(1), after.isNumber || ((after == "+" || after == "-") && peek(2)?.isNumber == true) {
+        if let e = peek(), e == "e" || e == "E", let after = peek(1), after.isNumber || ((after == "+" || after == "-") && peek(2)?.isNumber == true)
+        {
             text.append(e)
             advance()
             if let sign = peek(), sign == "+" || sign == "-" {

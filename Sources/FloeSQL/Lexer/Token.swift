@@ -122,7 +122,8 @@ public struct SQLSyntaxError: Error, Sendable, Equatable, CustomStringConvertibl
         let found = token.isEnd ? "the end of the statement" : "'\(token.text)'"
         self.message = expecting.map { "expected \($0) but found \(found)" } ?? "unexpected \(found)"
         self.position = token.position
-        self.encountered = token.isEnd ? "<EOF>" : token.kind == .quotedIdentifier ? "`\(token.text)`" : token.kind == .string ? "'\(token.text)'" : token.text
+        self.encountered =
+            token.isEnd ? "<EOF>" : token.kind == .quotedIdentifier ? "`\(token.text)`" : token.kind == .string ? "'\(token.text)'" : token.text
         self.expecting = expecting
         self.exceedsLimit = false
     }

@@ -128,7 +128,9 @@ extension Parser {
             if acceptKeyword("DESC") { ascending = false } else { _ = acceptKeyword("ASC") }
             var nullsFirst: Bool?
             if acceptKeyword("NULLS") {
-                if acceptKeyword("FIRST") { nullsFirst = true } else {
+                if acceptKeyword("FIRST") {
+                    nullsFirst = true
+                } else {
                     try expectKeyword("LAST")
                     nullsFirst = false
                 }
@@ -317,7 +319,9 @@ extension Parser {
                 } else {
                     throw unexpected(expecting: "NULL, TRUE, FALSE, UNKNOWN or DISTINCT FROM")
                 }
-            } else if isKeyword("NOT") && (peek(1).isKeyword("BETWEEN") || peek(1).isKeyword("IN") || peek(1).isKeyword("LIKE") || peek(1).isKeyword("SIMILAR")) {
+            } else if isKeyword("NOT")
+                && (peek(1).isKeyword("BETWEEN") || peek(1).isKeyword("IN") || peek(1).isKeyword("LIKE") || peek(1).isKeyword("SIMILAR"))
+            {
                 _ = advance()
                 try deepen()
                 left = try predicate(left, negated: true)
@@ -339,7 +343,8 @@ extension Parser {
             let high = try additive()
             guard symmetric else { return .between(left, low: low, high: high, negated: negated) }
             // BETWEEN SYMMETRIC accepts the bounds in either order.
-            let either = Expression.binary("OR", .between(left, low: low, high: high, negated: false), .between(left, low: high, high: low, negated: false))
+            let either = Expression.binary(
+                "OR", .between(left, low: low, high: high, negated: false), .between(left, low: high, high: low, negated: false))
             return negated ? .unary("NOT", either) : either
         }
         if acceptKeyword("IN") {
@@ -418,7 +423,8 @@ extension Parser {
                 }
                 guard case .column(let name) = base else { break }
                 let field = try identifier(allowReserved: true)
-                base = .column(QualifiedName(name.parts + [field], origin: name.origin.span.map { Origin(SourceSpan($0.start, previousEnd)) } ?? .none))
+                base = .column(
+                    QualifiedName(name.parts + [field], origin: name.origin.span.map { Origin(SourceSpan($0.start, previousEnd)) } ?? .none))
             } else if current.isSymbol("::") {
                 _ = advance()
                 try deepen()
@@ -526,7 +532,11 @@ extension Parser {
             var negative = false
             if accept("-") { negative = true } else { _ = accept("+") }
             let value: String
-            if current.kind == .string { value = try stringLiteral() } else if current.kind == .number { value = advance().text } else {
+            if current.kind == .string {
+                value = try stringLiteral()
+            } else if current.kind == .number {
+                value = advance().text
+            } else {
                 throw unexpected(expecting: "an interval value")
             }
             let unit = try intervalUnit()
@@ -689,7 +699,12 @@ extension Parser {
         if acceptKeywords("ORDER", "BY") { orderBy = try orderItems() }
         if isKeyword("ROWS", "RANGE") {
             let unit: WindowFrame.Unit
-            if acceptKeyword("ROWS") { unit = .rows } else { _ = acceptKeyword("RANGE"); unit = .range }
+            if acceptKeyword("ROWS") {
+                unit = .rows
+            } else {
+                _ = acceptKeyword("RANGE")
+                unit = .range
+            }
             if acceptKeyword("BETWEEN") {
                 let start = try frameBound()
                 try expectKeyword("AND")
@@ -803,7 +818,9 @@ extension Parser {
             return .map(key, value, nullable: true)
         case "ROW":
             let close: String
-            if accept("<") { close = ">" } else {
+            if accept("<") {
+                close = ">"
+            } else {
                 try expect("(")
                 close = ")"
             }

@@ -213,7 +213,8 @@ public struct Parser {
             overwrite = false
         }
         let table = try qualifiedName()
-        let columns = current.isSymbol("(") && !(peek(1).isKeyword("SELECT") || peek(1).isKeyword("VALUES") || peek(1).isKeyword("WITH"))
+        let columns =
+            current.isSymbol("(") && !(peek(1).isKeyword("SELECT") || peek(1).isKeyword("VALUES") || peek(1).isKeyword("WITH"))
             ? try identifierList() : []
         return Insert(table: table, columns: columns, source: try query(), overwrite: overwrite)
     }

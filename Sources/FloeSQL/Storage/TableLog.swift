@@ -1,12 +1,13 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import Foundation
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import Synchronization
 
 /// A table's durable, append-only log of rows: the embedded stand-in for a Kafka topic.
 ///
@@ -125,7 +126,11 @@ final class TableLog: Sendable {
                 throw SQLError.runtime("The table log \(url.lastPathComponent) is corrupt at offset \(position).")
             }
             rows.append(contentsOf: record.rows)
-            if let recordKinds = record.kinds { kinds.append(contentsOf: recordKinds) } else { kinds.append(contentsOf: repeatElement(.insert, count: record.rows.count)) }
+            if let recordKinds = record.kinds {
+                kinds.append(contentsOf: recordKinds)
+            } else {
+                kinds.append(contentsOf: repeatElement(.insert, count: record.rows.count))
+            }
             times.append(contentsOf: repeatElement(record.appendedAt, count: record.rows.count))
             position = record.next
         }

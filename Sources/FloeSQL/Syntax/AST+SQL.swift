@@ -55,9 +55,11 @@ extension Expression {
             return "(\(operand.sql) \(negated ? "NOT " : "")IN (\(list.map(\.sql).joined(separator: ", "))))"
         case .inQuery(let operand, let query, let negated): return "(\(operand.sql) \(negated ? "NOT " : "")IN (\(query.sql)))"
         case .like(let operand, let pattern, let escape, let negated, let similar):
-            return "(\(operand.sql) \(negated ? "NOT " : "")\(similar ? "SIMILAR TO" : "LIKE") \(pattern.sql)" + (escape.map { " ESCAPE \($0.sql)" } ?? "") + ")"
+            return "(\(operand.sql) \(negated ? "NOT " : "")\(similar ? "SIMILAR TO" : "LIKE") \(pattern.sql)"
+                + (escape.map { " ESCAPE \($0.sql)" } ?? "") + ")"
         case .function(let name, let arguments, let distinct, let over):
-            let call = "\(name.parts.joined(separator: ".").uppercased())(\(distinct ? "DISTINCT " : "")\(arguments.map(\.sql).joined(separator: ", ")))"
+            let call =
+                "\(name.parts.joined(separator: ".").uppercased())(\(distinct ? "DISTINCT " : "")\(arguments.map(\.sql).joined(separator: ", ")))"
             return call + (over.map { $0.reference == nil ? " OVER (\($0.sql))" : " OVER \($0.sql)" } ?? "")
         case .cast(let operand, let type, let isTry): return "\(isTry ? "TRY_CAST" : "CAST")(\(operand.sql) AS \(type.sql))"
         case .caseWhen(let operand, let branches, let otherwise, _):
@@ -154,9 +156,12 @@ extension Query {
     public var sql: String {
         var text = ""
         if !with.isEmpty {
-            text += "WITH " + with.map { item in
-                quoteIdentifier(item.name) + (item.columns.isEmpty ? "" : "(" + item.columns.map(quoteIdentifier).joined(separator: ", ") + ")") + " AS (\(item.query.sql))"
-            }.joined(separator: ", ") + " "
+            text +=
+                "WITH "
+                + with.map { item in
+                    quoteIdentifier(item.name) + (item.columns.isEmpty ? "" : "(" + item.columns.map(quoteIdentifier).joined(separator: ", ") + ")")
+                        + " AS (\(item.query.sql))"
+                }.joined(separator: ", ") + " "
         }
         text += body.sql
         if !orderBy.isEmpty { text += " ORDER BY " + orderBy.map(\.sql).joined(separator: ", ") }
@@ -182,7 +187,8 @@ extension ColumnDefinition {
 
 extension Insert {
     var sql: String {
-        "INSERT \(overwrite ? "OVERWRITE" : "INTO") \(table.sql)" + (columns.isEmpty ? "" : " (" + columns.map(quoteIdentifier).joined(separator: ", ") + ")")
+        "INSERT \(overwrite ? "OVERWRITE" : "INTO") \(table.sql)"
+            + (columns.isEmpty ? "" : " (" + columns.map(quoteIdentifier).joined(separator: ", ") + ")")
             + " \(source.sql)"
     }
 }
@@ -195,8 +201,12 @@ extension Statement {
         case .createTable(let table):
             var text = "CREATE TABLE \(table.ifNotExists ? "IF NOT EXISTS " : "")\(table.name.sql)"
             var elements = table.columns.map(\.sql)
-            if let watermark = table.watermark { elements.append("WATERMARK FOR \(quoteIdentifier(watermark.column)) AS \(watermark.expression.sql)") }
-            if !table.primaryKey.isEmpty { elements.append("PRIMARY KEY (" + table.primaryKey.map(quoteIdentifier).joined(separator: ", ") + ") NOT ENFORCED") }
+            if let watermark = table.watermark {
+                elements.append("WATERMARK FOR \(quoteIdentifier(watermark.column)) AS \(watermark.expression.sql)")
+            }
+            if !table.primaryKey.isEmpty {
+                elements.append("PRIMARY KEY (" + table.primaryKey.map(quoteIdentifier).joined(separator: ", ") + ") NOT ENFORCED")
+            }
             if !elements.isEmpty { text += " (" + elements.joined(separator: ", ") + ")" }
             if let comment = table.comment { text += " COMMENT \(quoteString(comment))" }
             if !table.distributedBy.isEmpty {
@@ -216,7 +226,8 @@ extension Statement {
                 + (options.isEmpty ? "" : " WITH \(optionsSQL(options))")
         case .dropTable(let name, let ifExists): return "DROP TABLE \(ifExists ? "IF EXISTS " : "")\(name.sql)"
         case .dropView(let name, let ifExists): return "DROP VIEW \(ifExists ? "IF EXISTS " : "")\(name.sql)"
-        case .dropDatabase(let name, let ifExists, let cascade): return "DROP DATABASE \(ifExists ? "IF EXISTS " : "")\(name.sql)\(cascade ? " CASCADE" : "")"
+        case .dropDatabase(let name, let ifExists, let cascade):
+            return "DROP DATABASE \(ifExists ? "IF EXISTS " : "")\(name.sql)\(cascade ? " CASCADE" : "")"
         case .alterTable(let name, let action):
             let prefix = "ALTER TABLE \(name.sql) "
             switch action {

@@ -225,7 +225,10 @@ public struct Query: Sendable, Equatable {
     public var limit: Expression?
     public var offset: Expression?
 
-    public init(with: [(name: String, columns: [String], query: Query)] = [], body: QueryBody, orderBy: [OrderItem] = [], limit: Expression? = nil, offset: Expression? = nil) {
+    public init(
+        with: [(name: String, columns: [String], query: Query)] = [], body: QueryBody, orderBy: [OrderItem] = [], limit: Expression? = nil,
+        offset: Expression? = nil
+    ) {
         self.with = with
         self.body = body
         self.orderBy = orderBy
@@ -276,7 +279,8 @@ public struct CreateTable: Sendable, Equatable {
     public var asQuery: Query?
 
     public init(
-        name: QualifiedName, ifNotExists: Bool, columns: [ColumnDefinition], primaryKey: [String], watermark: (column: String, expression: Expression)?,
+        name: QualifiedName, ifNotExists: Bool, columns: [ColumnDefinition], primaryKey: [String],
+        watermark: (column: String, expression: Expression)?,
         comment: String?, distributedBy: [String], options: [(String, String)], like: QualifiedName?, asQuery: Query?
     ) {
         self.name = name

@@ -73,7 +73,9 @@ enum DateFormatting {
             case "y": output += n == 2 ? Temporal.pad(date.year % 100, 2) : Temporal.pad(date.year, n)
             case "M":
                 if n >= 3 {
-                    let names = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+                    let names = [
+                        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+                    ]
                     let name = names[Int(date.month) - 1]
                     output += n == 3 ? String(name.prefix(3)) : name
                 } else {

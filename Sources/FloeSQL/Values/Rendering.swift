@@ -17,10 +17,11 @@ struct ValueRenderer: Sendable {
         case .row(let fields):
             return .array(zip(value.list ?? [], fields).map { json($0, $1.type) })
         case .map(let key, let valueType):
-            return .array((value.list ?? []).map { entry in
-                let pair = entry.list ?? [.null, .null]
-                return .array([json(pair[0], key), json(pair[1], valueType)])
-            })
+            return .array(
+                (value.list ?? []).map { entry in
+                    let pair = entry.list ?? [.null, .null]
+                    return .array([json(pair[0], key), json(pair[1], valueType)])
+                })
         case .multiset(let element):
             var counts: [(Value, Int)] = []
             for item in value.list ?? [] {
@@ -57,10 +58,11 @@ struct ValueRenderer: Sendable {
         // Flink's CAST of constructed types to STRING: [a, b], {k=v}, (f0, f1).
         case (.array(let element), .list(let items)): return "[" + items.map { string($0, element) }.joined(separator: ", ") + "]"
         case (.map(let key, let valueType), .list(let entries)):
-            return "{" + entries.map { entry in
-                let pair = entry.list ?? [.null, .null]
-                return string(pair[0], key) + "=" + string(pair[1], valueType)
-            }.joined(separator: ", ") + "}"
+            return "{"
+                + entries.map { entry in
+                    let pair = entry.list ?? [.null, .null]
+                    return string(pair[0], key) + "=" + string(pair[1], valueType)
+                }.joined(separator: ", ") + "}"
         case (.row(let fields), .list(let items)): return "(" + zip(items, fields).map { string($0, $1.type) }.joined(separator: ", ") + ")"
         case (_, .list):
             return json(value, type).serializedString
@@ -78,7 +80,8 @@ struct ValueRenderer: Sendable {
         let magnitude = abs(micros)
         let millis = magnitude / 1000
         let seconds = millis / 1000
-        return "\(sign)\(seconds / 86400) \(Temporal.pad(seconds / 3600 % 24, 2)):\(Temporal.pad(seconds / 60 % 60, 2)):\(Temporal.pad(seconds % 60, 2)).\(Temporal.pad(millis % 1000, 3))"
+        return
+            "\(sign)\(seconds / 86400) \(Temporal.pad(seconds / 3600 % 24, 2)):\(Temporal.pad(seconds / 60 % 60, 2)):\(Temporal.pad(seconds % 60, 2)).\(Temporal.pad(millis % 1000, 3))"
     }
 
     /// A DECIMAL's unscaled value printed with exactly `scale` fraction digits.

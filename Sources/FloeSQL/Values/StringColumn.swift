@@ -81,7 +81,9 @@ struct StringColumn: RandomAccessCollection, Sendable, ExpressibleByArrayLiteral
     /// Whether the strings at `i` here and at `j` of `other` are equal: their UTF-8 bytes are, as Flink compares
     /// strings (by code units, not by Unicode canonical equivalence). Makes no `String` from the byte form.
     func elementsEqual(at i: Int, _ other: StringColumn, at j: Int) -> Bool {
-        withUTF8(at: i) { x in other.withUTF8(at: j) { y in x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) } }
+        withUTF8(at: i) { x in
+            other.withUTF8(at: j) { y in x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) }
+        }
     }
 
     /// Calls `body` with the position in `indices` and the UTF-8 bytes of each string `indices` names, without copying

@@ -32,7 +32,9 @@ struct FCPMAPI: Sendable {
             (cloudFilter == nil || region.cloud == Cloud(caseInsensitive: cloudFilter!)) && (nameFilter == nil || region.regionName == nameFilter)
         }
         // Regions are configuration, not stored resources: page them by position.
-        let indexed = regions.enumerated().map { IndexedRegion(region: $0.element, sequence: Int64($0.offset + 1), organizationID: caller.organizationID) }
+        let indexed = regions.enumerated().map {
+            IndexedRegion(region: $0.element, sequence: Int64($0.offset + 1), organizationID: caller.organizationID)
+        }
         return JSONResponse.make(
             .ok,
             query.document(
@@ -72,7 +74,8 @@ struct FCPMAPI: Sendable {
         return JSONResponse.make(
             .ok,
             query.document(
-                apiVersion: "fcpm/v2", kind: "ComputePoolList", path: "/fcpm/v2/compute-pools", links: api.links, page: query.page(pools), next: .tokenLast,
+                apiVersion: "fcpm/v2", kind: "ComputePoolList", path: "/fcpm/v2/compute-pools", links: api.links, page: query.page(pools),
+                next: .tokenLast,
                 render: render.computePool))
     }
 
@@ -92,7 +95,8 @@ struct FCPMAPI: Sendable {
             throw APIError.forbidden("The environment \(poolRequest.environmentID) was not found.")
         }
         guard caller.policy.canManageComputePools(in: poolRequest.environmentID) else {
-            throw APIError.forbidden("Creating compute pools needs FlinkAdmin, EnvironmentAdmin or OrganizationAdmin in \(poolRequest.environmentID).")
+            throw APIError.forbidden(
+                "Creating compute pools needs FlinkAdmin, EnvironmentAdmin or OrganizationAdmin in \(poolRequest.environmentID).")
         }
         let now = api.now()
         let organizationID = caller.organizationID
@@ -132,7 +136,8 @@ struct FCPMAPI: Sendable {
         }
         let now = api.now()
         let pool = try await api.mutate { state throws(APIError) in
-            try state.updateComputePool(id: id, environmentID: environmentID, displayName: displayName, maxCFU: maxCFU, defaultPool: defaultPool, now: now)
+            try state.updateComputePool(
+                id: id, environmentID: environmentID, displayName: displayName, maxCFU: maxCFU, defaultPool: defaultPool, now: now)
         }
         return JSONResponse.make(.ok, render.computePool(pool))
     }

@@ -30,7 +30,9 @@ struct IdentityAPI: Sendable {
         let query = try ListingQuery(request, filterNames: [])
         let users = api.store.snapshot().sorted(\.users) { $0.organizationID == caller.organizationID }
         return JSONResponse.make(
-            .ok, query.document(apiVersion: "iam/v2", kind: "UserList", path: "/iam/v2/users", links: api.links, page: query.page(users), render: render.user))
+            .ok,
+            query.document(
+                apiVersion: "iam/v2", kind: "UserList", path: "/iam/v2/users", links: api.links, page: query.page(users), render: render.user))
     }
 
     func user(_ id: String, caller: Caller) throws(APIError) -> User {

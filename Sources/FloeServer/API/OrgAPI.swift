@@ -27,7 +27,9 @@ struct OrgAPI: Sendable {
         let page = query.page(state.sorted(\.organizations) { $0.id == caller.organizationID })
         return JSONResponse.make(
             .ok,
-            query.document(apiVersion: "org/v2", kind: "OrganizationList", path: "/org/v2/organizations", links: api.links, page: page, render: render.organization))
+            query.document(
+                apiVersion: "org/v2", kind: "OrganizationList", path: "/org/v2/organizations", links: api.links, page: page,
+                render: render.organization))
     }
 
     @Sendable func getOrganization(_ request: Request, context: FloeRequestContext) async throws -> Response {

@@ -94,7 +94,9 @@ struct Representations: Sendable {
             "api_version": "iam/v2", "kind": "ApiKey", "id": .string(key.id),
             "metadata": [
                 "self": .string(links.url("/iam/v2/api-keys/\(key.id)")),
-                "resource_name": .string("crn://api.confluent.cloud/organization=\(key.organizationID)/\(ownerIsUser ? "user" : "service-account")=\(key.ownerID)/api-key=\(key.id)"),
+                "resource_name": .string(
+                    "crn://api.confluent.cloud/organization=\(key.organizationID)/\(ownerIsUser ? "user" : "service-account")=\(key.ownerID)/api-key=\(key.id)"
+                ),
                 "created_at": time(key.createdAt), "updated_at": time(key.updatedAt),
             ],
             "spec": [

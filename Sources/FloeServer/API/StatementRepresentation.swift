@@ -21,10 +21,16 @@ extension Representations {
             ("phase", .string(statement.phase.rawValue)),
             ("detail", .string(statement.detail)),
             ("traits", statement.traits.map(traits)),
-            ("warnings", .array(statement.warnings.map { warning in
-                ["severity": .string(warning.severity), "created_at": time(warning.createdAt), "reason": .string(warning.reason),
-                 "message": .string(warning.message)]
-            })),
+            (
+                "warnings",
+                .array(
+                    statement.warnings.map { warning in
+                        [
+                            "severity": .string(warning.severity), "created_at": time(warning.createdAt), "reason": .string(warning.reason),
+                            "message": .string(warning.message),
+                        ]
+                    })
+            ),
             ("scaling_status", ["scaling_state": .string(statement.scalingState), "last_updated": time(statement.scalingUpdatedAt)]),
             ("network_kind", "PUBLIC"),
         ]
@@ -35,10 +41,15 @@ extension Representations {
             status.append(("latest_offsets", .object([])))
         }
         if let checkpoint {
-            status.append(("state_limit_status", [
-                "state_limit_state": "OK", "last_updated": time(checkpoint.takenAt),
-                "detail": .string("The statement is within state limits: \(checkpoint.stateBytes) bytes of operator state at the last checkpoint."),
-            ]))
+            status.append(
+                (
+                    "state_limit_status",
+                    [
+                        "state_limit_state": "OK", "last_updated": time(checkpoint.takenAt),
+                        "detail": .string(
+                            "The statement is within state limits: \(checkpoint.stateBytes) bytes of operator state at the last checkpoint."),
+                    ]
+                ))
         }
         if let endTime = statement.endTime { status.append(("end_time", time(endTime))) }
         if let startedAt = statement.startedAt {
@@ -51,22 +62,28 @@ extension Representations {
             ("organization_id", .string(statement.organizationID)),
             ("environment_id", .string(statement.environmentIDValue)),
             ("name", .string(statement.name)),
-            ("metadata", [
-                "self": .string(links.url(Self.statementPath(statement))),
-                "created_at": time(statement.createdAt),
-                "updated_at": time(statement.updatedAt),
-                "uid": .string(statement.uid),
-                "resource_version": .string(String(statement.resourceVersion)),
-                "labels": .object(statement.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }),
-            ]),
-            ("spec", [
-                "statement": .string(statement.sql),
-                "properties": .object(statement.properties.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }),
-                "compute_pool_id": .string(statement.computePoolID),
-                "principal": .string(statement.principal),
-                "stopped": .bool(statement.stopped),
-                "execution_mode": .string(snapshot ? "snapshot" : "streaming"),
-            ]),
+            (
+                "metadata",
+                [
+                    "self": .string(links.url(Self.statementPath(statement))),
+                    "created_at": time(statement.createdAt),
+                    "updated_at": time(statement.updatedAt),
+                    "uid": .string(statement.uid),
+                    "resource_version": .string(String(statement.resourceVersion)),
+                    "labels": .object(statement.labels.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }),
+                ]
+            ),
+            (
+                "spec",
+                [
+                    "statement": .string(statement.sql),
+                    "properties": .object(statement.properties.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }),
+                    "compute_pool_id": .string(statement.computePoolID),
+                    "principal": .string(statement.principal),
+                    "stopped": .bool(statement.stopped),
+                    "execution_mode": .string(snapshot ? "snapshot" : "streaming"),
+                ]
+            ),
             ("status", .object(omittingNil: status)),
         ])
     }

@@ -77,7 +77,8 @@ struct StatementsAPI: Sendable {
             throw APIError.notFound("Environment \(environmentID) was not found.", code: "environment_not_found")
         }
         if case .flinkRegion(_, let keyEnvironment) = caller.apiKey.resource, keyEnvironment != environmentID {
-            throw APIError.unauthenticated("The Flink API key \(caller.apiKey.id) is scoped to environment \(keyEnvironment); it is not valid in \(environmentID).")
+            throw APIError.unauthenticated(
+                "The Flink API key \(caller.apiKey.id) is scoped to environment \(keyEnvironment); it is not valid in \(environmentID).")
         }
         guard caller.policy.canSee(environment: environmentID) else {
             throw APIError.forbidden("The principal \(caller.principalID) has no role in environment \(environmentID).")
@@ -99,9 +100,11 @@ struct StatementsAPI: Sendable {
         }
         try requireKeyRegion(scope, regionID: statement.regionID)
         let policy = scope.caller.policy
-        guard policy.canManageAllStatements(in: scope.environment.id) || policy.canRunStatements(in: scope.environment.id, regionID: statement.regionID)
+        guard
+            policy.canManageAllStatements(in: scope.environment.id) || policy.canRunStatements(in: scope.environment.id, regionID: statement.regionID)
         else {
-            throw APIError.forbidden("The principal \(scope.caller.principalID) has no Flink role for statements in \(scope.environment.id) and \(statement.regionID).")
+            throw APIError.forbidden(
+                "The principal \(scope.caller.principalID) has no Flink role for statements in \(scope.environment.id) and \(statement.regionID).")
         }
         return statement
     }
@@ -110,11 +113,13 @@ struct StatementsAPI: Sendable {
     func manageableStatement(_ scope: Scope, name: String) throws(APIError) -> Statement {
         let statement = try readableStatement(scope, name: name)
         let caller = scope.caller
-        guard caller.policy.canManageAllStatements(in: scope.environment.id) || statement.creatorID == caller.principalID
-            || statement.principal == caller.principalID
+        guard
+            caller.policy.canManageAllStatements(in: scope.environment.id) || statement.creatorID == caller.principalID
+                || statement.principal == caller.principalID
         else {
             throw APIError.forbidden(
-                "The principal \(caller.principalID) may manage only its own statements; statement \(name) belongs to \(statement.principal). FlinkAdmin manages all statements of an environment.")
+                "The principal \(caller.principalID) may manage only its own statements; statement \(name) belongs to \(statement.principal). FlinkAdmin manages all statements of an environment."
+            )
         }
         return statement
     }
@@ -126,14 +131,17 @@ struct StatementsAPI: Sendable {
             throw APIError.badRequest("The principal \(principal) does not exist.", pointer: pointer)
         }
         guard principal.hasPrefix("sa-"), scope.caller.policy.canAssign(serviceAccount: principal) else {
-            throw APIError.forbidden("The principal \(scope.caller.principalID) may not run statements as \(principal): that needs the Assigner role on it.")
+            throw APIError.forbidden(
+                "The principal \(scope.caller.principalID) may not run statements as \(principal): that needs the Assigner role on it.")
         }
     }
 
     /// A compute pool of the environment the caller may use, for a new or resumed statement.
     func usablePool(_ id: String, scope: Scope, pointer: String) throws(APIError) -> ComputePool {
         guard let pool = scope.state.computePools[id], pool.environmentIDValue == scope.environment.id else {
-            throw APIError(status: 403, code: "forbidden_access", detail: "The compute pool \(id) was not found in \(scope.environment.id).", source: .init(pointer: pointer))
+            throw APIError(
+                status: 403, code: "forbidden_access", detail: "The compute pool \(id) was not found in \(scope.environment.id).",
+                source: .init(pointer: pointer))
         }
         try requireKeyRegion(scope, regionID: pool.regionID)
         guard scope.caller.policy.canUse(pool: pool) else {
@@ -188,7 +196,8 @@ struct StatementsAPI: Sendable {
             if let pool {
                 target = pool
             } else {
-                target = try state.defaultPool(organizationID: organizationID, environmentID: environmentID, regionID: keyRegion, regions: regions, now: now)
+                target = try state.defaultPool(
+                    organizationID: organizationID, environmentID: environmentID, regionID: keyRegion, regions: regions, now: now)
             }
             guard caller.policy.canUse(pool: target) || caller.policy.canManageAllStatements(in: environmentID) else {
                 throw APIError.forbidden("The principal \(caller.principalID) may not use compute pool \(target.id).")
@@ -226,7 +235,7 @@ struct StatementsAPI: Sendable {
             statement.traits = prepared.traits
             statement.phase = StatementPhase.completed
             statement.endTime = now
-        } catch where error.exceedsLimit {
+        } catch  where error.exceedsLimit {
             throw APIError.badRequest(error.message, pointer: "/spec/statement")
         } catch {
             statement.fail(error.message, exception: error.exceptionName, now: now)
@@ -296,10 +305,13 @@ struct StatementsAPI: Sendable {
             "api_version": "sql/v1",
             "kind": "StatementExceptionList",
             "metadata": ["self": .string(api.links.url(Representations.statementPath(statement) + "/exceptions"))],
-            "data": .array(statement.exceptions.prefix(10).map { exception in
-                ["kind": "StatementException", "name": .string(exception.name), "message": .string(exception.message),
-                 "timestamp": render.time(exception.timestamp)]
-            }),
+            "data": .array(
+                statement.exceptions.prefix(10).map { exception in
+                    [
+                        "kind": "StatementException", "name": .string(exception.name), "message": .string(exception.message),
+                        "timestamp": render.time(exception.timestamp),
+                    ]
+                }),
         ]
         return JSONResponse.make(.ok, document)
     }
@@ -329,7 +341,9 @@ struct StatementsAPI: Sendable {
     /// The members a PATCH may change: `spec.stopped`, `spec.compute_pool_id`, `spec.principal`, the labels, and
     /// `metadata.resource_version` (the version the client expects). Anything else a patch changes, removes, adds or
     /// moves is refused, never silently kept as it was.
-    static let patchable: Set<String> = ["/spec/stopped", "/spec/compute_pool_id", "/spec/principal", "/metadata/labels", "/metadata/resource_version"]
+    static let patchable: Set<String> = [
+        "/spec/stopped", "/spec/compute_pool_id", "/spec/principal", "/metadata/labels", "/metadata/resource_version",
+    ]
 
     static func requirePatchable(_ changes: [JSONPatch.Change]) throws(APIError) {
         for change in changes {
@@ -340,7 +354,8 @@ struct StatementsAPI: Sendable {
                     pointer: change.pointer)
             }
             guard isLabel || !change.removed else {
-                throw APIError.badRequest("The patch removes \(change.pointer), which a statement always has; replace it instead.", pointer: change.pointer)
+                throw APIError.badRequest(
+                    "The patch removes \(change.pointer), which a statement always has; replace it instead.", pointer: change.pointer)
             }
         }
     }
@@ -363,7 +378,8 @@ struct StatementsAPI: Sendable {
             throw APIError.badRequest("spec.statement is immutable; create a new statement instead.", pointer: "/spec/statement")
         }
         if try desired.value("/spec/properties") != nil, try Self.stringMap(desired, "/spec/properties") != current.properties {
-            throw APIError.badRequest("spec.properties cannot be changed on an existing statement; create a new statement instead.", pointer: "/spec/properties")
+            throw APIError.badRequest(
+                "spec.properties cannot be changed on an existing statement; create a new statement instead.", pointer: "/spec/properties")
         }
         let stopped = try desired.bool("/spec/stopped") ?? current.stopped
         let poolID = try desired.string("/spec/compute_pool_id").flatMap { $0.isEmpty ? nil : $0 } ?? current.computePoolID
@@ -422,7 +438,10 @@ struct StatementsAPI: Sendable {
         guard let value = try desired.value("/metadata/resource_version") else { throw desired.missing("/metadata/resource_version") }
         switch value {
         case .string(let text):
-            guard let version = Int64(text) else { throw APIError.badRequest("metadata.resource_version '\(text)' is not a version of this statement.", pointer: "/metadata/resource_version") }
+            guard let version = Int64(text) else {
+                throw APIError.badRequest(
+                    "metadata.resource_version '\(text)' is not a version of this statement.", pointer: "/metadata/resource_version")
+            }
             return version
         case .int(let number): return number
         default: throw desired.wrongType("/metadata/resource_version", "a string", value)
@@ -578,7 +597,9 @@ struct LabelSelector {
         for requirement in requirements {
             switch requirement {
             case .equals(let key, _), .notEquals(let key, _), .exists(let key), .absent(let key):
-                if key.isEmpty { throw APIError.invalidParameter("label_selector", "The label_selector '\(text)' has a requirement without a label.") }
+                if key.isEmpty {
+                    throw APIError.invalidParameter("label_selector", "The label_selector '\(text)' has a requirement without a label.")
+                }
             }
         }
         self.requirements = requirements
@@ -607,7 +628,8 @@ extension APIError {
     static func resultsDropped(statement: String, asked: Int64, oldestKept: Int64) -> APIError {
         APIError(
             status: 410, code: "results_dropped",
-            detail: "The results of statement \(statement) before position \(oldestKept) are no longer kept (a statement keeps its newest results, up to the server's --statement-results-limit); page_token \(asked) is gone. Continue with page_token=\(oldestKept), or start again without a page_token.",
+            detail:
+                "The results of statement \(statement) before position \(oldestKept) are no longer kept (a statement keeps its newest results, up to the server's --statement-results-limit); page_token \(asked) is gone. Continue with page_token=\(oldestKept), or start again without a page_token.",
             source: .init(parameter: "page_token"))
     }
 }

@@ -165,9 +165,10 @@ struct Console: Sendable {
     }
 
     /// Renders a page inside the layout.
-    func page(_ template: ConsoleTemplate, _ visit: ConsoleVisit, title: String, environment: ConsoleEnvironment? = nil, tab: String? = nil,
-              _ values: [String: Any] = [:]) -> Response
-    {
+    func page(
+        _ template: ConsoleTemplate, _ visit: ConsoleVisit, title: String, environment: ConsoleEnvironment? = nil, tab: String? = nil,
+        _ values: [String: Any] = [:]
+    ) -> Response {
         var context = values
         context["title"] = title
         context["signed_in"] = true

@@ -72,7 +72,9 @@ struct ConsoleAPIClient: Sendable {
 
     /// Any reply but a 401, which means the session's key no longer works.
     /// - Throws: ``ConsoleError/signInRequired`` on 401.
-    func reply(_ method: HTTPRequest.Method, _ path: String, query: [(String, String)] = [], json: JSONValue? = nil) async throws(ConsoleError)
+    func reply(
+        _ method: HTTPRequest.Method, _ path: String, query: [(String, String)] = [], json: JSONValue? = nil
+    ) async throws(ConsoleError)
         -> APIReply
     {
         let reply = await send(method, path, query: query, json: json)
@@ -83,7 +85,9 @@ struct ConsoleAPIClient: Sendable {
     /// A successful reply's body.
     /// - Throws: ``ConsoleError/signInRequired`` when the key no longer works, ``ConsoleError/rateLimited(retryAfter:detail:)``
     ///   on 429, ``ConsoleError/api(status:detail:)`` for any other error status.
-    func call(_ method: HTTPRequest.Method, _ path: String, query: [(String, String)] = [], json: JSONValue? = nil) async throws(ConsoleError)
+    func call(
+        _ method: HTTPRequest.Method, _ path: String, query: [(String, String)] = [], json: JSONValue? = nil
+    ) async throws(ConsoleError)
         -> JSONValue
     {
         let reply = try await self.reply(method, path, query: query, json: json)

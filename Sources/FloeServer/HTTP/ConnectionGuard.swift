@@ -1,10 +1,5 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import FloeCore
 import Foundation
 import HTTPTypes
@@ -13,6 +8,12 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What one connection may take from the server, and how many connections there may be.
 public struct ConnectionLimits: Sendable, Equatable {
@@ -277,7 +278,9 @@ extension APIError {
         case .headerOverflow:
             return APIError(
                 status: 431, code: "request_header_fields_too_large",
-                detail: "The request line and headers are larger than \(ConnectionLimits.maximumHeadSize / 1024) KiB, or there are more than \(ConnectionLimits.maximumHeaderCount) headers.")
+                detail:
+                    "The request line and headers are larger than \(ConnectionLimits.maximumHeadSize / 1024) KiB, or there are more than \(ConnectionLimits.maximumHeaderCount) headers."
+            )
         case .invalidURL:
             return APIError(status: 400, code: "bad_request", detail: "The request target is not a valid URI.")
         default:
@@ -382,13 +385,14 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             cancelTimer()
             if let data { context.fireChannelRead(data) }
             let limits = counter.limits
-            let timeout: Duration = switch timer {
-            case .header: limits.headerTimeout
-            // One too many is answered at its head, or within half a second without one: its descriptor is wanted back.
-            case .refusal: min(limits.headerTimeout, .milliseconds(500))
-            case .body: limits.bodyTimeout
-            case .linger: ConnectionGuardState.lingerTimeout
-            }
+            let timeout: Duration =
+                switch timer {
+                case .header: limits.headerTimeout
+                // One too many is answered at its head, or within half a second without one: its descriptor is wanted back.
+                case .refusal: min(limits.headerTimeout, .milliseconds(500))
+                case .body: limits.bodyTimeout
+                case .linger: ConnectionGuardState.lingerTimeout
+                }
             let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
             self.timer = context.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
                 let (handler, context) = loopBound.value

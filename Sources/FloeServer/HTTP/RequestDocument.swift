@@ -47,7 +47,8 @@ struct RequestDocument {
         var walked = ""
         for component in pointer.split(separator: "/") {
             guard case .object = current else {
-                throw APIError.badRequest("\(walked.isEmpty ? "The request body" : walked) must be an object.", pointer: walked.isEmpty ? "/" : walked)
+                throw APIError.badRequest(
+                    "\(walked.isEmpty ? "The request body" : walked) must be an object.", pointer: walked.isEmpty ? "/" : walked)
             }
             walked += "/" + component
             guard let next = current[String(component)], !next.isNull else { return nil }

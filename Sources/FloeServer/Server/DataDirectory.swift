@@ -1,12 +1,12 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-
 
 /// The server's data directory: metadata, SQL text, result rows, table logs, checkpoints and secret digests, all
 /// private to the server's user.

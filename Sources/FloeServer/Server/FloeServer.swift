@@ -37,7 +37,8 @@ public struct FloeServer: Sendable {
 
         let publicURL = configuration.resolvedPublicURL(boundPort: configuration.port)
         let backend = try EmbeddedBackend(
-            directory: dataDirectory.appendingPathComponent("engine"), fileSystemRoots: configuration.fileSystemRoots, privateDirectory: dataDirectory)
+            directory: dataDirectory.appendingPathComponent("engine"), fileSystemRoots: configuration.fileSystemRoots, privateDirectory: dataDirectory
+        )
         let signals = ResultSignals()
         let scheduler = StatementScheduler(
             store: store, results: store, backend: backend, signals: signals,
@@ -65,7 +66,9 @@ public struct FloeServer: Sendable {
             services: [provisioner, scheduler],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                logger.info("floe serving", metadata: ["address": .string("\(channel.localAddress?.ipAddress ?? "?"):\(port)"), "public_url": .string(publicURL)])
+                logger.info(
+                    "floe serving",
+                    metadata: ["address": .string("\(channel.localAddress?.ipAddress ?? "?"):\(port)"), "public_url": .string(publicURL)])
                 print("Floe is serving on \(publicURL)")
             },
             logger: logger)

@@ -33,7 +33,8 @@ struct PoolProvisioner: Service {
                         provisioned()
                     }
                 } catch {
-                    logger.error("could not provision compute pool", metadata: ["pool": .string(pool.id), "error": .string(String(reflecting: error))])
+                    logger.error(
+                        "could not provision compute pool", metadata: ["pool": .string(pool.id), "error": .string(String(reflecting: error))])
                 }
             }
             try? await Task.sleep(for: .milliseconds(100))

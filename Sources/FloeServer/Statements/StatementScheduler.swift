@@ -63,9 +63,11 @@ actor StatementScheduler: Service {
         case cancelled
     }
 
-    init(store: any ControlPlaneStore, results: any StatementResultStore, backend: any ExecutionBackend, signals: ResultSignals,
-         marker: PreparationMarker = PreparationMarker(url: nil), retention: Duration = StatementScheduler.defaultRetention, logger: Logger,
-         now: @escaping @Sendable () -> Date = { Date() }) {
+    init(
+        store: any ControlPlaneStore, results: any StatementResultStore, backend: any ExecutionBackend, signals: ResultSignals,
+        marker: PreparationMarker = PreparationMarker(url: nil), retention: Duration = StatementScheduler.defaultRetention, logger: Logger,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.store = store
         self.results = results
         self.backend = backend
@@ -89,7 +91,9 @@ actor StatementScheduler: Service {
         await reconcile()
         if let environmentID {
             do { try await backend.dropCatalog(environmentID: environmentID) } catch {
-                logger.error("could not drop the catalog of a deleted environment", metadata: ["environment": .string(environmentID), "error": .string("\(error)")])
+                logger.error(
+                    "could not drop the catalog of a deleted environment",
+                    metadata: ["environment": .string(environmentID), "error": .string("\(error)")])
             }
         }
         await pruneOrphanedResults()
@@ -170,7 +174,9 @@ actor StatementScheduler: Service {
                 try await results.deleteResults(statementUID: uid)
                 backend.discardState(statementID: uid)
                 signals.forget(uid)
-                logger.info("statement deleted after its retention", metadata: ["statement": .string(statement.name), "ended": .string(RFC3339.format(statement.endTime ?? statement.updatedAt))])
+                logger.info(
+                    "statement deleted after its retention",
+                    metadata: ["statement": .string(statement.name), "ended": .string(RFC3339.format(statement.endTime ?? statement.updatedAt))])
             } catch {
                 logger.error("could not delete an expired statement", metadata: ["statement": .string(statement.name), "error": .string("\(error)")])
             }
@@ -188,7 +194,9 @@ actor StatementScheduler: Service {
             if let statement = state.statements.values.first(where: { $0.uid == uid }) {
                 logger.error("preparing a statement stopped the server twice; failing it", metadata: ["statement": .string(statement.name)])
                 await transition(statement) {
-                    $0.fail("The server stopped while preparing this statement, twice, so it was not prepared again. Please report it, with the statement.", now: $1)
+                    $0.fail(
+                        "The server stopped while preparing this statement, twice, so it was not prepared again. Please report it, with the statement.",
+                        now: $1)
                 }
             }
             marker.end(uid)
@@ -200,7 +208,9 @@ actor StatementScheduler: Service {
                     let delivered = try await results.resultCount(statementUID: statement.uid)
                     let prepared = try await prepare(statement, in: state)
                     launch(statement, prepared: prepared, skipping: delivered)
-                    logger.info("statement resumed after restart", metadata: ["statement": .string(statement.name), "delivered": .stringConvertible(delivered)])
+                    logger.info(
+                        "statement resumed after restart",
+                        metadata: ["statement": .string(statement.name), "delivered": .stringConvertible(delivered)])
                 } catch {
                     await transition(statement) { $0.fail(Self.message(of: error), exception: Self.exceptionName(of: error), now: $1) }
                 }
@@ -288,7 +298,8 @@ actor StatementScheduler: Service {
                     statement.warnings = [
                         StatementWarning(
                             severity: "MODERATE", reason: "POOL_EXHAUSTED",
-                            message: "Compute pool \(poolID) has reached its maximum of \(maxCFU) CFUs; the statement starts when a running statement of the pool ends or is stopped.",
+                            message:
+                                "Compute pool \(poolID) has reached its maximum of \(maxCFU) CFUs; the statement starts when a running statement of the pool ends or is stopped.",
                             createdAt: now)
                     ]
                 }
@@ -312,19 +323,24 @@ actor StatementScheduler: Service {
             return
         }
         let traits = prepared.traits
-        guard let running = await transition(statement, { statement, now in
-            statement.phase = .running
-            statement.traits = traits
-            statement.detail = ""
-            statement.startedAt = now
-            statement.endTime = nil
-            statement.warnings = []
-            statement.scalingState = "OK"
-            statement.scalingUpdatedAt = now
-        }), running.phase == .running else { return }
+        guard
+            let running = await transition(
+                statement,
+                { statement, now in
+                    statement.phase = .running
+                    statement.traits = traits
+                    statement.detail = ""
+                    statement.startedAt = now
+                    statement.endTime = nil
+                    statement.warnings = []
+                    statement.scalingState = "OK"
+                    statement.scalingUpdatedAt = now
+                }), running.phase == .running
+        else { return }
         // Other work ran on this actor while the transition was stored: launch only if the statement is still there
         // and still wanted (a later deletion or stop reaches the run through the next reconciliation).
-        guard let current = store.snapshot().statements[running.id], current.uid == running.uid, !current.stopped, executions[running.id] == nil else {
+        guard let current = store.snapshot().statements[running.id], current.uid == running.uid, !current.stopped, executions[running.id] == nil
+        else {
             wake()
             return
         }
@@ -351,7 +367,8 @@ actor StatementScheduler: Service {
     // MARK: Runs
 
     private func launch(_ statement: Statement, prepared: any PreparedExecution, skipping delivered: Int64) {
-        let sink = StatementResultSink(results: results, statementID: statement.id, statementUID: statement.uid, firstPosition: delivered, signals: signals)
+        let sink = StatementResultSink(
+            results: results, statementID: statement.id, statementUID: statement.uid, firstPosition: delivered, signals: signals)
         let id = statement.id
         let uid = statement.uid
         let task = Task {

@@ -61,7 +61,9 @@ func handWrittenGroupBy() -> Double {
 }
 
 func report(_ name: String, engine: Double, baseline: Double, target: Double?) {
-    let line = String(format: "%-22@ engine %6.2fM rows/s, hand-written %7.2fM rows/s, ratio %.2f", name as NSString, engine / 1e6, baseline / 1e6, engine / baseline)
+    let line = String(
+        format: "%-22@ engine %6.2fM rows/s, hand-written %7.2fM rows/s, ratio %.2f", name as NSString, engine / 1e6, baseline / 1e6,
+        engine / baseline)
     print(line)
     if let target { print("\(engine >= target ? "PASS" : "FAIL"): \(name) >= \(Int(target / 1e6))M rows/s on one core") }
 }

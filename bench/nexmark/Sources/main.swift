@@ -45,7 +45,9 @@ func parseOptions() -> Options {
         }
     }
     guard !options.data.isEmpty, !options.queries.isEmpty else {
-        FileHandle.standardError.write("usage: floe-nexmark-bench --data DIR [--results DIR] [--mode timed|results|both] [--repeat N] [--flink SUMMARY.json] QUERY...\n".data(using: .utf8)!)
+        FileHandle.standardError.write(
+            "usage: floe-nexmark-bench --data DIR [--results DIR] [--mode timed|results|both] [--repeat N] [--flink SUMMARY.json] QUERY...\n".data(
+                using: .utf8)!)
         exit(64)
     }
     return options
@@ -53,8 +55,14 @@ func parseOptions() -> Options {
 
 let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
 let tables: [(name: String, columns: String)] = [
-    ("person", "id BIGINT, name VARCHAR, emailAddress VARCHAR, creditCard VARCHAR, city VARCHAR, state VARCHAR, `dateTime` TIMESTAMP(3), extra VARCHAR"),
-    ("auction", "id BIGINT, itemName VARCHAR, description VARCHAR, initialBid BIGINT, reserve BIGINT, `dateTime` TIMESTAMP(3), expires TIMESTAMP(3), seller BIGINT, category BIGINT, extra VARCHAR"),
+    (
+        "person",
+        "id BIGINT, name VARCHAR, emailAddress VARCHAR, creditCard VARCHAR, city VARCHAR, state VARCHAR, `dateTime` TIMESTAMP(3), extra VARCHAR"
+    ),
+    (
+        "auction",
+        "id BIGINT, itemName VARCHAR, description VARCHAR, initialBid BIGINT, reserve BIGINT, `dateTime` TIMESTAMP(3), expires TIMESTAMP(3), seller BIGINT, category BIGINT, extra VARCHAR"
+    ),
     ("bid", "auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR, `dateTime` TIMESTAMP(3), extra VARCHAR"),
 ]
 
@@ -81,7 +89,8 @@ func lineCount(_ path: String) -> Int {
     guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
     defer { try? handle.close() }
     var count = 0
-    while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { count += chunk.withUnsafeBytes { bytes in
+    while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+        count += chunk.withUnsafeBytes { bytes in
             var lines = 0
             var rest = bytes[...]
             while let newline = rest.firstIndex(of: 0x0A) {
@@ -89,7 +98,8 @@ func lineCount(_ path: String) -> Int {
                 rest = rest[(newline + 1)...]
             }
             return lines
-        } }
+        }
+    }
     return count
 }
 
@@ -167,7 +177,9 @@ func run() async throws {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let sql = text.components(separatedBy: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--") }.joined(separator: "\n")
             .trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ";")))
-        let read = tables.map(\.name).filter { sql.range(of: "\\b(FROM|JOIN|TABLE|,)\\s*\($0)\\b", options: [.regularExpression, .caseInsensitive]) != nil }
+        let read = tables.map(\.name).filter {
+            sql.range(of: "\\b(FROM|JOIN|TABLE|,)\\s*\($0)\\b", options: [.regularExpression, .caseInsensitive]) != nil
+        }
         let events = read.reduce(0) { $0 + counts[$1]! }
 
         // A fresh engine per query, the tables over the files.
@@ -182,7 +194,8 @@ func run() async throws {
             return receiver
         }
         for table in tables {
-            _ = try await execute("""
+            _ = try await execute(
+                """
                 CREATE TABLE \(table.name) (\(table.columns), WATERMARK FOR `dateTime` AS `dateTime` - INTERVAL '4' SECOND)
                 WITH ('connector' = 'filesystem', 'path' = '\(data)/\(table.name).json', 'format' = 'json')
                 """)
@@ -199,8 +212,10 @@ func run() async throws {
             let best = timings.min { $0.wall < $1.wall }!
             let perSecond = Double(events) / best.wall
             let perCPUSecond = Double(events) / best.cpu
-            print("\(name): \(events) events in \(String(format: "%.3f", best.wall)) s = \(grouped(perSecond)) events/s, "
-                + "\(grouped(perCPUSecond)) events per CPU second (runs: \(timings.map { String(format: "%.3f", $0.wall) }.joined(separator: ", ")))")
+            print(
+                "\(name): \(events) events in \(String(format: "%.3f", best.wall)) s = \(grouped(perSecond)) events/s, "
+                    + "\(grouped(perCPUSecond)) events per CPU second (runs: \(timings.map { String(format: "%.3f", $0.wall) }.joined(separator: ", ")))"
+            )
             entry.append(("seconds", .double(best.wall)))
             entry.append(("cpu_seconds", .double(best.cpu)))
             entry.append(("events_per_second", .double(perSecond)))
@@ -238,7 +253,8 @@ func run() async throws {
                 .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             let output = "\(resultsDirectory)/\(name).tsv"
             try lines.joined().write(toFile: output, atomically: true, encoding: .utf8)
-            print("\(name): \(lines.count) result rows (\(receiver.count) changes) in \(String(format: "%.3f", seconds(since: start))) s -> \(output)")
+            print(
+                "\(name): \(lines.count) result rows (\(receiver.count) changes) in \(String(format: "%.3f", seconds(since: start))) s -> \(output)")
             entry.append(("result_rows", .int(Int64(lines.count))))
         }
         summary.append((name, .object(entry)))
@@ -250,7 +266,8 @@ func run() async throws {
     } else if options.mode != "results" {
         print("(no Flink figures in \(flinkSummary): run flink/run_query.py --mode timed on the same data to compare)")
     }
-    try String(decoding: JSONValue.object(summary).serialized(), as: UTF8.self).write(toFile: "\(resultsDirectory)/summary.json", atomically: true, encoding: .utf8)
+    try String(decoding: JSONValue.object(summary).serialized(), as: UTF8.self).write(
+        toFile: "\(resultsDirectory)/summary.json", atomically: true, encoding: .utf8)
 }
 
 do {

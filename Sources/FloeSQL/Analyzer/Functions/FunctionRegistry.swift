@@ -166,10 +166,13 @@ struct ScalarCall {
 
     /// The call compiled by `kernel` into a column loop over `arguments` (by default the call's), of `type` made
     /// nullable when `strict` and an argument is.
-    func kernel(_ type: SQLType, arguments: [BoundExpression]? = nil, strict: Bool = true,
-                _ kernel: @escaping @Sendable ([CompiledExpression], KernelContext) -> CompiledExpression) -> BoundExpression {
+    func kernel(
+        _ type: SQLType, arguments: [BoundExpression]? = nil, strict: Bool = true,
+        _ kernel: @escaping @Sendable ([CompiledExpression], KernelContext) -> CompiledExpression
+    ) -> BoundExpression {
         let arguments = arguments ?? self.arguments
         let nullable = strict ? arguments.contains { $0.type.nullable } || type.nullable : type.nullable
-        return BoundExpression(.function(name: name, arguments: arguments, strict: strict, implementation: .kernel(kernel)), type.withNullable(nullable))
+        return BoundExpression(
+            .function(name: name, arguments: arguments, strict: strict, implementation: .kernel(kernel)), type.withNullable(nullable))
     }
 }

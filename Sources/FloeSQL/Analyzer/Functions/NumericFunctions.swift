@@ -5,125 +5,181 @@ import Foundation
 /// Numeric functions: signs, rounding, powers, logarithms, trigonometry, random numbers.
 enum NumericFunctions {
     static let definitions: [FunctionDefinition] = [
-        FunctionDefinition(name: "ABS", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(1...1)
-            try call.requireNumeric(0)
-            return call.function(call.arguments[0].type) { v throws(SQLError) in
-                switch v[0] {
-                case .int(let x): return .int(x == .min ? x : abs(x))
-                case .double(let x): return .double(abs(x))
-                case .decimal(let x): return .decimal(x < 0 ? -x : x)
-                default: return v[0]
+        FunctionDefinition(
+            name: "ABS", signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(1...1)
+                try call.requireNumeric(0)
+                return call.function(call.arguments[0].type) { v throws(SQLError) in
+                    switch v[0] {
+                    case .int(let x): return .int(x == .min ? x : abs(x))
+                    case .double(let x): return .double(abs(x))
+                    case .decimal(let x): return .decimal(x < 0 ? -x : x)
+                    default: return v[0]
+                    }
                 }
-            }
-        }, isSpelledWhole: true, examples: [.init("ABS(-2)", "2"), .init("ABS(CAST(-1.5 AS DOUBLE))", "1.5"), .init("ABS(-1.25)", "1.25")]),
+            }, isSpelledWhole: true, examples: [.init("ABS(-2)", "2"), .init("ABS(CAST(-1.5 AS DOUBLE))", "1.5"), .init("ABS(-1.25)", "1.25")]),
         // MOD compiles to the `%` column loop.
-        FunctionDefinition(name: "MOD", signature: "<EXACT_NUMERIC>, <EXACT_NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(2...2)
-            let args = call.arguments
-            guard let type = SQLType.arithmetic("%", args[0].type, args[1].type) else { throw call.mismatch() }
-            return BoundExpression(.arithmetic(.modulo, args[0].casted(to: operandType(args[0].type, type)),
-                                               args[1].casted(to: operandType(args[1].type, type))), type)
-        }, isSpelledWhole: true, examples: [.init("MOD(7, 3)", "1"), .init("MOD(-7, 3)", "-1")]),
-        FunctionDefinition(name: "SIGN", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(1...1)
-            try call.requireNumeric(0)
-            let scale = call.arguments[0].type.decimalShape?.scale ?? 0
-            return call.function(call.arguments[0].type) { v throws(SQLError) in
-                switch v[0] {
-                case .int(let x): return .int(x.signum())
-                case .double(let x): return .double(x > 0 ? 1 : (x < 0 ? -1 : 0))
-                case .decimal(let x): return .decimal(Int128(x.signum()) * Caster.pow10(scale))
-                default: return v[0]
+        FunctionDefinition(
+            name: "MOD", signature: "<EXACT_NUMERIC>, <EXACT_NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(2...2)
+                let args = call.arguments
+                guard let type = SQLType.arithmetic("%", args[0].type, args[1].type) else { throw call.mismatch() }
+                return BoundExpression(
+                    .arithmetic(
+                        .modulo, args[0].casted(to: operandType(args[0].type, type)),
+                        args[1].casted(to: operandType(args[1].type, type))), type)
+            }, isSpelledWhole: true, examples: [.init("MOD(7, 3)", "1"), .init("MOD(-7, 3)", "-1")]),
+        FunctionDefinition(
+            name: "SIGN", signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(1...1)
+                try call.requireNumeric(0)
+                let scale = call.arguments[0].type.decimalShape?.scale ?? 0
+                return call.function(call.arguments[0].type) { v throws(SQLError) in
+                    switch v[0] {
+                    case .int(let x): return .int(x.signum())
+                    case .double(let x): return .double(x > 0 ? 1 : (x < 0 ? -1 : 0))
+                    case .decimal(let x): return .decimal(Int128(x.signum()) * Caster.pow10(scale))
+                    default: return v[0]
+                    }
                 }
-            }
-        }, examples: [.init("SIGN(-5), SIGN(0), SIGN(2.50)", "-1, 0, 1.00")]),
-        FunctionDefinition(name: "ROUND", signature: "<NUMERIC>[, <INTEGER>]", binding: .scalar { call throws(SQLError) in
-            try round(call, .toNearestOrAwayFromZero)
-        }, examples: [.init("ROUND(CAST(2.5 AS DOUBLE)), ROUND(1.25, 1), ROUND(15, -1)", "3.0, 1.3, 20")]),
-        FunctionDefinition(name: "TRUNCATE", signature: "<NUMERIC>[, <INTEGER>]", binding: .scalar { call throws(SQLError) in
-            try round(call, .towardZero)
-        }, examples: [.init("TRUNCATE(CAST(2.7 AS DOUBLE)), TRUNCATE(1.29, 1), TRUNCATE(-19, -1)", "2.0, 1.2, -10")]),
+            }, examples: [.init("SIGN(-5), SIGN(0), SIGN(2.50)", "-1, 0, 1.00")]),
+        FunctionDefinition(
+            name: "ROUND", signature: "<NUMERIC>[, <INTEGER>]",
+            binding: .scalar { call throws(SQLError) in
+                try round(call, .toNearestOrAwayFromZero)
+            }, examples: [.init("ROUND(CAST(2.5 AS DOUBLE)), ROUND(1.25, 1), ROUND(15, -1)", "3.0, 1.3, 20")]),
+        FunctionDefinition(
+            name: "TRUNCATE", signature: "<NUMERIC>[, <INTEGER>]",
+            binding: .scalar { call throws(SQLError) in
+                try round(call, .towardZero)
+            }, examples: [.init("TRUNCATE(CAST(2.7 AS DOUBLE)), TRUNCATE(1.29, 1), TRUNCATE(-19, -1)", "2.0, 1.2, -10")]),
         // FLOOR(x) and CEIL(x) on numbers; FLOOR(t TO unit) and CEIL(t TO unit) on dates and times.
-        FunctionDefinition(name: "FLOOR", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try floorOrCeil(call, isFloor: true)
-        }, unitArgument: 1, examples: [
-            .init("FLOOR(CAST(-1.5 AS DOUBLE)), FLOOR(2.7)", "-2.0, 2"),
-            .init("FLOOR(TIMESTAMP '2024-03-05 14:07:09' TO HOUR)", "2024-03-05 14:00:00"),
-        ]),
-        FunctionDefinition(name: "CEIL", aliases: ["CEILING"], signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try floorOrCeil(call, isFloor: false)
-        }, unitArgument: 1, examples: [
-            .init("CEIL(CAST(-1.5 AS DOUBLE)), CEILING(2.1)", "-1.0, 3"),
-            .init("CEIL(DATE '2024-03-05' TO MONTH)", "2024-04-01"),
-        ]),
-        FunctionDefinition(name: "POWER", aliases: ["POW"], signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call, arity: 2...2) { x, y in Foundation.pow(x, y ?? 0) }
-        }, examples: [.init("POWER(2, 10), POW(4, 0.5)", "1024.0, 2.0")]),
-        FunctionDefinition(name: "SQRT", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { x, _ in x.squareRoot() }
-        }, examples: [.init("SQRT(16)", "4.0")]),
-        FunctionDefinition(name: "EXP", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { x, _ in Foundation.exp(x) }
-        }, examples: [.init("EXP(0)", "1.0")]),
-        FunctionDefinition(name: "LN", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { x, _ in Foundation.log(x) }
-        }, examples: [.init("LN(1)", "0.0")]),
-        FunctionDefinition(name: "LOG10", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { x, _ in Foundation.log10(x) }
-        }, examples: [.init("LOG10(1000)", "3.0")]),
-        FunctionDefinition(name: "LOG2", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { x, _ in Foundation.log2(x) }
-        }, examples: [.init("LOG2(8)", "3.0")]),
+        FunctionDefinition(
+            name: "FLOOR", signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try floorOrCeil(call, isFloor: true)
+            }, unitArgument: 1,
+            examples: [
+                .init("FLOOR(CAST(-1.5 AS DOUBLE)), FLOOR(2.7)", "-2.0, 2"),
+                .init("FLOOR(TIMESTAMP '2024-03-05 14:07:09' TO HOUR)", "2024-03-05 14:00:00"),
+            ]),
+        FunctionDefinition(
+            name: "CEIL", aliases: ["CEILING"], signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try floorOrCeil(call, isFloor: false)
+            }, unitArgument: 1,
+            examples: [
+                .init("CEIL(CAST(-1.5 AS DOUBLE)), CEILING(2.1)", "-1.0, 3"),
+                .init("CEIL(DATE '2024-03-05' TO MONTH)", "2024-04-01"),
+            ]),
+        FunctionDefinition(
+            name: "POWER", aliases: ["POW"], signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try doubleFunction(call, arity: 2...2) { x, y in Foundation.pow(x, y ?? 0) }
+            }, examples: [.init("POWER(2, 10), POW(4, 0.5)", "1024.0, 2.0")]),
+        FunctionDefinition(
+            name: "SQRT", signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try doubleFunction(call) { x, _ in x.squareRoot() }
+            }, examples: [.init("SQRT(16)", "4.0")]),
+        FunctionDefinition(
+            name: "EXP", signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try doubleFunction(call) { x, _ in Foundation.exp(x) }
+            }, examples: [.init("EXP(0)", "1.0")]),
+        FunctionDefinition(
+            name: "LN", signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try doubleFunction(call) { x, _ in Foundation.log(x) }
+            }, examples: [.init("LN(1)", "0.0")]),
+        FunctionDefinition(
+            name: "LOG10", signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try doubleFunction(call) { x, _ in Foundation.log10(x) }
+            }, examples: [.init("LOG10(1000)", "3.0")]),
+        FunctionDefinition(
+            name: "LOG2", signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try doubleFunction(call) { x, _ in Foundation.log2(x) }
+            }, examples: [.init("LOG2(8)", "3.0")]),
         // LOG(x) is the natural logarithm; LOG(base, x) the logarithm to a base.
-        FunctionDefinition(name: "LOG", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call, arity: 1...2) { x, y in y.map { Foundation.log($0) / Foundation.log(x) } ?? Foundation.log(x) }
-        }, examples: [.init("LOG(2, 8), LOG(1)", "3.0, 0.0")]),
-        FunctionDefinition(name: "SIN", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { x, _ in Foundation.sin(x) }
-        }, examples: [.init("SIN(0)", "0.0")]),
-        FunctionDefinition(name: "COS", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { x, _ in Foundation.cos(x) }
-        }, examples: [.init("COS(0)", "1.0")]),
-        FunctionDefinition(name: "TAN", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { x, _ in Foundation.tan(x) }
-        }, examples: [.init("TAN(0)", "0.0")]),
-        FunctionDefinition(name: "ASIN", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { x, _ in Foundation.asin(x) }
-        }, examples: [.init("ASIN(0)", "0.0")]),
-        FunctionDefinition(name: "ACOS", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { x, _ in Foundation.acos(x) }
-        }, examples: [.init("ACOS(1)", "0.0")]),
-        FunctionDefinition(name: "ATAN", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { x, _ in Foundation.atan(x) }
-        }, examples: [.init("ATAN(0)", "0.0")]),
-        FunctionDefinition(name: "DEGREES", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { x, _ in x * 180 / .pi }
-        }, examples: [.init("DEGREES(0)", "0.0")]),
-        FunctionDefinition(name: "RADIANS", signature: "<NUMERIC>", binding: .scalar { call throws(SQLError) in
-            try doubleFunction(call) { x, _ in x * .pi / 180 }
-        }, examples: [.init("RADIANS(180) = PI()", "TRUE")]),
-        FunctionDefinition(name: "PI", signature: "", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(0...0)
-            return .literal(.double(.pi), SQLType(.double, nullable: false))
-        }, examples: [.init("PI()", "3.141592653589793")]),
+        FunctionDefinition(
+            name: "LOG", signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try doubleFunction(call, arity: 1...2) { x, y in y.map { Foundation.log($0) / Foundation.log(x) } ?? Foundation.log(x) }
+            }, examples: [.init("LOG(2, 8), LOG(1)", "3.0, 0.0")]),
+        FunctionDefinition(
+            name: "SIN", signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try doubleFunction(call) { x, _ in Foundation.sin(x) }
+            }, examples: [.init("SIN(0)", "0.0")]),
+        FunctionDefinition(
+            name: "COS", signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try doubleFunction(call) { x, _ in Foundation.cos(x) }
+            }, examples: [.init("COS(0)", "1.0")]),
+        FunctionDefinition(
+            name: "TAN", signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try doubleFunction(call) { x, _ in Foundation.tan(x) }
+            }, examples: [.init("TAN(0)", "0.0")]),
+        FunctionDefinition(
+            name: "ASIN", signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try doubleFunction(call) { x, _ in Foundation.asin(x) }
+            }, examples: [.init("ASIN(0)", "0.0")]),
+        FunctionDefinition(
+            name: "ACOS", signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try doubleFunction(call) { x, _ in Foundation.acos(x) }
+            }, examples: [.init("ACOS(1)", "0.0")]),
+        FunctionDefinition(
+            name: "ATAN", signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try doubleFunction(call) { x, _ in Foundation.atan(x) }
+            }, examples: [.init("ATAN(0)", "0.0")]),
+        FunctionDefinition(
+            name: "DEGREES", signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try doubleFunction(call) { x, _ in x * 180 / .pi }
+            }, examples: [.init("DEGREES(0)", "0.0")]),
+        FunctionDefinition(
+            name: "RADIANS", signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in
+                try doubleFunction(call) { x, _ in x * .pi / 180 }
+            }, examples: [.init("RADIANS(180) = PI()", "TRUE")]),
+        FunctionDefinition(
+            name: "PI", signature: "",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(0...0)
+                return .literal(.double(.pi), SQLType(.double, nullable: false))
+            }, examples: [.init("PI()", "3.141592653589793")]),
         // RAND([seed]): the seed is accepted and ignored.
-        FunctionDefinition(name: "RAND", signature: "[<INTEGER>]", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(0...1)
-            return call.function(SQLType(.double, nullable: false), arguments: []) { _ throws(SQLError) in .double(Double.random(in: 0..<1)) }
-        }, isVolatile: true, examples: [.init("RAND() >= 0 AND RAND() < 1", "TRUE")]),
+        FunctionDefinition(
+            name: "RAND", signature: "[<INTEGER>]",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(0...1)
+                return call.function(SQLType(.double, nullable: false), arguments: []) { _ throws(SQLError) in .double(Double.random(in: 0..<1)) }
+            }, isVolatile: true, examples: [.init("RAND() >= 0 AND RAND() < 1", "TRUE")]),
     ]
 
     /// The type an operand of `MOD` converts to for result type `result`.
     private static func operandType(_ operand: SQLType, _ result: SQLType) -> SQLType {
-        if result.isDecimal, operand.isInteger { return SQLType(.decimal(precision: operand.decimalShape!.precision, scale: 0), nullable: operand.nullable) }
+        if result.isDecimal, operand.isInteger {
+            return SQLType(.decimal(precision: operand.decimalShape!.precision, scale: 0), nullable: operand.nullable)
+        }
         if result.isDecimal { return operand }
         return result.withNullable(operand.nullable)
     }
 
     /// A DOUBLE function of one or two numeric arguments (`body(x, y)`, y nil for one), which are converted to DOUBLE.
-    private static func doubleFunction(_ call: ScalarCall, arity: ClosedRange<Int> = 1...1,
-                                       _ body: @escaping @Sendable (Double, Double?) -> Double) throws(SQLError) -> BoundExpression {
+    private static func doubleFunction(
+        _ call: ScalarCall, arity: ClosedRange<Int> = 1...1,
+        _ body: @escaping @Sendable (Double, Double?) -> Double
+    ) throws(SQLError) -> BoundExpression {
         try call.expectCount(arity)
         for i in call.arguments.indices { try call.requireNumeric(i) }
         let doubles = call.arguments.map { $0.casted(to: SQLType(.double, nullable: $0.type.nullable)) }

@@ -7,177 +7,241 @@ enum StringFunctions {
     static let definitions: [FunctionDefinition] = [
         // Calcite/Flink: UPPER, LOWER and INITCAP return their argument's type; REVERSE is VARCHAR(2147483647), always
         // nullable; LTRIM and RTRIM the VARCHAR form of their argument.
-        FunctionDefinition(name: "UPPER", signature: "<CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try sameTypeString(call) { .string($0.uppercased()) }
-        }, isSpelledWhole: true, examples: [.init("UPPER('Flink sql')", "FLINK SQL"), .init("UPPER(CAST(NULL AS STRING))", "NULL")]),
-        FunctionDefinition(name: "LOWER", signature: "<CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try sameTypeString(call) { .string($0.lowercased()) }
-        }, isSpelledWhole: true, examples: [.init("LOWER('Flink SQL')", "flink sql")]),
-        FunctionDefinition(name: "INITCAP", signature: "<CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try sameTypeString(call) { .string(initcap($0)) }
-        }, examples: [.init("INITCAP('hello wORLD-x')", "Hello World-X")]),
-        FunctionDefinition(name: "REVERSE", signature: "<CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(1...1)
-            try call.requireCharacter(0)
-            return call.function(SQLType.string) { v throws(SQLError) in .string(String((v[0].string ?? "").reversed())) }
-        }, examples: [.init("REVERSE('abc')", "cba")]),
-        FunctionDefinition(name: "LTRIM", signature: "<CHARACTER>[, <CHARACTER>]", binding: .scalar { call throws(SQLError) in
-            try sideTrim(call, leading: true)
-        }, examples: [.init("LTRIM('  a ')", "a "), .init("LTRIM('xxa', 'x')", "a")]),
-        FunctionDefinition(name: "RTRIM", signature: "<CHARACTER>[, <CHARACTER>]", binding: .scalar { call throws(SQLError) in
-            try sideTrim(call, leading: false)
-        }, examples: [.init("RTRIM(' a  ')", " a"), .init("RTRIM('axx', 'x')", "a")]),
-        FunctionDefinition(name: "TRIM", signature: "<CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(1...2)
-            for i in call.arguments.indices { try call.requireCharacter(i) }
-            // TRIM(s) or, from `TRIM(BOTH chars FROM s)`, TRIM(chars, s).
-            return call.function(SQLType(.varchar(call.arguments.last!.type.length ?? SQLType.maxLength), nullable: false)) { v throws(SQLError) in
-                let s = v.last!.string ?? ""
-                let characters = Set(v.count == 2 ? (v[0].string ?? " ") : " ")
-                return .string(String(s.drop { characters.contains($0) }.reversed().drop { characters.contains($0) }.reversed()))
-            }
-        }, examples: [.init("TRIM('  a  ')", "a"), .init("TRIM(BOTH 'x' FROM 'xxaxx')", "a")]),
-        FunctionDefinition(name: "CHAR_LENGTH", aliases: ["CHARACTER_LENGTH"], signature: "<CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(1...1)
-            try call.requireCharacter(0)
-            return call.function(SQLType(.integer, nullable: false)) { v throws(SQLError) in .int(Int64(v[0].string?.count ?? 0)) }
-        }, isSpelledWhole: true, examples: [.init("CHAR_LENGTH('héllo')", "5"), .init("CHARACTER_LENGTH('')", "0")]),
-        FunctionDefinition(name: "CONCAT", signature: "<CHARACTER>, ...", binding: .scalar { call throws(SQLError) in
-            guard !call.arguments.isEmpty, call.arguments.allSatisfy({ $0.type.isCharacter || $0.type.isNull }) else { throw call.mismatch() }
-            // Flink: VARCHAR(2147483647), nullable when an argument is.
-            return call.function(SQLType.string.notNull) { v throws(SQLError) in .string(v.map { $0.string ?? "" }.joined()) }
-        }, isSpelledWhole: true, examples: [.init("CONCAT('a', 'b', 'c')", "abc"), .init("CONCAT('a', CAST(NULL AS STRING))", "NULL")]),
-        FunctionDefinition(name: "CONCAT_WS", signature: "<CHARACTER>, <CHARACTER>, ...", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(1...64)
-            for i in call.arguments.indices { try call.requireCharacter(i) }
-            // Flink: VARCHAR(2147483647), nullable when an argument is; NULL values are skipped, a NULL separator gives NULL.
-            return call.function(SQLType.string.withNullable(call.arguments.contains { $0.type.nullable }), strict: false) { v throws(SQLError) in
-                guard let separator = v[0].string else { return .null }
-                return .string(v.dropFirst().compactMap(\.string).joined(separator: separator))
-            }
-        }, examples: [.init("CONCAT_WS('-', 'a', CAST(NULL AS STRING), 'b')", "a-b")]),
-        FunctionDefinition(name: "SUBSTRING", aliases: ["SUBSTR"], signature: "<CHARACTER>, <INTEGER>[, <INTEGER>]", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(2...3)
-            try call.requireCharacter(0)
-            return call.function(SQLType(.varchar(call.arguments[0].type.length ?? SQLType.maxLength))) { v throws(SQLError) in
-                let characters = Array(v[0].string ?? "")
-                var start = Int(v[1].int ?? 1)
-                if start < 0 { start = characters.count + start + 1 }
-                if start == 0 { start = 1 }
-                let length = v.count == 3 ? Int(v[2].int ?? 0) : characters.count
-                guard length >= 0 else { throw SQLError("The length of SUBSTRING must not be negative: \(length).") }
-                let from = max(start - 1, 0)
-                let to = min(characters.count, start - 1 + length)
-                return .string(from < to ? String(characters[from..<to]) : "")
-            }
-        }, isSpelledWhole: true, examples: [.init("SUBSTRING('hello' FROM 2 FOR 3)", "ell"), .init("SUBSTR('hello', -3)", "llo")]),
-        FunctionDefinition(name: "LEFT", signature: "<CHARACTER>, <INTEGER>", binding: .scalar { call throws(SQLError) in
-            try affix(call) { s, n in String(s.prefix(n)) }
-        }, examples: [.init("LEFT('hello', 2)", "he"), .init("LEFT('hello', -1)", "")]),
-        FunctionDefinition(name: "RIGHT", signature: "<CHARACTER>, <INTEGER>", binding: .scalar { call throws(SQLError) in
-            try affix(call) { s, n in String(s.suffix(n)) }
-        }, examples: [.init("RIGHT('hello', 2)", "lo")]),
-        FunctionDefinition(name: "REPLACE", signature: "<CHARACTER>, <CHARACTER>, <CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(3...3)
-            for i in 0..<3 { try call.requireCharacter(i) }
-            return call.function(SQLType.string.notNull) { v throws(SQLError) in
-                let search = v[1].string ?? ""
-                guard !search.isEmpty else { return v[0] }
-                return .string((v[0].string ?? "").replacingOccurrences(of: search, with: v[2].string ?? ""))
-            }
-        }, examples: [.init("REPLACE('banana', 'an', 'o'), REPLACE('abc', '', 'x')", "booa, abc")]),
+        FunctionDefinition(
+            name: "UPPER", signature: "<CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try sameTypeString(call) { .string($0.uppercased()) }
+            }, isSpelledWhole: true, examples: [.init("UPPER('Flink sql')", "FLINK SQL"), .init("UPPER(CAST(NULL AS STRING))", "NULL")]),
+        FunctionDefinition(
+            name: "LOWER", signature: "<CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try sameTypeString(call) { .string($0.lowercased()) }
+            }, isSpelledWhole: true, examples: [.init("LOWER('Flink SQL')", "flink sql")]),
+        FunctionDefinition(
+            name: "INITCAP", signature: "<CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try sameTypeString(call) { .string(initcap($0)) }
+            }, examples: [.init("INITCAP('hello wORLD-x')", "Hello World-X")]),
+        FunctionDefinition(
+            name: "REVERSE", signature: "<CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(1...1)
+                try call.requireCharacter(0)
+                return call.function(SQLType.string) { v throws(SQLError) in .string(String((v[0].string ?? "").reversed())) }
+            }, examples: [.init("REVERSE('abc')", "cba")]),
+        FunctionDefinition(
+            name: "LTRIM", signature: "<CHARACTER>[, <CHARACTER>]",
+            binding: .scalar { call throws(SQLError) in
+                try sideTrim(call, leading: true)
+            }, examples: [.init("LTRIM('  a ')", "a "), .init("LTRIM('xxa', 'x')", "a")]),
+        FunctionDefinition(
+            name: "RTRIM", signature: "<CHARACTER>[, <CHARACTER>]",
+            binding: .scalar { call throws(SQLError) in
+                try sideTrim(call, leading: false)
+            }, examples: [.init("RTRIM(' a  ')", " a"), .init("RTRIM('axx', 'x')", "a")]),
+        FunctionDefinition(
+            name: "TRIM", signature: "<CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(1...2)
+                for i in call.arguments.indices { try call.requireCharacter(i) }
+                // TRIM(s) or, from `TRIM(BOTH chars FROM s)`, TRIM(chars, s).
+                return call.function(SQLType(.varchar(call.arguments.last!.type.length ?? SQLType.maxLength), nullable: false)) {
+                    v throws(SQLError) in
+                    let s = v.last!.string ?? ""
+                    let characters = Set(v.count == 2 ? (v[0].string ?? " ") : " ")
+                    return .string(String(s.drop { characters.contains($0) }.reversed().drop { characters.contains($0) }.reversed()))
+                }
+            }, examples: [.init("TRIM('  a  ')", "a"), .init("TRIM(BOTH 'x' FROM 'xxaxx')", "a")]),
+        FunctionDefinition(
+            name: "CHAR_LENGTH", aliases: ["CHARACTER_LENGTH"], signature: "<CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(1...1)
+                try call.requireCharacter(0)
+                return call.function(SQLType(.integer, nullable: false)) { v throws(SQLError) in .int(Int64(v[0].string?.count ?? 0)) }
+            }, isSpelledWhole: true, examples: [.init("CHAR_LENGTH('héllo')", "5"), .init("CHARACTER_LENGTH('')", "0")]),
+        FunctionDefinition(
+            name: "CONCAT", signature: "<CHARACTER>, ...",
+            binding: .scalar { call throws(SQLError) in
+                guard !call.arguments.isEmpty, call.arguments.allSatisfy({ $0.type.isCharacter || $0.type.isNull }) else { throw call.mismatch() }
+                // Flink: VARCHAR(2147483647), nullable when an argument is.
+                return call.function(SQLType.string.notNull) { v throws(SQLError) in .string(v.map { $0.string ?? "" }.joined()) }
+            }, isSpelledWhole: true, examples: [.init("CONCAT('a', 'b', 'c')", "abc"), .init("CONCAT('a', CAST(NULL AS STRING))", "NULL")]),
+        FunctionDefinition(
+            name: "CONCAT_WS", signature: "<CHARACTER>, <CHARACTER>, ...",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(1...64)
+                for i in call.arguments.indices { try call.requireCharacter(i) }
+                // Flink: VARCHAR(2147483647), nullable when an argument is; NULL values are skipped, a NULL separator gives NULL.
+                return call.function(SQLType.string.withNullable(call.arguments.contains { $0.type.nullable }), strict: false) { v throws(SQLError) in
+                    guard let separator = v[0].string else { return .null }
+                    return .string(v.dropFirst().compactMap(\.string).joined(separator: separator))
+                }
+            }, examples: [.init("CONCAT_WS('-', 'a', CAST(NULL AS STRING), 'b')", "a-b")]),
+        FunctionDefinition(
+            name: "SUBSTRING", aliases: ["SUBSTR"], signature: "<CHARACTER>, <INTEGER>[, <INTEGER>]",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(2...3)
+                try call.requireCharacter(0)
+                return call.function(SQLType(.varchar(call.arguments[0].type.length ?? SQLType.maxLength))) { v throws(SQLError) in
+                    let characters = Array(v[0].string ?? "")
+                    var start = Int(v[1].int ?? 1)
+                    if start < 0 { start = characters.count + start + 1 }
+                    if start == 0 { start = 1 }
+                    let length = v.count == 3 ? Int(v[2].int ?? 0) : characters.count
+                    guard length >= 0 else { throw SQLError("The length of SUBSTRING must not be negative: \(length).") }
+                    let from = max(start - 1, 0)
+                    let to = min(characters.count, start - 1 + length)
+                    return .string(from < to ? String(characters[from..<to]) : "")
+                }
+            }, isSpelledWhole: true, examples: [.init("SUBSTRING('hello' FROM 2 FOR 3)", "ell"), .init("SUBSTR('hello', -3)", "llo")]),
+        FunctionDefinition(
+            name: "LEFT", signature: "<CHARACTER>, <INTEGER>",
+            binding: .scalar { call throws(SQLError) in
+                try affix(call) { s, n in String(s.prefix(n)) }
+            }, examples: [.init("LEFT('hello', 2)", "he"), .init("LEFT('hello', -1)", "")]),
+        FunctionDefinition(
+            name: "RIGHT", signature: "<CHARACTER>, <INTEGER>",
+            binding: .scalar { call throws(SQLError) in
+                try affix(call) { s, n in String(s.suffix(n)) }
+            }, examples: [.init("RIGHT('hello', 2)", "lo")]),
+        FunctionDefinition(
+            name: "REPLACE", signature: "<CHARACTER>, <CHARACTER>, <CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(3...3)
+                for i in 0..<3 { try call.requireCharacter(i) }
+                return call.function(SQLType.string.notNull) { v throws(SQLError) in
+                    let search = v[1].string ?? ""
+                    guard !search.isEmpty else { return v[0] }
+                    return .string((v[0].string ?? "").replacingOccurrences(of: search, with: v[2].string ?? ""))
+                }
+            }, examples: [.init("REPLACE('banana', 'an', 'o'), REPLACE('abc', '', 'x')", "booa, abc")]),
         // POSITION(needle IN haystack), LOCATE(needle, haystack[, from]), INSTR(haystack, needle).
-        FunctionDefinition(name: "POSITION", signature: "<CHARACTER>, <CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try position(call, needle: 0, haystack: 1)
-        }, examples: [.init("POSITION('b' IN 'abcb')", "2"), .init("POSITION('z' IN 'abc')", "0")]),
-        FunctionDefinition(name: "LOCATE", signature: "<CHARACTER>, <CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try position(call, needle: 0, haystack: 1)
-        }, examples: [.init("LOCATE('b', 'abcb', 3)", "4")]),
-        FunctionDefinition(name: "INSTR", signature: "<CHARACTER>, <CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try position(call, needle: 1, haystack: 0)
-        }, examples: [.init("INSTR('abcb', 'cb')", "3")]),
-        FunctionDefinition(name: "LPAD", signature: "<CHARACTER>, <INTEGER>, <CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try pad(call, left: true)
-        }, examples: [.init("LPAD('7', 3, '0')", "007"), .init("LPAD('hello', 2, 'x')", "he")]),
-        FunctionDefinition(name: "RPAD", signature: "<CHARACTER>, <INTEGER>, <CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try pad(call, left: false)
-        }, examples: [.init("RPAD('ab', 5, 'xy')", "abxyx")]),
-        FunctionDefinition(name: "REPEAT", signature: "<CHARACTER>, <INTEGER>", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(2...2)
-            try call.requireCharacter(0)
-            try call.requireInteger(1)
-            return call.function(SQLType.string.notNull) { v throws(SQLError) in
-                .string(String(repeating: v[0].string ?? "", count: max(0, Int(v[1].int ?? 0))))
-            }
-        }, examples: [.init("REPEAT('ab', 3)", "ababab"), .init("REPEAT('ab', -1)", "")]),
-        FunctionDefinition(name: "OVERLAY", signature: "<CHARACTER> PLACING <CHARACTER> FROM <INTEGER>[ FOR <INTEGER>]", binding: .scalar { call throws(SQLError) in
-            try overlay(call)
-        }, examples: [
-            .init("OVERLAY('This is an old string' PLACING ' new' FROM 10 FOR 5)", "This is a new string"),
-            .init("OVERLAY('12345' PLACING 'foo' FROM 2)", "1foo5"),
-            .init("OVERLAY('12345' PLACING 'foo' FROM 2 FOR 0)", "1foo2345"),
-            .init("OVERLAY('12345' PLACING 'foo' FROM 0)", "foo345"),
-            .init("OVERLAY('12345' PLACING 'foo' FROM -2)", "foo12345"),
-            .init("OVERLAY('12345' PLACING 'foo' FROM 17)", "12345foo"),
-            .init("OVERLAY('12345' PLACING 'foo' FROM 2 FOR 9)", "1foo"),
-            .init("OVERLAY('abc' PLACING CAST(NULL AS STRING) FROM 1)", "NULL"),
-        ]),
-        FunctionDefinition(name: "REGEXP", signature: "<CHARACTER>, <CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try regex(call, arity: 2...2, type: SQLType(.boolean, nullable: false)) { regex, text, range, _ in
-                .bool(regex.firstMatch(in: text, range: range) != nil)
-            }
-        }, examples: [.init("REGEXP('abc123', '[0-9]+')", "TRUE"), .init("REGEXP('abc', '^b')", "FALSE")]),
-        FunctionDefinition(name: "REGEXP_REPLACE", signature: "<CHARACTER>, <CHARACTER>, <CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try regex(call, arity: 2...3, type: SQLType.string.notNull) { regex, text, range, v in
-                .string(regex.stringByReplacingMatches(in: text, range: range, withTemplate: v.count == 3 ? (v[2].string ?? "") : ""))
-            }
-        }, examples: [.init("REGEXP_REPLACE('a1b22c', '[0-9]+', '#')", "a#b#c")]),
+        FunctionDefinition(
+            name: "POSITION", signature: "<CHARACTER>, <CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try position(call, needle: 0, haystack: 1)
+            }, examples: [.init("POSITION('b' IN 'abcb')", "2"), .init("POSITION('z' IN 'abc')", "0")]),
+        FunctionDefinition(
+            name: "LOCATE", signature: "<CHARACTER>, <CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try position(call, needle: 0, haystack: 1)
+            }, examples: [.init("LOCATE('b', 'abcb', 3)", "4")]),
+        FunctionDefinition(
+            name: "INSTR", signature: "<CHARACTER>, <CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try position(call, needle: 1, haystack: 0)
+            }, examples: [.init("INSTR('abcb', 'cb')", "3")]),
+        FunctionDefinition(
+            name: "LPAD", signature: "<CHARACTER>, <INTEGER>, <CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try pad(call, left: true)
+            }, examples: [.init("LPAD('7', 3, '0')", "007"), .init("LPAD('hello', 2, 'x')", "he")]),
+        FunctionDefinition(
+            name: "RPAD", signature: "<CHARACTER>, <INTEGER>, <CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try pad(call, left: false)
+            }, examples: [.init("RPAD('ab', 5, 'xy')", "abxyx")]),
+        FunctionDefinition(
+            name: "REPEAT", signature: "<CHARACTER>, <INTEGER>",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(2...2)
+                try call.requireCharacter(0)
+                try call.requireInteger(1)
+                return call.function(SQLType.string.notNull) { v throws(SQLError) in
+                    .string(String(repeating: v[0].string ?? "", count: max(0, Int(v[1].int ?? 0))))
+                }
+            }, examples: [.init("REPEAT('ab', 3)", "ababab"), .init("REPEAT('ab', -1)", "")]),
+        FunctionDefinition(
+            name: "OVERLAY", signature: "<CHARACTER> PLACING <CHARACTER> FROM <INTEGER>[ FOR <INTEGER>]",
+            binding: .scalar { call throws(SQLError) in
+                try overlay(call)
+            },
+            examples: [
+                .init("OVERLAY('This is an old string' PLACING ' new' FROM 10 FOR 5)", "This is a new string"),
+                .init("OVERLAY('12345' PLACING 'foo' FROM 2)", "1foo5"),
+                .init("OVERLAY('12345' PLACING 'foo' FROM 2 FOR 0)", "1foo2345"),
+                .init("OVERLAY('12345' PLACING 'foo' FROM 0)", "foo345"),
+                .init("OVERLAY('12345' PLACING 'foo' FROM -2)", "foo12345"),
+                .init("OVERLAY('12345' PLACING 'foo' FROM 17)", "12345foo"),
+                .init("OVERLAY('12345' PLACING 'foo' FROM 2 FOR 9)", "1foo"),
+                .init("OVERLAY('abc' PLACING CAST(NULL AS STRING) FROM 1)", "NULL"),
+            ]),
+        FunctionDefinition(
+            name: "REGEXP", signature: "<CHARACTER>, <CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try regex(call, arity: 2...2, type: SQLType(.boolean, nullable: false)) { regex, text, range, _ in
+                    .bool(regex.firstMatch(in: text, range: range) != nil)
+                }
+            }, examples: [.init("REGEXP('abc123', '[0-9]+')", "TRUE"), .init("REGEXP('abc', '^b')", "FALSE")]),
+        FunctionDefinition(
+            name: "REGEXP_REPLACE", signature: "<CHARACTER>, <CHARACTER>, <CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try regex(call, arity: 2...3, type: SQLType.string.notNull) { regex, text, range, v in
+                    .string(regex.stringByReplacingMatches(in: text, range: range, withTemplate: v.count == 3 ? (v[2].string ?? "") : ""))
+                }
+            }, examples: [.init("REGEXP_REPLACE('a1b22c', '[0-9]+', '#')", "a#b#c")]),
         // Always nullable: a pattern that does not match gives NULL.
-        FunctionDefinition(name: "REGEXP_EXTRACT", signature: "<CHARACTER>, <CHARACTER>[, <INTEGER>]", binding: .scalar { call throws(SQLError) in
-            try regex(call, arity: 2...3, type: SQLType.string.withNullable(true)) { regex, text, range, v in
-                let group = v.count == 3 ? Int(v[2].int ?? 0) : 0
-                guard let match = regex.firstMatch(in: text, range: range), group <= match.numberOfRanges - 1,
-                    let matched = Range(match.range(at: group), in: text)
-                else { return .null }
-                return .string(String(text[matched]))
-            }
-        }, examples: [.init("REGEXP_EXTRACT('foo=12;bar=7', 'bar=([0-9]+)', 1)", "7"), .init("REGEXP_EXTRACT('abc', 'x')", "NULL")]),
-        FunctionDefinition(name: "SPLIT_INDEX", signature: "<CHARACTER>, <CHARACTER>, <INTEGER>", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(3...3)
-            return call.function(SQLType.string.withNullable(true)) { v throws(SQLError) in
-                splitIndex(v[0].string ?? "", separator: v[1].string ?? "", Int(v[2].int ?? 0)).map(Value.string) ?? .null
-            }
-        }, isSpelledWhole: true, examples: [.init("SPLIT_INDEX('a,b,,c', ',', 3)", "c"), .init("SPLIT_INDEX('a,b', ',', 5)", "NULL")]),
-        FunctionDefinition(name: "ASCII", signature: "<CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(1...1)
-            try call.requireCharacter(0)
-            return call.function(SQLType(.integer, nullable: false)) { v throws(SQLError) in
-                .int(Int64(v[0].string?.unicodeScalars.first.map { $0.value } ?? 0))
-            }
-        }, examples: [.init("ASCII('A')", "65"), .init("ASCII('')", "0")]),
-        FunctionDefinition(name: "CHR", signature: "<INTEGER>", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(1...1)
-            try call.requireInteger(0)
-            return call.function(SQLType.string) { v throws(SQLError) in
-                guard let code = v[0].int else { return .null }
-                guard code >= 0 else { return .string("") }
-                guard let scalar = Unicode.Scalar(UInt32(truncatingIfNeeded: code & 0xFF)) else { return .null }
-                return .string(String(Character(scalar)))
-            }
-        }, examples: [.init("CHR(97)", "a")]),
-        FunctionDefinition(name: "IS_ALPHA", signature: "<CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try characterTest(call) { $0.allSatisfy(\.isLetter) }
-        }, examples: [.init("IS_ALPHA('abc')", "TRUE"), .init("IS_ALPHA('a1')", "FALSE"), .init("IS_ALPHA(CAST(NULL AS STRING))", "FALSE")]),
-        FunctionDefinition(name: "IS_DIGIT", signature: "<CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try characterTest(call) { $0.allSatisfy { $0.isASCII && $0.isNumber } }
-        }, examples: [.init("IS_DIGIT('123')", "TRUE"), .init("IS_DIGIT('1.5')", "FALSE")]),
-        FunctionDefinition(name: "IS_DECIMAL", signature: "<CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try characterTest(call) { Double($0) != nil }
-        }, examples: [.init("IS_DECIMAL('1.5')", "TRUE"), .init("IS_DECIMAL('x')", "FALSE")]),
-        FunctionDefinition(name: "UUID", signature: "", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(0...0)
-            return call.function(SQLType(.char(36), nullable: false)) { _ throws(SQLError) in .string(UUID().uuidString.lowercased()) }
-        }, isVolatile: true, examples: [.init("CHAR_LENGTH(UUID()), UUID() = UUID()", "36, FALSE")]),
+        FunctionDefinition(
+            name: "REGEXP_EXTRACT", signature: "<CHARACTER>, <CHARACTER>[, <INTEGER>]",
+            binding: .scalar { call throws(SQLError) in
+                try regex(call, arity: 2...3, type: SQLType.string.withNullable(true)) { regex, text, range, v in
+                    let group = v.count == 3 ? Int(v[2].int ?? 0) : 0
+                    guard let match = regex.firstMatch(in: text, range: range), group <= match.numberOfRanges - 1,
+                        let matched = Range(match.range(at: group), in: text)
+                    else { return .null }
+                    return .string(String(text[matched]))
+                }
+            }, examples: [.init("REGEXP_EXTRACT('foo=12;bar=7', 'bar=([0-9]+)', 1)", "7"), .init("REGEXP_EXTRACT('abc', 'x')", "NULL")]),
+        FunctionDefinition(
+            name: "SPLIT_INDEX", signature: "<CHARACTER>, <CHARACTER>, <INTEGER>",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(3...3)
+                return call.function(SQLType.string.withNullable(true)) { v throws(SQLError) in
+                    splitIndex(v[0].string ?? "", separator: v[1].string ?? "", Int(v[2].int ?? 0)).map(Value.string) ?? .null
+                }
+            }, isSpelledWhole: true, examples: [.init("SPLIT_INDEX('a,b,,c', ',', 3)", "c"), .init("SPLIT_INDEX('a,b', ',', 5)", "NULL")]),
+        FunctionDefinition(
+            name: "ASCII", signature: "<CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(1...1)
+                try call.requireCharacter(0)
+                return call.function(SQLType(.integer, nullable: false)) { v throws(SQLError) in
+                    .int(Int64(v[0].string?.unicodeScalars.first.map { $0.value } ?? 0))
+                }
+            }, examples: [.init("ASCII('A')", "65"), .init("ASCII('')", "0")]),
+        FunctionDefinition(
+            name: "CHR", signature: "<INTEGER>",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(1...1)
+                try call.requireInteger(0)
+                return call.function(SQLType.string) { v throws(SQLError) in
+                    guard let code = v[0].int else { return .null }
+                    guard code >= 0 else { return .string("") }
+                    guard let scalar = Unicode.Scalar(UInt32(truncatingIfNeeded: code & 0xFF)) else { return .null }
+                    return .string(String(Character(scalar)))
+                }
+            }, examples: [.init("CHR(97)", "a")]),
+        FunctionDefinition(
+            name: "IS_ALPHA", signature: "<CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try characterTest(call) { $0.allSatisfy(\.isLetter) }
+            }, examples: [.init("IS_ALPHA('abc')", "TRUE"), .init("IS_ALPHA('a1')", "FALSE"), .init("IS_ALPHA(CAST(NULL AS STRING))", "FALSE")]),
+        FunctionDefinition(
+            name: "IS_DIGIT", signature: "<CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try characterTest(call) { $0.allSatisfy { $0.isASCII && $0.isNumber } }
+            }, examples: [.init("IS_DIGIT('123')", "TRUE"), .init("IS_DIGIT('1.5')", "FALSE")]),
+        FunctionDefinition(
+            name: "IS_DECIMAL", signature: "<CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try characterTest(call) { Double($0) != nil }
+            }, examples: [.init("IS_DECIMAL('1.5')", "TRUE"), .init("IS_DECIMAL('x')", "FALSE")]),
+        FunctionDefinition(
+            name: "UUID", signature: "",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(0...0)
+                return call.function(SQLType(.char(36), nullable: false)) { _ throws(SQLError) in .string(UUID().uuidString.lowercased()) }
+            }, isVolatile: true, examples: [.init("CHAR_LENGTH(UUID()), UUID() = UUID()", "36, FALSE")]),
     ]
 
     // MARK: Shared bindings
@@ -273,8 +337,10 @@ enum StringFunctions {
 
     /// REGEXP, REGEXP_REPLACE, REGEXP_EXTRACT: `match` over the text with the compiled pattern; NULL for a pattern
     /// that does not compile.
-    private static func regex(_ call: ScalarCall, arity: ClosedRange<Int>, type: SQLType,
-                              _ match: @escaping @Sendable (NSRegularExpression, String, NSRange, [Value]) -> Value) throws(SQLError) -> BoundExpression {
+    private static func regex(
+        _ call: ScalarCall, arity: ClosedRange<Int>, type: SQLType,
+        _ match: @escaping @Sendable (NSRegularExpression, String, NSRange, [Value]) -> Value
+    ) throws(SQLError) -> BoundExpression {
         try call.expectCount(arity, "<CHARACTER>, <CHARACTER>, ...")
         for i in 0..<2 { try call.requireCharacter(i, "<CHARACTER>, <CHARACTER>, ...") }
         // A constant pattern (the usual case) is compiled once, not once per row.

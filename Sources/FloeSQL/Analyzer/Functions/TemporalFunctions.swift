@@ -7,88 +7,116 @@ import Foundation
 enum TemporalFunctions {
     static let definitions: [FunctionDefinition] = [
         // MARK: Now
-        FunctionDefinition(name: "CURRENT_TIMESTAMP", signature: "", binding: .scalar { call throws(SQLError) in
-            try now(call)
-        }, isNiladic: true, isVolatile: true, examples: [.init("CURRENT_TIMESTAMP > TO_TIMESTAMP_LTZ(0, 3)", "TRUE")]),
-        FunctionDefinition(name: "NOW", signature: "", binding: .scalar { call throws(SQLError) in
-            try now(call)
-        }, isVolatile: true, examples: [.init("NOW() > TO_TIMESTAMP_LTZ(0, 3)", "TRUE")]),
-        FunctionDefinition(name: "LOCALTIMESTAMP", signature: "", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(0...0)
-            let zone = call.zone
-            return call.function(SQLType(.timestamp(3), nullable: false)) { _ throws(SQLError) in
-                .int(Temporal.truncate(Temporal.local(Temporal.nowMicros(), in: zone), precision: 3))
-            }
-        }, isNiladic: true, isVolatile: true, examples: [.init("LOCALTIMESTAMP > TIMESTAMP '2000-01-01 00:00:00'", "TRUE")]),
-        FunctionDefinition(name: "CURRENT_DATE", signature: "", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(0...0)
-            let zone = call.zone
-            return call.function(SQLType(.date, nullable: false)) { _ throws(SQLError) in
-                .int(Temporal.floorDiv(Temporal.local(Temporal.nowMicros(), in: zone), Temporal.microsPerDay))
-            }
-        }, isNiladic: true, isVolatile: true, examples: [.init("CURRENT_DATE > DATE '2000-01-01'", "TRUE")]),
-        FunctionDefinition(name: "CURRENT_TIME", signature: "", binding: .scalar { call throws(SQLError) in
-            try timeOfDay(call)
-        }, isNiladic: true, isVolatile: true, examples: [.init("CURRENT_TIME IS NOT NULL", "TRUE")]),
-        FunctionDefinition(name: "LOCALTIME", signature: "", binding: .scalar { call throws(SQLError) in
-            try timeOfDay(call)
-        }, isNiladic: true, isVolatile: true, examples: [.init("LOCALTIME IS NOT NULL", "TRUE")]),
+        FunctionDefinition(
+            name: "CURRENT_TIMESTAMP", signature: "",
+            binding: .scalar { call throws(SQLError) in
+                try now(call)
+            }, isNiladic: true, isVolatile: true, examples: [.init("CURRENT_TIMESTAMP > TO_TIMESTAMP_LTZ(0, 3)", "TRUE")]),
+        FunctionDefinition(
+            name: "NOW", signature: "",
+            binding: .scalar { call throws(SQLError) in
+                try now(call)
+            }, isVolatile: true, examples: [.init("NOW() > TO_TIMESTAMP_LTZ(0, 3)", "TRUE")]),
+        FunctionDefinition(
+            name: "LOCALTIMESTAMP", signature: "",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(0...0)
+                let zone = call.zone
+                return call.function(SQLType(.timestamp(3), nullable: false)) { _ throws(SQLError) in
+                    .int(Temporal.truncate(Temporal.local(Temporal.nowMicros(), in: zone), precision: 3))
+                }
+            }, isNiladic: true, isVolatile: true, examples: [.init("LOCALTIMESTAMP > TIMESTAMP '2000-01-01 00:00:00'", "TRUE")]),
+        FunctionDefinition(
+            name: "CURRENT_DATE", signature: "",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(0...0)
+                let zone = call.zone
+                return call.function(SQLType(.date, nullable: false)) { _ throws(SQLError) in
+                    .int(Temporal.floorDiv(Temporal.local(Temporal.nowMicros(), in: zone), Temporal.microsPerDay))
+                }
+            }, isNiladic: true, isVolatile: true, examples: [.init("CURRENT_DATE > DATE '2000-01-01'", "TRUE")]),
+        FunctionDefinition(
+            name: "CURRENT_TIME", signature: "",
+            binding: .scalar { call throws(SQLError) in
+                try timeOfDay(call)
+            }, isNiladic: true, isVolatile: true, examples: [.init("CURRENT_TIME IS NOT NULL", "TRUE")]),
+        FunctionDefinition(
+            name: "LOCALTIME", signature: "",
+            binding: .scalar { call throws(SQLError) in
+                try timeOfDay(call)
+            }, isNiladic: true, isVolatile: true, examples: [.init("LOCALTIME IS NOT NULL", "TRUE")]),
         // UNIX_TIMESTAMP() is the current epoch second; UNIX_TIMESTAMP(text[, format]) parses text in the session's
         // zone (Long.MIN_VALUE when it does not parse, as Flink).
-        FunctionDefinition(name: "UNIX_TIMESTAMP", signature: "[<CHARACTER>[, <CHARACTER>]]", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(0...2)
-            let zone = call.zone
-            return call.function(SQLType(.bigint, nullable: false)) { v throws(SQLError) in
-                guard let text = v.first?.string else { return .int(Temporal.floorDiv(Temporal.nowMicros(), Temporal.microsPerSecond)) }
-                let format = v.count == 2 ? (v[1].string ?? "") : "yyyy-MM-dd HH:mm:ss"
-                guard let local = DateFormatting.parse(text, format: format) else { return .int(Int64.min) }
-                return .int(Temporal.floorDiv(Temporal.instant(local, in: zone), Temporal.microsPerSecond))
-            }
-        }, isVolatile: true, examples: [
-            .init("UNIX_TIMESTAMP() > 0", "TRUE"),
-            .init("UNIX_TIMESTAMP('1970-01-02 00:00:00') - UNIX_TIMESTAMP('1970-01-01 00:00:00')", "86400"),
-        ]),
+        FunctionDefinition(
+            name: "UNIX_TIMESTAMP", signature: "[<CHARACTER>[, <CHARACTER>]]",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(0...2)
+                let zone = call.zone
+                return call.function(SQLType(.bigint, nullable: false)) { v throws(SQLError) in
+                    guard let text = v.first?.string else { return .int(Temporal.floorDiv(Temporal.nowMicros(), Temporal.microsPerSecond)) }
+                    let format = v.count == 2 ? (v[1].string ?? "") : "yyyy-MM-dd HH:mm:ss"
+                    guard let local = DateFormatting.parse(text, format: format) else { return .int(Int64.min) }
+                    return .int(Temporal.floorDiv(Temporal.instant(local, in: zone), Temporal.microsPerSecond))
+                }
+            }, isVolatile: true,
+            examples: [
+                .init("UNIX_TIMESTAMP() > 0", "TRUE"),
+                .init("UNIX_TIMESTAMP('1970-01-02 00:00:00') - UNIX_TIMESTAMP('1970-01-01 00:00:00')", "86400"),
+            ]),
 
         // MARK: Parsing and formatting
-        FunctionDefinition(name: "FROM_UNIXTIME", signature: "<NUMERIC>[, <CHARACTER>]", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(1...2)
-            let zone = call.zone
-            return call.function(SQLType.string) { v throws(SQLError) in
-                let local = Temporal.local((v[0].int ?? 0) * Temporal.microsPerSecond, in: zone)
-                return .string(DateFormatting.format(local, pattern: v.count == 2 ? (v[1].string ?? "") : "yyyy-MM-dd HH:mm:ss"))
-            }
-        }, examples: [.init("CHAR_LENGTH(FROM_UNIXTIME(0)), FROM_UNIXTIME(0, 'ss')", "19, 00")]),
-        FunctionDefinition(name: "DATE_FORMAT", signature: "<TIMESTAMP>, <CHARACTER>", binding: .scalar { call throws(SQLError) in
-            try dateFormat(call)
-        }, isSpelledWhole: true, examples: [
-            .init("DATE_FORMAT(TIMESTAMP '2024-03-05 14:07:09', 'yyyy/MM/dd HH:mm')", "2024/03/05 14:07"),
-            .init("DATE_FORMAT('2024-03-05 14:07:09', 'dd.MM.yyyy')", "05.03.2024"),
-        ]),
-        FunctionDefinition(name: "TO_TIMESTAMP", signature: "<CHARACTER>[, <CHARACTER>]", binding: .scalar { call throws(SQLError) in
-            try parse(call, SQLType(.timestamp(3))) { local, _ in .int(Temporal.truncate(local, precision: 3)) }
-        }, examples: [
-            .init("TO_TIMESTAMP('2024-03-05 14:07:09.123')", "2024-03-05 14:07:09.123"),
-            .init("TO_TIMESTAMP('05/03/2024', 'dd/MM/yyyy'), TO_TIMESTAMP('nope')", "2024-03-05 00:00:00.000, NULL"),
-        ]),
-        FunctionDefinition(name: "TO_TIMESTAMP_LTZ", signature: "<CHARACTER>[, <CHARACTER>]", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(1...2)
-            if call.arguments[0].type.isNumeric {
-                // TO_TIMESTAMP_LTZ(epoch[, precision]): seconds for precision 0, milliseconds otherwise.
-                let precision = Int(call.arguments.count == 2 ? (call.arguments[1].constant?.int ?? 3) : 3)
-                let epoch = call.arguments[0].casted(to: SQLType(.bigint, nullable: call.arguments[0].type.nullable))
-                return call.function(SQLType(.timestampLTZ(3)), arguments: [epoch]) { v throws(SQLError) in
-                    let raw = v[0].int ?? 0
-                    return .int(precision == 0 ? raw * Temporal.microsPerSecond : raw * 1000)
+        FunctionDefinition(
+            name: "FROM_UNIXTIME", signature: "<NUMERIC>[, <CHARACTER>]",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(1...2)
+                let zone = call.zone
+                return call.function(SQLType.string) { v throws(SQLError) in
+                    let local = Temporal.local((v[0].int ?? 0) * Temporal.microsPerSecond, in: zone)
+                    return .string(DateFormatting.format(local, pattern: v.count == 2 ? (v[1].string ?? "") : "yyyy-MM-dd HH:mm:ss"))
                 }
-            }
-            return try parse(call, SQLType(.timestampLTZ(3))) { local, zone in .int(Temporal.instant(local, in: zone)) }
-        }, examples: [
-            .init("TO_TIMESTAMP_LTZ(1, 0) = TO_TIMESTAMP_LTZ(1000, 3)", "TRUE"),
-            .init("TO_TIMESTAMP_LTZ('1970-01-01 00:00:00') = TO_TIMESTAMP_LTZ('1970-01-01 00:00:01') - INTERVAL '1' SECOND", "TRUE"),
-        ]),
-        FunctionDefinition(name: "TO_DATE", signature: "<CHARACTER>[, <CHARACTER>]", binding: .scalar { call throws(SQLError) in
-            try parse(call, SQLType(.date), dateOnly: true) { local, _ in .int(Temporal.floorDiv(local, Temporal.microsPerDay)) }
-        }, examples: [.init("TO_DATE('2024-03-05'), TO_DATE('05032024', 'ddMMyyyy')", "2024-03-05, 2024-03-05")]),
+            }, examples: [.init("CHAR_LENGTH(FROM_UNIXTIME(0)), FROM_UNIXTIME(0, 'ss')", "19, 00")]),
+        FunctionDefinition(
+            name: "DATE_FORMAT", signature: "<TIMESTAMP>, <CHARACTER>",
+            binding: .scalar { call throws(SQLError) in
+                try dateFormat(call)
+            }, isSpelledWhole: true,
+            examples: [
+                .init("DATE_FORMAT(TIMESTAMP '2024-03-05 14:07:09', 'yyyy/MM/dd HH:mm')", "2024/03/05 14:07"),
+                .init("DATE_FORMAT('2024-03-05 14:07:09', 'dd.MM.yyyy')", "05.03.2024"),
+            ]),
+        FunctionDefinition(
+            name: "TO_TIMESTAMP", signature: "<CHARACTER>[, <CHARACTER>]",
+            binding: .scalar { call throws(SQLError) in
+                try parse(call, SQLType(.timestamp(3))) { local, _ in .int(Temporal.truncate(local, precision: 3)) }
+            },
+            examples: [
+                .init("TO_TIMESTAMP('2024-03-05 14:07:09.123')", "2024-03-05 14:07:09.123"),
+                .init("TO_TIMESTAMP('05/03/2024', 'dd/MM/yyyy'), TO_TIMESTAMP('nope')", "2024-03-05 00:00:00.000, NULL"),
+            ]),
+        FunctionDefinition(
+            name: "TO_TIMESTAMP_LTZ", signature: "<CHARACTER>[, <CHARACTER>]",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(1...2)
+                if call.arguments[0].type.isNumeric {
+                    // TO_TIMESTAMP_LTZ(epoch[, precision]): seconds for precision 0, milliseconds otherwise.
+                    let precision = Int(call.arguments.count == 2 ? (call.arguments[1].constant?.int ?? 3) : 3)
+                    let epoch = call.arguments[0].casted(to: SQLType(.bigint, nullable: call.arguments[0].type.nullable))
+                    return call.function(SQLType(.timestampLTZ(3)), arguments: [epoch]) { v throws(SQLError) in
+                        let raw = v[0].int ?? 0
+                        return .int(precision == 0 ? raw * Temporal.microsPerSecond : raw * 1000)
+                    }
+                }
+                return try parse(call, SQLType(.timestampLTZ(3))) { local, zone in .int(Temporal.instant(local, in: zone)) }
+            },
+            examples: [
+                .init("TO_TIMESTAMP_LTZ(1, 0) = TO_TIMESTAMP_LTZ(1000, 3)", "TRUE"),
+                .init("TO_TIMESTAMP_LTZ('1970-01-01 00:00:00') = TO_TIMESTAMP_LTZ('1970-01-01 00:00:01') - INTERVAL '1' SECOND", "TRUE"),
+            ]),
+        FunctionDefinition(
+            name: "TO_DATE", signature: "<CHARACTER>[, <CHARACTER>]",
+            binding: .scalar { call throws(SQLError) in
+                try parse(call, SQLType(.date), dateOnly: true) { local, _ in .int(Temporal.floorDiv(local, Temporal.microsPerDay)) }
+            }, examples: [.init("TO_DATE('2024-03-05'), TO_DATE('05032024', 'ddMMyyyy')", "2024-03-05, 2024-03-05")]),
 
         // MARK: Fields
         field("YEAR", unit: "YEAR", example: "2024"),
@@ -102,37 +130,49 @@ enum TemporalFunctions {
         field("MINUTE", unit: "MINUTE", example: "7"),
         field("SECOND", unit: "SECOND", example: "9"),
         // EXTRACT(unit FROM value) has a grammar of its own; the parser gives the unit apart.
-        FunctionDefinition(name: "EXTRACT", signature: "<DATETIME_INTERVAL_SYMBOL> FROM <DATETIME>", binding: .scalar { call throws(SQLError) in
-            guard let unit = call.unit, call.arguments.count == 1 else { throw call.mismatch() }
-            return try extract(unit: unit, from: call.arguments[0], zone: call.zone)
-        }, examples: [.init("EXTRACT(DOY FROM DATE '2024-03-05'), EXTRACT(EPOCH FROM TIMESTAMP '1970-01-02 00:00:00')", "65, 86400")]),
+        FunctionDefinition(
+            name: "EXTRACT", signature: "<DATETIME_INTERVAL_SYMBOL> FROM <DATETIME>",
+            binding: .scalar { call throws(SQLError) in
+                guard let unit = call.unit, call.arguments.count == 1 else { throw call.mismatch() }
+                return try extract(unit: unit, from: call.arguments[0], zone: call.zone)
+            }, examples: [.init("EXTRACT(DOY FROM DATE '2024-03-05'), EXTRACT(EPOCH FROM TIMESTAMP '1970-01-02 00:00:00')", "65, 86400")]),
 
         // MARK: Arithmetic
-        FunctionDefinition(name: "TIMESTAMPADD", signature: "<TIME_UNIT>, <INTEGER>, <DATETIME>", binding: .scalar { call throws(SQLError) in
-            guard let unit = call.unit, call.arguments.count == 2, call.arguments[0].type.isInteger, call.arguments[1].type.isTemporal else {
-                throw call.mismatch()
-            }
-            let type = call.arguments[1].type
-            return call.function(type) { v throws(SQLError) in .int(add(unit: unit, amount: v[0].int ?? 0, to: v[1].int ?? 0, type: type)) }
-        }, unitArgument: 0, examples: [.init("TIMESTAMPADD(MONTH, 1, DATE '2024-01-31')", "2024-02-29")]),
-        FunctionDefinition(name: "TIMESTAMPDIFF", signature: "<TIME_UNIT>, <DATETIME>, <DATETIME>", binding: .scalar { call throws(SQLError) in
-            guard let unit = call.unit, call.arguments.count == 2, call.arguments.allSatisfy(\.type.isTemporal) else { throw call.mismatch() }
-            let (startType, endType) = (call.arguments[0].type, call.arguments[1].type)
-            return call.function(SQLType(.integer, nullable: false)) { v throws(SQLError) in
-                .int(difference(unit: unit, from: micros(v[0].int ?? 0, startType), to: micros(v[1].int ?? 0, endType)))
-            }
-        }, unitArgument: 0, examples: [.init("TIMESTAMPDIFF(DAY, DATE '2024-01-01', DATE '2024-03-01')", "60")]),
+        FunctionDefinition(
+            name: "TIMESTAMPADD", signature: "<TIME_UNIT>, <INTEGER>, <DATETIME>",
+            binding: .scalar { call throws(SQLError) in
+                guard let unit = call.unit, call.arguments.count == 2, call.arguments[0].type.isInteger, call.arguments[1].type.isTemporal else {
+                    throw call.mismatch()
+                }
+                let type = call.arguments[1].type
+                return call.function(type) { v throws(SQLError) in .int(add(unit: unit, amount: v[0].int ?? 0, to: v[1].int ?? 0, type: type)) }
+            }, unitArgument: 0, examples: [.init("TIMESTAMPADD(MONTH, 1, DATE '2024-01-31')", "2024-02-29")]),
+        FunctionDefinition(
+            name: "TIMESTAMPDIFF", signature: "<TIME_UNIT>, <DATETIME>, <DATETIME>",
+            binding: .scalar { call throws(SQLError) in
+                guard let unit = call.unit, call.arguments.count == 2, call.arguments.allSatisfy(\.type.isTemporal) else { throw call.mismatch() }
+                let (startType, endType) = (call.arguments[0].type, call.arguments[1].type)
+                return call.function(SQLType(.integer, nullable: false)) { v throws(SQLError) in
+                    .int(difference(unit: unit, from: micros(v[0].int ?? 0, startType), to: micros(v[1].int ?? 0, endType)))
+                }
+            }, unitArgument: 0, examples: [.init("TIMESTAMPDIFF(DAY, DATE '2024-01-01', DATE '2024-03-01')", "60")]),
 
         // MARK: Watermarks
         // CURRENT_WATERMARK(rowtime): the watermark of the operator evaluating it, NULL before the first one; of the
         // rowtime's type at millisecond precision. Its kernel reads the stage's watermark cell.
-        FunctionDefinition(name: CurrentWatermark.name, signature: "<TIMESTAMP>", binding: .scalar { call throws(SQLError) in
-            try currentWatermark(call)
-        }, isVolatile: true, examples: [
-            .init(setup: ["CREATE TABLE t (v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)",
-                          "INSERT INTO t VALUES (1, TIMESTAMP '2024-01-01 10:00:05')", "INSERT INTO t VALUES (2, TIMESTAMP '2024-01-01 10:00:09')"],
-                  query: "SELECT v, CURRENT_WATERMARK(ts) FROM t", "1, NULL; 2, 2024-01-01 10:00:05.000"),
-        ]),
+        FunctionDefinition(
+            name: CurrentWatermark.name, signature: "<TIMESTAMP>",
+            binding: .scalar { call throws(SQLError) in
+                try currentWatermark(call)
+            }, isVolatile: true,
+            examples: [
+                .init(
+                    setup: [
+                        "CREATE TABLE t (v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)",
+                        "INSERT INTO t VALUES (1, TIMESTAMP '2024-01-01 10:00:05')", "INSERT INTO t VALUES (2, TIMESTAMP '2024-01-01 10:00:09')",
+                    ],
+                    query: "SELECT v, CURRENT_WATERMARK(ts) FROM t", "1, NULL; 2, 2024-01-01 10:00:05.000")
+            ]),
     ]
 
     // MARK: Bindings
@@ -154,16 +194,20 @@ enum TemporalFunctions {
 
     /// YEAR(d), MONTH(d), …: EXTRACT of one unit.
     private static func field(_ name: String, unit: String, example: String) -> FunctionDefinition {
-        FunctionDefinition(name: name, signature: "<DATETIME>", binding: .scalar { call throws(SQLError) in
-            try call.expectCount(1...1)
-            return try extract(unit: unit, from: call.arguments[0], zone: call.zone)
-        }, examples: [.init("\(name)(TIMESTAMP '2024-03-05 14:07:09')", example), .init("\(name)(CAST(NULL AS TIMESTAMP(3)))", "NULL")])
+        FunctionDefinition(
+            name: name, signature: "<DATETIME>",
+            binding: .scalar { call throws(SQLError) in
+                try call.expectCount(1...1)
+                return try extract(unit: unit, from: call.arguments[0], zone: call.zone)
+            }, examples: [.init("\(name)(TIMESTAMP '2024-03-05 14:07:09')", example), .init("\(name)(CAST(NULL AS TIMESTAMP(3)))", "NULL")])
     }
 
     /// TO_TIMESTAMP, TO_TIMESTAMP_LTZ, TO_DATE of text, in the default format or a given one; NULL when it does not
     /// parse. `convert` turns the parsed local time (microseconds) into the result.
-    private static func parse(_ call: ScalarCall, _ type: SQLType, dateOnly: Bool = false,
-                              _ convert: @escaping @Sendable (Int64, TimeZone) -> Value) throws(SQLError) -> BoundExpression {
+    private static func parse(
+        _ call: ScalarCall, _ type: SQLType, dateOnly: Bool = false,
+        _ convert: @escaping @Sendable (Int64, TimeZone) -> Value
+    ) throws(SQLError) -> BoundExpression {
         try call.expectCount(1...2)
         try call.requireCharacter(0)
         let zone = call.zone
@@ -237,10 +281,16 @@ enum TemporalFunctions {
             throw SQLError("Invalid number of arguments to function 'CURRENT_WATERMARK'. Was expecting 1 arguments: a rowtime attribute")
         }
         guard let field = call.argumentFields.first ?? nil, field.isRowtime else {
-            throw SQLError("Invalid argument type: CURRENT_WATERMARK expects a rowtime attribute, but '\(name.parts.joined(separator: "."))' is not one (declare WATERMARK FOR it, or use $rowtime).")
+            throw SQLError(
+                "Invalid argument type: CURRENT_WATERMARK expects a rowtime attribute, but '\(name.parts.joined(separator: "."))' is not one (declare WATERMARK FOR it, or use $rowtime)."
+            )
         }
         let type: SQLType
-        if case .timestampLTZ = field.type.kind { type = SQLType(.timestampLTZ(3), nullable: true) } else { type = SQLType(.timestamp(3), nullable: true) }
+        if case .timestampLTZ = field.type.kind {
+            type = SQLType(.timestampLTZ(3), nullable: true)
+        } else {
+            type = SQLType(.timestamp(3), nullable: true)
+        }
         // No arguments: the value is the stage's, not the row's, and the column is not read.
         return call.kernel(type, arguments: [], strict: false) { _, context in
             let physical = type.physical
@@ -286,7 +336,9 @@ enum TemporalFunctions {
     static func difference(unit: String, from a: Int64, to b: Int64) -> Int64 {
         switch unit {
         case "YEAR", "QUARTER", "MONTH":
-            let (start, end) = (Temporal.civil(Temporal.floorDiv(a, Temporal.microsPerDay)), Temporal.civil(Temporal.floorDiv(b, Temporal.microsPerDay)))
+            let (start, end) = (
+                Temporal.civil(Temporal.floorDiv(a, Temporal.microsPerDay)), Temporal.civil(Temporal.floorDiv(b, Temporal.microsPerDay))
+            )
             var months = (end.year - start.year) * 12 + (end.month - start.month)
             let startRest = (start.day, Temporal.floorMod(a, Temporal.microsPerDay))
             let endRest = (end.day, Temporal.floorMod(b, Temporal.microsPerDay))
@@ -321,13 +373,14 @@ enum TemporalFunctions {
                 let day = Temporal.floorDiv(micros, Temporal.microsPerDay)
                 floored = (day - Temporal.floorMod(day + 4, 7)) * Temporal.microsPerDay  // weeks start on Sunday
             default:
-                let size: Int64 = switch unit {
-                case "DAY": Temporal.microsPerDay
-                case "HOUR": 3_600_000_000
-                case "MINUTE": 60_000_000
-                case "SECOND": Temporal.microsPerSecond
-                default: 1000
-                }
+                let size: Int64 =
+                    switch unit {
+                    case "DAY": Temporal.microsPerDay
+                    case "HOUR": 3_600_000_000
+                    case "MINUTE": 60_000_000
+                    case "SECOND": Temporal.microsPerSecond
+                    default: 1000
+                    }
                 floored = Temporal.floorDiv(micros, size) * size
             }
             var result = floored
@@ -340,7 +393,9 @@ enum TemporalFunctions {
     /// `EXTRACT(unit FROM value)`.
     static func extract(unit: String, from operand: BoundExpression, zone: TimeZone) throws(SQLError) -> BoundExpression {
         let type = operand.type
-        guard type.isTemporal || type.isNull else { throw FunctionLibrary.mismatch("EXTRACT", [operand], expected: "<DATETIME_INTERVAL_SYMBOL> FROM <DATETIME>") }
+        guard type.isTemporal || type.isNull else {
+            throw FunctionLibrary.mismatch("EXTRACT", [operand], expected: "<DATETIME_INTERVAL_SYMBOL> FROM <DATETIME>")
+        }
         return FunctionLibrary.function("EXTRACT", [operand], SQLType(.bigint, nullable: false)) { v throws(SQLError) in
             let raw = v[0].int ?? 0
             var micros: Int64

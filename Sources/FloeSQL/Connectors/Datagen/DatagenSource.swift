@@ -122,7 +122,9 @@ struct DatagenSpec: Sendable, Equatable {
         }
         let unknown = options.keys.filter { !known.contains($0) && !$0.hasPrefix("floe.") }.sorted()
         if !unknown.isEmpty {
-            throw SQLError("Unsupported options found for 'datagen': \(unknown.joined(separator: ", ")). Supported: rows-per-second, number-of-rows and fields.<name>.kind/min/max/length/start/end/null-rate.")
+            throw SQLError(
+                "Unsupported options found for 'datagen': \(unknown.joined(separator: ", ")). Supported: rows-per-second, number-of-rows and fields.<name>.kind/min/max/length/start/end/null-rate."
+            )
         }
         return DatagenSpec(fields: fields, rowsPerSecond: Int(rate), rowLimit: limit, seed: Self.hash(seed))
     }
@@ -146,7 +148,9 @@ struct DatagenSpec: Sendable, Equatable {
             let key = "fields.\(column.name).expression"
             known.insert(key)
             guard let text = options[key] else { throw SQLError("The faker connector needs '\(key)' for column '\(column.name)'.") }
-            guard let expression = FakerExpression.parse(text) else { throw SQLError("Unsupported faker expression '\(text)' for column '\(column.name)'.") }
+            guard let expression = FakerExpression.parse(text) else {
+                throw SQLError("Unsupported faker expression '\(text)' for column '\(column.name)'.")
+            }
             guard expression.canGenerate(column.type) else {
                 throw SQLError("The faker expression '\(text)' cannot generate values of column '\(column.name)' (\(column.type.sql)).")
             }

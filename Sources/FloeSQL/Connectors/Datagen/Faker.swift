@@ -132,15 +132,21 @@ enum FakerExpression: Sendable, Equatable {
 
     private static func pick(_ list: [String], _ random: inout SplitMix64) -> String { list[Int(random.next() % UInt64(list.count))] }
 
-    private static let firstNames = ["Ada", "Ben", "Carla", "Dmitri", "Elena", "Farah", "Gus", "Hana", "Ivan", "Jules", "Kofi", "Lena", "Mateo",
-                                     "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wes", "Xia", "Yusuf", "Zoe"]
-    private static let lastNames = ["Abbott", "Barros", "Chen", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad", "Ito", "Jensen", "Kowalski",
-                                    "Larsen", "Moreau", "Nakamura", "Okafor", "Petrov", "Quintero", "Rossi", "Schmidt", "Tanaka", "Usman",
-                                    "Varga", "Weber", "Xu", "Yilmaz", "Zimmer"]
+    private static let firstNames = [
+        "Ada", "Ben", "Carla", "Dmitri", "Elena", "Farah", "Gus", "Hana", "Ivan", "Jules", "Kofi", "Lena", "Mateo",
+        "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wes", "Xia", "Yusuf", "Zoe",
+    ]
+    private static let lastNames = [
+        "Abbott", "Barros", "Chen", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad", "Ito", "Jensen", "Kowalski",
+        "Larsen", "Moreau", "Nakamura", "Okafor", "Petrov", "Quintero", "Rossi", "Schmidt", "Tanaka", "Usman",
+        "Varga", "Weber", "Xu", "Yilmaz", "Zimmer",
+    ]
     private static let streets = ["Maple", "Oak", "Cedar", "Elm", "Willow", "Harbor", "Hill", "Lake", "Mill", "Park", "River", "Station"]
     private static let streetKinds = ["Street", "Avenue", "Road", "Lane", "Way", "Drive"]
-    private static let cities = ["Springfield", "Riverton", "Lakeside", "Fairview", "Brookhaven", "Ashford", "Milltown", "Northgate",
-                                 "Oakridge", "Westbury", "Greenfield", "Hillcrest"]
+    private static let cities = [
+        "Springfield", "Riverton", "Lakeside", "Fairview", "Brookhaven", "Ashford", "Milltown", "Northgate",
+        "Oakridge", "Westbury", "Greenfield", "Hillcrest",
+    ]
     private static let domains = ["example.com", "mail.test", "acme.test", "inbox.example"]
     private static let adjectives = ["Small", "Ergonomic", "Rustic", "Sleek", "Durable", "Lightweight", "Practical", "Gorgeous", "Awesome"]
     private static let materials = ["Steel", "Wooden", "Cotton", "Granite", "Plastic", "Leather", "Wool", "Copper", "Marble", "Silk"]

@@ -1,12 +1,13 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import FloeCore
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import FloeCore
-import Foundation
 
 /// A filesystem table as a sink: each writer (statement) appends lines to its own part file in the table's
 /// directory, `part-<writer>.<format>`, fsynced per append. The number of complete lines in a writer's part file is
@@ -87,10 +88,11 @@ final class FileSink: RowSink {
         case (.array(let element), .list(let items)), (.multiset(let element), .list(let items)): return .array(items.map { json($0, element) })
         case (.row(let fields), .list(let items)): return .object(zip(fields, items).map { ($0.name, json($1, $0.type)) })
         case (.map(let key, let valueType), .list(let entries)):
-            return .object(entries.map { entry in
-                let pair = entry.list ?? [.null, .null]
-                return (renderer.string(pair[0], key), json(pair[1], valueType))
-            })
+            return .object(
+                entries.map { entry in
+                    let pair = entry.list ?? [.null, .null]
+                    return (renderer.string(pair[0], key), json(pair[1], valueType))
+                })
         case (.binary, .bytes(let b)), (.varbinary, .bytes(let b)): return .string(Data(b).base64EncodedString())
         case (.timestamp, _): return .string(timestamp(renderer.string(value, type)))
         case (.timestampLTZ, _): return .string(timestamp(renderer.string(value, type)) + "Z")

@@ -1,11 +1,12 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 
 /// Reads a filesystem table's files, a line at a time, into batches of typed columns. Bounded: the files listed when
 /// the statement starts, each to the end it has when it is read.
@@ -116,7 +117,8 @@ final class FileSource: SourceStage {
         if spec.ignoreParseErrors { return false }
         let file = files?[fileIndex].lastPathComponent ?? spec.path
         let text = String(decoding: buffer[range.lowerBound..<min(end, range.lowerBound + 200)], as: UTF8.self)
-        throw SQLError.runtime("Failed to deserialize \(spec.format == .json ? "JSON" : "CSV") '\(text)' (\(file), line \(lineNumber)): \(outcome.message)")
+        throw SQLError.runtime(
+            "Failed to deserialize \(spec.format == .json ? "JSON" : "CSV") '\(text)' (\(file), line \(lineNumber)): \(outcome.message)")
     }
 
     /// The next line of the files (without its newline), as a range of `buffer`; nil after the last file.

@@ -1,11 +1,12 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 
 /// Where filesystem tables may read and write.
 ///
@@ -41,11 +42,13 @@ public struct FileSystemAccess: Sendable, Equatable {
         guard let roots else { return resolved }
         guard !roots.isEmpty else {
             throw SQLError(
-                "The filesystem connector is not enabled on this server: its operator enables it for chosen directories with `floe serve --filesystem-root <directory>`.")
+                "The filesystem connector is not enabled on this server: its operator enables it for chosen directories with `floe serve --filesystem-root <directory>`."
+            )
         }
         guard roots.contains(where: { Self.isInside(resolved, $0) }), !refused.contains(where: { Self.isInside(resolved, $0) }) else {
             throw SQLError(
-                "The filesystem path '\(path)' is outside the directories this server allows filesystem tables in (\(roots.joined(separator: ", "))).")
+                "The filesystem path '\(path)' is outside the directories this server allows filesystem tables in (\(roots.joined(separator: ", ")))."
+            )
         }
         return resolved
     }

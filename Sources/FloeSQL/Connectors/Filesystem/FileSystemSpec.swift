@@ -42,7 +42,8 @@ struct FileSystemSpec: Sendable, Equatable {
 
     /// The spec of a table, or `nil` if the table is not a filesystem table.
     /// - Throws: an option that is unknown, missing or malformed.
-    static func of(options: [String: String], columns: [(name: String, type: SQLType)], access: FileSystemAccess) throws(SQLError) -> FileSystemSpec? {
+    static func of(options: [String: String], columns: [(name: String, type: SQLType)], access: FileSystemAccess) throws(SQLError) -> FileSystemSpec?
+    {
         guard options["connector"]?.lowercased() == "filesystem" else { return nil }
         guard var path = options["path"], !path.isEmpty else {
             throw SQLError("Missing required options are:\n\npath")
@@ -71,12 +72,16 @@ struct FileSystemSpec: Sendable, Equatable {
             return byte
         }
         var spec = FileSystemSpec(path: path, access: access, format: format, fields: columns.map { Field(name: $0.name, type: $0.type) })
-        var known: Set<String> = ["connector", "path", "format", "source.monitor-interval", "sink.rolling-policy.file-size",
-                                  "sink.rolling-policy.rollover-interval", "partition.default-name"]
+        var known: Set<String> = [
+            "connector", "path", "format", "source.monitor-interval", "sink.rolling-policy.file-size",
+            "sink.rolling-policy.rollover-interval", "partition.default-name",
+        ]
         switch format {
         case .json:
-            known.formUnion(["json.fail-on-missing-field", "json.ignore-parse-errors", "json.timestamp-format.standard",
-                             "json.map-null-key.mode", "json.map-null-key.literal", "json.encode.decimal-as-plain-number"])
+            known.formUnion([
+                "json.fail-on-missing-field", "json.ignore-parse-errors", "json.timestamp-format.standard",
+                "json.map-null-key.mode", "json.map-null-key.literal", "json.encode.decimal-as-plain-number",
+            ])
             spec.failOnMissingField = try flag("json.fail-on-missing-field")
             spec.ignoreParseErrors = try flag("json.ignore-parse-errors")
             switch options["json.timestamp-format.standard"]?.uppercased() ?? "SQL" {
@@ -88,8 +93,10 @@ struct FileSystemSpec: Sendable, Equatable {
                 throw SQLError("json.fail-on-missing-field and json.ignore-parse-errors shouldn't both be true.")
             }
         case .csv:
-            known.formUnion(["csv.field-delimiter", "csv.quote-character", "csv.allow-comments", "csv.ignore-parse-errors",
-                             "csv.null-literal", "csv.disable-quote-character", "csv.array-element-delimiter", "csv.escape-character"])
+            known.formUnion([
+                "csv.field-delimiter", "csv.quote-character", "csv.allow-comments", "csv.ignore-parse-errors",
+                "csv.null-literal", "csv.disable-quote-character", "csv.array-element-delimiter", "csv.escape-character",
+            ])
             spec.fieldDelimiter = try character("csv.field-delimiter", default: UInt8(ascii: ","))
             spec.quoteCharacter = try character("csv.quote-character", default: UInt8(ascii: "\""))
             spec.allowComments = try flag("csv.allow-comments")

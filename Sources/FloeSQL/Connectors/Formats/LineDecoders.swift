@@ -236,7 +236,9 @@ struct JSONLineDecoder: LineDecoder {
     }
 
     /// Reads the value at `i` (moving past it) and, for a matched column, appends it.
-    private mutating func value(_ line: UnsafeBufferPointer<UInt8>, _ i: inout Int, column: Int?, into columns: inout [ColumnAppender]) throws(FieldParseError) {
+    private mutating func value(
+        _ line: UnsafeBufferPointer<UInt8>, _ i: inout Int, column: Int?, into columns: inout [ColumnAppender]
+    ) throws(FieldParseError) {
         let first = line[i]
         switch first {
         case quote:
@@ -278,7 +280,9 @@ struct JSONLineDecoder: LineDecoder {
                 }
                 i += 1
             }
-            guard depth == 0 else { throw FieldParseError(message: "Malformed JSON: unterminated \(first == UInt8(ascii: "{") ? "object" : "array").") }
+            guard depth == 0 else {
+                throw FieldParseError(message: "Malformed JSON: unterminated \(first == UInt8(ascii: "{") ? "object" : "array").")
+            }
             if let column {
                 columns[column].append(try parsers[column].value(String(decoding: UnsafeBufferPointer(rebasing: line[start..<i]), as: UTF8.self)))
                 seen[column] = true

@@ -14,7 +14,9 @@ import Hummingbird
 extension Console {
     /// What the wizard has been told so far.
     struct KeyWizard: Sendable {
-        static let fields = ["owner", "sa_mode", "service_account_id", "sa_name", "sa_description", "sa_role", "cloud", "region", "name", "description"]
+        static let fields = [
+            "owner", "sa_mode", "service_account_id", "sa_name", "sa_description", "sa_role", "cloud", "region", "name", "description",
+        ]
         static let roles = ["FlinkDeveloper", "FlinkAdmin", "none"]
         var values: [String: String]
 
@@ -117,7 +119,9 @@ extension Console {
     }
 
     /// What is wrong with the answers of `step`, if anything.
-    func wizardProblem(_ step: String, _ visit: ConsoleVisit, _ environment: ConsoleEnvironment, _ wizard: KeyWizard) async throws(ConsoleError)
+    func wizardProblem(
+        _ step: String, _ visit: ConsoleVisit, _ environment: ConsoleEnvironment, _ wizard: KeyWizard
+    ) async throws(ConsoleError)
         -> String?
     {
         switch step {
@@ -149,7 +153,9 @@ extension Console {
     }
 
     /// Renders one step of the wizard with the answers so far.
-    func wizardStep(_ step: String, _ visit: ConsoleVisit, _ environment: ConsoleEnvironment, _ wizard: KeyWizard, error: String? = nil)
+    func wizardStep(
+        _ step: String, _ visit: ConsoleVisit, _ environment: ConsoleEnvironment, _ wizard: KeyWizard, error: String? = nil
+    )
         async throws(ConsoleError) -> Response
     {
         var values: [String: Any] = ["step_" + step: true]

@@ -46,10 +46,12 @@ extension Console {
             let region = visit.form["region"] ?? ""
             let parts = region.split(separator: "/", maxSplits: 1).map(String.init)
             guard let name, parts.count == 2 else {
-                return try await newPoolForm(visit, environment, name: name, region: region, maxCFU: visit.form["max_cfu"], error: "Give the pool a name and choose a region.")
+                return try await newPoolForm(
+                    visit, environment, name: name, region: region, maxCFU: visit.form["max_cfu"], error: "Give the pool a name and choose a region.")
             }
             guard let maxCFU = visit.form["max_cfu"].flatMap(Int64.init) else {
-                return try await newPoolForm(visit, environment, name: name, region: region, maxCFU: visit.form["max_cfu"], error: "The maximum CFU must be a whole number.")
+                return try await newPoolForm(
+                    visit, environment, name: name, region: region, maxCFU: visit.form["max_cfu"], error: "The maximum CFU must be a whole number.")
             }
             let reply = try await visit.api.reply(
                 .post, "/fcpm/v2/compute-pools",
@@ -61,10 +63,12 @@ extension Console {
                 ])
             guard (200..<300).contains(reply.status), let id = reply.body?["id"]?.stringValue else {
                 return try await newPoolForm(
-                    visit, environment, name: name, region: region, maxCFU: String(maxCFU), error: "The compute pool was not created: \(reply.errorDetail)",
+                    visit, environment, name: name, region: region, maxCFU: String(maxCFU),
+                    error: "The compute pool was not created: \(reply.errorDetail)",
                     status: reply.status)
             }
-            return redirect(visit, to: "/environments/\(FormBody.encode(environment.id))/flink/compute-pools", notice: "Created compute pool \(name) (\(id)).")
+            return redirect(
+                visit, to: "/environments/\(FormBody.encode(environment.id))/flink/compute-pools", notice: "Created compute pool \(name) (\(id)).")
         }
         router.get("environments/:env/flink/compute-pools/:id/edit") { request, context in
             let visit = try await visit(request, context)
@@ -86,7 +90,8 @@ extension Console {
             let reply = try await visit.api.reply(.patch, "/fcpm/v2/compute-pools/\(FormBody.encode(id))", json: ["spec": .object(spec)])
             guard (200..<300).contains(reply.status) else {
                 return try await editPoolForm(
-                    visit, environment, id: id, entered: visit.form, error: "The compute pool was not changed: \(reply.errorDetail)", status: reply.status)
+                    visit, environment, id: id, entered: visit.form, error: "The compute pool was not changed: \(reply.errorDetail)",
+                    status: reply.status)
             }
             return redirect(visit, to: "/environments/\(FormBody.encode(environment.id))/flink/compute-pools", notice: "Saved compute pool \(id).")
         }
@@ -105,7 +110,8 @@ extension Console {
 
     /// The create form, again with what was entered when something was wrong.
     func newPoolForm(
-        _ visit: ConsoleVisit, _ environment: ConsoleEnvironment, name: String? = nil, region: String? = nil, maxCFU: String? = nil, error: String? = nil,
+        _ visit: ConsoleVisit, _ environment: ConsoleEnvironment, name: String? = nil, region: String? = nil, maxCFU: String? = nil,
+        error: String? = nil,
         status: Int = 400
     ) async throws(ConsoleError) -> Response {
         // The options as the form shows them (the wizard's region list also tells each region's cloud).

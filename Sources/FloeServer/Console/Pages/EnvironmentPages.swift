@@ -36,7 +36,9 @@ extension Console {
 
 extension Console {
     /// The environments list with the create form (filled in again, with the problem, when creating failed).
-    func environmentsPage(_ visit: ConsoleVisit, name: String = "", error: String? = nil, status: Int = 400) async throws(ConsoleError)
+    func environmentsPage(
+        _ visit: ConsoleVisit, name: String = "", error: String? = nil, status: Int = 400
+    ) async throws(ConsoleError)
         -> Response
     {
         let environments = try await visit.api.list("/org/v2/environments").map { environment -> [String: Any] in

@@ -43,7 +43,9 @@ extension Console {
     }
 
     /// The sign-in form with a fresh login token.
-    func signInPage(next: String?, notice: String? = nil, error: String? = nil, key: String = "", status: HTTPResponse.Status = .ok)
+    func signInPage(
+        next: String?, notice: String? = nil, error: String? = nil, key: String = "", status: HTTPResponse.Status = .ok
+    )
         -> Response
     {
         let token = ConsoleSessionStore.randomToken()
@@ -77,7 +79,8 @@ extension Console {
         }
         let organizations = await api.send(.get, "/org/v2/organizations")
         guard case .array(let list)? = organizations.body?["data"], let organizationID = list.first?["id"]?.stringValue else {
-            return signInPage(next: next, error: "The key's organization could not be read: \(organizations.errorDetail)", key: key, status: .badRequest)
+            return signInPage(
+                next: next, error: "The key's organization could not be read: \(organizations.errorDetail)", key: key, status: .badRequest)
         }
         var name = ownerID
         if ownerID.hasPrefix("sa-") {
@@ -101,7 +104,9 @@ extension Console {
     /// `/\t/evil.test` would become `//evil.test`).
     static func safeNext(_ next: String?) -> String? {
         guard let next, next.hasPrefix("/"), !next.hasPrefix("//"),
-            next.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0 != "\\" && $0.properties.generalCategory != .control && !$0.properties.isWhitespace })
+            next.unicodeScalars.allSatisfy({
+                $0.value > 0x20 && $0 != "\\" && $0.properties.generalCategory != .control && !$0.properties.isWhitespace
+            })
         else { return nil }
         return next
     }

@@ -42,7 +42,8 @@ extension Console {
                 json: ["name": .string(name), "spec": .object(spec + [("properties", .object(properties + [("sql.dry-run", "true")]))])])
             let kind = dryRun.body?.value(at: "status", "traits", "sql_kind")?.stringValue
             let created = try await visit.api.call(
-                .post, statementsPath(visit, environmentID), json: ["name": .string(name), "spec": .object(spec + [("properties", .object(properties))])])
+                .post, statementsPath(visit, environmentID),
+                json: ["name": .string(name), "spec": .object(spec + [("properties", .object(properties))])])
             if kind == nil || kind == "SELECT" {
                 sessions.addWorkspaceQuery(environmentID: environmentID, name: name, for: visit.session.id)
             }
@@ -69,7 +70,10 @@ extension Console {
             let next = page.value(at: "metadata", "next")?.stringValue.flatMap(ConsoleAPIClient.pageToken(ofNext:))
             return JSONResponse.make(
                 .ok,
-                ["data": page.value(at: "results", "data") ?? [], "next_page_token": .string(orNull: next), "statement": Self.statementSummary(statement)])
+                [
+                    "data": page.value(at: "results", "data") ?? [], "next_page_token": .string(orNull: next),
+                    "statement": Self.statementSummary(statement),
+                ])
         }
         router.post("console/api/environments/:env/statements/:name/stop") { request, context in
             let visit = try await visit(request, context)
