@@ -33,6 +33,9 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
         .target(name: "FloeSQL", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
+        // Avro and JSON Schema: parsing, canonical forms and compatibility, for the Schema Registry (FloeServer) and
+        // the Kafka formats (FloeSQL) alike.
+        .target(name: "FloeSchemas", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
         // The version, git commit and build date of the binary; the commit and date are stamped by the plugin.
         .target(name: "FloeBuildInfo", swiftSettings: upcomingFeatures, plugins: ["BuildStamp"]),
         .plugin(name: "BuildStamp", capability: .buildTool()),
@@ -91,6 +94,7 @@ let package = Package(
         .executableTarget(
             name: "floe-nexmark-bench", dependencies: ["FloeSQL", "FloeCore"], path: "bench/nexmark/Sources", swiftSettings: upcomingFeatures),
         .testTarget(name: "FloeCoreTests", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
+        .testTarget(name: "FloeSchemasTests", dependencies: ["FloeSchemas", "FloeCore"], swiftSettings: upcomingFeatures),
         .testTarget(name: "FloeSQLTests", dependencies: ["FloeSQL"], resources: [.copy("Golden")], swiftSettings: upcomingFeatures),
         .testTarget(
             name: "FloeCLITests",
