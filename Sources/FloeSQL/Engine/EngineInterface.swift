@@ -229,8 +229,9 @@ public struct SQLError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The same error pointing at `span`, unless it points somewhere already: errors are located on their way out of
     /// the analysis, so the innermost written node that holds the mistake wins.
-    func located(_ span: SourceSpan?) -> SQLError {
-        guard self.span == nil, let span, kind != .runtime else { return self }
+    /// `span` is computed only when it is needed: finding an expression's extent may walk its tree.
+    func located(_ span: @autoclosure () -> SourceSpan?) -> SQLError {
+        guard self.span == nil, kind != .runtime, let span = span() else { return self }
         var located = self
         located.span = span
         return located
