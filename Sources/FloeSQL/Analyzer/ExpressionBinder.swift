@@ -103,19 +103,37 @@ extension QueryAnalyzer {
                     ],
                     otherwise: equal.casted(to: SQLType(.boolean, nullable: false))), SQLType(.boolean, nullable: false))
             return negated ? notDistinct : BoundExpression(.not(notDistinct), notDistinct.type)
-        case .between(let operand, let low, let high, let negated):
+        case .between(let operand, let low, let high, let negated, _):
             let value = try recurse(operand)
-            let lower = try compare(.greaterOrEqual, value, try recurse(low))
-            let upper = try compare(.lessOrEqual, value, try recurse(high))
+            let (lowValue, highValue) = (try recurse(low), try recurse(high))
+            let lower: BoundExpression
+            let upper: BoundExpression
+            do {
+                lower = try compare(.greaterOrEqual, value, lowValue)
+                upper = try compare(.lessOrEqual, value, highValue)
+            } catch {
+                let name = negated ? "NOT BETWEEN ASYMMETRIC" : "BETWEEN ASYMMETRIC"
+                let spelled = [value, lowValue, highValue].map { "<\($0.type.errorSpelling)>" }
+                throw SQLError(
+                    "Cannot apply '\(name)' to arguments of type '\(spelled[0]) \(name) \(spelled[1]) AND \(spelled[2])'. "
+                        + "Supported form(s): '<COMPARABLE_TYPE> \(name) <COMPARABLE_TYPE> AND <COMPARABLE_TYPE>'")
+            }
             let both = BoundExpression(.and([lower, upper]), SQLType(.boolean, nullable: lower.type.nullable || upper.type.nullable))
             return negated ? BoundExpression(.not(both), both.type) : both
-        case .inList(let operand, let list, let negated):
+        case .inList(let operand, let list, let negated, _):
             let value = try recurse(operand)
             var tests: [BoundExpression] = []
-            for item in list { tests.append(try compare(.equal, value, try recurse(item))) }
+            for item in list {
+                let itemValue = try recurse(item)
+                do {
+                    tests.append(try compare(.equal, value, itemValue))
+                } catch {
+                    throw SQLError("Values in expression list must have compatible types")
+                }
+            }
             let any = BoundExpression(.or(tests), SQLType(.boolean, nullable: tests.contains { $0.type.nullable }))
             return negated ? BoundExpression(.not(any), any.type) : any
-        case .like(let operand, let pattern, let escape, let negated, let similar):
+        case .like(let operand, let pattern, let escape, let negated, let similar, _):
             let value = try recurse(operand)
             let patternValue = try recurse(pattern)
             guard value.type.isCharacter || value.type.isNull, patternValue.type.isCharacter || patternValue.type.isNull else {
@@ -136,7 +154,7 @@ extension QueryAnalyzer {
             guard over == nil else { throw Self.unsupportedOver(upper) }
             _ = distinct
             return try library.call(upper, arguments, scope: scope, bindArgument: recurse)
-        case .cast(let operand, let typeSyntax, let isTry):
+        case .cast(let operand, let typeSyntax, let isTry, _):
             let bound = try recurse(operand)
             var target = try SQLType.resolve(typeSyntax)
             guard SQLType.canCast(bound.type, to: target) else {

@@ -502,11 +502,11 @@ struct QueryAnalyzer {
         case .function(let name, let arguments, _, let over):
             if over == nil, Self.aggregateNames.contains(name.name.uppercased()) { return true }
             return arguments.contains(where: isAggregate)
-        case .unary(_, let e, _), .isNull(let e, _), .isTruth(let e, _, _), .cast(let e, _, _), .extract(_, let e): return isAggregate(e)
+        case .unary(_, let e, _), .isNull(let e, _), .isTruth(let e, _, _), .cast(let e, _, _, _), .extract(_, let e): return isAggregate(e)
         case .binary(_, let a, let b, _), .isDistinctFrom(let a, let b, _), .element(let a, let b): return isAggregate(a) || isAggregate(b)
-        case .between(let a, let b, let c, _): return isAggregate(a) || isAggregate(b) || isAggregate(c)
-        case .inList(let a, let list, _): return isAggregate(a) || list.contains(where: isAggregate)
-        case .like(let a, let b, _, _, _): return isAggregate(a) || isAggregate(b)
+        case .between(let a, let b, let c, _, _): return isAggregate(a) || isAggregate(b) || isAggregate(c)
+        case .inList(let a, let list, _, _): return isAggregate(a) || list.contains(where: isAggregate)
+        case .like(let a, let b, _, _, _, _): return isAggregate(a) || isAggregate(b)
         case .caseWhen(let operand, let branches, let otherwise, _):
             return (operand.map(isAggregate) ?? false) || branches.contains { isAggregate($0.condition) || isAggregate($0.result) }
                 || (otherwise.map(isAggregate) ?? false)

@@ -324,24 +324,25 @@ extension Parser {
             {
                 _ = advance()
                 try deepen()
-                left = try predicate(left, negated: true)
+                left = try predicate(left, from: start, negated: true)
             } else if isKeyword("BETWEEN", "IN", "LIKE", "SIMILAR") {
                 try deepen()
-                left = try predicate(left, negated: false)
+                left = try predicate(left, from: start, negated: false)
             } else {
                 return left
             }
         }
     }
 
-    mutating func predicate(_ left: Expression, negated: Bool) throws(SQLSyntaxError) -> Expression {
+    /// `BETWEEN`, `IN` or `[SIMILAR TO | LIKE]` after `left`, which was written from `start`.
+    mutating func predicate(_ left: Expression, from start: SourcePosition, negated: Bool) throws(SQLSyntaxError) -> Expression {
         if acceptKeyword("BETWEEN") {
             let symmetric = acceptKeyword("SYMMETRIC")
             if !symmetric { _ = acceptKeyword("ASYMMETRIC") }
             let low = try additive()
             try expectKeyword("AND")
             let high = try additive()
-            guard symmetric else { return .between(left, low: low, high: high, negated: negated) }
+            guard symmetric else { return .between(left, low: low, high: high, negated: negated, origin: origin(from: start)) }
             // BETWEEN SYMMETRIC accepts the bounds in either order.
             let either = Expression.binary(
                 "OR", .between(left, low: low, high: high, negated: false), .between(left, low: high, high: low, negated: false))
@@ -357,13 +358,13 @@ extension Parser {
             var list = [try expression()]
             while accept(",") { list.append(try expression()) }
             try expect(")")
-            return .inList(left, list, negated: negated)
+            return .inList(left, list, negated: negated, origin: origin(from: start))
         }
         let similar = acceptKeywords("SIMILAR", "TO")
         if !similar { try expectKeyword("LIKE") }
         let pattern = try additive()
         let escape = acceptKeyword("ESCAPE") ? try additive() : nil
-        return .like(left, pattern: pattern, escape: escape, negated: negated, similar: similar)
+        return .like(left, pattern: pattern, escape: escape, negated: negated, similar: similar, origin: origin(from: start))
     }
 
     mutating func additive() throws(SQLSyntaxError) -> Expression {
@@ -408,6 +409,7 @@ extension Parser {
     mutating func postfix() throws(SQLSyntaxError) -> Expression {
         let level = nesting
         defer { nesting = level }
+        let start = current.position
         var base = try primary()
         while true {
             if accept("[") {
@@ -428,7 +430,7 @@ extension Parser {
             } else if current.isSymbol("::") {
                 _ = advance()
                 try deepen()
-                base = .cast(base, try typeSyntax(), isTry: false)
+                base = .cast(base, try typeSyntax(), isTry: false, origin: origin(from: start))
             } else {
                 return base
             }
@@ -511,13 +513,14 @@ extension Parser {
         case "CASE": return try caseExpression()
         case "CAST", "TRY_CAST":
             guard peek(1).isSymbol("(") else { break }
+            let start = current.position
             _ = advance()
             try expect("(")
             let operand = try expression()
             try expectKeyword("AS")
             let type = try typeSyntax()
             try expect(")")
-            return .cast(operand, type, isTry: word == "TRY_CAST")
+            return .cast(operand, type, isTry: word == "TRY_CAST", origin: origin(from: start))
         case "EXTRACT":
             guard peek(1).isSymbol("(") else { break }
             _ = advance()

@@ -101,10 +101,10 @@ struct NestingProbe {
         case .null, .boolean, .number, .string, .typedLiteral, .interval, .column, .star, .tableArgument, .descriptor: return false
         case .unary(_, let e, _), .isNull(let e, _), .isTruth(let e, _, _), .extract(_, let e), .namedArgument(_, let e): return exceeds(e, next)
         case .binary(_, let a, let b, _), .isDistinctFrom(let a, let b, _), .element(let a, let b): return exceeds(a, next) || exceeds(b, next)
-        case .between(let e, let low, let high, _): return any([e, low, high])
-        case .inList(let e, let list, _): return exceeds(e, next) || any(list)
+        case .between(let e, let low, let high, _, _): return any([e, low, high])
+        case .inList(let e, let list, _, _): return exceeds(e, next) || any(list)
         case .inQuery(let e, let query, _): return exceeds(e, next) || exceeds(query, next)
-        case .like(let e, let pattern, let escape, _, _): return any([e, pattern] + (escape.map { [$0] } ?? []))
+        case .like(let e, let pattern, let escape, _, _, _): return any([e, pattern] + (escape.map { [$0] } ?? []))
         case .function(_, let arguments, _, let over):
             if any(arguments) { return true }
             guard let over else { return false }
@@ -116,7 +116,7 @@ struct NestingProbe {
                 case .unboundedPreceding, .currentRow, .unboundedFollowing: return false
                 }
             }
-        case .cast(let e, let type, _): return exceeds(e, next) || exceeds(type, next)
+        case .cast(let e, let type, _, _): return exceeds(e, next) || exceeds(type, next)
         case .caseWhen(let operand, let branches, let otherwise, _):
             if let operand, exceeds(operand, next) { return true }
             if branches.contains(where: { exceeds($0.condition, next) || exceeds($0.result, next) }) { return true }

@@ -20,14 +20,15 @@ extension Expression {
         case .isNull(let e, let negated): return .isNull(try r(e), negated: negated)
         case .isTruth(let e, let value, let negated): return .isTruth(try r(e), value: value, negated: negated)
         case .isDistinctFrom(let a, let b, let negated): return .isDistinctFrom(try r(a), try r(b), negated: negated)
-        case .between(let e, let low, let high, let negated): return .between(try r(e), low: try r(low), high: try r(high), negated: negated)
-        case .inList(let e, let list, let negated): return .inList(try r(e), try all(list), negated: negated)
+        case .between(let e, let low, let high, let negated, let origin):
+            return .between(try r(e), low: try r(low), high: try r(high), negated: negated, origin: origin)
+        case .inList(let e, let list, let negated, let origin): return .inList(try r(e), try all(list), negated: negated, origin: origin)
         case .inQuery(let e, let query, let negated): return .inQuery(try r(e), query, negated: negated)
-        case .like(let e, let pattern, let escape, let negated, let similar):
-            return .like(try r(e), pattern: try r(pattern), escape: try escape.map(r), negated: negated, similar: similar)
+        case .like(let e, let pattern, let escape, let negated, let similar, let origin):
+            return .like(try r(e), pattern: try r(pattern), escape: try escape.map(r), negated: negated, similar: similar, origin: origin)
         case .function(let name, let arguments, let distinct, let over):
             return .function(name: name, arguments: try all(arguments), distinct: distinct, over: over)
-        case .cast(let e, let type, let isTry): return .cast(try r(e), type, isTry: isTry)
+        case .cast(let e, let type, let isTry, let origin): return .cast(try r(e), type, isTry: isTry, origin: origin)
         case .caseWhen(let operand, let branches, let otherwise, let origin):
             var rewrittenBranches: [CaseBranch] = []
             for branch in branches { rewrittenBranches.append(CaseBranch(condition: try r(branch.condition), result: try r(branch.result))) }
@@ -47,7 +48,8 @@ extension Expression {
     /// (a literal alone has none). Errors about an expression point here.
     public var span: SourceSpan? {
         switch self {
-        case .unary(_, _, let origin), .binary(_, _, _, let origin), .caseWhen(_, _, _, let origin):
+        case .unary(_, _, let origin), .binary(_, _, _, let origin), .caseWhen(_, _, _, let origin), .between(_, _, _, _, let origin),
+            .inList(_, _, _, let origin), .like(_, _, _, _, _, let origin), .cast(_, _, _, let origin):
             if let span = origin.span { return span }
         case .column(let name), .tableArgument(let name):
             return name.origin.span
@@ -69,7 +71,9 @@ extension Expression {
     /// The origin a node carries itself, if it is one of the kinds that carry one.
     private var origin: Origin? {
         switch self {
-        case .unary(_, _, let origin), .binary(_, _, _, let origin), .caseWhen(_, _, _, let origin): origin
+        case .unary(_, _, let origin), .binary(_, _, _, let origin), .caseWhen(_, _, _, let origin), .between(_, _, _, _, let origin),
+            .inList(_, _, _, let origin), .like(_, _, _, _, _, let origin), .cast(_, _, _, let origin):
+            origin
         case .column(let name), .tableArgument(let name), .function(let name, _, _, _): name.origin
         default: nil
         }

@@ -49,19 +49,19 @@ extension Expression {
         case .isTruth(let operand, let value, let negated):
             return "(\(operand.sql) IS \(negated ? "NOT " : "")\(value.map { $0 ? "TRUE" : "FALSE" } ?? "UNKNOWN"))"
         case .isDistinctFrom(let left, let right, let negated): return "(\(left.sql) IS \(negated ? "NOT " : "")DISTINCT FROM \(right.sql))"
-        case .between(let operand, let low, let high, let negated):
+        case .between(let operand, let low, let high, let negated, _):
             return "(\(operand.sql) \(negated ? "NOT " : "")BETWEEN \(low.sql) AND \(high.sql))"
-        case .inList(let operand, let list, let negated):
+        case .inList(let operand, let list, let negated, _):
             return "(\(operand.sql) \(negated ? "NOT " : "")IN (\(list.map(\.sql).joined(separator: ", "))))"
         case .inQuery(let operand, let query, let negated): return "(\(operand.sql) \(negated ? "NOT " : "")IN (\(query.sql)))"
-        case .like(let operand, let pattern, let escape, let negated, let similar):
+        case .like(let operand, let pattern, let escape, let negated, let similar, _):
             return "(\(operand.sql) \(negated ? "NOT " : "")\(similar ? "SIMILAR TO" : "LIKE") \(pattern.sql)"
                 + (escape.map { " ESCAPE \($0.sql)" } ?? "") + ")"
         case .function(let name, let arguments, let distinct, let over):
             let call =
                 "\(name.parts.joined(separator: ".").uppercased())(\(distinct ? "DISTINCT " : "")\(arguments.map(\.sql).joined(separator: ", ")))"
             return call + (over.map { $0.reference == nil ? " OVER (\($0.sql))" : " OVER \($0.sql)" } ?? "")
-        case .cast(let operand, let type, let isTry): return "\(isTry ? "TRY_CAST" : "CAST")(\(operand.sql) AS \(type.sql))"
+        case .cast(let operand, let type, let isTry, _): return "\(isTry ? "TRY_CAST" : "CAST")(\(operand.sql) AS \(type.sql))"
         case .caseWhen(let operand, let branches, let otherwise, _):
             var text = "CASE" + (operand.map { " \($0.sql)" } ?? "")
             for branch in branches { text += " WHEN \(branch.condition.sql) THEN \(branch.result.sql)" }

@@ -51,13 +51,13 @@ public indirect enum Expression: Sendable, Equatable {
     /// `IS [NOT] TRUE|FALSE|UNKNOWN` (`value` nil for UNKNOWN).
     case isTruth(Expression, value: Bool?, negated: Bool)
     case isDistinctFrom(Expression, Expression, negated: Bool)
-    case between(Expression, low: Expression, high: Expression, negated: Bool)
-    case inList(Expression, [Expression], negated: Bool)
+    case between(Expression, low: Expression, high: Expression, negated: Bool, origin: Origin = .none)
+    case inList(Expression, [Expression], negated: Bool, origin: Origin = .none)
     case inQuery(Expression, Query, negated: Bool)
-    case like(Expression, pattern: Expression, escape: Expression?, negated: Bool, similar: Bool)
+    case like(Expression, pattern: Expression, escape: Expression?, negated: Bool, similar: Bool, origin: Origin = .none)
     /// A function call; `DISTINCT` aggregates and `OVER` windows included.
     case function(name: QualifiedName, arguments: [Expression], distinct: Bool, over: WindowSpecification?)
-    case cast(Expression, TypeSyntax, isTry: Bool)
+    case cast(Expression, TypeSyntax, isTry: Bool, origin: Origin = .none)
     case caseWhen(operand: Expression?, branches: [CaseBranch], otherwise: Expression?, origin: Origin = .none)
     case extract(unit: String, from: Expression)
     case scalarSubquery(Query)
