@@ -136,11 +136,11 @@ struct QueryAnalyzer {
         case .select(let select): return try self.select(select, orderBy: orderBy)
         case .values(let rows): return try values(rows)
         case .nested(let query): return try analyze(query)
-        case .setOperation(let op, let all, let left, let right):
+        case .setOperation(let op, let all, let left, let right, let origin):
             let l = try self.body(left)
             let r = try self.body(right)
             guard l.fields.count == r.fields.count else {
-                throw SQLError("Column count mismatch in \(all ? op + " ALL" : op)")
+                throw SQLError("Column count mismatch in \(all ? op + " ALL" : op)", at: origin.span)
             }
             var fields = l.fields
             var leftCasts: [BoundExpression] = []
@@ -148,14 +148,14 @@ struct QueryAnalyzer {
             for i in fields.indices {
                 guard let common = SQLType.common(l.fields[i].type, r.fields[i].type) else {
                     throw SQLError(
-                        "Type mismatch in column \(i + 1) of \(all ? op + " ALL" : op): \(l.fields[i].type.errorSpelling) and \(r.fields[i].type.errorSpelling)"
-                    )
+                        "Type mismatch in column \(i + 1) of \(all ? op + " ALL" : op): \(l.fields[i].type.errorSpelling) and \(r.fields[i].type.errorSpelling)",
+                        at: origin.span)
                 }
                 fields[i] = PlanField(name: l.fields[i].name, type: common, qualifier: nil)
                 leftCasts.append(BoundExpression(.column(i), l.fields[i].type).casted(to: common))
                 rightCasts.append(BoundExpression(.column(i), r.fields[i].type).casted(to: common))
             }
-            guard op == "UNION" else { throw SQLError.unsupported("\(op) is not supported yet.") }
+            guard op == "UNION" else { throw SQLError.unsupported("\(op) is not supported yet.", at: origin.span) }
             var plan = QueryPlan(
                 node: .union([.project(l.node, leftCasts), .project(r.node, rightCasts)]), fields: fields,
                 isBounded: l.isBounded && r.isBounded, isAppendOnly: l.isAppendOnly && r.isAppendOnly, upsertKeys: nil)

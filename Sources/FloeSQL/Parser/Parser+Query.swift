@@ -41,13 +41,14 @@ extension Parser {
     mutating func setExpression() throws(SQLSyntaxError) -> QueryBody {
         let level = nesting
         defer { nesting = level }
+        let start = current.position
         var left = try setTerm()
         while isKeyword("UNION", "EXCEPT", "MINUS") {
             try deepen()
             let op = advance().text.uppercased() == "UNION" ? "UNION" : "EXCEPT"
             let all = acceptKeyword("ALL")
             if !all { _ = acceptKeyword("DISTINCT") }
-            left = .setOperation(op, all: all, left, try setTerm())
+            left = .setOperation(op, all: all, left, try setTerm(), origin: origin(from: start))
         }
         return left
     }
@@ -55,12 +56,13 @@ extension Parser {
     mutating func setTerm() throws(SQLSyntaxError) -> QueryBody {
         let level = nesting
         defer { nesting = level }
+        let start = current.position
         var left = try queryPrimary()
         while acceptKeyword("INTERSECT") {
             try deepen()
             let all = acceptKeyword("ALL")
             if !all { _ = acceptKeyword("DISTINCT") }
-            left = .setOperation("INTERSECT", all: all, left, try queryPrimary())
+            left = .setOperation("INTERSECT", all: all, left, try queryPrimary(), origin: origin(from: start))
         }
         return left
     }

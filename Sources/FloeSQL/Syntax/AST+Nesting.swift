@@ -76,7 +76,7 @@ struct NestingProbe {
             if select.groupBy.contains(where: { exceeds($0, next) }) { return true }
             return [select.filter, select.having].contains { $0.map { exceeds($0, next) } ?? false }
         case .values(let rows): return rows.contains { $0.contains { exceeds($0, next) } }
-        case .setOperation(_, _, let left, let right): return exceeds(left, next) || exceeds(right, next)
+        case .setOperation(_, _, let left, let right, _): return exceeds(left, next) || exceeds(right, next)
         case .nested(let query): return exceeds(query, next)
         }
     }

@@ -145,7 +145,7 @@ extension QueryBody {
             if let having = select.having { text += " HAVING \(having.sql)" }
             return text
         case .values(let rows): return "VALUES " + rows.map { "(" + $0.map(\.sql).joined(separator: ", ") + ")" }.joined(separator: ", ")
-        case .setOperation(let op, let all, let left, let right): return "(\(left.sql) \(op)\(all ? " ALL" : "") \(right.sql))"
+        case .setOperation(let op, let all, let left, let right, _): return "(\(left.sql) \(op)\(all ? " ALL" : "") \(right.sql))"
         case .nested(let query): return "(\(query.sql))"
         }
     }

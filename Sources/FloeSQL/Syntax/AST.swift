@@ -213,7 +213,8 @@ public indirect enum QueryBody: Sendable, Equatable {
     case select(Select)
     case values([[Expression]])
     /// `UNION [ALL]`, `INTERSECT`, `EXCEPT`.
-    case setOperation(String, all: Bool, QueryBody, QueryBody)
+    /// The origin spans both operands.
+    case setOperation(String, all: Bool, QueryBody, QueryBody, origin: Origin = .none)
     case nested(Query)
 }
 
