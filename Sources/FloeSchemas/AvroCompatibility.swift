@@ -137,22 +137,23 @@ struct AvroCompatibilityChecker {
             check(r.values, w.values, depth: depth + 1)
             location.removeLast()
         case (.fixed(let r), .fixed(let w)):
-            guard namesMatch(r.name, r.aliases, w.name) else { return }
+            checkNames(r.name, r.aliases, w.name)
             if r.size != w.size {
                 location.append("size")
                 report(.fixedSizeMismatch, "expected: \(w.size), found: \(r.size)")
                 location.removeLast()
             }
         case (.enumeration(let r), .enumeration(let w)):
-            guard namesMatch(r.name, r.aliases, w.name) else { return }
-            let missing = w.symbols.filter { !r.symbols.contains($0) }
+            checkNames(r.name, r.aliases, w.name)
+            // Sorted, as Avro's checker lists them.
+            let missing = Set(w.symbols).subtracting(r.symbols).sorted()
             if !missing.isEmpty, r.defaultSymbol == nil {
                 location.append("symbols")
                 report(.missingEnumSymbols, "[" + missing.joined(separator: ", ") + "]")
                 location.removeLast()
             }
         case (.record(let r), .record(let w)):
-            guard namesMatch(r.name, r.aliases, w.name) else { return }
+            checkNames(r.name, r.aliases, w.name)
             let pair = [r.name.fullname, w.name.fullname]
             guard inProgress.insert(pair).inserted else { return }
             defer { inProgress.remove(pair) }
@@ -183,13 +184,13 @@ struct AvroCompatibilityChecker {
     }
 
     /// Named types match by unqualified name, or when one of the reader's aliases is the writer's fullname (the
-    /// specification's rule; Avro's Java checker does the same). A mismatch is reported under `/name`.
-    mutating func namesMatch(_ readerName: AvroName, _ readerAliases: [AvroName], _ writerName: AvroName) -> Bool {
-        if readerName.name == writerName.name || readerAliases.contains(where: { $0.fullname == writerName.fullname }) { return true }
+    /// specification's rule; Avro's Java checker does the same). A mismatch is reported under `/name`, and the
+    /// comparison goes on: like Avro's checker, the user hears about the fields too, not only the rename.
+    mutating func checkNames(_ readerName: AvroName, _ readerAliases: [AvroName], _ writerName: AvroName) {
+        if readerName.name == writerName.name || readerAliases.contains(where: { $0.fullname == writerName.fullname }) { return }
         location.append("name")
         report(.nameMismatch, "expected: \(writerName.fullname)")
         location.removeLast()
-        return false
     }
 
     mutating func mismatch(_ readerType: AvroType, _ writerType: AvroType) {

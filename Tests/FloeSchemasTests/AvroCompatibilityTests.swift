@@ -90,6 +90,11 @@ private let cases: [CompatibilityCase] = [
     .init("make a field non-nullable", .forward, [fieldOfType(#"["null","int"]"#)], fieldOfType(#""int""#)),
     // Names and aliases.
     .init("rename the record", .backward, [record(a, name: "R")], record(a, name: "S"), [.nameMismatch]),
+    .init(
+        "rename the record and retype a field", .backward, [record(a, name: "R")], record(#"{"name":"a","type":"string"}"#, name: "S"),
+        [.nameMismatch, .typeMismatch]),
+    .init("make the whole value nullable", .backward, [v1], "[\"null\",\(v1)]"),
+    .init("make the whole value nullable", .forward, [v1], "[\"null\",\(v1)]", [.typeMismatch]),
     .init("rename the record with an alias", .backward, [record(a, name: "R")], record(a, name: "S", extra: #","aliases":["R"]"#)),
     .init("rename the record with an alias", .forward, [record(a, name: "R")], record(a, name: "S", extra: #","aliases":["R"]"#), [.nameMismatch]),
     .init("change only the namespace", .full, [record(a, name: "x.R")], record(a, name: "y.R")),
