@@ -68,6 +68,11 @@ extension AvroSchema {
 
 /// The walk over a reader and a writer type side by side, with the path for messages and the record pairs already
 /// under comparison.
+///
+/// Named types can be shared (a record used by two fields) and unions make the walk try several reader branches, so
+/// a naive walk is exponential in the nesting depth of a hostile schema. Two memos keep it linear in the number of
+/// distinct record pairs: a reporting walk visits each reader/writer record pair once (its problems are reported at
+/// the first path that reaches it), and union probes remember each pair's verdict, as Avro's Java checker memoizes.
 struct AvroCompatibilityChecker {
     let reader: AvroSchema
     let writer: AvroSchema
@@ -77,6 +82,12 @@ struct AvroCompatibilityChecker {
     /// recursive; the pair is assumed compatible there (whatever is wrong with it is reported where the comparison
     /// started), which is what makes a linked list terminate.
     var inProgress: Set<[String]> = []
+    /// Record pairs a reporting walk has been through.
+    var walkedPairs: Set<[String]> = []
+    /// Whether each record pair probed so far is compatible.
+    var probeVerdicts: [[String]: Bool] = [:]
+    /// A probe (choosing a union branch) only needs a yes or no, so it stops at the first problem.
+    var isProbe = false
 
     init(reader: AvroSchema, writer: AvroSchema) {
         self.reader = reader
@@ -90,31 +101,31 @@ struct AvroCompatibilityChecker {
     }
 
     /// Whether `readerType` can read `writerType`, without reporting anything: for picking a reader union branch.
-    func canRead(_ readerType: AvroType, _ writerType: AvroType, depth: Int) -> Bool {
+    mutating func canRead(_ readerType: AvroType, _ writerType: AvroType, depth: Int) -> Bool {
         var probe = AvroCompatibilityChecker(reader: reader, writer: writer)
         probe.inProgress = inProgress
+        probe.probeVerdicts = probeVerdicts
+        probe.isProbe = true
         probe.check(readerType, writerType, depth: depth)
+        probeVerdicts = probe.probeVerdicts
         return probe.problems.isEmpty
     }
 
     mutating func check(_ readerType: AvroType, _ writerType: AvroType, depth: Int) {
         // Parsed schemas are at most `maximumDepth` deep, so only recursion through references gets here, and the
         // in-progress set stops that; the bound is a second line of defence.
-        guard depth <= 2 * AvroSchema.maximumDepth else { return }
+        guard depth <= 2 * AvroSchema.maximumDepth, !(isProbe && !problems.isEmpty) else { return }
         let readerType = reader.resolved(readerType)
         let writerType = writer.resolved(writerType)
 
         // A writer union: each branch the writer may have chosen must be readable.
-        if case .union(let writerBranches) = writerType {
-            if case .union = readerType {
-            } else {
-                for (index, branch) in writerBranches.enumerated() {
-                    location.append(String(index))
-                    check(readerType, branch, depth: depth + 1)
-                    location.removeLast()
-                }
-                return
+        if case .union(let writerBranches) = writerType, !Self.isUnion(readerType) {
+            for (index, branch) in writerBranches.enumerated() {
+                location.append(String(index))
+                check(readerType, branch, depth: depth + 1)
+                location.removeLast()
             }
+            return
         }
 
         switch (readerType, writerType) {
@@ -153,10 +164,17 @@ struct AvroCompatibilityChecker {
                 location.removeLast()
             }
         case (.record(let r), .record(let w)):
-            checkNames(r.name, r.aliases, w.name)
             let pair = [r.name.fullname, w.name.fullname]
+            if isProbe, let verdict = probeVerdicts[pair] {
+                if !verdict { report(.typeMismatch, "\(r.name) cannot read \(w.name)") }
+                return
+            }
             guard inProgress.insert(pair).inserted else { return }
             defer { inProgress.remove(pair) }
+            guard isProbe || walkedPairs.insert(pair).inserted else { return }
+            let problemsBefore = problems.count
+            defer { if isProbe { probeVerdicts[pair] = problems.count == problemsBefore } }
+            checkNames(r.name, r.aliases, w.name)
             for (index, readerField) in r.fields.enumerated() {
                 location.append(contentsOf: ["fields", String(index)])
                 // A reader field finds its writer field by name, or else by one of the reader field's aliases.
@@ -191,6 +209,11 @@ struct AvroCompatibilityChecker {
         location.append("name")
         report(.nameMismatch, "expected: \(writerName.fullname)")
         location.removeLast()
+    }
+
+    static func isUnion(_ type: AvroType) -> Bool {
+        if case .union = type { return true }
+        return false
     }
 
     mutating func mismatch(_ readerType: AvroType, _ writerType: AvroType) {

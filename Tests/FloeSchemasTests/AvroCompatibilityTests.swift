@@ -214,6 +214,31 @@ private let cases: [CompatibilityCase] = [
         #expect(old.canRead(written: new).map(\.kind) == [.typeMismatch])
     }
 
+    /// A chain of records where each level uses the next one twice (once where it is defined, once by name), optionally
+    /// through nullable unions: 2^depth paths, but only `depth` record pairs. A walk without memos would not finish.
+    @Test(arguments: [false, true])
+    func sharedNamedTypesAreComparedOnce(throughUnions: Bool) throws {
+        let depth = 40
+        func level(_ index: Int, leaf: String) -> String {
+            if index == depth { return #"{"type":"record","name":"N\#(index)","fields":[{"name":"v","type":"\#(leaf)"}]}"# }
+            let inner = level(index + 1, leaf: leaf)
+            let (first, second) = throughUnions ? (#"["null",\#(inner)]"#, #"["null","N\#(index + 1)"]"#) : (inner, #""N\#(index + 1)""#)
+            return #"{"type":"record","name":"N\#(index)","fields":[{"name":"x","type":\#(first)},{"name":"y","type":\#(second)}]}"#
+        }
+        let narrow = try AvroSchema(parsing: level(0, leaf: "int"))
+        let wide = try AvroSchema(parsing: level(0, leaf: "long"))
+        #expect(wide.canRead(written: narrow).isEmpty)
+        let problems = narrow.canRead(written: wide)
+        if throughUnions {
+            // Each of the top record's two unions misses the writer's N1 branch; nothing deeper is reported twice.
+            #expect(problems.map(\.kind) == [.missingUnionBranch, .missingUnionBranch])
+            #expect(problems.map(\.path) == ["/fields/0/type/1", "/fields/1/type/1"])
+        } else {
+            #expect(problems.map(\.kind) == [.typeMismatch])
+            #expect(problems.first?.path == "/" + Array(repeating: "fields/0/type", count: depth + 1).joined(separator: "/"))
+        }
+    }
+
     @Test func transitiveChecksStopAtTheNewestConflictingVersion() throws {
         let versions = try [v1, record(a, #"{"name":"b","type":"int"}"#), record(a, bDefault)].map {
             (text: String) throws(AvroSchemaError) in try AvroSchema(parsing: text)
