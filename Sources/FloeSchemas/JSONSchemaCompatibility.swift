@@ -80,13 +80,14 @@ public enum JSONSchemaCompatibility {
     }
 
     /// Checks `new` against the subject's `existing` versions (oldest first) under `level`; an empty result means
-    /// the new schema may be registered. Non-transitive levels look at the latest version only, as the registry
-    /// does; transitive ones at all of them, newest first.
+    /// the new schema may be registered. Non-transitive levels look at the latest version only; transitive ones go
+    /// from the latest back to the oldest and stop at the first version with problems, as Confluent's registry does
+    /// (its 409 names one version, and that one is what the user fixes first; the Avro check does the same).
     public static func check(_ new: JSONSchemaDocument, against existing: [JSONSchemaDocument], level: Level) -> [Problem] {
         guard level != .none, !existing.isEmpty else { return [] }
         let indices = level.isTransitive ? Array(existing.indices.reversed()) : [existing.count - 1]
-        var problems: [Problem] = []
         for index in indices {
+            var problems: [Problem] = []
             if level.checksBackward {
                 let found = incompatibilities(reader: new, writer: existing[index])
                 if !found.isEmpty { problems.append(Problem(existingIndex: index, direction: .newCannotReadExisting, differences: found)) }
@@ -95,8 +96,9 @@ public enum JSONSchemaCompatibility {
                 let found = incompatibilities(reader: existing[index], writer: new)
                 if !found.isEmpty { problems.append(Problem(existingIndex: index, direction: .existingCannotReadNew, differences: found)) }
             }
+            if !problems.isEmpty { return problems }
         }
-        return problems
+        return []
     }
 
     /// The incompatible differences that keep `reader` from reading data written with `writer`; empty when the

@@ -351,6 +351,15 @@ private let cases: [EvolutionCase] = [
         #expect(Set(transitive.map(\.direction)) == [.newCannotReadExisting, .existingCannotReadNew])
         #expect(JSONSchemaCompatibility.Level(rawValue: "FORWARD_TRANSITIVE") == .forwardTransitive)
     }
+
+    @Test func transitiveChecksReportTheNewestVersionWithProblems() throws {
+        let string = try schema(#"{"type":"string"}"#)
+        let boolean = try schema(#"{"type":"boolean"}"#)
+        let number = try schema(#"{"type":"number"}"#)
+        let problems = JSONSchemaCompatibility.check(number, against: [string, boolean], level: .backwardTransitive)
+        #expect(problems.map(\.existingIndex) == [1])
+        #expect(problems.first?.differences == [JSONSchemaDifference(.typeChanged, at: "#")])
+    }
 }
 
 @Suite struct JSONSchemaCombinatorEdgeTests {
