@@ -37,23 +37,8 @@ import FloeCore
 ///   nullable `oneOf [null, T]`); a sum becoming a single schema that cannot read every branch is `TYPE_NARROWED`
 ///   (the nullable column made `NOT NULL`).
 public enum JSONSchemaCompatibility {
-    /// The registry's compatibility levels (`/config`'s `compatibilityLevel`).
-    public enum Level: String, Sendable, Hashable, CaseIterable {
-        case none = "NONE"
-        case backward = "BACKWARD"
-        case backwardTransitive = "BACKWARD_TRANSITIVE"
-        case forward = "FORWARD"
-        case forwardTransitive = "FORWARD_TRANSITIVE"
-        case full = "FULL"
-        case fullTransitive = "FULL_TRANSITIVE"
-
-        /// Whether the new schema must read data written with the existing ones.
-        var checksBackward: Bool { [.backward, .backwardTransitive, .full, .fullTransitive].contains(self) }
-        /// Whether the existing schemas must read data written with the new one.
-        var checksForward: Bool { [.forward, .forwardTransitive, .full, .fullTransitive].contains(self) }
-        /// Whether every existing version counts, not only the latest.
-        var isTransitive: Bool { [.backwardTransitive, .forwardTransitive, .fullTransitive].contains(self) }
-    }
+    /// The registry's compatibility levels, shared with Avro.
+    public typealias Level = CompatibilityLevel
 
     /// Why a new schema is refused under a level: which existing version it conflicts with, in which direction,
     /// and the incompatible differences.
