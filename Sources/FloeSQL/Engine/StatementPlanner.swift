@@ -303,6 +303,7 @@ struct StatementPlanner {
             throw SQLError("Invalid bucket key '\(column)'. A bucket key must reference a physical column in the schema.")
         }
         let options = Dictionary(create.options, uniquingKeysWith: { _, last in last })
+        try ConnectorIdentifier.check(options)
         try Self.checkChangelogMode(options, primaryKey: create.primaryKey, table: path.name)
         // A generated table's options are checked when it is created, not only when it is read.
         _ = try FileSystemSpec.of(options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) }, access: services.fileSystem)
@@ -522,6 +523,7 @@ struct StatementPlanner {
         case .dropColumns, .rename:
             throw SQLError.unsupported("This ALTER TABLE action is not supported.")
         }
+        try ConnectorIdentifier.check(changed.options)
         try Self.checkChangelogMode(changed.options, primaryKey: changed.primaryKey, table: path.name)
         // The changed options are checked as CREATE TABLE checks them (a new filesystem path must be allowed too).
         let physical = changed.columns.filter(\.isPhysical).map { ($0.name, $0.type) }
