@@ -1,6 +1,7 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 import Foundation
+import Synchronization
 
 /// Numeric functions: signs, rounding, powers, logarithms, trigonometry, random numbers.
 enum NumericFunctions {
@@ -80,90 +81,50 @@ enum NumericFunctions {
             binding: .scalar { call throws(SQLError) in
                 try doubleFunction(call, arity: 2...2) { x, y in Foundation.pow(x, y ?? 0) }
             }, examples: [.init("POWER(2, 10), POW(4, 0.5)", "1024.0, 2.0")]),
-        FunctionDefinition(
-            name: "SQRT", signature: "<NUMERIC>",
-            binding: .scalar { call throws(SQLError) in
-                try doubleFunction(call) { x, _ in x.squareRoot() }
-            }, examples: [.init("SQRT(16)", "4.0")]),
-        FunctionDefinition(
-            name: "EXP", signature: "<NUMERIC>",
-            binding: .scalar { call throws(SQLError) in
-                try doubleFunction(call) { x, _ in Foundation.exp(x) }
-            }, examples: [.init("EXP(0)", "1.0")]),
-        FunctionDefinition(
-            name: "LN", signature: "<NUMERIC>",
-            binding: .scalar { call throws(SQLError) in
-                try doubleFunction(call) { x, _ in Foundation.log(x) }
-            }, examples: [.init("LN(1)", "0.0")]),
-        FunctionDefinition(
-            name: "LOG10", signature: "<NUMERIC>",
-            binding: .scalar { call throws(SQLError) in
-                try doubleFunction(call) { x, _ in Foundation.log10(x) }
-            }, examples: [.init("LOG10(1000)", "3.0")]),
-        FunctionDefinition(
-            name: "LOG2", signature: "<NUMERIC>",
-            binding: .scalar { call throws(SQLError) in
-                try doubleFunction(call) { x, _ in Foundation.log2(x) }
-            }, examples: [.init("LOG2(8)", "3.0")]),
+        unaryDouble("SQRT", "SQRT(16)", "4.0") { x in x.squareRoot() },
+        unaryDouble("EXP", "EXP(0)", "1.0") { x in Foundation.exp(x) },
+        unaryDouble("LN", "LN(1)", "0.0") { x in Foundation.log(x) },
+        unaryDouble("LOG10", "LOG10(1000)", "3.0") { x in Foundation.log10(x) },
+        unaryDouble("LOG2", "LOG2(8)", "3.0") { x in Foundation.log2(x) },
         // LOG(x) is the natural logarithm; LOG(base, x) the logarithm to a base.
         FunctionDefinition(
             name: "LOG", signature: "<NUMERIC>",
             binding: .scalar { call throws(SQLError) in
                 try doubleFunction(call, arity: 1...2) { x, y in y.map { Foundation.log($0) / Foundation.log(x) } ?? Foundation.log(x) }
             }, examples: [.init("LOG(2, 8), LOG(1)", "3.0, 0.0")]),
-        FunctionDefinition(
-            name: "SIN", signature: "<NUMERIC>",
-            binding: .scalar { call throws(SQLError) in
-                try doubleFunction(call) { x, _ in Foundation.sin(x) }
-            }, examples: [.init("SIN(0)", "0.0")]),
-        FunctionDefinition(
-            name: "COS", signature: "<NUMERIC>",
-            binding: .scalar { call throws(SQLError) in
-                try doubleFunction(call) { x, _ in Foundation.cos(x) }
-            }, examples: [.init("COS(0)", "1.0")]),
-        FunctionDefinition(
-            name: "TAN", signature: "<NUMERIC>",
-            binding: .scalar { call throws(SQLError) in
-                try doubleFunction(call) { x, _ in Foundation.tan(x) }
-            }, examples: [.init("TAN(0)", "0.0")]),
-        FunctionDefinition(
-            name: "ASIN", signature: "<NUMERIC>",
-            binding: .scalar { call throws(SQLError) in
-                try doubleFunction(call) { x, _ in Foundation.asin(x) }
-            }, examples: [.init("ASIN(0)", "0.0")]),
-        FunctionDefinition(
-            name: "ACOS", signature: "<NUMERIC>",
-            binding: .scalar { call throws(SQLError) in
-                try doubleFunction(call) { x, _ in Foundation.acos(x) }
-            }, examples: [.init("ACOS(1)", "0.0")]),
-        FunctionDefinition(
-            name: "ATAN", signature: "<NUMERIC>",
-            binding: .scalar { call throws(SQLError) in
-                try doubleFunction(call) { x, _ in Foundation.atan(x) }
-            }, examples: [.init("ATAN(0)", "0.0")]),
-        FunctionDefinition(
-            name: "DEGREES", signature: "<NUMERIC>",
-            binding: .scalar { call throws(SQLError) in
-                try doubleFunction(call) { x, _ in x * 180 / .pi }
-            }, examples: [.init("DEGREES(0)", "0.0")]),
-        FunctionDefinition(
-            name: "RADIANS", signature: "<NUMERIC>",
-            binding: .scalar { call throws(SQLError) in
-                try doubleFunction(call) { x, _ in x * .pi / 180 }
-            }, examples: [.init("RADIANS(180) = PI()", "TRUE")]),
+        unaryDouble("SIN", "SIN(0)", "0.0") { x in Foundation.sin(x) },
+        unaryDouble("COS", "COS(0)", "1.0") { x in Foundation.cos(x) },
+        unaryDouble("TAN", "TAN(0)", "0.0") { x in Foundation.tan(x) },
+        unaryDouble("ASIN", "ASIN(0)", "0.0") { x in Foundation.asin(x) },
+        unaryDouble("ACOS", "ACOS(1)", "0.0") { x in Foundation.acos(x) },
+        unaryDouble("ATAN", "ATAN(0)", "0.0") { x in Foundation.atan(x) },
+        unaryDouble("DEGREES", "DEGREES(0)", "0.0") { x in x * 180 / .pi },
+        unaryDouble("RADIANS", "RADIANS(180) = PI()", "TRUE") { x in x * .pi / 180 },
         FunctionDefinition(
             name: "PI", signature: "",
             binding: .scalar { call throws(SQLError) in
                 try call.expectCount(0...0)
                 return .literal(.double(.pi), SQLType(.double, nullable: false))
             }, examples: [.init("PI()", "3.141592653589793")]),
-        // RAND([seed]): the seed is accepted and ignored.
+        // RAND([seed]): with a seed, as in Flink, a call returns the same sequence on every run (and two calls with the
+        // same seed the same sequence); the seed must be a constant integer.
         FunctionDefinition(
             name: "RAND", signature: "[<INTEGER>]",
             binding: .scalar { call throws(SQLError) in
                 try call.expectCount(0...1)
-                return call.function(SQLType(.double, nullable: false), arguments: []) { _ throws(SQLError) in .double(Double.random(in: 0..<1)) }
-            }, isVolatile: true, examples: [.init("RAND() >= 0 AND RAND() < 1", "TRUE")]),
+                guard let seedArgument = call.arguments.first else {
+                    return call.function(SQLType(.double, nullable: false), arguments: []) { _ throws(SQLError) in .double(Double.random(in: 0..<1)) }
+                }
+                try call.requireNumeric(0)
+                guard seedArgument.type.isInteger, case .int(let seed)? = seedArgument.constant else {
+                    throw SQLError("The seed of RAND must be a constant integer.")
+                }
+                let generator = Mutex(SplitMix64(seed: UInt64(bitPattern: seed)))
+                return call.function(SQLType(.double, nullable: false), arguments: []) { _ throws(SQLError) in
+                    .double(generator.withLock { $0.unit() })
+                }
+            }, isVolatile: true,
+            examples: [.init("RAND() >= 0 AND RAND() < 1", "TRUE"), .init("RAND(7) = RAND(7), RAND(7) < 1", "TRUE, TRUE")]),
     ]
 
     /// The type an operand of `MOD` converts to for result type `result`.
@@ -173,6 +134,16 @@ enum NumericFunctions {
         }
         if result.isDecimal { return operand }
         return result.withNullable(operand.nullable)
+    }
+
+    /// A function of one number computed in DOUBLE (`SIN(x)`, `LN(x)`, …), with its one example call and result.
+    private static func unaryDouble(
+        _ name: String, _ example: String, _ result: String, _ body: @escaping @Sendable (Double) -> Double
+    ) -> FunctionDefinition {
+        FunctionDefinition(
+            name: name, signature: "<NUMERIC>",
+            binding: .scalar { call throws(SQLError) in try doubleFunction(call) { x, _ in body(x) } },
+            examples: [.init(example, result)])
     }
 
     /// A DOUBLE function of one or two numeric arguments (`body(x, y)`, y nil for one), which are converted to DOUBLE.
