@@ -1,0 +1,59 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+/// How Floe reaches a Kafka cluster it does not run: the bootstrap servers and the security to use.
+///
+/// One value travels from the control plane (an attached `cmk/v2` cluster, whose credentials are stored apart from
+/// the resource and never returned) to the Kafka client (`FloeKafka`), which turns it into librdkafka settings. It
+/// holds secrets, so its `description` leaves them out: logging a connection can never leak a password or key.
+public struct KafkaConnection: Codable, Sendable, Hashable, CustomStringConvertible {
+    /// `host:port[,host:port…]`, as Kafka clients' `bootstrap.servers`.
+    public var bootstrapServers: String
+    /// SASL credentials, or nil for none.
+    public var sasl: SASL?
+    /// Whether to speak TLS to the brokers.
+    public var useTLS: Bool
+    /// PEM-encoded certificates to trust for TLS instead of the system's (a private CA); nil for the system's.
+    public var tlsCAPEM: String?
+
+    /// A SASL mechanism with its credentials.
+    public struct SASL: Codable, Sendable, Hashable {
+        /// The mechanisms Floe speaks (librdkafka's `sasl.mechanisms` spellings as raw values).
+        public enum Mechanism: String, Codable, Sendable, Hashable, CaseIterable {
+            case plain = "PLAIN"
+            case scramSHA256 = "SCRAM-SHA-256"
+            case scramSHA512 = "SCRAM-SHA-512"
+        }
+
+        public var mechanism: Mechanism
+        public var username: String
+        public var password: String
+
+        public init(mechanism: Mechanism, username: String, password: String) {
+            self.mechanism = mechanism
+            self.username = username
+            self.password = password
+        }
+    }
+
+    public init(bootstrapServers: String, sasl: SASL? = nil, useTLS: Bool = false, tlsCAPEM: String? = nil) {
+        self.bootstrapServers = bootstrapServers
+        self.sasl = sasl
+        self.useTLS = useTLS
+        self.tlsCAPEM = tlsCAPEM
+    }
+
+    /// Kafka's `security.protocol` for these settings.
+    public var securityProtocol: String {
+        switch (sasl != nil, useTLS) {
+        case (false, false): "PLAINTEXT"
+        case (false, true): "SSL"
+        case (true, false): "SASL_PLAINTEXT"
+        case (true, true): "SASL_SSL"
+        }
+    }
+
+    /// The bootstrap servers and security protocol, with no credential.
+    public var description: String {
+        "\(bootstrapServers) (\(securityProtocol)\(sasl.map { " \($0.mechanism.rawValue) as \($0.username)" } ?? ""))"
+    }
+}
