@@ -233,10 +233,9 @@ import Testing
         let second = (9001...9500).map { "{\"n\":\($0)}\n" }.joined()
         try Data(first.utf8).write(to: directory.appendingPathComponent("a.json"))
         try Data(second.utf8).write(to: directory.appendingPathComponent("b.json"))
-        let spec = try #require(
-            try FileSystemSpec.of(
-                options: ["connector": "filesystem", "path": directory.path, "format": "json"], columns: [("n", SQLType(.bigint))],
-                access: .unrestricted))
+        let spec = try FileSystemSpec.parse(
+            options: ["connector": "filesystem", "path": directory.path, "format": "json"], columns: [("n", SQLType(.bigint))],
+            access: .unrestricted)
         func numbers(_ batch: Batch) -> [Int64] { (0..<batch.count).compactMap { batch.row($0)[0].int } }
         var read: [Int64] = []
         var snapshot = StateWriter()

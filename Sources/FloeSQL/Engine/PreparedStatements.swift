@@ -84,9 +84,11 @@ enum SinkTarget: Sendable {
 
     /// The sink target of a table.
     static func of(_ table: TableEntry, fileSystem: FileSystemAccess) throws(SQLError) -> SinkTarget {
-        if table.connector == "blackhole" { return .blackhole }
-        if let spec = try FileSystemSpec.of(options: table.options, columns: table.physicalColumns.map { ($0.name, $0.type) }, access: fileSystem) {
-            return .files(spec)
+        switch try ConnectorRegistry.connector(of: table, fileSystem: fileSystem).1 {
+        case .blackhole: return .blackhole
+        case .files(let spec): return .files(spec)
+        case .generated: throw SQLError("Table '\(table.name)' is generated and cannot be written to.")
+        case .log: break
         }
         let physical = table.physicalColumns
         var keys: [Int] = []
