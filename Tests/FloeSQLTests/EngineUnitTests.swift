@@ -289,7 +289,8 @@ import Testing
             try DatagenSpec.faker(options: ["connector": "faker", "fields.a.expression": "#{Nope.nope}"], columns: columns, seed: "s")
         }
         #expect(throws: SQLError.self) {
-            try DatagenSpec.faker(options: ["connector": "faker", "fields.a.expression": "#{Internet.uuid}", "bogus": "1"], columns: columns, seed: "s")
+            try DatagenSpec.faker(
+                options: ["connector": "faker", "fields.a.expression": "#{Internet.uuid}", "bogus": "1"], columns: columns, seed: "s")
         }
     }
 }

@@ -42,7 +42,9 @@ struct FileSystemSpec: Sendable, Equatable {
 
     /// The spec of a `'connector' = 'filesystem'` table.
     /// - Throws: an option that is unknown, missing or malformed.
-    static func parse(options: [String: String], columns: [(name: String, type: SQLType)], access: FileSystemAccess) throws(SQLError) -> FileSystemSpec {
+    static func parse(
+        options: [String: String], columns: [(name: String, type: SQLType)], access: FileSystemAccess
+    ) throws(SQLError) -> FileSystemSpec {
         guard var path = options["path"], !path.isEmpty else {
             throw SQLError("Missing required options are:\n\npath")
         }
