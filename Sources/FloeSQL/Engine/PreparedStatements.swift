@@ -25,6 +25,7 @@ struct EngineServices: Sendable {
                 guard liveTables.contains(id) else { throw SQLError.runtime("A table this statement reads was dropped.") }
                 return try logs.open(id)
             })
+        context.kafkaDatabases = session.kafkaDatabases
         // Checked when the statement is planned.
         context.idleTimeout = (try? IdleTimeout.parse(session.properties[IdleTimeout.property])) ?? .progressive
         return context

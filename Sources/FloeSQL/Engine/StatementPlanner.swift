@@ -219,6 +219,11 @@ struct StatementPlanner {
 
     func requireDatabase(_ path: ObjectPath) throws(SQLError) {
         guard path.database != NameResolver.informationSchema else { throw SQLError("INFORMATION_SCHEMA is read-only.") }
+        if let kafka = resolver.kafkaDatabase(path.database, in: path.catalog) {
+            throw SQLError.unsupported(
+                "Kafka cluster '\(kafka.name)' (\(kafka.id)) cannot hold tables or views created here yet: the Kafka table connector is not part of this Floe build."
+            )
+        }
         guard resolver.databaseExists(path.database, in: path.catalog) else { throw Self.noDatabase(path) }
     }
 
