@@ -32,7 +32,7 @@ let package = Package(
             name: "FloeCore",
             swiftSettings: upcomingFeatures
         ),
-        .target(name: "FloeSQL", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
+        .target(name: "FloeSQL", dependencies: ["FloeCore", "FloeSchemas"], swiftSettings: upcomingFeatures),
         // Avro and JSON Schema: parsing, canonical forms and compatibility, for the Schema Registry (FloeServer) and
         // the Kafka formats (FloeSQL) alike.
         .target(name: "FloeSchemas", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
@@ -95,7 +95,7 @@ let package = Package(
             name: "floe-nexmark-bench", dependencies: ["FloeSQL", "FloeCore"], path: "bench/nexmark/Sources", swiftSettings: upcomingFeatures),
         .testTarget(name: "FloeCoreTests", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
         .testTarget(name: "FloeSchemasTests", dependencies: ["FloeSchemas", "FloeCore"], swiftSettings: upcomingFeatures),
-        .testTarget(name: "FloeSQLTests", dependencies: ["FloeSQL"], resources: [.copy("Golden")], swiftSettings: upcomingFeatures),
+        .testTarget(name: "FloeSQLTests", dependencies: ["FloeSQL", "FloeSchemas", "FloeCore"], resources: [.copy("Golden")], swiftSettings: upcomingFeatures),
         .testTarget(
             name: "FloeCLITests",
             dependencies: [
