@@ -3,13 +3,503 @@
 
 /// Confluent-framed Avro records written by fastavro, with the writer schema of each.
 enum RegistryCodecFixtures {
-    static let ordersV1 = (schema: #"{"type":"record","name":"orders_value","namespace":"org.apache.flink.avro.generated.record","fields":[{"name":"id","type":"long"},{"name":"name","type":"string"},{"name":"qty","type":"int"},{"name":"price","type":"double"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"}}]}"#, hex: "00000186a1020a6170706c65060000000000000440f6d18fa59863")
-    static let ordersV0 = (schema: #"{"type":"record","name":"orders_value","namespace":"org.apache.flink.avro.generated.record","fields":[{"name":"id","type":"long"},{"name":"name","type":"string"},{"name":"price","type":"double"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"}}]}"#, hex: "00000186a0040870656172000000000000f43f90d78fa59863")
-    static let ordersV2 = (schema: #"{"type":"record","name":"orders_value","namespace":"org.apache.flink.avro.generated.record","fields":[{"name":"id","type":"long"},{"name":"name","type":"string"},{"name":"qty","type":"int"},{"name":"price","type":"double"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"note","type":["null","string"],"default":null},{"name":"status","type":{"type":"enum","name":"Status","symbols":["NEW","PAID","SHIPPED"]}},{"name":"tags","type":{"type":"array","items":"string"}}]}"#, hex: "00000186a20608706c756d0e000000000000e03faadc8fa5986302086769667402040261026200")
-    static let ordersNarrow = (schema: #"{"type":"record","name":"orders_value","namespace":"org.apache.flink.avro.generated.record","fields":[{"name":"id","type":"int"},{"name":"name","type":"bytes"},{"name":"qty","type":"int"},{"name":"price","type":"float"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"}}]}"#, hex: "00000186a30806666967020000403f00")
-    static let allTypes = (schema: #"{"type":"record","name":"all_types_value","namespace":"org.apache.flink.avro.generated.record","fields":[{"name":"b","type":"boolean"},{"name":"ti","type":{"type":"int","connect.type":"int8"}},{"name":"si","type":{"type":"int","connect.type":"int16"}},{"name":"i","type":"int"},{"name":"bi","type":"long"},{"name":"f","type":"float"},{"name":"d","type":"double"},{"name":"s","type":"string"},{"name":"vc","type":{"type":"string","flink.maxLength":10}},{"name":"c","type":{"type":"string","flink.maxLength":3,"flink.minLength":3}},{"name":"by","type":"bytes"},{"name":"bin","type":{"type":"fixed","name":"fixed_bin","size":4}},{"name":"dec","type":{"type":"bytes","logicalType":"decimal","precision":10,"scale":2}},{"name":"dt","type":{"type":"int","logicalType":"date"}},{"name":"tm","type":{"type":"int","logicalType":"time-millis"}},{"name":"ts3","type":{"type":"long","logicalType":"local-timestamp-millis"}},{"name":"ts6","type":{"type":"long","logicalType":"local-timestamp-micros"}},{"name":"ltz3","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"ltz6","type":{"type":"long","logicalType":"timestamp-micros"}},{"name":"arr","type":{"type":"array","items":"int"}},{"name":"m","type":{"type":"map","values":"long"}},{"name":"mi","type":{"type":"array","items":{"type":"record","name":"MapEntry","namespace":"io.confluent.connect.avro","fields":[{"name":"key","type":"int"},{"name":"value","type":"string"}]}}},{"name":"r","type":{"type":"record","name":"record_r","fields":[{"name":"a","type":"int"},{"name":"b","type":["null","string"],"default":null}]}},{"name":"n","type":["null","long"],"default":null},{"name":"ns","type":["null","string"],"default":null}]}"#, hex: "00000186aa010da413bf9a0c82808080808080200000c03f00000000000002c01468c3a96c6c6f20e29c930a73686f727406616263080001feff5758595a06ed297996b402aab2992bf6d18fa5986380899882e2f58606f6d18fa5986380899882e2f58606060204060004027802027903000402066f6e65040674776f000a00025400")
-    static let unionsString = (schema: #"{"type":"record","name":"u_value","namespace":"org.apache.flink.avro.generated.record","fields":[{"name":"either","type":["string","long"]},{"name":"late_null","type":["long","null"]},{"name":"maybe_either","type":["null","int","string"],"default":null}]}"#, hex: "00000186b4000874657874020212")
-    static let unionsLong = (schema: #"{"type":"record","name":"u_value","namespace":"org.apache.flink.avro.generated.record","fields":[{"name":"either","type":["string","long"]},{"name":"late_null","type":["long","null"]},{"name":"maybe_either","type":["null","int","string"],"default":null}]}"#, hex: "00000186b40209009a0100")
-    static let topUnionString = (schema: #"["int","string",{"type":"record","name":"Point","fields":[{"name":"x","type":"int"}]}]"#, hex: "00000186be02046869")
-    static let topUnionRecord = (schema: #"["int","string",{"type":"record","name":"Point","fields":[{"name":"x","type":"int"}]}]"#, hex: "00000186be0406")
+    static let ordersV1 = (
+        schema: #"""
+        {
+         "type": "record",
+         "name": "orders_value",
+         "namespace": "org.apache.flink.avro.generated.record",
+         "fields": [
+          {
+           "name": "id",
+           "type": "long"
+          },
+          {
+           "name": "name",
+           "type": "string"
+          },
+          {
+           "name": "qty",
+           "type": "int"
+          },
+          {
+           "name": "price",
+           "type": "double"
+          },
+          {
+           "name": "ts",
+           "type": {
+            "type": "long",
+            "logicalType": "timestamp-millis"
+           }
+          }
+         ]
+        }
+        """#,
+        hex: """
+        00000186a1020a6170706c65060000000000000440f6d18fa59863
+        """
+    )
+    static let ordersV0 = (
+        schema: #"""
+        {
+         "type": "record",
+         "name": "orders_value",
+         "namespace": "org.apache.flink.avro.generated.record",
+         "fields": [
+          {
+           "name": "id",
+           "type": "long"
+          },
+          {
+           "name": "name",
+           "type": "string"
+          },
+          {
+           "name": "price",
+           "type": "double"
+          },
+          {
+           "name": "ts",
+           "type": {
+            "type": "long",
+            "logicalType": "timestamp-millis"
+           }
+          }
+         ]
+        }
+        """#,
+        hex: """
+        00000186a0040870656172000000000000f43f90d78fa59863
+        """
+    )
+    static let ordersV2 = (
+        schema: #"""
+        {
+         "type": "record",
+         "name": "orders_value",
+         "namespace": "org.apache.flink.avro.generated.record",
+         "fields": [
+          {
+           "name": "id",
+           "type": "long"
+          },
+          {
+           "name": "name",
+           "type": "string"
+          },
+          {
+           "name": "qty",
+           "type": "int"
+          },
+          {
+           "name": "price",
+           "type": "double"
+          },
+          {
+           "name": "ts",
+           "type": {
+            "type": "long",
+            "logicalType": "timestamp-millis"
+           }
+          },
+          {
+           "name": "note",
+           "type": [
+            "null",
+            "string"
+           ],
+           "default": null
+          },
+          {
+           "name": "status",
+           "type": {
+            "type": "enum",
+            "name": "Status",
+            "symbols": [
+             "NEW",
+             "PAID",
+             "SHIPPED"
+            ]
+           }
+          },
+          {
+           "name": "tags",
+           "type": {
+            "type": "array",
+            "items": "string"
+           }
+          }
+         ]
+        }
+        """#,
+        hex: """
+        00000186a20608706c756d0e000000000000e03faadc8fa5986302086769667402040261026200
+        """
+    )
+    static let ordersNarrow = (
+        schema: #"""
+        {
+         "type": "record",
+         "name": "orders_value",
+         "namespace": "org.apache.flink.avro.generated.record",
+         "fields": [
+          {
+           "name": "id",
+           "type": "int"
+          },
+          {
+           "name": "name",
+           "type": "bytes"
+          },
+          {
+           "name": "qty",
+           "type": "int"
+          },
+          {
+           "name": "price",
+           "type": "float"
+          },
+          {
+           "name": "ts",
+           "type": {
+            "type": "long",
+            "logicalType": "timestamp-millis"
+           }
+          }
+         ]
+        }
+        """#,
+        hex: """
+        00000186a30806666967020000403f00
+        """
+    )
+    static let allTypes = (
+        schema: #"""
+        {
+         "type": "record",
+         "name": "all_types_value",
+         "namespace": "org.apache.flink.avro.generated.record",
+         "fields": [
+          {
+           "name": "b",
+           "type": "boolean"
+          },
+          {
+           "name": "ti",
+           "type": {
+            "type": "int",
+            "connect.type": "int8"
+           }
+          },
+          {
+           "name": "si",
+           "type": {
+            "type": "int",
+            "connect.type": "int16"
+           }
+          },
+          {
+           "name": "i",
+           "type": "int"
+          },
+          {
+           "name": "bi",
+           "type": "long"
+          },
+          {
+           "name": "f",
+           "type": "float"
+          },
+          {
+           "name": "d",
+           "type": "double"
+          },
+          {
+           "name": "s",
+           "type": "string"
+          },
+          {
+           "name": "vc",
+           "type": {
+            "type": "string",
+            "flink.maxLength": 10
+           }
+          },
+          {
+           "name": "c",
+           "type": {
+            "type": "string",
+            "flink.maxLength": 3,
+            "flink.minLength": 3
+           }
+          },
+          {
+           "name": "by",
+           "type": "bytes"
+          },
+          {
+           "name": "bin",
+           "type": {
+            "type": "fixed",
+            "name": "fixed_bin",
+            "size": 4
+           }
+          },
+          {
+           "name": "dec",
+           "type": {
+            "type": "bytes",
+            "logicalType": "decimal",
+            "precision": 10,
+            "scale": 2
+           }
+          },
+          {
+           "name": "dt",
+           "type": {
+            "type": "int",
+            "logicalType": "date"
+           }
+          },
+          {
+           "name": "tm",
+           "type": {
+            "type": "int",
+            "logicalType": "time-millis"
+           }
+          },
+          {
+           "name": "ts3",
+           "type": {
+            "type": "long",
+            "logicalType": "local-timestamp-millis"
+           }
+          },
+          {
+           "name": "ts6",
+           "type": {
+            "type": "long",
+            "logicalType": "local-timestamp-micros"
+           }
+          },
+          {
+           "name": "ltz3",
+           "type": {
+            "type": "long",
+            "logicalType": "timestamp-millis"
+           }
+          },
+          {
+           "name": "ltz6",
+           "type": {
+            "type": "long",
+            "logicalType": "timestamp-micros"
+           }
+          },
+          {
+           "name": "arr",
+           "type": {
+            "type": "array",
+            "items": "int"
+           }
+          },
+          {
+           "name": "m",
+           "type": {
+            "type": "map",
+            "values": "long"
+           }
+          },
+          {
+           "name": "mi",
+           "type": {
+            "type": "array",
+            "items": {
+             "type": "record",
+             "name": "MapEntry",
+             "namespace": "io.confluent.connect.avro",
+             "fields": [
+              {
+               "name": "key",
+               "type": "int"
+              },
+              {
+               "name": "value",
+               "type": "string"
+              }
+             ]
+            }
+           }
+          },
+          {
+           "name": "r",
+           "type": {
+            "type": "record",
+            "name": "record_r",
+            "fields": [
+             {
+              "name": "a",
+              "type": "int"
+             },
+             {
+              "name": "b",
+              "type": [
+               "null",
+               "string"
+              ],
+              "default": null
+             }
+            ]
+           }
+          },
+          {
+           "name": "n",
+           "type": [
+            "null",
+            "long"
+           ],
+           "default": null
+          },
+          {
+           "name": "ns",
+           "type": [
+            "null",
+            "string"
+           ],
+           "default": null
+          }
+         ]
+        }
+        """#,
+        hex: """
+        00000186aa010da413bf9a0c82808080808080200000c03f00000000000002c01468c3a96c6c6f20e29c930a73686f72
+        7406616263080001feff5758595a06ed297996b402aab2992bf6d18fa5986380899882e2f58606f6d18fa59863808998
+        82e2f58606060204060004027802027903000402066f6e65040674776f000a00025400
+        """
+    )
+    static let unionsString = (
+        schema: #"""
+        {
+         "type": "record",
+         "name": "u_value",
+         "namespace": "org.apache.flink.avro.generated.record",
+         "fields": [
+          {
+           "name": "either",
+           "type": [
+            "string",
+            "long"
+           ]
+          },
+          {
+           "name": "late_null",
+           "type": [
+            "long",
+            "null"
+           ]
+          },
+          {
+           "name": "maybe_either",
+           "type": [
+            "null",
+            "int",
+            "string"
+           ],
+           "default": null
+          }
+         ]
+        }
+        """#,
+        hex: """
+        00000186b4000874657874020212
+        """
+    )
+    static let unionsLong = (
+        schema: #"""
+        {
+         "type": "record",
+         "name": "u_value",
+         "namespace": "org.apache.flink.avro.generated.record",
+         "fields": [
+          {
+           "name": "either",
+           "type": [
+            "string",
+            "long"
+           ]
+          },
+          {
+           "name": "late_null",
+           "type": [
+            "long",
+            "null"
+           ]
+          },
+          {
+           "name": "maybe_either",
+           "type": [
+            "null",
+            "int",
+            "string"
+           ],
+           "default": null
+          }
+         ]
+        }
+        """#,
+        hex: """
+        00000186b40209009a0100
+        """
+    )
+    static let topUnionString = (
+        schema: #"""
+        [
+         "int",
+         "string",
+         {
+          "type": "record",
+          "name": "Point",
+          "fields": [
+           {
+            "name": "x",
+            "type": "int"
+           }
+          ]
+         }
+        ]
+        """#,
+        hex: """
+        00000186be02046869
+        """
+    )
+    static let topUnionRecord = (
+        schema: #"""
+        [
+         "int",
+         "string",
+         {
+          "type": "record",
+          "name": "Point",
+          "fields": [
+           {
+            "name": "x",
+            "type": "int"
+           }
+          ]
+         }
+        ]
+        """#,
+        hex: """
+        00000186be0406
+        """
+    )
+    static let confluentAvroOrders = """
+        0000000001020a6170706c65060000000000000440f6d18fa59863
+        """
+    static let confluentJSONOrders = """
+        00000000027b226964223a312c226e616d65223a226170706c65222c227473223a313730343036373230303132332c22
+        74616773223a5b2261222c2262225d2c2261646472223a7b2263697479223a6e756c6c2c227a6970223a31323334357d
+        7d
+        """
 }

@@ -9,7 +9,9 @@ import Testing
 /// The Kafka record formats (`Connectors/Formats/Registry/`): Confluent framing, Avro rows against fastavro's bytes,
 /// schema resolution across versions, the Flink ↔ Avro/JSON Schema mappings, table inference, JSON and raw.
 @Suite struct RegistryCodecTests {
-    static func bytes(_ hex: String) -> [UInt8] {
+    /// The bytes of hex digits (line breaks ignored).
+    static func bytes(_ text: String) -> [UInt8] {
+        let hex = text.filter(\.isHexDigit)
         var result: [UInt8] = []
         var index = hex.startIndex
         while index < hex.endIndex {
@@ -71,6 +73,24 @@ import Testing
         let encoder = try AvroRowEncoder(schema: Self.schema(RegistryCodecFixtures.ordersV1.schema), columns: Self.orderColumns)
         let record = try encoder.encodeFramed([.int(1), .string("apple"), .int(3), .double(2.5), .int(Self.ts1)], schemaID: 100_001)
         #expect(record == Self.bytes(RegistryCodecFixtures.ordersV1.hex))
+    }
+
+    /// confluent-kafka's own AvroSerializer and JSONSerializer (with the JSON Schema Floe generates): Floe reads
+    /// their records and writes the same bytes.
+    @Test func readsAndWritesWhatConfluentSerializersDo() throws {
+        let record = Self.bytes(RegistryCodecFixtures.confluentAvroOrders)
+        let decoder = try AvroRowDecoder(writer: Self.schema(RegistryCodecFixtures.ordersV1.schema), columns: Self.orderColumns)
+        let (id, row) = try decoder.decodeFramedRow(record)
+        #expect(id == 1 && row == [.int(1), .string("apple"), .int(3), .double(2.5), .int(Self.ts1)])
+        let encoder = try AvroRowEncoder(schema: Self.schema(RegistryCodecFixtures.ordersV1.schema), columns: Self.orderColumns)
+        #expect(try encoder.encodeFramed(row, schemaID: id) == record)
+
+        let json = Self.bytes(RegistryCodecFixtures.confluentJSONOrders)
+        let codec = try JSONRowCodec.registry(columns: Self.goldenColumns)
+        let decoded = try codec.decode(json)
+        let expected: [Value] = [.int(1), .string("apple"), .int(Self.ts1), .list([.string("a"), .string("b")]), .list([.null, .int(12345)])]
+        #expect(decoded.schemaID == 2 && decoded.row == expected)
+        #expect(try codec.encode(expected, schemaID: 2) == json)
     }
 
     static let allTypesColumns: [SQLType.RowField] = [
@@ -170,14 +190,18 @@ import Testing
         #expect(row == [.string("PAID"), .list([.string("a"), .string("b")]), .string("gift"), .int(3)])
         // Narrower writer types promote: int → BIGINT, bytes → STRING, float → DOUBLE.
         let narrow = try AvroRowDecoder(writer: Self.schema(RegistryCodecFixtures.ordersNarrow.schema), columns: Self.orderColumns)
-        #expect(try narrow.decodeFramedRow(Self.bytes(RegistryCodecFixtures.ordersNarrow.hex)).row == [.int(4), .string("fig"), .int(1), .double(0.75), .int(0)])
+        #expect(
+            try narrow.decodeFramedRow(Self.bytes(RegistryCodecFixtures.ordersNarrow.hex)).row == [
+                .int(4), .string("fig"), .int(1), .double(0.75), .int(0),
+            ])
     }
 
     @Test func aliasesAndUnresolvableTypes() throws {
         let writer = try Self.schema(RegistryCodecFixtures.ordersV1.schema)
         let reader = try Self.schema(
             #"{"type":"record","name":"r","fields":[{"name":"title","type":"string","aliases":["name"]},{"name":"id","type":"long"}]}"#)
-        let decoder = try AvroRowDecoder(writer: writer, columns: [Self.column("title", Self.string), Self.column("id", .bigint)], readerSchema: reader)
+        let decoder = try AvroRowDecoder(
+            writer: writer, columns: [Self.column("title", Self.string), Self.column("id", .bigint)], readerSchema: reader)
         #expect(try decoder.decodeFramedRow(Self.bytes(RegistryCodecFixtures.ordersV1.hex)).row == [.string("apple"), .int(1)])
         // A long cannot be read as INT (no narrowing), nor a string as DOUBLE.
         #expect(throws: RecordSchemaError.self) { try AvroRowDecoder(writer: writer, columns: [Self.column("id", .integer)]) }
@@ -254,7 +278,8 @@ import Testing
     static let goldenColumns: [SQLType.RowField] = [
         column("id", .bigint), column("name", .varchar(20), nullable: true), column("ts", .timestampLTZ(3), nullable: true),
         column("tags", .array(SQLType.string.notNull), nullable: true),
-        column("addr", .row([SQLType.RowField("city", SQLType.string), SQLType.RowField("zip", SQLType(.smallint, nullable: false))]), nullable: true),
+        column(
+            "addr", .row([SQLType.RowField("city", SQLType.string), SQLType.RowField("zip", SQLType(.smallint, nullable: false))]), nullable: true),
     ]
 
     @Test func goldenAvroSchema() throws {
@@ -266,7 +291,10 @@ import Testing
         let parsed = try AvroSchema(parsing: schema)
         #expect(parsed.canonicalForm.contains("org.apache.flink.avro.generated.record.orders_value"))
         let key = try AvroSchemaGenerator.keySchema(table: "customer_conversations", columns: [Self.column("key", Self.string)]).serializedString
-        #expect(key == #"{"type":"record","name":"customer_conversations_key","namespace":"org.apache.flink.avro.generated.record","fields":[{"name":"key","type":"string"}]}"#)
+        #expect(
+            key
+                == #"{"type":"record","name":"customer_conversations_key","namespace":"org.apache.flink.avro.generated.record","fields":[{"name":"key","type":"string"}]}"#
+        )
         #expect(throws: RecordSchemaError.self) { try AvroSchemaGenerator.valueSchema(table: "t", columns: [Self.column("bad-name", .integer)]) }
     }
 
@@ -338,16 +366,25 @@ import Testing
                 #expect(got == expected, "column \(Self.allTypesColumns[index].name)")
             }
         }
-        let connect = try JSONRowCodec.registry(columns: [Self.column("d", .date), Self.column("ts", .timestampLTZ(3)), Self.column("dec", .decimal(precision: 5, scale: 2))])
+        let connect = try JSONRowCodec.registry(columns: [
+            Self.column("d", .date), Self.column("ts", .timestampLTZ(3)), Self.column("dec", .decimal(precision: 5, scale: 2)),
+        ])
         let text = String(decoding: try connect.encode([.int(19723), .int(Self.ts1), .decimal(-12345)], schemaID: 1).dropFirst(5), as: UTF8.self)
         #expect(text == #"{"d":19723,"ts":1704067200123,"dec":-123.45}"#)
         let plain = try JSONRowCodec.plain(columns: [Self.column("d", .date), Self.column("ts", .timestampLTZ(3))])
-        #expect(String(decoding: try plain.encode([.int(19723), .int(Self.ts1)]), as: UTF8.self) == #"{"d":"2024-01-01","ts":"2024-01-01 00:00:00.123Z"}"#)
+        #expect(
+            String(decoding: try plain.encode([.int(19723), .int(Self.ts1)]), as: UTF8.self) == #"{"d":"2024-01-01","ts":"2024-01-01 00:00:00.123Z"}"#
+        )
     }
 
     @Test func jsonReadsForeignSpellingsAndRefusesMalformedText() throws {
-        let codec = try JSONRowCodec.plain(columns: [Self.column("id", .bigint), Self.column("at", .timestamp(3), nullable: true), Self.column("s", Self.string, nullable: true)])
-        #expect(try codec.decode(Array(#"{"s":{"a":1},"id":5,"extra":[1,2],"at":"2024-01-01T00:00:00.123"}"#.utf8)).row == [.int(5), .int(Self.ts1), .string(#"{"a":1}"#)])
+        let codec = try JSONRowCodec.plain(columns: [
+            Self.column("id", .bigint), Self.column("at", .timestamp(3), nullable: true), Self.column("s", Self.string, nullable: true),
+        ])
+        #expect(
+            try codec.decode(Array(#"{"s":{"a":1},"id":5,"extra":[1,2],"at":"2024-01-01T00:00:00.123"}"#.utf8)).row == [
+                .int(5), .int(Self.ts1), .string(#"{"a":1}"#),
+            ])
         func kind(_ text: String) -> RecordDecodeError.Kind? {
             do {
                 _ = try codec.decode(Array(text.utf8))

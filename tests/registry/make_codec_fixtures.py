@@ -5,7 +5,10 @@ confluent-kafka's AvroSerializer), framed as Confluent's serializers frame them 
 id), so that the Swift codec tests check Floe against an independent implementation without needing Python.
 
 The Swift tests decode every fixture, and encode the same rows and compare the bytes with fastavro's: equal bytes
-are what fastavro (and Java's Avro) read back, so the reverse direction is checked too.
+are what fastavro (and Java's Avro) read back, so the reverse direction is checked too. This script also reads
+those bytes with confluent-kafka's AvroDeserializer (the consumer side of a Floe sink), and produces records with
+confluent-kafka's own AvroSerializer and JSONSerializer (the latter validating against the JSON Schema Floe
+generates, copied from the golden test).
 
 Run: python3 -m venv /tmp/kv && /tmp/kv/bin/pip install 'confluent-kafka[avro,json]==2.16.2'
      /tmp/kv/bin/python tests/registry/make_codec_fixtures.py
@@ -17,7 +20,11 @@ import struct
 from decimal import Decimal
 
 import fastavro
-from confluent_kafka.schema_registry import avro as _confluent_avro  # noqa: F401  (the serializer's own stack)
+from confluent_kafka.schema_registry import Schema
+from confluent_kafka.schema_registry._sync.mock_schema_registry_client import MockSchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
 
 NS = "org.apache.flink.avro.generated.record"
 OUT = pathlib.Path(__file__).resolve().parents[2] / "Tests" / "FloeSQLTests" / "RegistryCodecFixtures.swift"
@@ -135,6 +142,46 @@ FIXTURES = [
 ]
 
 
+# The JSON Schema Floe generates for `orders` (RegistryCodecTests.goldenJSONSchema asserts the same text).
+ORDERS_JSON_SCHEMA = (
+    '{"type":"object","title":"orders_value","properties":{"id":{"type":"number","connect.type":"int64","connect.index":0},'
+    '"name":{"oneOf":[{"type":"null"},{"type":"string"}],"connect.index":1},"ts":{"oneOf":[{"type":"null"},{"type":"number",'
+    '"title":"org.apache.kafka.connect.data.Timestamp","connect.type":"int64","flink.precision":3}],"connect.index":2},'
+    '"tags":{"oneOf":[{"type":"null"},{"type":"array","items":{"type":"string"}}],"connect.index":3},"addr":{"oneOf":'
+    '[{"type":"null"},{"type":"object","properties":{"city":{"oneOf":[{"type":"null"},{"type":"string"}],"connect.index":0},'
+    '"zip":{"type":"number","connect.type":"int16","connect.index":1}},"required":["zip"]}],"connect.index":4}},"required":["id"]}'
+)
+
+
+def confluent_fixtures():
+    """Records from confluent-kafka's serializers, through its in-memory registry (schema ids from 1)."""
+    registry = MockSchemaRegistryClient({"url": "mock://floe"})
+    ctx = SerializationContext("orders", MessageField.VALUE)
+    avro = AvroSerializer(registry, json.dumps(ORDERS_V1))({"id": 1, "name": "apple", "qty": 3, "price": 2.5, "ts": 1704067200123}, ctx)
+    jsn = JSONSerializer(ORDERS_JSON_SCHEMA, registry)(
+        {"id": 1, "name": "apple", "ts": 1704067200123, "tags": ["a", "b"], "addr": {"city": None, "zip": 12345}}, ctx)
+    # The other way: AvroDeserializer reads the all-types record (the bytes Floe's encoder must reproduce).
+    all_types = frame(1, ALL_TYPES, ALL_TYPES_RECORD)
+    schema_id = registry.register_schema("all_types-value", Schema(json.dumps(ALL_TYPES), "AVRO"))
+    back = AvroDeserializer(registry)(all_types[:1] + struct.pack(">I", schema_id) + all_types[5:],
+                                      SerializationContext("all_types", MessageField.VALUE))
+    assert back["dec"] == ALL_TYPES_RECORD["dec"] and back["mi"] == ALL_TYPES_RECORD["mi"], back
+    assert JSONDeserializer(ORDERS_JSON_SCHEMA)(jsn, ctx)["addr"]["zip"] == 12345
+    return [("confluentAvroOrders", avro), ("confluentJSONOrders", jsn)]
+
+
+def hex_literal(data, indent="        "):
+    """A multi-line string literal of the hex digits (the tests skip the line breaks)."""
+    digits = data.hex()
+    chunks = [digits[i:i + 96] for i in range(0, len(digits), 96)]
+    return '"""\n' + "".join(indent + chunk + "\n" for chunk in chunks) + indent + '"""'
+
+
+def schema_literal(schema, indent="        "):
+    text = json.dumps(schema, indent=1)
+    return '#"""\n' + "".join(indent + line + "\n" for line in text.splitlines()) + indent + '"""#'
+
+
 def main():
     lines = [
         "// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.",
@@ -145,7 +192,9 @@ def main():
     ]
     for name, schema_id, schema, record in FIXTURES:
         data = frame(schema_id, schema, record)
-        lines.append(f"    static let {name} = (schema: #\"{json.dumps(schema, separators=(',', ':'))}\"#, hex: \"{data.hex()}\")")
+        lines.append(f"    static let {name} = (\n        schema: {schema_literal(schema)},\n        hex: {hex_literal(data)}\n    )")
+    for name, data in confluent_fixtures():
+        lines.append(f"    static let {name} = {hex_literal(data, '        ')}")
     lines.append("}")
     OUT.write_text("\n".join(lines) + "\n")
     print(f"wrote {OUT} ({len(FIXTURES)} fixtures)")

@@ -34,7 +34,8 @@ struct AvroReadCompiler {
         }
         if field.type.nullable { return .null }
         throw RecordSchemaError(
-            "The writer schema '\(writerRecord)' has no field '\(field.name)', and the NOT NULL column '\(field.name)' has no default to read instead.")
+            "The writer schema '\(writerRecord)' has no field '\(field.name)', and the NOT NULL column '\(field.name)' has no default to read instead."
+        )
     }
 
     private func mismatch(_ writerType: AvroType, _ reader: SQLType, _ path: String) -> RecordSchemaError {
@@ -50,8 +51,12 @@ struct AvroReadCompiler {
         return resolved
     }
 
-    mutating func compile(_ writerType: AvroType, as target: SQLType, readerAvro: AvroType?, path: String, depth: Int) throws(RecordSchemaError) -> AvroRead {
-        guard depth < AvroTypeMapping.maximumDepth else { throw RecordSchemaError("Field '\(path)' nests deeper than \(AvroTypeMapping.maximumDepth) levels.") }
+    mutating func compile(
+        _ writerType: AvroType, as target: SQLType, readerAvro: AvroType?, path: String, depth: Int
+    ) throws(RecordSchemaError) -> AvroRead {
+        guard depth < AvroTypeMapping.maximumDepth else {
+            throw RecordSchemaError("Field '\(path)' nests deeper than \(AvroTypeMapping.maximumDepth) levels.")
+        }
         let written = writer.resolved(writerType)
         let readerType = readerInner(readerAvro)
         if case .union(let branches) = written {
@@ -59,7 +64,9 @@ struct AvroReadCompiler {
                 let read = try compile(inner, as: target, readerAvro: readerType, path: path, depth: depth + 1)
                 return .nullable(nullIndex: nullIndex, allowed: target.nullable, inner: read)
             }
-            if case .row(let fields) = target.kind, let read = try unionAsRow(branches, fields: fields, nullable: target.nullable, path: path, depth: depth) {
+            if case .row(let fields) = target.kind,
+                let read = try unionAsRow(branches, fields: fields, nullable: target.nullable, path: path, depth: depth)
+            {
                 return read
             }
             var reads: [AvroRead] = []
@@ -97,7 +104,8 @@ struct AvroReadCompiler {
             return .array(try compile(array.items, as: element, readerAvro: readerItems, path: path + "[]", depth: depth + 1))
         case (.array(let array), .multiset(let element)):
             guard AvroTypeMapping.mapEntry(array.items, in: writer) != nil else { throw mismatch(writerType, target, path) }
-            let entry = SQLType(.row([SQLType.RowField("key", element), SQLType.RowField("value", SQLType(.integer, nullable: false))]), nullable: false)
+            let entry = SQLType(
+                .row([SQLType.RowField("key", element), SQLType.RowField("value", SQLType(.integer, nullable: false))]), nullable: false)
             return .multiset(try compile(array.items, as: entry, readerAvro: nil, path: path + "[]", depth: depth + 1))
         case (.array(let array), .map(let key, let value)):
             guard AvroTypeMapping.mapEntry(array.items, in: writer) != nil else { throw mismatch(writerType, target, path) }
@@ -114,14 +122,23 @@ struct AvroReadCompiler {
                 if let index = readerIndex(for: field, in: fields, readerFields: readerFields), !matched[index] {
                     matched[index] = true
                     let readerField = readerFields?.first { $0.name == fields[index].name }
-                    steps.append((index, try compile(field.type, as: fields[index].type, readerAvro: readerField?.type, path: path + "." + field.name, depth: depth + 1)))
+                    steps.append(
+                        (
+                            index,
+                            try compile(
+                                field.type, as: fields[index].type, readerAvro: readerField?.type, path: path + "." + field.name, depth: depth + 1)
+                        ))
                 } else {
                     steps.append((nil, try skip(field.type, depth: depth + 1)))
                 }
             }
             var missing: [(field: Int, value: Value)] = []
             for (index, field) in fields.enumerated() where !matched[index] {
-                missing.append((index, try defaultValue(for: field, readerField: readerFields?.first { $0.name == field.name }, writerRecord: record.name.fullname)))
+                missing.append(
+                    (
+                        index,
+                        try defaultValue(for: field, readerField: readerFields?.first { $0.name == field.name }, writerRecord: record.name.fullname)
+                    ))
             }
             return .record(steps: steps, fieldCount: fields.count, missing: missing)
         default:
@@ -294,7 +311,9 @@ struct AvroReadCompiler {
             var valueAvro: AvroType?
             if case .map(let m)? = avro { valueAvro = m.values }
             var entries: [Value] = []
-            for (key, member) in members { entries.append(.list([.string(key), try value(ofDefault: member, as: valueType, avro: valueAvro, in: schema)])) }
+            for (key, member) in members {
+                entries.append(.list([.string(key), try value(ofDefault: member, as: valueType, avro: valueAvro, in: schema)]))
+            }
             return .list(entries)
         case .row(let fields):
             guard case .object = json else { throw fail() }

@@ -72,9 +72,12 @@ public struct AvroRowDecoder: Sendable {
             // An atomic schema (a key `"int"`, a raw string value): one column.
             guard columns.count == 1 else {
                 throw RecordSchemaError(
-                    "The writer schema is a \(writer.resolved(writer.root).typeName), not a record: it can only be read as one column, not \(columns.count).")
+                    "The writer schema is a \(writer.resolved(writer.root).typeName), not a record: it can only be read as one column, not \(columns.count)."
+                )
             }
-            self.steps = [Step(read: try compiler.compile(writer.root, as: columns[0].type, readerAvro: readerRoot, path: columns[0].name, depth: 0), column: 0)]
+            self.steps = [
+                Step(read: try compiler.compile(writer.root, as: columns[0].type, readerAvro: readerRoot, path: columns[0].name, depth: 0), column: 0)
+            ]
             self.missing = []
         }
     }
@@ -114,6 +117,24 @@ public struct AvroRowDecoder: Sendable {
             try step.read.append(&reader, to: &appenders[column], column: columns[column].name)
         }
         for (column, value) in missing { appenders[column].append(value) }
+    }
+
+    /// Decodes payloads into columns in batches of 4,096 rows, as a source does, and returns the rows decoded:
+    /// the batch path, for `bench/codecs` (the engine's column types are internal to FloeSQL).
+    @_spi(Benchmarks)
+    public func decodeBatches(_ payloads: [[UInt8]]) throws(RecordDecodeError) -> Int {
+        var rows = 0
+        var start = 0
+        while start < payloads.count {
+            let end = min(start + 4_096, payloads.count)
+            var appenders = columns.map { ColumnAppender($0.type.physical, capacity: end - start) }
+            for index in start..<end {
+                try payloads[index].withUnsafeBufferPointer { bytes throws(RecordDecodeError) in try decode(bytes, into: &appenders) }
+            }
+            rows += appenders.map { $0.column() }.first?.count ?? 0
+            start = end
+        }
+        return rows
     }
 
     /// Decodes one payload into a row of boxed values (for tests and for callers outside the batch path).
@@ -237,7 +258,8 @@ extension AvroRead {
         case .int(let scale, let range):
             let value = try reader.int()
             if let range, !range.contains(value) {
-                throw RecordDecodeError(.unrepresentable, "The Avro int \(value) is out of the column's range \(range.lowerBound)…\(range.upperBound).")
+                throw RecordDecodeError(
+                    .unrepresentable, "The Avro int \(value) is out of the column's range \(range.lowerBound)…\(range.upperBound).")
             }
             return .int(value &* scale)
         case .long(let multiplier, let divisor, let precision):
@@ -265,7 +287,8 @@ extension AvroRead {
                 throw RecordDecodeError(.malformed, "The Avro enum index \(index) is out of range (the enum has \(symbols.count) symbols).")
             }
             guard let symbol = symbols[Int(index)] else {
-                throw RecordDecodeError(.unrepresentable, "The Avro enum symbol at index \(index) is unknown to the reader's enum, which has no default.")
+                throw RecordDecodeError(
+                    .unrepresentable, "The Avro enum symbol at index \(index) is unknown to the reader's enum, which has no default.")
             }
             return .string(symbol)
         case .decimal(let fixedSize, let rescale, let precision):

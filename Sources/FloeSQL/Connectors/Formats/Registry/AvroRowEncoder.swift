@@ -24,7 +24,8 @@ public struct AvroRowEncoder: Sendable {
             rootIsRecord = true
         } else {
             guard columns.count == 1 else {
-                throw RecordSchemaError("The schema is a \(schema.resolved(schema.root).typeName), not a record: it holds one column, not \(columns.count).")
+                throw RecordSchemaError(
+                    "The schema is a \(schema.resolved(schema.root).typeName), not a record: it holds one column, not \(columns.count).")
             }
             program = try compiler.compile(schema.root, from: columns[0].type, path: columns[0].name)
             rootIsRecord = false
@@ -116,6 +117,9 @@ extension AvroWrite {
             return
         case .null:
             guard value.isNull else { throw mismatch() }
+            return
+        case .unionFromRow(_, let nullIndex?) where value.isNull:
+            AvroBinaryWriter.long(Int64(nullIndex), to: &output)
             return
         default:
             break
@@ -287,7 +291,8 @@ struct AvroWriteCompiler {
             return .mapEntries(try compile(array.items, from: entry, path: path + "[]"))
         case (.array(let array), .multiset(let element)):
             guard AvroTypeMapping.mapEntry(array.items, in: schema) != nil else { throw mismatch(avroType, type, path) }
-            let entry = SQLType(.row([SQLType.RowField("key", element), SQLType.RowField("value", SQLType(.integer, nullable: false))]), nullable: false)
+            let entry = SQLType(
+                .row([SQLType.RowField("key", element), SQLType.RowField("value", SQLType(.integer, nullable: false))]), nullable: false)
             return .multisetEntries(try compile(array.items, from: entry, path: path + "[]"))
         case (.map(let map), .map(let key, let value)) where key.isCharacter:
             return .map(try compile(map.values, from: value, path: path + "{}"))
@@ -347,7 +352,9 @@ struct AvroWriteCompiler {
             write = .branch(index: 0, nullIndex: value.isNull ? 0 : nil, inner: try compile(first, from: type.notNull, path: path))
         }
         var output: [UInt8] = []
-        do throws(RecordEncodeError) { try write.write(value, to: &output) } catch { throw RecordSchemaError("The default of field '\(path)' cannot be encoded: \(error.message)") }
+        do throws(RecordEncodeError) { try write.write(value, to: &output) } catch {
+            throw RecordSchemaError("The default of field '\(path)' cannot be encoded: \(error.message)")
+        }
         return output
     }
 }

@@ -90,10 +90,13 @@ public struct JSONRowCodec: Sendable {
     static func value(_ json: JSONValue, as type: SQLType, path: String, depth: Int) throws(RecordDecodeError) -> Value {
         guard depth < maximumDepth else { throw RecordDecodeError(.malformed, "The JSON record nests deeper than \(maximumDepth) levels.") }
         func fail() -> RecordDecodeError {
-            RecordDecodeError(.unrepresentable, "Field '\(path)': the JSON \(json.typeName) \(json.serializedString.prefix(64)) cannot be read as \(type.sql).")
+            RecordDecodeError(
+                .unrepresentable, "Field '\(path)': the JSON \(json.typeName) \(json.serializedString.prefix(64)) cannot be read as \(type.sql).")
         }
         if case .null = json {
-            guard type.nullable else { throw RecordDecodeError(.unrepresentable, "Field '\(path)' is NOT NULL, but the JSON record has no value for it.") }
+            guard type.nullable else {
+                throw RecordDecodeError(.unrepresentable, "Field '\(path)' is NOT NULL, but the JSON record has no value for it.")
+            }
             return .null
         }
         switch type.kind {
@@ -288,7 +291,8 @@ public struct JSONRowCodec: Sendable {
                     output.append(UInt8(ascii: ":"))
                     try write(pair[1], as: valueType, path: path + "." + name, to: &output)
                 } else {
-                    try writeObject(fields: [SQLType.RowField("key", keyType), SQLType.RowField("value", valueType)], values: pair, path: path, to: &output)
+                    try writeObject(
+                        fields: [SQLType.RowField("key", keyType), SQLType.RowField("value", valueType)], values: pair, path: path, to: &output)
                 }
             }
             output.append(UInt8(ascii: asObject ? "}" : "]"))

@@ -83,12 +83,18 @@ public enum JSONSchemaMapping {
         case .date: return ["type": "number", "title": .string(dateTitle), "connect.type": "int32"]
         case .time(let p): return ["type": "number", "title": .string(timeTitle), "connect.type": "int32", "flink.precision": .int(Int64(p))]
         case .timestamp(let p):
-            return ["type": "number", "title": .string(timestampTitle), "connect.type": "int64", "flink.precision": .int(Int64(p)), "flink.type": "timestamp"]
+            return [
+                "type": "number", "title": .string(timestampTitle), "connect.type": "int64", "flink.precision": .int(Int64(p)),
+                "flink.type": "timestamp",
+            ]
         case .timestampLTZ(let p):
             return ["type": "number", "title": .string(timestampTitle), "connect.type": "int64", "flink.precision": .int(Int64(p))]
         case .array(let element): return ["type": "array", "items": try schema(element)]
         case .multiset(let element):
-            return ["type": "array", "items": try objectSchema(title: nil, columns: [.init("key", element), .init("value", SQLType(.integer, nullable: false))])]
+            return [
+                "type": "array",
+                "items": try objectSchema(title: nil, columns: [.init("key", element), .init("value", SQLType(.integer, nullable: false))]),
+            ]
         case .map(let key, let value):
             if key.isCharacter { return ["type": "object", "additionalProperties": try schema(value)] }
             return ["type": "array", "items": try objectSchema(title: nil, columns: [.init("key", key), .init("value", value)])]
@@ -102,12 +108,16 @@ public enum JSONSchemaMapping {
 
     /// The Flink type a (sub)schema reads as; nullable when the schema admits null.
     static func sqlType(_ schema: JSONSchema, in document: JSONSchemaDocument, depth: Int = 0) throws(RecordSchemaError) -> SQLType {
-        guard depth < AvroTypeMapping.maximumDepth else { throw RecordSchemaError("The JSON Schema nests deeper than \(AvroTypeMapping.maximumDepth) levels.") }
+        guard depth < AvroTypeMapping.maximumDepth else {
+            throw RecordSchemaError("The JSON Schema nests deeper than \(AvroTypeMapping.maximumDepth) levels.")
+        }
         guard case .node(let node) = schema else {
             throw RecordSchemaError("A boolean JSON Schema (true/false) has no Flink type.")
         }
         if let reference = node.ref {
-            guard let target = document.resolve(reference) else { throw RecordSchemaError("The JSON Schema reference '\(reference)' does not resolve.") }
+            guard let target = document.resolve(reference) else {
+                throw RecordSchemaError("The JSON Schema reference '\(reference)' does not resolve.")
+            }
             return try sqlType(target, in: document, depth: depth + 1)
         }
         if let branches = node.oneOf ?? node.anyOf {
@@ -149,7 +159,9 @@ public enum JSONSchemaMapping {
             case .array?:
                 if let items = node.items {
                     let element = try sqlType(items, in: document, depth: depth + 1)
-                    if case .row(let fields) = element.kind, fields.count == 2, fields[0].name == "key", fields[1].name == "value", node.extensionValue("connect.type")?.stringValue == "map" {
+                    if case .row(let fields) = element.kind, fields.count == 2, fields[0].name == "key", fields[1].name == "value",
+                        node.extensionValue("connect.type")?.stringValue == "map"
+                    {
                         kind = .map(key: fields[0].type, value: fields[1].type)
                     } else {
                         kind = .array(element)

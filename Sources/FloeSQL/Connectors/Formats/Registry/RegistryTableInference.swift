@@ -66,7 +66,9 @@ public enum RegistryTableInference {
                 valueColumns = [InferredTable.Column(name: "val", type: fields[0].type, origin: .value, fieldName: nil)]
             } else {
                 // A top-level union: one nullable column per branch.
-                valueColumns = fields.map { InferredTable.Column(name: $0.name, type: $0.type.withNullable(true), origin: .value, fieldName: $0.name) }
+                valueColumns = fields.map {
+                    InferredTable.Column(name: $0.name, type: $0.type.withNullable(true), origin: .value, fieldName: $0.name)
+                }
             }
         } else {
             valueColumns = [InferredTable.Column(name: "val", type: bytes, origin: .value, fieldName: nil)]
