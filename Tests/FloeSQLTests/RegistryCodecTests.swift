@@ -235,6 +235,11 @@ import Testing
         let decoder = try AvroRowDecoder(writer: writer, columns: columns)
         #expect(try decoder.decodeFramedRow(Self.bytes(RegistryCodecFixtures.topUnionString.hex)).row == [.null, .string("hi"), .null])
         #expect(try decoder.decodeFramedRow(Self.bytes(RegistryCodecFixtures.topUnionRecord.hex)).row == [.null, .null, .list([.int(3)])])
+        // A union with a null branch: the null record is NULL in every column.
+        let withNull = try Self.schema(#"["null","int","string"]"#)
+        let nullColumns = [Self.column("int", .integer, nullable: true), Self.column("string", Self.string, nullable: true)]
+        #expect(try AvroRowDecoder(writer: withNull, columns: nullColumns).decodeRow([0]) == [.null, .null])
+        #expect(try AvroRowDecoder(writer: withNull, columns: nullColumns).decodeRow([4, 2, 0x61]) == [.null, .string("a")])
     }
 
     // MARK: Malformed records

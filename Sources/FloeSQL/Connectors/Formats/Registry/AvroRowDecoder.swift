@@ -64,7 +64,7 @@ public struct AvroRowDecoder: Sendable {
             self.missing = missing
         case .union(let branches) where AvroTypeMapping.nullablePair(branches) == nil && columns.count > 1:
             // A top-level union read as one nullable column per branch (kafka-tables.md §1).
-            let rowType = SQLType(.row(columns.map { SQLType.RowField($0.name, $0.type.withNullable(true)) }), nullable: false)
+            let rowType = SQLType(.row(columns.map { SQLType.RowField($0.name, $0.type.withNullable(true)) }), nullable: true)
             let read = try compiler.compile(writer.root, as: rowType, readerAvro: nil, path: "", depth: 0)
             self.steps = [Step(read: read, column: -1)]
             self.missing = []
@@ -109,8 +109,8 @@ public struct AvroRowDecoder: Sendable {
                 continue
             }
             if column < 0 {
-                // A top-level union spread over the columns.
-                guard case .list(let fields) = try step.read.value(&reader) else { continue }
+                // A top-level union spread over the columns (its null branch: all NULL).
+                let fields = try step.read.value(&reader).list ?? Array(repeating: .null, count: appenders.count)
                 for (index, field) in fields.enumerated() { appenders[index].append(field) }
                 continue
             }
@@ -221,6 +221,11 @@ extension AvroRead {
             appender.appendInteger(try reader.int() &* scale)
         case .long(1, 1, nil):
             appender.appendInteger(try reader.long())
+        case .long(let multiplier, 1, nil):
+            // timestamp-millis into TIMESTAMP(3) columns, the common case.
+            let (product, overflow) = try reader.long().multipliedReportingOverflow(by: multiplier)
+            guard !overflow else { throw RecordDecodeError(.unrepresentable, "An Avro timestamp in column '\(column)' is out of range.") }
+            appender.appendInteger(product)
         case .double:
             appender.appendDouble(try reader.double())
         case .string:
