@@ -93,6 +93,34 @@ import Testing
         #expect(try codec.encode(expected, schemaID: 2) == json)
     }
 
+    /// Records of three schema versions in one topic decode through one cache, each schema compiled once.
+    @Test func decoderCacheCompilesEachWriterSchemaOnce() throws {
+        let versions = [RegistryCodecFixtures.ordersV0, RegistryCodecFixtures.ordersV1, RegistryCodecFixtures.ordersV2]
+        var schemas: [Int32: String] = [:]
+        for version in versions { schemas[try ConfluentWireFormat.header(of: Self.bytes(version.hex)).schemaID] = version.schema }
+        var columns = Self.orderColumns
+        columns[2] = Self.column("qty", .integer, nullable: true)
+        var cache = AvroDecoderCache(columns: columns)
+        var lookups = 0
+        var appenders = columns.map { ColumnAppender($0.type.physical) }
+        for version in versions + versions {
+            let record = Self.bytes(version.hex)
+            let (id, start) = try ConfluentWireFormat.header(of: record)
+            let decoder = try cache.decoder(forSchemaID: id) { id throws(RecordSchemaError) in
+                lookups += 1
+                guard let text = schemas[id] else { throw RecordSchemaError("Schema \(id) not found.") }
+                do throws(AvroSchemaError) { return try AvroSchema(parsing: text) } catch { throw RecordSchemaError(error.message) }
+            }
+            try record.withUnsafeBufferPointer { try decoder.decode(UnsafeBufferPointer(rebasing: $0[start...]), into: &appenders) }
+        }
+        #expect(lookups == 3 && cache.count == 3)
+        let qty = appenders[2].column()
+        #expect((0..<6).map { qty.value(at: $0) } == [.null, .int(3), .int(7), .null, .int(3), .int(7)])
+        #expect(throws: RecordSchemaError.self) {
+            try cache.decoder(forSchemaID: 9) { id throws(RecordSchemaError) in throw RecordSchemaError("Schema \(id) not found.") }
+        }
+    }
+
     static let allTypesColumns: [SQLType.RowField] = [
         column("b", .boolean), column("ti", .tinyint), column("si", .smallint), column("i", .integer), column("bi", .bigint),
         column("f", .float), column("d", .double), column("s", string), column("vc", .varchar(10)), column("c", .char(3)),

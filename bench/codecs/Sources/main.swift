@@ -28,7 +28,7 @@ let decoder = try AvroRowDecoder(writer: schema, columns: columns)
 
 let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
 let rows: [[Value]] = (0..<count).map { i in
-    let name = (0..<12).map { words[(i + $0 * 3) % words.count] }.joined(separator: "-").prefix(66)
+    let name = (0..<12).map { words[(i + $0 * 3) % words.count] }.joined(separator: "-").prefix(57)
     return [
         .int(Int64(i) * 7_919), .string(String(name)), .int(Int64(i % 1000)), .double(Double(i % 10_000) / 100),
         .int(1_704_067_200_000_000 + Int64(i) * 1_000),

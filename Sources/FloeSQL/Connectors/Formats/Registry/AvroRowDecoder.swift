@@ -23,8 +23,17 @@ public struct AvroRowDecoder: Sendable {
 
     struct Step: Sendable {
         let read: AvroRead
-        /// The column the value goes to; nil to skip it.
-        let column: Int?
+        let target: Target
+    }
+
+    /// Where a top-level writer value goes.
+    enum Target: Sendable {
+        /// Into one column.
+        case column(Int)
+        /// Nowhere: the reader has no such column.
+        case skip
+        /// Over every column: a top-level union read as one column per branch (a ROW of the branches).
+        case spread
     }
 
     /// Compiles the resolution of `writer` to `columns`.
@@ -50,9 +59,9 @@ public struct AvroRowDecoder: Sendable {
                     matched[column] = true
                     let readerField = fieldsOfReader?.first { $0.name == columns[column].name }
                     let read = try compiler.compile(field.type, as: columns[column].type, readerAvro: readerField?.type, path: field.name, depth: 0)
-                    steps.append(Step(read: read, column: column))
+                    steps.append(Step(read: read, target: .column(column)))
                 } else {
-                    steps.append(Step(read: try compiler.skip(field.type, depth: 0), column: nil))
+                    steps.append(Step(read: try compiler.skip(field.type, depth: 0), target: .skip))
                 }
             }
             var missing: [(Int, Value)] = []
@@ -66,7 +75,7 @@ public struct AvroRowDecoder: Sendable {
             // A top-level union read as one nullable column per branch (kafka-tables.md §1).
             let rowType = SQLType(.row(columns.map { SQLType.RowField($0.name, $0.type.withNullable(true)) }), nullable: true)
             let read = try compiler.compile(writer.root, as: rowType, readerAvro: nil, path: "", depth: 0)
-            self.steps = [Step(read: read, column: -1)]
+            self.steps = [Step(read: read, target: .spread)]
             self.missing = []
         default:
             // An atomic schema (a key `"int"`, a raw string value): one column.
@@ -76,7 +85,9 @@ public struct AvroRowDecoder: Sendable {
                 )
             }
             self.steps = [
-                Step(read: try compiler.compile(writer.root, as: columns[0].type, readerAvro: readerRoot, path: columns[0].name, depth: 0), column: 0)
+                Step(
+                    read: try compiler.compile(writer.root, as: columns[0].type, readerAvro: readerRoot, path: columns[0].name, depth: 0),
+                    target: .column(0))
             ]
             self.missing = []
         }
@@ -104,17 +115,16 @@ public struct AvroRowDecoder: Sendable {
     @inline(__always)
     private func decodeFields(_ reader: inout AvroBinaryReader, into appenders: inout [ColumnAppender]) throws(RecordDecodeError) {
         for step in steps {
-            guard let column = step.column else {
+            switch step.target {
+            case .column(let column):
+                try step.read.append(&reader, to: &appenders[column], column: columns[column].name)
+            case .skip:
                 try step.read.skip(&reader)
-                continue
-            }
-            if column < 0 {
-                // A top-level union spread over the columns (its null branch: all NULL).
+            case .spread:
+                // The union's null branch is NULL in every column.
                 let fields = try step.read.value(&reader).list ?? Array(repeating: .null, count: appenders.count)
                 for (index, field) in fields.enumerated() { appenders[index].append(field) }
-                continue
             }
-            try step.read.append(&reader, to: &appenders[column], column: columns[column].name)
         }
         for (column, value) in missing { appenders[column].append(value) }
     }
