@@ -270,6 +270,32 @@ import Testing
         #expect(try AvroRowDecoder(writer: withNull, columns: nullColumns).decodeRow([4, 2, 0x61]) == [.null, .string("a")])
     }
 
+    @Test func recursiveWriterFieldsAreSkippedAndRefusedAsColumns() throws {
+        let list = try Self.schema(
+            #"{"type":"record","name":"Node","fields":[{"name":"v","type":"int"},{"name":"next","type":["null","Node"]}]}"#)
+        // v=1, next={v=2, next=null}
+        #expect(try AvroRowDecoder(writer: list, columns: [Self.column("v", .integer)]).decodeRow([0x02, 0x02, 0x04, 0x00]) == [.int(1)])
+        #expect(throws: RecordSchemaError.self) { try RegistryTableInference.infer(key: nil, value: .avro(list)) }
+    }
+
+    @Test func enumsReadAsStringsWithTheReaderDefault() throws {
+        let writer = try Self.schema(
+            #"{"type":"record","name":"r","fields":[{"name":"e","type":{"type":"enum","name":"E","symbols":["A","B","C"]}}]}"#)
+        let reader = try Self.schema(
+            #"{"type":"record","name":"r","fields":[{"name":"e","type":{"type":"enum","name":"E","symbols":["A","B"],"default":"A"}}]}"#)
+        let columns = [Self.column("e", Self.string)]
+        #expect(try AvroRowDecoder(writer: writer, columns: columns).decodeRow([0x04]) == [.string("C")])
+        #expect(try AvroRowDecoder(writer: writer, columns: columns, readerSchema: reader).decodeRow([0x04]) == [.string("A")])
+        #expect(try AvroRowDecoder(writer: writer, columns: columns, readerSchema: reader).decodeRow([0x02]) == [.string("B")])
+        // Writing: a symbol the enum lacks is an error, not a silent default.
+        var output: [UInt8] = []
+        #expect(throws: RecordEncodeError.self) { try AvroRowEncoder(schema: writer, columns: columns).encode([.string("Z")], into: &output) }
+        // time-micros is BIGINT (Flink has no TIME(6)).
+        let micros = try Self.schema(#"{"type":"record","name":"r","fields":[{"name":"t","type":{"type":"long","logicalType":"time-micros"}}]}"#)
+        #expect(try RegistryTableInference.infer(key: nil, value: .avro(micros)).columns[1].type.sql == "BIGINT NOT NULL")
+        #expect(try AvroRowDecoder(writer: micros, columns: [Self.column("t", .bigint)]).decodeRow([0x0A]) == [.int(5)])
+    }
+
     // MARK: Malformed records
 
     @Test func malformedAvroIsARecordDecodeError() throws {

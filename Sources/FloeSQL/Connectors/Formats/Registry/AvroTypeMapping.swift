@@ -18,16 +18,21 @@ enum AvroTypeMapping {
     /// How deep a schema may nest before it is refused: deeper than any real table, shallow enough for the stack.
     static let maximumDepth = 64
 
-    static func sqlType(_ type: AvroType, in schema: AvroSchema, depth: Int = 0) throws(RecordSchemaError) -> SQLType {
+    static func sqlType(_ type: AvroType, in schema: AvroSchema, depth: Int = 0, enclosing: [String] = []) throws(RecordSchemaError) -> SQLType {
         guard depth < maximumDepth else { throw RecordSchemaError("The Avro schema nests deeper than \(maximumDepth) levels.") }
+        var enclosing = enclosing
+        if case .record(let record) = type { enclosing.append(record.name.fullname) }
+        func inner(_ type: AvroType) throws(RecordSchemaError) -> SQLType { try sqlType(type, in: schema, depth: depth + 1, enclosing: enclosing) }
         switch type {
         case .reference(let name):
-            // A name used again inside its own definition is a recursive type; a table's columns cannot hold it.
+            // A record used again inside its own definition is a recursive type: a table's columns cannot hold it.
+            guard !enclosing.contains(name.fullname) else {
+                throw RecordSchemaError("The Avro type '\(name.fullname)' is recursive; a table cannot have it as a column type.")
+            }
             guard let definition = schema.namedTypes[name.fullname] else {
                 throw RecordSchemaError("The Avro schema names an unknown type '\(name.fullname)'.")
             }
-            if case .reference = definition { throw RecordSchemaError("The Avro type '\(name.fullname)' is recursive.") }
-            return try sqlType(definition, in: schema, depth: depth + 1)
+            return try inner(definition)
         case .primitive(let primitive):
             return SQLType(try primitiveKind(primitive), nullable: primitive.kind == .null)
         case .enumeration:
@@ -39,23 +44,23 @@ enum AvroTypeMapping {
             return SQLType(.binary(max(1, fixed.size)), nullable: false)
         case .array(let array):
             if let entry = mapEntry(array.items, in: schema) {
-                let key = try sqlType(entry.key, in: schema, depth: depth + 1)
-                let value = try sqlType(entry.value, in: schema, depth: depth + 1)
+                let key = try inner(entry.key)
+                let value = try inner(entry.value)
                 return SQLType(.map(key: key, value: value), nullable: false)
             }
-            return SQLType(.array(try sqlType(array.items, in: schema, depth: depth + 1)), nullable: false)
+            return SQLType(.array(try inner(array.items)), nullable: false)
         case .map(let map):
-            let value = try sqlType(map.values, in: schema, depth: depth + 1)
+            let value = try inner(map.values)
             return SQLType(.map(key: SQLType.string.notNull, value: value), nullable: false)
         case .record(let record):
             var fields: [SQLType.RowField] = []
             for field in record.fields {
-                fields.append(SQLType.RowField(field.name, try sqlType(field.type, in: schema, depth: depth + 1)))
+                fields.append(SQLType.RowField(field.name, try inner(field.type)))
             }
             return SQLType(.row(fields), nullable: false)
         case .union(let branches):
-            if let (_, inner) = nullablePair(branches) {
-                return try sqlType(inner, in: schema, depth: depth + 1).withNullable(true)
+            if let (_, innerType) = nullablePair(branches) {
+                return try inner(innerType).withNullable(true)
             }
             var fields: [SQLType.RowField] = []
             var nullable = false
@@ -64,7 +69,7 @@ enum AvroTypeMapping {
                     nullable = true
                     continue
                 }
-                let type = try sqlType(branch, in: schema, depth: depth + 1)
+                let type = try inner(branch)
                 fields.append(SQLType.RowField(branchName(branch, in: schema), type.withNullable(true)))
             }
             return SQLType(.row(fields), nullable: nullable)
