@@ -15,7 +15,8 @@ import Foundation
 /// - `.flink` (json): SQL text, as Flink's JSON format writes by default (`yyyy-MM-dd HH:mm:ss.SSS`; TIMESTAMP_LTZ
 ///   with a trailing `Z`).
 ///
-/// Malformed JSON is a ``RecordDecodeError`` (`malformed`); nesting deeper than 64 levels is refused.
+/// Malformed JSON is a ``RecordDecodeError`` (`malformed`), and so is JSON nested deeper than 512 levels (the
+/// parser's limit, which also bounds members no column reads); values convert into columns at most 64 levels deep.
 public struct JSONRowCodec: Sendable {
     public enum Dialect: Sendable {
         case connect, flink
