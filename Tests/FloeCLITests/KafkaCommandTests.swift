@@ -36,7 +36,9 @@ struct KafkaCommandTests {
 
         let described = KafkaClusterCommand.detail(Self.cluster(phase: "PROVISIONED"), current: nil, topicCount: 4)
         #expect(
-            Self.keys(described) == ["is_current", "id", "name", "type", "cloud", "region", "availability", "status", "endpoint", "rest_endpoint", "topic_count"])
+            Self.keys(described) == [
+                "is_current", "id", "name", "type", "cloud", "region", "availability", "status", "endpoint", "rest_endpoint", "topic_count",
+            ])
         #expect(Self.value(described, "endpoint") == "broker:9092")
         #expect(Self.value(described, "rest_endpoint") == "http://floe.test")
         #expect(Self.value(described, "topic_count") == 4)

@@ -250,7 +250,8 @@ import Testing
         let secretBody = try #require(changes.first { $0.kind == .kafkaClusterSecret }?.body)
         #expect(String(decoding: secretBody, as: UTF8.self).contains(Self.password))
         let secret = try #require(world.state.kafkaClusterSecrets[cluster.id])
-        for text in [String(describing: secret), String(reflecting: secret), String(describing: world.state.kafkaConnection(clusterID: cluster.id)!)] {
+        for text in [String(describing: secret), String(reflecting: secret), String(describing: world.state.kafkaConnection(clusterID: cluster.id)!)]
+        {
             #expect(!text.contains(Self.password), "\(text)")
         }
     }

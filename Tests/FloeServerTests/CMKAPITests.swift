@@ -104,11 +104,17 @@ import Testing
         #expect(missingEnvironment.status == 400)
         #expect(missingEnvironment.json?["errors"]?.arrayValue?.first?.value(at: "source", "parameter") == "environment")
         let cases: [(String, String)] = [
-            (#"{"spec":{"display_name":"x","cloud":"GCP","region":"r","config":{"kind":"Basic"},"environment":{"id":"\#(env)"}}}"#, "/spec/availability"),
+            (
+                #"{"spec":{"display_name":"x","cloud":"GCP","region":"r","config":{"kind":"Basic"},"environment":{"id":"\#(env)"}}}"#,
+                "/spec/availability"
+            ),
             (createBody("x", environment: env).replacingOccurrences(of: "SINGLE_ZONE", with: "EVERYWHERE"), "/spec/availability"),
             (createBody("x", environment: env).replacingOccurrences(of: #""kind":"Basic""#, with: #""kind":"Huge""#), "/spec/config/kind"),
             (createBody("x", environment: env, bootstrap: "no-port"), "/spec/kafka_bootstrap_endpoint"),
-            (createBody("x", environment: env, extra: #","credentials":{"mechanism":"GSSAPI","username":"u","password":"p"}"#), "/spec/credentials/mechanism"),
+            (
+                createBody("x", environment: env, extra: #","credentials":{"mechanism":"GSSAPI","username":"u","password":"p"}"#),
+                "/spec/credentials/mechanism"
+            ),
             (createBody("x", environment: env, extra: #","credentials":{"username":"u"}"#), "/spec/credentials/password"),
             (createBody("x", environment: env, extra: #","tls":{"enabled":false,"ca_pem":"x"}"#), "/spec/tls/ca_pem"),
             (#"{"spec":"nope"}"#, "/spec"),
@@ -163,7 +169,8 @@ import Testing
             try await fixture.call(.post, "/cmk/v2/clusters", as: "envAdminA", body: createBody("e", environment: fixture.environmentB)).status
                 == 403)
         for reader in ["developerA", "flinkAdminA", "envAdminA"] {
-            #expect(try await fixture.call(.get, "/cmk/v2/clusters?environment=\(env)", as: reader).json?["data"]?.arrayValue?.count == 1, "\(reader)")
+            #expect(
+                try await fixture.call(.get, "/cmk/v2/clusters?environment=\(env)", as: reader).json?["data"]?.arrayValue?.count == 1, "\(reader)")
             #expect(try await fixture.call(.get, "/cmk/v2/clusters/\(id)?environment=\(env)", as: reader).status == 200, "\(reader)")
             #expect(try await fixture.call(.get, "/kafka/v3/clusters/\(id)/topics", as: reader).status == 200, "\(reader)")
         }
@@ -183,15 +190,19 @@ import Testing
         let env = fixture.environmentA
         let sasl = KafkaConnection.SASL(mechanism: .scramSHA512, username: "floe", password: Self.password)
         inspector.set("secure.test:9093", FakeKafkaInspector.sampleBroker(sasl: sasl))
-        let good = try #require(try await fixture.call(.post, "/cmk/v2/clusters", body: createBody("good", environment: env)).json?["id"]?.stringValue)
+        let good = try #require(
+            try await fixture.call(.post, "/cmk/v2/clusters", body: createBody("good", environment: env)).json?["id"]?.stringValue)
         let refused = try #require(
             try await fixture.call(.post, "/cmk/v2/clusters", body: createBody("refused", environment: env, bootstrap: "127.0.0.1:1")).json?["id"]?
                 .stringValue)
         let secure = try #require(
-            try await fixture.call(.post, "/cmk/v2/clusters", body: createBody("secure", environment: env, bootstrap: "secure.test:9093")).json?["id"]?
+            try await fixture.call(.post, "/cmk/v2/clusters", body: createBody("secure", environment: env, bootstrap: "secure.test:9093")).json?[
+                "id"]?
                 .stringValue)
         await probe(fixture, inspector)
-        let status = { (id: String) async throws -> JSONValue? in try await fixture.call(.get, "/cmk/v2/clusters/\(id)?environment=\(env)").json?["status"] }
+        let status = { (id: String) async throws -> JSONValue? in
+            try await fixture.call(.get, "/cmk/v2/clusters/\(id)?environment=\(env)").json?["status"]
+        }
         #expect(try await status(good)?["phase"] == "PROVISIONED")
         #expect(try await status(good)?["broker_count"] == 1)
         #expect(try await status(refused)?["phase"] == "FAILED")
@@ -216,8 +227,10 @@ import Testing
         await probe(fixture, inspector)
         #expect(inspector.connections.count == before)
         #expect(
-            try await fixture.call(.patch, "/cmk/v2/clusters/\(refused)?environment=\(env)", body: #"{"spec":{"kafka_bootstrap_endpoint":"\#(Self.bootstrap)"}}"#)
-                .json?.value(at: "status", "phase") == "PROVISIONING")
+            try await fixture.call(
+                .patch, "/cmk/v2/clusters/\(refused)?environment=\(env)", body: #"{"spec":{"kafka_bootstrap_endpoint":"\#(Self.bootstrap)"}}"#
+            )
+            .json?.value(at: "status", "phase") == "PROVISIONING")
         await probe(fixture, inspector)
         #expect(try await status(refused)?["phase"] == "PROVISIONED")
         #expect(try await status(refused)?["detail"] == nil)
@@ -257,7 +270,9 @@ import Testing
             .post, "/cmk/v2/clusters",
             body: createBody(
                 "s", environment: env,
-                extra: #","credentials":{"mechanism":"PLAIN","username":"floe","password":"\#(Self.password)"},"tls":{"ca_pem":"\#(pem.replacingOccurrences(of: "\n", with: "\\n"))"}"#))
+                extra:
+                    #","credentials":{"mechanism":"PLAIN","username":"floe","password":"\#(Self.password)"},"tls":{"ca_pem":"\#(pem.replacingOccurrences(of: "\n", with: "\\n"))"}"#
+            ))
         #expect(created.status == 202)
         bodies.append(created.json)
         let id = try #require(created.json?["id"]?.stringValue)
@@ -269,7 +284,8 @@ import Testing
         bodies.append(
             try await fixture.call(
                 .patch, "/cmk/v2/clusters/\(id)?environment=\(env)",
-                body: #"{"spec":{"credentials":{"username":"floe","password":"\#(Self.password)"},"kafka_bootstrap_endpoint":"127.0.0.1:1"}}"#).json)
+                body: #"{"spec":{"credentials":{"username":"floe","password":"\#(Self.password)"},"kafka_bootstrap_endpoint":"127.0.0.1:1"}}"#
+            ).json)
         await probe(fixture, inspector, logger: log.logger)
         bodies.append(try await fixture.call(.get, "/cmk/v2/clusters/\(id)?environment=\(env)").json)
         bodies.append(try await fixture.call(.get, "/kafka/v3/clusters/\(id)/topics").json)

@@ -35,7 +35,8 @@ final class FakeKafkaInspector: KafkaClusterInspector {
             throw KafkaInspectionError.unreachable("Failed to connect to \(connection.bootstrapServers): Connection refused")
         }
         if let required = broker.sasl, required != connection.sasl {
-            throw KafkaInspectionError.unreachable("SASL authentication error: Authentication failed during authentication due to invalid credentials")
+            throw KafkaInspectionError.unreachable(
+                "SASL authentication error: Authentication failed during authentication due to invalid credentials")
         }
         return broker
     }
@@ -65,15 +66,19 @@ final class FakeKafkaInspector: KafkaClusterInspector {
         return Broker(
             clusterID: "MkU3OEVBNTcwNTJENDM2Qg", brokerCount: 1, sasl: sasl,
             topics: [
-                KafkaTopicDetail(topic: KafkaTopicDescription(name: "orders", partitionCount: 3, replicationFactor: 1, isInternal: false), partitions: partitions),
+                KafkaTopicDetail(
+                    topic: KafkaTopicDescription(name: "orders", partitionCount: 3, replicationFactor: 1, isInternal: false), partitions: partitions),
                 KafkaTopicDetail(
                     topic: KafkaTopicDescription(name: "__consumer_offsets", partitionCount: 1, replicationFactor: 1, isInternal: true),
                     partitions: [KafkaPartitionDescription(id: 0, leader: 1, replicas: [1], inSyncReplicas: [1])]),
             ],
             configs: [
                 "orders": [
-                    KafkaTopicConfigEntry(name: "retention.ms", value: "604800000", source: .defaultConfig, isDefault: true, isReadOnly: false, isSensitive: false),
-                    KafkaTopicConfigEntry(name: "cleanup.policy", value: "compact", source: .dynamicTopicConfig, isDefault: false, isReadOnly: false, isSensitive: false),
+                    KafkaTopicConfigEntry(
+                        name: "retention.ms", value: "604800000", source: .defaultConfig, isDefault: true, isReadOnly: false, isSensitive: false),
+                    KafkaTopicConfigEntry(
+                        name: "cleanup.policy", value: "compact", source: .dynamicTopicConfig, isDefault: false, isReadOnly: false, isSensitive: false
+                    ),
                 ]
             ])
     }

@@ -22,7 +22,9 @@ import Testing
         do {
             let store = try SQLiteControlPlaneStore(path: path)
             let boot = try #require(
-                try await store.mutate { $0.bootstrap(now: Self.now, adminKeyID: "ADMINKEY00000001", adminSecretDigest: SecretDigest(salt: "", digest: "")) })
+                try await store.mutate {
+                    $0.bootstrap(now: Self.now, adminKeyID: "ADMINKEY00000001", adminSecretDigest: SecretDigest(salt: "", digest: ""))
+                })
             let request = ControlPlaneState.KafkaClusterRequest(
                 displayName: "orders", availability: "SINGLE_ZONE", cloud: "AWS", region: "us-east-1", config: KafkaClusterConfig(kind: .basic),
                 environmentID: boot.environmentID, bootstrapServers: "127.0.0.1:9092",

@@ -151,7 +151,8 @@ struct KafkaClusterCommand: AsyncParsableCommand {
         func run() async throws {
             let session = try CLISession.open(connection)
             let environments =
-                all ? try await session.listAll("/org/v2/environments").compactMap { $0["id"]?.stringValue } : [try session.environmentID(environment)]
+                all
+                ? try await session.listAll("/org/v2/environments").compactMap { $0["id"]?.stringValue } : [try session.environmentID(environment)]
             var records: [OutputRecord] = []
             for environmentID in environments {
                 let clusters = try await session.listAll("/cmk/v2/clusters", query: [("environment", environmentID)])
@@ -386,7 +387,10 @@ struct KafkaTopicCommand: AsyncParsableCommand {
             let topics = try await session.call("GET", try target.topicsPath(session))["data"]?.arrayValue ?? []
             OutputPrinter(format: output.output).list(
                 topics.map(KafkaTopicCommand.record),
-                columns: [("name", "Name"), ("is_internal", "Internal"), ("replication_factor", "Replication Factor"), ("partition_count", "Partition Count")])
+                columns: [
+                    ("name", "Name"), ("is_internal", "Internal"), ("replication_factor", "Replication Factor"),
+                    ("partition_count", "Partition Count"),
+                ])
         }
     }
 
