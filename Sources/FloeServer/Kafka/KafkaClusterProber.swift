@@ -87,6 +87,8 @@ struct KafkaClusterProber: Service {
         } catch {
             outcome = .unreachable(reason: connection.redacting(String(describing: error)))
         }
+        // A probe cut short by shutdown says nothing about the brokers, whatever error the client gave for it.
+        if Task.isCancelled { return }
         let revision = cluster.connectionRevision
         do {
             let recorded = try await store.mutate { state in
