@@ -110,7 +110,9 @@ let package = Package(
             ],
             swiftSettings: upcomingFeatures
         ),
-        .testTarget(name: "FloeStoreTests", dependencies: ["FloeStore", "FloeCore"], swiftSettings: upcomingFeatures),
+        .testTarget(
+            name: "FloeStoreTests", dependencies: ["FloeStore", "FloeCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: upcomingFeatures),
         .testTarget(
             name: "FloeServerTests",
             dependencies: [
