@@ -436,6 +436,25 @@ import Testing
         )
     }
 
+    /// Maps with other keys and multisets: objects in Flink's `json`, arrays of {key, value} in json-registry.
+    @Test func jsonMapsAndMultisetsPerDialect() throws {
+        let columns = [
+            Self.column("m", .map(key: SQLType(.integer, nullable: false), value: SQLType.string)),
+            Self.column("ms", .multiset(SQLType.string.notNull)),
+        ]
+        let row: [Value] = [.list([.list([.int(1), .string("one")])]), .list([.string("a"), .string("b"), .string("a")])]
+        let plain = try JSONRowCodec.plain(columns: columns)
+        let plainText = try plain.encode(row)
+        #expect(String(decoding: plainText, as: UTF8.self) == #"{"m":{"1":"one"},"ms":{"a":2,"b":1}}"#)
+        #expect(try plain.decode(plainText).row == [row[0], .list([.string("a"), .string("a"), .string("b")])])
+        let registry = try JSONRowCodec.registry(columns: columns)
+        let registryText = try registry.encode(row, schemaID: 3)
+        #expect(
+            String(decoding: registryText.dropFirst(5), as: UTF8.self)
+                == #"{"m":[{"key":1,"value":"one"}],"ms":[{"key":"a","value":2},{"key":"b","value":1}]}"#)
+        #expect(try registry.decode(registryText).row == [row[0], .list([.string("a"), .string("a"), .string("b")])])
+    }
+
     @Test func jsonReadsForeignSpellingsAndRefusesMalformedText() throws {
         let codec = try JSONRowCodec.plain(columns: [
             Self.column("id", .bigint), Self.column("at", .timestamp(3), nullable: true), Self.column("s", Self.string, nullable: true),

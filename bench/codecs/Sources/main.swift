@@ -50,8 +50,16 @@ var decoded = 0
 let decodeTime = try seconds { decoded = try decoder.decodeBatches(payloads) }
 precondition(decoded == count)
 
+// json-registry, for comparison (a generic JSON parse per record).
+let json = try JSONRowCodec.registry(columns: columns)
+var jsonRecords: [[UInt8]] = []
+jsonRecords.reserveCapacity(count)
+let jsonEncodeTime = try seconds { for row in rows { jsonRecords.append(try json.encode(row, schemaID: 1)) } }
+let jsonDecodeTime = try seconds { for record in jsonRecords { _ = try json.decode(record) } }
+
 func rate(_ time: Double) -> String { String(format: "%.0f", Double(count) / time) }
 print("records: \(count), average Avro payload: \(String(format: "%.1f", averageSize)) bytes")
 print("decode into columns: \(rate(decodeTime)) records/s")
 print("encode from rows:    \(rate(encodeTime)) records/s")
 print("decode + encode:     \(rate(decodeTime + encodeTime)) records/s")
+print("json-registry decode to rows: \(rate(jsonDecodeTime)) records/s, encode: \(rate(jsonEncodeTime)) records/s")

@@ -24,6 +24,9 @@ public struct JSONRowCodec: Sendable {
 
     public static let maximumDepth = 64
 
+    /// Flink's spelling of temporal values, in UTC (the `json` dialect).
+    private static let utc = ValueRenderer(zone: TimeZone(identifier: "UTC")!)
+
     public let columns: [SQLType.RowField]
     public let dialect: Dialect
     /// Whether records carry the 5-byte Confluent header (json-registry).
@@ -102,10 +105,16 @@ public struct JSONRowCodec: Sendable {
         }
         switch type.kind {
         case .boolean:
-            guard case .bool(let b) = json else { throw fail() }
-            return .bool(b)
+            // Text as Flink's JSON format accepts it (map keys are always text).
+            switch json {
+            case .bool(let b): return .bool(b)
+            case .string("true"): return .bool(true)
+            case .string("false"): return .bool(false)
+            default: throw fail()
+            }
         case .tinyint, .smallint, .integer, .bigint:
-            guard let v = json.intValue else { throw fail() }
+            let number: Int64? = if case .string(let s) = json { Int64(s) } else { json.intValue }
+            guard let v = number else { throw fail() }
             let range: ClosedRange<Int64> =
                 switch type.kind {
                 case .tinyint: -128...127
@@ -162,6 +171,15 @@ public struct JSONRowCodec: Sendable {
             guard let micros = Temporal.parseTimestamp(s) else { throw fail() }
             return .int(Temporal.truncate(micros, precision: precision))
         case .array(let element), .multiset(let element):
+            if case .multiset = type.kind, case .object(let members) = json {
+                // Flink's JSON format: a MULTISET is an object of element → count.
+                var values: [Value] = []
+                for (name, count) in members {
+                    let element = try value(.string(name), as: element, path: path, depth: depth + 1)
+                    for _ in 0..<max(0, min(count.intValue ?? 0, 1 << 20)) { values.append(element) }
+                }
+                return .list(values)
+            }
             guard case .array(let items) = json else { throw fail() }
             if case .multiset = type.kind, items.allSatisfy({ $0["key"] != nil && $0["value"]?.intValue != nil }) {
                 var values: [Value] = []
@@ -219,6 +237,13 @@ public struct JSONRowCodec: Sendable {
         return output
     }
 
+    /// A map key or multiset element as JSON object member text.
+    private static func keyText(_ key: Value, _ type: SQLType, path: String) throws(RecordEncodeError) -> String {
+        guard !key.isNull else { throw RecordEncodeError("Field '\(path)': a JSON object key cannot be NULL.") }
+        if case .string(let text) = key { return text }
+        return utc.string(key, type)
+    }
+
     private func writeObject(fields: [SQLType.RowField], values: [Value], path: String, to output: inout [UInt8]) throws(RecordEncodeError) {
         output.append(UInt8(ascii: "{"))
         for (index, (field, value)) in zip(fields, values).enumerated() {
@@ -245,19 +270,20 @@ public struct JSONRowCodec: Sendable {
         case (.char, .string(let s)), (.varchar, .string(let s)): JSONValue.string(s).write(to: &output)
         case (.binary, .bytes(let b)), (.varbinary, .bytes(let b)): JSONValue.string(Data(b).base64EncodedString()).write(to: &output)
         case (.date, .int(let days)):
-            if dialect == .connect { text(String(days)) } else { JSONValue.string(Temporal.formatDate(days)).write(to: &output) }
-        case (.time(let p), .int(let micros)):
+            if dialect == .connect { text(String(days)) } else { JSONValue.string(Self.utc.string(value, type)).write(to: &output) }
+        case (.time, .int(let micros)):
             if dialect == .connect {
                 text(String(Temporal.floorDiv(micros, 1_000)))
             } else {
-                JSONValue.string(Temporal.formatTime(micros, precision: p)).write(to: &output)
+                JSONValue.string(Self.utc.string(value, type)).write(to: &output)
             }
-        case (.timestamp(let p), .int(let micros)), (.timestampLTZ(let p), .int(let micros)):
+        case (.timestamp, .int(let micros)), (.timestampLTZ, .int(let micros)):
             if dialect == .connect {
                 text(String(Temporal.floorDiv(micros, 1_000)))
             } else {
+                // As the filesystem connector's `json` writes them (`FileSink`): SQL text, instants in UTC with `Z`.
                 let zone = if case .timestampLTZ = type.kind { "Z" } else { "" }
-                JSONValue.string(Temporal.formatTimestamp(micros, precision: p) + zone).write(to: &output)
+                JSONValue.string(Self.utc.string(value, type) + zone).write(to: &output)
             }
         case (.array(let element), .list(let items)):
             output.append(UInt8(ascii: "["))
@@ -273,6 +299,17 @@ public struct JSONRowCodec: Sendable {
                 if counts[item] == nil { order.append(item) }
                 counts[item, default: 0] += 1
             }
+            if dialect == .flink {
+                // Flink's JSON format writes a MULTISET as the MAP<T, INT> it is: element text → count.
+                output.append(UInt8(ascii: "{"))
+                for (index, item) in order.enumerated() {
+                    if index > 0 { output.append(UInt8(ascii: ",")) }
+                    JSONValue.string(try Self.keyText(item, element, path: path)).write(to: &output)
+                    output.append(contentsOf: ":\(counts[item]!)".utf8)
+                }
+                output.append(UInt8(ascii: "}"))
+                return
+            }
             let entry = [SQLType.RowField("key", element), SQLType.RowField("value", SQLType(.bigint, nullable: false))]
             output.append(UInt8(ascii: "["))
             for (index, item) in order.enumerated() {
@@ -281,13 +318,15 @@ public struct JSONRowCodec: Sendable {
             }
             output.append(UInt8(ascii: "]"))
         case (.map(let keyType, let valueType), .list(let entries)):
-            let asObject = keyType.isCharacter
+            // An object: always in Flink's format (keys as text), for string keys in Connect's; Connect writes other
+            // maps as arrays of {key, value}.
+            let asObject = keyType.isCharacter || dialect == .flink
             output.append(UInt8(ascii: asObject ? "{" : "["))
             for (index, entry) in entries.enumerated() {
                 guard case .list(let pair) = entry, pair.count == 2 else { throw fail() }
                 if index > 0 { output.append(UInt8(ascii: ",")) }
                 if asObject {
-                    guard case .string(let name) = pair[0] else { throw RecordEncodeError("Field '\(path)': a JSON object key cannot be NULL.") }
+                    let name = try Self.keyText(pair[0], keyType, path: path)
                     JSONValue.string(name).write(to: &output)
                     output.append(UInt8(ascii: ":"))
                     try write(pair[1], as: valueType, path: path + "." + name, to: &output)
