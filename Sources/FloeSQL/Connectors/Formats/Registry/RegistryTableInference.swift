@@ -4,7 +4,7 @@ import FloeCore
 import FloeSchemas
 
 /// A schema registered under a topic's `-key` or `-value` subject, parsed.
-public enum RegisteredSchema: Sendable {
+public enum TopicSchema: Sendable {
     case avro(AvroSchema)
     case json(JSONSchemaDocument)
 
@@ -50,7 +50,7 @@ public struct InferredTable: Sendable, Equatable {
 public enum RegistryTableInference {
     /// - Throws: ``RecordSchemaError`` for a schema whose types have no Flink counterpart (recursive records, a
     ///   JSON Schema union other than with null).
-    public static func infer(key: RegisteredSchema?, value: RegisteredSchema?) throws(RecordSchemaError) -> InferredTable {
+    public static func infer(key: TopicSchema?, value: TopicSchema?) throws(RecordSchemaError) -> InferredTable {
         let bytes = SQLType(.varbinary(SQLType.maxLength))
         var options: [String: String] = [
             "key.format": key?.formatName ?? "raw",
@@ -109,7 +109,7 @@ public enum RegistryTableInference {
 
     /// The fields of a schema's root record, or its one atomic type (`isRecord` false; several for a top-level
     /// union, one per branch).
-    static func columns(of schema: RegisteredSchema) throws(RecordSchemaError) -> (fields: [SQLType.RowField], isRecord: Bool) {
+    static func columns(of schema: TopicSchema) throws(RecordSchemaError) -> (fields: [SQLType.RowField], isRecord: Bool) {
         switch schema {
         case .avro(let avro):
             let root = avro.resolved(avro.root)
