@@ -210,9 +210,11 @@ public final class KafkaAdmin: @unchecked Sendable {
         try handle.watermarks(partition, timeout: timeout)
     }
 
-    /// For each partition, the first offset whose record's timestamp is at or after the given time (milliseconds
-    /// since the epoch), or nil when there is none (start at the end).
-    public func offsetsForTimes(_ timestamps: [KafkaTopicPartition: Int64], timeout: Duration) throws(KafkaError) -> [KafkaTopicPartition: Int64?] {
+    /// For each partition, where a read from a time (milliseconds since the epoch) starts: the first offset whose
+    /// record's timestamp is at or after it, or `.end` when there is none. The result can be passed to `assign`.
+    public func offsetsForTimes(
+        _ timestamps: [KafkaTopicPartition: Int64], timeout: Duration
+    ) throws(KafkaError) -> [KafkaTopicPartition: KafkaStartOffset] {
         try handle.offsetsForTimes(timestamps, timeout: timeout)
     }
 

@@ -223,7 +223,8 @@ final class ClientHandle: @unchecked Sendable {
         return KafkaWatermarks(low: low, high: high)
     }
 
-    func offsetsForTimes(_ timestamps: [KafkaTopicPartition: Int64], timeout: Duration) throws(KafkaError) -> [KafkaTopicPartition: Int64?] {
+    func offsetsForTimes(_ timestamps: [KafkaTopicPartition: Int64], timeout: Duration) throws(KafkaError) -> [KafkaTopicPartition: KafkaStartOffset]
+    {
         beginCall()
         let list = TopicPartitionList(timestamps.keys.sorted(by: partitionOrder))
         defer { list.destroy() }
@@ -233,14 +234,14 @@ final class ClientHandle: @unchecked Sendable {
         }
         let err = floe_rd_kafka_offsets_for_times(pointer, list.pointer, milliseconds(timeout))
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw error(err, "could not look up offsets by time") }
-        var result: [KafkaTopicPartition: Int64?] = [:]
+        var result: [KafkaTopicPartition: KafkaStartOffset] = [:]
         for element in list.elements {
             let key = KafkaTopicPartition(topic: String(cString: element.pointee.topic), partition: element.pointee.partition)
             if element.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 throw KafkaError(element.pointee.err, context: "could not look up the offset by time of \(key)")
             }
             // -1 (RD_KAFKA_OFFSET_END): no record at or after the time.
-            result[key] = element.pointee.offset >= 0 ? element.pointee.offset : nil
+            result[key] = element.pointee.offset >= 0 ? .offset(element.pointee.offset) : .end
         }
         return result
     }

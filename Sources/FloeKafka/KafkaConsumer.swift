@@ -102,6 +102,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     private let handle: ClientHandle
+    private let groupID: String?
     private let queue: OpaquePointer
     private let batch: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>
     private let batchCapacity: Int
@@ -123,6 +124,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         configuration["group.id"] = options.groupID ?? "floe-assign-only"
         if configuration["fetch.wait.max.ms"] == nil { configuration["fetch.wait.max.ms"] = "100" }
         handle = try ClientHandle(consumer: true, configuration: configuration, logger: logger)
+        groupID = options.groupID
         queue = floe_rd_kafka_queue_get_consumer(handle.pointer)!
         batchCapacity = max(1, maxBatch)
         batch = .allocate(capacity: batchCapacity)
@@ -216,9 +218,12 @@ public final class KafkaConsumer: @unchecked Sendable {
         handle.context.signal()
     }
 
-    /// The committed offsets of `options.groupID` (the group is only read, never joined).
+    /// The committed offsets of `options.groupID` (the group is only read, never joined); fails without one.
     public func committedOffsets(_ partitions: [KafkaTopicPartition], timeout: Duration) throws(KafkaError) -> [KafkaGroupOffset] {
-        try handle.committed(partitions, timeout: timeout)
+        guard groupID != nil else {
+            throw KafkaError(code: .invalidArgument, message: "committed offsets need a consumer group: set Options.groupID")
+        }
+        return try handle.committed(partitions, timeout: timeout)
     }
 
     /// A partition's watermarks, as this consumer's isolation level sees them.
@@ -227,7 +232,9 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// See `KafkaAdmin.offsetsForTimes`.
-    public func offsetsForTimes(_ timestamps: [KafkaTopicPartition: Int64], timeout: Duration) throws(KafkaError) -> [KafkaTopicPartition: Int64?] {
+    public func offsetsForTimes(
+        _ timestamps: [KafkaTopicPartition: Int64], timeout: Duration
+    ) throws(KafkaError) -> [KafkaTopicPartition: KafkaStartOffset] {
         try handle.offsetsForTimes(timestamps, timeout: timeout)
     }
 

@@ -68,36 +68,37 @@ public final class KafkaTransactionalProducer: @unchecked Sendable {
         let headerList = try makeHeaders(headers)
         var error: OpaquePointer?
         topic.withCString { topicName in
-            var values = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 7)
-            values[0].vtype = RD_KAFKA_VTYPE_TOPIC
-            values[0].u.cstr = topicName
-            values[1].vtype = RD_KAFKA_VTYPE_PARTITION
-            values[1].u.i32 = partition ?? FLOE_RD_KAFKA_PARTITION_UA
-            values[2].vtype = RD_KAFKA_VTYPE_KEY
-            values[2].u.mem.ptr = Self.payloadPointer(key)
-            values[2].u.mem.size = key?.count ?? 0
-            values[3].vtype = RD_KAFKA_VTYPE_VALUE
-            values[3].u.mem.ptr = Self.payloadPointer(value)
-            values[3].u.mem.size = value?.count ?? 0
-            values[4].vtype = RD_KAFKA_VTYPE_MSGFLAGS
-            values[4].u.i = RD_KAFKA_MSG_F_COPY
-            var count = 5
-            if let timestamp {
-                values[count].vtype = RD_KAFKA_VTYPE_TIMESTAMP
-                values[count].u.i64 = timestamp
-                count += 1
-            }
-            if let headerList {
-                values[count].vtype = RD_KAFKA_VTYPE_HEADERS
-                values[count].u.headers = headerList
-                count += 1
-            }
-            while true {
-                error = floe_rd_kafka_produceva(handle.pointer, values, count)
-                guard let queued = error, floe_rd_kafka_error_code(queued) == RD_KAFKA_RESP_ERR__QUEUE_FULL else { break }
-                floe_rd_kafka_error_destroy(queued)
-                error = nil
-                _ = floe_rd_kafka_poll(handle.pointer, 100)
+            // The argument list lives on the stack: no allocation per record.
+            withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { values in
+                var count = 0
+                func append(_ type: rd_kafka_vtype_t, _ set: (inout rd_kafka_vu_t) -> Void) {
+                    var value = rd_kafka_vu_t()
+                    value.vtype = type
+                    set(&value)
+                    values.initializeElement(at: count, to: value)
+                    count += 1
+                }
+                append(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topicName }
+                append(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition ?? FLOE_RD_KAFKA_PARTITION_UA }
+                append(RD_KAFKA_VTYPE_KEY) {
+                    $0.u.mem.ptr = Self.payloadPointer(key)
+                    $0.u.mem.size = key?.count ?? 0
+                }
+                append(RD_KAFKA_VTYPE_VALUE) {
+                    $0.u.mem.ptr = Self.payloadPointer(value)
+                    $0.u.mem.size = value?.count ?? 0
+                }
+                append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                if let timestamp { append(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp } }
+                if let headerList { append(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headerList } }
+                while true {
+                    error = floe_rd_kafka_produceva(handle.pointer, values.baseAddress, count)
+                    guard let queued = error, floe_rd_kafka_error_code(queued) == RD_KAFKA_RESP_ERR__QUEUE_FULL else { break }
+                    floe_rd_kafka_error_destroy(queued)
+                    error = nil
+                    _ = floe_rd_kafka_poll(handle.pointer, 100)
+                }
+                values.baseAddress!.deinitialize(count: count)
             }
         }
         if let error {

@@ -96,15 +96,19 @@ import Testing
     @Test func unreachableBootstrapFailsWithinTheTimeoutWithAReadableReason() async throws {
         let admin = try KafkaAdmin(
             configuration: KafkaConfiguration(connection: KafkaConnection(bootstrapServers: "127.0.0.1:1")), logger: TestBroker.logger)
-        let started = ContinuousClock.now
-        do {
-            _ = try await admin.run { admin throws(KafkaError) in try admin.metadata(timeout: .seconds(3)) }
-            Issue.record("metadata of 127.0.0.1:1 succeeded")
-        } catch {
-            let elapsed = ContinuousClock.now - started
-            #expect(elapsed < .seconds(5), "took \(elapsed)")
-            #expect(error.message.contains("127.0.0.1:1"), "message: \(error.message)")
-            #expect(error.message.lowercased().contains("refused") || error.message.lowercased().contains("connect"), "message: \(error.message)")
+        // Timed on the admin's queue: the test's own resumption may wait for a busy cooperative pool.
+        let (elapsed, error) = try await admin.run { admin -> (Duration, KafkaError?) in
+            let started = ContinuousClock.now
+            do throws(KafkaError) {
+                _ = try admin.metadata(timeout: .seconds(3))
+                return (ContinuousClock.now - started, nil)
+            } catch {
+                return (ContinuousClock.now - started, error)
+            }
         }
+        let failure = try #require(error, "metadata of 127.0.0.1:1 succeeded")
+        #expect(elapsed < .seconds(4), "took \(elapsed)")
+        #expect(failure.message.contains("127.0.0.1:1"), "message: \(failure.message)")
+        #expect(failure.message.lowercased().contains("refused"), "message: \(failure.message)")
     }
 }
