@@ -39,6 +39,15 @@ let package = Package(
         // The version, git commit and build date of the binary; the commit and date are stamped by the plugin.
         .target(name: "FloeBuildInfo", swiftSettings: upcomingFeatures, plugins: ["BuildStamp"]),
         .plugin(name: "BuildStamp", capability: .buildTool()),
+        // librdkafka, loaded with dlopen on first use rather than linked: linking it would add ~3 MiB of idle RSS
+        // (OpenSSL, SASL, compression libraries) to every `floe serve`, with or without Kafka (docs/architecture.md).
+        .target(name: "CRdKafka", linkerSettings: [.linkedLibrary("dl")]),
+        // The Kafka client: admin (metadata, topics, configs, offsets), transactional producer, assign-only consumer.
+        .target(
+            name: "FloeKafka",
+            dependencies: ["FloeCore", "CRdKafka", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcomingFeatures
+        ),
         .target(name: "FloeBackends", dependencies: ["FloeCore", "FloeSQL"], swiftSettings: upcomingFeatures),
         .target(
             name: "FloeStore",
@@ -108,6 +117,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "FloeKafkaTests",
+            dependencies: ["FloeKafka", "FloeCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(
