@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "FloeServer",
             dependencies: [
-                "FloeCore", "FloeStore", "FloeBackends", "FloeBuildInfo",
+                "FloeCore", "FloeStore", "FloeBackends", "FloeBuildInfo", "FloeKafka",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
