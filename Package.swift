@@ -48,7 +48,9 @@ let package = Package(
             dependencies: ["FloeCore", "CRdKafka", .product(name: "Logging", package: "swift-log")],
             swiftSettings: upcomingFeatures
         ),
-        .target(name: "FloeBackends", dependencies: ["FloeCore", "FloeSQL"], swiftSettings: upcomingFeatures),
+        .target(
+            name: "FloeBackends",
+            dependencies: ["FloeCore", "FloeSQL", "FloeKafka", .product(name: "Logging", package: "swift-log")], swiftSettings: upcomingFeatures),
         .target(
             name: "FloeStore",
             dependencies: ["FloeCore", .product(name: "GRDB", package: "GRDB.swift")],

@@ -1,18 +1,26 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 public import FloeCore
+public import FloeKafka
 import FloeSQL
 public import Foundation
+public import Logging
 
 /// Runs statements on Floe's own engine (FloeSQL), in this process.
 public final class EmbeddedBackend: ExecutionBackend {
     private let engine: any SQLEngine
+    /// The admin clients of attached Kafka clusters (shared with the control plane's prober).
+    private let kafkaAdmins: KafkaAdminPool
+    /// How long one Kafka metadata or DDL request may take while a statement is prepared or run.
+    static let kafkaTimeout: Duration = .seconds(10)
 
     /// Opens the engine's catalogs and table logs under `directory`. Filesystem tables may live only under
     /// `fileSystemRoots` (none: the connector is off), and never under `privateDirectory` (the server's data).
     public init(
-        directory: URL, checkpointInterval: Duration = .milliseconds(500), fileSystemRoots: [URL] = [], privateDirectory: URL? = nil
+        directory: URL, checkpointInterval: Duration = .milliseconds(500), fileSystemRoots: [URL] = [], privateDirectory: URL? = nil,
+        kafkaAdmins: KafkaAdminPool = KafkaAdminPool(logger: Logger(label: "floe.kafka"))
     ) throws {
+        self.kafkaAdmins = kafkaAdmins
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let access = FileSystemAccess(roots: fileSystemRoots.map(\.path), refused: [(privateDirectory ?? directory).path])
         self.engine = try EmbeddedEngine(directory: directory, checkpointInterval: checkpointInterval, fileSystem: access)
@@ -22,7 +30,13 @@ public final class EmbeddedBackend: ExecutionBackend {
         let session = SessionContext(
             catalog: CatalogIdentity(id: context.environment.id, name: context.environment.name),
             grants: context.catalogs.map { CatalogGrant(CatalogIdentity(id: $0.id, name: $0.name), $0.access) },
-            properties: context.properties, statementID: context.statementID)
+            properties: context.properties, statementID: context.statementID,
+            kafkaDatabases: context.kafkaClusters.map {
+                KafkaDatabase(
+                    catalogID: $0.environmentID, id: $0.id, name: $0.displayName,
+                    cluster: LibrdkafkaClusterClient(
+                        pool: kafkaAdmins, connection: $0.connection, name: $0.displayName, id: $0.id, timeout: Self.kafkaTimeout))
+            })
         do {
             return EmbeddedExecution(prepared: try await engine.prepare(sql, in: session))
         } catch let error as SQLError {

@@ -15,15 +15,35 @@ public struct ExecutionContext: Sendable {
     /// Identifies the statement incarnation (its uid), so that a re-run after a restart does not append again to its
     /// sink tables what it appended before; `nil` for dry runs.
     public var statementID: String?
+    /// The Kafka clusters attached to those environments that are PROVISIONED: each is a database of its catalog.
+    public var kafkaClusters: [AttachedKafkaCluster]
 
     public init(
         environment: (id: String, name: String), catalogs: [(id: String, name: String, access: CatalogAccess)], properties: [String: String],
-        statementID: String? = nil
+        statementID: String? = nil, kafkaClusters: [AttachedKafkaCluster] = []
     ) {
         self.environment = environment
         self.catalogs = catalogs
         self.properties = properties
         self.statementID = statementID
+        self.kafkaClusters = kafkaClusters
+    }
+}
+
+/// A Kafka cluster attached to an environment, with what it takes to reach it (credentials included: never log it
+/// beyond `connection.description`).
+public struct AttachedKafkaCluster: Sendable {
+    public var environmentID: String
+    /// `lkc-…`.
+    public var id: String
+    public var displayName: String
+    public var connection: KafkaConnection
+
+    public init(environmentID: String, id: String, displayName: String, connection: KafkaConnection) {
+        self.environmentID = environmentID
+        self.id = id
+        self.displayName = displayName
+        self.connection = connection
     }
 }
 

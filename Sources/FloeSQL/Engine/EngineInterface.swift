@@ -227,12 +227,12 @@ public struct SQLError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Valid SQL that Floe does not run.
-    static func unsupported(_ message: String, at span: SourceSpan? = nil) -> SQLError {
+    public static func unsupported(_ message: String, at span: SourceSpan? = nil) -> SQLError {
         SQLError(message, kind: .unsupported, at: span)
     }
 
     /// A statement that failed while running.
-    static func runtime(_ message: String) -> SQLError { SQLError(message, kind: .runtime) }
+    public static func runtime(_ message: String) -> SQLError { SQLError(message, kind: .runtime) }
 
     /// A statement whose tree, or whose queries with their views expanded, nest deeper than ``SQLLimits/nestingDepth``.
     static var tooDeeplyNested: SQLError { SQLError(SQLLimits.tooDeeplyNested, exceedsLimit: true) }

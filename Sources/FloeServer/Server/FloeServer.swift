@@ -41,8 +41,9 @@ public struct FloeServer: Sendable {
         let kafkaAdmins = KafkaAdminPool(logger: logger)
         let kafkaInspector = configuration.kafkaInspector ?? LibrdkafkaInspector(pool: kafkaAdmins)
         let backend = try EmbeddedBackend(
-            directory: dataDirectory.appendingPathComponent("engine"), fileSystemRoots: configuration.fileSystemRoots, privateDirectory: dataDirectory
-        )
+            directory: dataDirectory.appendingPathComponent("engine"), fileSystemRoots: configuration.fileSystemRoots,
+            privateDirectory: dataDirectory,
+            kafkaAdmins: kafkaAdmins)
         let signals = ResultSignals()
         let scheduler = StatementScheduler(
             store: store, results: store, backend: backend, signals: signals,

@@ -9,9 +9,19 @@ extension ExecutionContext {
     /// for dry runs.
     init(statement: Statement, in state: ControlPlaneState, statementID: String?) {
         let own = state.environments[statement.environmentIDValue]
+        let grants = state.catalogGrants(for: statement)
+        // The clusters of the environments the statement may use (its catalogs) that answer: each is a database.
+        let reachable = Set(grants.filter { !$0.access.isEmpty }.map(\.environment.id))
+        let clusters = state.kafkaClusters.values.filter { reachable.contains($0.environmentIDValue) && $0.phase == .provisioned }
+            .sorted { $0.sequence < $1.sequence }
+            .compactMap { cluster in
+                state.kafkaConnection(clusterID: cluster.id).map {
+                    AttachedKafkaCluster(environmentID: cluster.environmentIDValue, id: cluster.id, displayName: cluster.displayName, connection: $0)
+                }
+            }
         self.init(
             environment: (statement.environmentIDValue, own?.displayName ?? statement.environmentIDValue),
-            catalogs: state.catalogGrants(for: statement).map { ($0.environment.id, $0.environment.displayName, $0.access) },
-            properties: statement.properties, statementID: statementID)
+            catalogs: grants.map { ($0.environment.id, $0.environment.displayName, $0.access) },
+            properties: statement.properties, statementID: statementID, kafkaClusters: clusters)
     }
 }
