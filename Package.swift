@@ -42,13 +42,13 @@ let package = Package(
         .target(name: "FloeBackends", dependencies: ["FloeCore", "FloeSQL"], swiftSettings: upcomingFeatures),
         .target(
             name: "FloeStore",
-            dependencies: ["FloeCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["FloeCore", "FloeSchemas", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: upcomingFeatures
         ),
         .target(
             name: "FloeServer",
             dependencies: [
-                "FloeCore", "FloeStore", "FloeBackends", "FloeBuildInfo",
+                "FloeCore", "FloeStore", "FloeBackends", "FloeBuildInfo", "FloeSchemas",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -105,11 +105,11 @@ let package = Package(
             ],
             swiftSettings: upcomingFeatures
         ),
-        .testTarget(name: "FloeStoreTests", dependencies: ["FloeStore", "FloeCore"], swiftSettings: upcomingFeatures),
+        .testTarget(name: "FloeStoreTests", dependencies: ["FloeStore", "FloeCore", "FloeSchemas"], swiftSettings: upcomingFeatures),
         .testTarget(
             name: "FloeServerTests",
             dependencies: [
-                "FloeServer", "FloeStore", "FloeCore", "FloeBackends",
+                "FloeServer", "FloeStore", "FloeCore", "FloeBackends", "FloeSchemas",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: upcomingFeatures
