@@ -327,18 +327,20 @@ public struct SchemaRegistryState: Sendable {
     }
 
     /// Deletes one version (`DELETE /subjects/{s}/versions/{v}`): softly, or permanently after a soft delete.
-    /// `latest` is the latest non-deleted version for a soft delete, the latest stored one for a permanent delete.
+    /// `latest` is the latest non-deleted version for a soft delete (the latest stored one when all are deleted), the
+    /// latest stored one for a permanent delete. As in Confluent's registry, a subject whose versions are all
+    /// soft-deleted still exists here, so deleting one of them again is a 40406, not a 40401.
     /// - Returns: the version deleted.
     /// - Throws: 40401, 40402, 40406 (already soft-deleted), 40407 (permanent delete of a live version).
     public mutating func deleteVersion(
         _ selector: VersionSelector, of subject: String, permanent: Bool
     ) throws(SchemaRegistryError) -> Int {
         let stored = subjects[subject] ?? []
-        guard permanent ? !stored.isEmpty : stored.contains(where: { !$0.deleted }) else { throw .subjectNotFound(subject) }
+        guard let last = stored.last else { throw .subjectNotFound(subject) }
         let target: SubjectVersion
         switch selector {
         case .latest:
-            target = permanent ? stored.last! : stored.last { !$0.deleted }!
+            target = permanent ? last : stored.last { !$0.deleted } ?? last
         case .number(let number):
             guard let found = stored.first(where: { $0.version == number }) else { throw .versionNotFound(number) }
             target = found

@@ -163,7 +163,7 @@ struct SchemaRegistryAPI: Sendable {
         .object(omittingNil: [
             ("subject", .string(schema.subject)), ("version", .int(Int64(schema.version))), ("id", .int(Int64(schema.id))),
             ("schemaType", schema.type == .avro ? nil : .string(schema.type.rawValue)),
-            ("references", schema.references.isEmpty ? nil : render(schema.references)),
+            ("references", schema.references.isEmpty ? nil : Optional(render(schema.references))),
             ("schema", .string(schema.text)),
         ])
     }
@@ -274,7 +274,7 @@ struct SchemaRegistryAPI: Sendable {
         return ok(
             .object(omittingNil: [
                 ("schemaType", schema.type == .avro ? nil : .string(schema.type.rawValue)),
-                ("references", schema.references.isEmpty ? nil : Self.render(schema.references)),
+                ("references", schema.references.isEmpty ? nil : Optional(Self.render(schema.references))),
                 ("schema", .string(schema.text)),
             ]))
     }
@@ -320,10 +320,11 @@ struct SchemaRegistryAPI: Sendable {
         return ok(["compatibility": .string(level.rawValue)])
     }
 
+    /// Answers the level that was in effect, as a bare JSON string (the registry's `deleteTopLevelConfig`).
     @Sendable func deleteGlobalConfig(_ request: Request, context: FloeRequestContext) async throws -> Response {
         let access = try access(context, .manage)
         let previous = try await registries.mutate(access.registryID) { state in try state.removeLevel(subject: nil) }
-        return ok(["compatibilityLevel": .string(previous.rawValue)])
+        return ok(.string(previous.rawValue))
     }
 
     @Sendable func getSubjectConfig(_ request: Request, context: FloeRequestContext) async throws -> Response {
@@ -347,7 +348,7 @@ struct SchemaRegistryAPI: Sendable {
         let access = try access(context, .manage)
         let subject = Self.decodedPath(context, "subject")
         let previous = try await registries.mutate(access.registryID) { state in try state.removeLevel(subject: subject) }
-        return ok(["compatibilityLevel": .string(previous.rawValue)])
+        return ok(.string(previous.rawValue))
     }
 
     // MARK: Compatibility checks
