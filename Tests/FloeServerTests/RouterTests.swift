@@ -82,7 +82,9 @@ struct RouterFixture {
         var configuration = ServerConfiguration(dataDirectory: URL(fileURLWithPath: "/nonexistent"))
         configuration.rateLimits = rateLimits
         return Application(
-            router: FloeServer.makeRouter(store: store, configuration: configuration, publicURL: "http://floe.test", statements: statements))
+            router: FloeServer.makeRouter(
+                store: store, configuration: configuration, publicURL: "http://floe.test", statements: statements,
+                registries: store.schemaRegistries))
     }
 
     /// Sends one request as `who` (a key of `credentials`, or nil for none) and returns status, headers and parsed body.
