@@ -77,7 +77,11 @@ import Testing
         let environment = CRN.environment(org, "env-a")
         func policy(_ role: Role?, on scope: CRN = environment) -> AccessPolicy {
             let bindings = role.map {
-                [RoleBinding(id: "rb-1", organizationID: org, principal: "User:u-1", role: $0, crnPattern: scope.description, sequence: 1, createdAt: Self.now)]
+                [
+                    RoleBinding(
+                        id: "rb-1", organizationID: org, principal: "User:u-1", role: $0, crnPattern: scope.description, sequence: 1,
+                        createdAt: Self.now)
+                ]
             }
             return AccessPolicy(principalID: "u-1", organizationID: org, bindings: bindings ?? [])
         }

@@ -13,7 +13,8 @@ import Testing
 
     static let v1 = record(#"{"name":"id","type":"long"}"#)
     static let v2 = record(#"{"name":"id","type":"long"},{"name":"qty","type":"int","default":1}"#)
-    static let v3 = record(#"{"name":"id","type":"long"},{"name":"qty","type":"int","default":1},{"name":"note","type":["null","string"],"default":null}"#)
+    static let v3 = record(
+        #"{"name":"id","type":"long"},{"name":"qty","type":"int","default":1},{"name":"note","type":["null","string"],"default":null}"#)
     /// Incompatible with v1 under BACKWARD: a new field without a default.
     static let noDefault = record(#"{"name":"id","type":"long"},{"name":"price","type":"double"}"#)
 

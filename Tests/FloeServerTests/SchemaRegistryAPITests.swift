@@ -31,7 +31,9 @@ import Testing
     }
 
     /// Expects the registry's own error body with `code` (and the HTTP status it implies).
-    static func expectError(_ response: (status: Int, headers: HTTPFields, json: JSONValue?), _ code: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectError(
+        _ response: (status: Int, headers: HTTPFields, json: JSONValue?), _ code: Int, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let status = code >= 10_000 ? code / 100 : code
         #expect(response.status == status, "HTTP \(response.status) \(String(describing: response.json))", sourceLocation: sourceLocation)
         #expect(response.json?["error_code"]?.intValue == Int64(code), "\(String(describing: response.json))", sourceLocation: sourceLocation)
@@ -177,7 +179,10 @@ import Testing
         let fixture = try await RouterFixture.make()
         let base = "/schema-registry/\(try Self.registryID(fixture, fixture.environmentA))"
         #expect(try await fixture.call(.get, "\(base)/config").json == ["compatibilityLevel": "BACKWARD"])
-        #expect(try await fixture.call(.put, "\(base)/config/t-key", body: #"{"compatibility":"full_transitive"}"#).json == ["compatibility": "FULL_TRANSITIVE"])
+        #expect(
+            try await fixture.call(.put, "\(base)/config/t-key", body: #"{"compatibility":"full_transitive"}"#).json == [
+                "compatibility": "FULL_TRANSITIVE"
+            ])
         #expect(try await fixture.call(.get, "\(base)/config/t-key").json == ["compatibilityLevel": "FULL_TRANSITIVE"])
         #expect(try await fixture.call(.get, "\(base)/config/other?defaultToGlobal=true").json == ["compatibilityLevel": "BACKWARD"])
         #expect(try await fixture.call(.delete, "\(base)/config/t-key").json == "FULL_TRANSITIVE")
@@ -238,7 +243,8 @@ import Testing
         fixture = RouterFixture(
             store: fixture.store, organizationID: fixture.organizationID, environmentA: fixture.environmentA, environmentB: fixture.environmentB,
             admin: fixture.admin, credentials: credentials, principals: fixture.principals)
-        #expect(try await fixture.call(.post, "/schema-registry/\(registryA)/subjects/k/versions", as: "srA", body: Self.body(Self.order)).status == 200)
+        #expect(
+            try await fixture.call(.post, "/schema-registry/\(registryA)/subjects/k/versions", as: "srA", body: Self.body(Self.order)).status == 200)
         Self.expectError(try await fixture.call(.get, "/schema-registry/\(registryB)/subjects", as: "srA"), 401)
         #expect(try await fixture.call(.get, "/org/v2/environments", as: "srA").status == 401)
         #expect(try await fixture.call(.get, "/srcm/v3/clusters?environment=\(fixture.environmentA)", as: "srA").status == 401)

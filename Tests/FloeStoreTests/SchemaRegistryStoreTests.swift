@@ -9,7 +9,8 @@ import Testing
 /// The Schema Registry store: durable across reopening, all-or-nothing, one registry per id.
 @Suite struct SchemaRegistryStoreTests {
     static let v1 = SchemaDefinition(text: #"{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}"#)
-    static let v2 = SchemaDefinition(text: #"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":"string","default":""}]}"#)
+    static let v2 = SchemaDefinition(
+        text: #"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":"string","default":""}]}"#)
     static let json = SchemaDefinition(type: .json, text: #"{"type":"object","properties":{"x":{"type":"number"}}}"#)
 
     func temporaryPath() -> String {

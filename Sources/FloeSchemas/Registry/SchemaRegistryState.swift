@@ -289,7 +289,8 @@ public struct SchemaRegistryState: Sendable {
             lastID += 1
             id = lastID
             let schema = StoredSchema(
-                id: id, type: definition.type, text: normalize ? candidate.identity : ParsedSchema.compact(definition.text), identity: candidate.identity,
+                id: id, type: definition.type, text: normalize ? candidate.identity : ParsedSchema.compact(definition.text),
+                identity: candidate.identity,
                 references: definition.references)
             load(schema)
             pendingChanges.append(.schemaAdded(schema))

@@ -88,12 +88,14 @@ struct SchemaRegistryAPI: Sendable {
         case .use:
             guard caller.policy.canUseSchemaRegistry(in: environment.id) else {
                 throw APIError.forbidden(
-                    "User \(caller.principalID) is denied operation on \(registryID): reading and registering schemas needs FlinkDeveloper or above in \(environment.id).")
+                    "User \(caller.principalID) is denied operation on \(registryID): reading and registering schemas needs FlinkDeveloper or above in \(environment.id)."
+                )
             }
         case .manage:
             guard caller.policy.canManageSchemaRegistry(in: environment.id) else {
                 throw APIError.forbidden(
-                    "User \(caller.principalID) is denied operation on \(registryID): changing compatibility and deleting needs EnvironmentAdmin or above in \(environment.id).")
+                    "User \(caller.principalID) is denied operation on \(registryID): changing compatibility and deleting needs EnvironmentAdmin or above in \(environment.id)."
+                )
             }
         }
         return Access(registryID: registryID, environmentID: environment.id, caller: caller)

@@ -62,7 +62,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
             switch key.resource {
             case .flinkRegion:
                 throw APIError.unauthenticated(
-                    "API key \(keyID) is a Flink API key; it is valid only on the sql/v1 API of its environment and region. Use a Cloud API key here.")
+                    "API key \(keyID) is a Flink API key; it is valid only on the sql/v1 API of its environment and region. Use a Cloud API key here."
+                )
             default:
                 throw APIError.unauthenticated(
                     "API key \(keyID) is a Schema Registry API key; it is valid only on the data plane of Schema Registry \(key.resource.id). Use a Cloud API key here."

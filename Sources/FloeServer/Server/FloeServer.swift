@@ -151,7 +151,8 @@ public struct FloeServer: Sendable {
         FCPMAPI(api: api).register(on: controlPlane.group("fcpm/v2"))
         if let registries {
             SRCMAPI(api: api).register(on: controlPlane.group("srcm/v3"))
-            let registry = apiRoutes.group("schema-registry/:registry").add(middleware: AuthenticationMiddleware(store: store, scope: .schemaRegistry))
+            let registry = apiRoutes.group("schema-registry/:registry").add(
+                middleware: AuthenticationMiddleware(store: store, scope: .schemaRegistry))
             SchemaRegistryAPI(api: api, registries: registries).register(on: registry)
         }
         if let statements {
