@@ -86,13 +86,19 @@ public final class SchemaRegistryStore: Sendable {
     }
 
     /// Deletes everything of registry `registryID` (its environment was deleted).
+    ///
+    /// The in-memory state goes in the same turn of the writer as the rows, so a mutation queued behind the drop
+    /// starts from the empty registry rather than publishing the dropped one again.
     public func drop(_ registryID: String) async throws {
-        try await database.write { db in
-            for table in ["sr_schema", "sr_subject_version", "sr_config"] {
-                try db.execute(sql: "DELETE FROM \(table) WHERE registry_id = ?", arguments: [registryID])
+        try await database.writeWithoutTransaction { db in
+            try db.inTransaction {
+                for table in ["sr_schema", "sr_subject_version", "sr_config"] {
+                    try db.execute(sql: "DELETE FROM \(table) WHERE registry_id = ?", arguments: [registryID])
+                }
+                return .commit
             }
+            self.committed.withLock { $0[registryID] = nil }
         }
-        committed.withLock { $0[registryID] = nil }
     }
 
     /// Drops the registries of environments that no longer exist (an environment deleted while the server stopped

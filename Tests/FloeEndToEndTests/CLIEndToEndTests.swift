@@ -238,6 +238,19 @@ struct CLIEndToEndTests {
         // A cloud key for the logged-in user.
         let cloudKey = try await cli.ok("api-key", "create", "--resource", "cloud", "-o", "json").json()
         #expect(cloudKey["api_key"]?.stringValue?.count == 16)
+        // A Schema Registry key for the environment's registry (its id from srcm/v3), as `confluent api-key create
+        // --resource lsrc-…` makes one; it works on that registry's data plane.
+        let admin = FloeClient(baseURL: server.baseURL, credentials: bootstrap.credentials)
+        let clusters = try await admin.send("GET", "/srcm/v3/clusters", query: [("environment", bootstrap.environmentID)]).json
+        let registry = try #require(clusters?["data"]?.arrayValue?.first?["id"]?.stringValue)
+        let registryKey = try await cli.ok("api-key", "create", "--resource", registry, "-o", "json").json()
+        let registryCredentials = APICredentials(
+            key: try #require(registryKey["api_key"]?.stringValue), secret: try #require(registryKey["api_secret"]?.stringValue))
+        let subjects = try await admin.with(credentials: registryCredentials).send("GET", "/schema-registry/\(registry)/subjects")
+        #expect(subjects.status == 200 && subjects.json == [])
+        let registryKeys = try await cli.ok("api-key", "list", "--resource", registry, "-o", "json").json()
+        #expect(registryKeys.arrayValue?.first?["resource_type"]?.stringValue == "schema-registry")
+        try await cli.fails("api-key", "create", "--resource", registry, "--use", detail: "cannot run them", status: 64)
 
         try await cli.ok("flink", "compute-pool", "unset")
         try await cli.ok("flink", "region", "unset")

@@ -65,7 +65,7 @@ struct APIKeyCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard ["flink", "cloud"].contains(resource.lowercased()) || resource.hasPrefix("lsrc-") else {
-                throw ValidationError("--resource must be flink, cloud or a Schema Registry id (lsrc-…).")
+                throw ValidationError("--resource must be flink or cloud, or a Schema Registry id (lsrc-…).")
             }
             if use, resource.hasPrefix("lsrc-") {
                 throw ValidationError("--use stores a key for Flink statement commands; a Schema Registry key cannot run them.")
