@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "FloeClient",
             dependencies: [
-                "FloeCore",
+                "FloeCore", "FloeSchemas",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "FloeServerTests",
             dependencies: [
-                "FloeServer", "FloeStore", "FloeCore", "FloeBackends", "FloeSchemas",
+                "FloeServer", "FloeStore", "FloeCore", "FloeBackends", "FloeSchemas", "FloeClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: upcomingFeatures

@@ -1,5 +1,6 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import FloeClient
 import FloeCore
 import FloeSchemas
 import FloeStore
@@ -270,5 +271,48 @@ import Testing
         #expect(try await fixture.call(.delete, "/org/v2/environments/\(fixture.environmentB)").status == 204)
         #expect(!fixture.store.schemaRegistries.storedRegistryIDs().contains(registryB))
         Self.expectError(try await fixture.call(.get, "/schema-registry/\(registryB)/subjects"), 404)
+    }
+
+    /// ``RemoteSchemaRegistry`` (how Floe uses a registry it does not serve) against Floe's own data plane over a real
+    /// socket: the protocol's answers must match the in-process registry's.
+    @Test func remoteClientSpeaksTheRegistryAPI() async throws {
+        let fixture = try await RouterFixture.make()
+        let registryID = try Self.registryID(fixture, fixture.environmentA)
+        let header = try #require(fixture.credentials["admin"])
+        let decoded = try #require(Data(base64Encoded: String(header.dropFirst("Basic ".count))).flatMap { String(data: $0, encoding: .utf8) })
+        let parts = decoded.split(separator: ":", maxSplits: 1).map(String.init)
+        let credentials = APICredentials(key: parts[0], secret: parts[1])
+        let local = fixture.store.schemaRegistries.registry(registryID)
+        try await fixture.application.test(.live) { client in
+            let port = try #require(client.port)
+            let remote = RemoteSchemaRegistry(url: "http://127.0.0.1:\(port)/schema-registry/\(registryID)", credentials: credentials)
+            let subject = "team/orders-value"
+            #expect(try await remote.latestVersion(subject: subject) == nil)
+            let first = try await remote.register(subject: subject, schema: SchemaDefinition(text: Self.order), normalize: false)
+            #expect(first == SchemaRegistration(id: SchemaRegistryState.firstID, version: 1, existed: false))
+            #expect(try await remote.register(subject: subject, schema: SchemaDefinition(text: Self.order), normalize: false).existed)
+            let second = try await remote.register(subject: subject, schema: SchemaDefinition(text: Self.orderV2), normalize: false)
+            #expect(second.version == 2 && second.id != first.id)
+            #expect(try await remote.latestVersion(subject: subject) == (try await local.latestVersion(subject: subject)))
+            #expect(try await remote.schema(id: first.id) == (try await local.schema(id: first.id)))
+            #expect(try await remote.schema(id: 5) == nil)
+            await #expect {
+                _ = try await remote.register(subject: subject, schema: SchemaDefinition(text: Self.orderBad), normalize: false)
+            } throws: { ($0 as? SchemaRegistryError)?.errorCode == 40901 }
+            #expect(try await remote.compatibility(subject: subject) == nil)
+            try await remote.setCompatibility(.fullTransitive, subject: subject)
+            #expect(try await remote.compatibility(subject: subject) == .fullTransitive)
+            #expect(try await local.compatibility(subject: subject) == .fullTransitive)
+            #expect(try await remote.deleteSubject(subject, permanent: false) == [1, 2])
+            #expect(try await remote.latestVersion(subject: subject) == nil)
+            #expect(try await remote.deleteSubject(subject, permanent: true) == [1, 2])
+            let json = SchemaDefinition(type: .json, text: #"{"type":"object"}"#)
+            let registered = try await remote.register(subject: "j", schema: json, normalize: false)
+            #expect(try await remote.schema(id: registered.id)?.type == .json)
+            // Wrong credentials surface as the registry's 401.
+            let stranger = RemoteSchemaRegistry(
+                url: "http://127.0.0.1:\(port)/schema-registry/\(registryID)", credentials: APICredentials(key: "NOPE", secret: "nope"))
+            await #expect { _ = try await stranger.latestVersion(subject: "j") } throws: { ($0 as? SchemaRegistryError)?.errorCode == 401 }
+        }
     }
 }
