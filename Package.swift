@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "FloeServer",
             dependencies: [
-                "FloeCore", "FloeStore", "FloeBackends", "FloeBuildInfo", "FloeSchemas",
+                "FloeCore", "FloeStore", "FloeBackends", "FloeBuildInfo", "FloeSchemas", "FloeClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

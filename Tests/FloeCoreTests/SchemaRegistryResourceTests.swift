@@ -106,4 +106,25 @@ import Testing
         #expect(policy(.environmentAdmin).canManageAPIKey(ownerID: "sa-other", resource: key))
         #expect(!policy(.flinkDeveloper).canManageAPIKey(ownerID: "sa-other", resource: key))
     }
+
+    @Test func externalRegistriesAreValidatedAndKeepTheirSecretOutOfDescriptions() throws {
+        var (state, boot) = try Self.bootstrapped()
+        let external = ExternalSchemaRegistry(url: "http://registry.local:8081", apiKey: "KEY", apiSecret: "s3cret")
+        #expect(!external.description.contains("s3cret") && external.description.contains("KEY"))
+        let updated = try state.setExternalSchemaRegistry(environmentID: boot.environmentID, external, now: Self.now)
+        #expect(updated.externalSchemaRegistry == external)
+        #expect(try state.setExternalSchemaRegistry(environmentID: boot.environmentID, nil, now: Self.now).externalSchemaRegistry == nil)
+        let refused = [
+            ExternalSchemaRegistry(url: "https://psrc-1.confluent.cloud"), ExternalSchemaRegistry(url: "ftp://x"),
+            ExternalSchemaRegistry(url: "http://"), ExternalSchemaRegistry(url: "http://a b"),
+            ExternalSchemaRegistry(url: "http://x", apiKey: "K"), ExternalSchemaRegistry(url: "http://x", apiKey: "K:1", apiSecret: "s"),
+        ]
+        for registry in refused {
+            #expect(throws: APIError.self, "\(registry)") {
+                try state.setExternalSchemaRegistry(environmentID: boot.environmentID, registry, now: Self.now)
+            }
+        }
+        #expect(throws: APIError.self) { try state.setExternalSchemaRegistry(environmentID: "env-none", external, now: Self.now) }
+        #expect(state.environments[boot.environmentID]?.externalSchemaRegistry == nil)
+    }
 }

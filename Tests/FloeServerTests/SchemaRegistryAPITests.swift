@@ -315,4 +315,47 @@ import Testing
             await #expect { _ = try await stranger.latestVersion(subject: "j") } throws: { ($0 as? SchemaRegistryError)?.errorCode == 401 }
         }
     }
+
+    /// An environment may name an external registry: set by EnvironmentAdmin, shown by srcm/v3 (never its
+    /// credentials), used through ``SchemaRegistryDirectory`` over HTTP. Here environment A's external registry is
+    /// environment B's, served by the same server on a real socket.
+    @Test func anEnvironmentCanUseAnExternalRegistry() async throws {
+        let fixture = try await RouterFixture.make()
+        let registryB = try Self.registryID(fixture, fixture.environmentB)
+        let header = try #require(fixture.credentials["admin"])
+        let decoded = try #require(Data(base64Encoded: String(header.dropFirst("Basic ".count))).flatMap { String(data: $0, encoding: .utf8) })
+        let parts = decoded.split(separator: ":", maxSplits: 1).map(String.init)
+        let directory = SchemaRegistryDirectory(store: fixture.store)
+        try await fixture.application.test(.live) { client in
+            let port = try #require(client.port)
+            let url = "http://127.0.0.1:\(port)/schema-registry/\(registryB)"
+            let config = #"{"schema_registry_config":{"url":"\#(url)","api_key":"\#(parts[0])","api_secret":"\#(parts[1])"}}"#
+            let path = "/org/v2/environments/\(fixture.environmentA)"
+            #expect(try await fixture.call(.patch, path, as: "developerA", body: config).status == 403)
+            let patched = try await fixture.call(.patch, path, as: "envAdminA", body: config)
+            #expect(patched.status == 200)
+            for response in [
+                patched, try await fixture.call(.get, path), try await fixture.call(.get, "/srcm/v3/clusters?environment=\(fixture.environmentA)"),
+            ] {
+                #expect(response.json?.serializedString.contains(parts[1]) == false, "the secret is never returned")
+            }
+            let cluster = try await fixture.call(.get, "/srcm/v3/clusters?environment=\(fixture.environmentA)").json?["data"]?.arrayValue?.first
+            #expect(cluster?.value(at: "spec", "http_endpoint")?.stringValue == url)
+            // The directory hands out a client of the external registry; what it registers lands in B's registry.
+            let registry = try #require(directory.registry(environmentID: fixture.environmentA))
+            #expect(registry is RemoteSchemaRegistry)
+            let registered = try await registry.register(subject: "via-a", schema: SchemaDefinition(text: Self.order), normalize: false)
+            #expect(fixture.store.schemaRegistries.snapshot(registryB).latest(of: "via-a")?.id == registered.id)
+            #expect(try await registry.latestVersion(subject: "via-a")?.version == 1)
+            // Refusals, and going back to the environment's own registry.
+            let https = #"{"schema_registry_config":{"url":"https://psrc-1.confluent.cloud"}}"#
+            #expect(try await fixture.call(.patch, path, body: https).status == 400)
+            #expect(try await fixture.call(.patch, path, body: #"{"schema_registry_config":{"url":"http://x","api_key":"K"}}"#).status == 400)
+            #expect(try await fixture.call(.patch, path, body: #"{"schema_registry_config":{"url":""}}"#).status == 200)
+            #expect(directory.registry(environmentID: fixture.environmentA) is RemoteSchemaRegistry == false)
+            let own = try await fixture.call(.get, "/srcm/v3/clusters?environment=\(fixture.environmentA)").json?["data"]?.arrayValue?.first
+            #expect(own?.value(at: "spec", "http_endpoint")?.stringValue?.hasPrefix("http://floe.test/schema-registry/lsrc-") == true)
+            #expect(directory.registry(environmentID: "env-none") == nil)
+        }
+    }
 }

@@ -159,6 +159,18 @@ extension ControlPlaneState {
         return environment
     }
 
+    /// Names the Schema Registry an environment uses instead of its own, or (with `nil`) goes back to its own.
+    public mutating func setExternalSchemaRegistry(
+        environmentID: String, _ registry: ExternalSchemaRegistry?, now: Date
+    ) throws(APIError) -> Environment {
+        guard var environment = environments[environmentID] else { throw .notFound("Environment \(environmentID) was not found.") }
+        try registry?.validate()
+        environment.externalSchemaRegistry = registry
+        environment.updatedAt = now
+        put(environment, in: \.environments)
+        return environment
+    }
+
     /// Deletes an environment with everything inside it: compute pools, role bindings scoped to it and Flink API keys
     /// for it. Returns the ids of the deleted compute pools (their statements go with them).
     @discardableResult

@@ -67,6 +67,8 @@ public struct Environment: ControlPlaneResource, Equatable {
     /// The id (`lsrc-…`) of the environment's Schema Registry, which lives and dies with it. `nil` only in environments
     /// stored before registries existed, until the server's next start gives them one.
     public var schemaRegistryID: String?
+    /// A registry the environment uses instead of its own, when one was named.
+    public var externalSchemaRegistry: ExternalSchemaRegistry?
     public var sequence: Int64
     public var createdAt: Date
     public var updatedAt: Date

@@ -148,7 +148,8 @@ struct Representations: Sendable {
 
     /// An environment's Schema Registry as `srcm/v3` shows it. Its endpoint is this server's, under
     /// ``SchemaRegistryAPI/pathPrefix``; it is provisioned with its environment, so always PROVISIONED. Cloud and
-    /// region are those of the server's first Flink region: the registry runs where Floe runs.
+    /// region are those of the server's first Flink region: the registry runs where Floe runs. An environment that
+    /// names an external registry shows that one's URL as its endpoint (never its credentials).
     func schemaRegistryCluster(_ environment: FloeCore.Environment, clusterID: String, region: FlinkRegion?) -> JSONValue {
         [
             "api_version": "srcm/v3", "kind": "Cluster", "id": .string(clusterID),
@@ -159,7 +160,7 @@ struct Representations: Sendable {
             ],
             "spec": [
                 "display_name": "Stream Governance Package", "package": .string(environment.streamGovernancePackage ?? "ESSENTIALS"),
-                "http_endpoint": .string(links.url(SchemaRegistryAPI.pathPrefix + clusterID)),
+                "http_endpoint": .string(environment.externalSchemaRegistry?.url ?? links.url(SchemaRegistryAPI.pathPrefix + clusterID)),
                 "catalog_http_endpoint": .string(links.url(SchemaRegistryAPI.pathPrefix + clusterID)),
                 "cloud": .string(region?.cloud.rawValue ?? "AWS"), "region": .string(region?.regionName ?? "us-east-1"),
                 "environment": [
