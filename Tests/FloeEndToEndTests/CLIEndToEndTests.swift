@@ -97,6 +97,20 @@ struct CLIEndToEndTests {
                 == true)
         try await cli.fails("environment", "describe", "env-nope00", detail: "Error:")
         try await cli.fails("environment", "update", environmentID, detail: "Give --name or --governance-package", status: 64)
+        // An external Schema Registry: srcm/v3 shows its URL (never the secret); an empty URL goes back to the own one.
+        let admin = FloeClient(baseURL: server.baseURL, credentials: bootstrap.credentials)
+        try await cli.ok(
+            "environment", "update", environmentID, "--schema-registry-url", "http://registry.test:8081", "--schema-registry-api-key", "SRKEY",
+            "--schema-registry-api-secret", "sr-secret")
+        let external = try await admin.send("GET", "/srcm/v3/clusters", query: [("environment", environmentID)])
+        #expect(external.json?["data"]?.arrayValue?.first?.value(at: "spec", "http_endpoint")?.stringValue == "http://registry.test:8081")
+        #expect(!String(decoding: external.body, as: UTF8.self).contains("sr-secret"))
+        try await cli.fails("environment", "update", environmentID, "--schema-registry-url", "https://psrc.example", detail: "https")
+        try await cli.fails(
+            "environment", "update", environmentID, "--schema-registry-api-key", "K", detail: "need --schema-registry-url", status: 64)
+        try await cli.ok("environment", "update", environmentID, "--schema-registry-url", "")
+        let own = try await admin.send("GET", "/srcm/v3/clusters", query: [("environment", environmentID)])
+        #expect(own.json?["data"]?.arrayValue?.first?.value(at: "spec", "http_endpoint")?.stringValue?.hasPrefix(server.baseURL) == true)
         // Declining the prompt deletes nothing; --force deletes.
         let declined = try await cli.run(["environment", "delete", environmentID], input: "n\n")
         #expect(declined.status == 0 && declined.stderr.contains("Are you sure you want to delete environment"), "\(declined)")

@@ -6,7 +6,8 @@ resource is that registry, and then drives it with ``SchemaRegistryClient``, ``A
 and ``JSONSerializer``/``JSONDeserializer`` called directly with a ``SerializationContext`` (no broker is needed).
 Raw HTTP checks cover what the client libraries rely on implicitly: Python-spelled booleans, percent-encoded
 subjects, the registry's error bodies and codes, the ``/associations`` 404 the 2.16 serializers probe first, and
-who may do what. A restart on the same data directory must keep every id and version.
+who may do what. An environment may name an external registry (``schema_registry_config``). A restart on the same
+data directory must keep every id and version.
 
 When PyYAML and openapi-schema-validator are importable (tests/compat's venv has them), responses are also
 validated against ``schema-registry-v1`` and ``srcm-v3`` from ../shared/reference/confluent-openapi; otherwise that
@@ -337,6 +338,21 @@ def run(steps: Steps, server: FloeServer) -> None:
         expect_error(status, body, 404, 40407, "permanent delete of a live version")
         check(client.delete_version("orders-copy-value", 1, permanent=True) == 1, "permanent delete version")
 
+    def external_registry() -> None:
+        # The other environment names this registry as its external one: srcm/v3 shows the URL, no response the
+        # secret; an https URL is refused (Floe's client speaks no TLS yet); an empty URL goes back to its own.
+        path = f"/org/v2/environments/{state['other_env']}"
+        config = {"schema_registry_config": {"url": state["url"], "api_key": state["key"], "api_secret": state["secret"]}}
+        status, _, body, raw = control.call("PATCH", path, config, content_type="application/json")
+        check(status == 200 and state["secret"].encode() not in raw, f"PATCH: HTTP {status} {body!r}")
+        status, _, listed, raw = control.call("GET", f"/srcm/v3/clusters?environment={state['other_env']}")
+        check(listed["data"][0]["spec"]["http_endpoint"] == state["url"] and state["secret"].encode() not in raw, f"{listed!r}")
+        status, _, body, _ = control.call("PATCH", path, {"schema_registry_config": {"url": "https://psrc-x.confluent.cloud"}})
+        check(status == 400 and "https" in json.dumps(body), f"https: HTTP {status} {body!r}")
+        status, _, _, _ = control.call("PATCH", path, {"schema_registry_config": {"url": ""}})
+        status, _, listed, _ = control.call("GET", f"/srcm/v3/clusters?environment={state['other_env']}")
+        check(listed["data"][0]["spec"]["http_endpoint"].endswith(f"/schema-registry/{state['other_lsrc']}"), f"{listed!r}")
+
     def persistence() -> None:
         before = state["client"].get_latest_version("payments-value")
         server.shutdown()
@@ -396,6 +412,7 @@ def run(steps: Steps, server: FloeServer) -> None:
     steps.run("error codes and bodies", error_codes)
     steps.run("keys and environments", access_rules)
     steps.run("soft and permanent deletes", deletes)
+    steps.run("an environment may name an external registry", external_registry)
     steps.run("restart keeps ids; environment delete drops its registry", persistence)
     steps.run("responses match the OpenAPI files", openapi)
 

@@ -81,11 +81,11 @@ struct EnvironmentCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
-            if name == nil && governancePackage == nil && schemaRegistryURL == nil {
-                throw ValidationError("Give --name or --governance-package (or --schema-registry-url).")
-            }
             if schemaRegistryURL == nil && (schemaRegistryAPIKey != nil || schemaRegistryAPISecret != nil) {
                 throw ValidationError("--schema-registry-api-key and --schema-registry-api-secret need --schema-registry-url.")
+            }
+            if name == nil && governancePackage == nil && schemaRegistryURL == nil {
+                throw ValidationError("Give --name or --governance-package (or --schema-registry-url).")
             }
         }
 
