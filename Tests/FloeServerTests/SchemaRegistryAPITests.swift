@@ -358,4 +358,27 @@ import Testing
             #expect(directory.registry(environmentID: "env-none") == nil)
         }
     }
+
+    /// Errors raised before a route's handler — an oversized body, a refused rate limit — answer in the registry's
+    /// format too, since the style is chosen by path before any route runs.
+    @Test func bodyLimitAndRateLimitAnswerInTheRegistrysFormat() async throws {
+        var fixture = try await RouterFixture.make()
+        let base = "/schema-registry/\(try Self.registryID(fixture, fixture.environmentA))"
+        let huge = #"{"schema":""# + String(repeating: "x", count: 4 * 1024 * 1024) + #""}"#
+        Self.expectError(try await fixture.call(.post, "\(base)/subjects/s/versions", body: huge), 413)
+        fixture.rateLimits = RateLimits(concurrentRequests: 100, perSecond: 1, perMinute: 1000)
+        let admin = try #require(fixture.credentials["admin"])
+        let statuses = try await fixture.application.test(.router) { client in
+            var answers: [(Int, JSONValue?, String?)] = []
+            for _ in 0..<2 {
+                answers.append(
+                    try await client.execute(uri: "\(base)/subjects", method: .get, headers: [.authorization: admin]) { response in
+                        (response.status.code, try? JSONValue.parse(Array(response.body.readableBytesView)), response.headers[.retryAfter])
+                    })
+            }
+            return answers
+        }
+        #expect(statuses.first?.0 == 200)
+        #expect(statuses.last?.0 == 429 && statuses.last?.1?["error_code"] == 429 && statuses.last?.2 != nil)
+    }
 }

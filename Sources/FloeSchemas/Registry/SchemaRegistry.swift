@@ -82,6 +82,9 @@ public struct SchemaRegistration: Sendable, Hashable {
 /// dropping subjects (DROP TABLE) and the subject's compatibility (a key subject is FULL_TRANSITIVE). Errors are
 /// ``SchemaRegistryError`` with the registry's codes (an external registry's are passed through), or a transport or
 /// storage error.
+///
+/// In `floe serve`, `SchemaRegistryDirectory` (FloeServer) hands out the registry of an environment: a
+/// `RemoteSchemaRegistry` (FloeClient) when the environment names an external one, else Floe's own from the store.
 public protocol SchemaRegistry: Sendable {
     /// The latest non-deleted version of `subject`; `nil` when the subject has none.
     func latestVersion(subject: String) async throws -> RegisteredSchema?
