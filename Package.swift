@@ -32,13 +32,22 @@ let package = Package(
             name: "FloeCore",
             swiftSettings: upcomingFeatures
         ),
-        .target(name: "FloeSQL", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
+        .target(name: "FloeSQL", dependencies: ["FloeCore", "FloeSchemas"], swiftSettings: upcomingFeatures),
         // Avro and JSON Schema: parsing, canonical forms and compatibility, for the Schema Registry (FloeServer) and
         // the Kafka formats (FloeSQL) alike.
         .target(name: "FloeSchemas", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
         // The version, git commit and build date of the binary; the commit and date are stamped by the plugin.
         .target(name: "FloeBuildInfo", swiftSettings: upcomingFeatures, plugins: ["BuildStamp"]),
         .plugin(name: "BuildStamp", capability: .buildTool()),
+        // librdkafka, loaded with dlopen on first use rather than linked: linking it would add ~3 MiB of idle RSS
+        // (OpenSSL, SASL, compression libraries) to every `floe serve`, with or without Kafka (docs/architecture.md).
+        .target(name: "CRdKafka", linkerSettings: [.linkedLibrary("dl")]),
+        // The Kafka client: admin (metadata, topics, configs, offsets), transactional producer, assign-only consumer.
+        .target(
+            name: "FloeKafka",
+            dependencies: ["FloeCore", "CRdKafka", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcomingFeatures
+        ),
         .target(name: "FloeBackends", dependencies: ["FloeCore", "FloeSQL"], swiftSettings: upcomingFeatures),
         .target(
             name: "FloeStore",
@@ -90,12 +99,17 @@ let package = Package(
         .executableTarget(name: "floe", dependencies: ["FloeCLI"], swiftSettings: upcomingFeatures),
         // bench/engine: engine throughput against a hand-written baseline (not part of the floe binary).
         .executableTarget(name: "floe-engine-bench", dependencies: ["FloeSQL"], path: "bench/engine/Sources", swiftSettings: upcomingFeatures),
+        // bench/codecs: the Kafka record formats alone (Avro decode into columns, encode from rows), records/s.
+        .executableTarget(
+            name: "floe-codec-bench", dependencies: ["FloeSQL", "FloeSchemas", "FloeCore"], path: "bench/codecs/Sources",
+            swiftSettings: upcomingFeatures),
         // bench/nexmark: Nexmark queries on the embedded engine, results comparable with flink/run_query.py's.
         .executableTarget(
             name: "floe-nexmark-bench", dependencies: ["FloeSQL", "FloeCore"], path: "bench/nexmark/Sources", swiftSettings: upcomingFeatures),
         .testTarget(name: "FloeCoreTests", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
         .testTarget(name: "FloeSchemasTests", dependencies: ["FloeSchemas", "FloeCore"], swiftSettings: upcomingFeatures),
-        .testTarget(name: "FloeSQLTests", dependencies: ["FloeSQL"], resources: [.copy("Golden")], swiftSettings: upcomingFeatures),
+        .testTarget(
+            name: "FloeSQLTests", dependencies: ["FloeSQL", "FloeSchemas", "FloeCore"], resources: [.copy("Golden")], swiftSettings: upcomingFeatures),
         .testTarget(
             name: "FloeCLITests",
             dependencies: [
@@ -105,7 +119,14 @@ let package = Package(
             ],
             swiftSettings: upcomingFeatures
         ),
-        .testTarget(name: "FloeStoreTests", dependencies: ["FloeStore", "FloeCore", "FloeSchemas"], swiftSettings: upcomingFeatures),
+        .testTarget(
+            name: "FloeKafkaTests",
+            dependencies: ["FloeKafka", "FloeCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "FloeStoreTests", dependencies: ["FloeStore", "FloeCore", "FloeSchemas", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: upcomingFeatures),
         .testTarget(
             name: "FloeServerTests",
             dependencies: [

@@ -51,6 +51,8 @@ public struct FloeServer: Sendable {
             store: store, configuration: configuration, publicURL: publicURL, statements: statements, registries: store.schemaRegistries)
         let provisioner = PoolProvisioner(
             store: store, delay: configuration.poolProvisioningDelay, logger: logger, provisioned: { scheduler.wake() })
+        let prober = KafkaClusterProber(
+            store: store, inspector: configuration.kafkaInspector, timeout: configuration.kafkaProbeTimeout, logger: logger)
         let (limits, descriptors) = configuration.connections.fittingDescriptorLimit()
         if limits.maximumConnections < configuration.connections.maximumConnections {
             logger.warning(
@@ -65,7 +67,7 @@ public struct FloeServer: Sendable {
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "floe",
                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections + ConnectionLimits.refusalMargin)),
-            services: [provisioner, scheduler],
+            services: [provisioner, prober, scheduler],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.info(
@@ -149,6 +151,8 @@ public struct FloeServer: Sendable {
         APIKeysAPI(api: api).register(on: controlPlane.group("iam/v2"))
         RoleBindingsAPI(api: api).register(on: controlPlane.group("iam/v2"))
         FCPMAPI(api: api).register(on: controlPlane.group("fcpm/v2"))
+        CMKAPI(api: api).register(on: controlPlane.group("cmk/v2"))
+        KafkaRESTAPI(api: api, inspector: configuration.kafkaInspector).register(on: controlPlane.group("kafka/v3"))
         if let registries {
             SRCMAPI(api: api).register(on: controlPlane.group("srcm/v3"))
             let registry = apiRoutes.group("schema-registry/:registry").add(
