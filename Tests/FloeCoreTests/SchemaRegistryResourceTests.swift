@@ -111,6 +111,7 @@ import Testing
         var (state, boot) = try Self.bootstrapped()
         let external = ExternalSchemaRegistry(url: "http://registry.local:8081", apiKey: "KEY", apiSecret: "s3cret")
         #expect(!external.description.contains("s3cret") && external.description.contains("KEY"))
+        #expect(!String(reflecting: external).contains("s3cret"))
         let updated = try state.setExternalSchemaRegistry(environmentID: boot.environmentID, external, now: Self.now)
         #expect(updated.externalSchemaRegistry == external)
         #expect(try state.setExternalSchemaRegistry(environmentID: boot.environmentID, nil, now: Self.now).externalSchemaRegistry == nil)

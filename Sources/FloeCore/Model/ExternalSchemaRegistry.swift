@@ -5,7 +5,7 @@
 /// Set through `PATCH /org/v2/environments/{id}` (`schema_registry_config`); the credentials are write-only: no
 /// response carries them, and ``description`` leaves the secret out so that logging the value cannot leak it.
 /// `srcm/v3` then shows the external URL as the environment's registry endpoint, and Floe is that registry's client.
-public struct ExternalSchemaRegistry: Codable, Sendable, Hashable, CustomStringConvertible {
+public struct ExternalSchemaRegistry: Codable, Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The registry's base URL (`http://host:port[/path]`).
     public var url: String
     /// The API key (Basic user name), if the registry wants credentials.
@@ -21,6 +21,9 @@ public struct ExternalSchemaRegistry: Codable, Sendable, Hashable, CustomStringC
 
     /// The URL and key, never the secret.
     public var description: String { url + (apiKey.map { " as \($0)" } ?? "") }
+
+    /// As ``description``: `String(reflecting:)` (and so a dump of an environment) must not print the secret either.
+    public var debugDescription: String { "ExternalSchemaRegistry(\(description))" }
 
     /// Checks what Floe can use: an `http://` URL with a host (Floe's HTTP client speaks no TLS yet), and a key and
     /// secret given together.
