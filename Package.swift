@@ -53,13 +53,13 @@ let package = Package(
             dependencies: ["FloeCore", "FloeSQL", "FloeKafka", .product(name: "Logging", package: "swift-log")], swiftSettings: upcomingFeatures),
         .target(
             name: "FloeStore",
-            dependencies: ["FloeCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["FloeCore", "FloeSchemas", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: upcomingFeatures
         ),
         .target(
             name: "FloeServer",
             dependencies: [
-                "FloeCore", "FloeStore", "FloeBackends", "FloeBuildInfo", "FloeKafka",
+                "FloeCore", "FloeStore", "FloeBackends", "FloeBuildInfo", "FloeKafka", "FloeSchemas", "FloeClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "FloeClient",
             dependencies: [
-                "FloeCore",
+                "FloeCore", "FloeSchemas",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -127,12 +127,12 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
         .testTarget(
-            name: "FloeStoreTests", dependencies: ["FloeStore", "FloeCore", .product(name: "GRDB", package: "GRDB.swift")],
+            name: "FloeStoreTests", dependencies: ["FloeStore", "FloeCore", "FloeSchemas", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: upcomingFeatures),
         .testTarget(
             name: "FloeServerTests",
             dependencies: [
-                "FloeServer", "FloeStore", "FloeCore", "FloeBackends",
+                "FloeServer", "FloeStore", "FloeCore", "FloeBackends", "FloeSchemas", "FloeClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: upcomingFeatures

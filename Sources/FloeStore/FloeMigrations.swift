@@ -43,6 +43,37 @@ enum FloeMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v4-schema-registry") { db in
+            // Each environment's Schema Registry (registry_id = its lsrc-… id). Schemas keep their id for ever (a
+            // record written with it must stay readable); versions point at them; a config row with subject '' is the
+            // registry-wide level (the registry refuses empty subject names, so '' names no subject).
+            try db.execute(
+                sql: """
+                    CREATE TABLE sr_schema (
+                      registry_id TEXT NOT NULL,
+                      id INTEGER NOT NULL,
+                      type TEXT NOT NULL,
+                      schema TEXT NOT NULL,
+                      identity TEXT NOT NULL,
+                      refs TEXT NOT NULL,
+                      PRIMARY KEY (registry_id, id)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE sr_subject_version (
+                      registry_id TEXT NOT NULL,
+                      subject TEXT NOT NULL,
+                      version INTEGER NOT NULL,
+                      schema_id INTEGER NOT NULL,
+                      deleted INTEGER NOT NULL,
+                      PRIMARY KEY (registry_id, subject, version)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE sr_config (
+                      registry_id TEXT NOT NULL,
+                      subject TEXT NOT NULL,
+                      compatibility TEXT NOT NULL,
+                      PRIMARY KEY (registry_id, subject)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         migrator.registerMigration("v5-kafka-clusters") { db in
             // The credentials of attached Kafka clusters (SASL user and password, a private TLS CA), apart from the
             // resource bodies in control_plane_resource: those are rendered by the API, these never are. The database

@@ -1,6 +1,7 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 public import FloeCore
+public import FloeSchemas
 import Foundation
 import GRDB
 import Synchronization
@@ -21,6 +22,8 @@ public final class SQLiteControlPlaneStore: ControlPlaneStore {
     let resultsLimit: Int
     /// Statement uid → bytes of its stored results, learned from the database at its first append after opening.
     private let resultBytes = Mutex<[String: Int]>([:])
+    /// The environments' Schema Registries, in the same database.
+    public let schemaRegistries: SchemaRegistryStore
 
     /// The default of ``resultsLimit``: 64 MiB, about 700,000 result changes of a few columns.
     public static let defaultResultsLimit = 64 << 20
@@ -75,6 +78,15 @@ public final class SQLiteControlPlaneStore: ControlPlaneStore {
             }
         }
         self.committed = Mutex(state)
+        self.schemaRegistries = try SchemaRegistryStore(database: writer)
+    }
+
+    /// The Schema Registry of environment `environmentID`, as committed now; `nil` for an unknown environment.
+    ///
+    /// This is how components other than the HTTP API (the SQL engine's Kafka formats and DDL) reach a registry.
+    public func schemaRegistry(environmentID: String) -> (any SchemaRegistry)? {
+        guard let registryID = snapshot().environments[environmentID]?.schemaRegistryID else { return nil }
+        return schemaRegistries.registry(registryID)
     }
 
     public func snapshot() -> ControlPlaneState {

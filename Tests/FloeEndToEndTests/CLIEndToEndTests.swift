@@ -97,6 +97,20 @@ struct CLIEndToEndTests {
                 == true)
         try await cli.fails("environment", "describe", "env-nope00", detail: "Error:")
         try await cli.fails("environment", "update", environmentID, detail: "Give --name or --governance-package", status: 64)
+        // An external Schema Registry: srcm/v3 shows its URL (never the secret); an empty URL goes back to the own one.
+        let admin = FloeClient(baseURL: server.baseURL, credentials: bootstrap.credentials)
+        try await cli.ok(
+            "environment", "update", environmentID, "--schema-registry-url", "http://registry.test:8081", "--schema-registry-api-key", "SRKEY",
+            "--schema-registry-api-secret", "sr-secret")
+        let external = try await admin.send("GET", "/srcm/v3/clusters", query: [("environment", environmentID)])
+        #expect(external.json?["data"]?.arrayValue?.first?.value(at: "spec", "http_endpoint")?.stringValue == "http://registry.test:8081")
+        #expect(!String(decoding: external.body, as: UTF8.self).contains("sr-secret"))
+        try await cli.fails("environment", "update", environmentID, "--schema-registry-url", "https://psrc.example", detail: "https")
+        try await cli.fails(
+            "environment", "update", environmentID, "--schema-registry-api-key", "K", detail: "need --schema-registry-url", status: 64)
+        try await cli.ok("environment", "update", environmentID, "--schema-registry-url", "")
+        let own = try await admin.send("GET", "/srcm/v3/clusters", query: [("environment", environmentID)])
+        #expect(own.json?["data"]?.arrayValue?.first?.value(at: "spec", "http_endpoint")?.stringValue?.hasPrefix(server.baseURL) == true)
         // Declining the prompt deletes nothing; --force deletes.
         let declined = try await cli.run(["environment", "delete", environmentID], input: "n\n")
         #expect(declined.status == 0 && declined.stderr.contains("Are you sure you want to delete environment"), "\(declined)")
@@ -238,6 +252,19 @@ struct CLIEndToEndTests {
         // A cloud key for the logged-in user.
         let cloudKey = try await cli.ok("api-key", "create", "--resource", "cloud", "-o", "json").json()
         #expect(cloudKey["api_key"]?.stringValue?.count == 16)
+        // A Schema Registry key for the environment's registry (its id from srcm/v3), as `confluent api-key create
+        // --resource lsrc-…` makes one; it works on that registry's data plane.
+        let admin = FloeClient(baseURL: server.baseURL, credentials: bootstrap.credentials)
+        let clusters = try await admin.send("GET", "/srcm/v3/clusters", query: [("environment", bootstrap.environmentID)]).json
+        let registry = try #require(clusters?["data"]?.arrayValue?.first?["id"]?.stringValue)
+        let registryKey = try await cli.ok("api-key", "create", "--resource", registry, "-o", "json").json()
+        let registryCredentials = APICredentials(
+            key: try #require(registryKey["api_key"]?.stringValue), secret: try #require(registryKey["api_secret"]?.stringValue))
+        let subjects = try await admin.with(credentials: registryCredentials).send("GET", "/schema-registry/\(registry)/subjects")
+        #expect(subjects.status == 200 && subjects.json == [])
+        let registryKeys = try await cli.ok("api-key", "list", "--resource", registry, "-o", "json").json()
+        #expect(registryKeys.arrayValue?.first?["resource_type"]?.stringValue == "schema-registry")
+        try await cli.fails("api-key", "create", "--resource", registry, "--use", detail: "cannot run them", status: 64)
 
         try await cli.ok("flink", "compute-pool", "unset")
         try await cli.ok("flink", "region", "unset")

@@ -88,7 +88,9 @@ struct RouterFixture {
         configuration.rateLimits = rateLimits
         if let kafkaInspector { configuration.kafkaInspector = kafkaInspector }
         return Application(
-            router: FloeServer.makeRouter(store: store, configuration: configuration, publicURL: "http://floe.test", statements: statements),
+            router: FloeServer.makeRouter(
+                store: store, configuration: configuration, publicURL: "http://floe.test", statements: statements,
+                registries: store.schemaRegistries),
             logger: logger)
     }
 

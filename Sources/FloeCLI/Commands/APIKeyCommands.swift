@@ -19,10 +19,19 @@ struct APIKeyCommand: AsyncParsableCommand {
             OutputField("description", "Description", key.value(at: "spec", "description")?.stringValue),
             OutputField("owner", "Owner", owner),
             OutputField("owner_email", "Owner Email", emails[owner] ?? ""),
-            OutputField("resource_type", "Resource Type", kind == "Region" ? "flink" : "cloud"),
+            OutputField("resource_type", "Resource Type", resourceType(kind)),
             OutputField("resource", "Resource", key.value(at: "spec", "resource", "id")?.stringValue),
             OutputField("created", "Created", key.value(at: "metadata", "created_at")?.stringValue),
         ]
+    }
+
+    /// The Resource Type column, as the confluent CLI names resource kinds.
+    static func resourceType(_ kind: String?) -> String {
+        switch kind {
+        case "Region": return "flink"
+        case "SchemaRegistry": return "schema-registry"
+        default: return "cloud"
+        }
     }
 
     static let columns = [
@@ -43,7 +52,9 @@ struct APIKeyCommand: AsyncParsableCommand {
             abstract: "Create an API key.",
             discussion:
                 "Example: floe api-key create --resource flink --cloud aws --region us-east-1 --environment env-123456 --service-account sa-123456")
-        @Option(help: "What the key is for: flink (a Flink region of an environment) or cloud (resource management).") var resource: String
+        @Option(
+            help: "What the key is for: flink (a Flink region of an environment), cloud (resource management) or a Schema Registry id (lsrc-…)."
+        ) var resource: String
         @OptionGroup var region: RegionOptions
         @Option(help: "Environment of a Flink key (default: the current one).") var environment: String?
         @Option(name: .customLong("service-account"), help: "Owner of the key (default: the logged-in principal).") var serviceAccount: String?
@@ -53,7 +64,12 @@ struct APIKeyCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
-            guard ["flink", "cloud"].contains(resource.lowercased()) else { throw ValidationError("--resource must be flink or cloud.") }
+            guard ["flink", "cloud"].contains(resource.lowercased()) || resource.hasPrefix("lsrc-") else {
+                throw ValidationError("--resource must be flink or cloud, or a Schema Registry id (lsrc-…).")
+            }
+            if use, resource.hasPrefix("lsrc-") {
+                throw ValidationError("--use stores a key for Flink statement commands; a Schema Registry key cannot run them.")
+            }
             if (region.cloud == nil) != (region.region == nil) { throw ValidationError("--cloud and --region go together.") }
         }
 
@@ -72,6 +88,9 @@ struct APIKeyCommand: AsyncParsableCommand {
                 environmentID = try session.environmentID(environment)
                 regionID = "\(location.cloud).\(location.region)"
                 resourceObject = ["id": .string(regionID!), "environment": .string(environmentID!)]
+            } else if resource.hasPrefix("lsrc-") {
+                // The registry implies its environment; --environment, when given, must be that one.
+                resourceObject = .object(omittingNil: [("id", .string(resource)), ("environment", environment.map(JSONValue.string))])
             }
             let created = try await session.call(
                 "POST", "/iam/v2/api-keys",

@@ -71,11 +71,22 @@ struct EnvironmentCommand: AsyncParsableCommand {
         @Argument(help: "Environment id.") var id: String?
         @Option(help: "New name.") var name: String?
         @Option(name: .customLong("governance-package"), help: "Stream Governance package: essentials or advanced.") var governancePackage: String?
+        @Option(
+            name: .customLong("schema-registry-url"),
+            help: "Use this Schema Registry (an http:// URL) instead of the environment's own; an empty value goes back to its own.")
+        var schemaRegistryURL: String?
+        @Option(name: .customLong("schema-registry-api-key"), help: "API key for --schema-registry-url.") var schemaRegistryAPIKey: String?
+        @Option(name: .customLong("schema-registry-api-secret"), help: "API secret for --schema-registry-url.") var schemaRegistryAPISecret: String?
         @OptionGroup var connection: ContextOptions
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
-            if name == nil && governancePackage == nil { throw ValidationError("Give --name or --governance-package.") }
+            if schemaRegistryURL == nil && (schemaRegistryAPIKey != nil || schemaRegistryAPISecret != nil) {
+                throw ValidationError("--schema-registry-api-key and --schema-registry-api-secret need --schema-registry-url.")
+            }
+            if name == nil && governancePackage == nil && schemaRegistryURL == nil {
+                throw ValidationError("Give --name or --governance-package (or --schema-registry-url).")
+            }
         }
 
         func run() async throws {
@@ -84,6 +95,15 @@ struct EnvironmentCommand: AsyncParsableCommand {
             let body = JSONValue.object(omittingNil: [
                 ("display_name", name.map(JSONValue.string)),
                 ("stream_governance_config", governancePackage.map { ["package": .string($0.uppercased())] }),
+                (
+                    "schema_registry_config",
+                    schemaRegistryURL.map { url -> JSONValue in
+                        .object(omittingNil: [
+                            ("url", .string(url)), ("api_key", schemaRegistryAPIKey.map(JSONValue.string)),
+                            ("api_secret", schemaRegistryAPISecret.map(JSONValue.string)),
+                        ])
+                    }
+                ),
             ])
             let updated = try await session.call("PATCH", "/org/v2/environments/\(environmentID.pathEncoded)", json: body)
             let printer = OutputPrinter(format: output.output)

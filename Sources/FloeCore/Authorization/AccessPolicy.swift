@@ -111,6 +111,19 @@ public struct AccessPolicy: Sendable {
         return hasFlinkRoleInside ? .all : []
     }
 
+    /// Read an environment's Schema Registry and register schemas in it: whoever may run statements there
+    /// (FlinkDeveloper and above on the environment, or a Flink role on a region or pool inside it), since tables of
+    /// that environment register their schemas through it.
+    public func canUseSchemaRegistry(in environmentID: String) -> Bool {
+        catalogAccess(environmentID: environmentID) == .all
+    }
+
+    /// Change an environment's Schema Registry configuration and delete subjects or versions: EnvironmentAdmin and
+    /// above.
+    public func canManageSchemaRegistry(in environmentID: String) -> Bool {
+        isEnvironmentAdmin(environmentID)
+    }
+
     /// Attach, change and detach the Kafka clusters of an environment (EnvironmentAdmin and above).
     public func canManageKafkaClusters(in environmentID: String) -> Bool {
         isEnvironmentAdmin(environmentID)
@@ -173,6 +186,10 @@ public struct AccessPolicy: Sendable {
             return
                 "A Flink API key for \(owner.principalID) in \(environmentID) and \(regionID) needs a role of \(owner.principalID) there that runs statements: FlinkDeveloper, FlinkAdmin, EnvironmentAdmin or OrganizationAdmin."
         }
+        if case .schemaRegistry(let clusterID, let environmentID) = resource, !owner.canUseSchemaRegistry(in: environmentID) {
+            return
+                "A Schema Registry API key for \(owner.principalID) on \(clusterID) needs a role of \(owner.principalID) in \(environmentID) that uses the registry: FlinkDeveloper, FlinkAdmin, EnvironmentAdmin or OrganizationAdmin."
+        }
         return nil
     }
 
@@ -181,7 +198,7 @@ public struct AccessPolicy: Sendable {
         if ownerID == principalID || isOrganizationAdmin { return true }
         guard ownerID.hasPrefix("sa-") else { return false }
         if canAssign(serviceAccount: ownerID) { return true }
-        if case .flinkRegion(_, let environmentID) = resource { return isEnvironmentAdmin(environmentID) }
+        if let environmentID = resource.environmentID { return isEnvironmentAdmin(environmentID) }
         return false
     }
 }

@@ -34,7 +34,7 @@ public enum CredentialReach: Codable, Sendable, Equatable {
     public init(of key: APIKey) {
         switch key.resource {
         case .cloud: self = .organization
-        case .flinkRegion(_, let environmentID): self = .environment(environmentID)
+        case .flinkRegion(_, let environmentID), .schemaRegistry(_, let environmentID): self = .environment(environmentID)
         }
     }
 

@@ -65,7 +65,8 @@ extension ControlPlaneState {
         put(organization, in: \.organizations)
         let environment = Environment(
             id: IdentifierGenerator.environmentID(), organizationID: organization.id, displayName: "default",
-            streamGovernancePackage: "ESSENTIALS", sequence: nextSequence(), createdAt: now, updatedAt: now)
+            streamGovernancePackage: "ESSENTIALS", schemaRegistryID: newSchemaRegistryID(), sequence: nextSequence(), createdAt: now,
+            updatedAt: now)
         put(environment, in: \.environments)
         let user = User(
             id: IdentifierGenerator.userID(), organizationID: organization.id, email: "admin@floe.local", fullName: "Floe Admin",
@@ -100,9 +101,32 @@ extension ControlPlaneState {
         let id = uniqueID(IdentifierGenerator.environmentID) { environments[$0] != nil }
         let environment = Environment(
             id: id, organizationID: organizationID, displayName: displayName, streamGovernancePackage: governancePackage ?? "ESSENTIALS",
-            sequence: nextSequence(), createdAt: now, updatedAt: now)
+            schemaRegistryID: newSchemaRegistryID(), sequence: nextSequence(), createdAt: now, updatedAt: now)
         put(environment, in: \.environments)
         return environment
+    }
+
+    /// An `lsrc-…` id no environment's registry has.
+    func newSchemaRegistryID() -> String {
+        uniqueID(IdentifierGenerator.schemaRegistryID) { id in environments.values.contains { $0.schemaRegistryID == id } }
+    }
+
+    /// Gives every environment stored before Schema Registries existed its registry (run at server start).
+    /// - Returns: the environments that got one.
+    @discardableResult
+    public mutating func ensureSchemaRegistries() -> [String] {
+        var provisioned: [String] = []
+        for var environment in environments.values.sorted(by: { $0.sequence < $1.sequence }) where environment.schemaRegistryID == nil {
+            environment.schemaRegistryID = newSchemaRegistryID()
+            put(environment, in: \.environments)
+            provisioned.append(environment.id)
+        }
+        return provisioned
+    }
+
+    /// The environment whose Schema Registry is `clusterID`.
+    public func environment(ofSchemaRegistry clusterID: String) -> Environment? {
+        environments.values.first { $0.schemaRegistryID == clusterID }
     }
 
     static func validateGovernance(_ package: String?) throws(APIError) {
@@ -130,6 +154,18 @@ extension ControlPlaneState {
             try Self.validateGovernance(governancePackage)
             environment.streamGovernancePackage = governancePackage
         }
+        environment.updatedAt = now
+        put(environment, in: \.environments)
+        return environment
+    }
+
+    /// Names the Schema Registry an environment uses instead of its own, or (with `nil`) goes back to its own.
+    public mutating func setExternalSchemaRegistry(
+        environmentID: String, _ registry: ExternalSchemaRegistry?, now: Date
+    ) throws(APIError) -> Environment {
+        guard var environment = environments[environmentID] else { throw .notFound("Environment \(environmentID) was not found.") }
+        try registry?.validate()
+        environment.externalSchemaRegistry = registry
         environment.updatedAt = now
         put(environment, in: \.environments)
         return environment
@@ -228,17 +264,29 @@ extension ControlPlaneState {
 
     // MARK: API keys
 
-    /// Resolves the resource an API key is requested for: `cloud`, or a Flink region id with an environment. A Flink key
-    /// requested without an environment is scoped to the organization's default environment.
+    /// Resolves the resource an API key is requested for: `cloud`, a Flink region id with an environment, or a Schema
+    /// Registry (`lsrc-…`, whose environment is implied). A Flink key requested without an environment is scoped to the
+    /// organization's default environment.
     public func resolveAPIKeyResource(
         organizationID: String, resourceID: String, environmentID: String?, regions: [FlinkRegion]
     ) throws(APIError) -> APIKeyResource {
         if resourceID.lowercased() == "cloud" { return .cloud }
+        if resourceID.hasPrefix("lsrc-") {
+            guard let environment = environment(ofSchemaRegistry: resourceID), environment.organizationID == organizationID else {
+                throw .badRequest("spec.resource.id \(resourceID) is not a Schema Registry of this organization.", pointer: "/spec/resource/id")
+            }
+            if let environmentID, environmentID != environment.id {
+                throw .badRequest(
+                    "Schema Registry \(resourceID) belongs to environment \(environment.id), not \(environmentID).",
+                    pointer: "/spec/resource/environment")
+            }
+            return .schemaRegistry(clusterID: resourceID, environmentID: environment.id)
+        }
         guard let (cloud, regionName) = FlinkRegion.parseID(resourceID),
             let region = regions.first(where: { $0.cloud == cloud && $0.regionName == regionName })
         else {
             throw .badRequest(
-                "spec.resource.id must be 'cloud' or a Flink region id such as 'aws.us-east-1'; '\(resourceID)' is neither.",
+                "spec.resource.id must be 'cloud', a Flink region id such as 'aws.us-east-1' or a Schema Registry id (lsrc-…); '\(resourceID)' is none of them.",
                 pointer: "/spec/resource/id")
         }
         let environment: Environment

@@ -82,6 +82,11 @@ public struct CRN: Hashable, Sendable, CustomStringConvertible {
         flinkRegion(organizationID, environmentID, regionID).appending("compute-pool", poolID)
     }
 
+    /// An environment's Schema Registry (`lsrc-…`).
+    public static func schemaRegistry(_ organizationID: String, _ environmentID: String, _ clusterID: String) -> CRN {
+        environment(organizationID, environmentID).appending("schema-registry", clusterID)
+    }
+
     /// A statement (its scope for authorization).
     public static func statement(_ organizationID: String, _ environmentID: String, _ regionID: String, _ name: String) -> CRN {
         flinkRegion(organizationID, environmentID, regionID).appending("statement", name)

@@ -67,19 +67,25 @@ public struct Environment: ControlPlaneResource, Equatable {
     public var displayName: String
     /// Stream Governance package (`ESSENTIALS`, `ADVANCED`), kept as given.
     public var streamGovernancePackage: String?
+    /// The id (`lsrc-…`) of the environment's Schema Registry, which lives and dies with it. `nil` only in environments
+    /// stored before registries existed, until the server's next start gives them one.
+    public var schemaRegistryID: String?
+    /// A registry the environment uses instead of its own, when one was named.
+    public var externalSchemaRegistry: ExternalSchemaRegistry?
     public var sequence: Int64
     public var createdAt: Date
     public var updatedAt: Date
     public var environmentID: String? { id }
 
     public init(
-        id: String, organizationID: String, displayName: String, streamGovernancePackage: String?, sequence: Int64,
-        createdAt: Date, updatedAt: Date
+        id: String, organizationID: String, displayName: String, streamGovernancePackage: String?, schemaRegistryID: String? = nil,
+        sequence: Int64, createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.organizationID = organizationID
         self.displayName = displayName
         self.streamGovernancePackage = streamGovernancePackage
+        self.schemaRegistryID = schemaRegistryID
         self.sequence = sequence
         self.createdAt = createdAt
         self.updatedAt = updatedAt
@@ -147,20 +153,24 @@ public enum APIKeyResource: Codable, Sendable, Equatable, Hashable {
     case cloud
     /// A Flink API key: the `sql/v1` API of one region, inside one environment.
     case flinkRegion(regionID: String, environmentID: String)
+    /// A Schema Registry API key: the data plane of one environment's registry (`lsrc-…`), nothing else.
+    case schemaRegistry(clusterID: String, environmentID: String)
 
-    /// The resource id as the API shows it (`cloud` or `aws.us-east-1`).
+    /// The resource id as the API shows it (`cloud`, `aws.us-east-1` or `lsrc-…`).
     public var id: String {
         switch self {
         case .cloud: return "cloud"
         case .flinkRegion(let regionID, _): return regionID
+        case .schemaRegistry(let clusterID, _): return clusterID
         }
     }
 
-    /// The environment of a Flink key.
+    /// The environment of a Flink or Schema Registry key.
     public var environmentID: String? {
         switch self {
         case .cloud: return nil
         case .flinkRegion(_, let environmentID): return environmentID
+        case .schemaRegistry(_, let environmentID): return environmentID
         }
     }
 }

@@ -14,6 +14,8 @@ struct APIEnvironment: Sendable {
     /// Runs after a delete that cascades to statements (an environment or a compute pool): the statements runtime
     /// cancels their runs, drops a deleted environment's catalog and removes orphaned result logs.
     var afterCascadingDelete: @Sendable (_ deletedEnvironmentID: String?) async -> Void = { _ in }
+    /// The environments' Schema Registries (absent in routers built without them).
+    var registries: SchemaRegistryStore?
 
     /// Runs a store mutation, passing domain errors through unchanged.
     func mutate<Result: Sendable>(_ operation: @Sendable (inout ControlPlaneState) throws(APIError) -> Result) async throws -> Result {

@@ -106,11 +106,37 @@ struct OrgAPI: Sendable {
         try body.requireObject()
         let displayName = try body.string("/display_name")
         let package = try body.string("/stream_governance_config/package")
+        let external = try Self.externalSchemaRegistry(body)
         let now = api.now()
         let environment = try await api.mutate { state throws(APIError) in
-            try state.updateEnvironment(id: id, displayName: displayName, governancePackage: package, now: now)
+            let updated = try state.updateEnvironment(id: id, displayName: displayName, governancePackage: package, now: now)
+            switch external {
+            case nil: return updated
+            case .own?: return try state.setExternalSchemaRegistry(environmentID: id, nil, now: now)
+            case .external(let registry)?: return try state.setExternalSchemaRegistry(environmentID: id, registry, now: now)
+            }
         }
         return JSONResponse.make(.ok, render.environment(environment))
+    }
+
+    /// Floe's extension of an environment update: `schema_registry_config {url, api_key, api_secret}` names a Schema
+    /// Registry the environment uses instead of its own; an empty `url` goes back to its own. Absent: no change.
+    /// The credentials are never returned; `srcm/v3` shows the URL.
+    static func externalSchemaRegistry(_ body: RequestDocument) throws(APIError) -> RegistryChoice? {
+        guard try body.value("/schema_registry_config") != nil else { return nil }
+        let url = try body.requiredString("/schema_registry_config/url")
+        guard !url.isEmpty else { return .own }
+        return .external(
+            ExternalSchemaRegistry(
+                url: url, apiKey: try body.string("/schema_registry_config/api_key"),
+                apiSecret: try body.string("/schema_registry_config/api_secret")))
+    }
+
+    /// Which registry an update asks an environment to use.
+    enum RegistryChoice {
+        /// Its own (Floe's).
+        case own
+        case external(ExternalSchemaRegistry)
     }
 
     @Sendable func deleteEnvironment(_ request: Request, context: FloeRequestContext) async throws -> Response {
@@ -118,7 +144,10 @@ struct OrgAPI: Sendable {
         let id = context.parameters.path("id")
         _ = try visibleEnvironment(id, caller: caller)
         guard caller.policy.isOrganizationAdmin else { throw APIError.forbidden("Only an OrganizationAdmin may delete environments.") }
+        let registryID = try visibleEnvironment(id, caller: caller).schemaRegistryID
         try await api.mutate { state throws(APIError) in _ = try state.deleteEnvironment(id: id) }
+        // The registry goes with its environment; if this fails (or the server stops first), the next start drops it.
+        if let registryID { try? await api.registries?.drop(registryID) }
         await api.afterCascadingDelete(id)
         return JSONResponse.empty(.noContent)
     }

@@ -89,6 +89,13 @@ struct Representations: Sendable {
                         .description),
                 "api_version": "fcpm/v2", "kind": "Region",
             ]
+        case .schemaRegistry(let clusterID, let environmentID):
+            resource = [
+                "id": .string(clusterID), "environment": .string(environmentID),
+                "related": .string(links.url("/srcm/v3/clusters/\(clusterID)", query: [("environment", environmentID)])),
+                "resource_name": .string(CRN.schemaRegistry(key.organizationID, environmentID, clusterID).description),
+                "api_version": "srcm/v3", "kind": "SchemaRegistry",
+            ]
         }
         return [
             "api_version": "iam/v2", "kind": "ApiKey", "id": .string(key.id),
@@ -136,6 +143,32 @@ struct Representations: Sendable {
                 ],
             ],
             "status": ["phase": .string(pool.phase.rawValue), "current_cfu": .int(Int64(pool.currentCFU))],
+        ]
+    }
+
+    /// An environment's Schema Registry as `srcm/v3` shows it. Its endpoint is this server's, under
+    /// ``SchemaRegistryAPI/pathPrefix``; it is provisioned with its environment, so always PROVISIONED. Cloud and
+    /// region are those of the server's first Flink region: the registry runs where Floe runs. An environment that
+    /// names an external registry shows that one's URL as its endpoint (never its credentials).
+    func schemaRegistryCluster(_ environment: FloeCore.Environment, clusterID: String, region: FlinkRegion?) -> JSONValue {
+        [
+            "api_version": "srcm/v3", "kind": "Cluster", "id": .string(clusterID),
+            "metadata": [
+                "self": .string(links.url("/srcm/v3/clusters/\(clusterID)", query: [("environment", environment.id)])),
+                "resource_name": .string(CRN.schemaRegistry(environment.organizationID, environment.id, clusterID).description),
+                "created_at": time(environment.createdAt), "updated_at": time(environment.createdAt),
+            ],
+            "spec": [
+                "display_name": "Stream Governance Package", "package": .string(environment.streamGovernancePackage ?? "ESSENTIALS"),
+                "http_endpoint": .string(environment.externalSchemaRegistry?.url ?? links.url(SchemaRegistryAPI.pathPrefix + clusterID)),
+                "catalog_http_endpoint": .string(links.url(SchemaRegistryAPI.pathPrefix + clusterID)),
+                "cloud": .string(region?.cloud.rawValue ?? "AWS"), "region": .string(region?.regionName ?? "us-east-1"),
+                "environment": [
+                    "id": .string(environment.id), "related": .string(links.url("/org/v2/environments/\(environment.id)")),
+                    "resource_name": .string(CRN.environment(environment.organizationID, environment.id).description),
+                ],
+            ],
+            "status": ["phase": "PROVISIONED"],
         ]
     }
 

@@ -14,6 +14,18 @@ enum CredentialScope: Sendable {
     /// sql/v1 of one environment: Cloud keys, and Flink keys of that environment and the statement's region
     /// (the region check happens where the statement's compute pool is known).
     case flink
+    /// The Schema Registry data plane: Cloud keys, and Schema Registry keys (checked against the registry of the path
+    /// by the handlers).
+    case schemaRegistry
+
+    /// Whether a key for `resource` may be used on routes of this scope at all.
+    func admits(_ resource: APIKeyResource) -> Bool {
+        switch (self, resource) {
+        case (_, .cloud): return true
+        case (.flink, .flinkRegion), (.schemaRegistry, .schemaRegistry): return true
+        default: return false
+        }
+    }
 }
 
 /// HTTP Basic authentication with API keys on every route behind it.
@@ -46,9 +58,17 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard SecretHasher.verify(secret, against: key?.secretDigest ?? SecretHasher.decoy), let key else {
             throw APIError.unauthenticated("The API key or secret is invalid.")
         }
-        if case .cloudKeysOnly = scope, key.resource != .cloud {
-            throw APIError.unauthenticated(
-                "API key \(keyID) is a Flink API key; it is valid only on the sql/v1 API of its environment and region. Use a Cloud API key here.")
+        guard scope.admits(key.resource) else {
+            switch key.resource {
+            case .flinkRegion:
+                throw APIError.unauthenticated(
+                    "API key \(keyID) is a Flink API key; it is valid only on the sql/v1 API of its environment and region. Use a Cloud API key here."
+                )
+            default:
+                throw APIError.unauthenticated(
+                    "API key \(keyID) is a Schema Registry API key; it is valid only on the data plane of Schema Registry \(key.resource.id). Use a Cloud API key here."
+                )
+            }
         }
         return Caller(apiKey: key, policy: AccessPolicy(principalID: key.ownerID, organizationID: key.organizationID, state: state))
     }
@@ -73,6 +93,7 @@ extension Caller {
         switch apiKey.resource {
         case .cloud: return true
         case .flinkRegion(let keyRegion, let keyEnvironment): return keyRegion == regionID && keyEnvironment == environmentID
+        case .schemaRegistry: return false
         }
     }
 }

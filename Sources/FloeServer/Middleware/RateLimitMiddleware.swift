@@ -83,9 +83,9 @@ struct RateLimitMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         switch limiter.admit(context.clientIP, now: Date().timeIntervalSince1970) {
         case .refused(let retryAfter, let reason):
-            var response = JSONResponse.error(
-                .tooManyRequests(retryAfter: retryAfter, detail: "Rate limit exceeded: \(reason) from one client address."),
-                requestID: context.requestID)
+            var response = RequestEnvelopeMiddleware.response(
+                for: APIError.tooManyRequests(retryAfter: retryAfter, detail: "Rate limit exceeded: \(reason) from one client address."),
+                request: request, context: context)
             response.headers[Self.limitHeader] = String(limiter.limits.perMinute)
             response.headers[Self.remainingHeader] = "0"
             response.headers[Self.resetHeader] = String(retryAfter)

@@ -1,18 +1,44 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 import FloeCore
+import FloeSchemas
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 
-/// The outermost middleware: stamps `X-Request-Id` on every response, turns every thrown error into Confluent's
-/// error envelope (the one place errors become HTTP), and writes one log line per request.
+/// How a group of routes writes its errors. Most of Floe's API is Confluent Cloud's REST API with its error envelope;
+/// the Schema Registry data plane is Confluent's Schema Registry API, whose clients read `error_code` and nothing else.
+enum ErrorStyle: Sendable, Equatable {
+    /// `{"errors":[{"id","status","code","title","detail","source"}]}`.
+    case confluentEnvelope
+    /// `{"error_code": N, "message": "…"}` with `application/vnd.schemaregistry.v1+json`.
+    case schemaRegistry
+}
+
+/// Which error style applies to a request, by path prefix; requests under no listed prefix use the envelope.
+struct ErrorStyles: Sendable {
+    var prefixes: [(prefix: String, style: ErrorStyle)] = []
+
+    func style(for path: String) -> ErrorStyle {
+        prefixes.first { path.hasPrefix($0.prefix) }?.style ?? .confluentEnvelope
+    }
+}
+
+/// The outermost middleware: stamps `X-Request-Id` on every response, turns every thrown error into the error body of
+/// the request's API (the one place errors become HTTP), and writes one log line per request.
+///
+/// The error style is chosen by path prefix before any route matches, so that an unknown route, a failed
+/// authentication or a refused rate limit under the Schema Registry's prefix answers in the registry's format too; it
+/// is put in the context for inner middleware that renders errors itself.
 struct RequestEnvelopeMiddleware: RouterMiddleware {
     typealias Context = FloeRequestContext
+    var styles = ErrorStyles()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
+        var context = context
+        context.errorStyle = styles.style(for: request.uri.path)
         var response: Response
         do {
             response = try await next(request, context)
@@ -31,17 +57,28 @@ struct RequestEnvelopeMiddleware: RouterMiddleware {
         return response
     }
 
-    /// The envelope response for any error: API errors as they are, Hummingbird's own errors translated, anything
-    /// else logged in full and answered with a generic 500.
+    /// The error response for any error, in the context's style: API and registry errors as they are, Hummingbird's
+    /// own errors translated, anything else logged in full and answered with a generic 500.
     static func response(for error: any Error, request: Request, context: Context) -> Response {
+        let apiError: APIError
         switch error {
+        case let error as SchemaRegistryError:
+            switch context.errorStyle {
+            case .schemaRegistry: return SchemaRegistryResponse.error(error)
+            case .confluentEnvelope:
+                apiError = APIError(status: error.httpStatus, code: String(error.errorCode), detail: error.message)
+            }
         case let error as APIError:
-            return JSONResponse.error(error, requestID: context.requestID)
+            apiError = error
         case let error as any HTTPResponseError:
-            return JSONResponse.error(translate(error, request: request), requestID: context.requestID)
+            apiError = translate(error, request: request)
         default:
             context.logger.error("unhandled error", metadata: ["error": .string(String(reflecting: error))])
-            return JSONResponse.error(.internalError(), requestID: context.requestID)
+            apiError = .internalError()
+        }
+        switch context.errorStyle {
+        case .confluentEnvelope: return JSONResponse.error(apiError, requestID: context.requestID)
+        case .schemaRegistry: return SchemaRegistryResponse.error(apiError)
         }
     }
 

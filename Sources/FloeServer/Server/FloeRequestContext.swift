@@ -26,6 +26,8 @@ public struct FloeRequestContext: RequestContext {
     public var clientIP: String
     /// Set by the authentication middleware.
     public var caller: Caller?
+    /// How errors of this request are written; chosen from its path by ``RequestEnvelopeMiddleware``.
+    var errorStyle = ErrorStyle.confluentEnvelope
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -35,6 +35,7 @@ public struct FloeServer: Sendable {
         let (bootstrapFile, created) = try await Bootstrap.run(
             store: store, dataDirectory: dataDirectory, credentials: configuration.bootstrapCredentials, logger: logger)
         print(created ? "Admin credentials written to \(bootstrapFile.path)" : "Admin credentials are in \(bootstrapFile.path)")
+        try await Self.provisionSchemaRegistries(store: store, logger: logger)
 
         let publicURL = configuration.resolvedPublicURL(boundPort: configuration.port)
         // One admin client per attached cluster, made on first use: a server with no cluster never loads librdkafka.
@@ -53,7 +54,8 @@ public struct FloeServer: Sendable {
             scheduler: scheduler, results: store, backend: backend, signals: signals, longPoll: .seconds(1), resultsPageSize: 1000)
         var routed = configuration
         routed.kafkaInspector = kafkaInspector
-        let router = Self.makeRouter(store: store, configuration: routed, publicURL: publicURL, statements: statements)
+        let router = Self.makeRouter(
+            store: store, configuration: routed, publicURL: publicURL, statements: statements, registries: store.schemaRegistries)
         let provisioner = PoolProvisioner(
             store: store, delay: configuration.poolProvisioningDelay, logger: logger, provisioned: { scheduler.wake() })
         let prober = KafkaClusterProber(store: store, inspector: kafkaInspector, timeout: configuration.kafkaProbeTimeout, logger: logger)
@@ -83,6 +85,18 @@ public struct FloeServer: Sendable {
         try await app.runService()
     }
 
+    /// Gives environments stored before Schema Registries existed their registry, and drops the stored registries of
+    /// environments that are gone (deleted while the server stopped before it could drop them).
+    static func provisionSchemaRegistries(store: SQLiteControlPlaneStore, logger: Logger) async throws {
+        let provisioned = try await store.mutate { state in state.ensureSchemaRegistries() }
+        if !provisioned.isEmpty {
+            logger.info("provisioned Schema Registries", metadata: ["environments": .string(provisioned.joined(separator: ","))])
+        }
+        let live = Set(store.snapshot().environments.values.compactMap(\.schemaRegistryID))
+        let dropped = try await store.schemaRegistries.dropOrphans(keeping: live)
+        if !dropped.isEmpty { logger.info("dropped orphaned Schema Registries", metadata: ["registries": .string(dropped.joined(separator: ","))]) }
+    }
+
     /// HTTP/1.1 with every connection behind a ``ConnectionGuardHandler``, and idle keep-alive connections closed.
     static func httpConfiguration(_ counter: ConnectionCounter) -> HTTP1Channel.Configuration {
         HTTP1Channel.Configuration(
@@ -99,11 +113,13 @@ public struct FloeServer: Sendable {
     /// middleware and rate limiter (so its calls are authenticated and authorized like any other client's).
     static func makeRouter(
         store: any ControlPlaneStore, configuration: ServerConfiguration, publicURL: String, statements: StatementServices? = nil,
-        consoleSessions: ConsoleSessionStore = ConsoleSessionStore()
+        registries: SchemaRegistryStore? = nil, consoleSessions: ConsoleSessionStore = ConsoleSessionStore()
     ) -> Router<FloeRequestContext> {
         let limiter = configuration.rateLimits.map { RateLimiter(limits: $0) }
-        let router = makeAPIRouter(store: store, configuration: configuration, publicURL: publicURL, statements: statements, limiter: limiter)
-        let api = makeAPIRouter(store: store, configuration: configuration, publicURL: publicURL, statements: statements, limiter: limiter)
+        let router = makeAPIRouter(
+            store: store, configuration: configuration, publicURL: publicURL, statements: statements, registries: registries, limiter: limiter)
+        let api = makeAPIRouter(
+            store: store, configuration: configuration, publicURL: publicURL, statements: statements, registries: registries, limiter: limiter)
         let console = Console(dispatcher: APIDispatcher(responder: api.buildResponder()), publicURL: publicURL, sessions: consoleSessions)
         console.register(on: router)
         return router
@@ -111,10 +127,11 @@ public struct FloeServer: Sendable {
 
     /// The API groups behind their middleware.
     static func makeAPIRouter(
-        store: any ControlPlaneStore, configuration: ServerConfiguration, publicURL: String, statements: StatementServices?, limiter: RateLimiter?
+        store: any ControlPlaneStore, configuration: ServerConfiguration, publicURL: String, statements: StatementServices?,
+        registries: SchemaRegistryStore?, limiter: RateLimiter?
     ) -> Router<FloeRequestContext> {
         let router = Router(context: FloeRequestContext.self)
-        router.add(middleware: RequestEnvelopeMiddleware())
+        router.add(middleware: RequestEnvelopeMiddleware(styles: ErrorStyles(prefixes: [(SchemaRegistryAPI.pathPrefix, .schemaRegistry)])))
         // The build is reported so that a user (or a deployment check) can tell which binary answers.
         router.get("healthz") { _, _ in
             JSONResponse.make(
@@ -126,6 +143,7 @@ public struct FloeServer: Sendable {
         }
 
         var api = APIEnvironment(store: store, links: ResourceLinks(baseURL: publicURL), regions: configuration.regions, now: { Date() })
+        api.registries = registries
         if let statements {
             api.afterCascadingDelete = { environmentID in await statements.scheduler.afterCascadingDelete(environmentID: environmentID) }
         }
@@ -141,6 +159,12 @@ public struct FloeServer: Sendable {
         FCPMAPI(api: api).register(on: controlPlane.group("fcpm/v2"))
         CMKAPI(api: api).register(on: controlPlane.group("cmk/v2"))
         KafkaRESTAPI(api: api, inspector: configuration.kafkaInspector ?? UnavailableKafkaInspector()).register(on: controlPlane.group("kafka/v3"))
+        if let registries {
+            SRCMAPI(api: api).register(on: controlPlane.group("srcm/v3"))
+            let registry = apiRoutes.group("schema-registry/:registry").add(
+                middleware: AuthenticationMiddleware(store: store, scope: .schemaRegistry))
+            SchemaRegistryAPI(api: api, registries: registries).register(on: registry)
+        }
         if let statements {
             let flink = apiRoutes.group().add(middleware: AuthenticationMiddleware(store: store, scope: .flink))
             StatementsAPI(api: api, services: statements).register(on: flink)
