@@ -32,7 +32,7 @@ let package = Package(
             name: "FloeCore",
             swiftSettings: upcomingFeatures
         ),
-        .target(name: "FloeSQL", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
+        .target(name: "FloeSQL", dependencies: ["FloeCore", "FloeSchemas"], swiftSettings: upcomingFeatures),
         // Avro and JSON Schema: parsing, canonical forms and compatibility, for the Schema Registry (FloeServer) and
         // the Kafka formats (FloeSQL) alike.
         .target(name: "FloeSchemas", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "FloeServer",
             dependencies: [
-                "FloeCore", "FloeStore", "FloeBackends", "FloeBuildInfo",
+                "FloeCore", "FloeStore", "FloeBackends", "FloeBuildInfo", "FloeKafka",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -99,12 +99,17 @@ let package = Package(
         .executableTarget(name: "floe", dependencies: ["FloeCLI"], swiftSettings: upcomingFeatures),
         // bench/engine: engine throughput against a hand-written baseline (not part of the floe binary).
         .executableTarget(name: "floe-engine-bench", dependencies: ["FloeSQL"], path: "bench/engine/Sources", swiftSettings: upcomingFeatures),
+        // bench/codecs: the Kafka record formats alone (Avro decode into columns, encode from rows), records/s.
+        .executableTarget(
+            name: "floe-codec-bench", dependencies: ["FloeSQL", "FloeSchemas", "FloeCore"], path: "bench/codecs/Sources",
+            swiftSettings: upcomingFeatures),
         // bench/nexmark: Nexmark queries on the embedded engine, results comparable with flink/run_query.py's.
         .executableTarget(
             name: "floe-nexmark-bench", dependencies: ["FloeSQL", "FloeCore"], path: "bench/nexmark/Sources", swiftSettings: upcomingFeatures),
         .testTarget(name: "FloeCoreTests", dependencies: ["FloeCore"], swiftSettings: upcomingFeatures),
         .testTarget(name: "FloeSchemasTests", dependencies: ["FloeSchemas", "FloeCore"], swiftSettings: upcomingFeatures),
-        .testTarget(name: "FloeSQLTests", dependencies: ["FloeSQL"], resources: [.copy("Golden")], swiftSettings: upcomingFeatures),
+        .testTarget(
+            name: "FloeSQLTests", dependencies: ["FloeSQL", "FloeSchemas", "FloeCore"], resources: [.copy("Golden")], swiftSettings: upcomingFeatures),
         .testTarget(
             name: "FloeCLITests",
             dependencies: [
@@ -119,7 +124,9 @@ let package = Package(
             dependencies: ["FloeKafka", "FloeCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: upcomingFeatures
         ),
-        .testTarget(name: "FloeStoreTests", dependencies: ["FloeStore", "FloeCore"], swiftSettings: upcomingFeatures),
+        .testTarget(
+            name: "FloeStoreTests", dependencies: ["FloeStore", "FloeCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: upcomingFeatures),
         .testTarget(
             name: "FloeServerTests",
             dependencies: [

@@ -39,7 +39,7 @@ public final class EmbeddedBackend: ExecutionBackend {
     public func checkpoint(statementID: String) -> CheckpointRecord? {
         guard let summary = engine.checkpointSummary(statementID: statementID) else { return nil }
         return CheckpointRecord(
-            latestOffsets: summary.offsets.mapValues { "partition:0,offset:\($0)" }, takenAt: summary.takenAt, stateBytes: summary.stateBytes)
+            latestOffsets: summary.latestOffsets, takenAt: summary.takenAt, stateBytes: summary.stateBytes)
     }
 
     public func discardState(statementID: String) { engine.discardCheckpoints(statementID: statementID) }

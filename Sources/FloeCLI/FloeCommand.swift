@@ -8,7 +8,7 @@ public struct FloeCommand: AsyncParsableCommand {
     /// The top-level commands, in the order `floe --help` lists them.
     static let topLevel: [any ParsableCommand.Type] = [
         ServeCommand.self, LoginCommand.self, LogoutCommand.self, ContextCommand.self, EnvironmentCommand.self, IAMCommand.self,
-        APIKeyCommand.self, FlinkCommand.self, CompletionCommand.self, VersionCommand.self,
+        APIKeyCommand.self, FlinkCommand.self, KafkaCommand.self, CompletionCommand.self, VersionCommand.self,
     ]
 
     public static let configuration = CommandConfiguration(
@@ -89,6 +89,17 @@ public struct FloeCommand: AsyncParsableCommand {
                 list                   List a statement's exceptions, newest first.
               results                  Print a statement's result rows; follows a runn…
             shell                      Start the interactive Flink SQL shell.
+          kafka                        Manage attached Kafka clusters and list their t…
+            cluster                    Manage Kafka clusters (Floe attaches existing b…
+              create                   Attach a Kafka cluster.
+              list                     List Kafka clusters.
+              describe                 Describe a Kafka cluster (default: the current …
+              update                   Update a Kafka cluster: its name, or how Floe r…
+              delete                   Detach Kafka clusters (their brokers and topics…
+              use                      Use a Kafka cluster in later commands.
+            topic                      List and describe the topics of a Kafka cluster.
+              list                     List Kafka topics.
+              describe                 Describe a Kafka topic.
           completion                   Print a shell completion script (bash, zsh or f…
           version                      Print the version, git commit and build date.
         """

@@ -15,8 +15,10 @@ public struct FloeResponse: Sendable {
     /// The body parsed as JSON, or `nil` if it is empty or not JSON.
     public var json: JSONValue? { body.isEmpty ? nil : try? JSONValue.parse(body) }
 
-    /// `errors[0].detail` of an error envelope.
+    /// `errors[0].detail` of an error envelope, or `message` of a Kafka REST error.
     public var errorDetail: String? {
+        // Kafka REST v3 answers errors as `{"error_code", "message"}` instead of the `errors` envelope.
+        if case .string(let message)? = json?["message"], json?["error_code"] != nil { return message }
         guard case .array(let errors)? = json?["errors"], case .string(let detail)? = errors.first?["detail"] else { return nil }
         return detail
     }

@@ -43,6 +43,21 @@ enum FloeMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v5-kafka-clusters") { db in
+            // The credentials of attached Kafka clusters (SASL user and password, a private TLS CA), apart from the
+            // resource bodies in control_plane_resource: those are rendered by the API, these never are. The database
+            // file is private to Floe's user (mode 0600); the credentials are not encrypted at rest.
+            try db.execute(
+                sql: """
+                    CREATE TABLE kafka_cluster_secret (
+                      cluster_id TEXT PRIMARY KEY,
+                      organization_id TEXT NOT NULL,
+                      environment_id TEXT NOT NULL,
+                      sequence INTEGER NOT NULL,
+                      body BLOB NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

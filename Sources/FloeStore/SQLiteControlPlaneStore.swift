@@ -8,7 +8,8 @@ import Synchronization
 /// The SQLite implementation of ``ControlPlaneStore`` (GRDB, WAL journal, `synchronous=FULL`).
 ///
 /// Each resource is one row of `control_plane_resource`: its kind, id, organization, environment, creation sequence
-/// and its JSON body. Rows are written only by ``mutate(_:)``; the whole table is read once, at open.
+/// and its JSON body; the credentials of Kafka clusters are rows of `kafka_cluster_secret` instead. Rows are written
+/// only by ``mutate(_:)``; the tables are read once, at open.
 ///
 /// The file shrinks after deletes: the database uses incremental auto-vacuum, and once a tenth of its pages are free
 /// (and at least a few megabytes) they are given back to the file system; the WAL file is truncated to 16 MiB after
@@ -64,6 +65,11 @@ public final class SQLiteControlPlaneStore: ControlPlaneStore {
                 let body: Data = row["body"]
                 try state.load(kind: kind, body: body)
             }
+            let secrets = try Row.fetchCursor(db, sql: "SELECT body FROM kafka_cluster_secret ORDER BY sequence")
+            while let row = try secrets.next() {
+                let body: Data = row["body"]
+                try state.load(kind: .kafkaClusterSecret, body: body)
+            }
             if let counter = try Int64.fetchOne(db, sql: "SELECT value FROM control_plane_counter WHERE name = 'sequence'") {
                 state.load(lastSequence: counter)
             }
@@ -94,6 +100,10 @@ public final class SQLiteControlPlaneStore: ControlPlaneStore {
     }
 
     static func apply(_ change: ResourceChange, in db: Database) throws {
+        if change.kind == .kafkaClusterSecret {
+            try applySecret(change, in: db)
+            return
+        }
         if let body = change.body {
             try db.execute(
                 sql: """
@@ -107,6 +117,25 @@ public final class SQLiteControlPlaneStore: ControlPlaneStore {
         } else {
             try db.execute(
                 sql: "DELETE FROM control_plane_resource WHERE kind = ? AND id = ?", arguments: [change.kind.rawValue, change.id])
+        }
+    }
+}
+
+extension SQLiteControlPlaneStore {
+    /// Writes a Kafka cluster's credentials to their own table (never to `control_plane_resource`).
+    static func applySecret(_ change: ResourceChange, in db: Database) throws {
+        if let body = change.body {
+            try db.execute(
+                sql: """
+                    INSERT INTO kafka_cluster_secret (cluster_id, organization_id, environment_id, sequence, body)
+                    VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (cluster_id) DO UPDATE SET
+                      organization_id = excluded.organization_id, environment_id = excluded.environment_id,
+                      sequence = excluded.sequence, body = excluded.body
+                    """,
+                arguments: [change.id, change.organizationID, change.environmentID ?? "", change.sequence, body])
+        } else {
+            try db.execute(sql: "DELETE FROM kafka_cluster_secret WHERE cluster_id = ?", arguments: [change.id])
         }
     }
 }

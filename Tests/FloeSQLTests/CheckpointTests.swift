@@ -10,6 +10,36 @@ import Testing
 /// Checkpoints: every stateful stage saves and restores its state, sources continue from their positions, and an
 /// INSERT's output is committed exactly once across stops, resumes and crashes.
 @Suite struct CheckpointTests {
+    @Test func offsetsArePerPartitionAndCheckpointsOfTheFirstFormatStillRead() throws {
+        let offsets = [
+            SourceOffset(table: "orders", partition: 0, offset: 7), SourceOffset(table: "orders", partition: 2, offset: 3),
+            SourceOffset(table: "users", partition: 0, offset: 0),
+        ]
+        let taken = Date(timeIntervalSince1970: 1_700_000_000)
+        let checkpoint = Checkpoint(epoch: 3, takenAt: taken, isFinal: false, sinkBase: 10, output: [[.int(1)]], offsets: offsets, state: [9])
+        let decoded = try Checkpoint(decoding: checkpoint.encoded())
+        #expect(decoded.offsets == offsets && decoded.epoch == 3 && decoded.state == [9])
+
+        // A checkpoint written before topics had partitions: one offset per table, read as partition 0.
+        var body = StateWriter()
+        body.int(Int64(2))
+        body.int(Int64(1_700_000_000_000))
+        body.bool(false)
+        body.int(Int64(0))
+        body.rows([])
+        body.array([("orders", Int64(42))]) { writer, offset in
+            writer.string(offset.0)
+            writer.int(offset.1)
+        }
+        body.blob([])
+        var legacy = Array("FLOECKP1".utf8)
+        withUnsafeBytes(of: CRC32.checksum(body.bytes).littleEndian) { legacy.append(contentsOf: $0) }
+        legacy.append(contentsOf: body.bytes)
+        let old = try Checkpoint(decoding: legacy)
+        #expect(old.offsets == [SourceOffset(table: "orders", partition: 0, offset: 42)] && old.epoch == 2)
+        #expect(throws: SQLError.self) { try Checkpoint(decoding: Array("FLOECKP9".utf8) + legacy.dropFirst(8)) }
+    }
+
     /// A value shared between the test and the task that runs a dataflow.
     final class Shared<Value: Sendable>: Sendable {
         private let state: Mutex<Value>
@@ -233,10 +263,9 @@ import Testing
         let second = (9001...9500).map { "{\"n\":\($0)}\n" }.joined()
         try Data(first.utf8).write(to: directory.appendingPathComponent("a.json"))
         try Data(second.utf8).write(to: directory.appendingPathComponent("b.json"))
-        let spec = try #require(
-            try FileSystemSpec.of(
-                options: ["connector": "filesystem", "path": directory.path, "format": "json"], columns: [("n", SQLType(.bigint))],
-                access: .unrestricted))
+        let spec = try FileSystemSpec.parse(
+            options: ["connector": "filesystem", "path": directory.path, "format": "json"], columns: [("n", SQLType(.bigint))],
+            access: .unrestricted)
         func numbers(_ batch: Batch) -> [Int64] { (0..<batch.count).compactMap { batch.row($0)[0].int } }
         var read: [Int64] = []
         var snapshot = StateWriter()
@@ -284,11 +313,13 @@ import Testing
         let committer = SinkCommitter(sink: sink, writer: "w", store: store, key: "stmt", keepsOutput: true)
         committer.hold([batch])
         sink.failNextAppend()
-        #expect(throws: SQLError.self) { try committer.commit(state: [1, 2, 3], offsets: [("orders", 4)], isFinal: false) }
+        #expect(throws: SQLError.self) {
+            try committer.commit(state: [1, 2, 3], offsets: [SourceOffset(table: "orders", partition: 0, offset: 4)], isFinal: false)
+        }
         #expect(sink.rows.isEmpty)
         // Recovery: the checkpoint holds the output the sink is missing (+I and +U rows, not -U).
         let checkpoint = try #require(try store.load("stmt"))
-        #expect(checkpoint.state == [1, 2, 3] && checkpoint.offsets.map(\.rows) == [4] && checkpoint.epoch == 1)
+        #expect(checkpoint.state == [1, 2, 3] && checkpoint.offsets.map(\.offset) == [4] && checkpoint.epoch == 1)
         try SinkCommitter(sink: sink, writer: "w", store: store, key: "stmt", keepsOutput: true).complete(checkpoint)
         #expect(sink.rows == [[.int(1)], [.int(2)], [.int(3)]])
         // A second recovery from the same checkpoint appends nothing; a torn append is finished.
@@ -333,7 +364,7 @@ import Testing
         running.cancel()
         _ = await running.result
         let stopped = try #require(fixture.engine.checkpointSummary(statementID: "copy-1"))
-        #expect(stopped.offsets == ["customers": 1, "orders": 4])
+        #expect(stopped.latestOffsets == ["customers": "partition:0,offset:1", "orders": "partition:0,offset:4"])
         // While stopped, more input arrives; the resumed run continues from the checkpoint, not from the start.
         for statement in Self.secondPart { _ = try await fixture.run(statement) }
         running = try await start()
@@ -342,7 +373,10 @@ import Testing
         running.cancel()
         _ = await running.result
         #expect(try await sink() == ["1|gold", "2|silver", "3|gold", "5|silver", "6|gold", "7|bronze"])
-        #expect(fixture.engine.checkpointSummary(statementID: "copy-1")?.offsets == ["customers": 3, "orders": 7])
+        #expect(
+            fixture.engine.checkpointSummary(statementID: "copy-1")?.latestOffsets == [
+                "customers": "partition:0,offset:3", "orders": "partition:0,offset:7",
+            ])
         fixture.engine.discardCheckpoints(statementID: "copy-1")
         #expect(fixture.engine.checkpointSummary(statementID: "copy-1") == nil)
         #expect(fixture.engine.checkpointedStatementIDs().isEmpty)
@@ -455,7 +489,7 @@ import Testing
         for _ in 0..<500 where try await rows("big").count < 3 { try await Task.sleep(for: .milliseconds(20)) }
         running.cancel()
         _ = await running.result
-        #expect(fixture.engine.checkpointSummary(statementID: "set-1")?.offsets == ["orders": 4])
+        #expect(fixture.engine.checkpointSummary(statementID: "set-1")?.latestOffsets == ["orders": "partition:0,offset:4"])
         for statement in Self.secondPart { _ = try await fixture.run(statement) }
         running = try await start()
         for _ in 0..<500 where try await rows("big").count < 4 { try await Task.sleep(for: .milliseconds(20)) }
@@ -464,6 +498,6 @@ import Testing
         _ = await running.result
         #expect(try await rows("big") == ["1", "3", "4", "5"])
         #expect(try await rows("per_customer") == ["alice|3", "bob|2", "carol|1", "dave|1"])
-        #expect(fixture.engine.checkpointSummary(statementID: "set-1")?.offsets == ["orders": 7])
+        #expect(fixture.engine.checkpointSummary(statementID: "set-1")?.latestOffsets == ["orders": "partition:0,offset:7"])
     }
 }

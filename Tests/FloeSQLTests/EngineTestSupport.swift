@@ -35,6 +35,8 @@ struct EngineFixture {
     let engine: EmbeddedEngine
     static let dev = CatalogIdentity(id: "env-1", name: "dev")
     static let prod = CatalogIdentity(id: "env-2", name: "prod")
+    /// Kafka clusters attached to the catalogs, as databases.
+    var kafkaDatabases: [KafkaDatabase] = []
 
     init(directory: URL? = nil) throws {
         let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("floe-engine-\(UUID().uuidString)")
@@ -43,7 +45,10 @@ struct EngineFixture {
     }
 
     func context(_ properties: [String: String] = [:], statementID: String? = nil) -> SessionContext {
-        SessionContext.unrestricted(catalog: Self.dev, catalogs: [Self.dev, Self.prod], properties: properties, statementID: statementID)
+        var context = SessionContext.unrestricted(
+            catalog: Self.dev, catalogs: [Self.dev, Self.prod], properties: properties, statementID: statementID)
+        context.kafkaDatabases = kafkaDatabases
+        return context
     }
 
     /// Runs a statement to its end (bounded) or until it has caught up with its tables (unbounded), returning the

@@ -284,12 +284,13 @@ import Testing
 
     @Test func unsupportedFakerOptionsAreRefused() {
         let columns: [(name: String, type: SQLType)] = [("a", .string)]
-        #expect(throws: SQLError.self) { try DatagenSpec.of(options: ["connector": "faker"], columns: columns, seed: "s") }
+        #expect(throws: SQLError.self) { try DatagenSpec.faker(options: ["connector": "faker"], columns: columns, seed: "s") }
         #expect(throws: SQLError.self) {
-            try DatagenSpec.of(options: ["connector": "faker", "fields.a.expression": "#{Nope.nope}"], columns: columns, seed: "s")
+            try DatagenSpec.faker(options: ["connector": "faker", "fields.a.expression": "#{Nope.nope}"], columns: columns, seed: "s")
         }
         #expect(throws: SQLError.self) {
-            try DatagenSpec.of(options: ["connector": "faker", "fields.a.expression": "#{Internet.uuid}", "bogus": "1"], columns: columns, seed: "s")
+            try DatagenSpec.faker(
+                options: ["connector": "faker", "fields.a.expression": "#{Internet.uuid}", "bogus": "1"], columns: columns, seed: "s")
         }
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import Testing
 
@@ -25,6 +26,10 @@ struct RouterFixture {
     var statements: StatementServices? = nil
     /// The per-client limits (none by default, so tests are not paced by them).
     var rateLimits: RateLimits? = nil
+    /// How the server reaches Kafka clusters (none by default).
+    var kafkaInspector: (any KafkaClusterInspector)? = nil
+    /// Where the server logs (nowhere by default).
+    var logger: Logger? = nil
 
     static func make(resultsLimit: Int = SQLiteControlPlaneStore.defaultResultsLimit) async throws -> RouterFixture {
         let store = try SQLiteControlPlaneStore.inMemory(resultsLimit: resultsLimit)
@@ -81,8 +86,10 @@ struct RouterFixture {
     var application: some ApplicationProtocol {
         var configuration = ServerConfiguration(dataDirectory: URL(fileURLWithPath: "/nonexistent"))
         configuration.rateLimits = rateLimits
+        if let kafkaInspector { configuration.kafkaInspector = kafkaInspector }
         return Application(
-            router: FloeServer.makeRouter(store: store, configuration: configuration, publicURL: "http://floe.test", statements: statements))
+            router: FloeServer.makeRouter(store: store, configuration: configuration, publicURL: "http://floe.test", statements: statements),
+            logger: logger)
     }
 
     /// Sends one request as `who` (a key of `credentials`, or nil for none) and returns status, headers and parsed body.

@@ -541,12 +541,46 @@ class ConsoleSuite:
         row = c.css(f'table#environments tr[data-id="{self.env}"]')
         c.follow(c.css("a.environment-link", row), "the environment page")
         c.wait_path(self.pools_path())
-        for tab in ("compute-pools", "statements", "api-keys", "workspace"):
+        for tab in ("compute-pools", "statements", "api-keys", "workspace", "kafka-clusters"):
             c.css(f"a#tab-{tab}")
         c.css("table#compute-pools")
         c.css("a#create-pool-link")
         c.audit_forms("compute pools")
         c.shot("compute-pools")
+
+    # ------------------------------------------------------------------------------------------ 2b Kafka clusters
+    def t2_kafka_clusters_tab(self) -> None:
+        """A cluster attached to brokers that do not answer (nothing listens on 127.0.0.1:1) is listed FAILED with the
+        reason; the tab shows no topics for it and never the SASL password."""
+        c = self.c
+        password = "browser-kafka-" + secrets.token_hex(8)
+        cluster = self.admin.ok("POST", "/cmk/v2/clusters", {"spec": {
+            "display_name": "browser-kafka", "availability": "SINGLE_ZONE", "cloud": "AWS", "region": "us-east-1",
+            "config": {"kind": "Basic"}, "environment": {"id": self.env}, "kafka_bootstrap_endpoint": "127.0.0.1:1",
+            "credentials": {"mechanism": "PLAIN", "username": "floe", "password": password}}})
+        path = f"/environments/{self.env}/kafka/clusters"
+        c.get(path)
+        c.wait_path(path)
+        c.css("a#tab-kafka-clusters")
+        row_selector = f'table#kafka-clusters tr[data-id="{cluster["id"]}"]'
+
+        def failed() -> bool:
+            if not c.present(row_selector):
+                return False
+            if "FAILED" in c.css("td.phase", c.css(row_selector)).text:
+                return True
+            c.get(path)
+            return False
+
+        c.wait(failed, 30, f"the row of {cluster['id']} showing FAILED")
+        row = c.css(row_selector)
+        check(c.css("td.name", row).text.strip() == "browser-kafka", f"the row's name: {row.text!r}")
+        check("127.0.0.1:1" in c.css("code.bootstrap", row).text, f"the row's bootstrap servers: {row.text!r}")
+        check(c.css("td.phase .detail", row).text.strip(), "a FAILED cluster shows no reason")
+        check(not c.present(f'section.kafka-topics[data-cluster="{cluster["id"]}"]'), "topics shown for a FAILED cluster")
+        check(password not in c.d.page_source, "the SASL password is on the page")
+        c.shot("kafka-clusters")
+        self.admin.ok("DELETE", f"/cmk/v2/clusters/{cluster['id']}?environment={self.env}", expect=(204,))
 
     # ------------------------------------------------------------------------------------------- 3 compute pools
     def pool_row(self, pool_id: str) -> WebElement:
@@ -1272,6 +1306,7 @@ def main() -> None:
                 ("1.3 login as admin lists the default environment", s.t1_login_admin),
                 ("2.1 create environment browser-env", s.t2_create_environment),
                 ("2.2 open default environment (compute pools tab)", s.t2_open_default_environment),
+                ("2.3 Kafka clusters tab lists a FAILED cluster with its reason", s.t2_kafka_clusters_tab),
                 ("3.1 create compute pool browser-pool", s.t3_create_pool),
                 ("3.2 compute pool becomes PROVISIONED", s.t3_pool_provisioned),
                 ("3.3 edit compute pool to max 20 CFU", s.t3_edit_pool),

@@ -33,6 +33,7 @@ SA_ID = re.compile(r"^sa-[a-z0-9]+$")
 USER_ID = re.compile(r"^u-[a-z0-9]+$")
 POOL_ID = re.compile(r"^lfcp-[a-z0-9]+$")
 RB_ID = re.compile(r"^rb-[A-Za-z0-9]+$")
+LKC_ID = re.compile(r"^lkc-[a-z0-9]+$")
 REGION = "aws.us-east-1"
 NOBODY = object()
 DEFAULT = object()
@@ -956,6 +957,118 @@ class Contract:
         st.run("pools: delete without environment -> 400, not deleted", delete_requires_env)
         st.run("pools: delete -> 204, then 403", delete)
 
+    # ----------------------------------------------------------------------------------------------- cmk/v2
+    def cluster_body(self, name: str, env: str | None = None, **spec: Any) -> dict:
+        body = {"display_name": name, "availability": "SINGLE_ZONE", "cloud": "GCP", "region": "us-east4",
+                "config": {"kind": "Basic"}, "environment": {"id": env or self.env},
+                "kafka_bootstrap_endpoint": "127.0.0.1:1"}
+        body.update(spec)
+        return {"spec": body}
+
+    def cluster_ids(self, env: str | None = None):
+        return self.ids("/cmk/v2/clusters", {"environment": env or self.env})
+
+    def cluster_snapshot(self, cluster: str):
+        return self.get_body(f"/cmk/v2/clusters/{cluster}", {"environment": self.env})
+
+    def clusters(self):
+        """Kafka clusters: this server has no broker at 127.0.0.1:1 (and may have no Kafka client), so an attached
+        cluster ends FAILED with a reason; the shapes are what is checked here, against cmk-v2's schemas."""
+        st, a = self.steps, self.admin
+        password = f"compat-kafka-password-{tag()}"
+
+        def create():
+            name = f"compat-kafka-{tag()}"
+            body = self.cluster_body(name, credentials={"mechanism": "SCRAM-SHA-256", "username": "floe", "password": password})
+            r = a.post("/cmk/v2/clusters", body, expect=202)
+            b = r.body
+            check(LKC_ID.match(b.get("id", "")), f"id {b.get('id')!r}")
+            check(b["api_version"] == "cmk/v2" and b["kind"] == "Cluster", f"api_version/kind {b.get('api_version')}/{b.get('kind')}")
+            check(b["status"]["phase"] in ("PROVISIONING", "FAILED"), f"status {b['status']}")
+            spec = b["spec"]
+            check((spec["display_name"], spec["cloud"], spec["region"], spec["availability"], spec["config"]) ==
+                  (name, "GCP", "us-east4", "SINGLE_ZONE", {"kind": "Basic"}), f"spec {spec}")
+            check(spec["kafka_bootstrap_endpoint"] == "127.0.0.1:1", f"kafka_bootstrap_endpoint {spec.get('kafka_bootstrap_endpoint')!r}")
+            check(spec["http_endpoint"] == self.base, f"http_endpoint {spec.get('http_endpoint')!r}")
+            check("credentials" not in spec and password not in r.text, "the SASL password is in the response")
+            self.check_self(b, f"/cmk/v2/clusters/{b['id']}")
+            crn = f"crn://confluent.cloud/organization={self.org}/environment={self.env}/cloud-cluster={b['id']}"
+            check(b["metadata"].get("resource_name") == crn, f"resource_name {b['metadata'].get('resource_name')!r} != {crn}")
+            self.s["cluster"], self.s["cluster_name"] = b["id"], name
+
+        def failed_with_reason():
+            cluster = self.need("cluster")
+            deadline = time.time() + 30
+            while True:
+                b = a.get(f"/cmk/v2/clusters/{cluster}", params={"environment": self.env}, expect=200).body
+                if b["status"]["phase"] != "PROVISIONING" or time.time() > deadline:
+                    break
+                time.sleep(0.2)
+            check(b["status"]["phase"] == "FAILED", f"status {b['status']} (nothing listens on 127.0.0.1:1)")
+            check(b["status"].get("detail"), f"FAILED without status.detail: {b['status']}")
+            check(password not in json.dumps(b), "the SASL password is in the response")
+
+        def list_clusters():
+            cluster = self.need("cluster")
+            r = a.get("/cmk/v2/clusters", params={"environment": self.env}, expect=200)
+            check(r.body["kind"] == "ClusterList" and r.body["api_version"] == "cmk/v2", f"kind {r.body.get('kind')}")
+            check(cluster in self.cluster_ids(), f"{cluster} not listed")
+            a.get("/cmk/v2/clusters", expect=400)
+            a.get(f"/cmk/v2/clusters/{cluster}", expect=400)
+
+        def patch():
+            cluster = self.need("cluster")
+            name = f"compat-kafka-renamed-{tag()}"
+            r = a.patch(f"/cmk/v2/clusters/{cluster}", {"spec": {"display_name": name, "environment": {"id": self.env}}}, expect=200)
+            check(r.body["spec"]["display_name"] == name, f"PATCH response {r.body['spec']}")
+            check(a.get(f"/cmk/v2/clusters/{cluster}", params={"environment": self.env}, expect=200).body["spec"]["display_name"] == name,
+                  "GET does not show the new name")
+            self.s["cluster_name"] = name
+
+        def duplicate_name():
+            self.refused_and_unchanged(self.cluster_ids, lambda: a.post(
+                "/cmk/v2/clusters", self.cluster_body(self.need("cluster_name")), expect=409))
+
+        def invalid():
+            cluster = self.need("cluster")
+            body = self.cluster_body(f"compat-kafka-{tag()}")
+            del body["spec"]["availability"]
+            self.refused_and_unchanged(self.cluster_ids, lambda: a.post("/cmk/v2/clusters", body, expect=400))
+            for bad in ({"cloud": "MOON"}, {"config": {"kind": "Huge"}}, {"kafka_bootstrap_endpoint": "no-port"},
+                        {"credentials": {"mechanism": "GSSAPI", "username": "u", "password": "p"}}):
+                self.refused_and_unchanged(self.cluster_ids, lambda: a.post(
+                    "/cmk/v2/clusters", self.cluster_body(f"compat-kafka-{tag()}", **bad), expect=400))
+            self.refused_and_unchanged(self.cluster_snapshot(cluster), lambda: a.patch(
+                f"/cmk/v2/clusters/{cluster}", {"spec": {"region": "elsewhere", "environment": {"id": self.env}}}, expect=400))
+            self.refused_and_unchanged(self.cluster_ids, lambda: a.call(
+                "POST", "/cmk/v2/clusters", raw=b'{"spec": {"display_name": "x"', expect=400))
+
+        def unknown():
+            p = "/cmk/v2/clusters/lkc-zz00none"
+            a.get(p, params={"environment": self.env}, expect=404)
+            a.patch(p, {"spec": {"display_name": "x", "environment": {"id": self.env}}}, expect=404)
+            a.delete(p, params={"environment": self.env}, expect=404)
+
+        def delete():
+            other = a.post("/cmk/v2/clusters", self.cluster_body(f"compat-kafka-other-{tag()}"), expect=202).body["id"]
+            a.delete(f"/cmk/v2/clusters/{other}", params={"environment": self.env}, expect=204)
+            a.get(f"/cmk/v2/clusters/{other}", params={"environment": self.env}, expect=404)
+            check(other not in self.cluster_ids(), "deleted cluster still listed")
+
+        def no_password_anywhere():
+            leaks = [r.where() for r in self.log if password in r.text]
+            check(not leaks, f"the SASL password appears in response bodies: {leaks[:3]}")
+
+        st.run("clusters: create -> 202 with an lkc id, CRN and endpoints, no credentials", create)
+        st.run("clusters: unreachable brokers -> FAILED with status.detail", failed_with_reason)
+        st.run("clusters: list with environment; without -> 400", list_clusters)
+        st.run("clusters: patch display_name -> 200", patch)
+        st.run("clusters: duplicate display_name -> 409, nothing created", duplicate_name)
+        st.run("clusters: invalid fields, immutable region, malformed JSON -> 400, nothing created or changed", invalid)
+        st.run("clusters: unknown cluster get/patch/delete -> 404", unknown)
+        st.run("clusters: delete -> 204, then 404", delete)
+        st.run("clusters: the SASL password is in no response", no_password_anywhere)
+
     def pool_config(self):
         st, a = self.steps, self.admin
         path = "/fcpm/v2/compute-pool-config"
@@ -1227,7 +1340,7 @@ class Contract:
         def coverage():
             hit = {(spec, method.lower(), template) for (spec, method, template, status) in groups if status < 300}
             missing = []
-            for name in ("org-v2", "iam-v2", "apikeys-v2", "mds-v2", "fcpm-v2"):
+            for name in ("org-v2", "iam-v2", "apikeys-v2", "mds-v2", "fcpm-v2", "cmk-v2"):
                 for template, item in self.registry.docs[name]["paths"].items():
                     if "/invitations" in template:
                         continue  # not in Floe's scope
@@ -1294,6 +1407,7 @@ def main():
     c.role_bindings()
     c.regions()
     c.pools()
+    c.clusters()
     c.pool_config()
     c.authentication()
     c.authorization()

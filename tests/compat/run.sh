@@ -18,7 +18,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 
 # shellcheck source=../lib/suite.sh
 source "$REPO/tests/lib/suite.sh"
-require_openapi org-v2 iam-v2 apikeys-v2 mds-v2 fcpm-v2 sql-v1
+require_openapi org-v2 iam-v2 apikeys-v2 mds-v2 fcpm-v2 cmk-v2 sql-v1
 require_floe_bin
 require_python
 

@@ -2,7 +2,7 @@
 
 The files live in ``<repo>/../shared/reference/confluent-openapi/`` (override: FLOE_OPENAPI_DIR). For a response
 this module finds the operation by method and path among the control-plane specs (org-v2, iam-v2, apikeys-v2,
-mds-v2, fcpm-v2), or among the files named by ``SpecRegistry(names=SQL_SPECS)`` (sql-v1), checks that the status
+mds-v2, fcpm-v2, cmk-v2), or among the files named by ``SpecRegistry(names=SQL_SPECS)`` (sql-v1), checks that the status
 code is one the operation declares, and validates the JSON body against
 the declared schema with openapi-schema-validator's OAS 3.0 *read* validator (readOnly fields are expected in
 responses). ``$ref``s resolve inside the same file.
@@ -21,7 +21,7 @@ from jsonschema import FormatChecker
 from openapi_schema_validator import OAS30ReadValidator
 from openapi_schema_validator import oas30_format_checker
 
-CONTROL_PLANE_SPECS = ("org-v2", "iam-v2", "apikeys-v2", "mds-v2", "fcpm-v2")
+CONTROL_PLANE_SPECS = ("org-v2", "iam-v2", "apikeys-v2", "mds-v2", "fcpm-v2", "cmk-v2")
 SQL_SPECS = ("sql-v1",)
 
 

@@ -40,6 +40,9 @@ struct CLIContext: Codable, Equatable, Sendable {
     var flinkAPIKey: String?
     /// Keys saved by `floe api-key store` or `floe api-key create --use`.
     var storedKeys: [StoredAPIKey] = []
+    /// The Kafka cluster chosen with `floe kafka cluster use`, per environment id (as the `confluent` CLI keeps one
+    /// active cluster per environment).
+    var kafkaClusters: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case name, url, credentials, principal, cloud, region
@@ -48,6 +51,17 @@ struct CLIContext: Codable, Equatable, Sendable {
         case computePoolID = "compute_pool_id"
         case flinkAPIKey = "flink_api_key"
         case storedKeys = "stored_api_keys"
+        case kafkaClusters = "kafka_clusters"
+    }
+
+    /// The Kafka cluster in use in `environment`.
+    func kafkaClusterID(environment: String) -> String? { kafkaClusters?[environment] }
+
+    /// Chooses (or, with nil, forgets) the Kafka cluster of `environment`.
+    mutating func setKafkaClusterID(_ id: String?, environment: String) {
+        var clusters = kafkaClusters ?? [:]
+        clusters[environment] = id
+        kafkaClusters = clusters.isEmpty ? nil : clusters
     }
 
     /// The credentials for statement calls: the Flink key in use, else the login key.

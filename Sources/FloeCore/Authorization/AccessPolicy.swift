@@ -7,6 +7,7 @@
 /// - `EnvironmentAdmin`: everything in its environment, including granting roles there (but not OrganizationAdmin).
 /// - `FlinkAdmin`: manages compute pools and all statements in its environment.
 /// - `FlinkDeveloper`: uses compute pools and manages its own statements; cannot create pools.
+/// - Kafka clusters (`cmk/v2`) are managed by EnvironmentAdmin and above, and read and used by FlinkDeveloper and above.
 /// - `Assigner` (on a service account): may create API keys for that account and run statements as it.
 ///
 /// Every check is a pure function of the bindings, so the rules are tested without a server.
@@ -108,6 +109,20 @@ public struct AccessPolicy: Sendable {
             return CRNPattern(environmentPart).covers(environment)
         }
         return hasFlinkRoleInside ? .all : []
+    }
+
+    /// Attach, change and detach the Kafka clusters of an environment (EnvironmentAdmin and above).
+    public func canManageKafkaClusters(in environmentID: String) -> Bool {
+        isEnvironmentAdmin(environmentID)
+    }
+
+    /// See a Kafka cluster and its topics, and use it in statements: FlinkDeveloper and above on the cluster, or any
+    /// role that runs statements with the environment's catalog (a Flink role on a region or pool inside it).
+    public func canUse(kafkaCluster cluster: KafkaCluster) -> Bool {
+        holds(
+            [.organizationAdmin, .environmentAdmin, .flinkAdmin, .flinkDeveloper],
+            on: .kafkaCluster(organizationID, cluster.environmentIDValue, cluster.id))
+            || catalogAccess(environmentID: cluster.environmentIDValue).contains(.read)
     }
 
     /// Act as a service account (run statements as it, create its keys): Assigner on it, or OrganizationAdmin.

@@ -135,14 +135,15 @@ extension ControlPlaneState {
         return environment
     }
 
-    /// Deletes an environment with everything inside it: compute pools, role bindings scoped to it and Flink API keys
-    /// for it. Returns the ids of the deleted compute pools (their statements go with them).
+    /// Deletes an environment with everything inside it: compute pools, Kafka clusters, role bindings scoped to it and
+    /// Flink API keys for it. Returns the ids of the deleted compute pools (their statements go with them).
     @discardableResult
     public mutating func deleteEnvironment(id: String) throws(APIError) -> [String] {
         guard let environment = environments[id] else { throw .notFound("Environment \(id) was not found.") }
         let pools = computePools.values.filter { $0.environmentIDValue == id }.map(\.id)
         for pool in pools { remove(pool, from: \.computePools) }
         removeStatements { $0.environmentIDValue == id }
+        removeKafkaClusters(environmentID: id)
         let scope = CRNPattern(.environment(environment.organizationID, id))
         for binding in roleBindings.values where CRN(parsing: binding.crnPattern).map(scope.covers) ?? false {
             remove(binding.id, from: \.roleBindings)

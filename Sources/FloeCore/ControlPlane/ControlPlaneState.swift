@@ -30,6 +30,9 @@ public struct ControlPlaneState: Sendable {
     public internal(set) var computePoolConfigs: [String: ComputePoolConfig] = [:]
     /// Statements by ``Statement/id`` (`<environment>/<name>`).
     public internal(set) var statements: [String: Statement] = [:]
+    public internal(set) var kafkaClusters: [String: KafkaCluster] = [:]
+    /// Credentials of Kafka clusters by cluster id; never rendered (see ``KafkaClusterSecret``).
+    public internal(set) var kafkaClusterSecrets: [String: KafkaClusterSecret] = [:]
     /// The last creation sequence handed out.
     public internal(set) var lastSequence: Int64 = 0
     /// Changes recorded since the store last drained them.
@@ -63,6 +66,8 @@ public struct ControlPlaneState: Sendable {
         case .computePool: try insertLoaded(ComputePool.self, body, \.computePools)
         case .computePoolConfig: try insertLoaded(ComputePoolConfig.self, body, \.computePoolConfigs)
         case .statement: try insertLoaded(Statement.self, body, \.statements)
+        case .kafkaCluster: try insertLoaded(KafkaCluster.self, body, \.kafkaClusters)
+        case .kafkaClusterSecret: try insertLoaded(KafkaClusterSecret.self, body, \.kafkaClusterSecrets)
         }
     }
 

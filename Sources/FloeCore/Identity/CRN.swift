@@ -87,6 +87,11 @@ public struct CRN: Hashable, Sendable, CustomStringConvertible {
         flinkRegion(organizationID, environmentID, regionID).appending("statement", name)
     }
 
+    /// A Kafka cluster of an environment (`cmk/v2`).
+    public static func kafkaCluster(_ organizationID: String, _ environmentID: String, _ clusterID: String) -> CRN {
+        environment(organizationID, environmentID).appending("cloud-cluster", clusterID)
+    }
+
     /// A service account, as a resource of the organization (the scope of Assigner bindings).
     public static func serviceAccount(_ organizationID: String, _ serviceAccountID: String) -> CRN {
         organization(organizationID).appending("service-account", serviceAccountID)

@@ -27,6 +27,8 @@ public enum IdentifierGenerator {
     public static func environmentID() -> String { "env-" + randomString(length: 6, alphabet: lowerAlphanumerics) }
     /// A compute pool id such as `lfcp-x7rgx1`.
     public static func computePoolID() -> String { "lfcp-" + randomString(length: 6, alphabet: lowerAlphanumerics) }
+    /// A Kafka cluster id such as `lkc-x7rgx1`.
+    public static func kafkaClusterID() -> String { "lkc-" + randomString(length: 6, alphabet: lowerAlphanumerics) }
     /// A service account id such as `sa-1jjv26`.
     public static func serviceAccountID() -> String { "sa-" + randomString(length: 6, alphabet: lowerAlphanumerics) }
     /// A user id such as `u-vr99n5`.

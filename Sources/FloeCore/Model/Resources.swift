@@ -13,6 +13,9 @@ public enum ResourceKind: String, Codable, Sendable, CaseIterable {
     case computePool = "compute_pool"
     case computePoolConfig = "compute_pool_config"
     case statement
+    case kafkaCluster = "kafka_cluster"
+    /// The credentials of a Kafka cluster; the store keeps them in a table of their own.
+    case kafkaClusterSecret = "kafka_cluster_secret"
 }
 
 /// Anything listed in creation order: the position pagination continues from.

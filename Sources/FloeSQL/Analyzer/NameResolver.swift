@@ -8,6 +8,8 @@ enum CatalogObject: Sendable {
     case table(catalog: CatalogIdentity, database: String, TableEntry)
     case view(catalog: CatalogIdentity, database: String, ViewEntry)
     case system(catalog: CatalogIdentity, SystemTable)
+    /// A topic of a Kafka cluster attached as a database.
+    case kafkaTopic(catalog: CatalogIdentity, database: KafkaDatabase, KafkaTopicInfo)
 }
 
 /// Where a new object goes: a catalog, a database and a name.
@@ -63,9 +65,18 @@ struct NameResolver: Sendable {
         return name.isEmpty ? "default" : name
     }
 
-    /// The database `name` of `catalog`, when it exists (INFORMATION_SCHEMA included).
+    /// The database `name` of `catalog`, when it exists (INFORMATION_SCHEMA and Kafka databases included).
     func databaseExists(_ name: String, in catalog: CatalogIdentity) -> Bool {
-        name == Self.informationSchema || snapshot.catalog(catalog.id).databases[name] != nil
+        name == Self.informationSchema || snapshot.catalog(catalog.id).databases[name] != nil || kafkaDatabase(name, in: catalog) != nil
+    }
+
+    /// The Kafka cluster attached to `catalog` that the database name `name` refers to: its `lkc-…` id always does,
+    /// its display name does unless an embedded database has that name (those came first, and keep their meaning).
+    func kafkaDatabase(_ name: String, in catalog: CatalogIdentity) -> KafkaDatabase? {
+        let attached = session.kafkaDatabases(of: catalog)
+        if let byID = attached.first(where: { $0.id == name }) { return byID }
+        guard snapshot.catalog(catalog.id).databases[name] == nil else { return nil }
+        return attached.first { $0.name == name }
     }
 
     /// The path of a (possibly qualified) object name the statement will `use` (checked against its grants).
@@ -90,6 +101,10 @@ struct NameResolver: Sendable {
         if path.database == Self.informationSchema {
             guard let table = SystemTable(rawValue: path.name) else { throw notFound }
             return .system(catalog: path.catalog, table)
+        }
+        if let kafka = kafkaDatabase(path.database, in: path.catalog) {
+            guard let topic = try kafka.cluster.describeTopic(path.name), topic.isTable else { throw notFound }
+            return .kafkaTopic(catalog: path.catalog, database: kafka, topic)
         }
         guard let database = snapshot.catalog(path.catalog.id).databases[path.database] else { throw notFound }
         if let table = database.tables[path.name] { return .table(catalog: path.catalog, database: path.database, table) }

@@ -29,9 +29,6 @@ struct TableEntry: Sendable, Codable, Equatable {
     var comment: String?
     var options: [String: String]
 
-    /// The `connector` option, lower-cased (nil for a table backed by its own log).
-    var connector: String? { options["connector"]?.lowercased() }
-
     /// The stored columns, in order (computed and virtual metadata columns are not in the log).
     var physicalColumns: [ColumnEntry] { columns.filter(\.isPhysical) }
 

@@ -37,7 +37,10 @@ enum SystemTables {
     private static func text(_ string: String?) -> Value { string.map(Value.string) ?? .null }
 
     /// The rows of `table` as seen from catalog `catalogID` (CATALOGS lists every catalog of the session).
-    static func rows(_ table: SystemTable, catalogID: String, catalogs: [CatalogIdentity], snapshot: CatalogSnapshot) -> [Row] {
+    /// Kafka databases are listed in SCHEMATA; their topics are not in TABLES and COLUMNS yet.
+    static func rows(
+        _ table: SystemTable, catalogID: String, catalogs: [CatalogIdentity], kafkaDatabases: [KafkaDatabase], snapshot: CatalogSnapshot
+    ) -> [Row] {
         guard let catalog = catalogs.first(where: { $0.id == catalogID }) else { return [] }
         let entry = snapshot.catalog(catalog.id)
         let databases = entry.databases.values.sorted { $0.name < $1.name }
@@ -45,7 +48,10 @@ enum SystemTables {
         case .catalogs:
             return catalogs.map { [.string($0.id), .string($0.name)] }
         case .schemata:
-            return databases.map { [.string(catalog.id), .string(catalog.name), .string($0.id), .string($0.name)] }
+            let kafka = kafkaDatabases.filter { $0.catalogID == catalog.id }.map { (id: $0.id, name: $0.name) }
+            return (databases.map { (id: $0.id, name: $0.name) } + kafka).sorted { ($0.name, $0.id) < ($1.name, $1.id) }.map {
+                [.string(catalog.id), .string(catalog.name), .string($0.id), .string($0.name)]
+            }
                 + [
                     [
                         .string(catalog.id), .string(catalog.name), .string("\(catalog.id)-information-schema"),

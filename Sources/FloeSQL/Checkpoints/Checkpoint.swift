@@ -31,12 +31,15 @@ struct Checkpoint {
     var outputKinds: [RowKind]?
     /// The outputs of further sinks (a statement set's other INSERTs), each with its own base.
     var otherOutputs: [CheckpointOutput] = []
-    /// Rows consumed per source table (`status.latest_offsets`).
-    var offsets: [(table: String, rows: Int64)]
+    /// The next offset to read per source table (topic) and partition (`status.latest_offsets`).
+    var offsets: [SourceOffset]
     /// ``Dataflow/snapshot()``.
     var state: [UInt8]
 
-    private static let magic = Array("FLOECKP1".utf8)
+    /// The current format: offsets per partition. ``legacyMagic`` checkpoints (one offset per table, partition 0)
+    /// still read.
+    private static let magic = Array("FLOECKP2".utf8)
+    private static let legacyMagic = Array("FLOECKP1".utf8)
 
     func encoded() -> [UInt8] {
         var writer = StateWriter()
@@ -47,7 +50,8 @@ struct Checkpoint {
         writer.rows(output)
         writer.array(offsets) { writer, offset in
             writer.string(offset.table)
-            writer.int(offset.rows)
+            writer.int(Int64(offset.partition))
+            writer.int(offset.offset)
         }
         writer.blob(state)
         // Kinds and further outputs come last, so that checkpoints written before they existed still read.
@@ -68,7 +72,7 @@ struct Checkpoint {
 
     init(
         epoch: Int64, takenAt: Date, isFinal: Bool, sinkBase: Int64, output: [Row], outputKinds: [RowKind]? = nil,
-        offsets: [(table: String, rows: Int64)],
+        offsets: [SourceOffset],
         state: [UInt8]
     ) {
         self.epoch = epoch
@@ -82,7 +86,9 @@ struct Checkpoint {
     }
 
     init(decoding bytes: [UInt8]) throws(SQLError) {
-        guard bytes.count >= Self.magic.count + 4, Array(bytes.prefix(Self.magic.count)) == Self.magic else { throw StateReader.malformed() }
+        guard bytes.count >= Self.magic.count + 4 else { throw StateReader.malformed() }
+        let magic = Array(bytes.prefix(Self.magic.count))
+        guard magic == Self.magic || magic == Self.legacyMagic else { throw StateReader.malformed() }
         let checksum = bytes[Self.magic.count..<Self.magic.count + 4].enumerated().reduce(UInt32(0)) {
             $0 | UInt32($1.element) << (8 * UInt32($1.offset))
         }
@@ -94,7 +100,15 @@ struct Checkpoint {
         isFinal = try reader.bool()
         sinkBase = try reader.int()
         output = try reader.rows()
-        offsets = try reader.array { reader throws(SQLError) in (try reader.string(), try reader.int()) }
+        if magic == Self.legacyMagic {
+            offsets = try reader.array { reader throws(SQLError) in SourceOffset(table: try reader.string(), partition: 0, offset: try reader.int()) }
+        } else {
+            offsets = try reader.array { reader throws(SQLError) in
+                let table = try reader.string()
+                guard let partition = Int32(exactly: try reader.int()) else { throw StateReader.malformed() }
+                return SourceOffset(table: table, partition: partition, offset: try reader.int())
+            }
+        }
         state = try reader.blob()
         func kinds(_ codes: [UInt8], rows: Int) throws(SQLError) -> [RowKind]? {
             guard !codes.isEmpty else { return nil }
@@ -121,19 +135,33 @@ struct CheckpointOutput: Sendable {
     var kinds: [RowKind]?
 }
 
-/// What a statement's latest checkpoints say, for its status: the rows consumed per source table and when.
+/// Where a source is in one partition of a table (a topic): the offset it reads next.
+///
+/// A table's log is one partition, its offset the rows read; a Kafka topic has one per partition. Next-to-read (not
+/// last-read) offsets are what `scan.startup.specific-offsets` takes, so a statement's `status.latest_offsets` can be
+/// passed to the next statement verbatim and it starts with no row read twice.
+struct SourceOffset: Sendable, Equatable {
+    var table: String
+    var partition: Int32
+    var offset: Int64
+}
+
+/// What a statement's latest checkpoints say, for its status: the offsets reached per source table and when.
 public struct CheckpointSummary: Sendable, Equatable {
-    /// Rows consumed per table (topic), as Kafka-style offsets of partition 0.
-    public var offsets: [String: Int64]
+    /// The next offset to read per table (topic) and partition.
+    public var offsets: [String: [Int32: Int64]]
     public var takenAt: Date
     /// The size of the saved operator state, in bytes.
     public var stateBytes: Int
 
-    public init(offsets: [String: Int64], takenAt: Date, stateBytes: Int) {
+    public init(offsets: [String: [Int32: Int64]], takenAt: Date, stateBytes: Int) {
         self.offsets = offsets
         self.takenAt = takenAt
         self.stateBytes = stateBytes
     }
+
+    /// `status.latest_offsets`: topic → `partition:0,offset:N;partition:1,offset:M`, partitions in order.
+    public var latestOffsets: [String: String] { offsets.mapValues(PartitionOffsets.format) }
 }
 
 /// The checkpoints of the engine's statements, one file per writer under `<data>/checkpoints`, each replaced
@@ -145,7 +173,7 @@ final class CheckpointStore: Sendable {
     /// A checkpoint's status facts.
     private struct Facts {
         var takenAt: Date
-        var offsets: [(table: String, rows: Int64)]
+        var offsets: [SourceOffset]
         var stateBytes: Int
     }
 
@@ -222,9 +250,12 @@ final class CheckpointStore: Sendable {
     /// What the latest checkpoints of a statement (all its writers) say; nil before the first.
     func summary(ofStatement id: String) -> CheckpointSummary? {
         guard let writers = facts.withLock({ $0[id] }), !writers.isEmpty else { return nil }
-        var offsets: [String: Int64] = [:]
+        // A table several writers read shows the furthest any of them got, per partition.
+        var offsets: [String: [Int32: Int64]] = [:]
         for entry in writers.values {
-            for offset in entry.offsets { offsets[offset.table] = max(offsets[offset.table] ?? 0, offset.rows) }
+            for offset in entry.offsets {
+                offsets[offset.table, default: [:]][offset.partition] = max(offsets[offset.table]?[offset.partition] ?? 0, offset.offset)
+            }
         }
         return CheckpointSummary(
             offsets: offsets, takenAt: writers.values.map(\.takenAt).max()!, stateBytes: writers.values.reduce(0) { $0 + $1.stateBytes })

@@ -94,12 +94,16 @@ extension Dataflow {
         SQLError.runtime("The statement's checkpoint was taken for a different plan (the tables it reads changed since) and cannot be restored.")
     }
 
-    /// Rows consumed per source table (the largest count when a table is read twice).
-    var consumedOffsets: [(table: String, rows: Int64)] {
-        var offsets: [String: Int64] = [:]
+    /// The next offset per source table and partition (the furthest when a table is read twice).
+    var consumedOffsets: [SourceOffset] {
+        var offsets: [String: [Int32: Int64]] = [:]
         for source in sources {
-            if let (table, rows) = source.consumedOffset { offsets[table] = max(offsets[table] ?? 0, rows) }
+            for position in source.consumedOffsets {
+                offsets[position.table, default: [:]][position.partition] = max(offsets[position.table]?[position.partition] ?? 0, position.offset)
+            }
         }
-        return offsets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        return offsets.sorted { $0.key < $1.key }.flatMap { table, partitions in
+            partitions.sorted { $0.key < $1.key }.map { SourceOffset(table: table, partition: $0.key, offset: $0.value) }
+        }
     }
 }

@@ -128,7 +128,7 @@ final class SinkCommitter {
 
     /// Saves a checkpoint with the held output, then appends that output to the sinks.
     @discardableResult
-    func commit(state: [UInt8], offsets: [(table: String, rows: Int64)], isFinal: Bool) throws(SQLError) -> Checkpoint {
+    func commit(state: [UInt8], offsets: [SourceOffset], isFinal: Bool) throws(SQLError) -> Checkpoint {
         epoch += 1
         let parts = targets.map { CheckpointOutput(sinkBase: $0.written, rows: $0.uncommitted.rows, kinds: $0.uncommitted.kinds) }
         var checkpoint = Checkpoint(

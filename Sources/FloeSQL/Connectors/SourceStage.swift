@@ -28,9 +28,9 @@ class SourceStage: Stage {
     /// When a paced source has its next row due (nil for sources that do not wait on time).
     var wakeDeadline: ContinuousClock.Instant? { nil }
     override var inputCount: Int { 0 }
-    /// The table (topic) this source reads and how many of its rows it consumed, for `status.latest_offsets`; nil
-    /// for sources that are not table logs.
-    var consumedOffset: (table: String, rows: Int64)? { nil }
+    /// Where this source is in the table (topic) it reads, per partition, for `status.latest_offsets`; empty for
+    /// sources that read no table log or topic.
+    var consumedOffsets: [SourceOffset] { [] }
 }
 
 /// Batches known up front (VALUES, INFORMATION_SCHEMA rows).

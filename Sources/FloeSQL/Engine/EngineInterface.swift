@@ -43,6 +43,9 @@ public struct SessionContext: Sendable {
     /// sink offsets by it, so a re-run after a restart appends only the rows it had not appended yet. Without it,
     /// every run appends everything.
     public var statementID: String?
+    /// The Kafka clusters attached to the environments the statement may use (PROVISIONED ones): each is a database of
+    /// its catalog, besides the catalog's embedded databases.
+    public var kafkaDatabases: [KafkaDatabase]
 
     /// The catalogs the statement may use (INFORMATION_SCHEMA.CATALOGS lists these).
     var grantedCatalogs: [CatalogIdentity] { grants.filter { !$0.access.isEmpty }.map(\.catalog) }
@@ -61,12 +64,19 @@ public struct SessionContext: Sendable {
         return grants.first { $0.catalog.id == catalog.id }?.access ?? []
     }
 
-    public init(catalog: CatalogIdentity, grants: [CatalogGrant], properties: [String: String], statementID: String? = nil) {
+    public init(
+        catalog: CatalogIdentity, grants: [CatalogGrant], properties: [String: String], statementID: String? = nil,
+        kafkaDatabases: [KafkaDatabase] = []
+    ) {
         self.catalog = catalog
         self.grants = grants
         self.properties = properties
         self.statementID = statementID
+        self.kafkaDatabases = kafkaDatabases
     }
+
+    /// The Kafka databases of `catalog`.
+    func kafkaDatabases(of catalog: CatalogIdentity) -> [KafkaDatabase] { kafkaDatabases.filter { $0.catalogID == catalog.id } }
 
     /// A session that may do everything with `catalogs` and its own catalog: for the engine's tests and benchmarks,
     /// which run no principal's statements. The server always passes the statement's grants.

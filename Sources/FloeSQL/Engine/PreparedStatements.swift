@@ -25,6 +25,7 @@ struct EngineServices: Sendable {
                 guard liveTables.contains(id) else { throw SQLError.runtime("A table this statement reads was dropped.") }
                 return try logs.open(id)
             })
+        context.kafkaDatabases = session.kafkaDatabases
         // Checked when the statement is planned.
         context.idleTimeout = (try? IdleTimeout.parse(session.properties[IdleTimeout.property])) ?? .progressive
         return context
@@ -84,9 +85,11 @@ enum SinkTarget: Sendable {
 
     /// The sink target of a table.
     static func of(_ table: TableEntry, fileSystem: FileSystemAccess) throws(SQLError) -> SinkTarget {
-        if table.connector == "blackhole" { return .blackhole }
-        if let spec = try FileSystemSpec.of(options: table.options, columns: table.physicalColumns.map { ($0.name, $0.type) }, access: fileSystem) {
-            return .files(spec)
+        switch try ConnectorRegistry.connector(of: table, fileSystem: fileSystem).1 {
+        case .blackhole: return .blackhole
+        case .files(let spec): return .files(spec)
+        case .generated: throw SQLError("Table '\(table.name)' is generated and cannot be written to.")
+        case .log: break
         }
         let physical = table.physicalColumns
         var keys: [Int] = []

@@ -24,8 +24,10 @@ extension StatementPlanner {
             }
         case .databases:
             let catalog = try resolver.currentCatalog()
+            let kafka = session.kafkaDatabases(of: catalog).map { (name: $0.name, id: $0.id) }
             return metadata("SHOW_DATABASES", [("database name", text), ("database id", text)]) { snapshot throws(SQLError) in
-                snapshot.catalog(catalog.id).databases.values.filter { Self.matching([$0.name], like).count == 1 }.sorted { $0.name < $1.name }
+                let embedded = snapshot.catalog(catalog.id).databases.values.map { (name: $0.name, id: $0.id) }
+                return (embedded + kafka).filter { Self.matching([$0.name], like).count == 1 }.sorted { ($0.name, $0.id) < ($1.name, $1.id) }
                     .map { [.string($0.name), .string($0.id)] }
             }
         case .tables, .views, .tablesFrom, .viewsFrom:
@@ -43,6 +45,13 @@ extension StatementPlanner {
                 default: false
                 }
             }()
+            if let kafka = resolver.kafkaDatabase(database, in: catalog) {
+                // Every topic is a table (but internal ones and those starting with `_`); views are not kept there yet.
+                let names = isTables ? try kafka.cluster.listTopics().filter(\.isTable).map(\.name).sorted() : []
+                return metadata(isTables ? "SHOW_TABLES" : "SHOW_VIEWS", [(isTables ? "table name" : "view name", text)]) { _ throws(SQLError) in
+                    Self.matching(names, like).map { [.string($0)] }
+                }
+            }
             return metadata(isTables ? "SHOW_TABLES" : "SHOW_VIEWS", [(isTables ? "table name" : "view name", text)]) { snapshot throws(SQLError) in
                 if database == NameResolver.informationSchema {
                     return isTables ? Self.matching(SystemTable.allCases.map(\.rawValue).sorted(), like).map { [.string($0)] } : []
@@ -133,7 +142,7 @@ extension StatementPlanner {
                     extras.isEmpty ? .null : .string(extras.joined(separator: " ")), watermark, column.comment.map(Value.string) ?? .null,
                 ])
             }
-        case .view, .system:
+        case .view, .system, .kafkaTopic:
             let plan = try analyzer.namedObject(name)
             rows = plan.fields.map { [.string($0.name), .string($0.type.kindSQL), .bool($0.type.nullable), .null, .null, .null, .null] }
         }

@@ -219,6 +219,11 @@ struct StatementPlanner {
 
     func requireDatabase(_ path: ObjectPath) throws(SQLError) {
         guard path.database != NameResolver.informationSchema else { throw SQLError("INFORMATION_SCHEMA is read-only.") }
+        if let kafka = resolver.kafkaDatabase(path.database, in: path.catalog) {
+            throw SQLError.unsupported(
+                "Kafka cluster '\(kafka.name)' (\(kafka.id)) cannot hold tables or views created here yet: the Kafka table connector is not part of this Floe build."
+            )
+        }
         guard resolver.databaseExists(path.database, in: path.catalog) else { throw Self.noDatabase(path) }
     }
 
@@ -273,10 +278,10 @@ struct StatementPlanner {
         }
         var watermarkExpression: String?
         if let watermark = create.watermark {
-            // Tables backed by a log (not datagen or filesystem ones) also have the system column `$rowtime`.
-            let connector = create.options.first(where: { $0.0 == "connector" })?.1.lowercased()
-            let isLog = connector == nil || connector == "faker"
-            let system = isLog ? [ColumnEntry(name: PlanField.rowtimeName, type: PlanField.rowtimeType)] : []
+            // Tables backed by a log (and faker's) also have the system column `$rowtime`.
+            let options = Dictionary(create.options, uniquingKeysWith: { _, last in last })
+            let hasRowtime = try ConnectorRegistry.factory(for: options).hasRowtime
+            let system = hasRowtime ? [ColumnEntry(name: PlanField.rowtimeName, type: PlanField.rowtimeType)] : []
             guard let column = (columns + system).first(where: { $0.name == watermark.column }) else {
                 throw SQLError("The rowtime attribute field '\(watermark.column)' is not defined in the table schema, at line 1")
             }
@@ -303,14 +308,15 @@ struct StatementPlanner {
             throw SQLError("Invalid bucket key '\(column)'. A bucket key must reference a physical column in the schema.")
         }
         let options = Dictionary(create.options, uniquingKeysWith: { _, last in last })
-        try ConnectorIdentifier.check(options)
         try Self.checkChangelogMode(options, primaryKey: create.primaryKey, table: path.name)
-        // A generated table's options are checked when it is created, not only when it is read.
-        _ = try FileSystemSpec.of(options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) }, access: services.fileSystem)
-        if try DatagenSpec.of(options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) }, seed: "") != nil,
-            create.asQuery != nil
-        {
-            throw SQLError("CREATE TABLE AS cannot create a generated table ('connector' = 'datagen').")
+        // Every option is checked when the table is created, not only when it is read or written.
+        let (factory, _) = try ConnectorRegistry.resolve(
+            options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) }, seed: "", fileSystem: services.fileSystem)
+        if create.asQuery != nil, factory.isGenerated {
+            throw SQLError("CREATE TABLE AS cannot create a generated table ('connector' = '\(factory.identifier ?? "")').")
+        }
+        if create.asQuery != nil, !factory.isSink {
+            throw SQLError("Connector '\(factory.identifier ?? "")' can only be used as a source. It cannot be used as a sink.")
         }
         return TableEntry(
             id: UUID().uuidString.lowercased(), name: path.name, columns: columns, primaryKey: create.primaryKey,
@@ -416,8 +422,9 @@ struct StatementPlanner {
     /// Refuses an updating query for a sink that takes inserts only: every sink but a blackhole (which drops all) and a
     /// table whose log keeps changes (`changelog.mode` `upsert`, the default with a primary key, or `retract`).
     func requireAppendOnly(_ plan: QueryPlan, into table: TableEntry, sink: ObjectPath) throws(SQLError) {
-        let keepsChanges = table.connector == nil && table.changelogMode != .append
-        guard plan.isAppendOnly || table.connector == "blackhole" || keepsChanges else {
+        let factory = try ConnectorRegistry.factory(for: table.options)
+        let keepsChanges = factory.identifier == nil && table.changelogMode != .append
+        guard plan.isAppendOnly || factory.takesAnyChanges || keepsChanges else {
             throw SQLError(
                 "Table sink '\(sink.catalog.name).\(sink.database).\(sink.name)' doesn't support consuming update and delete changes which is produced by an updating query (GROUP BY, DISTINCT, outer join or Top-N). Declare a PRIMARY KEY on the sink table (an upsert table), run the query with 'sql.snapshot.mode' = 'now', or make it append-only."
             )
@@ -456,10 +463,14 @@ struct StatementPlanner {
 
     func insert(_ insert: Insert, kind: String, keySuffix: String = "") throws(SQLError) -> InsertStatement {
         let (path, table) = try requireTable(insert.table, for: .write)
-        if table.connector == "datagen" || table.connector == "faker" {
+        let factory = try ConnectorRegistry.factory(for: table.options)
+        if factory.isGenerated {
             throw SQLError(
-                "Table '\(path.catalog.name).\(path.database).\(path.name)' is generated ('connector' = '\(table.connector!)') and cannot be written to."
+                "Table '\(path.catalog.name).\(path.database).\(path.name)' is generated ('connector' = '\(factory.identifier ?? "")') and cannot be written to."
             )
+        }
+        guard factory.isSink else {
+            throw SQLError("Connector '\(factory.identifier ?? "")' can only be used as a source. It cannot be used as a sink.")
         }
         let source = try analyzer.analyze(insert.source)
         try requireAppendOnly(source, into: table, sink: path)
@@ -523,12 +534,9 @@ struct StatementPlanner {
         case .dropColumns, .rename:
             throw SQLError.unsupported("This ALTER TABLE action is not supported.")
         }
-        try ConnectorIdentifier.check(changed.options)
         try Self.checkChangelogMode(changed.options, primaryKey: changed.primaryKey, table: path.name)
         // The changed options are checked as CREATE TABLE checks them (a new filesystem path must be allowed too).
-        let physical = changed.columns.filter(\.isPhysical).map { ($0.name, $0.type) }
-        _ = try FileSystemSpec.of(options: changed.options, columns: physical, access: services.fileSystem)
-        _ = try DatagenSpec.of(options: changed.options, columns: physical, seed: changed.id)
+        _ = try ConnectorRegistry.connector(of: changed, fileSystem: services.fileSystem)
         let catalog = services.catalog
         let final = changed
         return ddl("ALTER_TABLE") { () throws(SQLError) in

@@ -9,6 +9,8 @@ struct DataflowContext {
     var isSnapshot: Bool
     var snapshot: CatalogSnapshot
     var catalogs: [CatalogIdentity]
+    /// The Kafka clusters attached as databases of those catalogs.
+    var kafkaDatabases: [KafkaDatabase] = []
     var openLog: (String) throws(SQLError) -> TableLog
     /// Tables read under a watermark assigner: read a log record at a time.
     var recordAtATime: Set<String> = []
@@ -142,7 +144,8 @@ final class PhysicalPlanner {
             sources.append(source)
             return source
         case .systemTable(let table, let catalogID):
-            let rows = SystemTables.rows(table, catalogID: catalogID, catalogs: context.catalogs, snapshot: context.snapshot)
+            let rows = SystemTables.rows(
+                table, catalogID: catalogID, catalogs: context.catalogs, kafkaDatabases: context.kafkaDatabases, snapshot: context.snapshot)
             let source = ConstantSource(
                 rows.isEmpty ? [] : [Batch(rows: rows, kinds: Array(repeating: .insert, count: rows.count), types: SystemTables.types(table))])
             sources.append(source)

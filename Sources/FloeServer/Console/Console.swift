@@ -61,6 +61,7 @@ struct Console: Sendable {
         registerStatements(on: pages)
         registerAPIKeys(on: pages)
         registerWorkspace(on: pages)
+        registerKafkaClusters(on: pages)
     }
 
     // MARK: - Requests of a signed-in browser

@@ -29,6 +29,8 @@ struct APIReply: Sendable {
     /// `errors[0].detail` of an error envelope, or the status line.
     var errorDetail: String {
         if case .array(let errors)? = body?["errors"], let detail = errors.first?["detail"]?.stringValue { return detail }
+        // Kafka REST v3 answers errors as `{"error_code", "message"}`.
+        if body?["error_code"] != nil, let message = body?["message"]?.stringValue { return message }
         return "The API answered \(status) \(APIError.title(for: status))."
     }
 }

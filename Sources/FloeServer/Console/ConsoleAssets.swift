@@ -25,6 +25,7 @@ enum ConsoleTemplate: String, CaseIterable, Sendable {
     case statements, statementDetail = "statement_detail"
     case apiKeys = "api_keys", apiKeyWizard = "api_key_wizard", apiKeyCreated = "api_key_created"
     case workspace
+    case kafkaClusters = "kafka_clusters"
 
     /// The template file's bytes.
     var source: [UInt8] {
@@ -42,6 +43,7 @@ enum ConsoleTemplate: String, CaseIterable, Sendable {
         case .apiKeyWizard: PackageResources.api_key_wizard_mustache
         case .apiKeyCreated: PackageResources.api_key_created_mustache
         case .workspace: PackageResources.workspace_mustache
+        case .kafkaClusters: PackageResources.kafka_clusters_mustache
         }
     }
 
@@ -61,7 +63,8 @@ enum ConsoleTemplate: String, CaseIterable, Sendable {
             // What ``Console/page(_:_:title:environment:tab:_:)`` sets, and what any page may add.
             [
                 "title", "signed_in", "csrf", "session_principal", "session_principal_id", "refresh", "environment", "environment.id",
-                "environment.name", "tab_compute_pools", "tab_statements", "tab_api_keys", "tab_workspace", "flash_notice", "flash_error",
+                "environment.name", "tab_compute_pools", "tab_statements", "tab_api_keys", "tab_workspace", "tab_kafka_clusters", "flash_notice",
+                "flash_error",
             ]
         case .login: ["next", "key"]
         case .error: ["status", "detail"]
@@ -102,6 +105,12 @@ enum ConsoleTemplate: String, CaseIterable, Sendable {
             ]
         case .apiKeyCreated: ["notes", "key", "secret", "scope", "owner", "file", "filename"]
         case .workspace: ["pools", "pools.id", "pools.label", "any_pools", "catalog", "database"]
+        case .kafkaClusters:
+            [
+                "clusters", "clusters.id", "clusters.name", "clusters.bootstrap", "clusters.phase", "clusters.detail", "clusters.created",
+                "clusters.provisioned", "clusters.topics", "clusters.topics.name", "clusters.topics.partitions", "clusters.topics.replication",
+                "clusters.topics.internal", "clusters.topics_error", "any", "can_manage",
+            ]
         }
     }
 

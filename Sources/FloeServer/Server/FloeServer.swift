@@ -3,6 +3,7 @@
 import FloeBackends
 import FloeBuildInfo
 import FloeCore
+import FloeKafka
 import FloeStore
 import Foundation
 import Hummingbird
@@ -36,6 +37,9 @@ public struct FloeServer: Sendable {
         print(created ? "Admin credentials written to \(bootstrapFile.path)" : "Admin credentials are in \(bootstrapFile.path)")
 
         let publicURL = configuration.resolvedPublicURL(boundPort: configuration.port)
+        // One admin client per attached cluster, made on first use: a server with no cluster never loads librdkafka.
+        let kafkaAdmins = KafkaAdminPool(logger: logger)
+        let kafkaInspector = configuration.kafkaInspector ?? LibrdkafkaInspector(pool: kafkaAdmins)
         let backend = try EmbeddedBackend(
             directory: dataDirectory.appendingPathComponent("engine"), fileSystemRoots: configuration.fileSystemRoots, privateDirectory: dataDirectory
         )
@@ -46,9 +50,12 @@ public struct FloeServer: Sendable {
             logger: logger)
         let statements = StatementServices(
             scheduler: scheduler, results: store, backend: backend, signals: signals, longPoll: .seconds(1), resultsPageSize: 1000)
-        let router = Self.makeRouter(store: store, configuration: configuration, publicURL: publicURL, statements: statements)
+        var routed = configuration
+        routed.kafkaInspector = kafkaInspector
+        let router = Self.makeRouter(store: store, configuration: routed, publicURL: publicURL, statements: statements)
         let provisioner = PoolProvisioner(
             store: store, delay: configuration.poolProvisioningDelay, logger: logger, provisioned: { scheduler.wake() })
+        let prober = KafkaClusterProber(store: store, inspector: kafkaInspector, timeout: configuration.kafkaProbeTimeout, logger: logger)
         let (limits, descriptors) = configuration.connections.fittingDescriptorLimit()
         if limits.maximumConnections < configuration.connections.maximumConnections {
             logger.warning(
@@ -63,7 +70,7 @@ public struct FloeServer: Sendable {
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "floe",
                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections + ConnectionLimits.refusalMargin)),
-            services: [provisioner, scheduler],
+            services: [provisioner, prober, scheduler],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.info(
@@ -131,6 +138,8 @@ public struct FloeServer: Sendable {
         APIKeysAPI(api: api).register(on: controlPlane.group("iam/v2"))
         RoleBindingsAPI(api: api).register(on: controlPlane.group("iam/v2"))
         FCPMAPI(api: api).register(on: controlPlane.group("fcpm/v2"))
+        CMKAPI(api: api).register(on: controlPlane.group("cmk/v2"))
+        KafkaRESTAPI(api: api, inspector: configuration.kafkaInspector ?? UnavailableKafkaInspector()).register(on: controlPlane.group("kafka/v3"))
         if let statements {
             let flink = apiRoutes.group().add(middleware: AuthenticationMiddleware(store: store, scope: .flink))
             StatementsAPI(api: api, services: statements).register(on: flink)

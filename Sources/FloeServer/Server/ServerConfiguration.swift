@@ -34,6 +34,11 @@ public struct ServerConfiguration: Sendable {
     public var statementRetention: Duration = StatementScheduler.defaultRetention
     /// The most bytes of results kept per statement; the oldest are dropped beyond it.
     public var statementResultsLimit = SQLiteControlPlaneStore.defaultResultsLimit
+    /// How the server reaches attached Kafka clusters (to probe them and list their topics); nil for librdkafka
+    /// (``LibrdkafkaInspector``) through the server's admin pool. Tests put a fake here.
+    public var kafkaInspector: (any KafkaClusterInspector)?
+    /// How long the probe of an attached Kafka cluster may take.
+    public var kafkaProbeTimeout: Duration = .seconds(10)
 
     /// Creates a configuration with the given data directory and defaults elsewhere.
     public init(dataDirectory: URL) {

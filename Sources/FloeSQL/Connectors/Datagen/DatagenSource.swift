@@ -40,11 +40,9 @@ struct DatagenSpec: Sendable, Equatable {
     /// The types of the generated rows (with `$rowtime` last when appended).
     var types: [SQLType] { fields.map(\.type) + (appendsRowtime ? [PlanField.rowtimeType] : []) }
 
-    /// The spec of a table, or `nil` if the table is not a datagen table.
+    /// The spec of a `'connector' = 'datagen'` table.
     /// - Throws: an option that is unknown, malformed or does not fit its column.
-    static func of(options: [String: String], columns: [(name: String, type: SQLType)], seed: String) throws(SQLError) -> DatagenSpec? {
-        if options["connector"]?.lowercased() == "faker" { return try faker(options: options, columns: columns, seed: seed) }
-        guard options["connector"]?.lowercased() == "datagen" else { return nil }
+    static func datagen(options: [String: String], columns: [(name: String, type: SQLType)], seed: String) throws(SQLError) -> DatagenSpec {
         var known: Set<String> = ["connector", "rows-per-second", "number-of-rows"]
         func integer(_ key: String) throws(SQLError) -> Int64? {
             guard let text = options[key] else { return nil }

@@ -40,11 +40,11 @@ struct FileSystemSpec: Sendable, Equatable {
     var allowComments = false
     var nullLiteral: String?
 
-    /// The spec of a table, or `nil` if the table is not a filesystem table.
+    /// The spec of a `'connector' = 'filesystem'` table.
     /// - Throws: an option that is unknown, missing or malformed.
-    static func of(options: [String: String], columns: [(name: String, type: SQLType)], access: FileSystemAccess) throws(SQLError) -> FileSystemSpec?
-    {
-        guard options["connector"]?.lowercased() == "filesystem" else { return nil }
+    static func parse(
+        options: [String: String], columns: [(name: String, type: SQLType)], access: FileSystemAccess
+    ) throws(SQLError) -> FileSystemSpec {
         guard var path = options["path"], !path.isEmpty else {
             throw SQLError("Missing required options are:\n\npath")
         }

@@ -50,9 +50,9 @@ final class LogSource: SourceStage {
     override var inputArrival: (@Sendable () async throws -> Void)? {
         { [log, offset] in try await log.waitForAppend(beyond: offset) }
     }
-    /// The table's topic is its own name (the last part of the qualified name).
-    override var consumedOffset: (table: String, rows: Int64)? {
-        (tableName.split(separator: ".").last.map(String.init) ?? tableName, rowsRead)
+    /// The table's topic is its own name (the last part of the qualified name), its log one partition.
+    override var consumedOffsets: [SourceOffset] {
+        [SourceOffset(table: tableName.split(separator: ".").last.map(String.init) ?? tableName, partition: 0, offset: rowsRead)]
     }
 
     override func saveState(into writer: inout StateWriter) {
