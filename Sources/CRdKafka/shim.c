@@ -37,7 +37,11 @@ static char floe_load_error[512];
 static void floe_load_once_body(void) {
     const char *path = getenv("FLOE_LIBRDKAFKA");
     if (path == NULL || path[0] == '\0') {
+#ifdef __APPLE__
+        path = "librdkafka.1.dylib";
+#else
         path = "librdkafka.so.1";
+#endif
     }
     // RTLD_LOCAL: librdkafka's symbols (and OpenSSL's, which it pulls in) stay out of the global namespace.
     void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);

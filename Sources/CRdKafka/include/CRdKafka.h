@@ -27,7 +27,8 @@ extern "C" {
 #define FLOE_RDKAFKA_MIN_VERSION 0x020002ff
 
 /// Loads librdkafka once per process (later calls return the first call's outcome). The library is
-/// `$FLOE_LIBRDKAFKA` when that is set, else `librdkafka.so.1` from the loader's search path.
+/// `$FLOE_LIBRDKAFKA` when that is set, else `librdkafka.so.1` (`librdkafka.1.dylib` on macOS) from the loader's
+/// search path.
 /// Returns 0 when every function below is usable; otherwise -1, with a one-line reason (naming the missing
 /// library or symbol, or a too old version, and how to install it) written to `err` (NUL-terminated, at most
 /// `errlen` bytes). No trampoline may be called unless this returned 0.
