@@ -142,9 +142,8 @@ struct OrgAPI: Sendable {
     @Sendable func deleteEnvironment(_ request: Request, context: FloeRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         let id = context.parameters.path("id")
-        _ = try visibleEnvironment(id, caller: caller)
-        guard caller.policy.isOrganizationAdmin else { throw APIError.forbidden("Only an OrganizationAdmin may delete environments.") }
         let registryID = try visibleEnvironment(id, caller: caller).schemaRegistryID
+        guard caller.policy.isOrganizationAdmin else { throw APIError.forbidden("Only an OrganizationAdmin may delete environments.") }
         try await api.mutate { state throws(APIError) in _ = try state.deleteEnvironment(id: id) }
         // The registry goes with its environment; if this fails (or the server stops first), the next start drops it.
         if let registryID { try? await api.registries?.drop(registryID) }
