@@ -50,7 +50,8 @@ let package = Package(
         ),
         .target(
             name: "FloeBackends",
-            dependencies: ["FloeCore", "FloeSQL", "FloeKafka", .product(name: "Logging", package: "swift-log")], swiftSettings: upcomingFeatures),
+            dependencies: ["FloeCore", "FloeSQL", "FloeKafka", "FloeSchemas", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: upcomingFeatures),
         .target(
             name: "FloeStore",
             dependencies: ["FloeCore", "FloeSchemas", .product(name: "GRDB", package: "GRDB.swift")],

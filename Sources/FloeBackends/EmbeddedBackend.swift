@@ -3,6 +3,7 @@
 public import FloeCore
 public import FloeKafka
 import FloeSQL
+public import FloeSchemas
 public import Foundation
 public import Logging
 
@@ -11,6 +12,8 @@ public final class EmbeddedBackend: ExecutionBackend {
     private let engine: any SQLEngine
     /// The admin clients of attached Kafka clusters (shared with the control plane's prober).
     private let kafkaAdmins: KafkaAdminPool
+    /// The Schema Registry of an environment (Floe's own, or the external one it names).
+    private let schemaRegistries: @Sendable (String) -> (any SchemaRegistry)?
     /// How long one Kafka metadata or DDL request may take while a statement is prepared or run.
     static let kafkaTimeout: Duration = .seconds(10)
 
@@ -18,9 +21,11 @@ public final class EmbeddedBackend: ExecutionBackend {
     /// `fileSystemRoots` (none: the connector is off), and never under `privateDirectory` (the server's data).
     public init(
         directory: URL, checkpointInterval: Duration = .milliseconds(500), fileSystemRoots: [URL] = [], privateDirectory: URL? = nil,
-        kafkaAdmins: KafkaAdminPool = KafkaAdminPool(logger: Logger(label: "floe.kafka"))
+        kafkaAdmins: KafkaAdminPool = KafkaAdminPool(logger: Logger(label: "floe.kafka")),
+        schemaRegistries: @escaping @Sendable (_ environmentID: String) -> (any SchemaRegistry)? = { _ in nil }
     ) throws {
         self.kafkaAdmins = kafkaAdmins
+        self.schemaRegistries = schemaRegistries
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let access = FileSystemAccess(roots: fileSystemRoots.map(\.path), refused: [(privateDirectory ?? directory).path])
         self.engine = try EmbeddedEngine(directory: directory, checkpointInterval: checkpointInterval, fileSystem: access)
@@ -35,7 +40,8 @@ public final class EmbeddedBackend: ExecutionBackend {
                 KafkaDatabase(
                     catalogID: $0.environmentID, id: $0.id, name: $0.displayName,
                     cluster: LibrdkafkaClusterClient(
-                        pool: kafkaAdmins, connection: $0.connection, name: $0.displayName, id: $0.id, timeout: Self.kafkaTimeout))
+                        pool: kafkaAdmins, connection: $0.connection, name: $0.displayName, id: $0.id, timeout: Self.kafkaTimeout),
+                    registry: schemaRegistries($0.environmentID))
             })
         do {
             return EmbeddedExecution(prepared: try await engine.prepare(sql, in: session))

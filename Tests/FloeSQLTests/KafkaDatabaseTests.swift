@@ -1,5 +1,6 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import FloeSchemas
 import Foundation
 import Synchronization
 import Testing
@@ -60,7 +61,9 @@ final class InMemoryKafkaCluster: KafkaClusterClient {
 @Suite struct KafkaDatabaseTests {
     static func fixture(_ clusters: [(id: String, name: String, cluster: InMemoryKafkaCluster)]) throws -> EngineFixture {
         var fixture = try EngineFixture()
-        fixture.kafkaDatabases = clusters.map { KafkaDatabase(catalogID: EngineFixture.dev.id, id: $0.id, name: $0.name, cluster: $0.cluster) }
+        fixture.kafkaDatabases = clusters.map {
+            KafkaDatabase(catalogID: EngineFixture.dev.id, id: $0.id, name: $0.name, cluster: $0.cluster, registry: InMemorySchemaRegistry())
+        }
         return fixture
     }
 
@@ -104,7 +107,7 @@ final class InMemoryKafkaCluster: KafkaClusterClient {
         await #expect { try await fixture.run("SELECT * FROM orders.payments") } throws: { error in
             (error as? SQLError)?.kind == .unsupported && "\(error)".contains("lkc-abc123")
         }
-        await #expect { try await fixture.run("CREATE TABLE orders.t (a INT)") } throws: { error in
+        await #expect { try await fixture.run("INSERT INTO orders.payments SELECT CAST('a' AS BYTES), CAST('b' AS BYTES)") } throws: { error in
             (error as? SQLError)?.kind == .unsupported && "\(error)".contains("lkc-abc123")
         }
         await #expect { try await fixture.run("SELECT * FROM orders.missing") } throws: { error in
@@ -121,5 +124,105 @@ final class InMemoryKafkaCluster: KafkaClusterClient {
         }
         // The embedded databases do not depend on it.
         #expect(Self.rows(try await fixture.run("SHOW TABLES").1).isEmpty)
+    }
+}
+
+@Suite struct KafkaTableDDLTests {
+    static func fixture() throws -> (EngineFixture, InMemoryKafkaCluster, InMemorySchemaRegistry) {
+        let cluster = InMemoryKafkaCluster(name: "shop")
+        let registry = InMemorySchemaRegistry()
+        var fixture = try EngineFixture()
+        fixture.kafkaDatabases = [KafkaDatabase(catalogID: EngineFixture.dev.id, id: "lkc-shop1", name: "shop", cluster: cluster, registry: registry)]
+        return (fixture, cluster, registry)
+    }
+
+    static func text(_ changes: [ResultChange]) -> String { changes.map(EngineText.change).joined(separator: "\n") }
+
+    @Test func aTopicWithoutSchemasIsARawTable() async throws {
+        let (fixture, cluster, _) = try Self.fixture()
+        defer { fixture.remove() }
+        try cluster.createTopic("clicks", partitions: 3, configs: [:])
+        let described = Self.text(try await fixture.run("DESCRIBE shop.clicks").1)
+        #expect(described == "+I[key, BYTES, TRUE, NULL, NULL, NULL, NULL]\n+I[val, BYTES, TRUE, NULL, NULL, NULL, NULL]")
+        let shown = Self.text(try await fixture.run("SHOW CREATE TABLE shop.clicks").1)
+        #expect(shown.contains("DISTRIBUTED BY HASH(`key`) INTO 3 BUCKETS"), "\(shown)")
+        #expect(shown.contains("'key.format' = 'raw'") && shown.contains("'value.format' = 'raw'") && shown.contains("'connector' = 'confluent'"))
+        #expect(shown.contains("'kafka.retention.time' = '7 d'") && shown.contains("'scan.startup.mode' = 'earliest-offset'"))
+    }
+
+    @Test func createTableMakesTheTopicAndRegistersItsSchemas() async throws {
+        let (fixture, cluster, registry) = try Self.fixture()
+        defer { fixture.remove() }
+        _ = try await fixture.run(
+            """
+            CREATE TABLE shop.orders (id BIGINT, product STRING, amount INT, ts TIMESTAMP_LTZ(3), total AS amount * 2,
+              PRIMARY KEY (id) NOT ENFORCED) DISTRIBUTED BY HASH(id) INTO 4 BUCKETS WITH ('kafka.retention.time' = '1 d')
+            """)
+        let topic = try #require(try cluster.describeTopic("orders"))
+        #expect(topic.partitions == 4 && topic.configs["retention.ms"] == "86400000" && topic.configs["cleanup.policy"] == "delete")
+        let key = try #require(try await registry.latestVersion(subject: "orders-key"))
+        let value = try #require(try await registry.latestVersion(subject: "orders-value"))
+        #expect(key.text.contains("\"orders_key\"") && key.text.contains("\"id\""))
+        #expect(value.text.contains("\"orders_value\"") && !value.text.contains("\"id\"") && value.text.contains("\"product\""))
+        #expect(try await registry.compatibility(subject: "orders-key") == .fullTransitive)
+        // The table reads back from the topic and its schemas, with what DDL added.
+        let described = Self.text(try await fixture.run("DESCRIBE shop.orders").1)
+        #expect(described.hasPrefix("+I[id, BIGINT, FALSE, PRI(id), NULL, NULL, NULL]\n+I[product, STRING, TRUE"), "\(described)")
+        #expect(described.contains("+I[total, INT, TRUE, NULL, AS (`amount` * 2)"), "\(described)")
+        let shown = Self.text(try await fixture.run("SHOW CREATE TABLE shop.orders").1)
+        #expect(shown.contains("'changelog.mode' = 'upsert'") && shown.contains("'kafka.retention.time' = '1 d'"), "\(shown)")
+        #expect(shown.contains("DISTRIBUTED BY HASH(`id`) INTO 4 BUCKETS"), "\(shown)")
+        #expect(Self.text(try await fixture.run("SHOW TABLES FROM shop").1) == "+I[orders]")
+        // Again: refused, unless IF NOT EXISTS.
+        await #expect(throws: SQLError.self) { try await fixture.run("CREATE TABLE shop.orders (x INT)") }
+        _ = try await fixture.run("CREATE TABLE IF NOT EXISTS shop.orders (x INT)")
+    }
+
+    @Test func dropTableDeletesTheTopicAndItsSubjects() async throws {
+        let (fixture, cluster, registry) = try Self.fixture()
+        defer { fixture.remove() }
+        _ = try await fixture.run("CREATE TABLE shop.t (k INT, v STRING) DISTRIBUTED BY (k) INTO 2 BUCKETS")
+        #expect(try await registry.latestVersion(subject: "t-key") != nil)
+        _ = try await fixture.run("DROP TABLE shop.t")
+        #expect(try cluster.describeTopic("t") == nil)
+        #expect(try await registry.latestVersion(subject: "t-key") == nil)
+        #expect(try await registry.latestVersion(subject: "t-value") == nil)
+        await #expect(throws: SQLError.self) { try await fixture.run("DROP TABLE shop.t") }
+        _ = try await fixture.run("DROP TABLE IF EXISTS shop.t")
+        // A new table of that name may have another schema: the old subjects were deleted.
+        _ = try await fixture.run("CREATE TABLE shop.t (k STRING, w DOUBLE) DISTRIBUTED BY (k)")
+        #expect(try cluster.describeTopic("t")?.partitions == 6)
+    }
+
+    @Test func aSchemaTheRegistryRefusesLeavesNoTopicBehind() async throws {
+        let (fixture, cluster, registry) = try Self.fixture()
+        defer { fixture.remove() }
+        // An existing value subject whose schema the new one cannot follow (BACKWARD: a new field without default).
+        _ = try await registry.register(
+            subject: "late-value",
+            schema: SchemaDefinition(text: #"{"type":"record","name":"late_value","fields":[{"name":"a","type":"int"}]}"#), normalize: false)
+        await #expect { try await fixture.run("CREATE TABLE shop.late (a INT, b INT NOT NULL)") } throws: { error in
+            "\(error)".contains("Schema Registry")
+        }
+        #expect(try cluster.describeTopic("late") == nil)
+    }
+
+    @Test func optionsAndFormatsAreChecked() async throws {
+        let (fixture, _, _) = try Self.fixture()
+        defer { fixture.remove() }
+        func failure(_ sql: String) async -> String {
+            do {
+                _ = try await fixture.run(sql)
+                return "accepted"
+            } catch { return "\(error)" }
+        }
+        #expect(await failure("CREATE TABLE shop.a (x INT) WITH ('topic' = 'x')").contains("Unsupported options"))
+        #expect(await failure("CREATE TABLE shop.a (k INT, v INT) DISTRIBUTED BY (k) WITH ('key.format' = 'raw')").contains("'raw' key"))
+        #expect(await failure("CREATE TABLE shop.a (x INT) WITH ('connector' = 'datagen')").contains("'confluent'"))
+        #expect(await failure("CREATE TABLE shop.a (x INT) WITH ('value.format' = 'proto-registry')").contains("not supported yet"))
+        #expect(
+            await failure("CREATE TABLE shop.a (k INT, v INT) DISTRIBUTED BY (k) INTO 3 BUCKETS WITH ('kafka.partitions' = '4')").contains(
+                "contradicts"))
+        #expect(await failure("CREATE VIEW shop.v AS SELECT 1").contains("cannot hold views"))
     }
 }

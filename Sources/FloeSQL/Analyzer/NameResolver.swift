@@ -9,7 +9,7 @@ enum CatalogObject: Sendable {
     case view(catalog: CatalogIdentity, database: String, ViewEntry)
     case system(catalog: CatalogIdentity, SystemTable)
     /// A topic of a Kafka cluster attached as a database.
-    case kafkaTopic(catalog: CatalogIdentity, database: KafkaDatabase, KafkaTopicInfo)
+    case kafkaTopic(catalog: CatalogIdentity, KafkaTable)
 }
 
 /// Where a new object goes: a catalog, a database and a name.
@@ -104,7 +104,8 @@ struct NameResolver: Sendable {
         }
         if let kafka = kafkaDatabase(path.database, in: path.catalog) {
             guard let topic = try kafka.cluster.describeTopic(path.name), topic.isTable else { throw notFound }
-            return .kafkaTopic(catalog: path.catalog, database: kafka, topic)
+            let overrides = snapshot.kafkaOverrides(cluster: kafka.id, topic: topic.name)
+            return .kafkaTopic(catalog: path.catalog, try KafkaTable.resolve(topic, in: kafka, overrides: overrides))
         }
         guard let database = snapshot.catalog(path.catalog.id).databases[path.database] else { throw notFound }
         if let table = database.tables[path.name] { return .table(catalog: path.catalog, database: path.database, table) }

@@ -414,9 +414,9 @@ struct QueryAnalyzer {
             return QueryPlan(
                 node: node, fields: fields, isBounded: isSnapshot || connector.isBounded, isAppendOnly: isAppendOnly,
                 upsertKeys: upsertKeys)
-        case .kafkaTopic(_, let database, let topic):
+        case .kafkaTopic(_, let table):
             throw SQLError.unsupported(
-                "Topic '\(topic.name)' of Kafka cluster '\(database.name)' (\(database.id)) cannot be read as a table yet: "
+                "Topic '\(table.topic.name)' of Kafka cluster '\(table.database.name)' (\(table.database.id)) cannot be read as a table yet: "
                     + "the Kafka table connector is not part of this Floe build.", at: name.origin.span)
         case .view(let catalog, let database, let view):
             let key = "\(catalog.id).\(database).\(view.name)"

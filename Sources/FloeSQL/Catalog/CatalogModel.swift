@@ -85,6 +85,13 @@ struct CatalogEntry: Sendable, Codable, Equatable {
 struct CatalogSnapshot: Sendable, Codable, Equatable {
     var version = 1
     var catalogs: [String: CatalogEntry] = [:]
+    /// What DDL added to the topics of attached Kafka clusters, by cluster id (`lkc-…`) and topic: computed and
+    /// metadata columns, a watermark, a primary key, options. Their physical columns are never kept here: they are
+    /// the registered schemas'. Absent in catalogs written before clusters could be attached.
+    var kafkaTables: [String: [String: TableEntry]]?
+
+    /// The DDL overrides of `topic` of cluster `clusterID`.
+    func kafkaOverrides(cluster clusterID: String, topic: String) -> TableEntry? { kafkaTables?[clusterID]?[topic] }
 
     /// The catalog with `id`, created empty (with `default`) when it was never touched.
     func catalog(_ id: String) -> CatalogEntry {

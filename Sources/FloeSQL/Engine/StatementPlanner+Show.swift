@@ -128,8 +128,14 @@ extension StatementPlanner {
     func describe(_ name: QualifiedName, extended: Bool, kind: String = "DESCRIBE") throws(SQLError) -> any PreparedStatement {
         let object = try resolver.object(name)
         var rows: [Row] = []
-        switch object {
-        case .table(_, _, let table):
+        let entry: TableEntry? =
+            switch object {
+            case .table(_, _, let table): table
+            case .kafkaTopic(_, let kafka): kafka.entry
+            case .view, .system: nil
+            }
+        switch entry {
+        case let table?:
             for column in table.columns {
                 var extras: [String] = []
                 if let computed = column.computed { extras.append("AS \(computed)") }
@@ -142,7 +148,7 @@ extension StatementPlanner {
                     extras.isEmpty ? .null : .string(extras.joined(separator: " ")), watermark, column.comment.map(Value.string) ?? .null,
                 ])
             }
-        case .view, .system, .kafkaTopic:
+        case nil:
             let plan = try analyzer.namedObject(name)
             rows = plan.fields.map { [.string($0.name), .string($0.type.kindSQL), .bool($0.type.nullable), .null, .null, .null, .null] }
         }

@@ -65,6 +65,9 @@ struct StatementPlanner {
             return try createTable(create)
         case .dropTable(let name, let ifExists):
             let path = try resolver.path(name, for: .manage)
+            if let kafka = resolver.kafkaDatabase(path.database, in: path.catalog) {
+                return try dropKafkaTable(name, path: path, in: kafka, ifExists: ifExists)
+            }
             let catalog = services.catalog
             let logs = services.logs
             if !ifExists { try requireTable(name, for: .manage) }
@@ -221,7 +224,7 @@ struct StatementPlanner {
         guard path.database != NameResolver.informationSchema else { throw SQLError("INFORMATION_SCHEMA is read-only.") }
         if let kafka = resolver.kafkaDatabase(path.database, in: path.catalog) {
             throw SQLError.unsupported(
-                "Kafka cluster '\(kafka.name)' (\(kafka.id)) cannot hold tables or views created here yet: the Kafka table connector is not part of this Floe build."
+                "Kafka cluster '\(kafka.name)' (\(kafka.id)) holds topics, whose tables CREATE TABLE makes; it cannot hold views or other objects yet."
             )
         }
         guard resolver.databaseExists(path.database, in: path.catalog) else { throw Self.noDatabase(path) }
@@ -231,10 +234,15 @@ struct StatementPlanner {
     @discardableResult
     func requireTable(_ name: QualifiedName, for use: CatalogAccess = .read) throws(SQLError) -> (ObjectPath, TableEntry) {
         let path = try resolver.path(name, for: use)
-        guard case .table(_, _, let table) = try resolver.object(name) else {
-            throw SQLError("'\(name.parts.joined(separator: "."))' is not a table.")
+        switch try resolver.object(name) {
+        case .table(_, _, let table): return (path, table)
+        case .kafkaTopic(_, let kafka) where use == .read: return (path, kafka.entry)
+        case .kafkaTopic(_, let kafka):
+            throw SQLError.unsupported(
+                "Table '\(kafka.topic.name)' of Kafka cluster '\(kafka.database.name)' (\(kafka.database.id)) cannot be written or changed yet: "
+                    + "the Kafka table connector is not part of this Floe build.")
+        default: throw SQLError("'\(name.parts.joined(separator: "."))' is not a table.")
         }
-        return (path, table)
     }
 
     // MARK: CREATE TABLE
@@ -268,7 +276,9 @@ struct StatementPlanner {
         return result
     }
 
-    func tableEntry(_ create: CreateTable, path: ObjectPath, columns: [ColumnEntry]) throws(SQLError) -> TableEntry {
+    /// The catalog entry of a new table, checked. `checkConnector` false leaves the options to the caller (a Kafka
+    /// table's are Confluent's, checked by ``ConfluentTableOptions``).
+    func tableEntry(_ create: CreateTable, path: ObjectPath, columns: [ColumnEntry], checkConnector: Bool = true) throws(SQLError) -> TableEntry {
         var columns = columns
         for key in create.primaryKey {
             guard let index = columns.firstIndex(where: { $0.name == key }) else {
@@ -309,14 +319,16 @@ struct StatementPlanner {
         }
         let options = Dictionary(create.options, uniquingKeysWith: { _, last in last })
         try Self.checkChangelogMode(options, primaryKey: create.primaryKey, table: path.name)
-        // Every option is checked when the table is created, not only when it is read or written.
-        let (factory, _) = try ConnectorRegistry.resolve(
-            options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) }, seed: "", fileSystem: services.fileSystem)
-        if create.asQuery != nil, factory.isGenerated {
-            throw SQLError("CREATE TABLE AS cannot create a generated table ('connector' = '\(factory.identifier ?? "")').")
-        }
-        if create.asQuery != nil, !factory.isSink {
-            throw SQLError("Connector '\(factory.identifier ?? "")' can only be used as a source. It cannot be used as a sink.")
+        if checkConnector {
+            // Every option is checked when the table is created, not only when it is read or written.
+            let (factory, _) = try ConnectorRegistry.resolve(
+                options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) }, seed: "", fileSystem: services.fileSystem)
+            if create.asQuery != nil, factory.isGenerated {
+                throw SQLError("CREATE TABLE AS cannot create a generated table ('connector' = '\(factory.identifier ?? "")').")
+            }
+            if create.asQuery != nil, !factory.isSink {
+                throw SQLError("Connector '\(factory.identifier ?? "")' can only be used as a source. It cannot be used as a sink.")
+            }
         }
         return TableEntry(
             id: UUID().uuidString.lowercased(), name: path.name, columns: columns, primaryKey: create.primaryKey,
@@ -338,6 +350,7 @@ struct StatementPlanner {
 
     func createTable(_ create: CreateTable) throws(SQLError) -> any PreparedStatement {
         let path = try resolver.path(create.name, for: .manage)
+        if let kafka = resolver.kafkaDatabase(path.database, in: path.catalog) { return try createKafkaTable(create, path: path, in: kafka) }
         try requireDatabase(path)
         var base: [ColumnEntry] = []
         if let like = create.like {

@@ -44,7 +44,8 @@ public struct FloeServer: Sendable {
         let backend = try EmbeddedBackend(
             directory: dataDirectory.appendingPathComponent("engine"), fileSystemRoots: configuration.fileSystemRoots,
             privateDirectory: dataDirectory,
-            kafkaAdmins: kafkaAdmins)
+            kafkaAdmins: kafkaAdmins,
+            schemaRegistries: { [directory = SchemaRegistryDirectory(store: store)] in directory.registry(environmentID: $0) })
         let signals = ResultSignals()
         let scheduler = StatementScheduler(
             store: store, results: store, backend: backend, signals: signals,

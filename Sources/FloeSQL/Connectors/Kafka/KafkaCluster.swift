@@ -1,5 +1,7 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+public import FloeSchemas
+
 /// A topic of an attached Kafka cluster, as the catalog sees it.
 public struct KafkaTopicInfo: Sendable, Equatable {
     public var name: String
@@ -49,11 +51,15 @@ public struct KafkaDatabase: Sendable {
     /// The cluster's display name: the database name SHOW DATABASES prints.
     public var name: String
     public var cluster: any KafkaClusterClient
+    /// The Schema Registry of its environment, where its tables' `<topic>-key` and `<topic>-value` schemas live; nil
+    /// when the environment has none (its topics are then raw tables).
+    public var registry: (any SchemaRegistry)?
 
-    public init(catalogID: String, id: String, name: String, cluster: any KafkaClusterClient) {
+    public init(catalogID: String, id: String, name: String, cluster: any KafkaClusterClient, registry: (any SchemaRegistry)?) {
         self.catalogID = catalogID
         self.id = id
         self.name = name
         self.cluster = cluster
+        self.registry = registry
     }
 }

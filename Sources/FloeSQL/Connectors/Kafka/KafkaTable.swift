@@ -1,0 +1,87 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import FloeSchemas
+
+/// A topic of an attached Kafka cluster as a table (kafka-tables.md §1): its physical columns come from the latest
+/// schemas of the `<topic>-key` and `<topic>-value` subjects, or are the raw `key`/`val` bytes without them; what DDL
+/// added (computed and metadata columns, a watermark, a primary key, options) is kept by the catalog per cluster and
+/// topic (``CatalogSnapshot/kafkaTables``), Confluent's "regional metastore".
+struct KafkaTable: Sendable {
+    var database: KafkaDatabase
+    var topic: KafkaTopicInfo
+    /// The table as the rest of the engine sees it: columns, key, watermark, distribution and every option as SHOW
+    /// CREATE TABLE prints it (`connector` = `confluent`).
+    var entry: TableEntry
+    var options: ConfluentTableOptions
+    /// Where each physical column comes from (key, value or both).
+    var layout: InferredTable
+    /// The latest registered key and value schemas (nil: the part is raw bytes).
+    var keySchema: RegisteredSchema?
+    var valueSchema: RegisteredSchema?
+
+    static func keySubject(_ topic: String) -> String { "\(topic)-key" }
+    static func valueSubject(_ topic: String) -> String { "\(topic)-value" }
+
+    /// The table `topic` is, with the DDL overrides the catalog keeps for it.
+    static func resolve(_ topic: KafkaTopicInfo, in database: KafkaDatabase, overrides: TableEntry?) throws(SQLError) -> KafkaTable {
+        let registry = database.registry.map(RegistryAccess.init)
+        let keySchema = try registry?.latest(keySubject(topic.name))
+        let valueSchema = try registry?.latest(valueSubject(topic.name))
+        let parsedKey = try keySchema.map(parse)
+        let parsedValue = try valueSchema.map(parse)
+        let layout: InferredTable
+        do {
+            layout = try RegistryTableInference.infer(key: parsedKey, value: parsedValue)
+        } catch {
+            throw SQLError.runtime("Topic '\(topic.name)' of Kafka cluster '\(database.name)' cannot be a table: \(error.message)")
+        }
+        var columns = layout.columns.map { ColumnEntry(name: $0.name, type: $0.type) }
+        for column in overrides?.columns ?? [] where !column.isPhysical { columns.append(column) }
+        for index in columns.indices {
+            columns[index].comment = overrides?.columns.first { $0.name == columns[index].name }?.comment
+        }
+        let settings = TopicSettings(kafkaConfigs: topic.configs)
+        // A compacted topic with a key and no declared changelog is an upsert table keyed by its key (CT).
+        let inferredUpsert =
+            overrides == nil && settings.cleanupPolicy == .compact && !layout.distributionKey.isEmpty && layout.options["value.fields-include"] == nil
+        let declared = inferredUpsert ? layout.distributionKey : overrides?.primaryKey ?? []
+        let primaryKey = declared.filter { key in columns.contains { $0.name == key && $0.isPhysical } }
+        for key in primaryKey {
+            if let index = columns.firstIndex(where: { $0.name == key }) { columns[index].type = columns[index].type.notNull }
+        }
+        // Options: the topic's settings as `kafka.*`, the formats the schemas imply, what DDL set, then the defaults.
+        var given = settings.tableOptions
+        for (key, value) in layout.options { given[key] = value }
+        for (key, value) in overrides?.options ?? [:] where !key.hasPrefix("floe.") && key != "connector" { given[key] = value }
+        let options = try ConfluentTableOptions(given, hasPrimaryKey: !primaryKey.isEmpty)
+        var shown = given
+        shown["connector"] = "confluent"
+        shown["changelog.mode"] = options.changelogMode.rawValue
+        shown["scan.startup.mode"] = shown["scan.startup.mode"] ?? "earliest-offset"
+        shown["scan.bounded.mode"] = shown["scan.bounded.mode"] ?? "unbounded"
+        shown["value.format"] = shown["value.format"] ?? options.valueFormat.rawValue
+        if layout.distributionKey.isEmpty { shown["key.format"] = nil }
+        let entry = TableEntry(
+            id: "\(database.id)/\(topic.name)", name: topic.name, columns: columns, primaryKey: primaryKey,
+            watermarkColumn: overrides?.watermarkColumn, watermarkExpression: overrides?.watermarkExpression,
+            distributedBy: layout.distributionKey, bucketCount: topic.partitions, comment: overrides?.comment, options: shown)
+        return KafkaTable(
+            database: database, topic: topic, entry: entry, options: options, layout: layout, keySchema: keySchema, valueSchema: valueSchema)
+    }
+
+    /// A registered schema parsed for the formats.
+    static func parse(_ schema: RegisteredSchema) throws(SQLError) -> TopicSchema {
+        switch schema.type {
+        case .avro:
+            do { return .avro(try AvroSchema(parsing: schema.text)) } catch {
+                throw SQLError.runtime("Schema \(schema.id) of subject '\(schema.subject)' is not valid Avro: \(error.message)")
+            }
+        case .json:
+            do { return .json(try JSONSchemaDocument(parsing: schema.text)) } catch {
+                throw SQLError.runtime("Schema \(schema.id) of subject '\(schema.subject)' is not a valid JSON Schema: \(error.description)")
+            }
+        case .protobuf:
+            throw SQLError.unsupported("Subject '\(schema.subject)' holds a Protobuf schema; the 'proto-registry' format is not supported yet.")
+        }
+    }
+}

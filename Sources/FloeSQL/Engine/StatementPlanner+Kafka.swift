@@ -1,0 +1,153 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import FloeCore
+import FloeSchemas
+
+/// DDL in a database that is an attached Kafka cluster: a table is a topic with its `-key` and `-value` subjects
+/// (kafka-tables.md §1), so CREATE TABLE creates them and DROP TABLE deletes them.
+extension StatementPlanner {
+    /// The default partition count of a new topic (Confluent Cloud's).
+    static let defaultPartitions = 6
+
+    /// CREATE TABLE in a Kafka database: the topic (`INTO n BUCKETS`, default 6, with the `kafka.*` settings), the key
+    /// subject when the table has a key (primary or distribution key), the value subject, and what the catalog keeps
+    /// besides (computed and metadata columns, the watermark, the key, the options given).
+    func createKafkaTable(_ create: CreateTable, path: ObjectPath, in kafka: KafkaDatabase) throws(SQLError) -> any PreparedStatement {
+        guard create.asQuery == nil else {
+            throw SQLError.unsupported(
+                "CREATE TABLE AS in Kafka cluster '\(kafka.name)' (\(kafka.id)) is not supported yet: the Kafka table connector cannot write yet.")
+        }
+        guard create.like == nil else { throw SQLError.unsupported("CREATE TABLE … LIKE is not supported in a Kafka cluster yet.") }
+        let columns = try columnEntries(create.columns, scopeBase: [])
+        guard !columns.isEmpty else { throw SQLError("A table needs at least one column.") }
+        var table = try tableEntry(create, path: path, columns: columns, checkConnector: false)
+        if let connector = table.options["connector"], connector.lowercased() != "confluent" {
+            throw SQLError(
+                "A table of Kafka cluster '\(kafka.name)' is a topic of it ('connector' = 'confluent'); '\(connector)' tables belong in a database of their own."
+            )
+        }
+        table.options["connector"] = nil
+        let options = try ConfluentTableOptions(table.options, hasPrimaryKey: !table.primaryKey.isEmpty)
+        if let count = options.partitions, let buckets = create.bucketCount, count != buckets {
+            throw SQLError("'kafka.partitions' = '\(count)' contradicts INTO \(buckets) BUCKETS.")
+        }
+        let partitions = create.bucketCount ?? options.partitions ?? Self.defaultPartitions
+        guard (1...TopicSettings.maxPartitions).contains(partitions) else {
+            throw SQLError("A topic has from 1 to \(TopicSettings.maxPartitions) partitions, not \(partitions).")
+        }
+        // The key: the primary key, else the distribution key; an upsert table's bucket key must be its primary key.
+        if !table.primaryKey.isEmpty, !create.distributedBy.isEmpty, create.distributedBy != table.primaryKey {
+            throw SQLError("The bucket key of a table with a primary key must be its primary key (\(table.primaryKey.joined(separator: ", "))).")
+        }
+        let keyNames = table.primaryKey.isEmpty ? create.distributedBy : table.primaryKey
+        let physical = table.physicalColumns
+        let keyColumns = keyNames.compactMap { name in physical.first { $0.name == name } }
+        let valueColumns =
+            options.valueFieldsInclude == .all ? physical : physical.filter { column in !keyNames.contains(column.name) }
+        guard !valueColumns.isEmpty else {
+            throw SQLError("Every column of '\(path.name)' is a key column: a Kafka table needs a value column, or 'value.fields-include' = 'all'.")
+        }
+        let keyPart = try keyColumns.isEmpty ? nil : Self.subjectSchema(keyColumns, format: options.keyFormat, table: path.name, isKey: true)
+        let valuePart = try Self.subjectSchema(valueColumns, format: options.valueFormat, table: path.name, isKey: false)
+        let registry = kafka.registry.map(RegistryAccess.init)
+        if registry == nil, keyPart != nil || valuePart != nil {
+            throw SQLError("The environment of Kafka cluster '\(kafka.name)' has no Schema Registry, so its tables can only be 'raw'.")
+        }
+        // The catalog keeps what the topic and its schemas do not say.
+        var overrides = table
+        overrides.id = "\(kafka.id)/\(path.name)"
+        overrides.bucketCount = nil
+        overrides.distributedBy = []
+        let kept = overrides
+        let cluster = kafka.cluster
+        let catalog = services.catalog
+        let configs = options.topic.kafkaConfigs
+        let ifNotExists = create.ifNotExists
+        let topicName = path.name
+        let kafkaID = kafka.id
+        return ddl("CREATE_TABLE") { () throws(SQLError) in
+            if try cluster.describeTopic(topicName) != nil {
+                if ifNotExists { return }
+                throw Self.exists(path)
+            }
+            try cluster.createTopic(topicName, partitions: partitions, configs: configs)
+            do throws(SQLError) {
+                if let keyPart, let registry {
+                    let subject = KafkaTable.keySubject(topicName)
+                    // Confluent Cloud requires a key subject to be FULL or FULL_TRANSITIVE; one set before is kept.
+                    if try registry.compatibility(subject) == nil { try registry.setCompatibility(.fullTransitive, subject) }
+                    _ = try registry.register(subject, keyPart)
+                }
+                if let valuePart, let registry { _ = try registry.register(KafkaTable.valueSubject(topicName), valuePart) }
+            } catch {
+                // The topic must not outlive a table that could not be created.
+                try? cluster.deleteTopic(topicName)
+                throw error
+            }
+            try catalog.update { snapshot throws(SQLError) in
+                var tables = snapshot.kafkaTables ?? [:]
+                tables[kafkaID, default: [:]][topicName] = kept
+                snapshot.kafkaTables = tables
+            }
+        }
+    }
+
+    /// The schema a key or value part registers, nil for `raw` (which registers nothing and holds one column).
+    static func subjectSchema(
+        _ columns: [ColumnEntry], format: ConfluentTableOptions.Format, table: String, isKey: Bool
+    ) throws(SQLError) -> SchemaDefinition? {
+        let part = isKey ? "key" : "value"
+        let fields = columns.map { SQLType.RowField($0.name, $0.type) }
+        do {
+            switch format {
+            case .raw:
+                guard columns.count == 1, columns[0].type.isBinary || columns[0].type.isCharacter else {
+                    throw SQLError(
+                        "A 'raw' \(part) is one BYTES or STRING column, but the \(part) of '\(table)' is \(columns.map { "\($0.name) \($0.type.sql)" }.joined(separator: ", "))."
+                    )
+                }
+                return nil
+            case .avroRegistry:
+                let schema =
+                    isKey
+                    ? try AvroSchemaGenerator.keySchema(table: table, columns: fields)
+                    : try AvroSchemaGenerator.valueSchema(table: table, columns: fields)
+                return SchemaDefinition(type: .avro, text: schema.serializedString)
+            case .jsonRegistry:
+                let schema =
+                    isKey
+                    ? try JSONSchemaMapping.keySchema(table: table, columns: fields)
+                    : try JSONSchemaMapping.valueSchema(table: table, columns: fields)
+                return SchemaDefinition(type: .json, text: schema.serializedString)
+            }
+        } catch let error as SQLError {
+            throw error
+        } catch {
+            throw SQLError("The \(part) of '\(table)' has no \(format.rawValue) schema: \(error)")
+        }
+    }
+
+    /// DROP TABLE in a Kafka database: deletes the topic, soft-deletes its `-key` and `-value` subjects (they can be
+    /// restored, and do not block a new table of the same name), and forgets what the catalog kept for it.
+    func dropKafkaTable(_ name: QualifiedName, path: ObjectPath, in kafka: KafkaDatabase, ifExists: Bool) throws(SQLError) -> any PreparedStatement {
+        let cluster = kafka.cluster
+        let registry = kafka.registry.map(RegistryAccess.init)
+        let catalog = services.catalog
+        let topicName = path.name
+        let kafkaID = kafka.id
+        return ddl("DROP_TABLE") { () throws(SQLError) in
+            guard let topic = try cluster.describeTopic(topicName), topic.isTable else {
+                if ifExists { return }
+                throw SQLError("Table (or view) '\(name.parts.joined(separator: "."))' does not exist or you do not have access to it.")
+            }
+            try cluster.deleteTopic(topic.name)
+            for subject in [KafkaTable.keySubject(topicName), KafkaTable.valueSubject(topicName)] {
+                if let registry, try registry.latest(subject) != nil { try registry.deleteSubject(subject) }
+            }
+            try catalog.update { snapshot throws(SQLError) in
+                guard snapshot.kafkaTables?[kafkaID]?[topicName] != nil else { return }
+                snapshot.kafkaTables![kafkaID]![topicName] = nil
+            }
+        }
+    }
+}
