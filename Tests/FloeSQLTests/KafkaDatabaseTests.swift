@@ -56,6 +56,89 @@ final class InMemoryKafkaCluster: KafkaClusterClient {
             all[name]!.configs = configs
         }
     }
+
+    /// The records of each topic, per partition.
+    let records = Mutex<[String: [Int32: [KafkaRecordData]]]>([:])
+
+    /// Appends a record to a partition of a topic.
+    func produce(_ topic: String, partition: Int32, key: [UInt8]?, value: [UInt8]?, timestamp: Int64, headers: [(name: String, value: [UInt8]?)] = [])
+    {
+        records.withLock { all in
+            let offset = Int64(all[topic]?[partition]?.count ?? 0)
+            all[topic, default: [:]][partition, default: []].append(
+                KafkaRecordData(
+                    partition: partition, offset: offset, timestamp: timestamp, timestampType: .createTime, key: key, value: value, headers: headers))
+        }
+    }
+
+    func openReader(topic: String, readCommitted: Bool) throws(SQLError) -> any KafkaTopicReader {
+        try check()
+        return InMemoryTopicReader(cluster: self, topic: topic)
+    }
+}
+
+/// Reads an ``InMemoryKafkaCluster``'s records from assigned positions, with end-of-partition events.
+final class InMemoryTopicReader: KafkaTopicReader, @unchecked Sendable {
+    let cluster: InMemoryKafkaCluster
+    let topic: String
+    private var positions: [Int32: Int64] = [:]
+    private var reportedEnd: Set<Int32> = []
+
+    init(cluster: InMemoryKafkaCluster, topic: String) {
+        self.cluster = cluster
+        self.topic = topic
+    }
+
+    private func partitionRecords() -> [Int32: [KafkaRecordData]] { cluster.records.withLock { $0[topic] ?? [:] } }
+
+    func assign(_ positions: [Int32: KafkaReadPosition]) throws(SQLError) {
+        let records = partitionRecords()
+        for (partition, position) in positions {
+            switch position {
+            case .beginning: self.positions[partition] = 0
+            case .end: self.positions[partition] = Int64(records[partition]?.count ?? 0)
+            case .offset(let offset): self.positions[partition] = offset
+            }
+        }
+    }
+
+    func poll(maxRecords: Int) throws(SQLError) -> [KafkaReadEvent] {
+        let records = partitionRecords()
+        var events: [KafkaReadEvent] = []
+        for partition in positions.keys.sorted() {
+            let all = records[partition] ?? []
+            var position = positions[partition]!
+            while position < all.count, events.count < maxRecords {
+                events.append(.record(all[Int(position)]))
+                position += 1
+                reportedEnd.remove(partition)
+            }
+            positions[partition] = position
+            if position == all.count, !reportedEnd.contains(partition) {
+                events.append(.endOfPartition(partition, next: position))
+                reportedEnd.insert(partition)
+            }
+        }
+        return events
+    }
+
+    func endOffsets(_ partitions: [Int32]) throws(SQLError) -> [Int32: Int64] {
+        let records = partitionRecords()
+        return Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(records[$0]?.count ?? 0)) })
+    }
+
+    func offsets(atOrAfter timestamp: Int64, _ partitions: [Int32]) throws(SQLError) -> [Int32: Int64] {
+        let records = partitionRecords()
+        return Dictionary(
+            uniqueKeysWithValues: partitions.map { partition in
+                let all = records[partition] ?? []
+                return (partition, all.first { ($0.timestamp ?? 0) >= timestamp }?.offset ?? Int64(all.count))
+            })
+    }
+
+    var dataArrival: @Sendable () async -> Void { { try? await Task.sleep(for: .milliseconds(10)) } }
+
+    func close() {}
 }
 
 @Suite struct KafkaDatabaseTests {
@@ -104,9 +187,6 @@ final class InMemoryKafkaCluster: KafkaClusterClient {
         let cluster = InMemoryKafkaCluster(name: "orders", topics: [KafkaTopicInfo(name: "payments", partitions: 6)])
         let fixture = try Self.fixture([("lkc-abc123", "orders", cluster)])
         defer { fixture.remove() }
-        await #expect { try await fixture.run("SELECT * FROM orders.payments") } throws: { error in
-            (error as? SQLError)?.kind == .unsupported && "\(error)".contains("lkc-abc123")
-        }
         await #expect { try await fixture.run("INSERT INTO orders.payments SELECT CAST('a' AS BYTES), CAST('b' AS BYTES)") } throws: { error in
             (error as? SQLError)?.kind == .unsupported && "\(error)".contains("lkc-abc123")
         }
@@ -224,5 +304,86 @@ final class InMemoryKafkaCluster: KafkaClusterClient {
             await failure("CREATE TABLE shop.a (k INT, v INT) DISTRIBUTED BY (k) INTO 3 BUCKETS WITH ('kafka.partitions' = '4')").contains(
                 "contradicts"))
         #expect(await failure("CREATE VIEW shop.v AS SELECT 1").contains("cannot hold views"))
+    }
+}
+
+@Suite struct KafkaSourceTests {
+    static let snapshot = ["sql.snapshot.mode": "now"]
+
+    /// Produces `rows` to `topic` as Confluent's Avro serializer would: the value schema registered under
+    /// `<topic>-value`, each record framed with its id.
+    static func produceAvro(
+        _ cluster: InMemoryKafkaCluster, _ registry: InMemorySchemaRegistry, topic: String, schema: String, columns: [SQLType.RowField],
+        rows: [(partition: Int32, key: [UInt8]?, row: [Value]?)]
+    ) async throws {
+        let id = try await registry.register(subject: "\(topic)-value", schema: SchemaDefinition(text: schema), normalize: false).id
+        let encoder = try AvroRowEncoder(schema: try AvroSchema(parsing: schema), columns: columns)
+        for (index, record) in rows.enumerated() {
+            let value = try record.row.map { try encoder.encodeFramed($0, schemaID: Int32(id)) }
+            cluster.produce(topic, partition: record.partition, key: record.key, value: value, timestamp: 1_700_000_000_000 + Int64(index) * 1000)
+        }
+    }
+
+    @Test func recordsWrittenUnderTheRegisteredSchemaReadAsRows() async throws {
+        let (fixture, cluster, registry) = try KafkaTableDDLTests.fixture()
+        defer { fixture.remove() }
+        try cluster.createTopic("orders", partitions: 2, configs: [:])
+        let schema =
+            #"{"type":"record","name":"orders_value","fields":[{"name":"id","type":"long"},{"name":"product","type":["null","string"],"default":null}]}"#
+        let columns = [SQLType.RowField("id", SQLType(.bigint, nullable: false)), SQLType.RowField("product", .string)]
+        try await Self.produceAvro(
+            cluster, registry, topic: "orders", schema: schema, columns: columns,
+            rows: [(0, nil, [.int(1), .string("tea")]), (1, nil, [.int(2), .null]), (0, nil, [.int(3), .string("cake")])])
+        let rows = KafkaTableDDLTests.text(try await fixture.run("SELECT id, product FROM shop.orders", Self.snapshot).1)
+        #expect(Set(rows.split(separator: "\n")) == ["+I[1, tea]", "+I[2, NULL]", "+I[3, cake]"], "\(rows)")
+        // Metadata columns, added by ALTER TABLE.
+        _ = try await fixture.run(
+            "ALTER TABLE shop.orders ADD (`part` INT METADATA FROM 'partition' VIRTUAL, `off` BIGINT METADATA FROM 'offset' VIRTUAL)")
+        let located = KafkaTableDDLTests.text(try await fixture.run("SELECT id, `part`, `off` FROM shop.orders", Self.snapshot).1)
+        #expect(Set(located.split(separator: "\n")) == ["+I[1, 0, 0]", "+I[2, 1, 0]", "+I[3, 0, 1]"], "\(located)")
+        await #expect(throws: SQLError.self) { try await fixture.run("ALTER TABLE shop.orders ADD `extra` INT") }
+        // kafka.* options reconfigure the topic.
+        _ = try await fixture.run("ALTER TABLE shop.orders SET ('kafka.retention.time' = '2 d')")
+        #expect(try cluster.describeTopic("orders")?.configs["retention.ms"] == "172800000")
+    }
+
+    @Test func metadataColumnsAndRowtimeComeFromTheRecord() async throws {
+        let (fixture, cluster, _) = try KafkaTableDDLTests.fixture()
+        defer { fixture.remove() }
+        try cluster.createTopic("raw", partitions: 1, configs: [:])
+        cluster.produce("raw", partition: 0, key: Array("k1".utf8), value: Array("v1".utf8), timestamp: 1_700_000_000_000)
+        cluster.produce("raw", partition: 0, key: nil, value: Array("v2".utf8), timestamp: 1_700_000_001_000)
+        let rows = KafkaTableDDLTests.text(
+            try await fixture.run(
+                "SELECT key, val, `$rowtime` FROM shop.raw", Self.snapshot.merging(["sql.local-time-zone": "UTC"]) { $1 }
+            ).1)
+        #expect(rows == "+I[x'6b31', x'7631', 2023-11-14 22:13:20.000]\n+I[NULL, x'7632', 2023-11-14 22:13:21.000]", "\(rows)")
+    }
+
+    @Test func aBoundedScanStopsAtTheEndItSawAndReportsNextOffsets() async throws {
+        let (fixture, cluster, _) = try KafkaTableDDLTests.fixture()
+        defer { fixture.remove() }
+        try cluster.createTopic("events", partitions: 3, configs: [:])
+        for index in 0..<7 { cluster.produce("events", partition: Int32(index % 3), key: nil, value: [UInt8(index)], timestamp: 0) }
+        let (traits, changes) = try await fixture.run("SELECT COUNT(*) FROM shop.events", Self.snapshot)
+        #expect(traits.isBounded)
+        #expect(KafkaTableDDLTests.text(changes) == "+I[7]")
+    }
+
+    @Test func recordsThatDoNotDecodeFailOrAreSkipped() async throws {
+        let (fixture, cluster, registry) = try KafkaTableDDLTests.fixture()
+        defer { fixture.remove() }
+        _ = try await fixture.run("CREATE TABLE shop.t (a INT)")
+        let id = try #require(try await registry.latestVersion(subject: "t-value")).id
+        let encoder = try AvroRowEncoder(
+            schema: try AvroSchema(parsing: try #require(try await registry.latestVersion(subject: "t-value")).text),
+            columns: [SQLType.RowField("a", SQLType(.integer))])
+        cluster.produce("t", partition: 0, key: nil, value: try encoder.encodeFramed([.int(5)], schemaID: Int32(id)), timestamp: 0)
+        cluster.produce("t", partition: 0, key: nil, value: [9, 9, 9], timestamp: 0)
+        await #expect { try await fixture.run("SELECT a FROM shop.t", Self.snapshot) } throws: { error in
+            "\(error)".contains("does not decode") && "\(error)".contains("error-handling.mode")
+        }
+        _ = try await fixture.run("ALTER TABLE shop.t SET ('error-handling.mode' = 'ignore')")
+        #expect(KafkaTableDDLTests.text(try await fixture.run("SELECT a FROM shop.t", Self.snapshot).1) == "+I[5]")
     }
 }

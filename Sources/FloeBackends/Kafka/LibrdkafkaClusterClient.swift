@@ -65,6 +65,11 @@ struct LibrdkafkaClusterClient: KafkaClusterClient {
         do { try admin.deleteTopic(name, timeout: timeout) } catch { throw failure(error, "delete topic '\(name)'") }
     }
 
+    func openReader(topic: String, readCommitted: Bool) throws(SQLError) -> any KafkaTopicReader {
+        try LibrdkafkaTopicReader(
+            connection: connection, topic: topic, readCommitted: readCommitted, cluster: "'\(name)' (\(id))", timeout: timeout)
+    }
+
     func alterTopicConfigs(_ name: String, _ configs: [String: String]) throws(SQLError) {
         let admin = try admin()
         do {

@@ -322,102 +322,124 @@ struct QueryAnalyzer {
         }
     }
 
-    func namedObject(_ name: QualifiedName) throws(SQLError) -> QueryPlan {
-        switch try resolver.object(name) {
-        case .system(let catalog, let table):
-            let fields = SystemTables.fields(table).map { PlanField(name: $0.name, type: $0.type, qualifier: nil) }
-            return QueryPlan(node: .systemTable(table, catalogID: catalog.id), fields: fields, isBounded: true, isAppendOnly: true, upsertKeys: nil)
-        case .table(let catalog, let database, let table):
-            let physical = table.physicalColumns
-            let qualifiedName = "\(catalog.name).\(database).\(table.name)"
+    /// The scan of a table (its log, generator, files, or Kafka topic) with its computed and metadata columns, its
+    /// watermark and its changelog.
+    func tablePlan(_ table: TableEntry, qualifiedName: String, kafka: KafkaTable?) throws(SQLError) -> QueryPlan {
+        let physical = table.physicalColumns
+        // A table's log yields `$rowtime`, each row's append time, and so do faker's rows and Kafka records (their
+        // timestamps). A Kafka scan also yields the metadata columns, after the physical ones.
+        let hasRowtime: Bool
+        var isBounded: Bool
+        var node: PlanNode
+        var scanned: [ColumnEntry] = physical
+        if let kafka {
+            hasRowtime = true
+            let metadata = table.columns.filter { $0.metadataKey != nil }
+            for column in metadata where KafkaScanSpec.metadataTypes[column.metadataKey!] == nil {
+                throw SQLError(
+                    "Invalid metadata key '\(column.metadataKey!)' in column '\(column.name)' of table \(qualifiedName). Supported keys are "
+                        + KafkaScanSpec.metadataTypes.keys.sorted().map { "'\($0)'" }.joined(separator: ", ") + ".")
+            }
+            scanned += metadata
+            let spec = KafkaScanSpec(table: kafka, metadataKeys: metadata.map { $0.metadataKey! }, isSnapshot: isSnapshot)
+            node = .kafkaScan(spec, name: qualifiedName, types: scanned.map(\.type) + [PlanField.rowtimeType])
+            isBounded = kafka.options.bounded != .unbounded
+        } else {
             let (factory, connector) = try ConnectorRegistry.connector(of: table, fileSystem: fileSystem)
             try factory.requireSource()
-            // A table's log also yields `$rowtime`, each row's append time, and so do faker's rows.
-            let hasRowtime = factory.hasRowtime
-            var node: PlanNode
+            hasRowtime = factory.hasRowtime
+            isBounded = connector.isBounded
             switch connector {
             case .log: node = .tableScan(tableID: table.id, name: qualifiedName, types: physical.map(\.type) + [PlanField.rowtimeType])
             case .generated(let spec): node = .generated(spec, name: qualifiedName)
             case .files(let spec): node = .files(spec, name: qualifiedName)
             case .blackhole: throw SQLError.runtime("A blackhole table has no rows to read.")
             }
-            var fields = physical.map { PlanField(name: $0.name, type: $0.type, qualifier: nil) }
-            let rowtimeField = PlanField(name: PlanField.rowtimeName, type: PlanField.rowtimeType, qualifier: nil, isSystem: true)
-            if hasRowtime { fields.append(rowtimeField) }
-            if physical.count != table.columns.count {
-                // Computed columns are evaluated over the physical ones; metadata columns read as NULL.
-                let scope = Scope(fields: fields)
-                var expressions: [BoundExpression] = []
-                var allFields: [PlanField] = []
-                for column in table.columns {
-                    if let index = physical.firstIndex(where: { $0.name == column.name }) {
-                        expressions.append(BoundExpression(.column(index), column.type))
-                    } else if let text = column.computed {
-                        let parsed: Expression
-                        do { parsed = try Parser.parseExpression(text) } catch { throw SQLError("Invalid computed column \(column.name): \(error)") }
-                        expressions.append(try bind(parsed, scope))
-                    } else {
-                        expressions.append(.literal(.null, column.type.withNullable(true)))
-                    }
-                    allFields.append(PlanField(name: column.name, type: expressions.last!.type, qualifier: nil))
-                }
-                if hasRowtime {
-                    expressions.append(BoundExpression(.column(physical.count), PlanField.rowtimeType))
-                    allFields.append(rowtimeField)
-                }
-                node = .project(node, expressions)
-                fields = allFields
-            }
             if case .generated(let generator) = connector, generator.rowLimit == nil, isSnapshot {
                 throw SQLError("Table \(qualifiedName) generates rows without end ('number-of-rows' is not set), so it cannot be read as a snapshot.")
             }
-            if let rowtime = table.watermarkColumn, let index = fields.firstIndex(where: { $0.name == rowtime }) {
-                fields[index].isRowtime = true
-                // A snapshot is read as a batch: time attributes are plain timestamps and nothing waits for watermarks.
-                if !isSnapshot, let text = table.watermarkExpression {
-                    if text == Self.sourceWatermark {
-                        node = .watermark(
-                            node, rowtime: index, expression: try sourceWatermarkExpression(index, fields[index].type), perRecord: false)
-                    } else {
-                        node = .watermark(
-                            node, rowtime: index, expression: try watermarkStrategy(text, over: fields, table: qualifiedName), perRecord: true)
-                    }
+        }
+        var fields = scanned.map { PlanField(name: $0.name, type: $0.type, qualifier: nil) }
+        let rowtimeField = PlanField(name: PlanField.rowtimeName, type: PlanField.rowtimeType, qualifier: nil, isSystem: true)
+        if hasRowtime { fields.append(rowtimeField) }
+        if scanned.count != table.columns.count || scanned.count != physical.count {
+            // Computed columns are evaluated over the scanned ones; metadata columns a scan does not yield read as NULL.
+            let scope = Scope(fields: fields)
+            var expressions: [BoundExpression] = []
+            var allFields: [PlanField] = []
+            for column in table.columns {
+                if let index = scanned.firstIndex(where: { $0.name == column.name }) {
+                    expressions.append(BoundExpression(.column(index), column.type))
+                } else if let text = column.computed {
+                    let parsed: Expression
+                    do { parsed = try Parser.parseExpression(text) } catch { throw SQLError("Invalid computed column \(column.name): \(error)") }
+                    expressions.append(try bind(parsed, scope))
+                } else {
+                    expressions.append(.literal(.null, column.type.withNullable(true)))
                 }
-            } else if hasRowtime, let index = fields.lastIndex(where: { $0.name == PlanField.rowtimeName && $0.isSystem }) {
-                // Confluent's default: `WATERMARK FOR $rowtime AS SOURCE_WATERMARK()`.
-                fields[index].isRowtime = true
-                if !isSnapshot {
-                    node = .watermark(node, rowtime: index, expression: try sourceWatermarkExpression(index, PlanField.rowtimeType), perRecord: false)
-                }
+                allFields.append(PlanField(name: column.name, type: expressions.last!.type, qualifier: nil))
             }
-            var isAppendOnly = true
-            var upsertKeys: [Int]?
             if hasRowtime {
-                switch table.changelogMode {
-                case .append: break
-                case .upsert:
-                    // Upserts by primary key, normalized into a changelog (after the watermark assigner, as in Flink).
-                    var keys: [Int] = []
-                    for key in table.primaryKey {
-                        guard let index = fields.firstIndex(where: { $0.name == key }) else {
-                            throw SQLError("Table \(qualifiedName) has primary key column '\(key)', which it no longer has.")
-                        }
-                        keys.append(index)
-                    }
-                    node = .changelogNormalize(node, keys: keys, ignoring: fields.lastIndex { $0.isSystem })
-                    isAppendOnly = isSnapshot
-                    upsertKeys = isSnapshot ? nil : keys
-                case .retract:
-                    isAppendOnly = false
+                expressions.append(BoundExpression(.column(scanned.count), PlanField.rowtimeType))
+                allFields.append(rowtimeField)
+            }
+            node = .project(node, expressions)
+            fields = allFields
+        }
+        if let rowtime = table.watermarkColumn, let index = fields.firstIndex(where: { $0.name == rowtime }) {
+            fields[index].isRowtime = true
+            // A snapshot is read as a batch: time attributes are plain timestamps and nothing waits for watermarks.
+            if !isSnapshot, let text = table.watermarkExpression {
+                if text == Self.sourceWatermark {
+                    node = .watermark(
+                        node, rowtime: index, expression: try sourceWatermarkExpression(index, fields[index].type), perRecord: false)
+                } else {
+                    node = .watermark(
+                        node, rowtime: index, expression: try watermarkStrategy(text, over: fields, table: qualifiedName), perRecord: true)
                 }
             }
-            return QueryPlan(
-                node: node, fields: fields, isBounded: isSnapshot || connector.isBounded, isAppendOnly: isAppendOnly,
-                upsertKeys: upsertKeys)
-        case .kafkaTopic(_, let table):
-            throw SQLError.unsupported(
-                "Topic '\(table.topic.name)' of Kafka cluster '\(table.database.name)' (\(table.database.id)) cannot be read as a table yet: "
-                    + "the Kafka table connector is not part of this Floe build.", at: name.origin.span)
+        } else if hasRowtime, let index = fields.lastIndex(where: { $0.name == PlanField.rowtimeName && $0.isSystem }) {
+            // Confluent's default: `WATERMARK FOR $rowtime AS SOURCE_WATERMARK()`.
+            fields[index].isRowtime = true
+            if !isSnapshot {
+                node = .watermark(node, rowtime: index, expression: try sourceWatermarkExpression(index, PlanField.rowtimeType), perRecord: false)
+            }
+        }
+        var isAppendOnly = true
+        var upsertKeys: [Int]?
+        if hasRowtime {
+            switch table.changelogMode {
+            case .append: break
+            case .upsert:
+                // Upserts by primary key, normalized into a changelog (after the watermark assigner, as in Flink).
+                var keys: [Int] = []
+                for key in table.primaryKey {
+                    guard let index = fields.firstIndex(where: { $0.name == key }) else {
+                        throw SQLError("Table \(qualifiedName) has primary key column '\(key)', which it no longer has.")
+                    }
+                    keys.append(index)
+                }
+                node = .changelogNormalize(node, keys: keys, ignoring: fields.lastIndex { $0.isSystem })
+                isAppendOnly = isSnapshot
+                upsertKeys = isSnapshot ? nil : keys
+            case .retract:
+                isAppendOnly = false
+            }
+        }
+        return QueryPlan(
+            node: node, fields: fields, isBounded: isSnapshot || isBounded, isAppendOnly: isAppendOnly,
+            upsertKeys: upsertKeys)
+    }
+
+    func namedObject(_ name: QualifiedName) throws(SQLError) -> QueryPlan {
+        switch try resolver.object(name) {
+        case .system(let catalog, let table):
+            let fields = SystemTables.fields(table).map { PlanField(name: $0.name, type: $0.type, qualifier: nil) }
+            return QueryPlan(node: .systemTable(table, catalogID: catalog.id), fields: fields, isBounded: true, isAppendOnly: true, upsertKeys: nil)
+        case .table(let catalog, let database, let table):
+            return try tablePlan(table, qualifiedName: "\(catalog.name).\(database).\(table.name)", kafka: nil)
+        case .kafkaTopic(let catalog, let kafka):
+            return try tablePlan(kafka.entry, qualifiedName: "\(catalog.name).\(kafka.database.name).\(kafka.topic.name)", kafka: kafka)
         case .view(let catalog, let database, let view):
             let key = "\(catalog.id).\(database).\(view.name)"
             guard !expanding.contains(key) else { throw SQLError("View \(view.name) refers to itself.") }

@@ -158,6 +158,8 @@ indirect enum PlanNode: Sendable {
     case generated(DatagenSpec, name: String)
     /// A filesystem table's files (`'connector' = 'filesystem'`), in the physical column order; bounded.
     case files(FileSystemSpec, name: String)
+    /// A topic of an attached Kafka cluster: its physical columns, then its metadata columns, then `$rowtime`.
+    case kafkaScan(KafkaScanSpec, name: String, types: [SQLType])
     /// An INFORMATION_SCHEMA table of a catalog (computed from the catalog when the statement runs).
     case systemTable(SystemTable, catalogID: String)
     case filter(PlanNode, BoundExpression)
@@ -221,7 +223,8 @@ struct QueryPlan: Sendable {
             let indent = String(repeating: "   ", count: depth) + (depth > 0 ? "+- " : "")
             switch node {
             case .values(let rows, _): lines.append(indent + "Values(tuples=\(rows.count))")
-            case .tableScan(_, let name, _), .generated(_, let name), .files(_, let name): lines.append(indent + "TableSourceScan(table=[\(name)])")
+            case .tableScan(_, let name, _), .generated(_, let name), .files(_, let name), .kafkaScan(_, let name, _):
+                lines.append(indent + "TableSourceScan(table=[\(name)])")
             case .systemTable(let table, let catalog):
                 lines.append(indent + "SystemTableScan(table=[\(catalog).INFORMATION_SCHEMA.\(table.rawValue)])")
             case .filter(let input, _):

@@ -150,4 +150,64 @@ extension StatementPlanner {
             }
         }
     }
+
+    /// ALTER TABLE of a Kafka table: metadata and computed columns may be added and options set or reset (Confluent's
+    /// rules: physical columns change only by evolving the registered schemas). `kafka.*` options reconfigure the
+    /// topic itself; the others are kept by the catalog.
+    func alterKafkaTable(_ name: QualifiedName, _ action: AlterTableAction, in kafka: KafkaDatabase) throws(SQLError) -> any PreparedStatement {
+        guard case .kafkaTopic(_, let table) = try resolver.object(name) else {
+            throw SQLError("Table (or view) '\(name.parts.joined(separator: "."))' does not exist or you do not have access to it.")
+        }
+        let topicName = table.topic.name
+        var overrides =
+            services.catalog.snapshot.kafkaOverrides(cluster: kafka.id, topic: topicName)
+            ?? TableEntry(
+                id: table.entry.id, name: topicName, columns: [], primaryKey: [], watermarkColumn: nil, watermarkExpression: nil, distributedBy: [],
+                bucketCount: nil, comment: nil, options: [:])
+        var topicOptions: [String: String?] = [:]
+        switch action {
+        case .addColumns(let definitions):
+            let added = try columnEntries(definitions, scopeBase: table.entry.columns)
+            if let physical = added.first(where: \.isPhysical) {
+                throw SQLError(
+                    "Column '\(physical.name)' would be a physical column: those of a Kafka table come from its registered schemas and change by evolving them. Add a computed or metadata column instead."
+                )
+            }
+            overrides.columns += added
+        case .setOptions(let options):
+            for (key, value) in options {
+                if key.hasPrefix("kafka.") { topicOptions[key] = .some(value) } else { overrides.options[key] = value }
+            }
+        case .resetOptions(let keys):
+            for key in keys {
+                if key.hasPrefix("kafka.") { topicOptions[key] = .some(nil) } else { overrides.options[key] = nil }
+            }
+        case .modifyColumns, .renameColumn, .dropColumns, .rename:
+            throw SQLError.unsupported("This ALTER TABLE action is not supported for Kafka tables.")
+        }
+        // The new settings of the topic: its current ones with the changed `kafka.*` options (reset: the default).
+        var settingOptions = TopicSettings(kafkaConfigs: table.topic.configs).tableOptions
+        for (key, value) in topicOptions { settingOptions[key] = value ?? TopicSettings().tableOptions[key] }
+        let settings = try TopicSettings(settingOptions)
+        if topicOptions.keys.contains("kafka.partitions") {
+            throw SQLError.unsupported("The partition count of an existing topic cannot be changed with 'kafka.partitions'.")
+        }
+        // Checked as the table will read: options, columns and key.
+        var topic = table.topic
+        if !topicOptions.isEmpty { topic.configs = settings.kafkaConfigs }
+        _ = try KafkaTable.resolve(topic, in: kafka, overrides: overrides)
+        let cluster = kafka.cluster
+        let catalog = services.catalog
+        let kept = overrides
+        let kafkaID = kafka.id
+        let configs = topicOptions.isEmpty ? nil : settings.kafkaConfigs
+        return ddl("ALTER_TABLE") { () throws(SQLError) in
+            if let configs { try cluster.alterTopicConfigs(topicName, configs) }
+            try catalog.update { snapshot throws(SQLError) in
+                var tables = snapshot.kafkaTables ?? [:]
+                tables[kafkaID, default: [:]][topicName] = kept
+                snapshot.kafkaTables = tables
+            }
+        }
+    }
 }

@@ -518,6 +518,8 @@ struct StatementPlanner {
     // MARK: ALTER TABLE
 
     func alterTable(_ name: QualifiedName, _ action: AlterTableAction) throws(SQLError) -> any PreparedStatement {
+        let target = try resolver.path(name, for: .manage)
+        if let kafka = resolver.kafkaDatabase(target.database, in: target.catalog) { return try alterKafkaTable(name, action, in: kafka) }
         let (path, table) = try requireTable(name, for: .manage)
         var changed = table
         switch action {

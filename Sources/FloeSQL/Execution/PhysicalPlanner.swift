@@ -164,6 +164,10 @@ final class PhysicalPlanner {
             let source = FileSource(spec: spec, live: live)
             sources.append(source)
             return source
+        case .kafkaScan(let spec, _, let types):
+            let source = try KafkaSource(spec, types: types)
+            sources.append(source)
+            return source
         case .filter(let input, let condition):
             let (compiler, cell) = Self.watermarkReading(context.compiler)
             let stage = FilterStage(compiler.compile(condition))
@@ -286,7 +290,7 @@ final class PhysicalPlanner {
     static func scannedTables(_ node: PlanNode) -> Set<String> {
         switch node {
         case .tableScan(let id, _, _): [id]
-        case .values, .systemTable, .generated, .files: []
+        case .values, .systemTable, .generated, .files, .kafkaScan: []
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
             .watermark(let input, _, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _, _), .rank(let input, _, _, _, _),
             .overAggregate(let input, _), .changelogNormalize(let input, _, _), .windowRank(let input, _, _, _, _, _):
@@ -303,6 +307,7 @@ final class PhysicalPlanner {
         case .values, .systemTable, .files: true
         case .tableScan: false
         case .generated(let spec, _): spec.rowLimit != nil
+        case .kafkaScan(let spec, _, _): spec.isSnapshot || spec.table.options.bounded != .unbounded
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
             .watermark(let input, _, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _, _), .rank(let input, _, _, _, _),
             .overAggregate(let input, _), .changelogNormalize(let input, _, _), .windowRank(let input, _, _, _, _, _):
@@ -316,7 +321,7 @@ final class PhysicalPlanner {
     /// The types of the rows a plan node produces.
     static func outputTypes(of node: PlanNode) throws(SQLError) -> [SQLType] {
         switch node {
-        case .values(_, let types), .tableScan(_, _, let types): return types
+        case .values(_, let types), .tableScan(_, _, let types), .kafkaScan(_, _, let types): return types
         case .generated(let spec, _): return spec.types
         case .files(let spec, _): return spec.fields.map(\.type)
         case .systemTable(let table, _): return SystemTables.types(table)

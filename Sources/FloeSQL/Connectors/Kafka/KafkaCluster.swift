@@ -39,6 +39,8 @@ public protocol KafkaClusterClient: Sendable {
     func deleteTopic(_ name: String) throws(SQLError)
     /// Sets the topic's configs to `configs` (the whole set: keys absent return to their defaults).
     func alterTopicConfigs(_ name: String, _ configs: [String: String]) throws(SQLError)
+    /// A reader of `topic`, of committed records only unless `readCommitted` is false.
+    func openReader(topic: String, readCommitted: Bool) throws(SQLError) -> any KafkaTopicReader
 }
 
 /// A Kafka cluster attached to a statement's environment, which is a database of its catalog (Confluent's model:
@@ -62,4 +64,72 @@ public struct KafkaDatabase: Sendable {
         self.cluster = cluster
         self.registry = registry
     }
+}
+
+/// One record of a topic, as a Kafka table's source decodes it.
+public struct KafkaRecordData: Sendable {
+    public enum TimestampType: String, Sendable {
+        case none = "NoTimestampType"
+        case createTime = "CreateTime"
+        case logAppendTime = "LogAppendTime"
+    }
+
+    public var partition: Int32
+    public var offset: Int64
+    /// Milliseconds since the epoch; nil when the record has none.
+    public var timestamp: Int64?
+    public var timestampType: TimestampType
+    /// nil for a null key.
+    public var key: [UInt8]?
+    /// nil for a null value (a tombstone).
+    public var value: [UInt8]?
+    public var headers: [(name: String, value: [UInt8]?)]
+
+    public init(
+        partition: Int32, offset: Int64, timestamp: Int64?, timestampType: TimestampType, key: [UInt8]?, value: [UInt8]?,
+        headers: [(name: String, value: [UInt8]?)] = []
+    ) {
+        self.partition = partition
+        self.offset = offset
+        self.timestamp = timestamp
+        self.timestampType = timestampType
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+}
+
+/// What a poll of a topic returns, in order.
+public enum KafkaReadEvent: Sendable {
+    case record(KafkaRecordData)
+    /// Everything before `next` in the partition has been returned.
+    case endOfPartition(Int32, next: Int64)
+}
+
+/// Where reading a partition starts.
+public enum KafkaReadPosition: Sendable, Equatable {
+    case beginning
+    case end
+    case offset(Int64)
+}
+
+/// A reader of one topic's partitions at positions the caller chooses (no consumer group: the positions are the
+/// statement's checkpointed state).
+///
+/// One owner (the source stage on an engine thread) calls it; ``dataArrival`` may be awaited from another task.
+/// Reads see committed records only unless it was opened for uncommitted ones.
+public protocol KafkaTopicReader: AnyObject, Sendable {
+    /// Starts reading `positions`' partitions there (replacing an earlier assignment).
+    func assign(_ positions: [Int32: KafkaReadPosition]) throws(SQLError)
+    /// What has arrived, up to `maxRecords` records, without waiting.
+    func poll(maxRecords: Int) throws(SQLError) -> [KafkaReadEvent]
+    /// The offset after the last record each partition holds now (for committed reads, the last stable offset).
+    func endOffsets(_ partitions: [Int32]) throws(SQLError) -> [Int32: Int64]
+    /// The first offset whose record's timestamp is at or after `timestamp` (ms), per partition; the end offset
+    /// when there is none.
+    func offsets(atOrAfter timestamp: Int64, _ partitions: [Int32]) throws(SQLError) -> [Int32: Int64]
+    /// Returns once records may have arrived since the last empty poll (possibly at once); captures no stage.
+    var dataArrival: @Sendable () async -> Void { get }
+    /// Stops reading and releases the connection.
+    func close()
 }

@@ -43,7 +43,8 @@ struct KafkaTable: Sendable {
         let settings = TopicSettings(kafkaConfigs: topic.configs)
         // A compacted topic with a key and no declared changelog is an upsert table keyed by its key (CT).
         let inferredUpsert =
-            overrides == nil && settings.cleanupPolicy == .compact && !layout.distributionKey.isEmpty && layout.options["value.fields-include"] == nil
+            (overrides?.primaryKey.isEmpty ?? true) && overrides?.options["changelog.mode"] == nil && settings.cleanupPolicy == .compact
+            && !layout.distributionKey.isEmpty && layout.options["value.fields-include"] == nil
         let declared = inferredUpsert ? layout.distributionKey : overrides?.primaryKey ?? []
         let primaryKey = declared.filter { key in columns.contains { $0.name == key && $0.isPhysical } }
         for key in primaryKey {

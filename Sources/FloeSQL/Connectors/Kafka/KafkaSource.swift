@@ -1,0 +1,327 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import FloeSchemas
+
+/// What a scan of a Kafka table reads: the table, the metadata columns it fills, and whether it stops at the
+/// offsets the topic had when it started (a snapshot).
+struct KafkaScanSpec: Sendable {
+    var table: KafkaTable
+    /// The metadata keys of the table's metadata columns, in column order (their values follow the physical ones).
+    var metadataKeys: [String]
+    var isSnapshot: Bool
+
+    /// The metadata keys a Kafka table's columns may read (kafka-tables.md §3) with their types.
+    static let metadataTypes: [String: SQLType] = [
+        "timestamp": SQLType(.timestampLTZ(3), nullable: false),
+        "offset": SQLType(.bigint, nullable: false),
+        "partition": SQLType(.integer, nullable: false),
+        "leader-epoch": SQLType(.integer),
+        "topic": SQLType.string.notNull,
+        "timestamp-type": SQLType.string.notNull,
+        "raw-key": SQLType(.varbinary(SQLType.maxLength)),
+        "raw-value": SQLType(.varbinary(SQLType.maxLength)),
+    ]
+}
+
+/// Decodes one part (key or value) of a topic's records into the columns of that part.
+struct KafkaPartDecoder {
+    private enum Codec {
+        case raw(RawCodec)
+        case avro(AvroDecoderCache)
+        case json(JSONRowCodec)
+    }
+
+    private var codec: Codec
+    private let registry: RegistryAccess?
+    let columnCount: Int
+
+    init(
+        format: ConfluentTableOptions.Format, columns: [SQLType.RowField], schema: RegisteredSchema?, registry: RegistryAccess?
+    ) throws(SQLError) {
+        self.registry = registry
+        columnCount = columns.count
+        do throws(RecordSchemaError) {
+            switch format {
+            case .raw:
+                guard columns.count == 1 else { throw RecordSchemaError("A 'raw' part is one column, not \(columns.count).") }
+                codec = .raw(try RawCodec(type: columns[0].type))
+            case .avroRegistry:
+                var reader: AvroSchema?
+                if let schema, schema.type == .avro { reader = try? AvroSchema(parsing: schema.text) }
+                codec = .avro(AvroDecoderCache(columns: columns, readerSchema: reader))
+            case .jsonRegistry:
+                codec = .json(try JSONRowCodec.registry(columns: columns))
+            }
+        } catch {
+            throw SQLError.runtime("The table's columns cannot be read in its format: \(error.message)")
+        }
+    }
+
+    /// The part's column values of one record (`bytes` nil: a null key or value).
+    mutating func decode(_ bytes: [UInt8]?) throws(SQLError) -> Result<[Value], RecordDecodeError> {
+        switch codec {
+        case .raw(let raw):
+            do { return .success([try raw.decode(bytes)]) } catch { return .failure(error) }
+        case .avro(var cache):
+            guard let bytes else { return .success(Array(repeating: .null, count: columnCount)) }
+            let header: (schemaID: Int32, payloadStart: Int)
+            do { header = try ConfluentWireFormat.header(of: bytes) } catch { return .failure(error) }
+            let registry = registry
+            let decoder: AvroRowDecoder
+            do throws(RecordSchemaError) {
+                decoder = try cache.decoder(forSchemaID: header.schemaID) { id throws(RecordSchemaError) in
+                    guard let registry else { throw RecordSchemaError("There is no Schema Registry to look up schema \(id) in.") }
+                    let found: RegisteredSchema
+                    do throws(SQLError) { found = try registry.schema(id: Int(id)) } catch { throw RecordSchemaError(error.message) }
+                    guard found.type == .avro else { throw RecordSchemaError("Schema \(id) is \(found.type), not Avro.") }
+                    do throws(AvroSchemaError) { return try AvroSchema(parsing: found.text) } catch {
+                        throw RecordSchemaError("Schema \(id) is not valid Avro: \(error.message)")
+                    }
+                }
+            } catch {
+                throw SQLError.runtime("A record written under schema \(header.schemaID) cannot be read: \(error.message)")
+            }
+            codec = .avro(cache)
+            do { return .success(try decoder.decodeRow(Array(bytes[header.payloadStart...]))) } catch { return .failure(error) }
+        case .json(let json):
+            guard let bytes else { return .success(Array(repeating: .null, count: columnCount)) }
+            do { return .success(try json.decode(bytes).row) } catch { return .failure(error) }
+        }
+    }
+}
+
+/// Reads a Kafka table: every partition of its topic from the statement's own positions (no consumer group), which
+/// are its checkpointed state, so a restored statement reads on exactly where its checkpoint was taken.
+///
+/// Committed records only, unless `kafka.consumer.isolation-level` says otherwise. Each record becomes a row of the
+/// physical columns (key and value decoded by their formats), then the metadata columns, then `$rowtime` (the record
+/// timestamp). Upsert tables read a null value as a delete of its key; retract tables take the kind from the `op`
+/// header. A record that does not decode fails the statement, or is skipped under `error-handling.mode` ignore/log.
+final class KafkaSource: SourceStage {
+    let spec: KafkaScanSpec
+    private let types: [SQLType]
+    private var reader: (any KafkaTopicReader)?
+    /// The next offset to read, per partition.
+    private var positions: [Int32: Int64] = [:]
+    /// Where a bounded read stops, per partition (nil: unbounded).
+    private var stops: [Int32: Int64]?
+    private var restored = false
+    private var keyDecoder: KafkaPartDecoder?
+    private var valueDecoder: KafkaPartDecoder
+    /// For each physical column: whether it comes from the key, and its index in that part.
+    private let columnSources: [(fromKey: Bool, index: Int)]
+    /// Records skipped because they did not decode (`error-handling.mode` ignore or log).
+    private(set) var skipped = 0
+
+    init(_ spec: KafkaScanSpec, types: [SQLType]) throws(SQLError) {
+        self.spec = spec
+        self.types = types
+        let table = spec.table
+        let registry = table.database.registry.map(RegistryAccess.init)
+        let keyColumns = table.layout.columns.filter { $0.origin == .key }
+        let valueColumns = table.layout.columns.filter { $0.origin != .key }
+        func fields(_ columns: [InferredTable.Column]) -> [SQLType.RowField] {
+            columns.map { column in SQLType.RowField(column.fieldName ?? column.name, Self.tableType(column, in: table)) }
+        }
+        keyDecoder =
+            keyColumns.isEmpty
+            ? nil
+            : try KafkaPartDecoder(format: table.options.keyFormat, columns: fields(keyColumns), schema: table.keySchema, registry: registry)
+        valueDecoder = try KafkaPartDecoder(
+            format: table.options.valueFormat, columns: fields(valueColumns), schema: table.valueSchema, registry: registry)
+        var sources: [(Bool, Int)] = []
+        var keyIndex = 0
+        var valueIndex = 0
+        for column in table.layout.columns {
+            if column.origin == .key {
+                sources.append((true, keyIndex))
+                keyIndex += 1
+            } else {
+                sources.append((false, valueIndex))
+                valueIndex += 1
+            }
+        }
+        columnSources = sources
+    }
+
+    /// A column's type in the table (a primary key column is NOT NULL there).
+    private static func tableType(_ column: InferredTable.Column, in table: KafkaTable) -> SQLType {
+        table.entry.columns.first { $0.name == column.name }?.type ?? column.type
+    }
+
+    deinit { reader?.close() }
+
+    private var topic: String { spec.table.topic.name }
+
+    /// Opens the reader at the restored positions, else where `scan.startup.mode` says, and fixes the bound.
+    private func start() throws(SQLError) {
+        guard reader == nil else { return }
+        let table = spec.table
+        let reader = try table.database.cluster.openReader(topic: topic, readCommitted: table.options.isolation == .readCommitted)
+        self.reader = reader
+        let partitions = (0..<Int32(max(table.topic.partitions, 0))).map { $0 }
+        var starts: [Int32: KafkaReadPosition] = [:]
+        if restored {
+            // Partitions added since the checkpoint start at their beginning.
+            for partition in partitions { starts[partition] = positions[partition].map(KafkaReadPosition.offset) ?? .beginning }
+        } else {
+            switch table.options.startup {
+            case .latest:
+                for (partition, end) in try reader.endOffsets(partitions) { starts[partition] = .offset(end) }
+            case .timestamp(let millis):
+                for (partition, offset) in try reader.offsets(atOrAfter: millis, partitions) { starts[partition] = .offset(offset) }
+            case .specificOffsets(let offsets):
+                for partition in partitions { starts[partition] = offsets[partition].map(KafkaReadPosition.offset) ?? .beginning }
+            case .earliest, .groupOffsets, .unbounded:
+                for partition in partitions { starts[partition] = .beginning }
+            }
+            for (partition, start) in starts { if case .offset(let offset) = start { positions[partition] = offset } }
+        }
+        if stops == nil {
+            switch spec.isSnapshot ? .latest : table.options.bounded {
+            case .latest: stops = try reader.endOffsets(partitions)
+            case .timestamp(let millis): stops = try reader.offsets(atOrAfter: millis, partitions)
+            case .specificOffsets(let offsets): stops = offsets
+            default: stops = nil
+            }
+        }
+        try reader.assign(starts)
+    }
+
+    override func poll() throws(SQLError) -> Batch? {
+        try start()
+        guard let reader, !isExhausted else { return nil }
+        var rows: [Row] = []
+        var kinds: [RowKind] = []
+        // Poll until there are rows or nothing is left: returning none while records wait would wait for an arrival
+        // signal that never comes (it fires when the queue goes from empty to non-empty).
+        while rows.isEmpty, !isExhausted {
+            let events = try reader.poll(maxRecords: 4096)
+            guard !events.isEmpty else { break }
+            try take(events, into: &rows, &kinds)
+        }
+        return rows.isEmpty ? nil : Batch(rows: rows, kinds: kinds, types: types)
+    }
+
+    private func take(_ events: [KafkaReadEvent], into rows: inout [Row], _ kinds: inout [RowKind]) throws(SQLError) {
+        for event in events {
+            switch event {
+            case .endOfPartition(let partition, let next):
+                positions[partition] = max(positions[partition] ?? 0, next)
+            case .record(let record):
+                if let stop = stops?[record.partition], record.offset >= stop { continue }
+                positions[record.partition] = record.offset + 1
+                if let (row, kind) = try decode(record) {
+                    rows.append(row)
+                    kinds.append(kind)
+                }
+            }
+        }
+    }
+
+    /// One record's row and kind; nil for a record that is skipped.
+    private func decode(_ record: KafkaRecordData) throws(SQLError) -> (Row, RowKind)? {
+        let mode = spec.table.options.changelogMode
+        var kind = RowKind.insert
+        switch mode {
+        case .upsert where record.value == nil: kind = .delete
+        case .append where record.value == nil, .retract where record.value == nil:
+            return nil
+        case .retract:
+            if let op = record.headers.last(where: { $0.name == "op" })?.value, op.count == 1, let code = RowKind(rawValue: Int(op[0])) {
+                kind = code
+            }
+        default: break
+        }
+        let key: [Value]
+        switch try keyDecoder?.decode(record.key) ?? .success([]) {
+        case .success(let values): key = values
+        case .failure(let error): return try skip(record, error)
+        }
+        let value: [Value]
+        if kind == .delete, mode == .upsert {
+            value = Array(repeating: .null, count: valueDecoder.columnCount)
+        } else {
+            switch try valueDecoder.decode(record.value) {
+            case .success(let values): value = values
+            case .failure(let error): return try skip(record, error)
+            }
+        }
+        var row: Row = columnSources.map { $0.fromKey ? key[$0.index] : value[$0.index] }
+        let micros = (record.timestamp ?? 0) * 1000
+        for metadata in spec.metadataKeys {
+            switch metadata {
+            case "timestamp": row.append(.int(micros))
+            case "offset": row.append(.int(record.offset))
+            case "partition": row.append(.int(Int64(record.partition)))
+            case "topic": row.append(.string(topic))
+            case "timestamp-type": row.append(.string(record.timestampType.rawValue))
+            case "raw-key": row.append(record.key.map(Value.bytes) ?? .null)
+            case "raw-value": row.append(record.value.map(Value.bytes) ?? .null)
+            default: row.append(.null)  // leader-epoch: librdkafka 2.0.2 does not report it
+            }
+        }
+        row.append(.int(micros))
+        return (row, kind)
+    }
+
+    /// A record that does not decode: the statement fails, or under `error-handling.mode` ignore/log it is skipped.
+    private func skip(_ record: KafkaRecordData, _ error: RecordDecodeError) throws(SQLError) -> (Row, RowKind)? {
+        guard spec.table.options.errorHandling != .fail else {
+            throw SQLError.runtime(
+                "Record at partition \(record.partition), offset \(record.offset) of topic '\(topic)' does not decode: \(error.message). "
+                    + "Set 'error-handling.mode' = 'ignore' or 'log' to skip such records.")
+        }
+        skipped += 1
+        return nil
+    }
+
+    override var isExhausted: Bool {
+        guard let stops, reader != nil else { return false }
+        return stops.allSatisfy { (positions[$0.key] ?? 0) >= $0.value }
+    }
+    override var followsInput: Bool { true }
+    override var inputArrival: (@Sendable () async throws -> Void)? {
+        guard let arrival = reader?.dataArrival else { return nil }
+        return { await arrival() }
+    }
+    override var inputCount: Int { 0 }
+
+    override var consumedOffsets: [SourceOffset] {
+        positions.sorted { $0.key < $1.key }.map { SourceOffset(table: topic, partition: $0.key, offset: $0.value) }
+    }
+
+    override func saveState(into writer: inout StateWriter) {
+        super.saveState(into: &writer)
+        writer.string(topic)
+        writer.array(positions.sorted { $0.key < $1.key }) { writer, entry in
+            writer.int(Int64(entry.key))
+            writer.int(entry.value)
+        }
+        writer.bool(stops != nil)
+        writer.array((stops ?? [:]).sorted { $0.key < $1.key }) { writer, entry in
+            writer.int(Int64(entry.key))
+            writer.int(entry.value)
+        }
+    }
+
+    override func restoreState(from reader: inout StateReader) throws(SQLError) {
+        try super.restoreState(from: &reader)
+        guard try reader.string() == topic else {
+            throw SQLError.runtime("The statement's checkpoint was taken reading another topic than '\(topic)' and cannot be restored.")
+        }
+        func offsets(_ reader: inout StateReader) throws(SQLError) -> [Int32: Int64] {
+            var result: [Int32: Int64] = [:]
+            for (partition, offset) in try reader.array({ reader throws(SQLError) in (try reader.int(), try reader.int()) }) {
+                guard let partition = Int32(exactly: partition) else { throw StateReader.malformed() }
+                result[partition] = offset
+            }
+            return result
+        }
+        positions = try offsets(&reader)
+        let bounded = try reader.bool()
+        let bounds = try offsets(&reader)
+        stops = bounded ? bounds : nil
+        restored = true
+    }
+}
