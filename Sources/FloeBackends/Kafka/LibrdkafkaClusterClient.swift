@@ -70,6 +70,11 @@ struct LibrdkafkaClusterClient: KafkaClusterClient {
             connection: connection, topic: topic, readCommitted: readCommitted, cluster: "'\(name)' (\(id))", timeout: timeout)
     }
 
+    func openWriter(topic: String, writer: String) throws(SQLError) -> any KafkaTopicWriter {
+        try LibrdkafkaTopicWriter(
+            connection: connection, admin: try admin(), topic: topic, writer: writer, cluster: "'\(name)' (\(id))", timeout: timeout)
+    }
+
     func alterTopicConfigs(_ name: String, _ configs: [String: String]) throws(SQLError) {
         let admin = try admin()
         do {

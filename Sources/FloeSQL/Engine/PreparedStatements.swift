@@ -82,6 +82,8 @@ enum SinkTarget: Sendable {
     case files(FileSystemSpec)
     /// `'connector' = 'blackhole'`: rows are consumed and dropped (Flink's sink for benchmarks).
     case blackhole
+    /// A topic of an attached Kafka cluster, and its primary key's positions among its physical columns.
+    case kafka(KafkaTable, keys: [Int])
 
     /// The sink target of a table.
     static func of(_ table: TableEntry, fileSystem: FileSystemAccess) throws(SQLError) -> SinkTarget {
@@ -91,6 +93,11 @@ enum SinkTarget: Sendable {
         case .generated: throw SQLError("Table '\(table.name)' is generated and cannot be written to.")
         case .log: break
         }
+        return .log(table.id, table.changelogMode, keys: try keyPositions(table))
+    }
+
+    /// The positions of a table's primary key columns among its physical columns.
+    static func keyPositions(_ table: TableEntry) throws(SQLError) -> [Int] {
         let physical = table.physicalColumns
         var keys: [Int] = []
         for key in table.primaryKey {
@@ -99,7 +106,7 @@ enum SinkTarget: Sendable {
             }
             keys.append(index)
         }
-        return .log(table.id, table.changelogMode, keys: keys)
+        return keys
     }
 }
 
@@ -136,6 +143,9 @@ struct InsertStatement: PreparedStatement {
             return SinkCommitter.Target(sink: try services.logs.open(id), writer: writerKey, keepsOutput: true, mode: mode, keys: keys)
         case .files(let spec): return SinkCommitter.Target(sink: try FileSink(spec: spec), writer: writerKey, keepsOutput: true)
         case .blackhole: return SinkCommitter.Target(sink: BlackholeSink(), writer: writerKey, keepsOutput: false)
+        case .kafka(let table, let keys):
+            return SinkCommitter.Target(
+                sink: try KafkaSink(table), writer: writerKey, keepsOutput: true, mode: table.options.changelogMode, keys: keys)
         }
     }
 

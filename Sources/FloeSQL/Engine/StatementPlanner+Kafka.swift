@@ -15,7 +15,7 @@ extension StatementPlanner {
     func createKafkaTable(_ create: CreateTable, path: ObjectPath, in kafka: KafkaDatabase) throws(SQLError) -> any PreparedStatement {
         guard create.asQuery == nil else {
             throw SQLError.unsupported(
-                "CREATE TABLE AS in Kafka cluster '\(kafka.name)' (\(kafka.id)) is not supported yet: the Kafka table connector cannot write yet.")
+                "CREATE TABLE AS in Kafka cluster '\(kafka.name)' (\(kafka.id)) is not supported yet: CREATE TABLE, then INSERT INTO it.")
         }
         guard create.like == nil else { throw SQLError.unsupported("CREATE TABLE … LIKE is not supported in a Kafka cluster yet.") }
         let columns = try columnEntries(create.columns, scopeBase: [])
@@ -57,7 +57,8 @@ extension StatementPlanner {
         var overrides = table
         overrides.id = "\(kafka.id)/\(path.name)"
         overrides.bucketCount = nil
-        overrides.distributedBy = []
+        overrides.distributedBy = keyNames
+        overrides.options[KafkaTable.createdByDDL] = "true"
         let kept = overrides
         let cluster = kafka.cluster
         let catalog = services.catalog

@@ -236,11 +236,7 @@ struct StatementPlanner {
         let path = try resolver.path(name, for: use)
         switch try resolver.object(name) {
         case .table(_, _, let table): return (path, table)
-        case .kafkaTopic(_, let kafka) where use == .read: return (path, kafka.entry)
-        case .kafkaTopic(_, let kafka):
-            throw SQLError.unsupported(
-                "Table '\(kafka.topic.name)' of Kafka cluster '\(kafka.database.name)' (\(kafka.database.id)) cannot be written or changed yet: "
-                    + "the Kafka table connector is not part of this Floe build.")
+        case .kafkaTopic(_, let kafka): return (path, kafka.entry)
         default: throw SQLError("'\(name.parts.joined(separator: "."))' is not a table.")
         }
     }
@@ -434,8 +430,8 @@ struct StatementPlanner {
 
     /// Refuses an updating query for a sink that takes inserts only: every sink but a blackhole (which drops all) and a
     /// table whose log keeps changes (`changelog.mode` `upsert`, the default with a primary key, or `retract`).
-    func requireAppendOnly(_ plan: QueryPlan, into table: TableEntry, sink: ObjectPath) throws(SQLError) {
-        let factory = try ConnectorRegistry.factory(for: table.options)
+    func requireAppendOnly(_ plan: QueryPlan, into table: TableEntry, sink: ObjectPath, isKafka: Bool = false) throws(SQLError) {
+        let factory = isKafka ? ConnectorRegistry.tableLog : try ConnectorRegistry.factory(for: table.options)
         let keepsChanges = factory.identifier == nil && table.changelogMode != .append
         guard plan.isAppendOnly || factory.takesAnyChanges || keepsChanges else {
             throw SQLError(
@@ -476,7 +472,9 @@ struct StatementPlanner {
 
     func insert(_ insert: Insert, kind: String, keySuffix: String = "") throws(SQLError) -> InsertStatement {
         let (path, table) = try requireTable(insert.table, for: .write)
-        let factory = try ConnectorRegistry.factory(for: table.options)
+        var kafka: KafkaTable?
+        if case .kafkaTopic(_, let topic) = try resolver.object(insert.table) { kafka = topic }
+        let factory = kafka == nil ? try ConnectorRegistry.factory(for: table.options) : ConnectorRegistry.tableLog
         if factory.isGenerated {
             throw SQLError(
                 "Table '\(path.catalog.name).\(path.database).\(path.name)' is generated ('connector' = '\(factory.identifier ?? "")') and cannot be written to."
@@ -486,7 +484,7 @@ struct StatementPlanner {
             throw SQLError("Connector '\(factory.identifier ?? "")' can only be used as a source. It cannot be used as a sink.")
         }
         let source = try analyzer.analyze(insert.source)
-        try requireAppendOnly(source, into: table, sink: path)
+        try requireAppendOnly(source, into: table, sink: path, isKafka: kafka != nil)
         let physical = table.physicalColumns
         let targets = insert.columns.isEmpty ? physical.map(\.name) : insert.columns
         for name in targets where !physical.contains(where: { $0.name == name }) {
@@ -509,9 +507,15 @@ struct StatementPlanner {
         }
         var plan = source
         plan.node = .project(source.node, expressions)
+        let target: SinkTarget
+        if let kafka {
+            target = .kafka(kafka, keys: try SinkTarget.keyPositions(table))
+        } else {
+            target = try SinkTarget.of(table, fileSystem: services.fileSystem)
+        }
         return InsertStatement(
             traits: StatementTraits(sqlKind: kind, isBounded: source.isBounded, isAppendOnly: true), plan: plan,
-            target: try SinkTarget.of(table, fileSystem: services.fileSystem), session: session,
+            target: target, session: session,
             caster: caster, isSnapshot: isSnapshot, services: services, writerKey: writerKey(keySuffix), before: nil)
     }
 

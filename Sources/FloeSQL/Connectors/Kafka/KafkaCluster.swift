@@ -41,6 +41,8 @@ public protocol KafkaClusterClient: Sendable {
     func alterTopicConfigs(_ name: String, _ configs: [String: String]) throws(SQLError)
     /// A reader of `topic`, of committed records only unless `readCommitted` is false.
     func openReader(topic: String, readCommitted: Bool) throws(SQLError) -> any KafkaTopicReader
+    /// The transactional writer `writer` of `topic` (its transactional id and marker group derive from it).
+    func openWriter(topic: String, writer: String) throws(SQLError) -> any KafkaTopicWriter
 }
 
 /// A Kafka cluster attached to a statement's environment, which is a database of its catalog (Confluent's model:
@@ -131,5 +133,34 @@ public protocol KafkaTopicReader: AnyObject, Sendable {
     /// Returns once records may have arrived since the last empty poll (possibly at once); captures no stage.
     var dataArrival: @Sendable () async -> Void { get }
     /// Stops reading and releases the connection.
+    func close()
+}
+
+/// A record a Kafka table's sink writes.
+public struct KafkaOutgoingRecord: Sendable {
+    /// nil for no key (the producer picks a partition).
+    public var key: [UInt8]?
+    /// nil for a tombstone.
+    public var value: [UInt8]?
+    public var headers: [(name: String, value: [UInt8]?)]
+
+    public init(key: [UInt8]?, value: [UInt8]?, headers: [(name: String, value: [UInt8]?)] = []) {
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+}
+
+/// A transactional writer of one topic for one writer (a statement's INSERT), exactly once with Floe's checkpoints.
+///
+/// Each ``write(_:committedCount:)`` is one Kafka transaction: the records and, in the same transaction, the writer's
+/// new row count as the committed offset of its marker group, so the count a restarted writer reads
+/// (``committedCount()``) is exactly what its committed transactions wrote. Opening a writer fences any earlier
+/// instance with the same id (the process before a `kill -9`) and aborts its open transaction.
+public protocol KafkaTopicWriter: AnyObject, Sendable {
+    /// Rows the writer's committed transactions hold (0 for a new writer).
+    func committedCount() throws(SQLError) -> Int64
+    /// Writes `records` in one transaction that also sets the writer's count to `committedCount`.
+    func write(_ records: [KafkaOutgoingRecord], committedCount: Int64) throws(SQLError)
     func close()
 }

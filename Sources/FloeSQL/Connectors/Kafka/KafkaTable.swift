@@ -20,6 +20,28 @@ struct KafkaTable: Sendable {
     var valueSchema: RegisteredSchema?
 
     static func keySubject(_ topic: String) -> String { "\(topic)-key" }
+    /// The option CREATE TABLE leaves in the overrides of the tables it makes (options `floe.*` are never shown).
+    static let createdByDDL = "floe.created-by-ddl"
+
+    /// `layout` with the raw parts of a table CREATE TABLE declared: its declared key and value columns (or no key).
+    static func declaredRawParts(_ layout: InferredTable, declared: TableEntry, hasKeySchema: Bool, hasValueSchema: Bool) -> InferredTable {
+        var layout = layout
+        let keyNames = declared.primaryKey.isEmpty ? declared.distributedBy : declared.primaryKey
+        let physical = declared.physicalColumns
+        if !hasKeySchema {
+            layout.columns.removeAll { $0.origin == .key }
+            let keys = keyNames.compactMap { name in physical.first { $0.name == name } }
+            layout.columns.insert(contentsOf: keys.map { InferredTable.Column(name: $0.name, type: $0.type, origin: .key, fieldName: nil) }, at: 0)
+            layout.distributionKey = keys.map(\.name)
+            if keys.isEmpty { layout.options["key.format"] = nil }
+        }
+        if !hasValueSchema {
+            layout.columns.removeAll { $0.origin == .value }
+            let values = physical.filter { !keyNames.contains($0.name) }
+            layout.columns += values.map { InferredTable.Column(name: $0.name, type: $0.type, origin: .value, fieldName: nil) }
+        }
+        return layout
+    }
     static func valueSubject(_ topic: String) -> String { "\(topic)-value" }
 
     /// The table `topic` is, with the DDL overrides the catalog keeps for it.
@@ -29,11 +51,16 @@ struct KafkaTable: Sendable {
         let valueSchema = try registry?.latest(valueSubject(topic.name))
         let parsedKey = try keySchema.map(parse)
         let parsedValue = try valueSchema.map(parse)
-        let layout: InferredTable
+        var layout: InferredTable
         do {
             layout = try RegistryTableInference.infer(key: parsedKey, value: parsedValue)
         } catch {
             throw SQLError.runtime("Topic '\(topic.name)' of Kafka cluster '\(database.name)' cannot be a table: \(error.message)")
+        }
+        if let overrides, overrides.options[Self.createdByDDL] != nil {
+            // A table CREATE TABLE made: its raw parts are the columns it declared (a raw part registers no schema),
+            // and a table declared without a key has none.
+            layout = Self.declaredRawParts(layout, declared: overrides, hasKeySchema: keySchema != nil, hasValueSchema: valueSchema != nil)
         }
         var columns = layout.columns.map { ColumnEntry(name: $0.name, type: $0.type) }
         for column in overrides?.columns ?? [] where !column.isPhysical { columns.append(column) }

@@ -1,0 +1,149 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+import FloeSchemas
+import Synchronization
+
+/// Encodes one part (key or value) of a Kafka table's records from the columns of that part.
+struct KafkaPartEncoder: Sendable {
+    private enum Codec {
+        case raw(RawCodec)
+        case avro(AvroRowEncoder, schemaID: Int32)
+        case json(JSONRowCodec, schemaID: Int32)
+    }
+
+    private let codec: Codec
+
+    /// The encoder of `format` for `columns`, writing with the latest schema registered under `subject`.
+    init(
+        format: ConfluentTableOptions.Format, columns: [SQLType.RowField], subject: String, registry: RegistryAccess?
+    ) throws(SQLError) {
+        do throws(RecordSchemaError) {
+            switch format {
+            case .raw:
+                guard columns.count == 1 else { throw RecordSchemaError("A 'raw' part is one column, not \(columns.count).") }
+                codec = .raw(try RawCodec(type: columns[0].type))
+            case .avroRegistry, .jsonRegistry:
+                guard let registry else { throw RecordSchemaError("There is no Schema Registry to find subject '\(subject)' in.") }
+                let latest: RegisteredSchema?
+                do throws(SQLError) { latest = try registry.latest(subject) } catch { throw RecordSchemaError(error.message) }
+                guard let latest else {
+                    throw RecordSchemaError("Subject '\(subject)' has no schema to write with; CREATE TABLE registers one.")
+                }
+                if format == .avroRegistry {
+                    guard latest.type == .avro else { throw RecordSchemaError("Subject '\(subject)' holds a \(latest.type) schema, not Avro.") }
+                    let schema: AvroSchema
+                    do throws(AvroSchemaError) { schema = try AvroSchema(parsing: latest.text) } catch {
+                        throw RecordSchemaError("Subject '\(subject)' holds an invalid Avro schema: \(error.message)")
+                    }
+                    codec = .avro(try AvroRowEncoder(schema: schema, columns: columns), schemaID: Int32(latest.id))
+                } else {
+                    codec = .json(try JSONRowCodec.registry(columns: columns), schemaID: Int32(latest.id))
+                }
+            }
+        } catch {
+            throw SQLError.runtime("Rows cannot be written to the table in its format: \(error.message)")
+        }
+    }
+
+    func encode(_ values: [Value]) throws(RecordEncodeError) -> [UInt8]? {
+        switch codec {
+        case .raw(let raw): try raw.encode(values[0])
+        case .avro(let encoder, let id): try encoder.encodeFramed(values, schemaID: id)
+        case .json(let codec, let id): try codec.encode(values, schemaID: id)
+        }
+    }
+}
+
+/// Writes a Kafka table: each checkpoint's output is one Kafka transaction (``KafkaTopicWriter``), so readers with
+/// `read_committed` see a statement's rows exactly once, when its checkpoint commits.
+///
+/// It keeps the engine's commit protocol (`Checkpoints/SinkCommitter.swift`): the checkpoint holds the output, then
+/// the sink appends it; after a restart the writer's committed count says how much of it is already in the topic. The
+/// changelog is encoded as kafka-tables.md §4: append writes values (and the key when the table has one); upsert
+/// writes key and value, a delete as a tombstone, no update-befores; retract writes every change with the `op` header
+/// (one byte, Flink's RowKind) except inserts.
+final class KafkaSink: RowSink {
+    private let table: KafkaTable
+    private let keyEncoder: KafkaPartEncoder?
+    private let valueEncoder: KafkaPartEncoder
+    /// For the key and the value part: the physical column positions they take.
+    private let keyColumns: [Int]
+    private let valueColumns: [Int]
+    /// Open writers by writer key, with the count their committed transactions hold.
+    private let writers = Mutex<[String: (writer: any KafkaTopicWriter, count: Int64)]>([:])
+
+    init(_ table: KafkaTable) throws(SQLError) {
+        self.table = table
+        let registry = table.database.registry.map(RegistryAccess.init)
+        let physical = table.entry.physicalColumns
+        func positions(_ origins: Set<InferredTable.Origin>) -> [Int] {
+            table.layout.columns.enumerated().filter { origins.contains($0.element.origin) }.compactMap { column in
+                physical.firstIndex { $0.name == column.element.name }
+            }
+        }
+        func fields(_ origins: Set<InferredTable.Origin>) -> [SQLType.RowField] {
+            table.layout.columns.filter { origins.contains($0.origin) }.map { column in
+                SQLType.RowField(column.fieldName ?? column.name, physical.first { $0.name == column.name }?.type ?? column.type)
+            }
+        }
+        keyColumns = positions([.key, .keyAndValue])
+        valueColumns = positions([.value, .keyAndValue])
+        keyEncoder =
+            keyColumns.isEmpty
+            ? nil
+            : try KafkaPartEncoder(
+                format: table.options.keyFormat, columns: fields([.key, .keyAndValue]), subject: KafkaTable.keySubject(table.topic.name),
+                registry: registry)
+        valueEncoder = try KafkaPartEncoder(
+            format: table.options.valueFormat, columns: fields([.value, .keyAndValue]), subject: KafkaTable.valueSubject(table.topic.name),
+            registry: registry)
+    }
+
+    deinit {
+        for (writer, _) in writers.withLock({ Array($0.values) }) { writer.close() }
+    }
+
+    /// The writer `key`, opened (fencing any earlier instance) with its committed count on first use.
+    private func writer(_ key: String) throws(SQLError) -> (writer: any KafkaTopicWriter, count: Int64) {
+        if let open = writers.withLock({ $0[key] }) { return open }
+        let writer = try table.database.cluster.openWriter(topic: table.topic.name, writer: key)
+        let opened = (writer: writer as any KafkaTopicWriter, count: try writer.committedCount())
+        writers.withLock { $0[key] = opened }
+        return opened
+    }
+
+    func rowsWritten(by key: String) -> Int64 {
+        // A writer that cannot be opened has written nothing it could prove; append then fails with the reason.
+        (try? writer(key).count) ?? 0
+    }
+
+    func append(_ rows: [Row], kinds: [RowKind]?, writer key: String) throws(SQLError) {
+        let (writer, count) = try writer(key)
+        var records: [KafkaOutgoingRecord] = []
+        records.reserveCapacity(rows.count)
+        let mode = table.options.changelogMode
+        for (index, row) in rows.enumerated() {
+            let kind = kinds?[index] ?? .insert
+            do throws(RecordEncodeError) {
+                let keyBytes = try keyEncoder?.encode(keyColumns.map { row[$0] })
+                switch mode {
+                case .upsert:
+                    switch kind {
+                    case .updateBefore: continue
+                    case .delete: records.append(KafkaOutgoingRecord(key: keyBytes, value: nil))
+                    case .insert, .updateAfter:
+                        records.append(KafkaOutgoingRecord(key: keyBytes, value: try valueEncoder.encode(valueColumns.map { row[$0] })))
+                    }
+                case .retract, .append:
+                    let headers: [(name: String, value: [UInt8]?)] = kind == .insert ? [] : [("op", [UInt8(kind.rawValue)])]
+                    records.append(KafkaOutgoingRecord(key: keyBytes, value: try valueEncoder.encode(valueColumns.map { row[$0] }), headers: headers))
+                }
+            } catch {
+                throw SQLError.runtime("A row cannot be written to topic '\(table.topic.name)': \(error.message)")
+            }
+        }
+        let total = count + Int64(rows.count)
+        try writer.write(records, committedCount: total)
+        writers.withLock { $0[key]?.count = total }
+    }
+}
