@@ -1,6 +1,6 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
-public import FloeCore
+import FloeCore
 public import FloeKafka
 import FloeSQL
 public import FloeSchemas

@@ -288,6 +288,16 @@ final class InMemoryTopicReader: KafkaTopicReader, @unchecked Sendable {
         #expect(shown.contains("'changelog.mode' = 'upsert'") && shown.contains("'kafka.retention.time' = '1 d'"), "\(shown)")
         #expect(shown.contains("DISTRIBUTED BY HASH(`id`) INTO 4 BUCKETS"), "\(shown)")
         #expect(Self.text(try await fixture.run("SHOW TABLES FROM shop").1) == "+I[orders]")
+        let listed = Self.text(
+            try await fixture.run(
+                "SELECT TABLE_SCHEMA_ID, TABLE_NAME, DISTRIBUTION_BUCKETS FROM `INFORMATION_SCHEMA`.`TABLES` WHERE TABLE_SCHEMA = 'shop'"
+            ).1)
+        #expect(listed == "+I[lkc-shop1, orders, 4]", "\(listed)")
+        let columns = Self.text(
+            try await fixture.run(
+                "SELECT COLUMN_NAME, IS_GENERATED FROM `INFORMATION_SCHEMA`.`COLUMNS` WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'orders'"
+            ).1)
+        #expect(columns == "+I[id, NO]\n+I[product, NO]\n+I[amount, NO]\n+I[ts, NO]\n+I[total, YES]", "\(columns)")
         // Again: refused, unless IF NOT EXISTS.
         await #expect(throws: SQLError.self) { try await fixture.run("CREATE TABLE shop.orders (x INT)") }
         _ = try await fixture.run("CREATE TABLE IF NOT EXISTS shop.orders (x INT)")

@@ -37,10 +37,11 @@ enum SystemTables {
     private static func text(_ string: String?) -> Value { string.map(Value.string) ?? .null }
 
     /// The rows of `table` as seen from catalog `catalogID` (CATALOGS lists every catalog of the session).
-    /// Kafka databases are listed in SCHEMATA; their topics are not in TABLES and COLUMNS yet.
+    /// Kafka databases are in SCHEMATA, their topics (as tables) in TABLES and COLUMNS: listing those asks each cluster
+    /// for its topics and the registry for their schemas.
     static func rows(
         _ table: SystemTable, catalogID: String, catalogs: [CatalogIdentity], kafkaDatabases: [KafkaDatabase], snapshot: CatalogSnapshot
-    ) -> [Row] {
+    ) throws(SQLError) -> [Row] {
         guard let catalog = catalogs.first(where: { $0.id == catalogID }) else { return [] }
         let entry = snapshot.catalog(catalog.id)
         let databases = entry.databases.values.sorted { $0.name < $1.name }
@@ -62,16 +63,7 @@ enum SystemTables {
             var rows: [Row] = []
             for database in databases {
                 let prefix: Row = [.string(catalog.id), .string(catalog.name), .string(database.id), .string(database.name)]
-                for table in database.tables.values.sorted(by: { $0.name < $1.name }) {
-                    rows.append(
-                        prefix + [
-                            .string(table.name), .string("BASE TABLE"), yes(!table.distributedBy.isEmpty),
-                            table.distributedBy.isEmpty ? .null : .string("HASH"), table.bucketCount.map { Value.int(Int64($0)) } ?? .null,
-                            yes(table.watermarkColumn != nil),
-                            text(table.watermarkColumn), text(table.watermarkExpression), table.watermarkColumn == nil ? .null : .string("NO"),
-                            yes(false), text(table.comment),
-                        ])
-                }
+                for table in database.tables.values.sorted(by: { $0.name < $1.name }) { rows.append(prefix + tableRow(table)) }
                 for view in database.views.values.sorted(by: { $0.name < $1.name }) {
                     rows.append(
                         prefix + [
@@ -80,27 +72,64 @@ enum SystemTables {
                         ])
                 }
             }
+            for (database, tables) in try kafkaTables(of: catalog, kafkaDatabases, snapshot) {
+                let prefix: Row = [.string(catalog.id), .string(catalog.name), .string(database.id), .string(database.name)]
+                for table in tables { rows.append(prefix + tableRow(table)) }
+            }
             return rows
         case .columns:
             var rows: [Row] = []
             for database in databases {
                 let prefix: Row = [.string(catalog.id), .string(catalog.name), .string(database.id), .string(database.name)]
-                for table in database.tables.values.sorted(by: { $0.name < $1.name }) {
-                    for (position, column) in table.columns.enumerated() {
-                        let distribution = table.distributedBy.firstIndex(of: column.name).map { Value.int(Int64($0 + 1)) } ?? .null
-                        rows.append(
-                            prefix + [
-                                .string(table.name), .string(column.name), .int(Int64(position + 1)), yes(column.type.nullable),
-                                .string(column.type.typeName), .string(column.type.sql), yes(false), yes(column.computed != nil),
-                                text(column.computed),
-                                yes(column.metadataKey != nil), text(column.metadataKey),
-                                yes(column.isPhysical || (column.metadataKey != nil && !column.isVirtual)),
-                                distribution, text(column.comment),
-                            ])
-                    }
-                }
+                for table in database.tables.values.sorted(by: { $0.name < $1.name }) { rows += columnRows(table).map { prefix + $0 } }
+            }
+            for (database, tables) in try kafkaTables(of: catalog, kafkaDatabases, snapshot) {
+                let prefix: Row = [.string(catalog.id), .string(catalog.name), .string(database.id), .string(database.name)]
+                for table in tables { rows += columnRows(table).map { prefix + $0 } }
             }
             return rows
+        }
+    }
+
+    /// The tables of `catalog`'s Kafka databases (every topic that is a table), by database.
+    private static func kafkaTables(
+        of catalog: CatalogIdentity, _ kafkaDatabases: [KafkaDatabase], _ snapshot: CatalogSnapshot
+    ) throws(SQLError) -> [(KafkaDatabase, [TableEntry])] {
+        var result: [(KafkaDatabase, [TableEntry])] = []
+        for database in kafkaDatabases where database.catalogID == catalog.id {
+            var tables: [TableEntry] = []
+            for topic in try database.cluster.listTopics().filter(\.isTable).sorted(by: { $0.name < $1.name }) {
+                let overrides = snapshot.kafkaOverrides(cluster: database.id, topic: topic.name)
+                tables.append(try KafkaTable.resolve(topic, in: database, overrides: overrides).entry)
+            }
+            result.append((database, tables))
+        }
+        return result
+    }
+
+    /// A TABLES row of a table, after its catalog and database columns.
+    private static func tableRow(_ table: TableEntry) -> Row {
+        [
+            .string(table.name), .string("BASE TABLE"), yes(!table.distributedBy.isEmpty),
+            table.distributedBy.isEmpty ? .null : .string("HASH"), table.bucketCount.map { Value.int(Int64($0)) } ?? .null,
+            yes(table.watermarkColumn != nil),
+            text(table.watermarkColumn), text(table.watermarkExpression), table.watermarkColumn == nil ? .null : .string("NO"),
+            yes(false), text(table.comment),
+        ]
+    }
+
+    /// The COLUMNS rows of a table, after their catalog and database columns.
+    private static func columnRows(_ table: TableEntry) -> [Row] {
+        table.columns.enumerated().map { position, column in
+            let distribution = table.distributedBy.firstIndex(of: column.name).map { Value.int(Int64($0 + 1)) } ?? .null
+            return [
+                .string(table.name), .string(column.name), .int(Int64(position + 1)), yes(column.type.nullable),
+                .string(column.type.typeName), .string(column.type.sql), yes(false), yes(column.computed != nil),
+                text(column.computed),
+                yes(column.metadataKey != nil), text(column.metadataKey),
+                yes(column.isPhysical || (column.metadataKey != nil && !column.isVirtual)),
+                distribution, text(column.comment),
+            ]
         }
     }
 }

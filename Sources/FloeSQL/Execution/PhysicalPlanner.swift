@@ -144,7 +144,7 @@ final class PhysicalPlanner {
             sources.append(source)
             return source
         case .systemTable(let table, let catalogID):
-            let rows = SystemTables.rows(
+            let rows = try SystemTables.rows(
                 table, catalogID: catalogID, catalogs: context.catalogs, kafkaDatabases: context.kafkaDatabases, snapshot: context.snapshot)
             let source = ConstantSource(
                 rows.isEmpty ? [] : [Batch(rows: rows, kinds: Array(repeating: .insert, count: rows.count), types: SystemTables.types(table))])

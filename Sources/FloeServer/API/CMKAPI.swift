@@ -123,7 +123,7 @@ struct CMKAPI: Sendable {
         try body.requireObject()
         // The environment may come as `?environment=` (as for GET and DELETE) or as `spec.environment.id` (as the
         // confluent CLI and terraform send it).
-        guard let environmentID = try request.uri.queryParameters.get("environment").map { String($0) } ?? body.string("/spec/environment/id")
+        guard let environmentID = try request.uri.queryParameters.get("environment").map({ String($0) }) ?? body.string("/spec/environment/id")
         else {
             throw APIError.invalidParameter("environment", "The query parameter 'environment' (or spec.environment.id) is required.")
         }

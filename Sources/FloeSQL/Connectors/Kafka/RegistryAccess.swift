@@ -8,8 +8,8 @@ import Synchronization
 /// as `SQLError`s that say which registry and subject.
 ///
 /// The engine prepares and runs statements on its own threads (``EngineThreads``), where blocking is allowed; the
-/// registry's work runs on Swift's cooperative pool (or NIO's threads for a remote registry), never on the thread
-/// that waits, so waiting cannot deadlock.
+/// registry's work runs on Swift's global executor (or NIO's threads for a remote registry), never on the engine's
+/// threads, so a wait cannot hold up the work it waits for, however many statements wait at once.
 struct RegistryAccess: Sendable {
     let registry: any SchemaRegistry
     /// How long one registry call may take.
@@ -20,7 +20,9 @@ struct RegistryAccess: Sendable {
         let outcome = Mutex<Result<T, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         let registry = registry
-        let task = Task {
+        // On the global executor, never on the engine's: the calling thread is one of the engine's and blocks below,
+        // and a task that inherited the engine's executor preference could wait for that very thread.
+        let task = Task(executorPreference: globalConcurrentExecutor) {
             let result: Result<T, any Error>
             do { result = .success(try await body(registry)) } catch { result = .failure(error) }
             outcome.withLock { $0 = result }
