@@ -15,8 +15,8 @@
 # Prints the combined `N passed, M failed` last; exit status 0 when everything passed.
 #
 # noida-db differs from Apache Kafka in ways tests must not assert on: transaction control records take no offset
-# (Kafka's high watermark after a commit is one past the last record), aborted records are dropped rather than
-# kept and skipped (read_uncommitted does not see them), and SASL PLAIN accepts any credentials.
+# (Kafka's high watermark after a commit is one past the last record), aborted records may or may not stay visible
+# to read_uncommitted readers, and SASL PLAIN accepts any credentials. Tests read sinks with read_committed only.
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
