@@ -92,6 +92,15 @@ class Floe:
 
 def main() -> None:
     floe = Floe()
+    try:
+        run(floe)
+    finally:
+        # Stopped whatever happened, so a failed run leaves no server behind.
+        if floe.proc.poll() is None:
+            floe.stop()
+
+
+def run(floe: Floe) -> None:
     cluster = floe.call("POST", "/cmk/v2/clusters", {"spec": {
         "display_name": "bench", "availability": "SINGLE_ZONE", "cloud": "AWS", "region": "us-east-1",
         "config": {"kind": "Basic"}, "environment": {"id": floe.env}, "kafka_bootstrap_endpoint": BOOTSTRAP}})
@@ -158,7 +167,6 @@ def main() -> None:
         idle = 0 if batch else idle + 1
         written += sum(1 for message in batch if message.error() is None)
     consumer.close()
-    floe.stop()
 
     def rate(times: list[float]) -> float:
         return RECORDS / statistics.median(times)
