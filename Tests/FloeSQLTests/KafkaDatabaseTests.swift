@@ -349,6 +349,8 @@ final class InMemoryTopicReader: KafkaTopicReader, @unchecked Sendable {
             await failure("CREATE TABLE shop.a (k INT, v INT) DISTRIBUTED BY (k) INTO 3 BUCKETS WITH ('kafka.partitions' = '4')").contains(
                 "contradicts"))
         #expect(await failure("CREATE VIEW shop.v AS SELECT 1").contains("cannot hold views"))
+        #expect(await failure("CREATE TABLE shop.a (x INT, m INT METADATA FROM 'nope' VIRTUAL)").contains("Invalid metadata key 'nope'"))
+        #expect(await failure("CREATE TABLE shop.a (x INT, o BIGINT METADATA FROM 'offset')").contains("read-only"))
     }
 }
 

@@ -23,11 +23,7 @@ struct LibrdkafkaClusterClient: KafkaClusterClient {
     }
 
     private func failure(_ error: KafkaError, _ what: String) -> SQLError {
-        var message = error.message
-        for secret in [connection.sasl?.password, connection.tlsCAPEM] {
-            if let secret, !secret.isEmpty { message = message.replacingOccurrences(of: secret, with: "****") }
-        }
-        return SQLError.runtime("Kafka cluster '\(name)' (\(id)): could not \(what): \(message)")
+        SQLError.runtime("Kafka cluster '\(name)' (\(id)): could not \(what): \(connection.redacting(error.message))")
     }
 
     private static func info(_ topic: KafkaTopicMetadata, configs: [String: String] = [:]) -> KafkaTopicInfo {

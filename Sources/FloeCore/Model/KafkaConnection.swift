@@ -1,5 +1,7 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import Foundation
+
 /// How Floe reaches a Kafka cluster it does not run: the bootstrap servers and the security to use.
 ///
 /// One value travels from the control plane (an attached `cmk/v2` cluster, whose credentials are stored apart from
@@ -50,6 +52,16 @@ public struct KafkaConnection: Codable, Sendable, Hashable, CustomStringConverti
         case (true, false): "SASL_PLAINTEXT"
         case (true, true): "SASL_SSL"
         }
+    }
+
+    /// `text` with this connection's password and CA replaced by `****`: a client's error message is shown to users and
+    /// logged, and must not carry a secret even if a client put one there.
+    public func redacting(_ text: String) -> String {
+        var result = text
+        for secret in [sasl?.password, tlsCAPEM] {
+            if let secret, !secret.isEmpty { result = result.replacingOccurrences(of: secret, with: "****") }
+        }
+        return result
     }
 
     /// The bootstrap servers and security protocol, with no credential.

@@ -335,11 +335,7 @@ struct QueryAnalyzer {
         if let kafka {
             hasRowtime = true
             let metadata = table.columns.filter { $0.metadataKey != nil }
-            for column in metadata where KafkaScanSpec.metadataTypes[column.metadataKey!] == nil {
-                throw SQLError(
-                    "Invalid metadata key '\(column.metadataKey!)' in column '\(column.name)' of table \(qualifiedName). Supported keys are "
-                        + KafkaScanSpec.metadataTypes.keys.sorted().map { "'\($0)'" }.joined(separator: ", ") + ".")
-            }
+            try KafkaScanSpec.checkMetadataColumns(metadata, table: qualifiedName)
             scanned += metadata
             let spec = KafkaScanSpec(table: kafka, metadataKeys: metadata.map { $0.metadataKey! }, isSnapshot: isSnapshot)
             node = .kafkaScan(spec, name: qualifiedName, types: scanned.map(\.type) + [PlanField.rowtimeType])

@@ -20,6 +20,7 @@ extension StatementPlanner {
         guard create.like == nil else { throw SQLError.unsupported("CREATE TABLE … LIKE is not supported in a Kafka cluster yet.") }
         let columns = try columnEntries(create.columns, scopeBase: [])
         guard !columns.isEmpty else { throw SQLError("A table needs at least one column.") }
+        try KafkaScanSpec.checkMetadataColumns(columns, table: path.display)
         var table = try tableEntry(create, path: path, columns: columns, checkConnector: false)
         if let connector = table.options["connector"], connector.lowercased() != "confluent" {
             throw SQLError(
@@ -174,6 +175,7 @@ extension StatementPlanner {
                     "Column '\(physical.name)' would be a physical column: those of a Kafka table come from its registered schemas and change by evolving them. Add a computed or metadata column instead."
                 )
             }
+            try KafkaScanSpec.checkMetadataColumns(added, table: "`\(kafka.name)`.`\(topicName)`")
             overrides.columns += added
         case .setOptions(let options):
             for (key, value) in options {

@@ -151,15 +151,3 @@ public struct UnavailableKafkaInspector: KafkaClusterInspector {
         throw KafkaInspectionError.clientUnavailable
     }
 }
-
-extension KafkaConnection {
-    /// `text` with this connection's password and CA replaced by `****`: a client's error message is shown to users and
-    /// logged, and must not carry a secret even if a client put one there.
-    func redacting(_ text: String) -> String {
-        var result = text
-        for secret in [sasl?.password, tlsCAPEM] {
-            if let secret, !secret.isEmpty { result = result.replacingOccurrences(of: secret, with: "****") }
-        }
-        return result
-    }
-}

@@ -21,6 +21,24 @@ struct KafkaScanSpec: Sendable {
         "raw-key": SQLType(.varbinary(SQLType.maxLength)),
         "raw-value": SQLType(.varbinary(SQLType.maxLength)),
     ]
+
+    /// The keys a write could set; the others are read-only and their columns must be VIRTUAL.
+    static let writableKeys: Set<String> = ["timestamp"]
+
+    /// Refuses metadata columns of `table` whose key a Kafka table does not have, or that would persist a read-only key.
+    static func checkMetadataColumns(_ columns: [ColumnEntry], table: String) throws(SQLError) {
+        for column in columns {
+            guard let key = column.metadataKey else { continue }
+            guard metadataTypes[key] != nil else {
+                throw SQLError(
+                    "Invalid metadata key '\(key)' in column '\(column.name)' of table \(table). Supported keys are "
+                        + metadataTypes.keys.sorted().map { "'\($0)'" }.joined(separator: ", ") + ".")
+            }
+            guard writableKeys.contains(key) || column.isVirtual else {
+                throw SQLError("Metadata key '\(key)' of column '\(column.name)' is read-only: declare the column VIRTUAL.")
+            }
+        }
+    }
 }
 
 /// Decodes one part (key or value) of a topic's records into the columns of that part.
