@@ -13,7 +13,7 @@ public final class EmbeddedBackend: ExecutionBackend {
     /// The admin clients of attached Kafka clusters (shared with the control plane's prober).
     private let kafkaAdmins: KafkaAdminPool
     /// The Schema Registry of an environment (Floe's own, or the external one it names).
-    private let schemaRegistries: @Sendable (String) -> (any SchemaRegistry)?
+    private let schemaRegistries: @Sendable (String) -> EnvironmentSchemaRegistry?
     /// How long one Kafka metadata or DDL request may take while a statement is prepared or run.
     static let kafkaTimeout: Duration = .seconds(10)
 
@@ -22,7 +22,7 @@ public final class EmbeddedBackend: ExecutionBackend {
     public init(
         directory: URL, checkpointInterval: Duration = .milliseconds(500), fileSystemRoots: [URL] = [], privateDirectory: URL? = nil,
         kafkaAdmins: KafkaAdminPool = KafkaAdminPool(logger: Logger(label: "floe.kafka")),
-        schemaRegistries: @escaping @Sendable (_ environmentID: String) -> (any SchemaRegistry)? = { _ in nil }
+        schemaRegistries: @escaping @Sendable (_ environmentID: String) -> EnvironmentSchemaRegistry? = { _ in nil }
     ) throws {
         self.kafkaAdmins = kafkaAdmins
         self.schemaRegistries = schemaRegistries
@@ -37,11 +37,13 @@ public final class EmbeddedBackend: ExecutionBackend {
             grants: context.catalogs.map { CatalogGrant(CatalogIdentity(id: $0.id, name: $0.name), $0.access) },
             properties: context.properties, statementID: context.statementID,
             kafkaDatabases: context.kafkaClusters.map {
-                KafkaDatabase(
+                let registry = schemaRegistries($0.environmentID)
+                return KafkaDatabase(
                     catalogID: $0.environmentID, id: $0.id, name: $0.displayName,
                     cluster: LibrdkafkaClusterClient(
                         pool: kafkaAdmins, connection: $0.connection, name: $0.displayName, id: $0.id, timeout: Self.kafkaTimeout),
-                    registry: schemaRegistries($0.environmentID))
+                    registry: registry?.registry, bootstrap: $0.connection.bootstrapServers,
+                    registryAddresses: registry?.addresses ?? [])
             })
         do {
             return EmbeddedExecution(prepared: try await engine.prepare(sql, in: session))

@@ -1,6 +1,7 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 public import FloeCore
+public import FloeSchemas
 public import Foundation
 
 /// The environment a statement runs in, and the catalogs it can name: what a backend needs besides the SQL.
@@ -44,6 +45,18 @@ public struct AttachedKafkaCluster: Sendable {
         self.id = id
         self.displayName = displayName
         self.connection = connection
+    }
+}
+
+/// The Schema Registry of an environment, as the engine uses it, and how a URL names it (a URL ending in one of
+/// `addresses` is it: Floe's own registry's path whatever the host, an external registry's whole URL).
+public struct EnvironmentSchemaRegistry: Sendable {
+    public var registry: any SchemaRegistry
+    public var addresses: [String]
+
+    public init(registry: any SchemaRegistry, addresses: [String]) {
+        self.registry = registry
+        self.addresses = addresses
     }
 }
 

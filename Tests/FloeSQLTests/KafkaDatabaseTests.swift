@@ -79,9 +79,18 @@ final class InMemoryKafkaCluster: KafkaClusterClient {
     /// Each writer's committed row count (its marker).
     let markers = Mutex<[String: Int64]>([:])
 
-    func openWriter(topic: String, writer: String) throws(SQLError) -> any KafkaTopicWriter {
+    /// Consumer groups' committed offsets, by group, topic and partition.
+    let groupOffsets = Mutex<[String: [String: [Int32: Int64]]]>([:])
+
+    func openWriter(topic: String, transactionalID: String, compression: String) throws(SQLError) -> any KafkaTopicWriter {
         try check()
-        return InMemoryTopicWriter(cluster: self, topic: topic, writer: writer)
+        return InMemoryTopicWriter(cluster: self, topic: topic, writer: transactionalID)
+    }
+
+    func committedOffsets(group: String, topic: String, partitions: [Int32]) throws(SQLError) -> [Int32: Int64] {
+        try check()
+        let committed = groupOffsets.withLock { $0[group]?[topic] ?? [:] }
+        return committed.filter { partitions.contains($0.key) }
     }
 }
 
@@ -104,7 +113,9 @@ final class InMemoryTopicWriter: KafkaTopicWriter, @unchecked Sendable {
         let partitions = Int32(try cluster.describeTopic(topic)?.partitions ?? 1)
         for record in records {
             let partition = record.key.map { Int32(truncatingIfNeeded: $0.reduce(0) { ($0 &* 31) &+ Int($1) } & 0x7fff_ffff) % partitions } ?? 0
-            cluster.produce(topic, partition: partition, key: record.key, value: record.value, timestamp: 1_700_000_000_000, headers: record.headers)
+            cluster.produce(
+                topic, partition: partition, key: record.key, value: record.value, timestamp: record.timestamp ?? 1_700_000_000_000,
+                headers: record.headers)
         }
         cluster.markers.withLock { $0[writer] = committedCount }
     }
@@ -443,7 +454,7 @@ final class InMemoryTopicReader: KafkaTopicReader, @unchecked Sendable {
         _ = try await fixture.run("CREATE TABLE shop.dst (id BIGINT, name STRING, PRIMARY KEY (id) NOT ENFORCED)")
         _ = try await fixture.run("CREATE TABLE shop.plain (n INT)")
         _ = try await fixture.run("INSERT INTO shop.plain VALUES (1), (2), (3)", statementID: "ins-1")
-        #expect(cluster.markers.withLock { $0["ins-1"] } == 3)
+        #expect(cluster.markers.withLock { $0["floe-ins-1"] } == 3)
         let plain = KafkaTableDDLTests.text(try await fixture.run("SELECT n FROM shop.plain", KafkaSourceTests.snapshot).1)
         #expect(Set(plain.split(separator: "\n")) == ["+I[1]", "+I[2]", "+I[3]"], "\(plain)")
         // An upsert table: a key per row, the latest value wins, a delete is a tombstone.

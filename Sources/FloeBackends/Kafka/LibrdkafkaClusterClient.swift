@@ -66,9 +66,21 @@ struct LibrdkafkaClusterClient: KafkaClusterClient {
             connection: connection, topic: topic, readCommitted: readCommitted, cluster: "'\(name)' (\(id))", timeout: timeout)
     }
 
-    func openWriter(topic: String, writer: String) throws(SQLError) -> any KafkaTopicWriter {
+    func openWriter(topic: String, transactionalID: String, compression: String) throws(SQLError) -> any KafkaTopicWriter {
         try LibrdkafkaTopicWriter(
-            connection: connection, admin: try admin(), topic: topic, writer: writer, cluster: "'\(name)' (\(id))", timeout: timeout)
+            connection: connection, admin: try admin(), topic: topic, transactionalID: transactionalID, compression: compression,
+            cluster: "'\(name)' (\(id))", timeout: timeout)
+    }
+
+    func committedOffsets(group: String, topic: String, partitions: [Int32]) throws(SQLError) -> [Int32: Int64] {
+        let admin = try admin()
+        do {
+            let offsets = try admin.committedOffsets(
+                group: group, partitions: partitions.map { KafkaTopicPartition(topic: topic, partition: $0) }, timeout: timeout)
+            var result: [Int32: Int64] = [:]
+            for entry in offsets { if let offset = entry.offset, offset >= 0 { result[entry.partition] = offset } }
+            return result
+        } catch { throw failure(error, "read the offsets group '\(group)' committed for topic '\(topic)'") }
     }
 
     func alterTopicConfigs(_ name: String, _ configs: [String: String]) throws(SQLError) {

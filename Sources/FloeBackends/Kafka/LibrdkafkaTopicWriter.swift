@@ -7,10 +7,11 @@ import Logging
 
 /// The engine's ``KafkaTopicWriter`` on a librdkafka transactional producer.
 ///
-/// The transactional id is `floe-<writer>` (the statement's uid, `#n` for the n-th INSERT of a statement set): stable
-/// across restarts, so `init_transactions` at open fences the instance before a crash and aborts its open transaction.
-/// The writer's row count is the committed offset of partition 0 of the topic in the marker group `floe-<writer>`,
-/// sent with every transaction (`send_offsets_to_transaction`): an aborted or fenced transaction leaves it unchanged.
+/// The engine names the transactional id (`floe-<writer>`: the statement's uid, `#n` for the n-th INSERT of a
+/// statement set): stable across restarts, so `init_transactions` at open fences the instance before a crash and
+/// aborts its open transaction. The writer's row count is the committed offset of partition 0 of the topic in the
+/// marker group of the same name, sent with every transaction (`send_offsets_to_transaction`): an aborted or fenced
+/// transaction leaves it unchanged.
 final class LibrdkafkaTopicWriter: KafkaTopicWriter, @unchecked Sendable {
     private let producer: KafkaTransactionalProducer
     private let admin: KafkaAdmin
@@ -20,16 +21,20 @@ final class LibrdkafkaTopicWriter: KafkaTopicWriter, @unchecked Sendable {
     private let timeout: Duration
 
     /// `@unchecked`: one owner (the statement's sink) calls it.
-    init(connection: KafkaConnection, admin: KafkaAdmin, topic: String, writer: String, cluster: String, timeout: Duration) throws(SQLError) {
+    init(
+        connection: KafkaConnection, admin: KafkaAdmin, topic: String, transactionalID: String, compression: String, cluster: String,
+        timeout: Duration
+    ) throws(SQLError) {
         self.admin = admin
         self.topic = topic
-        self.group = "floe-" + writer
+        self.group = transactionalID
         self.cluster = cluster
         self.timeout = timeout
         do {
+            var configuration = KafkaConfiguration(connection: connection, clientID: "floe-sink")
+            configuration["compression.type"] = compression
             producer = try KafkaTransactionalProducer(
-                configuration: KafkaConfiguration(connection: connection, clientID: "floe-sink"), transactionalID: "floe-" + writer,
-                logger: Logger(label: "floe.kafka.sink"))
+                configuration: configuration, transactionalID: transactionalID, logger: Logger(label: "floe.kafka.sink"))
             try producer.initTransactions(timeout: .seconds(30))
         } catch {
             throw SQLError.runtime("Kafka cluster \(cluster): could not open a transactional writer of topic '\(topic)': \(error.message)")
@@ -55,7 +60,7 @@ final class LibrdkafkaTopicWriter: KafkaTopicWriter, @unchecked Sendable {
                     try producer.send(
                         KafkaProducerRecord(
                             topic: topic, key: record.key, value: record.value,
-                            headers: record.headers.map { KafkaHeader(name: $0.name, value: $0.value) }))
+                            headers: record.headers.map { KafkaHeader(name: $0.name, value: $0.value) }, timestamp: record.timestamp))
                 }
                 try producer.sendOffsets(
                     [KafkaGroupOffset(topic: topic, partition: 0, offset: committedCount, metadata: "")], group: group, timeout: timeout)

@@ -326,6 +326,15 @@ struct QueryAnalyzer {
     /// watermark and its changelog.
     func tablePlan(_ table: TableEntry, qualifiedName: String, kafka: KafkaTable?) throws(SQLError) -> QueryPlan {
         let physical = table.physicalColumns
+        var kafka = kafka
+        var resolved: (ConnectorFactory, TableConnector)?
+        if kafka == nil {
+            resolved = try ConnectorRegistry.connector(of: table, fileSystem: fileSystem)
+            if case .kafka(let options)? = resolved?.1 {
+                // Apache Flink's Kafka connectors: a topic of an attached cluster the statement may use.
+                kafka = try KafkaTable.resolve(flink: options, entry: table, in: resolver.session.kafkaDatabases)
+            }
+        }
         // A table's log yields `$rowtime`, each row's append time, and so do faker's rows and Kafka records (their
         // timestamps). A Kafka scan also yields the metadata columns, after the physical ones.
         let hasRowtime: Bool
@@ -339,9 +348,9 @@ struct QueryAnalyzer {
             scanned += metadata
             let spec = KafkaScanSpec(table: kafka, metadataKeys: metadata.map { $0.metadataKey! }, isSnapshot: isSnapshot)
             node = .kafkaScan(spec, name: qualifiedName, types: scanned.map(\.type) + [PlanField.rowtimeType])
-            isBounded = kafka.options.bounded != .unbounded
+            isBounded = kafka.settings.bounded != .unbounded
         } else {
-            let (factory, connector) = try ConnectorRegistry.connector(of: table, fileSystem: fileSystem)
+            guard let (factory, connector) = resolved else { preconditionFailure("a table is a Kafka topic or has a connector") }
             try factory.requireSource()
             hasRowtime = factory.hasRowtime
             isBounded = connector.isBounded
@@ -350,6 +359,7 @@ struct QueryAnalyzer {
             case .generated(let spec): node = .generated(spec, name: qualifiedName)
             case .files(let spec): node = .files(spec, name: qualifiedName)
             case .blackhole: throw SQLError.runtime("A blackhole table has no rows to read.")
+            case .kafka: preconditionFailure("Kafka tables are scanned above")
             }
             if case .generated(let generator) = connector, generator.rowLimit == nil, isSnapshot {
                 throw SQLError("Table \(qualifiedName) generates rows without end ('number-of-rows' is not set), so it cannot be read as a snapshot.")

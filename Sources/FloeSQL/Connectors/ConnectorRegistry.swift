@@ -13,6 +13,9 @@ enum TableConnector: Sendable {
     case files(FileSystemSpec)
     /// `blackhole`: a sink that drops every row.
     case blackhole
+    /// Apache Flink's `kafka` or `upsert-kafka`: a topic of an attached Kafka cluster (resolved against the clusters
+    /// the statement may use when it is read or written, ``KafkaTable/resolve(flink:entry:in:)``).
+    case kafka(FlinkKafkaOptions)
 
     /// Whether a scan of it ends by itself (files, and generators with a `number-of-rows`).
     var isBounded: Bool {
@@ -20,6 +23,7 @@ enum TableConnector: Sendable {
         case .log, .blackhole: false
         case .generated(let spec): spec.rowLimit != nil
         case .files: true
+        case .kafka(let options): options.settings.bounded != .unbounded
         }
     }
 }
@@ -32,6 +36,7 @@ struct ConnectorFactory: Sendable {
         var options: [String: String]
         /// The table's physical columns.
         var columns: [(name: String, type: SQLType)]
+        var primaryKey: [String]
         /// A stable seed (the table's id) for generated data.
         var seed: String
         var fileSystem: FileSystemAccess
@@ -99,10 +104,17 @@ enum ConnectorRegistry {
             make: { input throws(SQLError) in
                 .files(try FileSystemSpec.parse(options: input.options, columns: input.columns, access: input.fileSystem))
             }),
+        ConnectorFactory(
+            identifier: "kafka", isSource: true, isSink: true, hasRowtime: true, isGenerated: false, takesAnyChanges: false,
+            make: { input throws(SQLError) in
+                .kafka(try FlinkKafkaOptions(options: input.options, columns: input.columns, primaryKey: input.primaryKey))
+            }),
+        ConnectorFactory(
+            identifier: "upsert-kafka", isSource: true, isSink: true, hasRowtime: true, isGenerated: false, takesAnyChanges: false,
+            make: { input throws(SQLError) in
+                .kafka(try FlinkKafkaOptions(options: input.options, columns: input.columns, primaryKey: input.primaryKey))
+            }),
     ]
-
-    /// The connectors that are Kafka topics, which need a Kafka cluster attached to the environment.
-    static let kafka = ["confluent", "kafka", "upsert-kafka"]
 
     /// The factory of a table with `options`.
     /// - Throws: a `connector` that names no connector Floe implements, in Flink's words.
@@ -111,10 +123,10 @@ enum ConnectorRegistry {
         let identifier = value.lowercased()
         if let factory = factories.first(where: { $0.identifier == identifier }) { return factory }
         let available = "Available factory identifiers are:\n\n" + factories.compactMap(\.identifier).joined(separator: "\n")
-        if kafka.contains(identifier) {
-            throw SQLError.unsupported(
-                "Connector '\(value)' needs a Kafka cluster attached to the environment, and this Floe cannot attach one yet. "
-                    + "A table without a 'connector' option is backed by the environment's own log.\n\n\(available)")
+        if identifier == "confluent" {
+            throw SQLError(
+                "Connector 'confluent' is the connector of the tables of a Kafka cluster's database (a topic is a table there); "
+                    + "in other databases use 'kafka' or 'upsert-kafka' with 'properties.bootstrap.servers' of an attached cluster.\n\n\(available)")
         }
         throw SQLError(
             "Could not find any factory for identifier '\(value)' that implements "
@@ -123,15 +135,19 @@ enum ConnectorRegistry {
 
     /// What `table` is read from and written to, every option checked.
     static func connector(of table: TableEntry, fileSystem: FileSystemAccess) throws(SQLError) -> (ConnectorFactory, TableConnector) {
-        try resolve(options: table.options, columns: table.physicalColumns.map { ($0.name, $0.type) }, seed: table.id, fileSystem: fileSystem)
+        try resolve(
+            options: table.options, columns: table.physicalColumns.map { ($0.name, $0.type) }, primaryKey: table.primaryKey, seed: table.id,
+            fileSystem: fileSystem)
     }
 
     /// Resolves options and physical columns (CREATE and ALTER TABLE check a table this way before storing it).
     static func resolve(
-        options: [String: String], columns: [(name: String, type: SQLType)], seed: String, fileSystem: FileSystemAccess
+        options: [String: String], columns: [(name: String, type: SQLType)], primaryKey: [String] = [], seed: String,
+        fileSystem: FileSystemAccess
     ) throws(SQLError) -> (ConnectorFactory, TableConnector) {
         let factory = try factory(for: options)
-        let connector = try factory.make(ConnectorFactory.Input(options: options, columns: columns, seed: seed, fileSystem: fileSystem))
+        let connector = try factory.make(
+            ConnectorFactory.Input(options: options, columns: columns, primaryKey: primaryKey, seed: seed, fileSystem: fileSystem))
         return (factory, connector)
     }
 }

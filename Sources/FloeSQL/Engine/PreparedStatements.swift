@@ -86,9 +86,11 @@ enum SinkTarget: Sendable {
     case kafka(KafkaTable, keys: [Int])
 
     /// The sink target of a table.
-    static func of(_ table: TableEntry, fileSystem: FileSystemAccess) throws(SQLError) -> SinkTarget {
+    static func of(_ table: TableEntry, fileSystem: FileSystemAccess, kafkaDatabases: [KafkaDatabase]) throws(SQLError) -> SinkTarget {
         switch try ConnectorRegistry.connector(of: table, fileSystem: fileSystem).1 {
         case .blackhole: return .blackhole
+        case .kafka(let options):
+            return .kafka(try KafkaTable.resolve(flink: options, entry: table, in: kafkaDatabases), keys: try keyPositions(table))
         case .files(let spec): return .files(spec)
         case .generated: throw SQLError("Table '\(table.name)' is generated and cannot be written to.")
         case .log: break
@@ -145,7 +147,7 @@ struct InsertStatement: PreparedStatement {
         case .blackhole: return SinkCommitter.Target(sink: BlackholeSink(), writer: writerKey, keepsOutput: false)
         case .kafka(let table, let keys):
             return SinkCommitter.Target(
-                sink: try KafkaSink(table), writer: writerKey, keepsOutput: true, mode: table.options.changelogMode, keys: keys)
+                sink: try KafkaSink(table), writer: writerKey, keepsOutput: true, mode: table.settings.changelogMode, keys: keys)
         }
     }
 

@@ -318,7 +318,8 @@ struct StatementPlanner {
         if checkConnector {
             // Every option is checked when the table is created, not only when it is read or written.
             let (factory, _) = try ConnectorRegistry.resolve(
-                options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) }, seed: "", fileSystem: services.fileSystem)
+                options: options, columns: columns.filter(\.isPhysical).map { ($0.name, $0.type) }, primaryKey: create.primaryKey, seed: "",
+                fileSystem: services.fileSystem)
             if create.asQuery != nil, factory.isGenerated {
                 throw SQLError("CREATE TABLE AS cannot create a generated table ('connector' = '\(factory.identifier ?? "")').")
             }
@@ -405,7 +406,7 @@ struct StatementPlanner {
         let ifNotExists = create.ifNotExists
         return InsertStatement(
             traits: StatementTraits(sqlKind: "CREATE_TABLE_AS", isBounded: source.isBounded, isAppendOnly: true), plan: plan,
-            target: try SinkTarget.of(table, fileSystem: services.fileSystem),
+            target: try SinkTarget.of(table, fileSystem: services.fileSystem, kafkaDatabases: session.kafkaDatabases),
             session: session, caster: caster, isSnapshot: isSnapshot, services: services, writerKey: key,
             before: { () throws(SQLError) in
                 try catalog.update { snapshot throws(SQLError) in
@@ -432,7 +433,8 @@ struct StatementPlanner {
     /// table whose log keeps changes (`changelog.mode` `upsert`, the default with a primary key, or `retract`).
     func requireAppendOnly(_ plan: QueryPlan, into table: TableEntry, sink: ObjectPath, isKafka: Bool = false) throws(SQLError) {
         let factory = isKafka ? ConnectorRegistry.tableLog : try ConnectorRegistry.factory(for: table.options)
-        let keepsChanges = factory.identifier == nil && table.changelogMode != .append
+        // A table's own log keeps changes unless it is append-only; an upsert-kafka topic keeps them by its key.
+        let keepsChanges = (factory.identifier == nil && table.changelogMode != .append) || factory.identifier == "upsert-kafka"
         guard plan.isAppendOnly || factory.takesAnyChanges || keepsChanges else {
             throw SQLError(
                 "Table sink '\(sink.catalog.name).\(sink.database).\(sink.name)' doesn't support consuming update and delete changes which is produced by an updating query (GROUP BY, DISTINCT, outer join or Top-N). Declare a PRIMARY KEY on the sink table (an upsert table), run the query with 'sql.snapshot.mode' = 'now', or make it append-only."
@@ -485,24 +487,33 @@ struct StatementPlanner {
         }
         let source = try analyzer.analyze(insert.source)
         try requireAppendOnly(source, into: table, sink: path, isKafka: kafka != nil)
+        // A Kafka table's persisted metadata columns (the record's `timestamp` and `headers`) are written too, after the
+        // physical ones: Flink's persisted columns.
+        let isKafkaSink = kafka != nil || ["kafka", "upsert-kafka"].contains(factory.identifier ?? "")
+        let metadata = isKafkaSink ? table.columns.filter { $0.metadataKey != nil } : []
+        try KafkaScanSpec.checkMetadataColumns(metadata, table: "\(path.catalog.name).\(path.database).\(path.name)")
         let physical = table.physicalColumns
-        let targets = insert.columns.isEmpty ? physical.map(\.name) : insert.columns
-        for name in targets where !physical.contains(where: { $0.name == name }) {
+        let persisted = physical + metadata.filter { !$0.isVirtual }
+        let targets = insert.columns.isEmpty ? persisted.map(\.name) : insert.columns
+        for name in targets where !persisted.contains(where: { $0.name == name }) {
             throw SQLError("Unknown target column '\(name)'")
         }
         guard targets.count == source.fields.count else {
-            throw Self.sinkMismatch(path, cause: "Different number of columns.", query: source.fields, sinkColumns: physical)
+            throw Self.sinkMismatch(path, cause: "Different number of columns.", query: source.fields, sinkColumns: persisted)
         }
         var expressions: [BoundExpression] = []
-        for (position, column) in physical.enumerated() {
+        for (position, column) in persisted.enumerated() {
             if let index = targets.firstIndex(of: column.name) {
                 expressions.append(
                     try assignment(
                         BoundExpression(.column(index), source.fields[index].type), to: column, at: position, sink: path,
-                        query: source.fields, sinkColumns: physical))
+                        query: source.fields, sinkColumns: persisted))
             } else {
-                guard column.type.nullable else { throw SQLError("Column '\(column.name)' has no default value and does not allow NULLs") }
-                expressions.append(.literal(.null, column.type))
+                // A metadata column left out is the producer's default (its clock, no headers).
+                guard column.type.nullable || column.metadataKey != nil else {
+                    throw SQLError("Column '\(column.name)' has no default value and does not allow NULLs")
+                }
+                expressions.append(.literal(.null, column.type.withNullable(true)))
             }
         }
         var plan = source
@@ -511,7 +522,7 @@ struct StatementPlanner {
         if let kafka {
             target = .kafka(kafka, keys: try SinkTarget.keyPositions(table))
         } else {
-            target = try SinkTarget.of(table, fileSystem: services.fileSystem)
+            target = try SinkTarget.of(table, fileSystem: services.fileSystem, kafkaDatabases: session.kafkaDatabases)
         }
         return InsertStatement(
             traits: StatementTraits(sqlKind: kind, isBounded: source.isBounded, isAppendOnly: true), plan: plan,

@@ -307,7 +307,7 @@ final class PhysicalPlanner {
         case .values, .systemTable, .files: true
         case .tableScan: false
         case .generated(let spec, _): spec.rowLimit != nil
-        case .kafkaScan(let spec, _, _): spec.isSnapshot || spec.table.options.bounded != .unbounded
+        case .kafkaScan(let spec, _, _): spec.isSnapshot || spec.table.settings.bounded != .unbounded
         case .filter(let input, _), .project(let input, _), .aggregate(let input, _, _), .sort(let input, _, _, _), .limit(let input, _, _),
             .watermark(let input, _, _, _), .window(let input, _), .windowAggregate(let input, _, _, _, _, _), .rank(let input, _, _, _, _),
             .overAggregate(let input, _), .changelogNormalize(let input, _, _), .windowRank(let input, _, _, _, _, _):

@@ -45,7 +45,7 @@ public struct FloeServer: Sendable {
             directory: dataDirectory.appendingPathComponent("engine"), fileSystemRoots: configuration.fileSystemRoots,
             privateDirectory: dataDirectory,
             kafkaAdmins: kafkaAdmins,
-            schemaRegistries: { [directory = SchemaRegistryDirectory(store: store)] in directory.registry(environmentID: $0) })
+            schemaRegistries: { [directory = SchemaRegistryDirectory(store: store)] in directory.engineRegistry(environmentID: $0) })
         let signals = ResultSignals()
         let scheduler = StatementScheduler(
             store: store, results: store, backend: backend, signals: signals,

@@ -1,5 +1,6 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+public import FloeBackends
 import FloeClient
 import FloeCore
 public import FloeSchemas
@@ -18,11 +19,21 @@ public struct SchemaRegistryDirectory: Sendable {
 
     /// The registry of `environmentID`; `nil` for an unknown environment.
     public func registry(environmentID: String) -> (any SchemaRegistry)? {
+        engineRegistry(environmentID: environmentID)?.registry
+    }
+
+    /// The registry of `environmentID` with the addresses that name it in a table's `avro-confluent.url`: an
+    /// external registry's URL, or Floe's own registry's path (`/schema-registry/lsrc-…`, on whatever host).
+    public func engineRegistry(environmentID: String) -> EnvironmentSchemaRegistry? {
         guard let environment = store.snapshot().environments[environmentID] else { return nil }
         if let external = environment.externalSchemaRegistry {
             let credentials = external.apiKey.map { APICredentials(key: $0, secret: external.apiSecret ?? "") }
-            return RemoteSchemaRegistry(url: external.url, credentials: credentials)
+            var url = external.url
+            while url.hasSuffix("/") { url.removeLast() }
+            return EnvironmentSchemaRegistry(registry: RemoteSchemaRegistry(url: external.url, credentials: credentials), addresses: [url])
         }
-        return store.schemaRegistry(environmentID: environmentID)
+        guard let registry = store.schemaRegistry(environmentID: environmentID) else { return nil }
+        return EnvironmentSchemaRegistry(
+            registry: registry, addresses: environment.schemaRegistryID.map { ["/schema-registry/\($0)"] } ?? [])
     }
 }

@@ -34,8 +34,8 @@ final class FileSource: SourceStage {
     init(spec: FileSystemSpec, live: Set<Int>? = nil) {
         self.spec = spec
         let skipped = spec.fields.indices.map { index in live.map { !$0.contains(index) } ?? false }
-        json = JSONLineDecoder(spec: spec, skipped: skipped)
-        csv = CSVLineDecoder(spec: spec, skipped: skipped)
+        json = JSONLineDecoder(spec: spec.text, skipped: skipped)
+        csv = CSVLineDecoder(spec: spec.text, skipped: skipped)
     }
 
     deinit { if descriptor >= 0 { close(descriptor) } }

@@ -7,38 +7,23 @@ import Foundation
 ///
 /// - `path` (required): a file or a directory (`file://` URLs too). A directory's files are read in name order;
 ///   hidden files (`.`/`_` prefixes) are skipped, as Flink skips them.
-/// - `format` (required): `json` or `csv`.
-/// - JSON: `json.fail-on-missing-field` (default false: a missing field is NULL), `json.ignore-parse-errors`
-///   (default false: a malformed line fails the statement; true skips it), `json.timestamp-format.standard`
-///   (`SQL`, the default: `yyyy-MM-dd HH:mm:ss.s{precision}`, or `ISO-8601`: `yyyy-MM-ddTHH:mm:ss.s{precision}`).
-/// - CSV: `csv.field-delimiter` (default `,`), `csv.quote-character` (default `"`), `csv.allow-comments` (lines
-///   starting with `#`), `csv.ignore-parse-errors`, `csv.null-literal` (a field equal to it is NULL).
+/// - `format` (required): `json` or `csv`, with their options (``TextFormat``).
 ///
 /// As a source the table is bounded: it is the files as they are when the statement starts. As a sink, each
 /// writing statement appends to its own part file in the directory.
+@dynamicMemberLookup
 struct FileSystemSpec: Sendable, Equatable {
-    enum Format: String, Sendable {
-        case json, csv
-    }
-
-    struct Field: Sendable, Equatable {
-        var name: String
-        var type: SQLType
-    }
+    typealias Format = TextFormat.Kind
+    typealias Field = TextFormat.Field
 
     /// The path, resolved and allowed by ``access`` when the table was analyzed.
     var path: String
     /// Where this server lets filesystem tables read and write: every file opened is checked again.
     var access: FileSystemAccess
-    var format: Format
-    var fields: [Field]
-    var failOnMissingField = false
-    var ignoreParseErrors = false
-    var isoTimestamps = false
-    var fieldDelimiter: UInt8 = UInt8(ascii: ",")
-    var quoteCharacter: UInt8 = UInt8(ascii: "\"")
-    var allowComments = false
-    var nullLiteral: String?
+    /// How each line is a row.
+    var text: TextFormat
+
+    subscript<T>(dynamicMember keyPath: KeyPath<TextFormat, T>) -> T { text[keyPath: keyPath] }
 
     /// The spec of a `'connector' = 'filesystem'` table.
     /// - Throws: an option that is unknown, missing or malformed.
@@ -55,59 +40,16 @@ struct FileSystemSpec: Sendable, Equatable {
         guard let format = Format(rawValue: formatName.lowercased()) else {
             throw SQLError("Could not find any format factory for identifier '\(formatName)'. Available formats: csv, json.")
         }
-        func flag(_ key: String) throws(SQLError) -> Bool {
-            guard let text = options[key] else { return false }
-            switch text.lowercased() {
-            case "true": return true
-            case "false": return false
-            default: throw SQLError("Could not parse value '\(text)' for key '\(key)'.")
-            }
-        }
-        func character(_ key: String, default value: UInt8) throws(SQLError) -> UInt8 {
-            guard let text = options[key] else { return value }
-            let unescaped = text == "\\t" ? "\t" : text
-            guard unescaped.utf8.count == 1, let byte = unescaped.utf8.first else {
-                throw SQLError("Option '\(key)' must be a single character, not '\(text)'.")
-            }
-            return byte
-        }
-        var spec = FileSystemSpec(path: path, access: access, format: format, fields: columns.map { Field(name: $0.name, type: $0.type) })
-        var known: Set<String> = [
+        let known = Set([
             "connector", "path", "format", "source.monitor-interval", "sink.rolling-policy.file-size",
             "sink.rolling-policy.rollover-interval", "partition.default-name",
-        ]
-        switch format {
-        case .json:
-            known.formUnion([
-                "json.fail-on-missing-field", "json.ignore-parse-errors", "json.timestamp-format.standard",
-                "json.map-null-key.mode", "json.map-null-key.literal", "json.encode.decimal-as-plain-number",
-            ])
-            spec.failOnMissingField = try flag("json.fail-on-missing-field")
-            spec.ignoreParseErrors = try flag("json.ignore-parse-errors")
-            switch options["json.timestamp-format.standard"]?.uppercased() ?? "SQL" {
-            case "SQL": break
-            case "ISO-8601": spec.isoTimestamps = true
-            case let other: throw SQLError("Unsupported value '\(other)' for json.timestamp-format.standard. Supported values are [SQL, ISO-8601].")
-            }
-            if spec.failOnMissingField && spec.ignoreParseErrors {
-                throw SQLError("json.fail-on-missing-field and json.ignore-parse-errors shouldn't both be true.")
-            }
-        case .csv:
-            known.formUnion([
-                "csv.field-delimiter", "csv.quote-character", "csv.allow-comments", "csv.ignore-parse-errors",
-                "csv.null-literal", "csv.disable-quote-character", "csv.array-element-delimiter", "csv.escape-character",
-            ])
-            spec.fieldDelimiter = try character("csv.field-delimiter", default: UInt8(ascii: ","))
-            spec.quoteCharacter = try character("csv.quote-character", default: UInt8(ascii: "\""))
-            spec.allowComments = try flag("csv.allow-comments")
-            spec.ignoreParseErrors = try flag("csv.ignore-parse-errors")
-            spec.nullLiteral = options["csv.null-literal"]
-        }
+        ]).union(TextFormat.optionKeys(format))
         let unknown = options.keys.filter { !known.contains($0) && !$0.hasPrefix("floe.") }.sorted()
         if !unknown.isEmpty {
             throw SQLError("Unsupported options found for 'filesystem'.\n\nUnsupported options:\n\n\(unknown.joined(separator: "\n"))")
         }
-        return spec
+        let fields = columns.map { Field(name: $0.name, type: $0.type) }
+        return FileSystemSpec(path: path, access: access, text: try TextFormat.parse(format, fields: fields, options: options))
     }
 
     /// The files the table consists of now, in read order.

@@ -31,7 +31,7 @@ struct JSONLineDecoder: LineDecoder {
     private var seen: [Bool]
     private var scratch: [UInt8] = []
 
-    init(spec: FileSystemSpec, skipped: [Bool]? = nil) {
+    init(spec: TextFormat, skipped: [Bool]? = nil) {
         self.skipped = skipped ?? Array(repeating: false, count: spec.fields.count)
         names = spec.fields.map { Array($0.name.utf8) }
         var bytes: [UInt8] = []
@@ -329,7 +329,7 @@ struct CSVLineDecoder: LineDecoder {
     private let nullLiteral: [UInt8]?
     private var scratch: [UInt8] = []
 
-    init(spec: FileSystemSpec, skipped: [Bool]? = nil) {
+    init(spec: TextFormat, skipped: [Bool]? = nil) {
         self.skipped = skipped ?? Array(repeating: false, count: spec.fields.count)
         parsers = spec.fields.map { TextFieldParser(type: $0.type, isoTimestamps: spec.isoTimestamps) }
         shapes = parsers.map(\.shape)

@@ -39,10 +39,13 @@ public protocol KafkaClusterClient: Sendable {
     func deleteTopic(_ name: String) throws(SQLError)
     /// Sets the topic's configs to `configs` (the whole set: keys absent return to their defaults).
     func alterTopicConfigs(_ name: String, _ configs: [String: String]) throws(SQLError)
+    /// The offsets `group` committed for `topic`'s `partitions` (partitions without one are absent).
+    func committedOffsets(group: String, topic: String, partitions: [Int32]) throws(SQLError) -> [Int32: Int64]
     /// A reader of `topic`, of committed records only unless `readCommitted` is false.
     func openReader(topic: String, readCommitted: Bool) throws(SQLError) -> any KafkaTopicReader
-    /// The transactional writer `writer` of `topic` (its transactional id and marker group derive from it).
-    func openWriter(topic: String, writer: String) throws(SQLError) -> any KafkaTopicWriter
+    /// The writer of `topic` with `transactionalID` (also the name of its marker group), producing with `compression`
+    /// (librdkafka's `compression.type`).
+    func openWriter(topic: String, transactionalID: String, compression: String) throws(SQLError) -> any KafkaTopicWriter
 }
 
 /// A Kafka cluster attached to a statement's environment, which is a database of its catalog (Confluent's model:
@@ -58,13 +61,30 @@ public struct KafkaDatabase: Sendable {
     /// The Schema Registry of its environment, where its tables' `<topic>-key` and `<topic>-value` schemas live; nil
     /// when the environment has none (its topics are then raw tables).
     public var registry: (any SchemaRegistry)?
+    /// Its bootstrap servers (`host:port`, lowercased): an Apache Flink `kafka` table names the cluster by them.
+    public var bootstrapServers: Set<String>
+    /// How a URL names ``registry``: a URL ending in one of these (Floe's own registry's path, whatever host the
+    /// client used; an external registry's whole URL) is it.
+    public var registryAddresses: [String]
 
-    public init(catalogID: String, id: String, name: String, cluster: any KafkaClusterClient, registry: (any SchemaRegistry)?) {
+    public init(
+        catalogID: String, id: String, name: String, cluster: any KafkaClusterClient, registry: (any SchemaRegistry)?,
+        bootstrap: String = "", registryAddresses: [String] = []
+    ) {
         self.catalogID = catalogID
         self.id = id
         self.name = name
         self.cluster = cluster
         self.registry = registry
+        self.bootstrapServers = Set(FlinkKafkaOptions.servers(bootstrap))
+        self.registryAddresses = registryAddresses
+    }
+
+    /// Whether `url` (a format's `avro-confluent.url`) names this cluster's Schema Registry.
+    func namesRegistry(_ url: String) -> Bool {
+        var url = url.trimmingSpaces
+        while url.hasSuffix("/") { url.removeLast() }
+        return registry != nil && registryAddresses.contains { url.hasSuffix($0) }
     }
 }
 
@@ -143,11 +163,14 @@ public struct KafkaOutgoingRecord: Sendable {
     /// nil for a tombstone.
     public var value: [UInt8]?
     public var headers: [(name: String, value: [UInt8]?)]
+    /// Milliseconds since the epoch (nil: the producer's clock).
+    public var timestamp: Int64?
 
-    public init(key: [UInt8]?, value: [UInt8]?, headers: [(name: String, value: [UInt8]?)] = []) {
+    public init(key: [UInt8]?, value: [UInt8]?, headers: [(name: String, value: [UInt8]?)] = [], timestamp: Int64? = nil) {
         self.key = key
         self.value = value
         self.headers = headers
+        self.timestamp = timestamp
     }
 }
 

@@ -1,6 +1,8 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import FloeCore
 import FloeSchemas
+import Foundation
 import Synchronization
 
 /// Encodes one part (key or value) of a Kafka table's records from the columns of that part.
@@ -9,19 +11,35 @@ struct KafkaPartEncoder: Sendable {
         case raw(RawCodec)
         case avro(AvroRowEncoder, schemaID: Int32)
         case json(JSONRowCodec, schemaID: Int32)
+        case text(TextFormat)
     }
 
     private let codec: Codec
+    private let renderer = ValueRenderer(zone: TimeZone(identifier: "UTC")!)
 
-    /// The encoder of `format` for `columns`, writing with the latest schema registered under `subject`.
-    init(
-        format: ConfluentTableOptions.Format, columns: [SQLType.RowField], subject: String, registry: RegistryAccess?
-    ) throws(SQLError) {
+    /// The encoder of `format` for `columns`: the registry formats write with the latest schema registered under
+    /// `subject`; `avro-confluent` registers the columns' own schema there first (as Flink's format does) and writes
+    /// with it.
+    init(format: KafkaPartFormat, columns: [SQLType.RowField], subject: String, registry: RegistryAccess?) throws(SQLError) {
         do throws(RecordSchemaError) {
             switch format {
             case .raw:
                 guard columns.count == 1 else { throw RecordSchemaError("A 'raw' part is one column, not \(columns.count).") }
                 codec = .raw(try RawCodec(type: columns[0].type))
+            case .text(let text):
+                codec = .text(text)
+            case .avroConfluent(let subject):
+                guard let registry else { throw RecordSchemaError("There is no Schema Registry to register subject '\(subject)' in.") }
+                let schema = try AvroSchemaGenerator.recordSchema(name: "record", columns: columns)
+                let registered: SchemaRegistration
+                do throws(SQLError) {
+                    registered = try registry.register(subject, SchemaDefinition(type: .avro, text: schema.serializedString))
+                } catch { throw RecordSchemaError(error.message) }
+                let parsed: AvroSchema
+                do throws(AvroSchemaError) { parsed = try AvroSchema(parsing: schema.serializedString) } catch {
+                    throw RecordSchemaError("The generated schema is not valid Avro: \(error.message)")
+                }
+                codec = .avro(try AvroRowEncoder(schema: parsed, columns: columns), schemaID: Int32(registered.id))
             case .avroRegistry, .jsonRegistry:
                 guard let registry else { throw RecordSchemaError("There is no Schema Registry to find subject '\(subject)' in.") }
                 let latest: RegisteredSchema?
@@ -47,9 +65,13 @@ struct KafkaPartEncoder: Sendable {
 
     func encode(_ values: [Value]) throws(RecordEncodeError) -> [UInt8]? {
         switch codec {
-        case .raw(let raw): try raw.encode(values[0])
-        case .avro(let encoder, let id): try encoder.encodeFramed(values, schemaID: id)
-        case .json(let codec, let id): try codec.encode(values, schemaID: id)
+        case .raw(let raw): return try raw.encode(values[0])
+        case .avro(let encoder, let id): return try encoder.encodeFramed(values, schemaID: id)
+        case .json(let codec, let id): return try codec.encode(values, schemaID: id)
+        case .text(let text):
+            var bytes: [UInt8] = []
+            text.encode(values, into: &bytes, renderer: renderer)
+            return bytes
         }
     }
 }
@@ -69,6 +91,10 @@ final class KafkaSink: RowSink {
     /// For the key and the value part: the physical column positions they take.
     private let keyColumns: [Int]
     private let valueColumns: [Int]
+    /// Where the persisted metadata columns' values are in a row (after the physical ones): the record timestamp
+    /// and headers a row sets.
+    private let timestampColumn: Int?
+    private let headersColumn: Int?
     /// Open writers by writer key, with the count their committed transactions hold.
     private let writers = Mutex<[String: (writer: any KafkaTopicWriter, count: Int64)]>([:])
 
@@ -76,26 +102,27 @@ final class KafkaSink: RowSink {
         self.table = table
         let registry = table.database.registry.map(RegistryAccess.init)
         let physical = table.entry.physicalColumns
-        func positions(_ origins: Set<InferredTable.Origin>) -> [Int] {
-            table.layout.columns.enumerated().filter { origins.contains($0.element.origin) }.compactMap { column in
-                physical.firstIndex { $0.name == column.element.name }
-            }
+        func positions(_ part: [InferredTable.Column]) -> [Int] {
+            part.compactMap { column in physical.firstIndex { $0.name == column.name } }
         }
-        func fields(_ origins: Set<InferredTable.Origin>) -> [SQLType.RowField] {
-            table.layout.columns.filter { origins.contains($0.origin) }.map { column in
+        func fields(_ part: [InferredTable.Column]) -> [SQLType.RowField] {
+            part.map { column in
                 SQLType.RowField(column.fieldName ?? column.name, physical.first { $0.name == column.name }?.type ?? column.type)
             }
         }
-        keyColumns = positions([.key, .keyAndValue])
-        valueColumns = positions([.value, .keyAndValue])
+        keyColumns = positions(table.keyPart)
+        valueColumns = positions(table.valuePart)
+        let persistedMetadata = table.entry.columns.filter { $0.metadataKey != nil && !$0.isVirtual }.map(\.metadataKey)
+        timestampColumn = persistedMetadata.firstIndex(of: "timestamp").map { physical.count + $0 }
+        headersColumn = persistedMetadata.firstIndex(of: "headers").map { physical.count + $0 }
         keyEncoder =
             keyColumns.isEmpty
             ? nil
             : try KafkaPartEncoder(
-                format: table.options.keyFormat, columns: fields([.key, .keyAndValue]), subject: KafkaTable.keySubject(table.topic.name),
+                format: table.settings.keyFormat, columns: fields(table.keyPart), subject: KafkaTable.keySubject(table.topic.name),
                 registry: registry)
         valueEncoder = try KafkaPartEncoder(
-            format: table.options.valueFormat, columns: fields([.value, .keyAndValue]), subject: KafkaTable.valueSubject(table.topic.name),
+            format: table.settings.valueFormat, columns: fields(table.valuePart), subject: KafkaTable.valueSubject(table.topic.name),
             registry: registry)
     }
 
@@ -106,7 +133,9 @@ final class KafkaSink: RowSink {
     /// The writer `key`, opened (fencing any earlier instance) with its committed count on first use.
     private func writer(_ key: String) throws(SQLError) -> (writer: any KafkaTopicWriter, count: Int64) {
         if let open = writers.withLock({ $0[key] }) { return open }
-        let writer = try table.database.cluster.openWriter(topic: table.topic.name, writer: key)
+        let settings = table.settings
+        let writer = try table.database.cluster.openWriter(
+            topic: table.topic.name, transactionalID: "\(settings.transactionalIDPrefix)-\(key)", compression: settings.compression)
         let opened = (writer: writer as any KafkaTopicWriter, count: try writer.committedCount())
         writers.withLock { $0[key] = opened }
         return opened
@@ -117,26 +146,48 @@ final class KafkaSink: RowSink {
         (try? writer(key).count) ?? 0
     }
 
+    /// Milliseconds of a TIMESTAMP_LTZ value's microseconds, rounded down.
+    static func millis(micros: Int64) -> Int64 { micros >= 0 ? micros / 1000 : (micros - 999) / 1000 }
+
+    /// A `headers` column's MAP as record headers, in its order (a NULL value is a header without a value).
+    static func headers(_ map: Value) -> [(name: String, value: [UInt8]?)] {
+        guard case .list(let entries) = map else { return [] }
+        return entries.compactMap { entry in
+            guard case .list(let pair) = entry, pair.count == 2, case .string(let name) = pair[0] else { return nil }
+            switch pair[1] {
+            case .bytes(let bytes): return (name, bytes)
+            case .string(let text): return (name, Array(text.utf8))
+            default: return (name, nil)
+            }
+        }
+    }
+
     func append(_ rows: [Row], kinds: [RowKind]?, writer key: String) throws(SQLError) {
         let (writer, count) = try writer(key)
         var records: [KafkaOutgoingRecord] = []
         records.reserveCapacity(rows.count)
-        let mode = table.options.changelogMode
+        let mode = table.settings.changelogMode
         for (index, row) in rows.enumerated() {
             let kind = kinds?[index] ?? .insert
             do throws(RecordEncodeError) {
                 let keyBytes = try keyEncoder?.encode(keyColumns.map { row[$0] })
+                let timestamp = timestampColumn.flatMap { row[$0].int }.map { Self.millis(micros: $0) }
+                var headers = headersColumn.map { Self.headers(row[$0]) } ?? []
                 switch mode {
                 case .upsert:
                     switch kind {
                     case .updateBefore: continue
-                    case .delete: records.append(KafkaOutgoingRecord(key: keyBytes, value: nil))
+                    case .delete: records.append(KafkaOutgoingRecord(key: keyBytes, value: nil, headers: headers, timestamp: timestamp))
                     case .insert, .updateAfter:
-                        records.append(KafkaOutgoingRecord(key: keyBytes, value: try valueEncoder.encode(valueColumns.map { row[$0] })))
+                        records.append(
+                            KafkaOutgoingRecord(
+                                key: keyBytes, value: try valueEncoder.encode(valueColumns.map { row[$0] }), headers: headers, timestamp: timestamp))
                     }
                 case .retract, .append:
-                    let headers: [(name: String, value: [UInt8]?)] = kind == .insert ? [] : [("op", [UInt8(kind.rawValue)])]
-                    records.append(KafkaOutgoingRecord(key: keyBytes, value: try valueEncoder.encode(valueColumns.map { row[$0] }), headers: headers))
+                    if kind != .insert { headers.append(("op", [UInt8(kind.rawValue)])) }
+                    records.append(
+                        KafkaOutgoingRecord(
+                            key: keyBytes, value: try valueEncoder.encode(valueColumns.map { row[$0] }), headers: headers, timestamp: timestamp))
                 }
             } catch {
                 throw SQLError.runtime("A row cannot be written to topic '\(table.topic.name)': \(error.message)")

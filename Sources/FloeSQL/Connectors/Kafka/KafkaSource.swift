@@ -20,10 +20,23 @@ struct KafkaScanSpec: Sendable {
         "timestamp-type": SQLType.string.notNull,
         "raw-key": SQLType(.varbinary(SQLType.maxLength)),
         "raw-value": SQLType(.varbinary(SQLType.maxLength)),
+        "headers": SQLType(.map(key: .string, value: SQLType(.varbinary(SQLType.maxLength))), nullable: false),
     ]
 
-    /// The keys a write could set; the others are read-only and their columns must be VIRTUAL.
-    static let writableKeys: Set<String> = ["timestamp"]
+    /// The keys a write sets (the record's timestamp and headers); the others are read-only and their columns must be
+    /// VIRTUAL.
+    static let writableKeys: Set<String> = ["timestamp", "headers"]
+
+    /// The headers of a record as a `headers` column's MAP (a name given twice keeps its last value, as Flink's map does).
+    static func headerMap(_ headers: [(name: String, value: [UInt8]?)]) -> Value {
+        var order: [String] = []
+        var values: [String: Value] = [:]
+        for header in headers {
+            if values[header.name] == nil { order.append(header.name) }
+            values[header.name] = header.value.map(Value.bytes) ?? .null
+        }
+        return .list(order.map { .list([.string($0), values[$0]!]) })
+    }
 
     /// Refuses metadata columns of `table` whose key a Kafka table does not have, or that would persist a read-only key.
     static func checkMetadataColumns(_ columns: [ColumnEntry], table: String) throws(SQLError) {
@@ -47,15 +60,14 @@ struct KafkaPartDecoder {
         case raw(RawCodec)
         case avro(AvroDecoderCache)
         case json(JSONRowCodec)
+        case text(any LineDecoder, [SQLType])
     }
 
     private var codec: Codec
     private let registry: RegistryAccess?
     let columnCount: Int
 
-    init(
-        format: ConfluentTableOptions.Format, columns: [SQLType.RowField], schema: RegisteredSchema?, registry: RegistryAccess?
-    ) throws(SQLError) {
+    init(format: KafkaPartFormat, columns: [SQLType.RowField], schema: RegisteredSchema?, registry: RegistryAccess?) throws(SQLError) {
         self.registry = registry
         columnCount = columns.count
         do throws(RecordSchemaError) {
@@ -63,12 +75,16 @@ struct KafkaPartDecoder {
             case .raw:
                 guard columns.count == 1 else { throw RecordSchemaError("A 'raw' part is one column, not \(columns.count).") }
                 codec = .raw(try RawCodec(type: columns[0].type))
-            case .avroRegistry:
+            case .avroRegistry, .avroConfluent:
                 var reader: AvroSchema?
                 if let schema, schema.type == .avro { reader = try? AvroSchema(parsing: schema.text) }
                 codec = .avro(AvroDecoderCache(columns: columns, readerSchema: reader))
             case .jsonRegistry:
                 codec = .json(try JSONRowCodec.registry(columns: columns))
+            case .text(let text):
+                let decoder: any LineDecoder =
+                    text.format == .json ? JSONLineDecoder(spec: text) as any LineDecoder : CSVLineDecoder(spec: text) as any LineDecoder
+                codec = .text(decoder, text.fields.map(\.type))
             }
         } catch {
             throw SQLError.runtime("The table's columns cannot be read in its format: \(error.message)")
@@ -104,6 +120,19 @@ struct KafkaPartDecoder {
         case .json(let json):
             guard let bytes else { return .success(Array(repeating: .null, count: columnCount)) }
             do { return .success(try json.decode(bytes).row) } catch { return .failure(error) }
+        case .text(var decoder, let types):
+            guard let bytes else { return .success(Array(repeating: .null, count: columnCount)) }
+            // A record is one line of the format: decoded as the filesystem connector decodes a line.
+            var appenders = types.map { ColumnAppender($0.physical, capacity: 1) }
+            let outcome: Result<[Value], RecordDecodeError>
+            do throws(FieldParseError) {
+                try bytes.withUnsafeBufferPointer { line throws(FieldParseError) in try decoder.decode(line, into: &appenders) }
+                outcome = .success(zip(appenders, types).map { appender, type in appender.column().value(at: 0) })
+            } catch {
+                outcome = .failure(RecordDecodeError(.malformed, error.message))
+            }
+            codec = .text(decoder, types)
+            return outcome
         }
     }
 }
@@ -136,30 +165,24 @@ final class KafkaSource: SourceStage {
         self.types = types
         let table = spec.table
         let registry = table.database.registry.map(RegistryAccess.init)
-        let keyColumns = table.layout.columns.filter { $0.origin == .key }
-        let valueColumns = table.layout.columns.filter { $0.origin != .key }
+        let keyPart = table.keyPart
+        let valuePart = table.valuePart
         func fields(_ columns: [InferredTable.Column]) -> [SQLType.RowField] {
             columns.map { column in SQLType.RowField(column.fieldName ?? column.name, Self.tableType(column, in: table)) }
         }
+        // The key is decoded only when a column is read from it alone (a key column that is also a value field is
+        // read from the value).
         keyDecoder =
-            keyColumns.isEmpty
-            ? nil
-            : try KafkaPartDecoder(format: table.options.keyFormat, columns: fields(keyColumns), schema: table.keySchema, registry: registry)
+            keyPart.contains { $0.origin == .key }
+            ? try KafkaPartDecoder(format: table.settings.keyFormat, columns: fields(keyPart), schema: table.keySchema, registry: registry)
+            : nil
         valueDecoder = try KafkaPartDecoder(
-            format: table.options.valueFormat, columns: fields(valueColumns), schema: table.valueSchema, registry: registry)
-        var sources: [(Bool, Int)] = []
-        var keyIndex = 0
-        var valueIndex = 0
-        for column in table.layout.columns {
-            if column.origin == .key {
-                sources.append((true, keyIndex))
-                keyIndex += 1
-            } else {
-                sources.append((false, valueIndex))
-                valueIndex += 1
-            }
+            format: table.settings.valueFormat, columns: fields(valuePart), schema: table.valueSchema, registry: registry)
+        columnSources = table.layout.columns.map { column in
+            column.origin == .key
+                ? (true, keyPart.firstIndex { $0.name == column.name }!)
+                : (false, valuePart.firstIndex { $0.name == column.name }!)
         }
-        columnSources = sources
     }
 
     /// A column's type in the table (a primary key column is NOT NULL there).
@@ -175,7 +198,7 @@ final class KafkaSource: SourceStage {
     private func start() throws(SQLError) {
         guard reader == nil else { return }
         let table = spec.table
-        let reader = try table.database.cluster.openReader(topic: topic, readCommitted: table.options.isolation == .readCommitted)
+        let reader = try table.database.cluster.openReader(topic: topic, readCommitted: table.settings.readCommitted)
         self.reader = reader
         let partitions = (0..<Int32(max(table.topic.partitions, 0))).map { $0 }
         var starts: [Int32: KafkaReadPosition] = [:]
@@ -183,20 +206,22 @@ final class KafkaSource: SourceStage {
             // Partitions added since the checkpoint start at their beginning.
             for partition in partitions { starts[partition] = positions[partition].map(KafkaReadPosition.offset) ?? .beginning }
         } else {
-            switch table.options.startup {
+            switch table.settings.startup {
             case .latest:
                 for (partition, end) in try reader.endOffsets(partitions) { starts[partition] = .offset(end) }
             case .timestamp(let millis):
                 for (partition, offset) in try reader.offsets(atOrAfter: millis, partitions) { starts[partition] = .offset(offset) }
             case .specificOffsets(let offsets):
                 for partition in partitions { starts[partition] = offsets[partition].map(KafkaReadPosition.offset) ?? .beginning }
-            case .earliest, .groupOffsets, .unbounded:
+            case .groupOffsets:
+                starts = try groupStarts(reader, partitions)
+            case .earliest, .unbounded:
                 for partition in partitions { starts[partition] = .beginning }
             }
             for (partition, start) in starts { if case .offset(let offset) = start { positions[partition] = offset } }
         }
         if stops == nil {
-            switch spec.isSnapshot ? .latest : table.options.bounded {
+            switch spec.isSnapshot ? .latest : table.settings.bounded {
             case .latest: stops = try reader.endOffsets(partitions)
             case .timestamp(let millis): stops = try reader.offsets(atOrAfter: millis, partitions)
             case .specificOffsets(let offsets): stops = offsets
@@ -204,6 +229,32 @@ final class KafkaSource: SourceStage {
             }
         }
         try reader.assign(starts)
+    }
+
+    /// Where `group-offsets` starts each partition: the group's committed offset, else `properties.auto.offset.reset`.
+    private func groupStarts(_ reader: any KafkaTopicReader, _ partitions: [Int32]) throws(SQLError) -> [Int32: KafkaReadPosition] {
+        let settings = spec.table.settings
+        guard let group = settings.groupID else {
+            throw SQLError("'properties.group.id' is required in 'group-offsets' startup mode (the default of connector 'kafka').")
+        }
+        let committed = try spec.table.database.cluster.committedOffsets(group: group, topic: topic, partitions: partitions)
+        var starts: [Int32: KafkaReadPosition] = [:]
+        var missing: [Int32] = []
+        for partition in partitions {
+            if let offset = committed[partition] { starts[partition] = .offset(offset) } else { missing.append(partition) }
+        }
+        guard !missing.isEmpty else { return starts }
+        switch settings.groupFallback {
+        case .latest?:
+            for (partition, end) in try reader.endOffsets(missing) { starts[partition] = .offset(end) }
+        case .earliest?:
+            for partition in missing { starts[partition] = .beginning }
+        default:
+            throw SQLError.runtime(
+                "Undefined offset with no reset policy for partitions: [\(missing.map { "\(topic)-\($0)" }.joined(separator: ", "))] (group '\(group)' has committed "
+                    + "no offset for them). Set 'properties.auto.offset.reset' to 'earliest' or 'latest'.")
+        }
+        return starts
     }
 
     override func poll() throws(SQLError) -> Batch? {
@@ -239,7 +290,7 @@ final class KafkaSource: SourceStage {
 
     /// One record's row and kind; nil for a record that is skipped.
     private func decode(_ record: KafkaRecordData) throws(SQLError) -> (Row, RowKind)? {
-        let mode = spec.table.options.changelogMode
+        let mode = spec.table.settings.changelogMode
         var kind = RowKind.insert
         switch mode {
         case .upsert where record.value == nil: kind = .delete
@@ -276,6 +327,7 @@ final class KafkaSource: SourceStage {
             case "timestamp-type": row.append(.string(record.timestampType.rawValue))
             case "raw-key": row.append(record.key.map(Value.bytes) ?? .null)
             case "raw-value": row.append(record.value.map(Value.bytes) ?? .null)
+            case "headers": row.append(KafkaScanSpec.headerMap(record.headers))
             default: row.append(.null)  // leader-epoch: librdkafka 2.0.2 does not report it
             }
         }
@@ -285,7 +337,7 @@ final class KafkaSource: SourceStage {
 
     /// A record that does not decode: the statement fails, or under `error-handling.mode` ignore/log it is skipped.
     private func skip(_ record: KafkaRecordData, _ error: RecordDecodeError) throws(SQLError) -> (Row, RowKind)? {
-        guard spec.table.options.errorHandling != .fail else {
+        guard spec.table.settings.errorHandling != .fail else {
             throw SQLError.runtime(
                 "Record at partition \(record.partition), offset \(record.offset) of topic '\(topic)' does not decode: \(error.message). "
                     + "Set 'error-handling.mode' = 'ignore' or 'log' to skip such records.")

@@ -12,12 +12,20 @@ struct KafkaTable: Sendable {
     /// The table as the rest of the engine sees it: columns, key, watermark, distribution and every option as SHOW
     /// CREATE TABLE prints it (`connector` = `confluent`).
     var entry: TableEntry
-    var options: ConfluentTableOptions
+    /// What its source and sink do.
+    var settings: KafkaTableSettings
     /// Where each physical column comes from (key, value or both).
     var layout: InferredTable
+    /// The columns the record key holds, in the key's field order.
+    var keyColumns: [String]
     /// The latest registered key and value schemas (nil: the part is raw bytes).
     var keySchema: RegisteredSchema?
     var valueSchema: RegisteredSchema?
+
+    /// The columns the record key holds, in its field order.
+    var keyPart: [InferredTable.Column] { keyColumns.compactMap { name in layout.columns.first { $0.name == name } } }
+    /// The columns the record value holds, in column order.
+    var valuePart: [InferredTable.Column] { layout.columns.filter { $0.origin != .key } }
 
     static func keySubject(_ topic: String) -> String { "\(topic)-key" }
     /// The option CREATE TABLE leaves in the overrides of the tables it makes (options `floe.*` are never shown).
@@ -94,7 +102,37 @@ struct KafkaTable: Sendable {
             watermarkColumn: overrides?.watermarkColumn, watermarkExpression: overrides?.watermarkExpression,
             distributedBy: layout.distributionKey, bucketCount: topic.partitions, comment: overrides?.comment, options: shown)
         return KafkaTable(
-            database: database, topic: topic, entry: entry, options: options, layout: layout, keySchema: keySchema, valueSchema: valueSchema)
+            database: database, topic: topic, entry: entry, settings: options.settings, layout: layout,
+            keyColumns: layout.columns.filter { $0.origin != .value }.map(\.name), keySchema: keySchema, valueSchema: valueSchema)
+    }
+
+    /// The table an Apache Flink `kafka` or `upsert-kafka` table `entry` (of any database) is: a topic of the attached
+    /// cluster its `properties.bootstrap.servers` name, among `databases` (the clusters the statement may use).
+    ///
+    /// Its columns are the ones declared; `avro-confluent` parts are read with each record's writer schema resolved
+    /// to them, and written with their own schema, registered under the part's subject by the sink.
+    static func resolve(flink options: FlinkKafkaOptions, entry: TableEntry, in databases: [KafkaDatabase]) throws(SQLError) -> KafkaTable {
+        let wanted = Set(options.bootstrapServers)
+        guard let database = databases.first(where: { !wanted.isDisjoint(with: $0.bootstrapServers) }) else {
+            throw SQLError(
+                "'properties.bootstrap.servers' = '\(options.bootstrapServers.joined(separator: ","))' of table '\(entry.name)' is not a Kafka cluster "
+                    + "attached to an environment this statement may use. Attach it first (`floe kafka cluster create … --bootstrap …`); "
+                    + "Floe connects only to attached clusters, with their credentials.")
+        }
+        for url in options.registryURLs where !database.namesRegistry(url) {
+            throw SQLError(
+                "'avro-confluent.url' = '\(url)' of table '\(entry.name)' is not the Schema Registry of the environment of Kafka cluster "
+                    + "'\(database.name)'\(database.registryAddresses.isEmpty ? " (it has none)" : ", \(database.registryAddresses.joined(separator: " or "))")."
+            )
+        }
+        guard let topic = try database.cluster.describeTopic(options.topic) else {
+            throw SQLError.runtime(
+                "Topic '\(options.topic)' of table '\(entry.name)' does not exist in Kafka cluster '\(database.name)'. Create it first, "
+                    + "with a Kafka client or `CREATE TABLE` in the cluster's database.")
+        }
+        return KafkaTable(
+            database: database, topic: topic, entry: entry, settings: options.settings, layout: options.layout, keyColumns: options.keyColumns,
+            keySchema: nil, valueSchema: nil)
     }
 
     /// A registered schema parsed for the formats.

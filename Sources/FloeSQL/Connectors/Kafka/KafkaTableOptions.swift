@@ -178,7 +178,7 @@ struct ConfluentTableOptions: Sendable, Equatable {
 
     /// `<prefix>.mode` with its `timestamp-millis` or `specific-offsets` companion (required by that mode, refused by
     /// the others).
-    private static func bound(
+    static func bound(
         _ options: [String: String], prefix: String, fallback: KafkaOffsetBound, allowed: [String]
     ) throws(SQLError) -> KafkaOffsetBound {
         let modeKey = "\(prefix).mode"
