@@ -447,6 +447,40 @@ final class InMemoryTopicReader: KafkaTopicReader, @unchecked Sendable {
 }
 
 @Suite struct KafkaSinkTests {
+    @Test func createTableAsMakesTheTopicAndItsSchemasThenWritesTheQuery() async throws {
+        let (fixture, cluster, registry) = try KafkaTableDDLTests.fixture()
+        defer { fixture.remove() }
+        _ = try await fixture.run("CREATE TABLE shop.src (id BIGINT, name STRING)")
+        _ = try await fixture.run("INSERT INTO shop.src VALUES (1, 'a'), (2, 'b'), (3, 'a')", statementID: "ins-1")
+        _ = try await fixture.run(
+            "CREATE TABLE shop.counts (PRIMARY KEY (name) NOT ENFORCED) DISTRIBUTED INTO 2 BUCKETS AS SELECT name, COUNT(*) AS n FROM shop.src GROUP BY name",
+            KafkaSourceTests.snapshot, statementID: "ctas-1")
+        #expect(try cluster.describeTopic("counts")?.partitions == 2)
+        #expect(try await registry.latestVersion(subject: "counts-key") != nil)
+        let value = try #require(try await registry.latestVersion(subject: "counts-value"))
+        #expect(value.text.contains(#""name":"n""#) && !value.text.contains(#""name":"name""#), "\(value.text)")
+        let counted = KafkaTableDDLTests.text(try await fixture.run("SELECT name, n FROM shop.counts", KafkaSourceTests.snapshot).1)
+        #expect(Set(counted.split(separator: "\n")) == ["+I[a, 2]", "+I[b, 1]"], "\(counted)")
+        let shown = KafkaTableDDLTests.text(try await fixture.run("SHOW CREATE TABLE shop.counts").1)
+        #expect(shown.contains("'changelog.mode' = 'upsert'"), "\(shown)")
+        // The same statement again (a restart) finds the topic it made, and its writer's count says nothing is left to
+        // write; another statement finds the name taken.
+        _ = try await fixture.run(
+            "CREATE TABLE shop.counts (PRIMARY KEY (name) NOT ENFORCED) DISTRIBUTED INTO 2 BUCKETS AS SELECT name, COUNT(*) AS n FROM shop.src GROUP BY name",
+            KafkaSourceTests.snapshot, statementID: "ctas-1")
+        #expect(cluster.records.withLock { $0["counts"]?.values.map(\.count).reduce(0, +) } == 2)
+        await #expect {
+            try await fixture.run("CREATE TABLE shop.counts AS SELECT name FROM shop.src", KafkaSourceTests.snapshot, statementID: "ctas-2")
+        } throws: { error in
+            "\(error)".contains("already exists")
+        }
+        // An updating query needs a key to upsert by.
+        await #expect { try await fixture.run("CREATE TABLE shop.c2 AS SELECT name, COUNT(*) AS n FROM shop.src GROUP BY name") } throws: {
+            error in "\(error)".contains("doesn't support consuming update and delete changes")
+        }
+        #expect(try cluster.describeTopic("c2") == nil)
+    }
+
     @Test func anInsertWritesRecordsThatReadBackAndCountsThemForItsWriter() async throws {
         let (fixture, cluster, _) = try KafkaTableDDLTests.fixture()
         defer { fixture.remove() }

@@ -9,16 +9,76 @@ extension StatementPlanner {
     /// The default partition count of a new topic (Confluent Cloud's).
     static let defaultPartitions = 6
 
+    /// What CREATE TABLE makes in a Kafka database, checked before anything is made.
+    struct KafkaTableCreation: Sendable {
+        /// What the catalog keeps besides the topic and its schemas.
+        var overrides: TableEntry
+        var partitions: Int
+        var configs: [String: String]
+        var keySchema: SchemaDefinition?
+        var valueSchema: SchemaDefinition?
+        var options: ConfluentTableOptions
+        /// Where each physical column goes, in column order.
+        var layout: InferredTable
+
+        /// Creates the topic and registers its schemas (a registry refusal deletes the topic again), then records the
+        /// overrides. Returns false when the topic exists and `ifExists` says to leave it.
+        func make(
+            in kafka: KafkaDatabase, catalog: CatalogStore, path: ObjectPath, ifExists: (KafkaTopicInfo) throws(SQLError) -> Bool
+        )
+            throws(SQLError)
+        {
+            let cluster = kafka.cluster
+            let topicName = path.name
+            if let existing = try cluster.describeTopic(topicName) {
+                if try ifExists(existing) { return }
+                throw StatementPlanner.exists(path)
+            }
+            try cluster.createTopic(topicName, partitions: partitions, configs: configs)
+            let registry = kafka.registry.map(RegistryAccess.init)
+            do throws(SQLError) {
+                if let keySchema, let registry {
+                    let subject = KafkaTable.keySubject(topicName)
+                    // Confluent Cloud requires a key subject to be FULL or FULL_TRANSITIVE; one set before is kept.
+                    if try registry.compatibility(subject) == nil { try registry.setCompatibility(.fullTransitive, subject) }
+                    _ = try registry.register(subject, keySchema)
+                }
+                if let valueSchema, let registry { _ = try registry.register(KafkaTable.valueSubject(topicName), valueSchema) }
+            } catch {
+                // The topic must not outlive a table that could not be created.
+                try? cluster.deleteTopic(topicName)
+                throw error
+            }
+            let kept = overrides
+            try catalog.update { snapshot throws(SQLError) in
+                var tables = snapshot.kafkaTables ?? [:]
+                tables[kafka.id, default: [:]][topicName] = kept
+                snapshot.kafkaTables = tables
+            }
+        }
+    }
+
     /// CREATE TABLE in a Kafka database: the topic (`INTO n BUCKETS`, default 6, with the `kafka.*` settings), the key
     /// subject when the table has a key (primary or distribution key), the value subject, and what the catalog keeps
     /// besides (computed and metadata columns, the watermark, the key, the options given).
     func createKafkaTable(_ create: CreateTable, path: ObjectPath, in kafka: KafkaDatabase) throws(SQLError) -> any PreparedStatement {
-        guard create.asQuery == nil else {
-            throw SQLError.unsupported(
-                "CREATE TABLE AS in Kafka cluster '\(kafka.name)' (\(kafka.id)) is not supported yet: CREATE TABLE, then INSERT INTO it.")
-        }
+        if create.asQuery != nil { return try createKafkaTableAs(create, path: path, in: kafka) }
         guard create.like == nil else { throw SQLError.unsupported("CREATE TABLE … LIKE is not supported in a Kafka cluster yet.") }
         let columns = try columnEntries(create.columns, scopeBase: [])
+        let creation = try kafkaTableCreation(create, path: path, columns: columns, in: kafka)
+        let catalog = services.catalog
+        let ifNotExists = create.ifNotExists
+        return ddl("CREATE_TABLE") { () throws(SQLError) in
+            try creation.make(in: kafka, catalog: catalog, path: path) { _ in ifNotExists }
+        }
+    }
+
+    /// Checks a new Kafka table and works out its topic, schemas and overrides.
+    func kafkaTableCreation(
+        _ create: CreateTable, path: ObjectPath, columns: [ColumnEntry], in kafka: KafkaDatabase
+    ) throws(SQLError)
+        -> KafkaTableCreation
+    {
         guard !columns.isEmpty else { throw SQLError("A table needs at least one column.") }
         try KafkaScanSpec.checkMetadataColumns(columns, table: path.display)
         var table = try tableEntry(create, path: path, columns: columns, checkConnector: false)
@@ -50,8 +110,7 @@ extension StatementPlanner {
         }
         let keyPart = try keyColumns.isEmpty ? nil : Self.subjectSchema(keyColumns, format: options.keyFormat, table: path.name, isKey: true)
         let valuePart = try Self.subjectSchema(valueColumns, format: options.valueFormat, table: path.name, isKey: false)
-        let registry = kafka.registry.map(RegistryAccess.init)
-        if registry == nil, keyPart != nil || valuePart != nil {
+        if kafka.registry == nil, keyPart != nil || valuePart != nil {
             throw SQLError("The environment of Kafka cluster '\(kafka.name)' has no Schema Registry, so its tables can only be 'raw'.")
         }
         // The catalog keeps what the topic and its schemas do not say.
@@ -60,38 +119,66 @@ extension StatementPlanner {
         overrides.bucketCount = nil
         overrides.distributedBy = keyNames
         overrides.options[KafkaTable.createdByDDL] = "true"
-        let kept = overrides
-        let cluster = kafka.cluster
-        let catalog = services.catalog
-        let configs = options.topic.kafkaConfigs
-        let ifNotExists = create.ifNotExists
-        let topicName = path.name
-        let kafkaID = kafka.id
-        return ddl("CREATE_TABLE") { () throws(SQLError) in
-            if try cluster.describeTopic(topicName) != nil {
-                if ifNotExists { return }
-                throw Self.exists(path)
-            }
-            try cluster.createTopic(topicName, partitions: partitions, configs: configs)
-            do throws(SQLError) {
-                if let keyPart, let registry {
-                    let subject = KafkaTable.keySubject(topicName)
-                    // Confluent Cloud requires a key subject to be FULL or FULL_TRANSITIVE; one set before is kept.
-                    if try registry.compatibility(subject) == nil { try registry.setCompatibility(.fullTransitive, subject) }
-                    _ = try registry.register(subject, keyPart)
-                }
-                if let valuePart, let registry { _ = try registry.register(KafkaTable.valueSubject(topicName), valuePart) }
-            } catch {
-                // The topic must not outlive a table that could not be created.
-                try? cluster.deleteTopic(topicName)
-                throw error
-            }
-            try catalog.update { snapshot throws(SQLError) in
-                var tables = snapshot.kafkaTables ?? [:]
-                tables[kafkaID, default: [:]][topicName] = kept
-                snapshot.kafkaTables = tables
+        let layout = InferredTable(
+            columns: physical.map { column in
+                let origin: InferredTable.Origin =
+                    keyNames.contains(column.name) ? (options.valueFieldsInclude == .all ? .keyAndValue : .key) : .value
+                return InferredTable.Column(name: column.name, type: column.type, origin: origin, fieldName: column.name)
+            }, options: [:], distributionKey: keyNames)
+        return KafkaTableCreation(
+            overrides: overrides, partitions: partitions, configs: options.topic.kafkaConfigs, keySchema: keyPart, valueSchema: valuePart,
+            options: options, layout: layout)
+    }
+
+    /// CREATE TABLE … AS SELECT in a Kafka database (how dbt and Confluent Cloud users make tables): the table's columns
+    /// are the declared ones and then the query's, by name; the topic and schemas are made when the statement starts
+    /// (a re-run after a restart finds the topic it made itself), then the query's rows flow into it exactly once.
+    func createKafkaTableAs(_ create: CreateTable, path: ObjectPath, in kafka: KafkaDatabase) throws(SQLError) -> any PreparedStatement {
+        guard create.like == nil else { throw SQLError("CREATE TABLE AS cannot also be CREATE TABLE … LIKE.") }
+        _ = try resolver.path(create.name, for: [.manage, .write])
+        let source = try analyzer.analyze(create.asQuery!)
+        var columns = try columnEntries(create.columns, scopeBase: [])
+        for field in source.fields where !field.isSystem && !columns.contains(where: { $0.name == field.name }) {
+            columns.append(ColumnEntry(name: field.name, type: field.type))
+        }
+        var creation = try kafkaTableCreation(create, path: path, columns: columns, in: kafka)
+        let key = writerKey()
+        creation.overrides.options["floe.created-by"] = key
+        let entry = creation.overrides
+        try requireAppendOnly(source, into: entry, sink: path, isKafka: true)
+        // The query's columns map by name onto the table's physical columns.
+        let scope = Scope(fields: source.fields)
+        var expressions: [BoundExpression] = []
+        let physical = entry.physicalColumns
+        for (position, column) in physical.enumerated() {
+            if let index = try? scope.resolve(QualifiedName([column.name])) {
+                expressions.append(
+                    try assignment(
+                        BoundExpression(.column(index), source.fields[index].type), to: column, at: position, sink: path,
+                        query: source.fields, sinkColumns: physical))
+            } else {
+                expressions.append(.literal(.null, column.type.withNullable(true)))
             }
         }
+        var plan = source
+        plan.node = .project(source.node, expressions)
+        let table = KafkaTable(
+            database: kafka, topic: KafkaTopicInfo(name: path.name, partitions: creation.partitions), entry: entry,
+            settings: creation.options.settings, layout: creation.layout, keyColumns: creation.layout.distributionKey, keySchema: nil,
+            valueSchema: nil)
+        let catalog = services.catalog
+        let ifNotExists = create.ifNotExists
+        let made = creation
+        return InsertStatement(
+            traits: StatementTraits(sqlKind: "CREATE_TABLE_AS", isBounded: source.isBounded, isAppendOnly: true), plan: plan,
+            target: .kafka(table, keys: try SinkTarget.keyPositions(entry)), session: session, caster: caster, isSnapshot: isSnapshot,
+            services: services, writerKey: key,
+            before: { () throws(SQLError) in
+                try made.make(in: kafka, catalog: catalog, path: path) { _ throws(SQLError) in
+                    // A re-run after a restart finds the table it made itself.
+                    ifNotExists || catalog.snapshot.kafkaTables?[kafka.id]?[path.name]?.options["floe.created-by"] == key
+                }
+            })
     }
 
     /// The schema a key or value part registers, nil for `raw` (which registers nothing and holds one column).

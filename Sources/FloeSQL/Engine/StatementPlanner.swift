@@ -375,6 +375,7 @@ struct StatementPlanner {
 
     func createTableAs(_ create: CreateTable) throws(SQLError) -> any PreparedStatement {
         let path = try resolver.path(create.name, for: [.manage, .write])
+        if let kafka = resolver.kafkaDatabase(path.database, in: path.catalog) { return try createKafkaTableAs(create, path: path, in: kafka) }
         try requireDatabase(path)
         let source = try analyzer.analyze(create.asQuery!)
         let declared = try columnEntries(create.columns, scopeBase: [])
