@@ -446,6 +446,28 @@ final class InMemoryTopicReader: KafkaTopicReader, @unchecked Sendable {
     }
 }
 
+@Suite struct KafkaViewTests {
+    @Test func viewsLiveBesideTheTopicsOfAKafkaDatabase() async throws {
+        let (fixture, _, _) = try KafkaTableDDLTests.fixture()
+        defer { fixture.remove() }
+        _ = try await fixture.run("CREATE TABLE shop.src (id BIGINT, name STRING)")
+        _ = try await fixture.run("INSERT INTO shop.src VALUES (1, 'a'), (2, 'b'), (3, 'a')", statementID: "ins-1")
+        _ = try await fixture.run("CREATE VIEW shop.just_a AS SELECT id FROM src WHERE name = 'a'", ["sql.current-database": "shop"])
+        let rows = KafkaTableDDLTests.text(try await fixture.run("SELECT id FROM shop.just_a", KafkaSourceTests.snapshot).1)
+        #expect(Set(rows.split(separator: "\n")) == ["+I[1]", "+I[3]"], "\(rows)")
+        #expect(KafkaTableDDLTests.text(try await fixture.run("SHOW TABLES FROM shop").1) == "+I[just_a]\n+I[src]")
+        #expect(KafkaTableDDLTests.text(try await fixture.run("SHOW VIEWS FROM shop").1) == "+I[just_a]")
+        let shown = KafkaTableDDLTests.text(try await fixture.run("SHOW CREATE VIEW shop.just_a").1)
+        #expect(shown.contains("CREATE VIEW") && shown.contains("just_a"), "\(shown)")
+        await #expect { try await fixture.run("CREATE TABLE shop.just_a (x INT)") } throws: { "\($0)".contains("already exists") }
+        await #expect { try await fixture.run("CREATE VIEW shop.src AS SELECT 1") } throws: { "\($0)".contains("already exists") }
+        _ = try await fixture.run("CREATE VIEW IF NOT EXISTS shop.just_a AS SELECT 1")
+        _ = try await fixture.run("DROP VIEW shop.just_a")
+        #expect(KafkaTableDDLTests.text(try await fixture.run("SHOW VIEWS FROM shop").1).isEmpty)
+        await #expect { try await fixture.run("DROP VIEW shop.just_a") } throws: { "\($0)".contains("does not exist") }
+    }
+}
+
 @Suite struct KafkaSinkTests {
     @Test func createTableAsMakesTheTopicAndItsSchemasThenWritesTheQuery() async throws {
         let (fixture, cluster, registry) = try KafkaTableDDLTests.fixture()

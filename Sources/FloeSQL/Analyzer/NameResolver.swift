@@ -103,6 +103,7 @@ struct NameResolver: Sendable {
             return .system(catalog: path.catalog, table)
         }
         if let kafka = kafkaDatabase(path.database, in: path.catalog) {
+            if let view = snapshot.kafkaViews?[kafka.id]?[path.name] { return .view(catalog: path.catalog, database: path.database, view) }
             guard let topic = try kafka.cluster.describeTopic(path.name), topic.isTable else { throw notFound }
             let overrides = snapshot.kafkaOverrides(cluster: kafka.id, topic: topic.name)
             return .kafkaTopic(catalog: path.catalog, try KafkaTable.resolve(topic, in: kafka, overrides: overrides))

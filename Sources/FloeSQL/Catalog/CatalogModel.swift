@@ -90,6 +90,10 @@ struct CatalogSnapshot: Sendable, Codable, Equatable {
     /// the registered schemas'. Absent in catalogs written before clusters could be attached.
     var kafkaTables: [String: [String: TableEntry]]?
 
+    /// The views of attached Kafka clusters' databases, by cluster id (`lkc-…`) and name (a cluster's topics are its
+    /// tables; its views live only here). Absent in catalogs written before they could be made.
+    var kafkaViews: [String: [String: ViewEntry]]?
+
     /// The DDL overrides of `topic` of cluster `clusterID`.
     func kafkaOverrides(cluster clusterID: String, topic: String) -> TableEntry? { kafkaTables?[clusterID]?[topic] }
 

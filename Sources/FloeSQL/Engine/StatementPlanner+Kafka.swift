@@ -30,6 +30,7 @@ extension StatementPlanner {
         {
             let cluster = kafka.cluster
             let topicName = path.name
+            if catalog.snapshot.kafkaViews?[kafka.id]?[topicName] != nil { throw StatementPlanner.exists(path) }
             if let existing = try cluster.describeTopic(topicName) {
                 if try ifExists(existing) { return }
                 throw StatementPlanner.exists(path)

@@ -46,10 +46,12 @@ extension StatementPlanner {
                 }
             }()
             if let kafka = resolver.kafkaDatabase(database, in: catalog) {
-                // Every topic is a table (but internal ones and those starting with `_`); views are not kept there yet.
-                let names = isTables ? try kafka.cluster.listTopics().filter(\.isTable).map(\.name).sorted() : []
-                return metadata(isTables ? "SHOW_TABLES" : "SHOW_VIEWS", [(isTables ? "table name" : "view name", text)]) { _ throws(SQLError) in
-                    Self.matching(names, like).map { [.string($0)] }
+                // Every topic is a table (but internal ones and those starting with `_`); SHOW TABLES lists the views too.
+                let topics = isTables ? try kafka.cluster.listTopics().filter(\.isTable).map(\.name) : []
+                return metadata(isTables ? "SHOW_TABLES" : "SHOW_VIEWS", [(isTables ? "table name" : "view name", text)]) {
+                    snapshot throws(SQLError) in
+                    let views = Array((snapshot.kafkaViews?[kafka.id] ?? [:]).keys)
+                    return Self.matching(Array(Set(topics + views)).sorted(), like).map { [.string($0)] }
                 }
             }
             return metadata(isTables ? "SHOW_TABLES" : "SHOW_VIEWS", [(isTables ? "table name" : "view name", text)]) { snapshot throws(SQLError) in

@@ -86,7 +86,8 @@ struct StatementPlanner {
             }
         case .createView(let name, let columns, let query, let ifNotExists, let comment, let orReplace):
             let path = try resolver.path(name, for: .manage)
-            try requireDatabase(path)
+            let kafka = resolver.kafkaDatabase(path.database, in: path.catalog)
+            if kafka == nil { try requireDatabase(path) }
             let plan = try analyzer.analyze(query)
             if !columns.isEmpty, columns.count != plan.fields.count {
                 throw SQLError(
@@ -105,6 +106,21 @@ struct StatementPlanner {
             created.creationCatalogID = try resolver.currentCatalog().id
             created.creationDatabase = resolver.currentDatabaseName
             let finalView = created
+            if let kafka {
+                // In a Kafka cluster's database, a view sits beside the topics: its name must not be a topic's.
+                return ddl("CREATE_VIEW") { () throws(SQLError) in
+                    if try kafka.cluster.describeTopic(path.name) != nil { throw Self.exists(path) }
+                    try catalog.update { snapshot throws(SQLError) in
+                        var views = snapshot.kafkaViews ?? [:]
+                        if views[kafka.id]?[path.name] != nil, !orReplace {
+                            if ifNotExists { return }
+                            throw Self.exists(path)
+                        }
+                        views[kafka.id, default: [:]][path.name] = finalView
+                        snapshot.kafkaViews = views
+                    }
+                }
+            }
             return ddl("CREATE_VIEW") { () throws(SQLError) in
                 try catalog.update { snapshot throws(SQLError) in
                     var entry = snapshot.catalog(path.catalog.id)
@@ -121,6 +137,17 @@ struct StatementPlanner {
         case .dropView(let name, let ifExists):
             let path = try resolver.path(name, for: .manage)
             let catalog = services.catalog
+            if let kafka = resolver.kafkaDatabase(path.database, in: path.catalog) {
+                return ddl("DROP_VIEW") { () throws(SQLError) in
+                    try catalog.update { snapshot throws(SQLError) in
+                        guard snapshot.kafkaViews?[kafka.id]?[path.name] != nil else {
+                            if ifExists { return }
+                            throw SQLError("View '\(name.parts.joined(separator: "."))' does not exist or you do not have access to it.")
+                        }
+                        snapshot.kafkaViews?[kafka.id]?[path.name] = nil
+                    }
+                }
+            }
             return ddl("DROP_VIEW") { () throws(SQLError) in
                 try catalog.update { snapshot throws(SQLError) in
                     var entry = snapshot.catalog(path.catalog.id)
