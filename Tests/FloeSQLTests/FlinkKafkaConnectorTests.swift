@@ -211,6 +211,33 @@ import Testing
         await #expect { try await fixture.run("INSERT INTO bad VALUES (1, 0)") } throws: { error in "\(error)".contains("is read-only") }
     }
 
+    @Test func windowsFireOnTheLeastPartitionWatermark() async throws {
+        let (fixture, cluster, _) = try Self.fixture()
+        defer { fixture.remove() }
+        try cluster.createTopic("ticks", partitions: 2, configs: [:])
+        let base: Int64 = 1_700_000_040_000  // a minute boundary
+        // Partition 0 runs 20 minutes ahead of partition 1; both are past their warm-up and in order (50 ms tolerance).
+        for index in 0..<1_200 {
+            cluster.produce("ticks", partition: 0, key: nil, value: Array("a".utf8), timestamp: base + Int64(index) * 1_000)
+        }
+        for index in 0..<1_100 {
+            cluster.produce("ticks", partition: 1, key: nil, value: Array("b".utf8), timestamp: base + Int64(index) * 500)
+        }
+        _ = try await fixture.run(
+            """
+            CREATE TABLE ticks (v STRING) WITH ('connector' = 'kafka', 'topic' = 'ticks', 'properties.bootstrap.servers' = 'broker-1:9092',
+              'format' = 'raw', 'scan.startup.mode' = 'earliest-offset')
+            """)
+        let (traits, changes) = try await fixture.run(
+            "SELECT window_end, COUNT(*) FROM TABLE(TUMBLE(TABLE ticks, DESCRIPTOR($rowtime), INTERVAL '1' MINUTE)) GROUP BY window_start, window_end",
+            ["sql.tables.scan.idle-timeout": "0", "sql.local-time-zone": "UTC"])
+        #expect(!traits.isBounded)
+        // Partition 1 reached base + 549.5 s: its watermark, 50 ms less, closes the first nine windows only.
+        let rows = Self.text(changes)
+        #expect(rows.count == 9, "\(rows)")
+        #expect(rows.first == "+I[2023-11-14 22:15:00.000, 180]", "\(rows)")
+    }
+
     @Test func onlyAttachedClustersAndTheirRegistriesAreReached() async throws {
         let (fixture, cluster, _) = try Self.fixture()
         defer { fixture.remove() }

@@ -346,7 +346,12 @@ struct QueryAnalyzer {
             let metadata = table.columns.filter { $0.metadataKey != nil }
             try KafkaScanSpec.checkMetadataColumns(metadata, table: qualifiedName)
             scanned += metadata
-            let spec = KafkaScanSpec(table: kafka, metadataKeys: metadata.map { $0.metadataKey! }, isSnapshot: isSnapshot)
+            var spec = KafkaScanSpec(table: kafka, metadataKeys: metadata.map { $0.metadataKey! }, isSnapshot: isSnapshot)
+            // `SOURCE_WATERMARK()` on `$rowtime`, declared or the default, is computed per partition by the source.
+            spec.sourceWatermark =
+                !isSnapshot
+                && (table.watermarkColumn == nil
+                    || (table.watermarkColumn == PlanField.rowtimeName && table.watermarkExpression == Self.sourceWatermark))
             node = .kafkaScan(spec, name: qualifiedName, types: scanned.map(\.type) + [PlanField.rowtimeType])
             isBounded = kafka.settings.bounded != .unbounded
         } else {

@@ -251,7 +251,7 @@ struct StatementPlanner {
         guard path.database != NameResolver.informationSchema else { throw SQLError("INFORMATION_SCHEMA is read-only.") }
         if let kafka = resolver.kafkaDatabase(path.database, in: path.catalog) {
             throw SQLError.unsupported(
-                "Kafka cluster '\(kafka.name)' (\(kafka.id)) holds topics, whose tables CREATE TABLE makes; it cannot hold views or other objects yet."
+                "Kafka cluster '\(kafka.name)' (\(kafka.id)) holds topics, whose tables CREATE TABLE makes, and views; it cannot hold other objects yet."
             )
         }
         guard resolver.databaseExists(path.database, in: path.catalog) else { throw Self.noDatabase(path) }

@@ -2,6 +2,12 @@
 
 import Foundation
 
+/// A source that computes its own watermark (a Kafka table's, per partition).
+protocol WatermarkSource: AnyObject {
+    /// The watermark now (event-time microseconds), nil while there is none.
+    var currentWatermark: Int64? { get }
+}
+
 /// Generates a source's watermarks: after each input batch the watermark becomes the greatest value of the
 /// watermark expression seen so far (NULLs ignored), and never goes back. Rows pass through unchanged.
 ///
@@ -9,12 +15,22 @@ import Foundation
 /// watermark, so the watermark sequence, and with it which rows are late, is the same on every run over the same log.
 final class WatermarkAssignerStage: Stage {
     let expression: CompiledExpression
+    /// A source that computes the watermark itself (a Kafka table's per-partition `SOURCE_WATERMARK()`): then its
+    /// watermark is taken after each batch instead of the expression's.
+    weak var source: (any WatermarkSource)?
     private var generated = Int64.min
     private var pending = false
 
     init(_ expression: @escaping CompiledExpression) { self.expression = expression }
 
     override func process(_ batch: Batch, from slot: Int) throws(SQLError) -> [Batch] {
+        if let source {
+            if let watermark = source.currentWatermark, watermark > generated {
+                generated = watermark
+                pending = true
+            }
+            return [batch]
+        }
         let column = try expression(batch)
         if case .int(let values) = column.data {
             var highest = generated

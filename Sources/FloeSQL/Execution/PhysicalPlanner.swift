@@ -165,7 +165,7 @@ final class PhysicalPlanner {
             sources.append(source)
             return source
         case .kafkaScan(let spec, _, let types):
-            let source = try KafkaSource(spec, types: types)
+            let source = try KafkaSource(spec, types: types, idleTimeout: context.idleTimeout)
             sources.append(source)
             return source
         case .filter(let input, let condition):
@@ -198,7 +198,17 @@ final class PhysicalPlanner {
         case .watermark(let input, let rowtime, let expression, let perRecord):
             let inner = perRecord ? context.withRecordAtATime(Self.scannedTables(input)) : context
             let stage = WatermarkAssignerStage(context.compiler.compile(expression))
-            Self.attach(try build(input, inner, live: live?.union(expression.referencedColumns).union([rowtime])), to: stage, slot: 0)
+            let built = try build(input, inner, live: live?.union(expression.referencedColumns).union([rowtime]))
+            // A Kafka table's SOURCE_WATERMARK() is its source's, per partition.
+            var cursor: Stage? = built
+            while let below = cursor {
+                if let kafka = below as? KafkaSource, kafka.spec.sourceWatermark {
+                    stage.source = kafka
+                    break
+                }
+                cursor = below.firstInput
+            }
+            Self.attach(built, to: stage, slot: 0)
             return stage
         case .window(let input, let spec):
             // The input's columns read above, and the time the windows are assigned by.

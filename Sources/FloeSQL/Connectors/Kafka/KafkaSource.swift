@@ -9,6 +9,9 @@ struct KafkaScanSpec: Sendable {
     /// The metadata keys of the table's metadata columns, in column order (their values follow the physical ones).
     var metadataKeys: [String]
     var isSnapshot: Bool
+    /// Whether the scan's watermark is `SOURCE_WATERMARK()` on `$rowtime`, which the source computes per partition
+    /// (``PartitionWatermarks``).
+    var sourceWatermark = false
 
     /// The metadata keys a Kafka table's columns may read (kafka-tables.md §3) with their types.
     static let metadataTypes: [String: SQLType] = [
@@ -144,8 +147,12 @@ struct KafkaPartDecoder {
 /// physical columns (key and value decoded by their formats), then the metadata columns, then `$rowtime` (the record
 /// timestamp). Upsert tables read a null value as a delete of its key; retract tables take the kind from the `op`
 /// header. A record that does not decode fails the statement, or is skipped under `error-handling.mode` ignore/log.
-final class KafkaSource: SourceStage {
+final class KafkaSource: SourceStage, WatermarkSource {
     let spec: KafkaScanSpec
+    private let idleTimeout: IdleTimeout
+    /// The per-partition `SOURCE_WATERMARK()` (nil when the scan has another watermark or none).
+    private var watermarks: PartitionWatermarks?
+    private var restoredWatermarks: StateReader?
     private let types: [SQLType]
     private var reader: (any KafkaTopicReader)?
     /// The next offset to read, per partition.
@@ -160,9 +167,10 @@ final class KafkaSource: SourceStage {
     /// Records skipped because they did not decode (`error-handling.mode` ignore or log).
     private(set) var skipped = 0
 
-    init(_ spec: KafkaScanSpec, types: [SQLType]) throws(SQLError) {
+    init(_ spec: KafkaScanSpec, types: [SQLType], idleTimeout: IdleTimeout = .progressive) throws(SQLError) {
         self.spec = spec
         self.types = types
+        self.idleTimeout = idleTimeout
         let table = spec.table
         let registry = table.database.registry.map(RegistryAccess.init)
         let keyPart = table.keyPart
@@ -229,7 +237,15 @@ final class KafkaSource: SourceStage {
             }
         }
         try reader.assign(starts)
+        if spec.sourceWatermark {
+            var tracker = PartitionWatermarks(partitions: partitions, idleTimeout: idleTimeout, now: .now)
+            if var saved = restoredWatermarks { try tracker.restore(from: &saved, now: .now) }
+            watermarks = tracker
+        }
     }
+
+    /// The table's watermark now: the least of its active partitions' (``PartitionWatermarks``).
+    var currentWatermark: Int64? { watermarks?.watermark(now: .now) }
 
     /// Where `group-offsets` starts each partition: the group's committed offset, else `properties.auto.offset.reset`.
     private func groupStarts(_ reader: any KafkaTopicReader, _ partitions: [Int32]) throws(SQLError) -> [Int32: KafkaReadPosition] {
@@ -273,6 +289,7 @@ final class KafkaSource: SourceStage {
     }
 
     private func take(_ events: [KafkaReadEvent], into rows: inout [Row], _ kinds: inout [RowKind]) throws(SQLError) {
+        let now = ContinuousClock.now
         for event in events {
             switch event {
             case .endOfPartition(let partition, let next):
@@ -280,6 +297,7 @@ final class KafkaSource: SourceStage {
             case .record(let record):
                 if let stop = stops?[record.partition], record.offset >= stop { continue }
                 positions[record.partition] = record.offset + 1
+                if watermarks != nil, let millis = record.timestamp { watermarks!.observe(partition: record.partition, millis: millis, now: now) }
                 if let (row, kind) = try decode(record) {
                     rows.append(row)
                     kinds.append(kind)
@@ -373,6 +391,9 @@ final class KafkaSource: SourceStage {
             writer.int(Int64(entry.key))
             writer.int(entry.value)
         }
+        var partitionWatermarks = StateWriter()
+        watermarks?.save(into: &partitionWatermarks)
+        writer.blob(partitionWatermarks.bytes)
     }
 
     override func restoreState(from reader: inout StateReader) throws(SQLError) {
@@ -392,6 +413,8 @@ final class KafkaSource: SourceStage {
         let bounded = try reader.bool()
         let bounds = try offsets(&reader)
         stops = bounded ? bounds : nil
+        let saved = try reader.blob()
+        restoredWatermarks = saved.isEmpty ? nil : StateReader(saved)
         restored = true
     }
 }
