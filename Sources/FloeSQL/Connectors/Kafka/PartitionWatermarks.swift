@@ -41,11 +41,30 @@ struct PartitionWatermarks {
             return max(margin, min(PartitionWatermarks.maximumTolerance, max(PartitionWatermarks.minimumTolerance, percentile)))
         }
 
+        /// Takes a record; returns whether the percentile is due for recomputing.
+        mutating func record(millis: Int64, now: ContinuousClock.Instant) -> Bool {
+            lastActive = now
+            count += 1
+            let behind = maxTimestamp == .min ? 0 : max(0, maxTimestamp - millis)
+            maxTimestamp = max(maxTimestamp, millis)
+            if lateness.count < PartitionWatermarks.window {
+                lateness.append(behind)
+            } else {
+                lateness[next] = behind
+                next = (next + 1) % PartitionWatermarks.window
+            }
+            sinceRecompute += 1
+            guard sinceRecompute >= PartitionWatermarks.recomputeEvery || count == 1_000 else { return false }
+            sinceRecompute = 0
+            return true
+        }
+
         /// The partition's watermark (ms), nil before its first record.
         var watermark: Int64? { maxTimestamp == .min ? nil : maxTimestamp - tolerance }
     }
 
-    private(set) var partitions: [Int32: Partition] = [:]
+    /// By partition number (a topic's partitions are 0..<n).
+    private(set) var partitions: [Partition] = []
     private let started: ContinuousClock.Instant
     private let idleTimeout: IdleTimeout
     private var scratch: [Int64] = []
@@ -53,28 +72,19 @@ struct PartitionWatermarks {
     init(partitions ids: [Int32], idleTimeout: IdleTimeout, now: ContinuousClock.Instant) {
         started = now
         self.idleTimeout = idleTimeout
-        for id in ids { partitions[id] = Partition(lastActive: now) }
+        partitions = Array(repeating: Partition(lastActive: now), count: Int(ids.max().map { $0 + 1 } ?? 0))
     }
 
-    /// Takes a record of `partition` with timestamp `millis`.
+    /// Takes a record of `partition` with timestamp `millis`. The partition is updated in place: its lateness window
+    /// is never copied.
     mutating func observe(partition id: Int32, millis: Int64, now: ContinuousClock.Instant) {
-        var partition = partitions[id] ?? Partition(lastActive: now)
-        partition.lastActive = now
-        partition.count += 1
-        let behind = partition.maxTimestamp == .min ? 0 : max(0, partition.maxTimestamp - millis)
-        partition.maxTimestamp = max(partition.maxTimestamp, millis)
-        if partition.lateness.count < Self.window {
-            partition.lateness.append(behind)
-        } else {
-            partition.lateness[partition.next] = behind
-            partition.next = (partition.next + 1) % Self.window
+        let index = Int(id)
+        while partitions.count <= index { partitions.append(Partition(lastActive: now)) }
+        let recompute = partitions[index].record(millis: millis, now: now)
+        if recompute {
+            let percentile = percentile95(partitions[index].lateness)
+            partitions[index].percentile = percentile
         }
-        partition.sinceRecompute += 1
-        if partition.sinceRecompute >= Self.recomputeEvery || partition.count == 1_000 {
-            partition.sinceRecompute = 0
-            partition.percentile = percentile95(partition.lateness)
-        }
-        partitions[id] = partition
     }
 
     /// The 95th percentile (nearest rank) of `values`.
@@ -108,7 +118,7 @@ struct PartitionWatermarks {
     /// one of them has none yet, or when every partition is idle.
     func watermark(now: ContinuousClock.Instant) -> Int64? {
         var least: Int64?
-        for partition in partitions.values {
+        for partition in partitions {
             let timeout = idleTimeout.timeout(age: partition.lastActive - started)
             if let timeout, now - partition.lastActive >= timeout { continue }
             guard let watermark = partition.watermark else { return nil }
@@ -122,23 +132,20 @@ struct PartitionWatermarks {
     /// What a checkpoint keeps of each partition: its greatest timestamp, its record count and its tolerance (the
     /// lateness window itself starts afresh after a restore).
     func save(into writer: inout StateWriter) {
-        writer.array(partitions.sorted { $0.key < $1.key }) { writer, entry in
-            writer.int(Int64(entry.key))
-            writer.int(entry.value.maxTimestamp)
-            writer.int(entry.value.count)
-            writer.int(entry.value.percentile)
+        writer.array(partitions) { writer, partition in
+            writer.int(partition.maxTimestamp)
+            writer.int(partition.count)
+            writer.int(partition.percentile)
         }
     }
 
     mutating func restore(from reader: inout StateReader, now: ContinuousClock.Instant) throws(SQLError) {
-        let entries = try reader.array { reader throws(SQLError) in (try reader.int(), try reader.int(), try reader.int(), try reader.int()) }
-        for (id, maxTimestamp, count, percentile) in entries {
-            guard let id = Int32(exactly: id) else { throw StateReader.malformed() }
-            var partition = partitions[id] ?? Partition(lastActive: now)
-            partition.maxTimestamp = maxTimestamp
-            partition.count = count
-            partition.percentile = percentile
-            partitions[id] = partition
+        let entries = try reader.array { reader throws(SQLError) in (try reader.int(), try reader.int(), try reader.int()) }
+        for (index, (maxTimestamp, count, percentile)) in entries.enumerated() {
+            while partitions.count <= index { partitions.append(Partition(lastActive: now)) }
+            partitions[index].maxTimestamp = maxTimestamp
+            partitions[index].count = count
+            partitions[index].percentile = percentile
         }
     }
 }
