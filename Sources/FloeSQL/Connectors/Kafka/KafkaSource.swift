@@ -94,48 +94,76 @@ struct KafkaPartDecoder {
         }
     }
 
-    /// The part's column values of one record (`bytes` nil: a null key or value).
-    mutating func decode(_ bytes: [UInt8]?) throws(SQLError) -> Result<[Value], RecordDecodeError> {
+    /// Appends one record's part (`bytes` nil: a null key or value) to `appenders`, one value per column; returns why
+    /// it does not decode, having appended nothing, or nil. Throws only for what fails the statement whatever the
+    /// error handling (a writer schema that cannot be looked up or read as the table's columns).
+    mutating func decode(_ bytes: [UInt8]?, into appenders: inout [ColumnAppender]) throws(SQLError) -> RecordDecodeError? {
+        let start = appenders.first?.count ?? 0
+        func undo() { for index in appenders.indices { appenders[index].truncate(to: start) } }
+        guard let bytes else {
+            if case .raw(let raw) = codec {
+                do { try raw.decode(nil, into: &appenders[0]) } catch { return error }
+            } else {
+                for index in appenders.indices { appenders[index].appendNull() }
+            }
+            return nil
+        }
         switch codec {
         case .raw(let raw):
-            do { return .success([try raw.decode(bytes)]) } catch { return .failure(error) }
-        case .avro(var cache):
-            guard let bytes else { return .success(Array(repeating: .null, count: columnCount)) }
-            let header: (schemaID: Int32, payloadStart: Int)
-            do { header = try ConfluentWireFormat.header(of: bytes) } catch { return .failure(error) }
-            let registry = registry
-            let decoder: AvroRowDecoder
-            do throws(RecordSchemaError) {
-                decoder = try cache.decoder(forSchemaID: header.schemaID) { id throws(RecordSchemaError) in
-                    guard let registry else { throw RecordSchemaError("There is no Schema Registry to look up schema \(id) in.") }
-                    let found: RegisteredSchema
-                    do throws(SQLError) { found = try registry.schema(id: Int(id)) } catch { throw RecordSchemaError(error.message) }
-                    guard found.type == .avro else { throw RecordSchemaError("Schema \(id) is \(found.type), not Avro.") }
-                    do throws(AvroSchemaError) { return try AvroSchema(parsing: found.text) } catch {
-                        throw RecordSchemaError("Schema \(id) is not valid Avro: \(error.message)")
-                    }
-                }
+            do throws(RecordDecodeError) {
+                try bytes.withUnsafeBufferPointer { buffer throws(RecordDecodeError) in try raw.decode(buffer, into: &appenders[0]) }
             } catch {
-                throw SQLError.runtime("A record written under schema \(header.schemaID) cannot be read: \(error.message)")
+                undo()
+                return error
             }
-            codec = .avro(cache)
-            do { return .success(try decoder.decodeRow(Array(bytes[header.payloadStart...]))) } catch { return .failure(error) }
+        case .avro:
+            let header: (schemaID: Int32, payloadStart: Int)
+            do { header = try ConfluentWireFormat.header(of: bytes) } catch { return error }
+            let decoder = try avroDecoder(header.schemaID)
+            do throws(RecordDecodeError) {
+                try bytes.withUnsafeBufferPointer { buffer throws(RecordDecodeError) in
+                    try decoder.decode(UnsafeBufferPointer(rebasing: buffer[header.payloadStart...]), into: &appenders)
+                }
+            } catch { return error }
         case .json(let json):
-            guard let bytes else { return .success(Array(repeating: .null, count: columnCount)) }
-            do { return .success(try json.decode(bytes).row) } catch { return .failure(error) }
+            do { try json.decode(bytes, into: &appenders) } catch {
+                undo()
+                return error
+            }
         case .text(var decoder, let types):
-            guard let bytes else { return .success(Array(repeating: .null, count: columnCount)) }
-            // A record is one line of the format: decoded as the filesystem connector decodes a line.
-            var appenders = types.map { ColumnAppender($0.physical, capacity: 1) }
-            let outcome: Result<[Value], RecordDecodeError>
+            codec = .raw(RawCodec.placeholder)  // the decoder's buffers are not copied while it is out
+            var failure: RecordDecodeError?
             do throws(FieldParseError) {
                 try bytes.withUnsafeBufferPointer { line throws(FieldParseError) in try decoder.decode(line, into: &appenders) }
-                outcome = .success(zip(appenders, types).map { appender, type in appender.column().value(at: 0) })
             } catch {
-                outcome = .failure(RecordDecodeError(.malformed, error.message))
+                undo()
+                failure = RecordDecodeError(.malformed, error.message)
             }
             codec = .text(decoder, types)
-            return outcome
+            return failure
+        }
+        return nil
+    }
+
+    /// The decoder of records written under schema `id` (looked up once, then cached).
+    private mutating func avroDecoder(_ id: Int32) throws(SQLError) -> AvroRowDecoder {
+        guard case .avro(var cache) = codec else { preconditionFailure("not an Avro part") }
+        // Released from the enum while it changes, so the cache's storage is not copied.
+        codec = .raw(RawCodec.placeholder)
+        defer { codec = .avro(cache) }
+        let registry = registry
+        do throws(RecordSchemaError) {
+            return try cache.decoder(forSchemaID: id) { id throws(RecordSchemaError) in
+                guard let registry else { throw RecordSchemaError("There is no Schema Registry to look up schema \(id) in.") }
+                let found: RegisteredSchema
+                do throws(SQLError) { found = try registry.schema(id: Int(id)) } catch { throw RecordSchemaError(error.message) }
+                guard found.type == .avro else { throw RecordSchemaError("Schema \(id) is \(found.type), not Avro.") }
+                do throws(AvroSchemaError) { return try AvroSchema(parsing: found.text) } catch {
+                    throw RecordSchemaError("Schema \(id) is not valid Avro: \(error.message)")
+                }
+            }
+        } catch {
+            throw SQLError.runtime("A record written under schema \(id) cannot be read: \(error.message)")
         }
     }
 }
@@ -162,6 +190,9 @@ final class KafkaSource: SourceStage, WatermarkSource {
     private var restored = false
     private var keyDecoder: KafkaPartDecoder?
     private var valueDecoder: KafkaPartDecoder
+    /// The column types of the key part and of the value part.
+    private let keyTypes: [SQLType]
+    private let valueTypes: [SQLType]
     /// For each physical column: whether it comes from the key, and its index in that part.
     private let columnSources: [(fromKey: Bool, index: Int)]
     /// Records skipped because they did not decode (`error-handling.mode` ignore or log).
@@ -186,6 +217,8 @@ final class KafkaSource: SourceStage, WatermarkSource {
             : nil
         valueDecoder = try KafkaPartDecoder(
             format: table.settings.valueFormat, columns: fields(valuePart), schema: table.valueSchema, registry: registry)
+        keyTypes = keyPart.map { Self.tableType($0, in: table) }
+        valueTypes = valuePart.map { Self.tableType($0, in: table) }
         columnSources = table.layout.columns.map { column in
             column.origin == .key
                 ? (true, keyPart.firstIndex { $0.name == column.name }!)
@@ -273,22 +306,46 @@ final class KafkaSource: SourceStage, WatermarkSource {
         return starts
     }
 
+    /// The columns one poll fills: the key part's and the value part's (decoded straight into them, no boxed rows),
+    /// then the metadata columns and `$rowtime`.
+    private struct Output {
+        var key: [ColumnAppender]
+        var value: [ColumnAppender]
+        var metadata: [ColumnAppender]
+        var rowtime: ColumnAppender
+        var kinds: [RowKind] = []
+    }
+
+    private func output(capacity: Int) -> Output {
+        let physical = columnSources.count
+        return Output(
+            key: keyTypes.map { ColumnAppender($0.physical, capacity: keyDecoder == nil ? 0 : capacity) },
+            value: valueTypes.map { ColumnAppender($0.physical, capacity: capacity) },
+            metadata: types[physical..<(types.count - 1)].map { ColumnAppender($0.physical, capacity: capacity) },
+            rowtime: ColumnAppender(PlanField.rowtimeType.physical, capacity: capacity))
+    }
+
     override func poll() throws(SQLError) -> Batch? {
         try start()
         guard let reader, !isExhausted else { return nil }
-        var rows: [Row] = []
-        var kinds: [RowKind] = []
+        var out = output(capacity: Self.batchRecords)
         // Poll until there are rows or nothing is left: returning none while records wait would wait for an arrival
         // signal that never comes (it fires when the queue goes from empty to non-empty).
-        while rows.isEmpty, !isExhausted {
-            let events = try reader.poll(maxRecords: 4096)
+        while out.kinds.isEmpty, !isExhausted {
+            let events = try reader.poll(maxRecords: Self.batchRecords)
             guard !events.isEmpty else { break }
-            try take(events, into: &rows, &kinds)
+            try take(events, into: &out)
         }
-        return rows.isEmpty ? nil : Batch(rows: rows, kinds: kinds, types: types)
+        guard !out.kinds.isEmpty else { return nil }
+        var columns = columnSources.map { $0.fromKey ? out.key[$0.index].column() : out.value[$0.index].column() }
+        columns += out.metadata.map { $0.column() }
+        columns.append(out.rowtime.column())
+        return Batch(columns: columns, kinds: out.kinds)
     }
 
-    private func take(_ events: [KafkaReadEvent], into rows: inout [Row], _ kinds: inout [RowKind]) throws(SQLError) {
+    static let batchRecords = 4096
+
+    private func take(_ events: [KafkaReadEvent], into out: inout Output) throws(SQLError) {
         let now = ContinuousClock.now
         for event in events {
             switch event {
@@ -298,70 +355,60 @@ final class KafkaSource: SourceStage, WatermarkSource {
                 if let stop = stops?[record.partition], record.offset >= stop { continue }
                 positions[record.partition] = record.offset + 1
                 if watermarks != nil, let millis = record.timestamp { watermarks!.observe(partition: record.partition, millis: millis, now: now) }
-                if let (row, kind) = try decode(record) {
-                    rows.append(row)
-                    kinds.append(kind)
-                }
+                try append(record, to: &out)
             }
         }
     }
 
-    /// One record's row and kind; nil for a record that is skipped.
-    private func decode(_ record: KafkaRecordData) throws(SQLError) -> (Row, RowKind)? {
+    /// Appends one record's row to the output; a record that does not decode appends nothing (and is skipped or
+    /// fails the statement).
+    private func append(_ record: KafkaRecordData, to out: inout Output) throws(SQLError) {
         let mode = spec.table.settings.changelogMode
         var kind = RowKind.insert
         switch mode {
         case .upsert where record.value == nil: kind = .delete
         case .append where record.value == nil, .retract where record.value == nil:
-            return nil
+            return
         case .retract:
             if let op = record.headers.last(where: { $0.name == "op" })?.value, op.count == 1, let code = RowKind(rawValue: Int(op[0])) {
                 kind = code
             }
         default: break
         }
-        let key: [Value]
-        switch try keyDecoder?.decode(record.key) ?? .success([]) {
-        case .success(let values): key = values
-        case .failure(let error): return try skip(record, error)
-        }
-        let value: [Value]
+        let keyStart = out.key.first?.count ?? 0
+        if keyDecoder != nil, let error = try keyDecoder!.decode(record.key, into: &out.key) { return try skip(record, error) }
         if kind == .delete, mode == .upsert {
-            value = Array(repeating: .null, count: valueDecoder.columnCount)
-        } else {
-            switch try valueDecoder.decode(record.value) {
-            case .success(let values): value = values
-            case .failure(let error): return try skip(record, error)
-            }
+            for index in out.value.indices { out.value[index].appendNull() }
+        } else if let error = try valueDecoder.decode(record.value, into: &out.value) {
+            for index in out.key.indices { out.key[index].truncate(to: keyStart) }
+            return try skip(record, error)
         }
-        var row: Row = columnSources.map { $0.fromKey ? key[$0.index] : value[$0.index] }
         let micros = (record.timestamp ?? 0) * 1000
-        for metadata in spec.metadataKeys {
+        for (index, metadata) in spec.metadataKeys.enumerated() {
             switch metadata {
-            case "timestamp": row.append(.int(micros))
-            case "offset": row.append(.int(record.offset))
-            case "partition": row.append(.int(Int64(record.partition)))
-            case "topic": row.append(.string(topic))
-            case "timestamp-type": row.append(.string(record.timestampType.rawValue))
-            case "raw-key": row.append(record.key.map(Value.bytes) ?? .null)
-            case "raw-value": row.append(record.value.map(Value.bytes) ?? .null)
-            case "headers": row.append(KafkaScanSpec.headerMap(record.headers))
-            default: row.append(.null)  // leader-epoch: librdkafka 2.0.2 does not report it
+            case "timestamp": out.metadata[index].appendInteger(micros)
+            case "offset": out.metadata[index].appendInteger(record.offset)
+            case "partition": out.metadata[index].appendInteger(Int64(record.partition))
+            case "topic": out.metadata[index].appendString(topic)
+            case "timestamp-type": out.metadata[index].appendString(record.timestampType.rawValue)
+            case "raw-key": out.metadata[index].append(record.key.map(Value.bytes) ?? .null)
+            case "raw-value": out.metadata[index].append(record.value.map(Value.bytes) ?? .null)
+            case "headers": out.metadata[index].append(KafkaScanSpec.headerMap(record.headers))
+            default: out.metadata[index].appendNull()  // leader-epoch: librdkafka 2.0.2 does not report it
             }
         }
-        row.append(.int(micros))
-        return (row, kind)
+        out.rowtime.appendInteger(micros)
+        out.kinds.append(kind)
     }
 
     /// A record that does not decode: the statement fails, or under `error-handling.mode` ignore/log it is skipped.
-    private func skip(_ record: KafkaRecordData, _ error: RecordDecodeError) throws(SQLError) -> (Row, RowKind)? {
+    private func skip(_ record: KafkaRecordData, _ error: RecordDecodeError) throws(SQLError) {
         guard spec.table.settings.errorHandling != .fail else {
             throw SQLError.runtime(
                 "Record at partition \(record.partition), offset \(record.offset) of topic '\(topic)' does not decode: \(error.message). "
                     + "Set 'error-handling.mode' = 'ignore' or 'log' to skip such records.")
         }
         skipped += 1
-        return nil
     }
 
     override var isExhausted: Bool {

@@ -7,6 +7,9 @@ public struct RawCodec: Sendable {
     public let type: SQLType
     private let isText: Bool
 
+    /// A codec that is never used to code (a stand-in while another one is held elsewhere).
+    static let placeholder = try! RawCodec(type: SQLType(.varbinary(SQLType.maxLength)))
+
     /// - Throws: ``RecordSchemaError`` for a column type other than a character or binary string.
     public init(type: SQLType) throws(RecordSchemaError) {
         guard type.isCharacter || type.isBinary else {
