@@ -101,8 +101,9 @@ class FloeServer:
         if self.data_dir is None:
             self.data_dir = Path(tempfile.mkdtemp(prefix=f"floe-{self.label}-"))
             self.log_path = self.data_dir.parent / (self.data_dir.name + ".log")
-        # The server also reads FLOE_* settings from its environment (public URL, regions, ...): start it clean.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FLOE_")}
+        # The server also reads FLOE_* settings from its environment (public URL, regions, ...): start it clean. Only
+        # FLOE_LIBRDKAFKA stays: which librdkafka to load is the test run's choice (tests/lib/broker.sh, Tansu).
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FLOE_") or k == "FLOE_LIBRDKAFKA"}
         env["FLOE_BOOTSTRAP_API_KEY"] = self.key
         env["FLOE_BOOTSTRAP_API_SECRET"] = self.secret
         for attempt in range(3):  # a free port can be taken between probing and binding; try a few

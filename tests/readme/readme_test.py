@@ -21,6 +21,7 @@ import json
 import os
 import re
 import select
+import shlex
 import shutil
 import subprocess
 import sys
@@ -41,9 +42,22 @@ STEP_TIMEOUT = 30.0
 TRACE = os.environ.get("README_TRACE") == "1"
 
 
+def quote_open(code: str) -> bool:
+    """Whether `code` ends inside a quoted string, as bash reads it (shlex's POSIX rules: '…', "…" with \\ escapes,
+    # comments), so that the lines of a multi-line argument such as `python3 -c '…'` stay one command."""
+    lexer = shlex.shlex(code, posix=True)
+    lexer.whitespace_split = True
+    try:
+        for _ in lexer:
+            pass
+    except ValueError:  # "No closing quotation"
+        return True
+    return False
+
+
 def section_commands(readme: str, heading: str) -> list[str]:
-    """The commands of one README section: its four-space-indented lines, continuation lines (ending in `\\`) joined
-    to their command, comment lines and blank lines left out."""
+    """The commands of one README section: its four-space-indented lines, continuation lines (ending in `\\`, or
+    inside a quoted string that spans lines) joined to their command, comment lines and blank lines left out."""
     lines = readme.splitlines()
     check(heading in lines, f"README.md has no line {heading!r}: was the section renamed?")
     start = lines.index(heading) + 1
@@ -55,7 +69,7 @@ def section_commands(readme: str, heading: str) -> list[str]:
             check(not continued, f"a command continues into prose: {continued!r}")
             continue
         code = continued + line[4:]
-        if code.endswith("\\"):
+        if code.endswith("\\") or quote_open(code):
             continued = code + "\n"
             continue
         continued = ""
