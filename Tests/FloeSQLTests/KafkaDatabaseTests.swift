@@ -118,6 +118,17 @@ final class InMemoryTopicWriter: KafkaTopicWriter, @unchecked Sendable {
                 headers: record.headers)
         }
         cluster.markers.withLock { $0[writer] = committedCount }
+        pending = []
+    }
+
+    /// Records sent in the open transaction.
+    private var pending: [KafkaOutgoingRecord] = []
+
+    func send(_ records: [KafkaOutgoingRecord]) throws(SQLError) { pending += records }
+
+    func commit(committedCount: Int64) throws(SQLError) {
+        let records = pending
+        try write(records, committedCount: committedCount)
     }
 
     func close() {}

@@ -50,18 +50,67 @@ final class LibrdkafkaTopicWriter: KafkaTopicWriter, @unchecked Sendable {
         }
     }
 
+    /// Whether a transaction ``send(_:)`` began is open.
+    private var isOpen = false
+
+    func send(_ records: [KafkaOutgoingRecord]) throws(SQLError) {
+        do {
+            if !isOpen {
+                try producer.beginTransaction()
+                isOpen = true
+            }
+            try produce(records)
+        } catch {
+            abortOpen()
+            throw failure(error)
+        }
+    }
+
+    func commit(committedCount: Int64) throws(SQLError) {
+        guard isOpen else { return }
+        do {
+            try producer.sendOffsets(
+                [KafkaGroupOffset(topic: topic, partition: 0, offset: committedCount, metadata: "")], group: group, timeout: timeout)
+            try commit()
+            isOpen = false
+        } catch {
+            abortOpen()
+            throw failure(error)
+        }
+    }
+
+    private func abortOpen() {
+        guard isOpen else { return }
+        try? producer.abortTransaction(timeout: timeout)
+        isOpen = false
+    }
+
+    private func produce(_ records: [KafkaOutgoingRecord]) throws(KafkaError) {
+        for record in records {
+            try producer.send(
+                KafkaProducerRecord(
+                    topic: topic, key: record.key, value: record.value,
+                    headers: record.headers.map { KafkaHeader(name: $0.name, value: $0.value) }, timestamp: record.timestamp))
+        }
+    }
+
+    private func failure(_ error: KafkaError) -> SQLError {
+        if error.isFenced || error.kind == .fatal {
+            return SQLError.runtime(
+                "Kafka cluster \(cluster): writer '\(group)' of topic '\(topic)' was fenced by a newer instance of the statement (\(error.message)).")
+        }
+        return SQLError.runtime("Kafka cluster \(cluster): could not write to topic '\(topic)': \(error.message)")
+    }
+
     func write(_ records: [KafkaOutgoingRecord], committedCount: Int64) throws(SQLError) {
+        // Staged records are dropped: these are the whole output.
+        abortOpen()
         var attempt = 0
         while true {
             attempt += 1
             do {
                 try producer.beginTransaction()
-                for record in records {
-                    try producer.send(
-                        KafkaProducerRecord(
-                            topic: topic, key: record.key, value: record.value,
-                            headers: record.headers.map { KafkaHeader(name: $0.name, value: $0.value) }, timestamp: record.timestamp))
-                }
+                try produce(records)
                 try producer.sendOffsets(
                     [KafkaGroupOffset(topic: topic, partition: 0, offset: committedCount, metadata: "")], group: group, timeout: timeout)
                 try commit()

@@ -72,6 +72,9 @@ final class SinkCommitter {
         var uncommitted: SinkOutput
         /// Rows this writer's output holds in the sink (read once, then counted here).
         var written: Int64
+        /// How many of the held rows were staged in the sink already (``StagingRowSink``); nil once staging failed
+        /// until the next checkpoint (the output is then appended whole).
+        var staged: Int? = 0
 
         init(sink: any RowSink, writer: String, keepsOutput: Bool, mode: ChangelogMode = .append, keys: [Int] = []) {
             self.sink = sink
@@ -123,7 +126,19 @@ final class SinkCommitter {
 
     /// ``hold(_:)`` for every sink: `batches[i]` goes to sink `i`.
     func hold(byTarget batches: [[Batch]]) {
-        for (index, part) in batches.enumerated() where targets[index].keepsOutput { targets[index].uncommitted.add(part) }
+        for (index, part) in batches.enumerated() where targets[index].keepsOutput {
+            targets[index].uncommitted.add(part)
+            guard let sink = targets[index].sink as? any StagingRowSink, let staged = targets[index].staged else { continue }
+            let output = targets[index].uncommitted
+            guard output.rows.count > staged else { continue }
+            do {
+                try sink.stage(output.rows[staged...], kinds: output.kinds?[staged...], writer: targets[index].writer)
+                targets[index].staged = output.rows.count
+            } catch {
+                // Nothing is lost: the checkpoint appends the whole output.
+                targets[index].staged = nil
+            }
+        }
     }
 
     /// Saves a checkpoint with the held output, then appends that output to the sinks.
@@ -138,9 +153,21 @@ final class SinkCommitter {
         try store.save(checkpoint, key: key)
         for index in targets.indices {
             let output = targets[index].uncommitted
-            try targets[index].sink.append(output.rows, kinds: output.kinds, writer: targets[index].writer)
-            targets[index].written += Int64(output.rows.count)
+            let total = targets[index].written + Int64(output.rows.count)
+            let staging = targets[index].sink as? any StagingRowSink
+            if output.rows.isEmpty {
+                // Nothing to write (and nothing staged).
+            } else if let staging, targets[index].staged == output.rows.count,
+                staging.commitStaged(count: output.rows.count, total: total, writer: targets[index].writer)
+            {
+                // The staged rows were the whole output, and are committed.
+            } else {
+                // Appending discards whatever was staged.
+                try targets[index].sink.append(output.rows, kinds: output.kinds, writer: targets[index].writer)
+            }
+            targets[index].written = total
             targets[index].uncommitted = SinkOutput(mode: output.mode, keys: output.keys)
+            targets[index].staged = 0
         }
         return checkpoint
     }

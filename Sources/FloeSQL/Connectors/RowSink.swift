@@ -14,6 +14,20 @@ protocol RowSink: Sendable {
     func append(_ rows: [Row], kinds: [RowKind]?, writer: String) throws(SQLError)
 }
 
+/// A sink that can take a checkpoint's output while it is produced, invisible until the checkpoint is saved: a Kafka
+/// table, whose transaction stays open across the checkpoint interval, so records travel to the brokers while the
+/// statement computes instead of all at once when it checkpoints.
+///
+/// Staging changes nothing about what is committed: ``SinkCommitter`` still saves the output in the checkpoint first,
+/// and appends it in full whenever the staged rows cannot be committed (a failed transaction, a restart).
+protocol StagingRowSink: RowSink {
+    /// Adds rows to the writer's pending output (not visible to readers, dropped if never committed).
+    func stage(_ rows: ArraySlice<Row>, kinds: ArraySlice<RowKind>?, writer: String) throws(SQLError)
+    /// Makes the rows staged since the last commit visible with the writer's new row count `total`, when they are
+    /// exactly `count` rows; otherwise (or when that fails) discards them and returns false.
+    func commitStaged(count: Int, total: Int64, writer: String) -> Bool
+}
+
 extension RowSink {
     /// Appends inserts.
     func append(_ rows: [Row], writer: String) throws(SQLError) { try append(rows, kinds: nil, writer: writer) }

@@ -183,7 +183,12 @@ public struct KafkaOutgoingRecord: Sendable {
 public protocol KafkaTopicWriter: AnyObject, Sendable {
     /// Rows the writer's committed transactions hold (0 for a new writer).
     func committedCount() throws(SQLError) -> Int64
-    /// Writes `records` in one transaction that also sets the writer's count to `committedCount`.
+    /// Writes `records` in one transaction that also sets the writer's count to `committedCount` (aborting one that
+    /// ``send(_:)`` opened).
     func write(_ records: [KafkaOutgoingRecord], committedCount: Int64) throws(SQLError)
+    /// Sends `records` in the open transaction, beginning one when none is open: invisible until ``commit(committedCount:)``.
+    func send(_ records: [KafkaOutgoingRecord]) throws(SQLError)
+    /// Commits the open transaction with the writer's count set to `committedCount`; on failure it is aborted.
+    func commit(committedCount: Int64) throws(SQLError)
     func close()
 }

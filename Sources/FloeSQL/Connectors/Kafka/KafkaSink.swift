@@ -84,7 +84,7 @@ struct KafkaPartEncoder: Sendable {
 /// changelog is encoded as kafka-tables.md §4: append writes values (and the key when the table has one); upsert
 /// writes key and value, a delete as a tombstone, no update-befores; retract writes every change with the `op` header
 /// (one byte, Flink's RowKind) except inserts.
-final class KafkaSink: RowSink {
+final class KafkaSink: StagingRowSink {
     private let table: KafkaTable
     private let keyEncoder: KafkaPartEncoder?
     private let valueEncoder: KafkaPartEncoder
@@ -164,10 +164,35 @@ final class KafkaSink: RowSink {
 
     func append(_ rows: [Row], kinds: [RowKind]?, writer key: String) throws(SQLError) {
         let (writer, count) = try writer(key)
+        let records = try encode(rows[...], kinds: kinds?[...])
+        let total = count + Int64(rows.count)
+        try writer.write(records, committedCount: total)
+        writers.withLock { $0[key]?.count = total }
+        staged.withLock { $0[key] = 0 }
+    }
+
+    /// Rows staged per writer since its last commit.
+    private let staged = Mutex<[String: Int]>([:])
+
+    func stage(_ rows: ArraySlice<Row>, kinds: ArraySlice<RowKind>?, writer key: String) throws(SQLError) {
+        let (writer, _) = try writer(key)
+        try writer.send(try encode(rows, kinds: kinds))
+        staged.withLock { $0[key, default: 0] += rows.count }
+    }
+
+    func commitStaged(count: Int, total: Int64, writer key: String) -> Bool {
+        guard let open = writers.withLock({ $0[key] }), staged.withLock({ $0.removeValue(forKey: key) ?? 0 }) == count else { return false }
+        do throws(SQLError) { try open.writer.commit(committedCount: total) } catch { return false }
+        writers.withLock { $0[key]?.count = total }
+        return true
+    }
+
+    /// The records of `rows` (kafka-tables.md §4).
+    private func encode(_ rows: ArraySlice<Row>, kinds: ArraySlice<RowKind>?) throws(SQLError) -> [KafkaOutgoingRecord] {
         var records: [KafkaOutgoingRecord] = []
         records.reserveCapacity(rows.count)
         let mode = table.settings.changelogMode
-        for (index, row) in rows.enumerated() {
+        for (index, row) in zip(rows.indices, rows) {
             let kind = kinds?[index] ?? .insert
             do throws(RecordEncodeError) {
                 let keyBytes = try keyEncoder?.encode(keyColumns.map { row[$0] })
@@ -193,8 +218,6 @@ final class KafkaSink: RowSink {
                 throw SQLError.runtime("A row cannot be written to topic '\(table.topic.name)': \(error.message)")
             }
         }
-        let total = count + Int64(rows.count)
-        try writer.write(records, committedCount: total)
-        writers.withLock { $0[key]?.count = total }
+        return records
     }
 }
