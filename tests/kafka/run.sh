@@ -22,9 +22,19 @@
 #    tables are topics" walkthrough as written (with kcat).
 # Prints the combined `N passed, M failed` last; exit status 0 when everything passed.
 #
-# noida-db differs from Apache Kafka in ways tests must not assert on: transaction control records take no offset
-# (Kafka's high watermark after a commit is one past the last record), aborted records may or may not stay visible
-# to read_uncommitted readers, and SASL PLAIN accepts any credentials. Tests read sinks with read_committed only.
+# noida-db differs from Apache Kafka in ways tests must not assert on or run into:
+# - A read_committed Fetch lists every aborted transaction of the partition, also those whose ABORT marker lies before
+#   the fetch offset (Kafka lists only those with marker >= fetch offset). librdkafka then drops every later batch of
+#   that producer id until it reads one of its ABORT markers in the same response. A transactional.id keeps its
+#   producer id across init_transactions, so after a writer is fenced mid-transaction (kill -9 of floe serve, a zombie,
+#   an abort-and-redo) a reader whose fetches start past the marker (one kept running, or resumed from an offset)
+#   silently loses all that writer commits afterwards.
+#   A reader from offset 0 is safe because noida answers one Fetch with everything up to the LSO (max_bytes ignored).
+#   So tests read sinks with a new read_committed consumer from offset 0. No test has a Floe source read a topic that a
+#   fenced or aborting transactional writer keeps writing.
+# - Fetch max_wait_ms is ignored: an idle consumer re-fetches at once (about 0.4 core each, plus the broker's share).
+# - The log is saved about once a second: kill -9 of the broker loses the last writes (the high watermark goes back).
+# - SASL PLAIN accepts any credentials.
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
