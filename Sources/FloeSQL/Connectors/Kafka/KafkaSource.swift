@@ -69,6 +69,8 @@ struct KafkaPartDecoder {
     private var codec: Codec
     private let registry: RegistryAccess?
     let columnCount: Int
+    /// The Avro decoder of the last writer schema seen.
+    private var current: (id: Int32, decoder: AvroRowDecoder)?
 
     init(format: KafkaPartFormat, columns: [SQLType.RowField], schema: RegisteredSchema?, registry: RegistryAccess?) throws(SQLError) {
         self.registry = registry
@@ -119,10 +121,11 @@ struct KafkaPartDecoder {
         case .avro:
             let header: (schemaID: Int32, payloadStart: Int)
             do { header = try ConfluentWireFormat.header(of: bytes) } catch { return error }
-            let decoder = try avroDecoder(header.schemaID)
+            // Consecutive records mostly share a writer schema: its decoder is kept at hand, borrowed, not copied.
+            if current?.id != header.schemaID { current = (header.schemaID, try avroDecoder(header.schemaID)) }
             do throws(RecordDecodeError) {
                 try bytes.withUnsafeBufferPointer { buffer throws(RecordDecodeError) in
-                    try decoder.decode(UnsafeBufferPointer(rebasing: buffer[header.payloadStart...]), into: &appenders)
+                    try current!.decoder.decode(UnsafeBufferPointer(rebasing: buffer[header.payloadStart...]), into: &appenders)
                 }
             } catch { return error }
         case .json(let json):
