@@ -8,7 +8,7 @@ import Foundation
 /// Floe connects only to clusters attached to an environment the statement may use (``KafkaTable/resolve(flink:entry:in:)``
 /// finds the cluster by its bootstrap servers, and reaches it with the attached cluster's credentials); connection
 /// settings in `properties.*` are therefore refused rather than ignored, and so are options Floe does not implement.
-struct FlinkKafkaOptions: Sendable, Equatable {
+struct FlinkKafkaOptions: Sendable {
     enum Connector: String, Sendable {
         case kafka
         case upsertKafka = "upsert-kafka"
@@ -23,9 +23,9 @@ struct FlinkKafkaOptions: Sendable, Equatable {
     /// The key columns in the key's field order (`key.fields`, or the primary key of an `upsert-kafka` table).
     var keyColumns: [String]
     var settings: KafkaTableSettings
-    /// `avro-confluent.url` of the key and value formats: they must name the Schema Registry of the cluster's
-    /// environment.
-    var registryURLs: [String]
+    /// The `avro-confluent.url` options of the key and value formats (the option as given, and its URL): they must
+    /// name the Schema Registry of the cluster's environment.
+    var registryURLs: [(option: String, url: String)]
 
     /// The `properties.*` keys Floe understands; the connection itself is the attached cluster's.
     static let properties: Set<String> = [
@@ -63,7 +63,7 @@ struct FlinkKafkaOptions: Sendable, Equatable {
 
         // Formats first: their option keys are part of what this table may set.
         var formatKeys: Set<String> = []
-        var registryURLs: [String] = []
+        var registryURLs: [(option: String, url: String)] = []
         func partFormat(_ name: String, prefix: String, fields: [TextFormat.Field], part: String) throws(SQLError) -> KafkaPartFormat {
             switch name.lowercased() {
             case "raw":
@@ -92,10 +92,12 @@ struct FlinkKafkaOptions: Sendable, Equatable {
                         "Option '\(key)' is not supported: Floe reaches the Schema Registry of the cluster's environment itself, "
                             + "with the statement's authority; only 'url' and 'subject' are taken.")
                 }
-                guard let url = options[prefix + "avro-confluent.url"] ?? options[prefix + "avro-confluent.schema-registry.url"] else {
+                guard
+                    let option = [prefix + "avro-confluent.url", prefix + "avro-confluent.schema-registry.url"].first(where: { options[$0] != nil })
+                else {
                     throw SQLError("Missing required options are:\n\n\(prefix)avro-confluent.url")
                 }
-                registryURLs.append(url)
+                registryURLs.append((option, options[option]!))
                 let subject = options[prefix + "avro-confluent.subject"] ?? "\(options["topic"] ?? "")-\(part)"
                 return .avroConfluent(subject: subject)
             case "avro", "debezium-json", "debezium-avro-confluent", "canal-json", "maxwell-json", "ogg-json", "protobuf", "parquet", "orc":

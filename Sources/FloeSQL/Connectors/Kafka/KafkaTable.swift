@@ -119,9 +119,9 @@ struct KafkaTable: Sendable {
                     + "attached to an environment this statement may use. Attach it first (`floe kafka cluster create … --bootstrap …`); "
                     + "Floe connects only to attached clusters, with their credentials.")
         }
-        for url in options.registryURLs where !database.namesRegistry(url) {
+        for (option, url) in options.registryURLs where !database.namesRegistry(url) {
             throw SQLError(
-                "'avro-confluent.url' = '\(url)' of table '\(entry.name)' is not the Schema Registry of the environment of Kafka cluster "
+                "'\(option)' = '\(url)' of table '\(entry.name)' is not the Schema Registry of the environment of Kafka cluster "
                     + "'\(database.name)'\(database.registryAddresses.isEmpty ? " (it has none)" : ", \(database.registryAddresses.joined(separator: " or "))")."
             )
         }
