@@ -14,6 +14,12 @@ one) as a Kafka cluster of the default environment through ``cmk/v2``. Then, wit
   ``specific-offsets`` and ``timestamp`` at both ends (the stop exclusive, as Flink's), and ``latest-offset``;
 * a bounded ``INSERT INTO`` a ``kafka`` table with ``csv`` values and raw keys named with ``key.fields-prefix``,
   which completes by itself; its records as a consumer sees them and as Floe reads them back;
+* ``avro-confluent`` values written by confluent-kafka's ``AvroSerializer`` with two writer schemas (neither Flink's
+  ``record``), read by resolving each record's schema by its id; a sink with ``avro-confluent.subject`` registering
+  the columns' schema there and writing with its id;
+* a table in another environment's embedded database: it reaches the cluster when the statement's principal may use
+  the cluster's environment (an admin; a service account once granted, through a Cloud key, never through a Flink
+  key of the other environment), and its ``avro-confluent.url`` must name the cluster's environment's registry;
 * a continuous ``INSERT INTO`` an ``upsert-kafka`` table (raw keys, ``avro-confluent`` values registered in Floe's
   Schema Registry as Flink's ``record``) of a count per user, read by a ``read_committed`` consumer with
   ``AvroDeserializer``, and again after more clicks; a second one (JSON keys, registry named on another host) whose
@@ -55,10 +61,10 @@ sys.path.insert(0, str(HERE.parent / "compat"))
 
 from floe_harness import FloeServer, SkipStep, Steps, check, exit_on_signals, start_or_exit  # noqa: E402
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition  # noqa: E402
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, SerializingProducer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 from confluent_kafka.schema_registry import SchemaRegistryClient  # noqa: E402
-from confluent_kafka.schema_registry.avro import AvroDeserializer  # noqa: E402
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer  # noqa: E402
 from confluent_kafka.serialization import MessageField, SerializationContext  # noqa: E402
 
 REGION, CLOUD = "us-east-1", "AWS"
@@ -98,8 +104,11 @@ def difference(seen: Counter, expected: Counter) -> str:
 
 
 class Floe:
-    """The control plane and sql/v1 as JSON over HTTP with the bootstrap Cloud key; records every response so that
-    the last step can hold them against the OpenAPI files."""
+    """The control plane and sql/v1 as JSON over HTTP, by default with the bootstrap Cloud key in the default
+    environment; records every response so that the last step can hold them against the OpenAPI files.
+
+    `as_` gives another principal (an API key) or environment: it shares the record, and names its statements
+    with its own label."""
 
     def __init__(self, server: FloeServer):
         self.server = server
@@ -107,8 +116,16 @@ class Floe:
         self.auth = basic(self.boot.api_key, self.boot.api_secret)
         self.env = self.boot.environment_id
         self.pool = ""
+        self.label = "fk"
         self.counter = 0
         self.recorded: list[tuple[str, str, int, object, bool]] = []  # method, path, status, body, had a body
+
+    def as_(self, label: str, env: str, pool: str, key: tuple[str, str] | None = None) -> "Floe":
+        other = Floe(self.server)
+        other.label, other.env, other.pool, other.recorded = label, env, pool, self.recorded
+        if key:
+            other.auth = basic(*key)
+        return other
 
     def call(self, method: str, path: str, body: object | None = None) -> tuple[int, object, bytes]:
         data = None if body is None else json.dumps(body).encode()
@@ -138,7 +155,7 @@ class Floe:
 
     def submit(self, sql: str, props: dict | None = None) -> str:
         self.counter += 1
-        name = f"fk-{RUN}-{self.counter}"
+        name = f"{self.label}-{RUN}-{self.counter}"
         properties = {"sql.current-catalog": self.env, "sql.current-database": DATABASE, **(props or {})}
         body = {"name": name, "organization_id": self.boot.organization_id, "environment_id": self.env,
                 "spec": {"statement": sql, "compute_pool_id": self.pool, "properties": properties}}
@@ -512,6 +529,124 @@ def run(steps: Steps, server: FloeServer, bootstrap: str) -> None:
         expected_rows = multiset([who, str(amount), url] for who, amount, url in wanted)
         check(multiset(rows) == expected_rows, f"the csv table read back: {difference(multiset(rows), expected_rows)}")
 
+    def avro_source() -> None:
+        need("json_source")
+        registry, url = need("registry"), need("registry_url")
+        topic = topic_name("orders")
+        create_topic(topic, 2)
+        # Two writer schemas, neither Flink's `record`: a reader resolves each record's by its id.
+        v1 = {"type": "record", "name": "Order", "namespace": "floe.fk",
+              "fields": [{"name": "id", "type": "long"}, {"name": "who", "type": "string"}]}
+        v2 = {**v1, "fields": v1["fields"] + [{"name": "note", "type": "string", "default": "none"}]}
+        written = []
+        for schema, values in ((v1, [{"id": 10 + i, "who": USERS[i]} for i in range(3)]),
+                               (v2, [{"id": 20 + i, "who": USERS[i], "note": f"n-{secrets.token_hex(2)}"} for i in range(3)])):
+            producer = SerializingProducer({"bootstrap.servers": bootstrap,
+                                            "value.serializer": AvroSerializer(registry, json.dumps(schema))})
+            for value in values:
+                producer.produce(topic, value=value)
+            check(producer.flush(15) == 0, "records not delivered")
+            written += values
+        check(registry.get_latest_version(f"{topic}-value").version == 2, "the producers registered two versions")
+        floe.query(f"CREATE TABLE orders (id BIGINT, who STRING, note STRING) WITH ('connector' = 'kafka', "
+                   f"'properties.bootstrap.servers' = '{bootstrap}', 'topic' = '{topic}', 'format' = 'avro-confluent', "
+                   f"'avro-confluent.url' = '{url}', 'scan.startup.mode' = 'earliest-offset', "
+                   f"'scan.bounded.mode' = 'latest-offset')")
+        rows = floe.query("SELECT id, who, note FROM orders")
+        expected = multiset([str(v["id"]), v["who"], v.get("note")] for v in written)
+        check(multiset(rows) == expected, f"avro-confluent with two writer schemas: {difference(multiset(rows), expected)}")
+
+        # A sink with its own subject: the columns' schema is registered there, and the records carry its id.
+        out, subject = topic_name("notes"), f"fk-notes-{RUN}"
+        create_topic(out, 1)
+        floe.query(f"CREATE TABLE notes (id BIGINT, note STRING) WITH ('connector' = 'kafka', "
+                   f"'properties.bootstrap.servers' = '{bootstrap}', 'topic' = '{out}', 'value.format' = 'avro-confluent', "
+                   f"'value.avro-confluent.url' = '{url}', 'value.avro-confluent.subject' = '{subject}')")
+        name = floe.submit("INSERT INTO notes SELECT id, note FROM orders WHERE note IS NOT NULL")
+        floe.wait(name, {"COMPLETED"})
+        subjects = registry.get_subjects()
+        check(subject in subjects and f"{out}-value" not in subjects, f"subjects {sorted(x for x in subjects if RUN in x)}")
+        registered = registry.get_latest_version(subject)
+        schema = json.loads(registered.schema.schema_str)
+        check(schema.get("name") == "record" and [f["name"] for f in schema["fields"]] == ["id", "note"],
+              f"the sink's schema {schema}")
+        deserializer = AvroDeserializer(registry)
+        context = SerializationContext(out, MessageField.VALUE)
+        records = read_committed(bootstrap, out, 1)
+        check(all(value[1:5] == registered.schema_id.to_bytes(4, "big") for *_, value in records),
+              f"records not written with schema id {registered.schema_id}")
+        seen = multiset([v["id"], v["note"]] for v in (deserializer(value, context) for *_, value in records))
+        expected = multiset([v["id"], v["note"]] for v in written if "note" in v)
+        check(seen == expected, f"the avro-confluent sink: {difference(seen, expected)}")
+
+    def other_environment() -> None:
+        need("json_source")
+        registry_url, lsrc = need("registry_url"), need("lsrc")
+        status, env, raw = floe.call("POST", "/org/v2/environments", {"display_name": f"fk-other-{RUN}"})
+        check(status == 201, f"POST environment: HTTP {status} {raw[:300]!r}")
+        other = env["id"]
+        body = {"spec": {"display_name": f"fk-other-{RUN}", "cloud": CLOUD, "region": REGION, "max_cfu": 10,
+                         "environment": {"id": other}}}
+        status, doc, raw = floe.call("POST", "/fcpm/v2/compute-pools", body)
+        check(status == 202, f"POST compute pool: HTTP {status} {raw[:300]!r}")
+        pool = doc["id"]
+        deadline = time.monotonic() + 30
+        while True:
+            status, doc, _ = floe.call("GET", f"/fcpm/v2/compute-pools/{pool}?environment={other}")
+            if status == 200 and doc["status"]["phase"] == "PROVISIONED":
+                break
+            check(time.monotonic() < deadline, f"pool not PROVISIONED after 30 s: {doc!r}")
+            time.sleep(0.1)
+        admin_there = floe.as_("fk-admin", other, pool)
+        # The cluster is attached to the default environment, which the organization's admin may use: a table of
+        # the other environment's embedded database reaches it.
+        admin_there.query(clicks_table("clicks_there", ", 'scan.startup.mode' = 'earliest-offset', "
+                                                       "'scan.bounded.mode' = 'latest-offset'", key=True))
+        rows = admin_there.query("SELECT uid FROM clicks_there")
+        expected = multiset([key] for key, *_ in produced)
+        check(multiset(rows) == expected, f"from another environment: {difference(multiset(rows), expected)}")
+        # The registry an avro-confluent table names is that of the cluster's environment, not the statement's.
+        status, listed, raw = floe.call("GET", f"/srcm/v3/clusters?environment={other}")
+        check(status == 200 and len(listed["data"]) == 1, f"srcm of {other}: HTTP {status} {raw[:300]!r}")
+        own = listed["data"][0]["spec"]["http_endpoint"]
+        check(own != registry_url and listed["data"][0]["id"] != lsrc, "the environments share a registry")
+        admin_there.query(f"CREATE TABLE own_registry (a STRING) WITH ('connector' = 'kafka', "
+                          f"'properties.bootstrap.servers' = '{bootstrap}', 'topic' = '{clicks}', 'format' = 'avro-confluent', "
+                          f"'avro-confluent.url' = '{own}', 'scan.startup.mode' = 'earliest-offset')")
+        detail = admin_there.failure("SELECT a FROM own_registry")
+        check(own in detail and "is not the Schema Registry" in detail,
+              f"the statement's environment's registry for a cluster of another: {detail!r}")
+
+        # A service account that may use the other environment only: the cluster is not one it may reach.
+        status, account, raw = floe.call("POST", "/iam/v2/service-accounts", {"display_name": f"fk-sa-{RUN}"})
+        check(status == 201, f"POST service account: HTTP {status} {raw[:300]!r}")
+
+        def grant(environment: str) -> None:
+            status, _, raw = floe.call("POST", "/iam/v2/role-bindings", {
+                "principal": f"User:{account['id']}", "role_name": "FlinkDeveloper",
+                "crn_pattern": f"crn://confluent.cloud/organization={floe.boot.organization_id}/environment={environment}"})
+            check(status == 201, f"POST role binding: HTTP {status} {raw[:300]!r}")
+
+        def key_of(resource: dict) -> tuple[str, str]:
+            status, key, raw = floe.call("POST", "/iam/v2/api-keys", {"spec": {
+                "display_name": f"fk-sa-{RUN}", "owner": {"id": account["id"]}, "resource": resource}})
+            check(status == 202, f"POST api key for {resource}: HTTP {status} {raw[:300]!r}")
+            return key["id"], key["spec"]["secret"]
+
+        grant(other)
+        # A Cloud key reaches every environment its principal's roles allow; a Flink key only its own environment.
+        by_cloud_key = floe.as_("fk-cloud", other, pool, key_of({"id": "cloud"}))
+        by_flink_key = floe.as_("fk-flink", other, pool, key_of({"id": f"{CLOUD.lower()}.{REGION}", "environment": other}))
+        for principal in (by_cloud_key, by_flink_key):
+            detail = principal.failure("SELECT uid FROM clicks_there")
+            check(NOT_ATTACHED in detail, f"a principal without the cluster's environment ({principal.label}): {detail!r}")
+        # Once it may use the cluster's environment too, the same table reads, through the key that reaches it.
+        grant(floe.env)
+        rows = by_cloud_key.query("SELECT uid FROM clicks_there")
+        check(multiset(rows) == expected, f"after the grant, with a Cloud key: {difference(multiset(rows), expected)}")
+        detail = by_flink_key.failure("SELECT uid FROM clicks_there")
+        check(NOT_ATTACHED in detail, f"a Flink key of another environment, after the grant: {detail!r}")
+
     # ------------------------------------------------------------------------------------------------ 3. upsert-kafka
     def upsert_counts() -> None:
         need("json_source")
@@ -799,6 +934,8 @@ def run(steps: Steps, server: FloeServer, bootstrap: str) -> None:
     steps.run("group-offsets: start after the group's commits; reset policy; nothing committed", group_offsets)
     steps.run("startup specific-offsets / timestamp / latest-offset, bounded by offsets and time", startup_modes)
     steps.run("a bounded INSERT writes csv values and prefixed raw keys; read back", csv_sink)
+    steps.run("avro-confluent: two writer schemas read; a sink registers under avro-confluent.subject", avro_source)
+    steps.run("another environment's database reaches the cluster as its principal may", other_environment)
     steps.run("upsert-kafka avro-confluent: counts per user, read_committed, updated", upsert_counts)
     steps.run("upsert-kafka with HAVING: a key over the limit ends with a tombstone", upsert_tombstones)
     steps.run("kafka sink json: exactly the filtered rows; fenced by <prefix>-<uid>", kafka_sink)
