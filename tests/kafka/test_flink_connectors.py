@@ -23,8 +23,9 @@ one) as a Kafka cluster of the default environment through ``cmk/v2``. Then, wit
 * a continuous ``INSERT INTO`` an ``upsert-kafka`` table (raw keys, ``avro-confluent`` values registered in Floe's
   Schema Registry as Flink's ``record``) of a count per user, read by a ``read_committed`` consumer with
   ``AvroDeserializer``, and again after more clicks; a second one (JSON keys, registry named on another host) whose
-  HAVING clause deletes keys, which shows as tombstones; both tables read back through Floe as well; once the first
-  is STOPPED (PATCH ``spec.stopped``), nothing more is written;
+  HAVING clause deletes keys, which shows as tombstones; both tables read back through Floe as well; the first
+  resumes after two ``kill -9`` of the server (clicks written meanwhile) with every count exactly once, and once
+  STOPPED (PATCH ``spec.stopped``) writes nothing more;
 * a continuous ``INSERT INTO`` a ``kafka`` table with JSON keys and values, whose records are exactly the filtered
   clicks, and whose writer's transactional id ``<sink.transactional-id-prefix>-<statement uid>`` a zombie producer
   takes, which fences the statement;
@@ -648,6 +649,42 @@ def run(steps: Steps, server: FloeServer, bootstrap: str) -> None:
         check(NOT_ATTACHED in detail, f"a Flink key of another environment, after the grant: {detail!r}")
 
     # ------------------------------------------------------------------------------------------------ 3. upsert-kafka
+    def totals_problems() -> list[str]:
+        """What is wrong with the totals topic: each key's counts must strictly increase (a replayed or lost
+        checkpoint would show) and end at the true count; values must repeat their key."""
+        totals, _ = need("totals")
+        deserializer = AvroDeserializer(need("registry"))
+        context = SerializationContext(totals, MessageField.VALUE)
+        seen: dict[str, list[int | None]] = defaultdict(list)
+        for _, _, key, value in read_committed(bootstrap, totals, 3):
+            check(key is not None, f"a record without a key in {totals}")
+            decoded = None if value is None else deserializer(value, context)
+            if decoded is not None:
+                check(decoded["user_name"] == key.decode(), f"value {decoded!r} under key {key!r}")
+            seen[key.decode()].append(None if decoded is None else decoded["cnt"])
+        found = []
+        expected = counts()
+        for who in sorted(set(seen) | set(expected)):
+            values = seen.get(who, [])
+            if not values or values[-1] != expected.get(who):
+                found.append(f"{who}: latest {values[-1:]} != {expected.get(who)}")
+            elif any(v is None for v in values) or any(b <= a for a, b in zip(values, values[1:])):
+                found.append(f"{who}: counts not strictly increasing {values}")
+        return found
+
+    def settle_totals(what: str, timeout: float = 40) -> None:
+        """Until the totals topic shows the true counts (the statement RUNNING all along), and a little longer."""
+        _, name = need("totals")
+        deadline = time.monotonic() + timeout
+        while found := totals_problems():
+            status = floe.status(name)["status"]
+            check(status["phase"] == "RUNNING", f"{name} is {status['phase']}: {status.get('detail')!r}")
+            check(time.monotonic() < deadline, f"{what} not reached in {timeout:.0f}s: {'; '.join(found[:5])}")
+            time.sleep(0.5)
+        time.sleep(1.5)  # a late duplicate would show now
+        found = totals_problems()
+        check(not found, f"{what}, after settling: {'; '.join(found[:5])}")
+
     def upsert_counts() -> None:
         need("json_source")
         registry, url = need("registry"), need("registry_url")
@@ -660,44 +697,7 @@ def run(steps: Steps, server: FloeServer, bootstrap: str) -> None:
         name = floe.submit("INSERT INTO totals SELECT user_name, COUNT(*) FROM clicks_stream GROUP BY user_name")
         floe.wait(name, {"RUNNING"})
         state["totals"] = (totals, name)
-        deserializer = AvroDeserializer(registry)
-        context = SerializationContext(totals, MessageField.VALUE)
-
-        def history() -> dict[str, list[int | None]]:
-            """Each key's values in the order the topic holds them (None: a tombstone)."""
-            seen: dict[str, list[int | None]] = defaultdict(list)
-            for _, _, key, value in read_committed(bootstrap, totals, 3):
-                check(key is not None, f"a record without a key in {totals}")
-                decoded = None if value is None else deserializer(value, context)
-                if decoded is not None:
-                    check(decoded["user_name"] == key.decode(), f"value {decoded!r} under key {key!r}")
-                seen[key.decode()].append(None if decoded is None else decoded["cnt"])
-            return seen
-
-        def problems() -> list[str]:
-            found = []
-            seen = history()
-            expected = counts()
-            for who in sorted(set(seen) | set(expected)):
-                values = seen.get(who, [])
-                if not values or values[-1] != expected.get(who):
-                    found.append(f"{who}: latest {values[-1:]} != {expected.get(who)}")
-                elif any(v is None for v in values) or any(b <= a for a, b in zip(values, values[1:])):
-                    found.append(f"{who}: counts not strictly increasing {values}")
-            return found
-
-        def settle(what: str, timeout: float = 40) -> None:
-            deadline = time.monotonic() + timeout
-            while found := problems():
-                status = floe.status(name)["status"]
-                check(status["phase"] == "RUNNING", f"{name} is {status['phase']}: {status.get('detail')!r}")
-                check(time.monotonic() < deadline, f"{what} not reached in {timeout:.0f}s: {'; '.join(found[:5])}")
-                time.sleep(0.5)
-            time.sleep(1.5)  # a late duplicate would show now
-            found = problems()
-            check(not found, f"{what}, after settling: {'; '.join(found[:5])}")
-
-        settle("the counts of the first clicks")
+        settle_totals("the counts of the first clicks")
         # Flink's avro-confluent registers the columns' schema, a record named `record`, under `<topic>-value`.
         latest = registry.get_latest_version(f"{totals}-value")
         schema = json.loads(latest.schema.schema_str)
@@ -706,7 +706,7 @@ def run(steps: Steps, server: FloeServer, bootstrap: str) -> None:
         check(f"{totals}-key" not in registry.get_subjects(), "a raw key registered a key subject")
         more = produce([USERS[1]] * 3 + [USERS[3], "fay"])
         check(any(who == "fay" for _, who, *_ in more), "no new user")
-        settle("the counts after more clicks")
+        settle_totals("the counts after more clicks")
         # The table reads back through Floe: the latest value per key (upsert-kafka reads from the earliest offset).
         rows = floe.query("SELECT user_name, cnt FROM totals", {"sql.snapshot.mode": "now"})
         expected = multiset([who, str(n)] for who, n in counts().items())
@@ -773,6 +773,22 @@ def run(steps: Steps, server: FloeServer, bootstrap: str) -> None:
             check(multiset(rows) == expected, f"SELECT from few: {difference(multiset(rows), expected)}")
         finally:
             floe.set_stopped(name)
+
+    def kill_nine() -> None:
+        _, name = need("totals")
+        for round_ in range(2):
+            produce([USERS[(round_ + i) % len(USERS)] for i in range(6)])
+            time.sleep(0.3 * round_)  # the first kill lands while those are read, the second a little later
+            server.kill()
+            produce([USERS[(round_ + i) % len(USERS)] for i in range(4)])  # written while the server is down
+            server.start()
+            status, listed, raw = floe.call("GET", f"/srcm/v3/clusters?environment={floe.env}")
+            check(status == 200, f"srcm after the restart: HTTP {status} {raw[:300]!r}")
+            state["registry"] = SchemaRegistryClient({  # the registry moved with the server's port
+                "url": listed["data"][0]["spec"]["http_endpoint"],
+                "basic.auth.user.info": f"{floe.boot.api_key}:{floe.boot.api_secret}"})
+            floe.wait(name, {"RUNNING"}, 90)
+        settle_totals("the counts after two kill -9 of the server")
 
     def stop_totals() -> None:
         totals, name = need("totals")
@@ -939,6 +955,7 @@ def run(steps: Steps, server: FloeServer, bootstrap: str) -> None:
     steps.run("upsert-kafka avro-confluent: counts per user, read_committed, updated", upsert_counts)
     steps.run("upsert-kafka with HAVING: a key over the limit ends with a tombstone", upsert_tombstones)
     steps.run("kafka sink json: exactly the filtered rows; fenced by <prefix>-<uid>", kafka_sink)
+    steps.run("kill -9 of the server twice: the upsert INSERT resumes, counts exactly once", kill_nine)
     steps.run("stopping the upsert INSERT: nothing more is written", stop_totals)
     steps.run("a bootstrap of no attached cluster fails SELECT and INSERT; one attached server suffices", unattached)
     steps.run("properties.sasl.jaas.config / security.protocol refused at CREATE, named", connection_options)
