@@ -7,6 +7,17 @@ import Testing
 
 @testable import FloeSQL
 
+/// A record an ``InMemoryKafkaCluster`` holds.
+struct KafkaRecordData: Sendable {
+    var partition: Int32
+    var offset: Int64
+    var timestamp: Int64?
+    var timestampType: KafkaRecordView.TimestampType
+    var key: [UInt8]?
+    var value: [UInt8]?
+    var headers: [(name: String, value: [UInt8]?)] = []
+}
+
 /// A Kafka cluster held in memory: topics with partitions and configs, for the catalog's tests.
 final class InMemoryKafkaCluster: KafkaClusterClient {
     let name: String
@@ -159,24 +170,42 @@ final class InMemoryTopicReader: KafkaTopicReader, @unchecked Sendable {
         }
     }
 
-    func poll(maxRecords: Int) throws(SQLError) -> [KafkaReadEvent] {
+    func poll(maxRecords: Int, withHeaders: Bool, _ visit: (KafkaReadItem) throws(SQLError) -> Void) throws(SQLError) {
         let records = partitionRecords()
-        var events: [KafkaReadEvent] = []
+        var handed = 0
         for partition in positions.keys.sorted() {
             let all = records[partition] ?? []
             var position = positions[partition]!
-            while position < all.count, events.count < maxRecords {
-                events.append(.record(all[Int(position)]))
+            while position < all.count, handed < maxRecords {
+                let record = all[Int(position)]
+                handed += 1
                 position += 1
+                positions[partition] = position
                 reportedEnd.remove(partition)
+                try Self.withBytes(record.key) { key throws(SQLError) in
+                    try Self.withBytes(record.value) { value throws(SQLError) in
+                        try visit(
+                            .record(
+                                KafkaRecordView(
+                                    partition: record.partition, offset: record.offset, timestamp: record.timestamp,
+                                    timestampType: record.timestampType, key: key, value: value, headers: withHeaders ? record.headers : [])))
+                    }
+                }
             }
-            positions[partition] = position
             if position == all.count, !reportedEnd.contains(partition) {
-                events.append(.endOfPartition(partition, next: position))
                 reportedEnd.insert(partition)
+                try visit(.endOfPartition(partition, next: position))
             }
         }
-        return events
+    }
+
+    private static func withBytes(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) throws(SQLError) -> Void) throws(SQLError) {
+        guard let bytes else { return try body(nil) }
+        var failure: SQLError?
+        bytes.withUnsafeBytes { buffer in
+            do throws(SQLError) { try body(buffer) } catch { failure = error }
+        }
+        if let failure { throw failure }
     }
 
     func endOffsets(_ partitions: [Int32]) throws(SQLError) -> [Int32: Int64] {

@@ -47,32 +47,29 @@ final class LibrdkafkaTopicReader: KafkaTopicReader, @unchecked Sendable {
         do { try consumer.assign(assignment) } catch { throw failure(error, "read the partitions") }
     }
 
-    func poll(maxRecords: Int) throws(SQLError) -> [KafkaReadEvent] {
-        var events: [KafkaReadEvent] = []
+    func poll(maxRecords: Int, withHeaders: Bool, _ visit: (KafkaReadItem) throws(SQLError) -> Void) throws(SQLError) {
         var failure: KafkaError?
-        consumer.poll(maxMessages: maxRecords, timeout: .zero) { (item: KafkaConsumer.Item) -> Void in
+        _ = try consumer.poll(maxMessages: maxRecords, timeout: .zero) { (item: KafkaConsumer.Item) throws(SQLError) -> Void in
             switch item {
             case .message(let view):
-                let type: KafkaRecordData.TimestampType =
+                let type: KafkaRecordView.TimestampType =
                     switch view.timestampType {
                     case .createTime: .createTime
                     case .logAppendTime: .logAppendTime
                     case .notAvailable: .none
                     }
-                events.append(
+                try visit(
                     .record(
-                        KafkaRecordData(
-                            partition: view.partition, offset: view.offset, timestamp: view.timestamp, timestampType: type,
-                            key: view.key.map { Array($0) }, value: view.value.map { Array($0) },
-                            headers: view.headers().map { ($0.name, $0.value) })))
-            case .endOfPartition(let partition, let offset): events.append(.endOfPartition(partition.partition, next: offset))
+                        KafkaRecordView(
+                            partition: view.partition, offset: view.offset, timestamp: view.timestamp, timestampType: type, key: view.key,
+                            value: view.value, headers: withHeaders ? view.headers().map { ($0.name, $0.value) } : [])))
+            case .endOfPartition(let partition, let offset): try visit(.endOfPartition(partition.partition, next: offset))
             case .error(let error): if failure == nil { failure = error }
             }
         }
         if let failure, failure.isFatal || failure.code == .unknownTopic || failure.code == .unknownTopicOrPartition {
             throw self.failure(failure, "read")
         }
-        return events
     }
 
     func endOffsets(_ partitions: [Int32]) throws(SQLError) -> [Int32: Int64] {

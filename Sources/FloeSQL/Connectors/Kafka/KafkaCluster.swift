@@ -88,8 +88,16 @@ public struct KafkaDatabase: Sendable {
     }
 }
 
-/// One record of a topic, as a Kafka table's source decodes it.
-public struct KafkaRecordData: Sendable {
+/// What a poll of a topic hands over, in order.
+public enum KafkaReadItem {
+    /// A record, borrowed: its bytes are valid only while the poll's visitor runs.
+    case record(KafkaRecordView)
+    /// Everything before `next` in the partition has been handed over.
+    case endOfPartition(Int32, next: Int64)
+}
+
+/// One record as a poll hands it over, without copying its key, value or headers out of the client.
+public struct KafkaRecordView {
     public enum TimestampType: String, Sendable {
         case none = "NoTimestampType"
         case createTime = "CreateTime"
@@ -98,18 +106,18 @@ public struct KafkaRecordData: Sendable {
 
     public var partition: Int32
     public var offset: Int64
-    /// Milliseconds since the epoch; nil when the record has none.
+    /// Milliseconds since the epoch (nil when the record has none).
     public var timestamp: Int64?
     public var timestampType: TimestampType
-    /// nil for a null key.
-    public var key: [UInt8]?
-    /// nil for a null value (a tombstone).
-    public var value: [UInt8]?
+    /// nil: a null key or value (a tombstone has no value).
+    public var key: UnsafeRawBufferPointer?
+    public var value: UnsafeRawBufferPointer?
+    /// The headers, in order: filled only when the poll asked for them.
     public var headers: [(name: String, value: [UInt8]?)]
 
     public init(
-        partition: Int32, offset: Int64, timestamp: Int64?, timestampType: TimestampType, key: [UInt8]?, value: [UInt8]?,
-        headers: [(name: String, value: [UInt8]?)] = []
+        partition: Int32, offset: Int64, timestamp: Int64?, timestampType: TimestampType, key: UnsafeRawBufferPointer?,
+        value: UnsafeRawBufferPointer?, headers: [(name: String, value: [UInt8]?)]
     ) {
         self.partition = partition
         self.offset = offset
@@ -119,13 +127,6 @@ public struct KafkaRecordData: Sendable {
         self.value = value
         self.headers = headers
     }
-}
-
-/// What a poll of a topic returns, in order.
-public enum KafkaReadEvent: Sendable {
-    case record(KafkaRecordData)
-    /// Everything before `next` in the partition has been returned.
-    case endOfPartition(Int32, next: Int64)
 }
 
 /// Where reading a partition starts.
@@ -143,8 +144,10 @@ public enum KafkaReadPosition: Sendable, Equatable {
 public protocol KafkaTopicReader: AnyObject, Sendable {
     /// Starts reading `positions`' partitions there (replacing an earlier assignment).
     func assign(_ positions: [Int32: KafkaReadPosition]) throws(SQLError)
-    /// What has arrived, up to `maxRecords` records, without waiting.
-    func poll(maxRecords: Int) throws(SQLError) -> [KafkaReadEvent]
+    /// Hands what has arrived, up to `maxRecords` records, to `visit` in order without waiting; a record's bytes are
+    /// valid only during its call, and its headers are read only when `withHeaders`. When `visit` throws, the rest
+    /// of the poll is dropped and the error rethrown.
+    func poll(maxRecords: Int, withHeaders: Bool, _ visit: (KafkaReadItem) throws(SQLError) -> Void) throws(SQLError)
     /// The offset after the last record each partition holds now (for committed reads, the last stable offset).
     func endOffsets(_ partitions: [Int32]) throws(SQLError) -> [Int32: Int64]
     /// The first offset whose record's timestamp is at or after `timestamp` (ms), per partition; the end offset

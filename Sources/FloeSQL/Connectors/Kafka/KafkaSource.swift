@@ -99,10 +99,10 @@ struct KafkaPartDecoder {
     /// Appends one record's part (`bytes` nil: a null key or value) to `appenders`, one value per column; returns why
     /// it does not decode, having appended nothing, or nil. Throws only for what fails the statement whatever the
     /// error handling (a writer schema that cannot be looked up or read as the table's columns).
-    mutating func decode(_ bytes: [UInt8]?, into appenders: inout [ColumnAppender]) throws(SQLError) -> RecordDecodeError? {
+    mutating func decode(_ record: UnsafeRawBufferPointer?, into appenders: inout [ColumnAppender]) throws(SQLError) -> RecordDecodeError? {
         let start = appenders.first?.count ?? 0
         func undo() { for index in appenders.indices { appenders[index].truncate(to: start) } }
-        guard let bytes else {
+        guard let record else {
             if case .raw(let raw) = codec {
                 do { try raw.decode(nil, into: &appenders[0]) } catch { return error }
             } else {
@@ -110,11 +110,10 @@ struct KafkaPartDecoder {
             }
             return nil
         }
+        let bytes = record.assumingMemoryBound(to: UInt8.self)
         switch codec {
         case .raw(let raw):
-            do throws(RecordDecodeError) {
-                try bytes.withUnsafeBufferPointer { buffer throws(RecordDecodeError) in try raw.decode(buffer, into: &appenders[0]) }
-            } catch {
+            do throws(RecordDecodeError) { try raw.decode(bytes, into: &appenders[0]) } catch {
                 undo()
                 return error
             }
@@ -124,12 +123,10 @@ struct KafkaPartDecoder {
             // Consecutive records mostly share a writer schema: its decoder is kept at hand, borrowed, not copied.
             if current?.id != header.schemaID { current = (header.schemaID, try avroDecoder(header.schemaID)) }
             do throws(RecordDecodeError) {
-                try bytes.withUnsafeBufferPointer { buffer throws(RecordDecodeError) in
-                    try current!.decoder.decode(UnsafeBufferPointer(rebasing: buffer[header.payloadStart...]), into: &appenders)
-                }
+                try current!.decoder.decode(UnsafeBufferPointer(rebasing: bytes[header.payloadStart...]), into: &appenders)
             } catch { return error }
         case .json(let json):
-            do { try json.decode(bytes, into: &appenders) } catch {
+            do { try json.decode(Array(bytes), into: &appenders) } catch {
                 undo()
                 return error
             }
@@ -137,7 +134,7 @@ struct KafkaPartDecoder {
             codec = .raw(RawCodec.placeholder)  // the decoder's buffers are not copied while it is out
             var failure: RecordDecodeError?
             do throws(FieldParseError) {
-                try bytes.withUnsafeBufferPointer { line throws(FieldParseError) in try decoder.decode(line, into: &appenders) }
+                try decoder.decode(bytes, into: &appenders)
             } catch {
                 undo()
                 failure = RecordDecodeError(.malformed, error.message)
@@ -334,10 +331,15 @@ final class KafkaSource: SourceStage, WatermarkSource {
         var out = output(capacity: Self.batchRecords)
         // Poll until there are rows or nothing is left: returning none while records wait would wait for an arrival
         // signal that never comes (it fires when the queue goes from empty to non-empty).
+        let withHeaders = spec.metadataKeys.contains("headers") || spec.table.settings.changelogMode == .retract
         while out.kinds.isEmpty, !isExhausted {
-            let events = try reader.poll(maxRecords: Self.batchRecords)
-            guard !events.isEmpty else { break }
-            try take(events, into: &out)
+            var handed = 0
+            let now = ContinuousClock.now
+            try reader.poll(maxRecords: Self.batchRecords, withHeaders: withHeaders) { item throws(SQLError) in
+                handed += 1
+                try take(item, into: &out, now: now)
+            }
+            guard handed > 0 else { break }
         }
         guard !out.kinds.isEmpty else { return nil }
         var columns = columnSources.map { $0.fromKey ? out.key[$0.index].column() : out.value[$0.index].column() }
@@ -348,24 +350,21 @@ final class KafkaSource: SourceStage, WatermarkSource {
 
     static let batchRecords = 4096
 
-    private func take(_ events: [KafkaReadEvent], into out: inout Output) throws(SQLError) {
-        let now = ContinuousClock.now
-        for event in events {
-            switch event {
-            case .endOfPartition(let partition, let next):
-                positions[partition] = max(positions[partition] ?? 0, next)
-            case .record(let record):
-                if let stop = stops?[record.partition], record.offset >= stop { continue }
-                positions[record.partition] = record.offset + 1
-                if watermarks != nil, let millis = record.timestamp { watermarks!.observe(partition: record.partition, millis: millis, now: now) }
-                try append(record, to: &out)
-            }
+    private func take(_ item: KafkaReadItem, into out: inout Output, now: ContinuousClock.Instant) throws(SQLError) {
+        switch item {
+        case .endOfPartition(let partition, let next):
+            positions[partition] = max(positions[partition] ?? 0, next)
+        case .record(let record):
+            if let stop = stops?[record.partition], record.offset >= stop { return }
+            positions[record.partition] = record.offset + 1
+            if watermarks != nil, let millis = record.timestamp { watermarks!.observe(partition: record.partition, millis: millis, now: now) }
+            try append(record, to: &out)
         }
     }
 
     /// Appends one record's row to the output; a record that does not decode appends nothing (and is skipped or
     /// fails the statement).
-    private func append(_ record: KafkaRecordData, to out: inout Output) throws(SQLError) {
+    private func append(_ record: KafkaRecordView, to out: inout Output) throws(SQLError) {
         let mode = spec.table.settings.changelogMode
         var kind = RowKind.insert
         switch mode {
@@ -394,8 +393,8 @@ final class KafkaSource: SourceStage, WatermarkSource {
             case "partition": out.metadata[index].appendInteger(Int64(record.partition))
             case "topic": out.metadata[index].appendString(topic)
             case "timestamp-type": out.metadata[index].appendString(record.timestampType.rawValue)
-            case "raw-key": out.metadata[index].append(record.key.map(Value.bytes) ?? .null)
-            case "raw-value": out.metadata[index].append(record.value.map(Value.bytes) ?? .null)
+            case "raw-key": out.metadata[index].append(record.key.map { .bytes(Array($0)) } ?? .null)
+            case "raw-value": out.metadata[index].append(record.value.map { .bytes(Array($0)) } ?? .null)
             case "headers": out.metadata[index].append(KafkaScanSpec.headerMap(record.headers))
             default: out.metadata[index].appendNull()  // leader-epoch: librdkafka 2.0.2 does not report it
             }
@@ -405,7 +404,7 @@ final class KafkaSource: SourceStage, WatermarkSource {
     }
 
     /// A record that does not decode: the statement fails, or under `error-handling.mode` ignore/log it is skipped.
-    private func skip(_ record: KafkaRecordData, _ error: RecordDecodeError) throws(SQLError) {
+    private func skip(_ record: KafkaRecordView, _ error: RecordDecodeError) throws(SQLError) {
         guard spec.table.settings.errorHandling != .fail else {
             throw SQLError.runtime(
                 "Record at partition \(record.partition), offset \(record.offset) of topic '\(topic)' does not decode: \(error.message). "
