@@ -71,10 +71,12 @@ struct KafkaPartDecoder {
     let columnCount: Int
     /// The Avro decoder of the last writer schema seen.
     private var current: (id: Int32, decoder: AvroRowDecoder)?
+    private let isAvro: Bool
 
     init(format: KafkaPartFormat, columns: [SQLType.RowField], schema: RegisteredSchema?, registry: RegistryAccess?) throws(SQLError) {
         self.registry = registry
         columnCount = columns.count
+        isAvro = format == .avroRegistry || { if case .avroConfluent = format { true } else { false } }()
         do throws(RecordSchemaError) {
             switch format {
             case .raw:
@@ -111,13 +113,8 @@ struct KafkaPartDecoder {
             return nil
         }
         let bytes = record.assumingMemoryBound(to: UInt8.self)
-        switch codec {
-        case .raw(let raw):
-            do throws(RecordDecodeError) { try raw.decode(bytes, into: &appenders[0]) } catch {
-                undo()
-                return error
-            }
-        case .avro:
+        if isAvro {
+            // The hot path: the codec is not even looked at (no copy of it per record).
             let header: (schemaID: Int32, payloadStart: Int)
             do { header = try ConfluentWireFormat.header(of: bytes) } catch { return error }
             // Consecutive records mostly share a writer schema: its decoder is kept at hand, borrowed, not copied.
@@ -125,6 +122,16 @@ struct KafkaPartDecoder {
             do throws(RecordDecodeError) {
                 try current!.decoder.decode(UnsafeBufferPointer(rebasing: bytes[header.payloadStart...]), into: &appenders)
             } catch { return error }
+            return nil
+        }
+        switch codec {
+        case .raw(let raw):
+            do throws(RecordDecodeError) { try raw.decode(bytes, into: &appenders[0]) } catch {
+                undo()
+                return error
+            }
+        case .avro:
+            preconditionFailure("decoded above")
         case .json(let json):
             do { try json.decode(Array(bytes), into: &appenders) } catch {
                 undo()

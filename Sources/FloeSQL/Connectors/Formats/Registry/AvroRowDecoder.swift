@@ -114,16 +114,17 @@ public struct AvroRowDecoder: Sendable {
 
     @inline(__always)
     private func decodeFields(_ reader: inout AvroBinaryReader, into appenders: inout [ColumnAppender]) throws(RecordDecodeError) {
-        for step in steps {
-            switch step.target {
+        // Steps are used in place (by index): iterating by value would retain and release each one per record.
+        for index in steps.indices {
+            switch steps[index].target {
             case .column(let column):
-                try step.read.append(&reader, to: &appenders[column], column: columns[column].name)
+                try steps[index].read.append(&reader, to: &appenders[column], column: columns[column].name)
             case .skip:
-                try step.read.skip(&reader)
+                try steps[index].read.skip(&reader)
             case .spread:
                 // The union's null branch is NULL in every column.
-                let fields = try step.read.value(&reader).list ?? Array(repeating: .null, count: appenders.count)
-                for (index, field) in fields.enumerated() { appenders[index].append(field) }
+                let fields = try steps[index].read.value(&reader).list ?? Array(repeating: .null, count: appenders.count)
+                for (position, field) in fields.enumerated() { appenders[position].append(field) }
             }
         }
         for (column, value) in missing { appenders[column].append(value) }

@@ -90,8 +90,13 @@ indirect enum AvroWrite: Sendable {
 extension AvroWrite {
     func writeRecord(fields: [Value], to output: inout [UInt8]) throws(RecordEncodeError) {
         guard case .record(let steps) = self else { return try write(.list(fields), to: &output) }
-        for (source, write, constant) in steps {
-            if let source { try write.write(fields[source], to: &output) } else { output.append(contentsOf: constant) }
+        // By index: the steps are used in place, not retained and released per record.
+        for index in steps.indices {
+            if let source = steps[index].0 {
+                try steps[index].1.write(fields[source], to: &output)
+            } else {
+                output.append(contentsOf: steps[index].2)
+            }
         }
     }
 
