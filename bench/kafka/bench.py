@@ -38,11 +38,15 @@ def free_port() -> int:
 
 
 class Floe:
-    def __init__(self) -> None:
+    def __init__(self, librdkafka: str | None = None) -> None:
         self.port = free_port()
         self.data = os.path.join(WORK, "floe")
-        # The benchmark polls statements every 20 ms: no rate limit.
+        # The benchmark polls statements every 20 ms: no rate limit. A restart keeps the data directory (the
+        # cluster, the registry and its schema ids, the tables); FLOE_LIBRDKAFKA picks the client library.
         env = dict(os.environ, FLOE_DATA_DIR=self.data, FLOE_RATE_LIMIT="off")
+        env.pop("FLOE_LIBRDKAFKA", None)
+        if librdkafka:
+            env["FLOE_LIBRDKAFKA"] = librdkafka
         self.proc = subprocess.Popen(
             ["taskset", "-c", str(FLOE_CORE), os.environ["FLOE_BIN"], "serve", "--port", str(self.port)], env=env,
             stdout=open(os.path.join(WORK, "floe.log"), "w"), stderr=subprocess.STDOUT)
@@ -90,17 +94,28 @@ class Floe:
         self.proc.wait(timeout=30)
 
 
+def wheel_librdkafka() -> str | None:
+    """The librdkafka bundled in the confluent-kafka wheel (the plain consumer's own client library)."""
+    import confluent_kafka
+    libs = os.path.join(os.path.dirname(os.path.dirname(confluent_kafka.__file__)), "confluent_kafka.libs")
+    found = sorted(name for name in os.listdir(libs) if name.startswith("librdkafka")) if os.path.isdir(libs) else []
+    return os.path.join(libs, found[0]) if found else None
+
+
 def main() -> None:
-    floe = Floe()
+    servers: list[Floe] = []
     try:
-        run(floe)
+        run(servers)
     finally:
         # Stopped whatever happened, so a failed run leaves no server behind.
-        if floe.proc.poll() is None:
-            floe.stop()
+        for floe in servers:
+            if floe.proc.poll() is None:
+                floe.stop()
 
 
-def run(floe: Floe) -> None:
+def run(servers: list[Floe]) -> None:
+    floe = Floe()
+    servers.append(floe)
     cluster = floe.call("POST", "/cmk/v2/clusters", {"spec": {
         "display_name": "bench", "availability": "SINGLE_ZONE", "cloud": "AWS", "region": "us-east-1",
         "config": {"kind": "Basic"}, "environment": {"id": floe.env}, "kafka_bootstrap_endpoint": BOOTSTRAP}})
@@ -137,7 +152,8 @@ def run(floe: Floe) -> None:
     floe.statement("copy", "INSERT INTO `default`.src_log SELECT id, name, qty, amount, ts FROM bench.bench_src",
                    {"sql.snapshot.mode": "now"})
 
-    kafka_times, log_times, consumer_times = [], [], []
+    kafka_times, wheel_times, log_times, consumer_times = [], [], [], []
+    wheel = wheel_librdkafka()
     for run in range(RUNS):
         floe.statement(f"k-ddl-{run}", f"CREATE TABLE bench.sink_{run} (id BIGINT, name STRING, doubled DOUBLE)")
         kafka_times.append(floe.statement(
@@ -157,6 +173,16 @@ def run(floe: Floe) -> None:
         consumer.close()
         os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
 
+    # The same Kafka runs with the consumer's own librdkafka (the wheel's) in Floe: a restart of the same server.
+    if wheel:
+        floe.stop()
+        floe = Floe(librdkafka=wheel)
+        servers.append(floe)
+        for run in range(RUNS):
+            floe.statement(f"w-ddl-{run}", f"CREATE TABLE bench.wsink_{run} (id BIGINT, name STRING, doubled DOUBLE)")
+            wheel_times.append(floe.statement(
+                f"w-{run}", f"INSERT INTO bench.wsink_{run} " + QUERY.format(src="bench.bench_src"), {"sql.snapshot.mode": "now"}))
+
     # The sink really holds the expected rows (read committed).
     consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": "bench-check", "isolation.level": "read_committed"})
     partitions = consumer.list_topics("sink_0", timeout=10).topics["sink_0"].partitions
@@ -172,15 +198,24 @@ def run(floe: Floe) -> None:
         return RECORDS / statistics.median(times)
 
     floe_kafka, floe_log, plain = rate(kafka_times), rate(log_times), rate(consumer_times)
+    import confluent_kafka
+    system_version = subprocess.run(["sh", "-c", "dpkg-query -W -f '${Version}' librdkafka1 2>/dev/null"], capture_output=True, text=True).stdout
     version = next((line.split(":", 1)[1].strip() for line in subprocess.run(
         [os.environ["FLOE_BIN"], "--version"], capture_output=True, text=True).stdout.splitlines() if line.startswith(("Version", "Git Ref"))), "?")
     print(f"floe: {version} ({os.environ['FLOE_BIN']}), pinned to core {FLOE_CORE}; broker noida-db on core 0")
     print(f"query: {QUERY.format(src='<src>')}  ({expected} of {RECORDS} rows pass; the Kafka sink holds {written})")
-    print(f"runs: {RUNS}, medians of statement submission to COMPLETED (Floe) / first to last record (consumer)")
+    print(f"runs: {RUNS}, medians of statement submission to COMPLETED (Floe) / assign to last record (consumer)")
+    print(f"librdkafka: Floe's system library {system_version or '?'}; confluent-kafka {confluent_kafka.__version__} "
+          f"with its bundled librdkafka {confluent_kafka.libversion()[0]}")
     print(f"  Floe, Kafka topic -> Kafka topic (transactions): {floe_kafka:12,.0f} records/s  {sorted(kafka_times)}")
+    if wheel_times:
+        floe_wheel = rate(wheel_times)
+        print(f"  the same, Floe on the wheel's librdkafka:        {floe_wheel:12,.0f} records/s  {sorted(wheel_times)}")
     print(f"  Floe, log table -> log table:                    {floe_log:12,.0f} records/s  {sorted(log_times)}")
     print(f"  confluent-kafka Consumer.consume(10000):         {plain:12,.0f} records/s  {sorted(consumer_times)}")
     print(f"ratio Kafka/log table: {floe_kafka / floe_log:.2f}   ratio Kafka/plain consumer: {floe_kafka / plain:.2f} (target >= 0.5)")
+    if wheel_times:
+        print(f"ratio Kafka/plain consumer, both on librdkafka {confluent_kafka.libversion()[0]}: {floe_wheel / plain:.2f}")
 
 
 if __name__ == "__main__":
