@@ -464,6 +464,37 @@ final class InMemoryTopicReader: KafkaTopicReader, @unchecked Sendable {
         #expect(KafkaTableDDLTests.text(changes) == "+I[7]")
     }
 
+    @Test func underLogRecordsThatDoNotDecodeGoToTheDeadLetterTable() async throws {
+        let (fixture, cluster, registry) = try KafkaTableDDLTests.fixture()
+        defer { fixture.remove() }
+        _ = try await fixture.run("CREATE TABLE shop.t (a INT) WITH ('error-handling.mode' = 'log', 'error-handling.log.target' = 't_dlq')")
+        // CREATE TABLE made the dead-letter table: its topic and value schema.
+        #expect(try cluster.describeTopic("t_dlq")?.partitions == 1)
+        #expect(try await registry.latestVersion(subject: "t_dlq-value") != nil)
+        let id = try #require(try await registry.latestVersion(subject: "t-value")).id
+        let encoder = try AvroRowEncoder(
+            schema: try AvroSchema(parsing: try #require(try await registry.latestVersion(subject: "t-value")).text),
+            columns: [SQLType.RowField("a", SQLType(.integer))])
+        cluster.produce("t", partition: 0, key: nil, value: try encoder.encodeFramed([.int(5)], schemaID: Int32(id)), timestamp: 0)
+        cluster.produce("t", partition: 0, key: Array("k".utf8), value: [9, 9, 9], timestamp: 1_700_000_000_000)
+        #expect(KafkaTableDDLTests.text(try await fixture.run("SELECT a FROM shop.t", Self.snapshot, statementID: "reader-1").1) == "+I[5]")
+        let logged = KafkaTableDDLTests.text(
+            try await fixture.run(
+                "SELECT statement_id, source_table, source_topic, source_partition, source_offset, raw_key, raw_value, error_message FROM shop.t_dlq",
+                Self.snapshot
+            ).1)
+        #expect(logged.hasPrefix("+I[reader-1, dev.shop.t, t, 0, 1, x'6b', x'090909', Record at partition 0, offset 1"), "\(logged)")
+        #expect(logged.hasSuffix("(magic byte and schema id).]"), "\(logged)")
+        // ALTER TABLE setting the mode makes the default target, error_log.
+        _ = try await fixture.run("CREATE TABLE shop.u (a INT)")
+        #expect(try cluster.describeTopic("error_log") == nil)
+        _ = try await fixture.run("ALTER TABLE shop.u SET ('error-handling.mode' = 'log')")
+        #expect(try cluster.describeTopic("error_log") != nil)
+        await #expect { try await fixture.run("ALTER TABLE shop.u SET ('error-handling.log.target' = 'u')") } throws: {
+            "\($0)".contains("names the table itself")
+        }
+    }
+
     @Test func recordsThatDoNotDecodeFailOrAreSkipped() async throws {
         let (fixture, cluster, registry) = try KafkaTableDDLTests.fixture()
         defer { fixture.remove() }

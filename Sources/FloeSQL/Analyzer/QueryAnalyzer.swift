@@ -347,6 +347,16 @@ struct QueryAnalyzer {
             try KafkaScanSpec.checkMetadataColumns(metadata, table: qualifiedName)
             scanned += metadata
             var spec = KafkaScanSpec(table: kafka, metadataKeys: metadata.map { $0.metadataKey! }, isSnapshot: isSnapshot)
+            spec.qualifiedName = qualifiedName
+            if let target = kafka.settings.deadLetterTarget {
+                guard let topic = try kafka.database.cluster.describeTopic(target) else {
+                    throw SQLError.runtime(
+                        "The dead-letter table '\(target)' of \(qualifiedName) does not exist ('error-handling.mode' = 'log'); "
+                            + "ALTER TABLE … SET ('error-handling.mode' = 'log') makes it.")
+                }
+                let overrides = resolver.snapshot.kafkaOverrides(cluster: kafka.database.id, topic: target)
+                spec.deadLetters = try KafkaTable.resolve(topic, in: kafka.database, overrides: overrides)
+            }
             // `SOURCE_WATERMARK()` on `$rowtime`, declared or the default, is computed per partition by the source.
             spec.sourceWatermark =
                 !isSnapshot

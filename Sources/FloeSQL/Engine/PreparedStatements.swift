@@ -26,6 +26,7 @@ struct EngineServices: Sendable {
                 return try logs.open(id)
             })
         context.kafkaDatabases = session.kafkaDatabases
+        context.statementID = session.statementID
         // Checked when the statement is planned.
         context.idleTimeout = (try? IdleTimeout.parse(session.properties[IdleTimeout.property])) ?? .progressive
         return context

@@ -56,6 +56,9 @@ extension StatementPlanner {
                 tables[kafka.id, default: [:]][topicName] = kept
                 snapshot.kafkaTables = tables
             }
+            if options.errorHandling == .log {
+                try DeadLetterTable.ensure(options.errorLogTarget, for: topicName, in: kafka, catalog: catalog)
+            }
         }
     }
 
@@ -90,6 +93,9 @@ extension StatementPlanner {
         }
         table.options["connector"] = nil
         let options = try ConfluentTableOptions(table.options, hasPrimaryKey: !table.primaryKey.isEmpty)
+        if options.errorHandling == .log, options.errorLogTarget == path.name {
+            throw SQLError("'error-handling.log.target' of table '\(path.name)' names the table itself: a dead-letter table is another table.")
+        }
         if let count = options.partitions, let buckets = create.bucketCount, count != buckets {
             throw SQLError("'kafka.partitions' = '\(count)' contradicts INTO \(buckets) BUCKETS.")
         }
@@ -286,7 +292,11 @@ extension StatementPlanner {
         // Checked as the table will read: options, columns and key.
         var topic = table.topic
         if !topicOptions.isEmpty { topic.configs = settings.kafkaConfigs }
-        _ = try KafkaTable.resolve(topic, in: kafka, overrides: overrides)
+        let altered = try KafkaTable.resolve(topic, in: kafka, overrides: overrides)
+        let deadLetters = altered.settings.deadLetterTarget
+        if let deadLetters, deadLetters == topicName {
+            throw SQLError("'error-handling.log.target' of table '\(topicName)' names the table itself: a dead-letter table is another table.")
+        }
         let cluster = kafka.cluster
         let catalog = services.catalog
         let kept = overrides
@@ -294,6 +304,8 @@ extension StatementPlanner {
         let configs = topicOptions.isEmpty ? nil : settings.kafkaConfigs
         return ddl("ALTER_TABLE") { () throws(SQLError) in
             if let configs { try cluster.alterTopicConfigs(topicName, configs) }
+            // As on Confluent Cloud, setting the mode makes the dead-letter table now.
+            if let deadLetters { try DeadLetterTable.ensure(deadLetters, for: topicName, in: kafka, catalog: catalog) }
             try catalog.update { snapshot throws(SQLError) in
                 var tables = snapshot.kafkaTables ?? [:]
                 tables[kafkaID, default: [:]][topicName] = kept

@@ -16,6 +16,8 @@ struct DataflowContext {
     var recordAtATime: Set<String> = []
     /// When a silent table is marked idle.
     var idleTimeout = IdleTimeout.progressive
+    /// The statement's id (nil for one without identity).
+    var statementID: String?
 
     func withRecordAtATime(_ tables: Set<String>) -> DataflowContext {
         var context = self
@@ -165,7 +167,7 @@ final class PhysicalPlanner {
             sources.append(source)
             return source
         case .kafkaScan(let spec, _, let types):
-            let source = try KafkaSource(spec, types: types, idleTimeout: context.idleTimeout)
+            let source = try KafkaSource(spec, types: types, idleTimeout: context.idleTimeout, statementID: context.statementID)
             sources.append(source)
             return source
         case .filter(let input, let condition):

@@ -12,6 +12,10 @@ struct KafkaScanSpec: Sendable {
     /// Whether the scan's watermark is `SOURCE_WATERMARK()` on `$rowtime`, which the source computes per partition
     /// (``PartitionWatermarks``).
     var sourceWatermark = false
+    /// The dead-letter table of `error-handling.mode` = `log` (``DeadLetterTable``), and the table's qualified name
+    /// its rows give.
+    var deadLetters: KafkaTable?
+    var qualifiedName = ""
 
     /// The metadata keys a Kafka table's columns may read (kafka-tables.md §3) with their types.
     static let metadataTypes: [String: SQLType] = [
@@ -205,10 +209,17 @@ final class KafkaSource: SourceStage, WatermarkSource {
     /// Records skipped because they did not decode (`error-handling.mode` ignore or log).
     private(set) var skipped = 0
 
-    init(_ spec: KafkaScanSpec, types: [SQLType], idleTimeout: IdleTimeout = .progressive) throws(SQLError) {
+    /// The statement reading (its id names the dead-letter writer).
+    private let statementID: String?
+    /// Rows for the dead-letter table, written at the end of each poll.
+    private var deadLetterRows: [Row] = []
+    private var deadLetterSink: KafkaSink?
+
+    init(_ spec: KafkaScanSpec, types: [SQLType], idleTimeout: IdleTimeout = .progressive, statementID: String? = nil) throws(SQLError) {
         self.spec = spec
         self.types = types
         self.idleTimeout = idleTimeout
+        self.statementID = statementID
         let table = spec.table
         let registry = table.database.registry.map(RegistryAccess.init)
         let keyPart = table.keyPart
@@ -348,6 +359,7 @@ final class KafkaSource: SourceStage, WatermarkSource {
             }
             guard handed > 0 else { break }
         }
+        try writeDeadLetters()
         guard !out.kinds.isEmpty else { return nil }
         var columns = columnSources.map { $0.fromKey ? out.key[$0.index].column() : out.value[$0.index].column() }
         columns += out.metadata.map { $0.column() }
@@ -410,14 +422,29 @@ final class KafkaSource: SourceStage, WatermarkSource {
         out.kinds.append(kind)
     }
 
-    /// A record that does not decode: the statement fails, or under `error-handling.mode` ignore/log it is skipped.
+    /// A record that does not decode: the statement fails, or under `error-handling.mode` ignore/log it is skipped
+    /// (and, under log, becomes a row of the dead-letter table).
     private func skip(_ record: KafkaRecordView, _ error: RecordDecodeError) throws(SQLError) {
+        let reason = error.message.hasSuffix(".") ? error.message : error.message + "."
+        let message = "Record at partition \(record.partition), offset \(record.offset) of topic '\(topic)' does not decode: \(reason)"
         guard spec.table.settings.errorHandling != .fail else {
-            throw SQLError.runtime(
-                "Record at partition \(record.partition), offset \(record.offset) of topic '\(topic)' does not decode: \(error.message). "
-                    + "Set 'error-handling.mode' = 'ignore' or 'log' to skip such records.")
+            throw SQLError.runtime(message + " Set 'error-handling.mode' = 'ignore' or 'log' to skip such records.")
         }
         skipped += 1
+        if spec.deadLetters != nil {
+            deadLetterRows.append(
+                DeadLetterTable.row(
+                    error: message, statementID: statementID, table: spec.qualifiedName, topic: topic, partition: record.partition,
+                    offset: record.offset, timestamp: record.timestamp, key: record.key, value: record.value))
+        }
+    }
+
+    /// Writes the dead-letter rows of this poll (in a transaction of the source's own writer).
+    private func writeDeadLetters() throws(SQLError) {
+        guard !deadLetterRows.isEmpty, let table = spec.deadLetters else { return }
+        if deadLetterSink == nil { deadLetterSink = try KafkaSink(table) }
+        try deadLetterSink!.append(deadLetterRows, kinds: nil, writer: "\(statementID ?? "anonymous")-dlq-\(topic)")
+        deadLetterRows = []
     }
 
     override var isExhausted: Bool {

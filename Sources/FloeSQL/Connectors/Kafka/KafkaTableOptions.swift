@@ -81,6 +81,8 @@ struct ConfluentTableOptions: Sendable, Equatable {
     var bounded: KafkaOffsetBound
     var isolation: IsolationLevel
     var errorHandling: ErrorHandling
+    /// The dead-letter table of `error-handling.mode` = `log` (`error-handling.log.target`, `error_log` by default).
+    var errorLogTarget: String
     /// `kafka.producer.compression.type`: librdkafka's `compression.type`.
     var compression: String
     /// The `kafka.*` options that are the topic's configuration.
@@ -140,11 +142,8 @@ struct ConfluentTableOptions: Sendable, Equatable {
             options, prefix: "scan.bounded", fallback: .unbounded, allowed: ["unbounded", "latest-offset", "timestamp", "specific-offsets"])
         isolation = try choice("kafka.consumer.isolation-level", .readCommitted, [IsolationLevel.readCommitted, .readUncommitted])
         errorHandling = try choice("error-handling.mode", .fail, [ErrorHandling.fail, .ignore, .log])
-        if let target = options["error-handling.log.target"], target != "error_log" {
-            throw SQLError.unsupported(
-                "'error-handling.log.target' = '\(target)' is not supported yet: records that do not decode are logged to the statement's exceptions."
-            )
-        }
+        errorLogTarget = options["error-handling.log.target"] ?? DeadLetterTable.defaultName
+        try DeadLetterTable.checkName(errorLogTarget)
         let codecs = ["none", "gzip", "snappy", "lz4", "zstd"]
         compression = options["kafka.producer.compression.type"]?.lowercased() ?? "none"
         guard codecs.contains(compression) else {

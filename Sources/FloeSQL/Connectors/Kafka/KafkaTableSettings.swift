@@ -36,6 +36,8 @@ struct KafkaTableSettings: Sendable, Equatable {
     var bounded: KafkaOffsetBound
     var readCommitted: Bool
     var errorHandling: ConfluentTableOptions.ErrorHandling
+    /// Where records that do not decode go under `error-handling.mode` = `log`: a table of the same Kafka database.
+    var deadLetterTarget: String?
     /// The consumer group whose committed offsets `scan.startup.mode` = `group-offsets` starts from.
     var groupID: String?
     /// Where a partition the group has no committed offset for starts (`properties.auto.offset.reset`); nil fails the
@@ -59,6 +61,7 @@ extension ConfluentTableOptions {
         }
         return KafkaTableSettings(
             changelogMode: changelogMode, keyFormat: part(keyFormat), valueFormat: part(valueFormat), startup: startup, bounded: bounded,
-            readCommitted: isolation == .readCommitted, errorHandling: errorHandling, compression: compression)
+            readCommitted: isolation == .readCommitted, errorHandling: errorHandling,
+            deadLetterTarget: errorHandling == .log ? errorLogTarget : nil, compression: compression)
     }
 }
