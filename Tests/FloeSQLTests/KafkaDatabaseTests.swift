@@ -524,6 +524,9 @@ final class InMemoryTopicReader: KafkaTopicReader, @unchecked Sendable {
         #expect(Set(rows.split(separator: "\n")) == ["+I[1]", "+I[3]"], "\(rows)")
         #expect(KafkaTableDDLTests.text(try await fixture.run("SHOW TABLES FROM shop").1) == "+I[just_a]\n+I[src]")
         #expect(KafkaTableDDLTests.text(try await fixture.run("SHOW VIEWS FROM shop").1) == "+I[just_a]")
+        let listed = KafkaTableDDLTests.text(
+            try await fixture.run("SELECT TABLE_NAME, TABLE_TYPE FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA_ID = 'lkc-shop1'").1)
+        #expect(listed.contains("+I[just_a, VIEW]") && listed.contains("+I[src, BASE TABLE]"), "\(listed)")
         let shown = KafkaTableDDLTests.text(try await fixture.run("SHOW CREATE VIEW shop.just_a").1)
         #expect(shown.contains("CREATE VIEW") && shown.contains("just_a"), "\(shown)")
         await #expect { try await fixture.run("CREATE TABLE shop.just_a (x INT)") } throws: { "\($0)".contains("already exists") }

@@ -64,17 +64,15 @@ enum SystemTables {
             for database in databases {
                 let prefix: Row = [.string(catalog.id), .string(catalog.name), .string(database.id), .string(database.name)]
                 for table in database.tables.values.sorted(by: { $0.name < $1.name }) { rows.append(prefix + tableRow(table)) }
-                for view in database.views.values.sorted(by: { $0.name < $1.name }) {
-                    rows.append(
-                        prefix + [
-                            .string(view.name), .string("VIEW"), yes(false), .null, .null, yes(false), .null, .null, .null, yes(false),
-                            text(view.comment),
-                        ])
-                }
+                for view in database.views.values.sorted(by: { $0.name < $1.name }) { rows.append(prefix + viewRow(view)) }
             }
             for (database, tables) in try kafkaTables(of: catalog, kafkaDatabases, snapshot) {
                 let prefix: Row = [.string(catalog.id), .string(catalog.name), .string(database.id), .string(database.name)]
                 for table in tables { rows.append(prefix + tableRow(table)) }
+                // A Kafka database's views live beside its topics.
+                for view in (snapshot.kafkaViews?[database.id] ?? [:]).values.sorted(by: { $0.name < $1.name }) {
+                    rows.append(prefix + viewRow(view))
+                }
             }
             return rows
         case .columns:
@@ -105,6 +103,11 @@ enum SystemTables {
             result.append((database, tables))
         }
         return result
+    }
+
+    /// A TABLES row of a view, after its catalog and database columns.
+    private static func viewRow(_ view: ViewEntry) -> Row {
+        [.string(view.name), .string("VIEW"), yes(false), .null, .null, yes(false), .null, .null, .null, yes(false), text(view.comment)]
     }
 
     /// A TABLES row of a table, after its catalog and database columns.
