@@ -45,22 +45,20 @@ reported as SKIP. Prints one PASS/FAIL/SKIP line per step and ``N passed, M fail
 """
 from __future__ import annotations
 
-import base64
 import json
 import os
 import secrets
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections import Counter, defaultdict
 from pathlib import Path
-from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "compat"))
+sys.path.insert(0, str(HERE))
 
 from floe_harness import FloeServer, SkipStep, Steps, check, exit_on_signals, start_or_exit  # noqa: E402
+from kafka_e2e import TERMINAL, SQLClient, basic, difference, multiset  # noqa: E402
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, SerializingProducer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
@@ -69,7 +67,6 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.serialization import MessageField, SerializationContext  # noqa: E402
 
 REGION, CLOUD = "us-east-1", "AWS"
-TERMINAL = {"COMPLETED", "FAILED", "STOPPED"}
 RUN = secrets.token_hex(3)  # topic and group names are unique per run: run.sh shares one broker between modules
 DATABASE = "default"  # the environment's embedded database: the Flink tables live there, not in the cluster's
 USERS = ["ann", "bob", "cy", "dee", "eve"]
@@ -84,42 +81,20 @@ SPEC_ARTIFACTS = (
 )
 
 
-def basic(key: str, secret: str) -> str:
-    return "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
-
-
 def topic_name(what: str) -> str:
     return f"fk_{what}_{RUN}"
 
 
-def multiset(rows) -> Counter:
-    return Counter(tuple(row) for row in rows)
-
-
-def difference(seen: Counter, expected: Counter) -> str:
-    """Why two multisets of rows differ: missing and unexpected rows, a few of each."""
-    missing = sorted((expected - seen).elements())
-    extra = sorted((seen - expected).elements())
-    return (f"{sum(seen.values())} rows, {sum(expected.values())} expected; {len(missing)} missing {missing[:6]}; "
-            f"{len(extra)} unexpected {extra[:6]}")
-
-
-class Floe:
-    """The control plane and sql/v1 as JSON over HTTP, by default with the bootstrap Cloud key in the default
+class Floe(SQLClient):
+    """The control plane and sql/v1 (``SQLClient``), by default with the bootstrap Cloud key in the default
     environment; records every response so that the last step can hold them against the OpenAPI files.
 
     `as_` gives another principal (an API key) or environment: it shares the record, and names its statements
     with its own label."""
 
     def __init__(self, server: FloeServer):
-        self.server = server
-        self.boot = server.bootstrap()
-        self.auth = basic(self.boot.api_key, self.boot.api_secret)
-        self.env = self.boot.environment_id
-        self.pool = ""
-        self.label = "fk"
-        self.counter = 0
-        self.recorded: list[tuple[str, str, int, object, bool]] = []  # method, path, status, body, had a body
+        super().__init__(server, "fk", RUN, DATABASE)
+        self.recorded = []
 
     def as_(self, label: str, env: str, pool: str, key: tuple[str, str] | None = None) -> "Floe":
         other = Floe(self.server)
@@ -127,77 +102,6 @@ class Floe:
         if key:
             other.auth = basic(*key)
         return other
-
-    def call(self, method: str, path: str, body: object | None = None) -> tuple[int, object, bytes]:
-        data = None if body is None else json.dumps(body).encode()
-        # `path` may be an absolute URL: results `next` links are followed verbatim.
-        url = path if path.startswith(("http://", "https://")) else self.server.base_url + path
-        request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Authorization", self.auth)
-        request.add_header("Accept", "application/json")
-        if data is not None:
-            content_type = "application/json-patch+json" if isinstance(body, list) else "application/json"
-            request.add_header("Content-Type", content_type)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                status, raw = response.status, response.read()
-        except urllib.error.HTTPError as error:
-            status, raw = error.code, error.read()
-        try:
-            parsed = json.loads(raw) if raw else None
-        except ValueError:
-            parsed = None
-        self.recorded.append((method, urlsplit(url).path, status, parsed, bool(raw)))
-        return status, parsed, raw
-
-    # ------------------------------------------------------------------------------------------------ statements
-    def statements(self) -> str:
-        return f"/sql/v1/organizations/{self.boot.organization_id}/environments/{self.env}/statements"
-
-    def submit(self, sql: str, props: dict | None = None) -> str:
-        self.counter += 1
-        name = f"{self.label}-{RUN}-{self.counter}"
-        properties = {"sql.current-catalog": self.env, "sql.current-database": DATABASE, **(props or {})}
-        body = {"name": name, "organization_id": self.boot.organization_id, "environment_id": self.env,
-                "spec": {"statement": sql, "compute_pool_id": self.pool, "properties": properties}}
-        status, _, raw = self.call("POST", self.statements(), body)
-        check(status == 201, f"POST statement {sql!r}: HTTP {status} {raw[:400]!r}")
-        return name
-
-    def status(self, name: str) -> dict:
-        status, doc, raw = self.call("GET", f"{self.statements()}/{name}")
-        check(status == 200, f"GET statement {name}: HTTP {status} {raw[:300]!r}")
-        return doc
-
-    def wait(self, name: str, phases: set[str], timeout: float = 60) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            doc = self.status(name)
-            if doc["status"]["phase"] in phases:
-                return doc
-            check(doc["status"]["phase"] not in TERMINAL,
-                  f"{name} ended {doc['status']['phase']} ({doc['status'].get('detail')!r}), expected {sorted(phases)}")
-            check(time.monotonic() < deadline, f"{name} not {sorted(phases)} within {timeout:.0f}s: {doc['status']}")
-            time.sleep(0.2)
-
-    def changes(self, name: str, timeout: float = 60) -> list[dict]:
-        """Every change of a finished statement: follows results `next` until there is none."""
-        url: str | None = f"{self.statements()}/{name}/results"
-        changes: list[dict] = []
-        deadline = time.monotonic() + timeout
-        while url:
-            check(time.monotonic() < deadline, f"results of {name} still had a next link after {timeout:.0f}s")
-            status, doc, raw = self.call("GET", url)
-            check(status == 200, f"GET {url}: HTTP {status} {raw[:300]!r}")
-            changes += doc["results"]["data"]
-            url = (doc.get("metadata") or {}).get("next") or None
-        return changes
-
-    def rows(self, name: str, timeout: float = 60) -> list[list]:
-        """Every row of a finished statement; its changes must be inserts."""
-        changes = self.changes(name, timeout)
-        check(all(change.get("op", 0) == 0 for change in changes), f"non-insert changes: {changes[:5]}")
-        return [change["row"] for change in changes]
 
     def materialized(self, name: str, timeout: float = 60) -> Counter:
         """The rows a finished statement's changelog ends with: +I/+U add a row, -U/-D take one away (each must be
@@ -212,26 +116,11 @@ class Floe:
                 rows[row] -= 1
         return +rows
 
-    def query(self, sql: str, props: dict | None = None, timeout: float = 60) -> list[list]:
-        """Runs a statement to COMPLETED (by itself: a bounded one) and returns its rows."""
-        name = self.submit(sql, props)
-        self.wait(name, {"COMPLETED"}, timeout)
-        return self.rows(name)
-
-    def failure(self, sql: str, props: dict | None = None, timeout: float = 60) -> str:
-        """Runs a statement that must end FAILED; its status.detail."""
-        name = self.submit(sql, props)
-        doc = self.wait(name, TERMINAL, timeout)
-        check(doc["status"]["phase"] == "FAILED",
-              f"{sql!r} ended {doc['status']['phase']}, expected FAILED ({doc['status'].get('detail')!r})")
-        return doc["status"].get("detail") or ""
-
-    def set_stopped(self, name: str) -> None:
-        status, _, raw = self.call("PATCH", f"{self.statements()}/{name}",
-                                   [{"op": "replace", "path": "/spec/stopped", "value": True}])
-        check(status == 200, f"PATCH {name} spec.stopped: HTTP {status} {raw[:300]!r}")
-        doc = self.wait(name, {"STOPPED"}, 30)
-        check(doc["spec"]["stopped"] is True, f"{doc['spec']!r}")
+    def set_stopped(self, name: str, stopped: bool = True) -> None:
+        super().set_stopped(name, stopped)
+        if stopped:
+            doc = self.wait(name, {"STOPPED"}, 30)
+            check(doc["spec"]["stopped"] is True, f"{doc['spec']!r}")
 
 
 def read_committed(bootstrap: str, topic: str, partitions: int, timeout: float = 15) -> list[tuple]:

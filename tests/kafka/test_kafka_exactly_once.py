@@ -29,7 +29,6 @@ reported as SKIP. Prints one PASS/FAIL/SKIP line per step and ``N passed, M fail
 """
 from __future__ import annotations
 
-import base64
 import json
 import os
 import random
@@ -37,16 +36,16 @@ import secrets
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "compat"))
+sys.path.insert(0, str(HERE))
 
 from floe_harness import FloeServer, SkipStep, Steps, check, exit_on_signals, start_or_exit  # noqa: E402
+from kafka_e2e import TERMINAL, SQLClient, difference  # noqa: E402
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
@@ -55,7 +54,6 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.serialization import MessageField, SerializationContext  # noqa: E402
 
 REGION, CLOUD = "us-east-1", "AWS"
-TERMINAL = {"COMPLETED", "FAILED", "STOPPED"}
 RUN = secrets.token_hex(3)  # topic names are unique per run: run.sh shares one broker between modules
 SOURCE_PARTITIONS = 3
 USERS = [f"u{i}" for i in range(8)]
@@ -68,45 +66,15 @@ CLICK = {
 }
 
 
-def basic(key: str, secret: str) -> str:
-    return "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
-
-
 def topic_name(what: str) -> str:
     return f"eo_{what}_{RUN}"
 
 
-class Floe:
-    """The control plane and sql/v1 as JSON over HTTP with the bootstrap Cloud key; follows the server's port."""
+class Floe(SQLClient):
+    """The control plane and sql/v1 (``SQLClient``) with the bootstrap Cloud key; follows the server's port."""
 
     def __init__(self, server: FloeServer):
-        self.server = server
-        self.boot = server.bootstrap()
-        self.auth = basic(self.boot.api_key, self.boot.api_secret)
-        self.env = self.boot.environment_id
-        self.pool = ""
-        self.database = ""
-        self.counter = 0
-
-    def call(self, method: str, path: str, body: object | None = None) -> tuple[int, object, bytes]:
-        data = None if body is None else json.dumps(body).encode()
-        url = path if path.startswith(("http://", "https://")) else self.server.base_url + path
-        request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Authorization", self.auth)
-        request.add_header("Accept", "application/json")
-        if data is not None:
-            content_type = "application/json-patch+json" if isinstance(body, list) else "application/json"
-            request.add_header("Content-Type", content_type)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                status, raw = response.status, response.read()
-        except urllib.error.HTTPError as error:
-            status, raw = error.code, error.read()
-        try:
-            parsed = json.loads(raw) if raw else None
-        except ValueError:
-            parsed = None
-        return status, parsed, raw
+        super().__init__(server, "eo", RUN)
 
     def registry(self) -> SchemaRegistryClient:
         """A client of the environment's registry at the server's current address (it moves with each restart)."""
@@ -115,44 +83,9 @@ class Floe:
         url = listed["data"][0]["spec"]["http_endpoint"]
         return SchemaRegistryClient({"url": url, "basic.auth.user.info": f"{self.boot.api_key}:{self.boot.api_secret}"})
 
-    # ------------------------------------------------------------------------------------------------ statements
-    def statements(self) -> str:
-        return f"/sql/v1/organizations/{self.boot.organization_id}/environments/{self.env}/statements"
-
-    def submit(self, sql: str) -> str:
-        self.counter += 1
-        name = f"eo-{RUN}-{self.counter}"
-        properties = {"sql.current-catalog": self.env, "sql.current-database": self.database}
-        body = {"name": name, "organization_id": self.boot.organization_id, "environment_id": self.env,
-                "spec": {"statement": sql, "compute_pool_id": self.pool, "properties": properties}}
-        status, _, raw = self.call("POST", self.statements(), body)
-        check(status == 201, f"POST statement {sql!r}: HTTP {status} {raw[:400]!r}")
-        return name
-
-    def status(self, name: str) -> dict:
-        status, doc, raw = self.call("GET", f"{self.statements()}/{name}")
-        check(status == 200, f"GET statement {name}: HTTP {status} {raw[:300]!r}")
-        return doc
-
-    def wait(self, name: str, phases: set[str], timeout: float = 60) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            doc = self.status(name)
-            if doc["status"]["phase"] in phases:
-                return doc
-            check(doc["status"]["phase"] not in TERMINAL,
-                  f"{name} ended {doc['status']['phase']} ({doc['status'].get('detail')!r}), expected {sorted(phases)}")
-            check(time.monotonic() < deadline, f"{name} not {sorted(phases)} within {timeout:.0f}s: {doc['status']}")
-            time.sleep(0.2)
-
     def run(self, sql: str, timeout: float = 60) -> None:
         """Runs a DDL statement to COMPLETED."""
         self.wait(self.submit(sql), {"COMPLETED"}, timeout)
-
-    def set_stopped(self, name: str, stopped: bool) -> None:
-        status, _, raw = self.call("PATCH", f"{self.statements()}/{name}",
-                                   [{"op": "replace", "path": "/spec/stopped", "value": stopped}])
-        check(status == 200, f"PATCH {name} spec.stopped={stopped}: HTTP {status} {raw[:300]!r}")
 
     def running(self, name: str) -> None:
         """Fails unless the statement is RUNNING now (it has not ended on its own)."""
@@ -215,16 +148,6 @@ class SinkReader:
                                                       None if v is None else self._deserializer(v, values))
             result.append(self._decoded[(partition, offset)])
         return result
-
-
-def difference(seen: Counter, expected: Counter) -> str:
-    """Why two multisets of rows differ: duplicates, missing rows and unexpected rows, a few of each."""
-    duplicated = sorted(row for row, n in seen.items() if n > 1)
-    missing = sorted((expected - seen).elements())
-    extra = sorted((seen - expected).elements())
-    return (f"{sum(seen.values())} rows read, {sum(expected.values())} expected; "
-            f"{len(duplicated)} duplicated {duplicated[:5]}; {len(missing)} missing {missing[:5]}; "
-            f"{len(extra)} unexpected {extra[:5]}")
 
 
 def main() -> None:

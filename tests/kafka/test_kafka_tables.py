@@ -17,21 +17,20 @@ reported as SKIP. Prints one PASS/FAIL/SKIP line per step and ``N passed, M fail
 """
 from __future__ import annotations
 
-import base64
 import json
 import os
 import secrets
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "compat"))
+sys.path.insert(0, str(HERE))
 
 from floe_harness import FloeServer, SkipStep, Steps, check, exit_on_signals, start_or_exit  # noqa: E402
+from kafka_e2e import SQLClient, multiset  # noqa: E402
 
 from confluent_kafka import Consumer, Producer, SerializingProducer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # noqa: E402
@@ -41,7 +40,6 @@ from confluent_kafka.schema_registry.json_schema import JSONSerializer  # noqa: 
 from confluent_kafka.serialization import StringSerializer  # noqa: E402
 
 REGION, CLOUD = "us-east-1", "AWS"
-TERMINAL = {"COMPLETED", "FAILED", "STOPPED"}
 RUN = secrets.token_hex(3)  # topic names are unique per run: run.sh shares one broker between modules
 
 ORDER_V1 = {
@@ -61,120 +59,24 @@ PAYMENT_JSON = {
 }
 
 
-def basic(key: str, secret: str) -> str:
-    return "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
-
-
 def topic_name(what: str) -> str:
     return f"kt_{what}_{RUN}"
 
 
-class Floe:
-    """The control plane and sql/v1 as JSON over HTTP with the bootstrap Cloud key."""
+class Floe(SQLClient):
+    """The control plane and sql/v1 (``SQLClient``) with the bootstrap Cloud key."""
 
     def __init__(self, server: FloeServer):
-        self.server = server
-        self.boot = server.bootstrap()
-        self.auth = basic(self.boot.api_key, self.boot.api_secret)
-        self.env = self.boot.environment_id
-        self.pool = ""
-        self.database = ""
-        self.counter = 0
-
-    def call(self, method: str, path: str, body: object | None = None) -> tuple[int, object, bytes]:
-        data = None if body is None else json.dumps(body).encode()
-        # `path` may be an absolute URL: results `next` links are followed verbatim.
-        url = path if path.startswith(("http://", "https://")) else self.server.base_url + path
-        request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Authorization", self.auth)
-        request.add_header("Accept", "application/json")
-        if data is not None:
-            content_type = "application/json-patch+json" if isinstance(body, list) else "application/json"
-            request.add_header("Content-Type", content_type)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                status, raw = response.status, response.read()
-        except urllib.error.HTTPError as error:
-            status, raw = error.code, error.read()
-        try:
-            parsed = json.loads(raw) if raw else None
-        except ValueError:
-            parsed = None
-        return status, parsed, raw
-
-    # ------------------------------------------------------------------------------------------------ statements
-    def statements(self) -> str:
-        return f"/sql/v1/organizations/{self.boot.organization_id}/environments/{self.env}/statements"
-
-    def submit(self, sql: str, props: dict | None = None) -> str:
-        self.counter += 1
-        name = f"kt-{RUN}-{self.counter}"
-        properties = {"sql.current-catalog": self.env, **({"sql.current-database": self.database} if self.database else {}),
-                      **(props or {})}
-        body = {"name": name, "organization_id": self.boot.organization_id, "environment_id": self.env,
-                "spec": {"statement": sql, "compute_pool_id": self.pool, "properties": properties}}
-        status, doc, raw = self.call("POST", self.statements(), body)
-        check(status == 201, f"POST statement {sql!r}: HTTP {status} {raw[:400]!r}")
-        return name
-
-    def status(self, name: str) -> dict:
-        status, doc, raw = self.call("GET", f"{self.statements()}/{name}")
-        check(status == 200, f"GET statement {name}: HTTP {status} {raw[:300]!r}")
-        return doc
-
-    def wait(self, name: str, phases: set[str], timeout: float = 60) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            doc = self.status(name)
-            if doc["status"]["phase"] in phases:
-                return doc
-            check(doc["status"]["phase"] not in TERMINAL,
-                  f"{name} ended {doc['status']['phase']} ({doc['status'].get('detail')!r}), expected {sorted(phases)}")
-            check(time.monotonic() < deadline, f"{name} not {sorted(phases)} within {timeout:.0f}s: {doc['status']}")
-            time.sleep(0.2)
-
-    def results_page(self, url: str) -> tuple[list[dict], str | None]:
-        status, doc, raw = self.call("GET", url)
-        check(status == 200, f"GET {url}: HTTP {status} {raw[:300]!r}")
-        return doc["results"]["data"], (doc.get("metadata") or {}).get("next") or None
-
-    def rows(self, name: str, timeout: float = 60) -> list[list]:
-        """Every row of a finished statement: follows results `next` until it is empty; changes must be inserts."""
-        url: str | None = f"{self.statements()}/{name}/results"
-        changes: list[dict] = []
-        deadline = time.monotonic() + timeout
-        while url:
-            check(time.monotonic() < deadline, f"results of {name} still had a next link after {timeout:.0f}s")
-            page, url = self.results_page(url)
-            changes += page
-        check(all(change.get("op", 0) == 0 for change in changes), f"non-insert changes: {changes[:5]}")
-        return [change["row"] for change in changes]
-
-    def query(self, sql: str, props: dict | None = None, timeout: float = 60) -> list[list]:
-        """Runs a statement to COMPLETED and returns its rows (a FAILED one fails the check with its detail)."""
-        name = self.submit(sql, props)
-        self.wait(name, {"COMPLETED"}, timeout)
-        return self.rows(name)
+        super().__init__(server, "kt", RUN)
 
     def snapshot(self, sql: str, timeout: float = 60) -> list[list]:
         return self.query(sql, {"sql.snapshot.mode": "now"}, timeout)
-
-    def failure(self, sql: str, props: dict | None = None, timeout: float = 60) -> str:
-        """Runs a statement that must end FAILED; its status.detail."""
-        name = self.submit(sql, props)
-        doc = self.wait(name, TERMINAL, timeout)
-        check(doc["status"]["phase"] == "FAILED", f"{sql!r} ended {doc['status']['phase']}, expected FAILED")
-        return doc["status"].get("detail") or ""
 
 
 def delivered(producer) -> None:
     """Flushes and checks nothing is left undelivered."""
     left = producer.flush(15)
     check(left == 0, f"{left} records not delivered within 15 s")
-
-
-def multiset(rows) -> Counter:
-    return Counter(tuple(row) for row in rows)
 
 
 def main() -> None:
