@@ -1,5 +1,6 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import FloeCore
 import FloeSchemas
 import Foundation
 import Synchronization
@@ -236,6 +237,30 @@ import Testing
         let rows = Self.text(changes)
         #expect(rows.count == 9, "\(rows)")
         #expect(rows.first == "+I[2023-11-14 22:15:00.000, 180]", "\(rows)")
+    }
+
+    @Test func writingAnotherEnvironmentsClusterNeedsItsWriteGrant() async throws {
+        let cluster = InMemoryKafkaCluster(name: "shop")
+        try cluster.createTopic("t", partitions: 1, configs: [:])
+        var fixture = try EngineFixture()
+        defer { fixture.remove() }
+        // The cluster is a database of prod; the table lives in dev's default database.
+        fixture.kafkaDatabases = [
+            KafkaDatabase(
+                catalogID: EngineFixture.prod.id, id: "lkc-prod1", name: "shop", cluster: cluster, registry: InMemorySchemaRegistry(),
+                bootstrap: Self.bootstrap)
+        ]
+        _ = try await fixture.run(
+            "CREATE TABLE t (a STRING) WITH ('connector' = 'kafka', 'topic' = 't', 'properties.bootstrap.servers' = 'broker-1:9092', 'format' = 'raw')"
+        )
+        let readOnly = SessionContext(
+            catalog: EngineFixture.dev, grants: [CatalogGrant(EngineFixture.dev, .all), CatalogGrant(EngineFixture.prod, .read)],
+            properties: [:], kafkaDatabases: fixture.kafkaDatabases)
+        let refusal = await CatalogAccessTests.message(fixture, "INSERT INTO t VALUES ('x')", readOnly)
+        #expect(refusal?.contains("may not write to tables in catalog 'prod'") == true, "\(refusal ?? "accepted")")
+        #expect(cluster.records.withLock { $0["t"] } == nil)
+        _ = try await fixture.run("INSERT INTO t VALUES ('x')", statementID: "w-1")
+        #expect(cluster.records.withLock { $0["t"]?[0]?.count } == 1)
     }
 
     @Test func onlyAttachedClustersAndTheirRegistriesAreReached() async throws {

@@ -434,7 +434,7 @@ struct StatementPlanner {
         let ifNotExists = create.ifNotExists
         return InsertStatement(
             traits: StatementTraits(sqlKind: "CREATE_TABLE_AS", isBounded: source.isBounded, isAppendOnly: true), plan: plan,
-            target: try SinkTarget.of(table, fileSystem: services.fileSystem, kafkaDatabases: session.kafkaDatabases),
+            target: try checkedTarget(table),
             session: session, caster: caster, isSnapshot: isSnapshot, services: services, writerKey: key,
             before: { () throws(SQLError) in
                 try catalog.update { snapshot throws(SQLError) in
@@ -450,6 +450,17 @@ struct StatementPlanner {
                     snapshot.catalogs[path.catalog.id] = entry
                 }
             })
+    }
+
+    /// A sink target, after checking that the statement may write where it lands: a Flink `kafka` table of one
+    /// catalog can name a cluster of another, whose catalog must grant writing too.
+    func checkedTarget(_ table: TableEntry) throws(SQLError) -> SinkTarget {
+        let target = try SinkTarget.of(table, fileSystem: services.fileSystem, kafkaDatabases: session.kafkaDatabases)
+        if case .kafka(let kafka, _) = target {
+            let catalog = session.grantedCatalogs.first { $0.id == kafka.database.catalogID }
+            try resolver.require(.write, on: catalog ?? CatalogIdentity(id: kafka.database.catalogID, name: kafka.database.catalogID))
+        }
+        return target
     }
 
     /// The writer key of this statement's sink offsets (stable across re-runs when the server passes an id).
@@ -550,7 +561,7 @@ struct StatementPlanner {
         if let kafka {
             target = .kafka(kafka, keys: try SinkTarget.keyPositions(table))
         } else {
-            target = try SinkTarget.of(table, fileSystem: services.fileSystem, kafkaDatabases: session.kafkaDatabases)
+            target = try checkedTarget(table)
         }
         return InsertStatement(
             traits: StatementTraits(sqlKind: kind, isBounded: source.isBounded, isAppendOnly: true), plan: plan,
