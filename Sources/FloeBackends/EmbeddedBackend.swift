@@ -86,7 +86,7 @@ struct EmbeddedExecution: PreparedExecution {
             })
     }
 
-    func run(deliveringTo sink: any ResultSink, skippingFirst: Int) async throws {
+    func run(deliveringTo sink: any ResultSink, skippingFirst: Int, control: RunControl) async throws {
         do {
             try await prepared.run(deliveringTo: Receiver(sink: sink), skippingFirst: skippingFirst)
         } catch let error as SQLError {

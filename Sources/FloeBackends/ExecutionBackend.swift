@@ -3,6 +3,7 @@
 public import FloeCore
 public import FloeSchemas
 public import Foundation
+import Synchronization
 
 /// The environment a statement runs in, and the catalogs it can name: what a backend needs besides the SQL.
 public struct ExecutionContext: Sendable {
@@ -18,16 +19,20 @@ public struct ExecutionContext: Sendable {
     public var statementID: String?
     /// The Kafka clusters attached to those environments that are PROVISIONED: each is a database of its catalog.
     public var kafkaClusters: [AttachedKafkaCluster]
+    /// The region of the statement's compute pool (`aws.us-east-1`): where it runs (the embedded engine, or the Flink
+    /// cluster the region maps to).
+    public var regionID: String
 
     public init(
         environment: (id: String, name: String), catalogs: [(id: String, name: String, access: CatalogAccess)], properties: [String: String],
-        statementID: String? = nil, kafkaClusters: [AttachedKafkaCluster] = []
+        statementID: String? = nil, kafkaClusters: [AttachedKafkaCluster] = [], regionID: String = ""
     ) {
         self.environment = environment
         self.catalogs = catalogs
         self.properties = properties
         self.statementID = statementID
         self.kafkaClusters = kafkaClusters
+        self.regionID = regionID
     }
 }
 
@@ -100,13 +105,41 @@ public protocol PreparedExecution: Sendable {
     /// `status.traits`.
     var traits: StatementTraitsRecord { get }
 
-    /// Runs to the end (bounded) or until the task is cancelled (unbounded). `skippingFirst` result changes are
-    /// recomputed but not delivered again (they were before a restart).
+    /// Runs to the end (bounded) or until the task is cancelled (unbounded); ``RunControl/ending`` then says why the
+    /// scheduler ended it. `skippingFirst` result changes are not delivered again (they were before a restart).
+    ///
+    /// A backend whose runs outlive the server (``ExecutionBackend/runsOutliveServer(regionID:)``) re-attaches here
+    /// to the run it kept going for this statement (by ``ExecutionContext/statementID``) rather than start another.
     /// - Throws: ``ExecutionFailure`` when the statement fails, `CancellationError` when cancelled.
-    func run(deliveringTo sink: any ResultSink, skippingFirst: Int) async throws
+    func run(deliveringTo sink: any ResultSink, skippingFirst: Int, control: RunControl) async throws
 }
 
-/// Where statements run: the embedded engine, or (later) a Flink SQL Gateway.
+/// Why the scheduler cancelled a run, for the backends to whom it matters: a Flink job is stopped with a savepoint,
+/// cancelled, or left running according to it. The embedded engine's runs end alike in all three cases (their
+/// checkpoints stay until the statement is deleted).
+public enum RunEnding: Sendable, Equatable {
+    /// `spec.stopped`: stop so that the statement can be resumed where it stopped.
+    case stop
+    /// The statement was deleted: end it for good.
+    case cancel
+    /// The server shuts down: a run that outlives the server goes on, to be re-attached after the restart.
+    case detach
+}
+
+/// How the scheduler tells a run why it is cancelled: set before the run's task is cancelled.
+public final class RunControl: Sendable {
+    private let state = Mutex<RunEnding?>(nil)
+
+    public init() {}
+
+    /// Why the run is being ended; nil while nobody asked.
+    public var ending: RunEnding? { state.withLock { $0 } }
+
+    /// Records why the run is ended; the first reason wins (a deletion during a stop is still a stop to the job).
+    public func end(_ reason: RunEnding) { state.withLock { if $0 == nil { $0 = reason } } }
+}
+
+/// Where statements run: the embedded engine, or a Flink cluster through its SQL Gateway.
 public protocol ExecutionBackend: Sendable {
     /// Parses and analyzes `sql`; nothing runs.
     /// - Throws: ``ExecutionFailure`` with the user-facing reason when the SQL is invalid.
@@ -123,6 +156,23 @@ public protocol ExecutionBackend: Sendable {
 
     /// The statements the backend keeps state for (to prune the state of statements that no longer exist).
     func statementIDsWithState() -> Set<String>
+
+    /// Whether the statements of `regionID` keep running while the server is down (a Flink cluster's jobs do), so
+    /// that a restart re-attaches to them and a stop the server did not see through must still stop them.
+    func runsOutliveServer(regionID: String) -> Bool
+
+    /// Stops, so that it can be resumed, the run a backend kept going for a statement that nothing in this process
+    /// drives any more (its stop was asked before the server restarted).
+    func stopDetachedRun(statementID: String, regionID: String) async throws(ExecutionFailure)
+
+    /// What runs the statements of `regionID`, as `describe` of a compute pool shows it: `embedded`, or `flink`.
+    func engine(regionID: String) -> String
+}
+
+extension ExecutionBackend {
+    public func runsOutliveServer(regionID: String) -> Bool { false }
+    public func stopDetachedRun(statementID: String, regionID: String) async throws(ExecutionFailure) {}
+    public func engine(regionID: String) -> String { "embedded" }
 }
 
 /// What a statement's latest checkpoint says, in the API's terms.

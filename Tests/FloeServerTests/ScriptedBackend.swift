@@ -72,7 +72,7 @@ struct ScriptedBackend: ExecutionBackend {
             }
         }
 
-        func run(deliveringTo sink: any ResultSink, skippingFirst: Int) async throws {
+        func run(deliveringTo sink: any ResultSink, skippingFirst: Int, control: RunControl) async throws {
             switch self {
             case .rows(let count):
                 var batch: [ResultRecord] = []

@@ -40,7 +40,7 @@ import Testing
                 StatementTraitsRecord(sqlKind: kind, isBounded: true, isAppendOnly: true, upsertColumns: nil, schemaJSON: nil)
             }
 
-            func run(deliveringTo sink: any ResultSink, skippingFirst: Int) async throws {
+            func run(deliveringTo sink: any ResultSink, skippingFirst: Int, control: RunControl) async throws {
                 if kind == "CREATE_TABLE" { try await Task.sleep(for: .milliseconds(150)) }
                 effect()
             }

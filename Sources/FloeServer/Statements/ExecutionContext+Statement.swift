@@ -22,6 +22,6 @@ extension ExecutionContext {
         self.init(
             environment: (statement.environmentIDValue, own?.displayName ?? statement.environmentIDValue),
             catalogs: grants.map { ($0.environment.id, $0.environment.displayName, $0.access) },
-            properties: statement.properties, statementID: statementID, kafkaClusters: clusters)
+            properties: statement.properties, statementID: statementID, kafkaClusters: clusters, regionID: statement.regionID)
     }
 }

@@ -11,21 +11,19 @@ import Synchronization
 /// Drives statements through their phases and runs them on the execution backend.
 ///
 /// Clients only record what they want (a new statement, `spec.stopped`, a deletion); the scheduler reconciles the
-/// stored statements with what runs, and persists every phase transition (each bumps `resource_version`):
-///
-///     PENDING ──start──▶ RUNNING ──end of input──▶ COMPLETED
-///        │                  │ └──error──▶ FAILED
-///        │ stopped          │ stopped
-///        ▼                  ▼
-///     STOPPED ◀──────── STOPPING          STOPPED ──resumed──▶ PENDING
+/// stored statements with what runs. The phase rules are ``StatementLifecycle``'s (a value: state + event → actions);
+/// the scheduler feeds it events (a look at a statement, a start allowed, a preparation's answer, a run's end, a
+/// restart) and carries out the actions it returns: it persists every phase change (each bumps `resource_version`),
+/// has the backend prepare, launches runs and stops them.
 ///
 /// A running statement holds one CFU of its compute pool; when the pool's `max_cfu` is reached, new statements wait
 /// in PENDING with `scaling_status.scaling_state = POOL_EXHAUSTED` and a warning, and start when capacity frees.
 /// The statements of a pool start in creation order, each after the DDL before it ended (``StartOrder``), so that a
 /// client may send a CREATE TABLE and an INSERT into the table back to back.
-/// After a restart, RUNNING statements run again: INSERTs (and CREATE TABLE AS, statement sets) from their last
-/// checkpoint, queries from the start of their inputs without re-delivering the result changes already stored. A
-/// resumed statement keeps its uid, and so its checkpoints: it continues where it stopped.
+/// After a restart, RUNNING statements run again: on the embedded engine, INSERTs (and CREATE TABLE AS, statement
+/// sets) from their last checkpoint, queries from the start of their inputs without re-delivering the result changes
+/// already stored; on a Flink cluster, re-attached to the jobs that ran on without the server. A resumed statement
+/// keeps its uid, and so its checkpoints (or savepoint): it continues where it stopped.
 actor StatementScheduler: Service {
     nonisolated let store: any ControlPlaneStore
     nonisolated let results: any StatementResultStore
@@ -54,13 +52,8 @@ actor StatementScheduler: Service {
     private struct Execution {
         let uid: String
         let task: Task<Void, Never>
-    }
-
-    /// How a run ended.
-    enum Outcome: Sendable {
-        case completed
-        case failed(String, exception: String?)
-        case cancelled
+        /// Why the scheduler ends the run, for the backend (a stop, a deletion, a shutdown).
+        let control: RunControl
     }
 
     init(
@@ -139,6 +132,7 @@ actor StatementScheduler: Service {
         sweeper.cancel()
         // Shutting down: stop the runs without touching their phases, so they continue after the restart.
         shuttingDown = true
+        for execution in executions.values { execution.control.end(.detach) }
         let running = executions.values.map(\.task)
         running.forEach { $0.cancel() }
         for task in running { await task.value }
@@ -185,42 +179,32 @@ actor StatementScheduler: Service {
 
     // MARK: Reconciliation
 
-    /// Restarts the statements that were RUNNING when the server stopped, and settles interrupted stops. A statement
-    /// whose preparation the process did not survive is failed, not prepared again.
+    /// Runs again the statements that were RUNNING when the server stopped (re-attached to their runs where the backend
+    /// kept them going), and settles interrupted stops. A statement whose preparation the process did not survive is
+    /// failed, not prepared again.
     private func resumeAfterRestart() async {
         let state = store.snapshot()
         marker.keep(only: Set(state.statements.values.map(\.uid)))
         for uid in marker.statementsToFail {
             if let statement = state.statements.values.first(where: { $0.uid == uid }) {
                 logger.error("preparing a statement stopped the server twice; failing it", metadata: ["statement": .string(statement.name)])
-                await transition(statement) {
-                    $0.fail(
-                        "The server stopped while preparing this statement, twice, so it was not prepared again. Please report it, with the statement.",
-                        now: $1)
-                }
+                await drive(statement, .preparationCrashedTwice)
             }
             marker.end(uid)
         }
-        for statement in store.snapshot().statements.values.sorted(by: { $0.sequence < $1.sequence }) {
-            switch statement.phase {
-            case .running where !statement.stopped:
-                do {
-                    let delivered = try await results.resultCount(statementUID: statement.uid)
-                    let prepared = try await prepare(statement, in: state)
-                    launch(statement, prepared: prepared, skipping: delivered)
-                    logger.info(
-                        "statement resumed after restart",
-                        metadata: ["statement": .string(statement.name), "delivered": .stringConvertible(delivered)])
-                } catch {
-                    await transition(statement) { $0.fail(Self.message(of: error), exception: Self.exceptionName(of: error), now: $1) }
+        for snapshotStatement in state.statements.values.sorted(by: { $0.sequence < $1.sequence }) {
+            guard let statement = latest(snapshotStatement), statement.phase == .running || statement.phase == .stopping else { continue }
+            var delivered: Int64 = 0
+            if statement.phase == .running, !statement.stopped {
+                do { delivered = try await results.resultCount(statementUID: statement.uid) } catch {
+                    await transition(statement) { StatementLifecycle.Change.failed(message: Self.message(of: error), exception: nil).apply(to: &$0, now: $1) }
+                    continue
                 }
-            case .running, .stopping:
-                await transition(statement) { statement, now in
-                    statement.phase = .stopped
-                    statement.endTime = now
-                }
-            default:
-                break
+            }
+            await drive(statement, .serverStarted(runsOutliveServer: backend.runsOutliveServer(regionID: statement.regionID)), skipping: delivered)
+            if executions[statement.id]?.uid == statement.uid {
+                logger.info(
+                    "statement resumed after restart", metadata: ["statement": .string(statement.name), "delivered": .stringConvertible(delivered)])
             }
         }
     }
@@ -231,120 +215,113 @@ actor StatementScheduler: Service {
         let state = store.snapshot()
         for (id, execution) in executions {
             guard let statement = state.statements[id], statement.uid == execution.uid else {
-                execution.task.cancel()  // deleted: `finished` removes its results
+                // Deleted: end its run for good (`finished` removes its results).
+                execution.control.end(.cancel)
+                execution.task.cancel()
                 continue
             }
-            if statement.stopped { execution.task.cancel() }
         }
-        // Only statements with something to do: most are RUNNING or finished, and stay as they are.
+        // Only statements the lifecycle has something to do for: most are RUNNING or finished, and stay as they are.
         let actionable = state.statements.values.filter { statement in
-            switch (statement.phase, statement.stopped) {
-            case (.pending, true), (.stopping, _), (.running, true), (.completed, true), (.stopped, false): return true
-            default: return false
-            }
+            var lifecycle = StatementLifecycle(statement, run: runState(of: statement))
+            return !lifecycle.handle(.reconcile).isEmpty
         }
         for snapshotStatement in actionable.sorted(by: { $0.sequence < $1.sequence }) {
             // Act on the latest stored value: a run may have finished while this loop awaited.
-            guard let statement = store.snapshot().statements[snapshotStatement.id], statement.uid == snapshotStatement.uid else { continue }
-            switch (statement.phase, statement.stopped) {
-            case (.pending, true), (.completed, true):
-                await transition(statement) { statement, now in
-                    statement.phase = .stopped
-                    statement.endTime = now
-                }
-            case (.running, true):
-                await transition(statement) { statement, _ in statement.phase = .stopping }
-            case (.stopping, _) where executions[statement.id] == nil:
-                await transition(statement) { statement, now in
-                    statement.phase = .stopped
-                    statement.endTime = now
-                }
-            case (.stopped, false):
-                await transition(statement) { statement, now in
-                    statement.phase = .pending
-                    statement.detail = ""
-                    statement.endTime = nil
-                    statement.scalingUpdatedAt = now
-                }
-            default:
-                break
-            }
+            guard let statement = latest(snapshotStatement) else { continue }
+            await drive(statement, .reconcile)
         }
         await startWaitingStatements()
     }
 
     /// Starts the PENDING statements ``StartOrder`` lets start, fails those whose pool is gone and marks those waiting
     /// for a CFU POOL_EXHAUSTED. Once the head of a pool's queue started or failed, the next one may start: the
-    /// scheduler wakes itself to judge it again (a DDL statement wakes it when it ends).
+    /// lifecycle asks for another look (a DDL statement wakes the scheduler when it ends).
     private func startWaitingStatements() async {
-        var advanced = false
         for (waiting, verdict) in StartOrder(store.snapshot()).queue where !starting.contains(waiting.id) {
             // Act on the latest stored value: a client may have stopped or deleted it while this loop awaited.
-            guard let statement = store.snapshot().statements[waiting.id], statement.uid == waiting.uid, statement.phase == .pending,
-                !statement.stopped
-            else { continue }
+            guard let statement = latest(waiting), statement.phase == .pending, !statement.stopped else { continue }
             switch verdict {
             case .start:
-                await start(statement)
-                advanced = true
+                starting.insert(statement.id)
+                await drive(statement, .startAllowed, run: StatementLifecycle.Run.none)
+                starting.remove(statement.id)
             case .poolMissing:
-                await transition(statement) { $0.fail("The compute pool \(statement.computePoolID) no longer exists.", now: $1) }
-                advanced = true
-            case .poolExhausted(let maxCFU) where statement.scalingState != "POOL_EXHAUSTED":
-                let poolID = statement.computePoolID
-                await transition(statement) { statement, now in
-                    statement.scalingState = "POOL_EXHAUSTED"
-                    statement.scalingUpdatedAt = now
-                    statement.warnings = [
-                        StatementWarning(
-                            severity: "MODERATE", reason: "POOL_EXHAUSTED",
-                            message:
-                                "Compute pool \(poolID) has reached its maximum of \(maxCFU) CFUs; the statement starts when a running statement of the pool ends or is stopped.",
-                            createdAt: now)
-                    ]
-                }
-            case .poolExhausted, .poolProvisioning, .waiting:
+                await drive(statement, .poolMissing(poolID: statement.computePoolID))
+            case .poolExhausted(let maxCFU):
+                await drive(statement, .poolExhausted(poolID: statement.computePoolID, maxCFU: maxCFU))
+            case .poolProvisioning, .waiting:
                 break
             }
         }
-        if advanced { wake() }
     }
 
-    /// Prepares a PENDING statement ``StartOrder`` let start, records it RUNNING and launches its run (or records it
-    /// FAILED when it does not prepare).
-    private func start(_ statement: Statement) async {
-        starting.insert(statement.id)
-        defer { starting.remove(statement.id) }
-        let prepared: any PreparedExecution
-        do {
-            prepared = try await prepare(statement, in: store.snapshot())
-        } catch {
-            await transition(statement) { $0.fail(Self.message(of: error), exception: Self.exceptionName(of: error), now: $1) }
-            return
+    /// The stored statement incarnation `statement` names, as it is now; nil when it was deleted.
+    private func latest(_ statement: Statement) -> Statement? {
+        guard let current = store.snapshot().statements[statement.id], current.uid == statement.uid else { return nil }
+        return current
+    }
+
+    /// What runs for `statement` in this process, as the lifecycle sees it.
+    private func runState(of statement: Statement) -> StatementLifecycle.Run {
+        guard let execution = executions[statement.id], execution.uid == statement.uid else {
+            return starting.contains(statement.id) ? .preparing : .none
         }
-        let traits = prepared.traits
-        guard
-            let running = await transition(
-                statement,
-                { statement, now in
-                    statement.phase = .running
-                    statement.traits = traits
-                    statement.detail = ""
-                    statement.startedAt = now
-                    statement.endTime = nil
-                    statement.warnings = []
-                    statement.scalingState = "OK"
-                    statement.scalingUpdatedAt = now
-                }), running.phase == .running
-        else { return }
-        // Other work ran on this actor while the transition was stored: launch only if the statement is still there
-        // and still wanted (a later deletion or stop reaches the run through the next reconciliation).
-        guard let current = store.snapshot().statements[running.id], current.uid == running.uid, !current.stopped, executions[running.id] == nil
-        else {
-            wake()
-            return
+        return execution.control.ending == .stop ? .stopping : .live
+    }
+
+    /// Hands `event` to the lifecycle of `statement` and carries out the actions it returns: stores the changes, has the
+    /// backend prepare, launches, stops. `skipping` is how many result changes a run launched now must not deliver again.
+    private func drive(_ statement: Statement, _ event: StatementLifecycle.Event, run: StatementLifecycle.Run? = nil, skipping: Int64 = 0) async {
+        var lifecycle = StatementLifecycle(statement, run: run ?? runState(of: statement))
+        var actions = lifecycle.handle(event)
+        var current = statement
+        var prepared: (any PreparedExecution)?
+        while !actions.isEmpty {
+            switch actions.removeFirst() {
+            case .record(let change):
+                // Deleted meanwhile: nothing more to record or run.
+                guard let updated = await transition(current, { change.apply(to: &$0, now: $1) }) else { return }
+                current = updated
+            case .prepare:
+                let event: StatementLifecycle.Event
+                do {
+                    let execution = try await prepare(current, in: store.snapshot())
+                    prepared = execution
+                    event = .prepared(execution.traits)
+                } catch {
+                    event = .preparationFailed(message: error.message, exception: error.exceptionName)
+                }
+                // Judge the outcome on the latest stored value: a client may have stopped or deleted it meanwhile.
+                guard let now = latest(current) else { return }
+                current = now
+                lifecycle = StatementLifecycle(now, run: .preparing)
+                actions += lifecycle.handle(event)
+            case .launch:
+                // Other work ran on this actor while the change was stored: launch only if the statement is still wanted
+                // (a later stop reaches the run through the next reconciliation).
+                guard let prepared, !current.stopped, executions[current.id] == nil else {
+                    wake()
+                    continue
+                }
+                launch(current, prepared: prepared, skipping: skipping)
+            case .stopRun:
+                if let execution = executions[current.id], execution.uid == current.uid {
+                    execution.control.end(.stop)
+                    execution.task.cancel()
+                }
+            case .stopDetachedRun:
+                do {
+                    try await backend.stopDetachedRun(statementID: current.uid, regionID: current.regionID)
+                } catch {
+                    logger.error(
+                        "could not stop a statement's run left going across a restart",
+                        metadata: ["statement": .string(current.name), "error": .string(error.message)])
+                }
+            case .wake:
+                wake()
+            }
         }
-        launch(running, prepared: prepared, skipping: 0)
     }
 
     /// Prepares `statement` on the backend, marked as under preparation until the backend answers.
@@ -371,41 +348,34 @@ actor StatementScheduler: Service {
             results: results, statementID: statement.id, statementUID: statement.uid, firstPosition: delivered, signals: signals)
         let id = statement.id
         let uid = statement.uid
+        let control = RunControl()
         let task = Task {
-            let outcome: Outcome
+            let outcome: StatementLifecycle.Outcome
             do {
-                try await prepared.run(deliveringTo: sink, skippingFirst: Int(delivered))
-                outcome = .completed
+                try await prepared.run(deliveringTo: sink, skippingFirst: Int(delivered), control: control)
+                outcome = .finished
             } catch let failure as ExecutionFailure {
-                outcome = Task.isCancelled ? .cancelled : .failed(failure.message, exception: failure.exceptionName)
+                outcome = Task.isCancelled ? .cancelled : .failed(message: failure.message, exception: failure.exceptionName)
             } catch {
-                outcome = Task.isCancelled || error is CancellationError ? .cancelled : .failed(Self.message(of: error), exception: nil)
+                outcome = Task.isCancelled || error is CancellationError ? .cancelled : .failed(message: Self.message(of: error), exception: nil)
             }
             // Settle the outcome outside this (possibly cancelled) task: a cancelled task's store writes would be
             // refused, and a stop or a deletion would never be recorded.
             await Task { await self.finished(id: id, uid: uid, outcome: outcome) }.value
         }
-        executions[id] = Execution(uid: uid, task: task)
+        executions[id] = Execution(uid: uid, task: task, control: control)
     }
 
-    private func finished(id: String, uid: String, outcome: Outcome) async {
-        if executions[id]?.uid == uid { executions[id] = nil }
-        guard !shuttingDown else { return }
-        let stillThere = await transition(id: id, uid: uid) { statement, now in
-            switch outcome {
-            case .completed where statement.phase == .running:
-                statement.phase = .completed
-                statement.endTime = now
-            case .failed(let message, let exception):
-                statement.fail(message, exception: exception, now: now)
-            case .completed, .cancelled:
-                if statement.stopped {
-                    statement.phase = .stopped
-                    statement.endTime = now
-                }
-            }
+    private func finished(id: String, uid: String, outcome: StatementLifecycle.Outcome) async {
+        var run = StatementLifecycle.Run.live
+        if let execution = executions[id], execution.uid == uid {
+            if execution.control.ending == .stop { run = .stopping }
+            executions[id] = nil
         }
-        if stillThere == nil {
+        guard !shuttingDown else { return }
+        if let statement = store.snapshot().statements[id], statement.uid == uid {
+            await drive(statement, .runEnded(outcome), run: run)
+        } else {
             // The statement was deleted while it ran: its result log and checkpoints go with it.
             backend.discardState(statementID: uid)
             do { try await results.deleteResults(statementUID: uid) } catch {
