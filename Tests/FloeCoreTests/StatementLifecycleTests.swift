@@ -97,7 +97,10 @@ import Testing
         #expect(lifecycle.handle(.poolExhausted(poolID: "lfcp-1", maxCFU: 5)) == [.record(.waitsForCapacity(poolID: "lfcp-1", maxCFU: 5))])
         // The warning is recorded once.
         #expect(lifecycle.handle(.poolExhausted(poolID: "lfcp-1", maxCFU: 5)) == [])
-        #expect(lifecycle.handle(.poolMissing(poolID: "lfcp-1")) == [.record(.failed(message: "The compute pool lfcp-1 no longer exists.", exception: nil)), .wake])
+        #expect(
+            lifecycle.handle(.poolMissing(poolID: "lfcp-1")) == [
+                .record(.failed(message: "The compute pool lfcp-1 no longer exists.", exception: nil)), .wake,
+            ])
         #expect(lifecycle.phase == .failed)
     }
 

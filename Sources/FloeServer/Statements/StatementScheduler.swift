@@ -197,7 +197,9 @@ actor StatementScheduler: Service {
             var delivered: Int64 = 0
             if statement.phase == .running, !statement.stopped {
                 do { delivered = try await results.resultCount(statementUID: statement.uid) } catch {
-                    await transition(statement) { StatementLifecycle.Change.failed(message: Self.message(of: error), exception: nil).apply(to: &$0, now: $1) }
+                    await transition(statement) {
+                        StatementLifecycle.Change.failed(message: Self.message(of: error), exception: nil).apply(to: &$0, now: $1)
+                    }
                     continue
                 }
             }
