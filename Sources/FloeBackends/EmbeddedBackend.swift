@@ -43,7 +43,8 @@ public final class EmbeddedBackend: ExecutionBackend {
                     cluster: LibrdkafkaClusterClient(
                         pool: kafkaAdmins, connection: $0.connection, name: $0.displayName, id: $0.id, timeout: Self.kafkaTimeout),
                     registry: registry?.registry, bootstrap: $0.connection.bootstrapServers,
-                    registryAddresses: registry?.addresses ?? [])
+                    registryAddresses: registry?.addresses ?? [], flinkRegistryOptions: registry?.flinkFormatOptions,
+                    flinkProperties: Dictionary(uniqueKeysWithValues: $0.connection.javaClientProperties.map { ("properties.\($0.key)", $0.value) }))
             })
         do {
             return EmbeddedExecution(prepared: try await engine.prepare(sql, in: session))

@@ -58,10 +58,15 @@ public struct AttachedKafkaCluster: Sendable {
 public struct EnvironmentSchemaRegistry: Sendable {
     public var registry: any SchemaRegistry
     public var addresses: [String]
+    /// How Apache Flink's `avro-confluent` format reaches it (`url`, and `basic-auth.*` when it needs credentials),
+    /// without the format's prefix; nil when a Flink cluster cannot (Floe's own registry, which takes API keys whose
+    /// secrets Floe does not keep).
+    public var flinkFormatOptions: [String: String]?
 
-    public init(registry: any SchemaRegistry, addresses: [String]) {
+    public init(registry: any SchemaRegistry, addresses: [String], flinkFormatOptions: [String: String]? = nil) {
         self.registry = registry
         self.addresses = addresses
+        self.flinkFormatOptions = flinkFormatOptions
     }
 }
 

@@ -54,6 +54,27 @@ public struct KafkaConnection: Codable, Sendable, Hashable, CustomStringConverti
         }
     }
 
+    /// The connection as Java Kafka clients are configured for it (Apache Flink's Kafka connectors take these as
+    /// `properties.*`): the security protocol, the SASL login and the certificates to trust. Holds the password.
+    public var javaClientProperties: [String: String] {
+        var properties = ["security.protocol": securityProtocol]
+        if let sasl {
+            let module =
+                sasl.mechanism == .plain
+                ? "org.apache.kafka.common.security.plain.PlainLoginModule" : "org.apache.kafka.common.security.scram.ScramLoginModule"
+            func quoted(_ text: String) -> String {
+                "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            }
+            properties["sasl.mechanism"] = sasl.mechanism.rawValue
+            properties["sasl.jaas.config"] = "\(module) required username=\(quoted(sasl.username)) password=\(quoted(sasl.password));"
+        }
+        if useTLS, let ca = tlsCAPEM {
+            properties["ssl.truststore.type"] = "PEM"
+            properties["ssl.truststore.certificates"] = ca
+        }
+        return properties
+    }
+
     /// `text` with this connection's password and CA replaced by `****`: a client's error message is shown to users and
     /// logged, and must not carry a secret even if a client put one there.
     public func redacting(_ text: String) -> String {

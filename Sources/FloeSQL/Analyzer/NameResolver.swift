@@ -27,6 +27,8 @@ struct NameResolver: Sendable {
 
     var session: SessionContext
     var snapshot: CatalogSnapshot
+    /// Where the objects names resolve to are written down, when someone asks (``FlinkDeclarations``).
+    var recorder: ResolvedObjects? = nil
 
     /// The catalog named `name` (by id or display name).
     func catalog(named name: String) throws(SQLError) -> CatalogIdentity {
@@ -94,6 +96,17 @@ struct NameResolver: Sendable {
 
     /// The table, view or system table `name` refers to.
     func object(_ name: QualifiedName) throws(SQLError) -> CatalogObject {
+        let object = try lookUp(name)
+        if let recorder {
+            let path = try path(name, for: [])
+            // A Flink session knows catalogs by the names statements write, and Floe's by display name otherwise.
+            let catalog = name.parts.count == 3 ? name.parts[0] : path.catalog.name
+            recorder.record(ResolvedObjects.Entry(catalog: catalog, database: path.database, name: path.name, object: object))
+        }
+        return object
+    }
+
+    private func lookUp(_ name: QualifiedName) throws(SQLError) -> CatalogObject {
         let notFound = SQLError(
             "Table (or view) '\(name.parts.joined(separator: "."))' does not exist or you do not have access to it.", at: name.origin.span)
         let path: ObjectPath

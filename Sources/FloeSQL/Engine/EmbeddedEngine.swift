@@ -51,6 +51,24 @@ public final class EmbeddedEngine: SQLEngine {
         return try StatementPlanner(session: context, services: services).plan(statement)
     }
 
+    public func flinkDeclarations(_ sql: String, in context: SessionContext) async throws -> FlinkDeclarations {
+        let services = services
+        return try await EngineThreads.prepare { try Self.flinkDeclarations(sql, in: context, services: services) }
+    }
+
+    private static func flinkDeclarations(_ sql: String, in context: SessionContext, services: EngineServices) throws -> FlinkDeclarations {
+        let statement: Statement
+        do {
+            statement = try Parser.parseStatement(sql)
+        } catch {
+            throw SQLError(error)
+        }
+        let recorder = ResolvedObjects()
+        let planner = StatementPlanner(session: context, services: services, recorder: recorder)
+        _ = try planner.plan(statement)
+        return try FlinkDeclarations.make(for: recorder.all, sql: sql, session: context, resolver: planner.resolver)
+    }
+
     /// A prepared statement that runs on the engine's threads, whoever runs it.
     struct OnEngineThreads: PreparedStatement {
         let prepared: any PreparedStatement

@@ -305,6 +305,11 @@ public protocol SQLEngine: Sendable {
     /// Parses and analyzes `sql`; throws `SQLError` for anything the user got wrong. Nothing is executed.
     func prepare(_ sql: String, in context: SessionContext) async throws -> any PreparedStatement
 
+    /// What a Flink SQL Gateway session must declare to run `sql` with the names it has here: the tables, views,
+    /// catalogs and databases it names (``FlinkDeclarations``). Analyzes the statement as ``prepare(_:in:)`` does.
+    /// - Throws: `SQLError` for a statement that does not prepare, or that names what a Flink cluster cannot reach.
+    func flinkDeclarations(_ sql: String, in context: SessionContext) async throws -> FlinkDeclarations
+
     /// Forgets a catalog and everything in it (its environment was deleted).
     func dropCatalog(id: String) async throws
 

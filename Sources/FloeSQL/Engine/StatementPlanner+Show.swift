@@ -90,7 +90,10 @@ extension StatementPlanner {
         }
     }
 
-    static func createTableText(_ path: ObjectPath, _ table: TableEntry) -> String {
+    static func createTableText(_ path: ObjectPath, _ table: TableEntry) -> String { createTableText(named: path.display, table) }
+
+    /// The `CREATE TABLE` text of `table` under the (quoted, qualified) name `name`.
+    static func createTableText(named name: String, _ table: TableEntry) -> String {
         var lines: [String] = table.columns.map { column in
             var line = "  `\(column.name)` "
             if let computed = column.computed {
@@ -110,7 +113,7 @@ extension StatementPlanner {
         if let column = table.watermarkColumn, let expression = table.watermarkExpression {
             lines.append("  WATERMARK FOR `\(column)` AS \(expression)")
         }
-        var text = "CREATE TABLE \(path.display) (\n" + lines.joined(separator: ",\n") + "\n)"
+        var text = "CREATE TABLE \(name) (\n" + lines.joined(separator: ",\n") + "\n)"
         if let comment = table.comment { text += "\nCOMMENT '\(comment.replacingOccurrences(of: "'", with: "''"))'" }
         if !table.distributedBy.isEmpty {
             text += "\nDISTRIBUTED BY HASH(\(table.distributedBy.map { "`\($0)`" }.joined(separator: ", ")))"

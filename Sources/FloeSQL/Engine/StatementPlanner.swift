@@ -11,10 +11,10 @@ struct StatementPlanner {
     let caster: Caster
     let isSnapshot: Bool
 
-    init(session: SessionContext, services: EngineServices) {
+    init(session: SessionContext, services: EngineServices, recorder: ResolvedObjects? = nil) {
         self.session = session
         self.services = services
-        self.resolver = NameResolver(session: session, snapshot: services.catalog.snapshot)
+        self.resolver = NameResolver(session: session, snapshot: services.catalog.snapshot, recorder: recorder)
         self.caster = Caster(renderer: ValueRenderer(zone: Temporal.zone(session.properties["sql.local-time-zone"])))
         self.isSnapshot = session.properties["sql.snapshot.mode"]?.lowercased() == "now"
         self.analyzer = QueryAnalyzer(

@@ -30,7 +30,13 @@ public struct SchemaRegistryDirectory: Sendable {
             let credentials = external.apiKey.map { APICredentials(key: $0, secret: external.apiSecret ?? "") }
             var url = external.url
             while url.hasSuffix("/") { url.removeLast() }
-            return EnvironmentSchemaRegistry(registry: RemoteSchemaRegistry(url: external.url, credentials: credentials), addresses: [url])
+            var flink = ["url": url]
+            if let credentials {
+                flink["basic-auth.credentials-source"] = "USER_INFO"
+                flink["basic-auth.user-info"] = "\(credentials.key):\(credentials.secret)"
+            }
+            return EnvironmentSchemaRegistry(
+                registry: RemoteSchemaRegistry(url: external.url, credentials: credentials), addresses: [url], flinkFormatOptions: flink)
         }
         guard let registry = store.schemaRegistry(environmentID: environmentID) else { return nil }
         return EnvironmentSchemaRegistry(

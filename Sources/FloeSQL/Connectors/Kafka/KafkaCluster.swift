@@ -66,11 +66,20 @@ public struct KafkaDatabase: Sendable {
     /// How a URL names ``registry``: a URL ending in one of these (Floe's own registry's path, whatever host the
     /// client used; an external registry's whole URL) is it.
     public var registryAddresses: [String]
+    /// How Apache Flink's `avro-confluent` format reaches ``registry`` (`url`, `basic-auth.*`), without the format's
+    /// prefix; nil when a Flink cluster cannot.
+    public var flinkRegistryOptions: [String: String]?
+    /// The `properties.*` options with which Apache Flink's Kafka connectors reach the cluster (security protocol, SASL
+    /// login, trusted certificates): what a Flink session's declaration of one of its topics adds.
+    public var flinkProperties: [String: String]
 
     public init(
         catalogID: String, id: String, name: String, cluster: any KafkaClusterClient, registry: (any SchemaRegistry)?,
-        bootstrap: String = "", registryAddresses: [String] = []
+        bootstrap: String = "", registryAddresses: [String] = [], flinkRegistryOptions: [String: String]? = nil,
+        flinkProperties: [String: String] = [:]
     ) {
+        self.flinkRegistryOptions = flinkRegistryOptions
+        self.flinkProperties = flinkProperties
         self.catalogID = catalogID
         self.id = id
         self.name = name
