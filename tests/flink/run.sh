@@ -77,6 +77,10 @@ if ! kill -0 "$FLINK_STANDIN_PID" 2>/dev/null; then
   tail -n 40 "$work/flink/standin.log"
 fi
 
+for pid in $FLINK_STANDIN_JVM_PIDS; do
+  echo "stand-in JVM $pid: RSS $(( $(ps -o rss= -p "$pid" 2>/dev/null || echo 0) / 1024 )) MiB"
+done
+
 echo
 echo "##### flink summary ($(( $(date +%s) - suite_start ))s in all, venvs, broker and stand-in included)"
 printf '%s\n' "${lines[@]}"

@@ -22,8 +22,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
+import socket
 import statistics
+import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -264,12 +269,23 @@ def step_bounded_select() -> None:
         status, body, raw = gw("GET", f"{base}/3?rowFormat=JSON")
         expect_error(status, body, raw, "Expecting token to be 1 or 0, but found 3.", "Failed to fetchResults.")
         check(ok("DELETE", f"/v3/sessions/{session}/operations/{op}/close") == {"status": "CLOSED"}, "close")
+
+        # Pages stay bounded (the stand-in's 1000 rows); nothing is lost or repeated across them.
+        configure(session, "CREATE TABLE many (id BIGINT) WITH ('connector'='datagen','number-of-rows'='2500',"
+                           "'fields.id.kind'='sequence','fields.id.start'='1','fields.id.end'='2500')")
+        seen = fetch(session, submit(session, "SELECT id FROM many"))
+        sizes = [len(p["results"]["data"]) for p in seen.pages]
+        check(max(sizes) <= 1000 and sum(sizes) == 2500, f"page sizes: {sizes}")
+        check(sorted(r["fields"][0] for r in seen.rows) == list(range(1, 2501)), "every id once")
     finally:
         close_session(session)
 
 
-def group_by_kinds(session: str) -> tuple[Counter, dict]:
-    op = submit(session, "SELECT k, COUNT(*) AS c FROM (VALUES (1), (1), (2), (1)) AS t(k) GROUP BY k")
+def group_by_kinds(session: str, execution_config: dict | None = None) -> tuple[Counter, dict]:
+    body: dict = {"statement": "SELECT k, COUNT(*) AS c FROM (VALUES (1), (1), (2), (1)) AS t(k) GROUP BY k"}
+    if execution_config is not None:
+        body["executionConfig"] = execution_config
+    op = ok("POST", f"/v3/sessions/{session}/statements", body)["operationHandle"]
     seen = fetch(session, op)
     kinds = Counter(r["kind"] for r in seen.rows)
     final: dict = {}
@@ -293,6 +309,11 @@ def step_changelog_kinds() -> None:
         check(kinds["UPDATE_BEFORE"] >= 1 and kinds["UPDATE_AFTER"] >= 1 and kinds["UPDATE_BEFORE"] == kinds["UPDATE_AFTER"],
               f"streaming: retractions: {kinds}")
         check(final == {1: 3, 2: 1}, f"streaming: the changelog ends at the true counts: {final}")
+        # a statement's executionConfig applies to that statement only
+        kinds, final = group_by_kinds(streaming, {"execution.runtime-mode": "batch"})
+        check(set(kinds) == {"INSERT"} and final == {1: 3, 2: 1}, f"executionConfig batch: {kinds} {final}")
+        kinds, _ = group_by_kinds(streaming)
+        check(kinds["UPDATE_BEFORE"] >= 1, f"streaming again after that statement: {kinds}")
         # SET within the session switches its runtime mode; tables made before stay visible.
         configure(streaming, "CREATE TABLE nums (k INT) WITH ('connector'='datagen','number-of-rows'='5','fields.k.min'='1','fields.k.max'='1')")
         configure(streaming, "SET 'execution.runtime-mode' = 'batch'")
@@ -308,25 +329,27 @@ def step_changelog_kinds() -> None:
 
 ENCODING_QUERY = ("SELECT CAST(1.50 AS DECIMAL(5, 2)) AS d, TIMESTAMP '2024-01-02 03:04:05.120' AS ts, "
                   "CAST(9007199254740993 AS BIGINT) AS b, CAST(NULL AS INT) AS n, ARRAY[1, 2] AS a, "
-                  "MAP['x', 1] AS m, ROW(1, 'z') AS r, DATE '2024-01-02' AS dt")
+                  "MAP['x', 1] AS m, ROW(1, 'z') AS r, DATE '2024-01-02' AS dt, "
+                  "CAST(TIMESTAMP '2024-01-02 03:04:05.1' AS TIMESTAMP_LTZ(3)) AS ltz")
 
 
 def step_encodings() -> None:
     need_gateway()
-    session = open_session({"execution.runtime-mode": "batch"})
+    session = open_session({"execution.runtime-mode": "batch", "table.local-time-zone": "UTC"})
     try:
         json_seen = fetch(session, submit(session, ENCODING_QUERY), "JSON")
         text_seen = fetch(session, submit(session, ENCODING_QUERY), "PLAIN_TEXT")
         check(len(json_seen.rows) == 1 and len(text_seen.rows) == 1, "one row each")
         check(json_seen.pages[0]["results"]["rowFormat"] == "JSON", "JSON rowFormat")
         check(text_seen.pages[0]["results"]["rowFormat"] == "PLAIN_TEXT", "PLAIN_TEXT rowFormat")
-        d, ts, b, n, a, m, r, dt = json_seen.rows[0]["fields"]
-        check(d == 1.5 and ts == "2024-01-02T03:04:05.12" and n is None and dt == "2024-01-02",
-              f"JSON scalars: {json_seen.rows[0]}")
+        d, ts, b, n, a, m, r, dt, ltz = json_seen.rows[0]["fields"]
+        check(d == 1.5 and ts == "2024-01-02T03:04:05.12" and n is None and dt == "2024-01-02"
+              and ltz == "2024-01-02T03:04:05.1Z", f"JSON scalars: {json_seen.rows[0]}")
         check(b == 9007199254740993 and isinstance(b, int), f"JSON BIGINT exact: {b!r}")
         check(a == [1, 2] and m == {"x": 1} and r == {"EXPR$0": 1, "EXPR$1": "z"}, f"JSON nested: {a} {m} {r}")
         check(text_seen.rows[0]["fields"] == ["1.50", "2024-01-02 03:04:05.120", "9007199254740993", None,
-                                              "[1, 2]", "{x=1}", "(1, z)", "2024-01-02"],
+                                              "[1, 2]", "{x=1}", "(1, z)", "2024-01-02",
+                                              "2024-01-02 03:04:05.100"],
               f"PLAIN_TEXT: {text_seen.rows[0]['fields']}")
         types = {c["name"]: c["logicalType"] for c in json_seen.pages[0]["results"]["columns"]}
         char1 = {"type": "CHAR", "nullable": False, "length": 1}
@@ -341,6 +364,7 @@ def step_encodings() -> None:
             "r": {"type": "ROW", "nullable": False,
                   "fields": [{"name": "EXPR$0", "fieldType": integer}, {"name": "EXPR$1", "fieldType": char1}]},
             "dt": {"type": "DATE", "nullable": False},
+            "ltz": {"type": "TIMESTAMP_WITH_LOCAL_TIME_ZONE", "nullable": False, "precision": 3},
         }
         for name, want in expected.items():
             check(types.get(name) == want, f"logicalType of {name}: {types.get(name)} (expected {want})")
@@ -401,6 +425,38 @@ def step_unbounded_select_close() -> None:
         close_session(session)
 
 
+def step_concurrent_sessions() -> None:
+    """Four sessions planning and running at once (the stand-in plans on one Java thread; Calcite needs that)."""
+    need_gateway()
+    errors: list[str] = []
+    results: dict[int, list] = {}
+
+    def one(i: int) -> None:
+        try:
+            session = open_session()
+            try:
+                configure(session, f"CREATE TABLE c{i} (k INT) WITH ('connector'='datagen','number-of-rows'='{10 * (i + 1)}',"
+                                   "'fields.k.min'='0','fields.k.max'='0')")
+                seen = fetch(session, submit(session, f"SELECT k, COUNT(*) AS c FROM c{i} GROUP BY k"))
+                final = {}
+                for r in seen.rows:
+                    if r["kind"] in ("INSERT", "UPDATE_AFTER"):
+                        final[r["fields"][0]] = r["fields"][1]
+                results[i] = sorted(final.items())
+            finally:
+                close_session(session)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(f"session {i}: {type(e).__name__}: {str(e)[:300]}")
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    check(not errors, "; ".join(errors))
+    check(results == {i: [(0, 10 * (i + 1))] for i in range(4)}, f"each session's own count: {results}")
+
+
 def step_select1_round_trip() -> None:
     """Not a fidelity check: the median REST round trip of SELECT 1 (submit, poll to EOS), printed for the record."""
     need_gateway()
@@ -417,6 +473,82 @@ def step_select1_round_trip() -> None:
               f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms", flush=True)
     finally:
         close_session(session)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def step_session_idle_expiry() -> None:
+    """A second stand-in with a 2 s idle timeout: an idle session is closed, a heartbeating one lives on; SIGTERM
+    stops it and its JVM."""
+    python, classpath = os.environ.get("FLINK_STANDIN_PYTHON"), os.environ.get("FLINK_STANDIN_CLASSPATH")
+    if not python or not classpath:
+        raise SkipStep("FLINK_STANDIN_PYTHON / FLINK_STANDIN_CLASSPATH not set (tests/lib/flink.sh exports them)")
+    port, rest_port = free_port(), free_port()
+    with tempfile.TemporaryDirectory() as work:
+        log = open(Path(work) / "standin.log", "w")
+        process = subprocess.Popen(
+            [python, "-u", str(HERE / "standin" / "gateway.py"), "--port", str(port), "--rest-port", str(rest_port),
+             "--savepoint-dir", str(Path(work) / "savepoints"), "--session-idle-timeout", "2"],
+            env={**os.environ, "HADOOP_CLASSPATH": classpath, "FLINK_LOG_DIR": work}, stdout=log, stderr=log)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                check(process.poll() is None, "the second stand-in exited: " + (Path(work) / "standin.log").read_text()[-2000:])
+                try:
+                    if call(base, "GET", "/v3/info", timeout=2)[0] == 200:
+                        break
+                except OSError:
+                    pass
+                check(time.monotonic() < deadline, "the second stand-in did not answer /v3/info within 60 s")
+                time.sleep(0.2)
+            idle = call(base, "POST", "/v3/sessions", {"properties": {}})[1]["sessionHandle"]
+            busy = call(base, "POST", "/v3/sessions", {"properties": {}})[1]["sessionHandle"]
+            for _ in range(8):  # 4 s: twice the timeout
+                time.sleep(0.5)
+                check(call(base, "POST", f"/v3/sessions/{busy}/heartbeat")[0] == 200, "heartbeats keep a session")
+            status, body, raw = call(base, "POST", f"/v3/sessions/{idle}/heartbeat")
+            expect_error(status, body, raw, f"Session '{idle}' does not exist.")
+            jvms = children_of(process.pid)
+            check(jvms, "the stand-in's JVM is its child")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log.close()
+        check(process.returncode == 0, f"SIGTERM: exit status {process.returncode}")
+        deadline = time.monotonic() + 10
+        while any(alive(p) for p in jvms) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        check(not any(alive(p) for p in jvms), f"the JVM ({jvms}) is gone after SIGTERM")
 
 
 # -- Kafka: INSERT, stop with savepoint, resume ---------------------------------------------------------------------
@@ -558,7 +690,9 @@ def main() -> None:
     steps.run("encodings", step_encodings)
     steps.run("failing_statement", step_failing_statement)
     steps.run("unbounded_select_close", step_unbounded_select_close)
+    steps.run("concurrent_sessions", step_concurrent_sessions)
     steps.run("select1_round_trip", step_select1_round_trip)
+    steps.run("session_idle_expiry", step_session_idle_expiry)
     steps.run("kafka_insert_savepoint_resume", step_kafka_insert_savepoint_resume)
     print(f"     test_standin: {time.monotonic() - started:.1f} s", flush=True)
     steps.finish()

@@ -10,11 +10,14 @@
 #                              FLOE_TEST_FLINK_REST=http://127.0.0.1:REST_PORT      the JobManager REST API
 #                              FLOE_TEST_FLINK_SAVEPOINTS=DIR/savepoints            state.savepoints.dir (a path)
 #                              FLINK_STANDIN_PID                                    the stand-in's python process
+#                              FLINK_STANDIN_PYTHON, FLINK_STANDIN_CLASSPATH        how to start another one (the
+#                                                                                   venv's python; HADOOP_CLASSPATH)
 #                            Returns non-zero on failure (with the stand-in's log on stderr).
 #   stop_flink_standin       SIGTERM to the stand-in, SIGKILL 10 s later if needed, to it and to its JVM (a child
 #                            of it, which also exits on its own when the python process is gone). Safe to call twice.
 #
-# FLINK_STANDIN_IDLE_TIMEOUT (seconds, default 600) sets the sessions' idle timeout.
+# FLINK_STANDIN_IDLE_TIMEOUT (seconds, default 600) sets the sessions' idle timeout; FLINK_STANDIN_ARGS adds arguments
+# to gateway.py (e.g. --keep-savepoint-path: keep execution.savepoint.path until RESET, as the real gateway does).
 
 FLINK_STANDIN_PID=""
 FLINK_STANDIN_JVM_PIDS=""
@@ -75,14 +78,18 @@ start_flink_standin() {
   classes="$(ensure_flink_standin_classes)" || return 1
   local jars="$FLINK_VENV/flink-connectors/pyflink/lib"
   local port rest_port
+  local launched
+  launched=$(date +%s%N)
   port="$(flink_free_port)" || return 1
   rest_port="$(flink_free_port)" || return 1
   while [ "$rest_port" = "$port" ]; do rest_port="$(flink_free_port)" || return 1; done
   # HADOOP_CLASSPATH: PyFlink's JVM launcher appends it to the classpath, so the MiniCluster loads the helper and the
   # connector from the application class loader. FLINK_LOG_DIR keeps Flink's log in DIR (not in the venv).
-  HADOOP_CLASSPATH="$classes:$jars/flink-connector-kafka.jar:$jars/kafka-clients.jar" FLINK_LOG_DIR="$dir" \
-    "$FLINK_VENV/bin/python" -u "$REPO/tests/flink/standin/gateway.py" --port "$port" --rest-port "$rest_port" \
+  FLINK_STANDIN_CLASSPATH="$classes:$jars/flink-connector-kafka.jar:$jars/kafka-clients.jar"
+  FLINK_STANDIN_PYTHON="$FLINK_VENV/bin/python"
+  HADOOP_CLASSPATH="$FLINK_STANDIN_CLASSPATH" FLINK_LOG_DIR="$dir" "$FLINK_STANDIN_PYTHON" -u "$REPO/tests/flink/standin/gateway.py" --port "$port" --rest-port "$rest_port" \
     --savepoint-dir "$dir/savepoints" --session-idle-timeout "${FLINK_STANDIN_IDLE_TIMEOUT:-600}" \
+    ${FLINK_STANDIN_ARGS:-} \
     >"$dir/standin.log" 2>&1 &
   FLINK_STANDIN_PID=$!
   local deadline=$((SECONDS + 60))
@@ -103,9 +110,10 @@ start_flink_standin() {
   done
   FLINK_STANDIN_JVM_PIDS="$(pgrep -P "$FLINK_STANDIN_PID" 2>/dev/null | tr '\n' ' ')"
   export FLOE_TEST_FLINK_GATEWAY="http://127.0.0.1:$port" FLOE_TEST_FLINK_REST="http://127.0.0.1:$rest_port"
-  export FLOE_TEST_FLINK_SAVEPOINTS="$dir/savepoints" FLINK_STANDIN_PID
-  echo "Flink stand-in (pid $FLINK_STANDIN_PID, JVM ${FLINK_STANDIN_JVM_PIDS:-?}) gateway $FLOE_TEST_FLINK_GATEWAY," \
-    "JobManager $FLOE_TEST_FLINK_REST, log and savepoints in $dir"
+  export FLOE_TEST_FLINK_SAVEPOINTS="$dir/savepoints" FLINK_STANDIN_PID FLINK_STANDIN_PYTHON FLINK_STANDIN_CLASSPATH
+  echo "Flink stand-in (pid $FLINK_STANDIN_PID, JVM ${FLINK_STANDIN_JVM_PIDS% }) answered in" \
+    "$(( ($(date +%s%N) - launched) / 1000000 )) ms: gateway $FLOE_TEST_FLINK_GATEWAY, JobManager $FLOE_TEST_FLINK_REST," \
+    "log and savepoints in $dir"
 }
 
 stop_flink_standin() {

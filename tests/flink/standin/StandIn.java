@@ -456,12 +456,18 @@ public final class StandIn {
          * default_catalog instance, so tables made in one are seen by the other (temporary objects are not shared).
          */
         TableEnvironmentInternal env() {
+            return env(null);
+        }
+
+        /** The TableEnvironment of runtime mode `override` (a statement's executionConfig), else the session's. */
+        TableEnvironmentInternal env(String override) {
             String mode;
             Configuration c = new Configuration();
             synchronized (this) {
-                mode = conf.getOrDefault(RUNTIME_MODE, "streaming").toLowerCase();
+                mode = (override != null ? override : conf.getOrDefault(RUNTIME_MODE, "streaming")).toLowerCase();
                 conf.forEach(c::setString);
             }
+            c.setString(RUNTIME_MODE, mode);
             TableEnvironmentInternal env = envs.get(mode);
             if (env != null) {
                 if (!env.getCurrentCatalog().equals(currentCatalog)) env.useCatalog(currentCatalog);
@@ -490,7 +496,8 @@ public final class StandIn {
 
         /** Runs one statement (planner thread) and makes the operation's result; op is null for configure-session. */
         Result execute(String statement, Map<String, String> executionConfig, Operation op) throws Exception {
-            TableEnvironmentInternal env = env();
+            // Like the gateway's executor for one statement: the session's configuration plus executionConfig.
+            TableEnvironmentInternal env = env(executionConfig.get(RUNTIME_MODE));
             List<org.apache.flink.table.operations.Operation> parsed = env.getParser().parse(statement);
             if (parsed.size() != 1) {
                 throw new TableException("Unsupported SQL query! executeSql() only accepts a single SQL statement.");
@@ -500,6 +507,7 @@ public final class StandIn {
             if (operation instanceof ResetOperation) return reset((ResetOperation) operation);
             Map<String, String> saved = new LinkedHashMap<>();
             executionConfig.forEach((k, v) -> {
+                if (RUNTIME_MODE.equals(k)) return;  // chose the environment above
                 saved.put(k, env.getConfig().getConfiguration().toMap().get(k));
                 env.getConfig().set(k, v);
             });
