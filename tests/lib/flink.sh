@@ -17,7 +17,8 @@
 #                            of it, which also exits on its own when the python process is gone). Safe to call twice.
 #
 # FLINK_STANDIN_IDLE_TIMEOUT (seconds, default 600) sets the sessions' idle timeout; FLINK_STANDIN_ARGS adds arguments
-# to gateway.py (e.g. --keep-savepoint-path: keep execution.savepoint.path until RESET, as the real gateway does).
+# to gateway.py (e.g. --keep-savepoint-path: keep execution.savepoint.path until RESET, as the real gateway does);
+# FLINK_STANDIN_JAVA_OPTS replaces the JVM's options (default -Xmx1g).
 
 FLINK_STANDIN_PID=""
 FLINK_STANDIN_JVM_PIDS=""
@@ -87,7 +88,10 @@ start_flink_standin() {
   # connector from the application class loader. FLINK_LOG_DIR keeps Flink's log in DIR (not in the venv).
   FLINK_STANDIN_CLASSPATH="$classes:$jars/flink-connector-kafka.jar:$jars/kafka-clients.jar"
   FLINK_STANDIN_PYTHON="$FLINK_VENV/bin/python"
-  HADOOP_CLASSPATH="$FLINK_STANDIN_CLASSPATH" FLINK_LOG_DIR="$dir" "$FLINK_STANDIN_PYTHON" -u "$REPO/tests/flink/standin/gateway.py" --port "$port" --rest-port "$rest_port" \
+  # FLINK_ENV_JAVA_OPTS: the JVM's options (PyFlink's launcher reads it); the heap is capped so that the JVM does not
+  # grow to a quarter of the machine's memory on a shared box (FLINK_STANDIN_JAVA_OPTS overrides).
+  HADOOP_CLASSPATH="$FLINK_STANDIN_CLASSPATH" FLINK_LOG_DIR="$dir" \
+    FLINK_ENV_JAVA_OPTS="${FLINK_STANDIN_JAVA_OPTS:--Xmx1g}" "$FLINK_STANDIN_PYTHON" -u "$REPO/tests/flink/standin/gateway.py" --port "$port" --rest-port "$rest_port" \
     --savepoint-dir "$dir/savepoints" --session-idle-timeout "${FLINK_STANDIN_IDLE_TIMEOUT:-600}" \
     ${FLINK_STANDIN_ARGS:-} \
     >"$dir/standin.log" 2>&1 &

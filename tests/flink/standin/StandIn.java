@@ -69,11 +69,18 @@ import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
 import org.apache.flink.table.delegation.Executor;
 import org.apache.flink.table.gateway.api.utils.SqlGatewayException;
+import org.apache.flink.table.operations.LoadModuleOperation;
 import org.apache.flink.table.operations.ModifyOperation;
 import org.apache.flink.table.operations.QueryOperation;
 import org.apache.flink.table.operations.StatementSetOperation;
+import org.apache.flink.table.operations.UnloadModuleOperation;
+import org.apache.flink.table.operations.UseOperation;
+import org.apache.flink.table.operations.command.AddJarOperation;
 import org.apache.flink.table.operations.command.ResetOperation;
 import org.apache.flink.table.operations.command.SetOperation;
+import org.apache.flink.table.operations.ddl.AlterOperation;
+import org.apache.flink.table.operations.ddl.CreateOperation;
+import org.apache.flink.table.operations.ddl.DropOperation;
 import org.apache.flink.table.types.logical.ArrayType;
 import org.apache.flink.table.types.logical.BinaryType;
 import org.apache.flink.table.types.logical.CharType;
@@ -503,6 +510,17 @@ public final class StandIn {
                 throw new TableException("Unsupported SQL query! executeSql() only accepts a single SQL statement.");
             }
             org.apache.flink.table.operations.Operation operation = parsed.get(0);
+            if (op == null && !configuresSession(operation)) {
+                throw new UnsupportedOperationException(String.format(
+                        "Unsupported statement for configuring session:%s\n"
+                                + "The configureSession API only supports to execute statement of type "
+                                + "CREATE TABLE, DROP TABLE, ALTER TABLE, "
+                                + "CREATE DATABASE, DROP DATABASE, ALTER DATABASE, "
+                                + "CREATE FUNCTION, DROP FUNCTION, ALTER FUNCTION, "
+                                + "CREATE CATALOG, DROP CATALOG, USE CATALOG, USE [CATALOG.]DATABASE, "
+                                + "CREATE VIEW, DROP VIEW, LOAD MODULE, UNLOAD MODULE, USE MODULE, ADD JAR.",
+                        statement));
+            }
             if (operation instanceof SetOperation) return set((SetOperation) operation);
             if (operation instanceof ResetOperation) return reset((ResetOperation) operation);
             Map<String, String> saved = new LinkedHashMap<>();
@@ -542,6 +560,15 @@ public final class StandIn {
             }
             return Result.rows(result.getResolvedSchema(), rows, false, jobId, result.getResultKind().name(),
                     result.getRowDataToStringConverter());
+        }
+
+        /** What OperationExecutor.configureSession accepts (it refuses queries and DML). */
+        private boolean configuresSession(org.apache.flink.table.operations.Operation operation) {
+            return operation instanceof SetOperation || operation instanceof ResetOperation
+                    || operation instanceof CreateOperation || operation instanceof DropOperation
+                    || operation instanceof UseOperation || operation instanceof AlterOperation
+                    || operation instanceof LoadModuleOperation || operation instanceof UnloadModuleOperation
+                    || operation instanceof AddJarOperation;
         }
 
         private Result set(SetOperation set) {

@@ -21,6 +21,30 @@ Sessions idle longer than --session-idle-timeout seconds are closed (Flink's sql
 
 `execution.savepoint.path` is dropped from a session once a job was submitted with it, so later jobs start fresh; the
 real gateway keeps it until RESET (--keep-savepoint-path behaves like that).
+
+Fidelity. Taken from Flink 2.1's flink-sql-gateway source: the logicalType JSON (LogicalTypeJsonSerializer), the
+token rule of ResultFetcher (current token: a new page, maybe empty, or EOS; previous token: the same page again;
+else "Expecting token to be N or N-1, but found T."), the operation statuses and their transitions with the messages
+"Failed to convert the Operation Status from X to Y for …", "Can not fetch results from the … in X status.",
+"Failed to execute the operation ….", the unknown session/operation messages, "Failed to fetchResults." (wrapped once
+more by the REST handler) and "Failed to execute statement.", the 500 framing of Flink's REST handlers, and which
+statements configure-session accepts. Approximations, not confirmed against a real gateway:
+- the Java stack frames are the stand-in's, the operation error class is floe.standin.StandIn$SqlExecutionException
+  (Flink: org.apache.flink.table.gateway.service.utils.SqlExecutionException), and the "Failed to <method>." wrappers
+  of the other endpoints (openSession, heartbeat, getSessionConfig, configure session, closeSession,
+  getOperationInfo, cancelOperation, closeOperation) are named by analogy; handles print as bare UUIDs;
+- the 404 body for an unknown path and the 400 bodies for malformed requests;
+- GET /sessions/:s lists the session's own settings (the stand-in's defaults, the properties, SET), not all of Flink's
+  effective configuration;
+- a page holds at most 1000 rows (and about 1 MiB); the real gateway hands out whatever it has buffered;
+- after a failed cancel of a FINISHED operation its results stay fetchable (as Flink's source reads); the reference
+  saw later fetches answer 500 there;
+- the runtime mode: a TableEnvironment's mode is fixed, so each session has one per mode, sharing the default_catalog
+  instance; temporary objects and catalogs made with CREATE CATALOG are not shared between the modes (the real gateway
+  shares one session state);
+- all sessions' statements are planned and submitted one at a time, on one Java thread;
+- not served: complete-statement, the STOP JOB / SHOW JOBS statements (TableEnvironment refuses them; use the
+  JobManager REST), executionTimeout (ignored), materialized tables, scripts.
 """
 from __future__ import annotations
 
