@@ -12,7 +12,8 @@ import Testing
     static let session = "b30d04e7-1dcd-4a6a-8eb1-253c7523b33b"
     static let operation = "61a61ae7-4944-41c2-bf00-c0c36ecc005f"
     static let operationPath = "/v3/sessions/\(session)/operations/\(operation)"
-    static let intColumns = #"[{"name":"x","logicalType":{"type":"INTEGER","nullable":false},"comment":null},{"name":"y","logicalType":{"type":"INTEGER","nullable":false},"comment":null}]"#
+    static let intColumns =
+        #"[{"name":"x","logicalType":{"type":"INTEGER","nullable":false},"comment":null},{"name":"y","logicalType":{"type":"INTEGER","nullable":false},"comment":null}]"#
 
     @Test func sessionLifecycle() async throws {
         let server = ScriptedFlinkServer()
@@ -25,7 +26,7 @@ import Testing
             "GET", "/v3/sessions/\(s)",
             .ok(#"{"properties":{"execution.runtime-mode":"streaming","parallelism.default":"1","sql-gateway.session.idle-timeout":"10 min"}}"#))
         server.on("DELETE", "/v3/sessions/\(s)", .ok(#"{"status":"CLOSED"}"#))
-        try await server.serve { url in
+        try await server.serve { (url: String) async throws in
             let gateway = FlinkGatewayClient(baseURL: url)
             let info = try await gateway.info()
             #expect(info.productName == "Apache Flink" && info.version == "2.1.0")
@@ -67,7 +68,7 @@ import Testing
                 #"{"resultType":"EOS","isQueryResult":true,"jobID":"\#(job)","resultKind":"SUCCESS_WITH_CONTENT","results":{"columns":\#(Self.intColumns),"rowFormat":"JSON","data":[]}}"#
             ))
         server.on("DELETE", "\(path)/close", .ok(#"{"status":"CLOSED"}"#))
-        try await server.serve { url in
+        try await server.serve { (url: String) async throws in
             let gateway = FlinkGatewayClient(baseURL: url)
             let session = FlinkGatewayClient.SessionHandle(id: s)
             let operation = try await gateway.submit(
@@ -91,11 +92,16 @@ import Testing
                 #expect(page.resultKind == .successWithContent)
             }
             #expect(types == [.notReady, .payload, .payload, .eos])
-            #expect(columns == [.init(name: "x", type: SQLType(.integer, nullable: false)), .init(name: "y", type: SQLType(.integer, nullable: false))])
-            #expect(records == [ResultRecord(op: 0, row: ["1", "10"]), ResultRecord(op: 0, row: ["2", "20"]), ResultRecord(op: 0, row: ["3", "30"])])
+            #expect(
+                columns == [.init(name: "x", type: SQLType(.integer, nullable: false)), .init(name: "y", type: SQLType(.integer, nullable: false))])
+            #expect(
+                records == [ResultRecord(op: 0, row: ["1", "10"]), ResultRecord(op: 0, row: ["2", "20"]), ResultRecord(op: 0, row: ["3", "30"])])
             #expect(try await gateway.closeOperation(operation) == .closed)
         }
-        #expect(server.received[0].body == ["statement": "SELECT x, x * 10 AS y FROM (VALUES (1), (2), (3)) AS t(x)", "executionConfig": ["parallelism.default": "1"]])
+        #expect(
+            server.received[0].body == [
+                "statement": "SELECT x, x * 10 AS y FROM (VALUES (1), (2), (3)) AS t(x)", "executionConfig": ["parallelism.default": "1"],
+            ])
     }
 
     @Test func ddlAndInsertPages() async throws {
@@ -112,14 +118,16 @@ import Testing
             .ok(
                 #"{"resultType":"PAYLOAD","isQueryResult":false,"jobID":"effd31b3ff4ef9a1be2123e4316771d2","resultKind":"SUCCESS_WITH_CONTENT","results":{"columns":[{"name":"job id","logicalType":{"type":"VARCHAR","nullable":false,"length":2147483647},"comment":null}],"rowFormat":"JSON","data":[{"kind":"INSERT","fields":["effd31b3ff4ef9a1be2123e4316771d2"]}]},"nextResultUri":"\#(insertOperation)/result/1?rowFormat=JSON"}"#
             ))
-        try await server.serve { url in
+        try await server.serve { (url: String) async throws in
             let gateway = FlinkGatewayClient(baseURL: url)
             let session = FlinkGatewayClient.SessionHandle(id: Self.session)
             let ddl = try await gateway.fetch(.init(session: session, id: Self.operation))
             #expect(ddl.resultType == .payload && ddl.isQueryResult == false && ddl.jobID == nil && ddl.resultKind == .success)
             #expect(ddl.columns == [.init(name: "result", type: .string)])
             #expect(ddl.rows == [.init(kind: .insert, fields: [.string("OK")])])
-            #expect(FlinkRowDecoder.schemaJSON(ddl.columns) == #"{"columns":[{"name":"result","type":{"type":"VARCHAR","nullable":true,"length":2147483647}}]}"#)
+            #expect(
+                FlinkRowDecoder.schemaJSON(ddl.columns)
+                    == #"{"columns":[{"name":"result","type":{"type":"VARCHAR","nullable":true,"length":2147483647}}]}"#)
 
             let insert = try await gateway.fetch(.init(session: session, id: "effd31b3-0000-0000-0000-000000000000"))
             #expect(insert.jobID == "effd31b3ff4ef9a1be2123e4316771d2")
@@ -133,7 +141,7 @@ import Testing
         let path = Self.operationPath
         server.on("GET", "\(path)/status", .ok(#"{"status":"ERROR"}"#))
         server.on("GET", "\(path)/result/0?rowFormat=JSON", .json(500, serverSideError(unknownColumnTrace)))
-        try await server.serve { url in
+        try await server.serve { (url: String) async throws in
             let gateway = FlinkGatewayClient(baseURL: url)
             let operation = FlinkGatewayClient.OperationHandle(session: .init(id: Self.session), id: Self.operation)
             #expect(try await gateway.status(operation) == .error)
@@ -145,7 +153,9 @@ import Testing
                 #expect(address == url + path + "/result/0?rowFormat=JSON")
                 #expect(message == "Column 'nope' not found in any table")
                 let exception = try #require(exception)
-                #expect(exception.root == .init(className: "org.apache.calcite.sql.validate.SqlValidatorException", message: "Column 'nope' not found in any table"))
+                #expect(
+                    exception.root
+                        == .init(className: "org.apache.calcite.sql.validate.SqlValidatorException", message: "Column 'nope' not found in any table"))
                 #expect(
                     exception.chain.map(\.className) == [
                         "org.apache.flink.table.gateway.api.utils.SqlGatewayException",
@@ -173,7 +183,7 @@ import Testing
             """
         server.on("POST", "\(path)/cancel", .json(500, serverSideError(trace)))
         server.on("DELETE", "\(path)/close", .ok(#"{"status":"CLOSED"}"#))
-        try await server.serve { url in
+        try await server.serve { (url: String) async throws in
             let gateway = FlinkGatewayClient(baseURL: url)
             let operation = FlinkGatewayClient.OperationHandle(session: .init(id: Self.session), id: Self.operation)
             await #expect {
@@ -191,10 +201,17 @@ import Testing
         server.on("POST", "/v3/sessions/nope/heartbeat", .status(404, #"{"errors":["Session 'nope' does not exist."]}"#))
         server.on("POST", "/v3/sessions", .ok(#"{"handle":"x"}"#))
         server.on("GET", "/v3/sessions/s/operations/o/status", .ok(#"{"status":"SLEEPING"}"#))
-        server.on("GET", "/v3/sessions/s/operations/o/result/0?rowFormat=JSON", .ok(#"{"resultType":"PAYLOAD","results":{"columns":[{"name":"t","logicalType":{"type":"TIMESTAMP_WITH_TIME_ZONE","nullable":true,"precision":3}}],"data":[]}}"#))
-        try await server.serve { url in
+        server.on(
+            "GET", "/v3/sessions/s/operations/o/result/0?rowFormat=JSON",
+            .ok(
+                #"{"resultType":"PAYLOAD","results":{"columns":[{"name":"t","logicalType":{"type":"TIMESTAMP_WITH_TIME_ZONE","nullable":true,"precision":3}}],"data":[]}}"#
+            ))
+        try await server.serve { (url: String) async throws in
             let gateway = FlinkGatewayClient(baseURL: url)
-            await #expect(throws: FlinkRESTError.status(code: 404, address: url + "/v3/sessions/nope/heartbeat", message: "Session 'nope' does not exist.", exception: nil)) {
+            await #expect(
+                throws: FlinkRESTError.status(
+                    code: 404, address: url + "/v3/sessions/nope/heartbeat", message: "Session 'nope' does not exist.", exception: nil)
+            ) {
                 try await gateway.heartbeat(.init(id: "nope"))
             }
             await #expect(throws: FlinkRESTError.malformedResponse(address: url + "/v3/sessions", field: "sessionHandle")) {

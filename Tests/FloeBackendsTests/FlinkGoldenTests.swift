@@ -37,7 +37,7 @@ import Testing
             field: #""2024-01-02T03:04:00""#),
         Case(
             sql: "CAST('1960-05-06 07:08:09.000001' AS TIMESTAMP(6))",
-            logicalType: #"{"type":"TIMESTAMP_WITHOUT_TIME_ZONE","nullable":true,"precision":6}"#, field: #""1960-05-06T07:08:09.000001""#),
+            logicalType: #"{"type":"TIMESTAMP_WITHOUT_TIME_ZONE","nullable":false,"precision":6}"#, field: #""1960-05-06T07:08:09.000001""#),
         Case(sql: "CAST(9007199254740993 AS BIGINT)", logicalType: #"{"type":"BIGINT","nullable":false}"#, field: "9007199254740993"),
         Case(sql: "CAST(-5 AS TINYINT)", logicalType: #"{"type":"TINYINT","nullable":false}"#, field: "-5"),
         Case(sql: "4.6e307", logicalType: #"{"type":"DOUBLE","nullable":false}"#, field: "4.6E307"),
@@ -49,13 +49,14 @@ import Testing
         Case(sql: "DATE '2024-01-02'", logicalType: #"{"type":"DATE","nullable":false}"#, field: #""2024-01-02""#),
         Case(sql: "TIME '03:04:05'", logicalType: #"{"type":"TIME_WITHOUT_TIME_ZONE","nullable":false,"precision":0}"#, field: #""03:04:05""#),
         Case(
-            sql: "TO_TIMESTAMP_LTZ(1704164645100, 3)", logicalType: #"{"type":"TIMESTAMP_WITH_LOCAL_TIME_ZONE","nullable":false,"precision":3}"#,
+            sql: "TO_TIMESTAMP_LTZ(1704164645100, 3)", logicalType: #"{"type":"TIMESTAMP_WITH_LOCAL_TIME_ZONE","nullable":true,"precision":3}"#,
             field: #""2024-01-02T03:04:05.1Z""#, properties: ["sql.local-time-zone": "Asia/Kolkata"]),
         Case(
             sql: "ARRAY[1,2]", logicalType: #"{"type":"ARRAY","nullable":false,"elementType":{"type":"INTEGER","nullable":false}}"#, field: "[1,2]"),
         Case(
             sql: "MAP['x',1]",
-            logicalType: #"{"type":"MAP","nullable":false,"keyType":{"type":"CHAR","nullable":false,"length":1},"valueType":{"type":"INTEGER","nullable":false}}"#,
+            logicalType:
+                #"{"type":"MAP","nullable":false,"keyType":{"type":"CHAR","nullable":false,"length":1},"valueType":{"type":"INTEGER","nullable":false}}"#,
             field: #"{"x":1}"#),
         Case(
             sql: "ROW(1,'z')",

@@ -27,7 +27,7 @@ import Testing
         let server = ScriptedFlinkServer()
         server.on("GET", "/jobs/\(Self.job)", .ok(Self.jobBody))
         server.on("GET", "/jobs/ffff", .status(404, #"{"errors":["Job ffff not found"]}"#))
-        try await server.serve { url in
+        try await server.serve { (url: String) async throws in
             let client = FlinkJobManagerClient(baseURL: url)
             let job = try await client.job(Self.job)
             #expect(job.state == .running && !job.state.isGloballyTerminal)
@@ -57,9 +57,10 @@ import Testing
             "GET", "/jobs/\(job)/savepoints/\(request)", .ok(#"{"status":{"id":"IN_PROGRESS"},"operation":null}"#),
             .ok(#"{"status":{"id":"IN_PROGRESS"}}"#),
             .ok(#"{"status":{"id":"COMPLETED"},"operation":{"location":"file:/var/flink/savepoints/savepoint-effd31-e0db430b5510"}}"#))
-        try await server.serve { url in
+        try await server.serve { (url: String) async throws in
             let client = FlinkJobManagerClient(baseURL: url)
-            let location = try await client.stopWithSavepoint(job: job, targetDirectory: "file:/var/flink/savepoints", pollInterval: .milliseconds(10))
+            let location = try await client.stopWithSavepoint(
+                job: job, targetDirectory: "file:/var/flink/savepoints", pollInterval: .milliseconds(10))
             #expect(location == "file:/var/flink/savepoints/savepoint-effd31-e0db430b5510")
         }
         let sent = server.received
@@ -91,7 +92,7 @@ import Testing
                         ]
                     ],
                 ]))
-        try await server.serve { url in
+        try await server.serve { (url: String) async throws in
             let client = FlinkJobManagerClient(baseURL: url)
             do {
                 _ = try await client.stopWithSavepoint(job: job, pollInterval: .milliseconds(10))
@@ -110,7 +111,7 @@ import Testing
         let (job, request) = (Self.job, Self.request)
         server.on("POST", "/jobs/\(job)/stop", .ok(#"{"request-id":"\#(request)"}"#))
         server.on("GET", "/jobs/\(job)/savepoints/\(request)", .ok(#"{"status":{"id":"IN_PROGRESS"}}"#))
-        try await server.serve { url in
+        try await server.serve { (url: String) async throws in
             let client = FlinkJobManagerClient(baseURL: url)
             await #expect {
                 _ = try await client.stopWithSavepoint(job: job, deadline: .milliseconds(200), pollInterval: .milliseconds(20))
@@ -126,7 +127,7 @@ import Testing
     @Test func cancelPatchesTheJob() async throws {
         let server = ScriptedFlinkServer()
         server.on("PATCH", "/jobs/\(Self.job)?mode=cancel", .status(202, "{}"))
-        try await server.serve { url in
+        try await server.serve { (url: String) async throws in
             try await FlinkJobManagerClient(baseURL: url).cancel(job: Self.job)
         }
         #expect(server.received.map { "\($0.method) \($0.target)" } == ["PATCH /jobs/\(Self.job)?mode=cancel"])
@@ -149,15 +150,21 @@ import Testing
         let body: JSONValue = [
             "exceptionHistory": [
                 "entries": [
-                    ["exceptionName": "org.apache.flink.runtime.JobException", "stacktrace": .string(older), "timestamp": 1_765_131_100_000, "taskName": "Calc[5]"],
-                    ["exceptionName": "org.apache.flink.runtime.JobException", "stacktrace": .string(latest), "timestamp": 1_765_131_200_000, "taskName": "Sink: dst[6]"],
+                    [
+                        "exceptionName": "org.apache.flink.runtime.JobException", "stacktrace": .string(older), "timestamp": 1_765_131_100_000,
+                        "taskName": "Calc[5]",
+                    ],
+                    [
+                        "exceptionName": "org.apache.flink.runtime.JobException", "stacktrace": .string(latest), "timestamp": 1_765_131_200_000,
+                        "taskName": "Sink: dst[6]",
+                    ],
                 ],
                 "truncated": false,
             ]
         ]
         server.on("GET", "/jobs/\(Self.job)/exceptions?maxExceptions=10", .json(200, body))
         server.on("GET", "/jobs/aaaa/exceptions?maxExceptions=10", .ok(#"{"exceptionHistory":{"entries":[],"truncated":false}}"#))
-        try await server.serve { url in
+        try await server.serve { (url: String) async throws in
             let client = FlinkJobManagerClient(baseURL: url)
             let failure = try #require(try await client.rootException(job: Self.job))
             #expect(failure.exception.root.className == "org.apache.kafka.common.KafkaException")
@@ -188,7 +195,7 @@ import Testing
         server.on(
             "GET", "/jobs/\(job)/vertices/\(source)/metrics?get=" + Self.queryValue(offsetNames.joined(separator: ",")),
             .json(200, .array(zip(offsetNames, values).map { ["id": .string($0), "value": .string($1)] })))
-        try await server.serve { url in
+        try await server.serve { (url: String) async throws in
             let client = FlinkJobManagerClient(baseURL: url)
             let offsets = try await client.kafkaSourceOffsets(job: job, topics: ["src", "orders.v1"])
             #expect(offsets.next == ["src": [0: 1500, 1: 42], "orders.v1": [0: 8]], "the next offset to read: the last read + 1")

@@ -30,7 +30,10 @@ import Testing
         (#"{"type":"TIME_WITHOUT_TIME_ZONE","nullable":true,"precision":0}"#, "TIME(0)"),
         (#"{"type":"TIMESTAMP_WITHOUT_TIME_ZONE","nullable":false,"precision":3}"#, "TIMESTAMP(3) NOT NULL"),
         (#"{"type":"TIMESTAMP_WITH_LOCAL_TIME_ZONE","nullable":true,"precision":6}"#, "TIMESTAMP_LTZ(6)"),
-        (#"{"type":"INTERVAL_DAY_TIME","nullable":true,"precision":2,"fractionalPrecision":3,"resolution":"DAY_TO_SECOND"}"#, "INTERVAL DAY TO SECOND(3)"),
+        (
+            #"{"type":"INTERVAL_DAY_TIME","nullable":true,"precision":2,"fractionalPrecision":3,"resolution":"DAY_TO_SECOND"}"#,
+            "INTERVAL DAY TO SECOND(3)"
+        ),
         (#"{"type":"INTERVAL_YEAR_MONTH","nullable":true,"precision":2,"resolution":"YEAR_TO_MONTH"}"#, "INTERVAL YEAR TO MONTH"),
         (#"{"type":"NULL"}"#, "NULL"),
         (#"{"type":"ARRAY","nullable":false,"elementType":{"type":"INTEGER","nullable":false}}"#, "ARRAY<INT NOT NULL> NOT NULL"),
@@ -93,11 +96,20 @@ import Testing
         (#"{"type":"TIMESTAMP_WITHOUT_TIME_ZONE","nullable":false,"precision":3}"#, #""2024-01-02T03:04:05.12""#, #""2024-01-02 03:04:05.120""#),
         (#"{"type":"TIMESTAMP_WITHOUT_TIME_ZONE","nullable":false,"precision":3}"#, #""2024-01-02T03:04:05""#, #""2024-01-02 03:04:05.000""#),
         (#"{"type":"TIMESTAMP_WITHOUT_TIME_ZONE","nullable":false,"precision":0}"#, #""2024-01-02T03:04""#, #""2024-01-02 03:04:00""#),
-        (#"{"type":"TIMESTAMP_WITHOUT_TIME_ZONE","nullable":false,"precision":6}"#, #""1969-12-31T23:59:59.999999""#, #""1969-12-31 23:59:59.999999""#),
-        (#"{"type":"TIMESTAMP_WITHOUT_TIME_ZONE","nullable":false,"precision":9}"#, #""2024-01-02T03:04:05.123456789""#, #""2024-01-02 03:04:05.123456000""#),
+        (
+            #"{"type":"TIMESTAMP_WITHOUT_TIME_ZONE","nullable":false,"precision":6}"#, #""1969-12-31T23:59:59.999999""#,
+            #""1969-12-31 23:59:59.999999""#
+        ),
+        (
+            #"{"type":"TIMESTAMP_WITHOUT_TIME_ZONE","nullable":false,"precision":9}"#, #""2024-01-02T03:04:05.123456789""#,
+            #""2024-01-02 03:04:05.123456000""#
+        ),
         // Shown in the session zone (Europe/Paris, UTC+1 in January).
         (#"{"type":"TIMESTAMP_WITH_LOCAL_TIME_ZONE","nullable":false,"precision":3}"#, #""2024-01-02T03:04:05.1Z""#, #""2024-01-02 04:04:05.100""#),
-        (#"{"type":"INTERVAL_DAY_TIME","nullable":false,"precision":2,"fractionalPrecision":3,"resolution":"DAY"}"#, "172800000", #""+2 00:00:00.000""#),
+        (
+            #"{"type":"INTERVAL_DAY_TIME","nullable":false,"precision":2,"fractionalPrecision":3,"resolution":"DAY"}"#, "172800000",
+            #""+2 00:00:00.000""#
+        ),
         (#"{"type":"INTERVAL_YEAR_MONTH","nullable":false,"precision":2,"resolution":"YEAR_TO_MONTH"}"#, "14", #""+1-02""#),
         (#"{"type":"ARRAY","nullable":false,"elementType":{"type":"INTEGER","nullable":true}}"#, "[1,null,2]", #"["1",null,"2"]"#),
         (
@@ -134,7 +146,10 @@ import Testing
         let decoder = FlinkRowDecoder(columns: [.init(name: "k", type: SQLType(.integer))], localTimeZone: nil)
         let ops = try [RowKind.insert, .updateBefore, .updateAfter, .delete].map { try decoder.record(.init(kind: $0, fields: [.number("1")])).op }
         #expect(ops == [0, 1, 2, 3])
-        #expect(["INSERT", "UPDATE_BEFORE", "UPDATE_AFTER", "DELETE", "UPSERT"].map(FlinkGatewayClient.rowKind) == [.insert, .updateBefore, .updateAfter, .delete, nil])
+        #expect(
+            ["INSERT", "UPDATE_BEFORE", "UPDATE_AFTER", "DELETE", "UPSERT"].map(FlinkGatewayClient.rowKind) == [
+                .insert, .updateBefore, .updateAfter, .delete, nil,
+            ])
     }
 
     @Test(arguments: [
@@ -173,7 +188,8 @@ import Testing
     @Test func schemaJSONIsTheEmbeddedBackendsForm() throws {
         let columns = [
             FlinkGatewayClient.Column(name: "d", type: try Self.type(#"{"type":"DECIMAL","nullable":false,"precision":5,"scale":2}"#)),
-            FlinkGatewayClient.Column(name: "a", type: try Self.type(#"{"type":"ARRAY","nullable":true,"elementType":{"type":"INTEGER","nullable":false}}"#)),
+            FlinkGatewayClient.Column(
+                name: "a", type: try Self.type(#"{"type":"ARRAY","nullable":true,"elementType":{"type":"INTEGER","nullable":false}}"#)),
         ]
         #expect(
             FlinkRowDecoder.schemaJSON(columns)
@@ -208,7 +224,9 @@ import Testing
             \tat x.Y.z(Y.java:1)
             """
         let parsed = try #require(FlinkException(stackTrace: multiline))
-        #expect(parsed.chain[0].message == "SQL parse failed. Encountered \"FORM\" at line 1, column 10.\nWas expecting one of:\n    <EOF>\n    \"FROM\" ...")
+        #expect(
+            parsed.chain[0].message
+                == "SQL parse failed. Encountered \"FORM\" at line 1, column 10.\nWas expecting one of:\n    <EOF>\n    \"FROM\" ...")
         #expect(parsed.root == .init(className: "java.lang.NullPointerException", message: ""))
         #expect(parsed.summary == "java.lang.NullPointerException")
     }

@@ -230,7 +230,8 @@ public struct FlinkRowDecoder: Sendable {
     private static func floatingPoint(_ json: FlinkJSONValue) -> String? {
         switch json {
         case .number(let text): text
-        case .string(let text) where ["NaN", "Infinity", "-Infinity"].contains(text): text == "Infinity" ? "inf" : text == "-Infinity" ? "-inf" : "nan"
+        case .string(let text) where ["NaN", "Infinity", "-Infinity"].contains(text):
+            text == "Infinity" ? "inf" : text == "-Infinity" ? "-inf" : "nan"
         default: nil
         }
     }
