@@ -86,7 +86,7 @@ import Testing
                 types.append(page.resultType)
                 if !page.columns.isEmpty { columns = page.columns }
                 let decoder = FlinkRowDecoder(columns: columns, localTimeZone: nil)
-                records += try page.rows.map { try decoder.record($0) }
+                records += try decoder.records(page.rows)
                 #expect(page.jobID == job)
                 #expect(page.isQueryResult == true)
                 #expect(page.resultKind == .successWithContent)

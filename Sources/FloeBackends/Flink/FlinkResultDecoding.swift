@@ -113,6 +113,15 @@ public struct FlinkRowDecoder: Sendable {
         return ResultRecord(op: row.kind.rawValue, row: .array(zip(values, columns).map { encoder.encode($0, as: $1.type) }))
     }
 
+    /// The results-API records of a page's rows, in order.
+    /// - Throws: ``FlinkResultError`` for the first row that does not fit the columns.
+    public func records(_ rows: [FlinkGatewayClient.Row]) throws(FlinkResultError) -> [ResultRecord] {
+        var records: [ResultRecord] = []
+        records.reserveCapacity(rows.count)
+        for row in rows { records.append(try record(row)) }
+        return records
+    }
+
     /// The typed values of a row.
     /// - Throws: ``FlinkResultError`` when the row does not fit the columns.
     public func values(_ row: FlinkGatewayClient.Row) throws(FlinkResultError) -> [Value] {
