@@ -50,7 +50,9 @@ let package = Package(
         ),
         .target(
             name: "FloeBackends",
-            dependencies: ["FloeCore", "FloeSQL", "FloeKafka", "FloeSchemas", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "FloeCore", "FloeSQL", "FloeKafka", "FloeSchemas", "FloeClient", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: upcomingFeatures),
         .target(
             name: "FloeStore",
@@ -134,6 +136,17 @@ let package = Package(
             name: "FloeServerTests",
             dependencies: [
                 "FloeServer", "FloeStore", "FloeCore", "FloeBackends", "FloeSchemas", "FloeClient",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        // The Flink SQL Gateway and JobManager clients against local stand-ins, and Flink's result decoding against
+        // the embedded engine's encoding.
+        .testTarget(
+            name: "FloeBackendsTests",
+            dependencies: [
+                "FloeBackends", "FloeSQL", "FloeCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: upcomingFeatures
