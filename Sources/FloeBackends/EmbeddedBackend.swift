@@ -32,7 +32,30 @@ public final class EmbeddedBackend: ExecutionBackend {
     }
 
     public func prepare(_ sql: String, in context: ExecutionContext) async throws(ExecutionFailure) -> any PreparedExecution {
-        let session = SessionContext(
+        do {
+            return EmbeddedExecution(prepared: try await engine.prepare(sql, in: session(for: context)))
+        } catch let error as SQLError {
+            throw ExecutionFailure(error.description, exceptionName: error.exceptionName, exceedsLimit: error.exceedsLimit)
+        } catch {
+            throw ExecutionFailure(String(describing: error))
+        }
+    }
+
+    /// What a Flink SQL Gateway session must run before `sql` to know its names as Floe's catalog defines them
+    /// (``FlinkDeclarations``).
+    public func flinkDeclarations(_ sql: String, in context: ExecutionContext) async throws(ExecutionFailure) -> [String] {
+        do {
+            return try await engine.flinkDeclarations(sql, in: session(for: context)).statements
+        } catch let error as SQLError {
+            throw ExecutionFailure(error.description, exceptionName: error.exceptionName, exceedsLimit: error.exceedsLimit)
+        } catch {
+            throw ExecutionFailure(String(describing: error))
+        }
+    }
+
+    /// The engine's view of a statement's context: its catalogs, grants, properties and Kafka databases.
+    private func session(for context: ExecutionContext) -> SessionContext {
+        SessionContext(
             catalog: CatalogIdentity(id: context.environment.id, name: context.environment.name),
             grants: context.catalogs.map { CatalogGrant(CatalogIdentity(id: $0.id, name: $0.name), $0.access) },
             properties: context.properties, statementID: context.statementID,
@@ -46,13 +69,6 @@ public final class EmbeddedBackend: ExecutionBackend {
                     registryAddresses: registry?.addresses ?? [], flinkRegistryOptions: registry?.flinkFormatOptions,
                     flinkProperties: Dictionary(uniqueKeysWithValues: $0.connection.javaClientProperties.map { ("properties.\($0.key)", $0.value) }))
             })
-        do {
-            return EmbeddedExecution(prepared: try await engine.prepare(sql, in: session))
-        } catch let error as SQLError {
-            throw ExecutionFailure(error.description, exceptionName: error.exceptionName, exceedsLimit: error.exceedsLimit)
-        } catch {
-            throw ExecutionFailure(String(describing: error))
-        }
     }
 
     public func dropCatalog(environmentID: String) async throws {

@@ -97,11 +97,15 @@ public struct ExecutionFailure: Error, Sendable, Equatable {
     /// Whether the statement asks more than the backend allows any statement (how deeply it nests, how much it
     /// expands), as opposed to being wrong: a dry run refuses such a statement with 400.
     public var exceedsLimit: Bool
+    /// Whether a stop the scheduler asked for failed (a savepoint that could not be taken): the statement then failed,
+    /// rather than stopped, although its run was cancelled.
+    public var failedToStop: Bool
 
-    public init(_ message: String, exceptionName: String? = nil, exceedsLimit: Bool = false) {
+    public init(_ message: String, exceptionName: String? = nil, exceedsLimit: Bool = false, failedToStop: Bool = false) {
         self.message = message
         self.exceptionName = exceptionName
         self.exceedsLimit = exceedsLimit
+        self.failedToStop = failedToStop
     }
 }
 

@@ -62,6 +62,25 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Results kept per statement, oldest dropped, e.g. 64MiB, 1GiB (env FLOE_STATEMENT_RESULTS_LIMIT; default 64MiB).")
     var statementResultsLimit: String?
 
+    @Option(
+        name: .customLong("flink-gateway"),
+        help:
+            "REGION=URL: run the statements of that region's compute pools on an Apache Flink cluster through its SQL Gateway; repeat for several (env FLOE_FLINK_GATEWAYS, comma-separated). Needs --flink-rest for the region."
+    )
+    var flinkGateways: [String] = []
+
+    @Option(
+        name: .customLong("flink-rest"),
+        help: "REGION=URL: the REST address of that region's Flink JobManager (env FLOE_FLINK_REST, comma-separated).")
+    var flinkRest: [String] = []
+
+    @Option(
+        name: .customLong("flink-savepoint-dir"),
+        help:
+            "REGION=DIR: where that region's Flink cluster writes the savepoints of stopped statements, e.g. file:///var/flink/savepoints or s3://bucket/savepoints (env FLOE_FLINK_SAVEPOINT_DIRS, comma-separated; default the cluster's state.savepoints.dir)."
+    )
+    var flinkSavepointDirs: [String] = []
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         func setting(_ flag: String?, _ variable: String) -> String? {
@@ -124,6 +143,16 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("--statement-results-limit must be a size of at least 64KiB, such as 64MiB or 1GiB, not '\(text)'.")
             }
             configuration.statementResultsLimit = value
+        }
+        func list(_ flags: [String], _ variable: String) -> [String] {
+            flags.isEmpty ? (environment[variable] ?? "").split(separator: ",").map(String.init).filter { !$0.isEmpty } : flags
+        }
+        do {
+            configuration.flinkClusters = try FlinkClusterSetting.parse(
+                gateways: list(flinkGateways, "FLOE_FLINK_GATEWAYS"), jobManagers: list(flinkRest, "FLOE_FLINK_REST"),
+                savepointDirectories: list(flinkSavepointDirs, "FLOE_FLINK_SAVEPOINT_DIRS"), regions: configuration.regions)
+        } catch {
+            throw ValidationError(error.description)
         }
         if let key = environment["FLOE_BOOTSTRAP_API_KEY"], let secret = environment["FLOE_BOOTSTRAP_API_SECRET"], !key.isEmpty, !secret.isEmpty {
             configuration.bootstrapCredentials = (key, secret)

@@ -84,7 +84,7 @@ import Testing
             environment: (id: "env-1", name: "dev"), catalogs: [(id: "env-1", name: "dev", access: .all)], properties: testCase.properties)
         let prepared = try await backend.prepare("SELECT \(testCase.sql) AS v", in: context)
         let collector = Collector()
-        try await prepared.run(deliveringTo: collector, skippingFirst: 0)
+        try await prepared.run(deliveringTo: collector, skippingFirst: 0, control: RunControl())
 
         // The page the gateway answers for the same statement.
         let page = try FlinkGatewayClient.page(

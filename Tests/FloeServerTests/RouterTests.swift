@@ -28,6 +28,8 @@ struct RouterFixture {
     var rateLimits: RateLimits? = nil
     /// How the server reaches Kafka clusters (none by default).
     var kafkaInspector: (any KafkaClusterInspector)? = nil
+    /// Regions mapped to Flink clusters (their pools show `status.engine` `flink`).
+    var flinkClusters: [FlinkClusterSetting] = []
     /// Where the server logs (nowhere by default).
     var logger: Logger? = nil
 
@@ -87,6 +89,7 @@ struct RouterFixture {
         var configuration = ServerConfiguration(dataDirectory: URL(fileURLWithPath: "/nonexistent"))
         configuration.rateLimits = rateLimits
         if let kafkaInspector { configuration.kafkaInspector = kafkaInspector }
+        configuration.flinkClusters = flinkClusters
         return Application(
             router: FloeServer.makeRouter(
                 store: store, configuration: configuration, publicURL: "http://floe.test", statements: statements,

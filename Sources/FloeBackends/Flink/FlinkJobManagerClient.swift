@@ -129,6 +129,18 @@ public struct FlinkJobManagerClient: Sendable {
             startTime: Self.date(body["start-time"]), endTime: Self.date(body["end-time"]), vertices: vertices)
     }
 
+    /// Every job the cluster knows (`GET /jobs/overview`): id, name and state, without vertices.
+    public func jobs() async throws -> [Job] {
+        let path = "/jobs/overview"
+        let body = try await rest.object("GET", path)
+        return (body["jobs"]?.arrayValue ?? []).compactMap { job in
+            guard let id = job["jid"]?.stringValue, let state = job["state"]?.stringValue.flatMap(JobState.init(rawValue:)) else { return nil }
+            return Job(
+                id: id, name: job["name"]?.stringValue ?? "", state: state, startTime: Self.date(job["start-time"]),
+                endTime: Self.date(job["end-time"]), vertices: [])
+        }
+    }
+
     /// Cancels a job (`PATCH /jobs/:id?mode=cancel`); it ends CANCELED, without a savepoint.
     public func cancel(job id: String) async throws {
         _ = try await rest.send("PATCH", "/jobs/" + id.flinkPathSegment, query: [("mode", "cancel")])

@@ -106,6 +106,8 @@ struct ComputePoolCommand: AsyncParsableCommand {
             OutputField("currrent_cfu", "Current CFU", pool.value(at: "status", "current_cfu") ?? .int(0)),
             OutputField("status", "Status", pool.value(at: "status", "phase")?.stringValue),
             OutputField("default_pool", "Default Pool", pool.value(at: "spec", "default_pool") ?? .bool(false)),
+            // Floe's own: where the pool's statements run (the embedded engine, or the region's Apache Flink cluster).
+            OutputField("engine", "Engine", pool.value(at: "status", "engine")?.stringValue ?? "embedded"),
         ]
     }
 

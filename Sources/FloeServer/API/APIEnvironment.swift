@@ -10,6 +10,8 @@ struct APIEnvironment: Sendable {
     let store: any ControlPlaneStore
     let links: ResourceLinks
     let regions: [FlinkRegion]
+    /// The regions whose compute pools run statements on Apache Flink.
+    var flinkRegions: Set<String> = []
     let now: @Sendable () -> Date
     /// Runs after a delete that cascades to statements (an environment or a compute pool): the statements runtime
     /// cancels their runs, drops a deleted environment's catalog and removes orphaned result logs.

@@ -7,7 +7,7 @@ import Hummingbird
 /// `fcpm/v2`: regions, compute pools and the organization's compute-pool config.
 struct FCPMAPI: Sendable {
     let api: APIEnvironment
-    var render: Representations { Representations(links: api.links) }
+    var render: Representations { Representations(links: api.links, flinkRegions: api.flinkRegions) }
 
     func register(on router: RouterGroup<FloeRequestContext>) {
         router.get("regions", use: listRegions)

@@ -7,6 +7,8 @@ import Foundation
 /// The wire form of each control-plane resource, field for field as Confluent Cloud returns it.
 struct Representations: Sendable {
     let links: ResourceLinks
+    /// The regions whose compute pools run statements on Apache Flink (their pools show `status.engine` `flink`).
+    var flinkRegions: Set<String> = []
 
     func time(_ date: Date) -> JSONValue { .string(RFC3339.format(date)) }
 
@@ -142,7 +144,11 @@ struct Representations: Sendable {
                     "resource_name": .string(CRN.environment(pool.organizationID, pool.environmentIDValue).description),
                 ],
             ],
-            "status": ["phase": .string(pool.phase.rawValue), "current_cfu": .int(Int64(pool.currentCFU))],
+            // `engine` is Floe's: where the pool's statements run (`embedded`, or `flink` for a region mapped to a cluster).
+            "status": [
+                "phase": .string(pool.phase.rawValue), "current_cfu": .int(Int64(pool.currentCFU)),
+                "engine": .string(flinkRegions.contains(pool.regionID) ? "flink" : "embedded"),
+            ],
         ]
     }
 

@@ -41,11 +41,27 @@ public struct FloeServer: Sendable {
         // One admin client per attached cluster, made on first use: a server with no cluster never loads librdkafka.
         let kafkaAdmins = KafkaAdminPool(logger: logger)
         let kafkaInspector = configuration.kafkaInspector ?? LibrdkafkaInspector(pool: kafkaAdmins)
-        let backend = try EmbeddedBackend(
+        let embedded = try EmbeddedBackend(
             directory: dataDirectory.appendingPathComponent("engine"), fileSystemRoots: configuration.fileSystemRoots,
             privateDirectory: dataDirectory,
             kafkaAdmins: kafkaAdmins,
             schemaRegistries: { [directory = SchemaRegistryDirectory(store: store)] in directory.engineRegistry(environmentID: $0) })
+        // Regions mapped to Flink clusters run their statements there; the others on the embedded engine.
+        let flink =
+            configuration.flinkClusters.isEmpty
+            ? nil
+            : try FlinkBackend(
+                embedded: embedded,
+                clusters: configuration.flinkClusters.map {
+                    FlinkCluster(
+                        regionID: $0.regionID, gatewayURL: $0.gatewayURL, jobManagerURL: $0.jobManagerURL, savepointDirectory: $0.savepointDirectory)
+                }, directory: dataDirectory.appendingPathComponent("flink"), logger: logger)
+        for cluster in configuration.flinkClusters {
+            logger.info(
+                "statements of this region run on Apache Flink",
+                metadata: ["region": .string(cluster.regionID), "gateway": .string(cluster.gatewayURL), "jobmanager": .string(cluster.jobManagerURL)])
+        }
+        let backend = RegionalBackend(embedded: embedded, flink: flink)
         let signals = ResultSignals()
         let scheduler = StatementScheduler(
             store: store, results: store, backend: backend, signals: signals,
@@ -145,6 +161,7 @@ public struct FloeServer: Sendable {
 
         var api = APIEnvironment(store: store, links: ResourceLinks(baseURL: publicURL), regions: configuration.regions, now: { Date() })
         api.registries = registries
+        api.flinkRegions = Set(configuration.flinkClusters.map(\.regionID))
         if let statements {
             api.afterCascadingDelete = { environmentID in await statements.scheduler.afterCascadingDelete(environmentID: environmentID) }
         }

@@ -39,6 +39,8 @@ public struct ServerConfiguration: Sendable {
     public var kafkaInspector: (any KafkaClusterInspector)?
     /// How long the probe of an attached Kafka cluster may take.
     public var kafkaProbeTimeout: Duration = .seconds(10)
+    /// The regions whose compute pools run their statements on an Apache Flink cluster, and how to reach it.
+    public var flinkClusters: [FlinkClusterSetting] = []
 
     /// Creates a configuration with the given data directory and defaults elsewhere.
     public init(dataDirectory: URL) {
@@ -69,4 +71,77 @@ public struct RateLimits: Sendable, Equatable {
         self.perSecond = perSecond
         self.perMinute = perMinute
     }
+}
+
+/// A region mapped to an Apache Flink cluster (`--flink-gateway`, `--flink-rest`, `--flink-savepoint-dir`).
+public struct FlinkClusterSetting: Sendable, Equatable {
+    public var regionID: String
+    /// The SQL Gateway's REST address (`http://host:8083`).
+    public var gatewayURL: String
+    /// The JobManager's REST address (`http://host:8081`).
+    public var jobManagerURL: String
+    /// Where savepoints go (`file:///…`, `s3://…`); nil for the cluster's `state.savepoints.dir`.
+    public var savepointDirectory: String?
+
+    public init(regionID: String, gatewayURL: String, jobManagerURL: String, savepointDirectory: String? = nil) {
+        self.regionID = regionID
+        self.gatewayURL = gatewayURL
+        self.jobManagerURL = jobManagerURL
+        self.savepointDirectory = savepointDirectory
+    }
+
+    /// The settings the three options give, each a list of `region=value`, checked against the server's regions:
+    /// every gateway needs its JobManager address, and no option names a region without a gateway or twice.
+    /// - Throws: the message that says what is wrong.
+    public static func parse(
+        gateways: [String], jobManagers: [String], savepointDirectories: [String], regions: [FlinkRegion]
+    ) throws(FlinkClusterSettingError) -> [FlinkClusterSetting] {
+        func pairs(_ items: [String], _ option: String) throws(FlinkClusterSettingError) -> [String: String] {
+            var result: [String: String] = [:]
+            for item in items {
+                guard let equals = item.firstIndex(of: "=") else {
+                    throw FlinkClusterSettingError("\(option) takes REGION=VALUE (e.g. aws.us-east-1=http://flink:8083), not '\(item)'.")
+                }
+                let region = item[..<equals].trimmingCharacters(in: .whitespaces)
+                let value = item[item.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+                guard regions.contains(where: { $0.id == region }) else {
+                    throw FlinkClusterSettingError(
+                        "\(option) names region '\(region)', which the server does not offer (--regions: \(regions.map(\.id).joined(separator: ",")))."
+                    )
+                }
+                guard !value.isEmpty else { throw FlinkClusterSettingError("\(option) gives region '\(region)' no value.") }
+                guard result.updateValue(value, forKey: region) == nil else {
+                    throw FlinkClusterSettingError("\(option) names region '\(region)' twice.")
+                }
+                result[region] = value
+            }
+            return result
+        }
+        let gateway = try pairs(gateways, "--flink-gateway")
+        let rest = try pairs(jobManagers, "--flink-rest")
+        let savepoints = try pairs(savepointDirectories, "--flink-savepoint-dir")
+        for url in Array(gateway.values) + Array(rest.values) {
+            guard url.lowercased().hasPrefix("http://") else {
+                throw FlinkClusterSettingError("'\(url)' is not an http:// address of a Flink REST endpoint.")
+            }
+        }
+        for region in Set(rest.keys).union(savepoints.keys) where gateway[region] == nil {
+            throw FlinkClusterSettingError("Region '\(region)' has Flink settings but no --flink-gateway.")
+        }
+        return try gateway.keys.sorted().map { region throws(FlinkClusterSettingError) in
+            guard let jobManager = rest[region] else {
+                throw FlinkClusterSettingError(
+                    "Region '\(region)' needs the JobManager's REST address too (--flink-rest \(region)=http://jobmanager:8081): stops with savepoints, job states and failures are read there."
+                )
+            }
+            return FlinkClusterSetting(
+                regionID: region, gatewayURL: gateway[region]!, jobManagerURL: jobManager, savepointDirectory: savepoints[region])
+        }
+    }
+}
+
+/// Why the Flink cluster settings were refused.
+public struct FlinkClusterSettingError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -357,7 +357,8 @@ actor StatementScheduler: Service {
                 try await prepared.run(deliveringTo: sink, skippingFirst: Int(delivered), control: control)
                 outcome = .finished
             } catch let failure as ExecutionFailure {
-                outcome = Task.isCancelled ? .cancelled : .failed(message: failure.message, exception: failure.exceptionName)
+                outcome =
+                    Task.isCancelled && !failure.failedToStop ? .cancelled : .failed(message: failure.message, exception: failure.exceptionName)
             } catch {
                 outcome = Task.isCancelled || error is CancellationError ? .cancelled : .failed(message: Self.message(of: error), exception: nil)
             }
