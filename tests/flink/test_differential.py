@@ -166,6 +166,8 @@ def run(steps: Steps, server: FloeServer) -> None:
                   f"{sql}\n  on {engine}: {doc['status']['phase']} {doc['status'].get('detail')!r}")
             results[engine] = materialize(floe.changes(names[engine]))
             columns[engine] = ((doc["status"].get("traits") or {}).get("schema") or {}).get("columns")
+        print(f"  {case['name']}: " + ", ".join(
+            f"{engine} {sum(counts.values())} rows" for engine, counts in results.items()), flush=True)
         jobs = statement_jobs(pools["flink"], names["flink"])
         check(len(jobs) == 1 and jobs[0]["state"] == "FINISHED",
               f"{sql}\n  the Flink pool's statement ran as jobs {[(j['jid'], j['state']) for j in jobs]}")
