@@ -76,6 +76,17 @@ TYPED = [
 ]
 
 
+# Expressions whose values the encodings step compares between the engines.
+ENCODED = [
+    "CAST(3.25 AS DOUBLE)", "CAST(1e300 AS DOUBLE)", "CAST(0.1 AS FLOAT)", "TRUE", "CAST(NULL AS INT)",
+    "CAST(-128 AS TINYINT)", "CAST(32767 AS SMALLINT)", "CAST('12345678901234567890.123456789' AS DECIMAL(38, 9))",
+    "DATE '2024-02-29'", "TIME '23:59:58'", "TIMESTAMP '2024-01-02 03:04:05'",
+    "CAST('2024-01-02 03:04:05.123456789' AS TIMESTAMP(9))", "CAST(TIMESTAMP '2024-01-02 03:04:05.5' AS TIMESTAMP_LTZ(3))",
+    "INTERVAL '3' DAY", "ARRAY[1, 2, 3]", "MAP['a', 1]", "ROW(1, 'z')", "CAST('caf' AS BYTES)", "CAST('ab' AS CHAR(4))",
+    "'multi\nline \"quoted\"'",
+]
+
+
 def typed_row(record: dict) -> list:
     """A typed record as the results API encodes it (the embedded engine's strings)."""
     return [str(record["id"]), f"{record['amount']:.2f}", record["ts"], record["name"]]
@@ -216,6 +227,22 @@ def run(steps: Steps, server: FloeServer) -> None:
         same_as_embedded(sql, [["1", "1.50", "9007199254740993", "2024-01-02 03:04:05.120", "x"],
                                ["2", "-0.05", "-9007199254740995", "1999-12-31 23:59:59.001", None]])
 
+    def encodings() -> None:
+        """Values of more types, each as the embedded engine encodes it (compared between the engines only: the
+        encoding is the embedded engine's to define)."""
+        floe, other = flink(), embedded()
+        sql = "SELECT " + ", ".join(f"{expression} AS c{i}" for i, expression in enumerate(ENCODED))
+        name, reference = floe.submit(sql), other.submit(sql)
+        doc, reference_doc = floe.wait(name, TERMINAL, 90), other.wait(reference, TERMINAL, 60)
+        check(reference_doc["status"]["phase"] == "COMPLETED", f"on the embedded engine: {reference_doc['status']}")
+        check(doc["status"]["phase"] == "COMPLETED", f"on Flink: {doc['status']['phase']} {doc['status'].get('detail')!r}")
+        rows, reference_rows = floe.rows(name), other.rows(reference)
+        check(len(rows) == len(reference_rows) == 1, f"rows: {rows} on Flink, {reference_rows} on the embedded engine")
+        differing = [f"{expression}: Flink {got!r}, embedded {want!r}"
+                     for expression, got, want in zip(ENCODED, rows[0], reference_rows[0]) if got != want]
+        check(not differing, "values encoded differently:\n    " + "\n    ".join(differing))
+        check(doc["status"]["traits"] == reference_doc["status"]["traits"], "the traits differ")
+
     def bounded_kafka() -> None:
         need(state, "ddl")
         same_as_embedded("SELECT id, amount, ts, name FROM typed", [typed_row(record) for record in TYPED])
@@ -239,7 +266,7 @@ def run(steps: Steps, server: FloeServer) -> None:
         doc = floe.wait(name, TERMINAL, 90)
         detail = doc["status"].get("detail") or ""
         check(doc["status"]["phase"] == "FAILED", f"CAST of 'ann' AS INT ended {doc['status']['phase']} ({detail!r})")
-        job = statement_job(floe, name, {"FAILED"}, "the CAST's job")
+        job = statement_job(floe, name, {"FAILED"}, f"the CAST's job (the statement's detail: {detail!r})")
         status, exceptions, raw = jm("GET", f"/jobs/{job['jid']}/exceptions")
         check(status == 200, f"GET /jobs/{job['jid']}/exceptions: HTTP {status} {raw[:300]}")
         trace = (exceptions.get("root-exception") or "") or \
@@ -451,6 +478,7 @@ def run(steps: Steps, server: FloeServer) -> None:
     steps.run("floe flink compute-pool describe shows the engine", describe)
     steps.run("DDL on the Flink pool: Floe's catalog, no Flink job", ddl)
     steps.run("bounded SELECT over VALUES: typed values as the embedded engine's", bounded_values)
+    steps.run("values of more types encoded as the embedded engine's", encodings)
     steps.run("bounded SELECT over a kafka table and a view, as the embedded engine's", bounded_kafka)
     steps.run("failing statements: FAILED with the root cause, in detail and exceptions", failing)
     steps.run("embedded-only tables fail naming them", embedded_only)
