@@ -285,11 +285,11 @@ def run(steps: Steps, server: FloeServer) -> None:
         need(state, "ddl")
         floe = flink()
         embedded().query(f"INSERT INTO plain_{RUN} VALUES (1), (2)")
-        # A table of the embedded engine: named, and the reason (the embedded engine keeps its rows) given.
-        for sql, named, reason in ((f"SELECT a FROM plain_{RUN}", f"`plain_{RUN}`", EMBEDDED_ONLY),
-                                   (f"INSERT INTO sink SELECT a, 'x', a FROM plain_{RUN}", f"`plain_{RUN}`", EMBEDDED_ONLY),
-                                   ("SELECT `TABLE_NAME` FROM `INFORMATION_SCHEMA`.`TABLES`",
-                                    "`INFORMATION_SCHEMA`.`TABLES`", "INFORMATION_SCHEMA")):
+        # A table only the embedded engine has: named, and the embedded engine given as the reason.
+        for sql, named in ((f"SELECT a FROM plain_{RUN}", f"`plain_{RUN}`"),
+                           (f"INSERT INTO sink SELECT a, 'x', a FROM plain_{RUN}", f"`plain_{RUN}`"),
+                           ("SELECT `TABLE_NAME` FROM `INFORMATION_SCHEMA`.`TABLES`", "`INFORMATION_SCHEMA`.`TABLES`")):
+            reason = EMBEDDED_ONLY
             name = floe.submit(sql)
             doc = floe.wait(name, TERMINAL, 60)
             detail = doc["status"].get("detail") or ""
