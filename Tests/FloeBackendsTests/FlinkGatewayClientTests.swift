@@ -244,6 +244,8 @@ import Testing
         await #expect(throws: FlinkRESTError.timedOut(address: "http://127.0.0.1:\(listener.port)/v3/info", after: .milliseconds(300))) {
             _ = try await gateway.info()
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // The error alone shows the deadline fired; the bound only catches a wait for the transport's own timeouts, and
+        // is loose because the whole suite runs in parallel on two cores.
+        #expect(ContinuousClock.now - started < .seconds(25))
     }
 }

@@ -58,6 +58,27 @@ public final class FlinkBackend: ExecutionBackend {
     public var regionIDs: Set<String> { Set(clusters.keys) }
 
     public func prepare(_ sql: String, in context: ExecutionContext) async throws(ExecutionFailure) -> any PreparedExecution {
+        do {
+            return try await prepareChecked(sql, in: context)
+        } catch {
+            // A statement that no longer prepares after a restart (a table it names was dropped meanwhile) fails: its
+            // job, left running across the restart, must not run on without it.
+            if let statementID = context.statementID, let cluster = clusters[context.regionID] { await abandon(statementID, on: cluster) }
+            throw error
+        }
+    }
+
+    /// Ends what a statement left running on its cluster, keeping nothing to re-attach to.
+    private func abandon(_ statementID: String, on cluster: FlinkCluster) async {
+        guard let record = records.record(statementID), record.session != nil || record.jobID != nil else { return }
+        if let operation = record.operation { _ = try? await cluster.gateway.closeOperation(operation) }
+        if let job = record.jobID { try? await cluster.jobManager.cancel(job: job) }
+        if let session = record.session { try? await cluster.gateway.closeSession(session) }
+        try? records.save(record.detached, for: statementID)
+        logger.notice("cancelled the Flink job of a statement that no longer prepares", metadata: ["statement": .string(statementID)])
+    }
+
+    private func prepareChecked(_ sql: String, in context: ExecutionContext) async throws(ExecutionFailure) -> any PreparedExecution {
         let prepared = try await embedded.prepare(sql, in: context)
         guard let cluster = clusters[context.regionID],
             Self.jobKinds.contains(prepared.traits.sqlKind) || prepared.traits.sqlKind == "CREATE_TABLE_AS"

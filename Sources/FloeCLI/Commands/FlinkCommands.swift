@@ -94,7 +94,7 @@ struct ComputePoolCommand: AsyncParsableCommand {
 
     static func record(_ pool: JSONValue, current: String?) -> OutputRecord {
         let id = pool["id"]?.stringValue ?? ""
-        return [
+        var record: OutputRecord = [
             OutputField("is_current", "Current", .bool(id == current)),
             OutputField("id", "ID", id),
             OutputField("name", "Name", pool.value(at: "spec", "display_name")?.stringValue),
@@ -106,9 +106,13 @@ struct ComputePoolCommand: AsyncParsableCommand {
             OutputField("currrent_cfu", "Current CFU", pool.value(at: "status", "current_cfu") ?? .int(0)),
             OutputField("status", "Status", pool.value(at: "status", "phase")?.stringValue),
             OutputField("default_pool", "Default Pool", pool.value(at: "spec", "default_pool") ?? .bool(false)),
-            // Floe's own: where the pool's statements run (the embedded engine, or the region's Apache Flink cluster).
-            OutputField("engine", "Engine", pool.value(at: "status", "engine")?.stringValue ?? "embedded"),
         ]
+        // Floe's own: a pool whose statements run on its region's Apache Flink cluster says so. Other pools print
+        // exactly the confluent CLI's fields, which scripts parse.
+        if let engine = pool.value(at: "status", "engine")?.stringValue, engine != "embedded" {
+            record.append(OutputField("engine", "Engine", engine))
+        }
+        return record
     }
 
     static let columns = [

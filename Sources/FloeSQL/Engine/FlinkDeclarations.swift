@@ -94,8 +94,8 @@ extension FlinkDeclarations {
         switch entry.object {
         case .system:
             throw SQLError.unsupported(
-                "\(display) is an INFORMATION_SCHEMA table of Floe's catalog, which statements of compute pools that run on Apache Flink cannot read."
-            )
+                "\(display) is an INFORMATION_SCHEMA table of Floe's catalog, which only the embedded engine reads: statements of compute pools "
+                    + "that run on Apache Flink cannot.")
         case .view(_, _, let view):
             // Flink resolves the view's names where it was created, as Floe does.
             return "CREATE VIEW \(path) AS \(view.query)"
