@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Floe Flink suite: the stand-in Flink SQL Gateway (tests/flink/standin) and, as they are added, Floe's end-to-end
-# tests of its Apache Flink backend, against real Flink 2.1.0 (PyFlink's jars) and a real Kafka-protocol broker.
+# Floe Flink suite: the stand-in Flink SQL Gateway (tests/flink/standin, self-tested by test_standin.py) and Floe's
+# end-to-end tests of its Apache Flink backend (test_flink_backend.py: the statement lifecycle on Flink, restarts with
+# re-attachment; test_differential.py: the same queries on both backends, equal results; both share flink_e2e.py),
+# against real Flink 2.1.0 (PyFlink's jars) and a real Kafka-protocol broker.
 #
 #   bash tests/flink/run.sh            # from the repository root (or from anywhere); build first
 #
