@@ -173,6 +173,52 @@ class Floe:
             self.proc.wait()
 
 
+class Gateway:
+    """The stand-in's SQL Gateway REST API straight from this client, as Floe's Flink pool uses it (a session per
+    statement, JSON rows, results followed by `nextResultUri`): the floor under the Flink pool's figures."""
+
+    def __init__(self) -> None:
+        parts = urllib.parse.urlparse(GATEWAY)
+        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+
+    def call(self, method: str, path: str, body: dict | None = None) -> dict:
+        payload = json.dumps(body).encode() if body is not None else None
+        self.connection.request(method, path, body=payload, headers={"Content-Type": "application/json"})
+        response = self.connection.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"gateway {method} {path}: HTTP {response.status} {data[:400]!r}")
+        return json.loads(data) if data else {}
+
+    def run(self, declarations: list[str], sql: str) -> list[list]:
+        """Opens a session (with the checkpoint interval Floe's sessions have), runs the declarations, then `sql`,
+        reads its rows to EOS (polling every 10 ms while NOT_READY) and closes the session."""
+        session = self.call("POST", "/v3/sessions", {"sessionName": "bench-direct", "properties": {
+            "execution.checkpointing.interval": "2 s"}})["sessionHandle"]
+        try:
+            rows: list[list] = []
+            for index, statement in enumerate(declarations + [sql]):
+                operation = self.call("POST", f"/v3/sessions/{session}/statements", {"statement": statement})["operationHandle"]
+                uri = f"/v3/sessions/{session}/operations/{operation}/result/0?rowFormat=JSON"
+                while uri:
+                    page = self.call("GET", uri)
+                    if page["resultType"] == "EOS":
+                        break
+                    if page["resultType"] == "NOT_READY":
+                        time.sleep(0.01)
+                    elif index == len(declarations):
+                        rows += [row["fields"] for row in page["results"]["data"] if row["kind"] == "INSERT"]
+                    elif index < len(declarations):
+                        break  # a declaration's one page says OK
+                    uri = page.get("nextResultUri")
+            return rows
+        finally:
+            self.call("DELETE", f"/v3/sessions/{session}")
+
+    def close(self) -> None:
+        self.connection.close()
+
+
 def produce() -> tuple[Counter, float]:
     """RECORDS JSON records on one partition, their timestamps up to JITTER_MS out of order (less than the watermark's
     5 s delay, so none is late). Returns the windows' expected (window_start, k) -> (count, sum), and the mean size."""
@@ -253,9 +299,17 @@ def run(floe: Floe) -> None:
 
     # 1. `SELECT 1` round trips: POST, the results followed to their end, the phase read (COMPLETED), then DELETE
     # (not timed). Alternating between the pools, after warm-up round trips on each.
+    gateway = Gateway()
+
     def round_trip(side: str) -> float:
         statement = name(f"rt-{side}")
         started = time.perf_counter()
+        if side == "gateway":
+            rows = gateway.run([], "SELECT 1")
+            elapsed = time.perf_counter() - started
+            if rows != [[1]]:
+                raise RuntimeError(f"SELECT 1 straight on the gateway: rows {rows}")
+            return elapsed
         floe.submit(statement, "SELECT 1", pools[side]["id"])
         rows = [change["row"] for change in floe.results(statement)]
         phase = floe.phase(statement)["phase"]
@@ -266,12 +320,13 @@ def run(floe: Floe) -> None:
         return elapsed
 
     pin(STANDIN_PIDS, ENGINE_CORE)
+    trip_sides = ["embedded", "flink", "gateway"]
     for _ in range(WARMUP):
-        for side in pools:
+        for side in trip_sides:
             round_trip(side)
-    trips: dict[str, list[float]] = {side: [] for side in pools}
+    trips: dict[str, list[float]] = {side: [] for side in trip_sides}
     for _ in range(ROUND_TRIPS):
-        for side in pools:
+        for side in trip_sides:
             trips[side].append(round_trip(side))
 
     # 2. The windowed aggregation over a bounded Kafka table of JSON records.
@@ -286,10 +341,17 @@ def run(floe: Floe) -> None:
         statement = name(f"agg-{side}")
         before = [cpu_seconds([floe.proc.pid]), cpu_seconds(STANDIN_PIDS), cpu_seconds([BROKER_PID])]
         started = time.monotonic()
-        floe.submit(statement, QUERY, pools["flink" if side != "embedded" else "embedded"]["id"])
-        floe.wait(statement)
-        elapsed = time.monotonic() - started
+        if side == "gateway":
+            # The same table and query straight on the gateway, in a session of their own, rows read to EOS.
+            rows = gateway.run([TABLE], QUERY)
+            elapsed = time.monotonic() - started
+        else:
+            floe.submit(statement, QUERY, pools["flink" if side != "embedded" else "embedded"]["id"])
+            floe.wait(statement)
+            elapsed = time.monotonic() - started
         own, standin, broker = (cpu_seconds(pids) - then for pids, then in zip([[floe.proc.pid], STANDIN_PIDS, [BROKER_PID]], before))
+        if side == "gateway":
+            return elapsed, own, standin, broker, parsed(rows)
         changes = floe.results(statement)
         if any(change.get("op", 0) != 0 for change in changes):
             raise RuntimeError(f"{statement}: a windowed aggregation sent changes other than inserts")
@@ -301,8 +363,8 @@ def run(floe: Floe) -> None:
         return elapsed, own, standin, broker, got
 
     # A first aggregation on each pool, not counted (the Flink JVM's classes and JIT; the topic into the page cache).
-    warm = {side: aggregation(side)[-1] for side in pools}
-    sides = ["embedded", "flink"] + (["flink-wide"] if FLINK_WIDE_CPUS else [])
+    sides = ["embedded", "flink", "gateway"] + (["flink-wide"] if FLINK_WIDE_CPUS else [])
+    warm = {side: aggregation(side)[-1] for side in sides if side != "flink-wide"}
     runs: dict[str, list[tuple[float, float, float, float]]] = {side: [] for side in sides}
     answers: dict[str, set[tuple]] = dict(warm)
     for _ in range(RUNS):
@@ -336,17 +398,22 @@ def run(floe: Floe) -> None:
           f"{pools['flink']['id']} ({FLINK_REGION}, status.engine flink)")
     print()
 
-    print(f"1. SELECT 1 round trip (POST, results to their end, phase COMPLETED), {ROUND_TRIPS} each after {WARMUP} warm-up, alternating")
+    print(f"1. SELECT 1 round trip (POST, results to their end, phase COMPLETED), {ROUND_TRIPS} each after {WARMUP} warm-up, alternating;")
+    print("   'gateway': the floor under the Flink pool, the same query straight on the gateway from this client (session "
+          "opened, statement, rows to EOS polled every 10 ms, session closed)")
     medians = {side: statistics.median(values) for side, values in trips.items()}
     for side, values in trips.items():
         print(f"  {side:9} median {medians[side] * 1000:8.1f} ms   p90 {percentile(values, 0.9) * 1000:8.1f} ms   "
               f"min {min(values) * 1000:8.1f} ms   max {max(values) * 1000:8.1f} ms")
-    print(f"  ratio flink/embedded (medians): {medians['flink'] / medians['embedded']:.1f}x")
+    print(f"  ratio flink/embedded (medians): {medians['flink'] / medians['embedded']:.1f}x   "
+          f"flink/gateway: {medians['flink'] / medians['gateway']:.2f}x")
     print()
 
     print(f"2. windowed aggregation, {RECORDS:,} JSON records ({record_size:.0f} bytes each), 1 partition, "
           f"{len(want):,} result rows; POST to COMPLETED, median of {RUNS} after 1 warm-up each, alternating")
     print(f"   {QUERY}")
+    print("   'gateway': the same table and query straight on the gateway (session, CREATE TABLE, query, rows to EOS, "
+          "session closed); the stand-in on core " + ENGINE_CORE + " as for 'flink'")
     rates = {}
     print(f"  {'pool':11} {'median':>8}  {'records/s':>11}   CPU s: {'floe':>5} {'stand-in':>8} {'broker':>6}   "
           f"{'records/CPU-s':>13}   runs (s)")
@@ -354,17 +421,18 @@ def run(floe: Floe) -> None:
         times = [figures[0] for figures in runs[side]]
         median = statistics.median(times)
         own, standin, broker = (statistics.median([figures[i] for figures in runs[side]]) for i in (1, 2, 3))
-        # The engine side's CPU: Floe's alone for the embedded pool, Floe's and the stand-in's for the Flink pool.
-        engine = own + (standin if side != "embedded" else 0)
+        # The engine side's CPU: Floe's alone for the embedded pool, Floe's and the stand-in's for the Flink pool, the
+        # stand-in's alone straight on the gateway.
+        engine = (own if side != "gateway" else 0) + (standin if side != "embedded" else 0)
         rates[side] = RECORDS / median
-        label = {"embedded": "embedded", "flink": "flink", "flink-wide": f"flink@{FLINK_WIDE_CPUS}"}[side]
+        label = {"embedded": "embedded", "flink": "flink", "gateway": "gateway", "flink-wide": f"flink@{FLINK_WIDE_CPUS}"}[side]
         print(f"  {label:11} {median:7.2f}s  {rates[side]:11,.0f}          {own:5.2f} {standin:8.2f} {broker:6.2f}   "
               f"{RECORDS / engine:13,.0f}   {[round(t, 2) for t in sorted(times)]}")
-    print(f"  ratio flink/embedded (records/s): {rates['flink'] / rates['embedded']:.2f}"
+    print(f"  ratio flink/embedded (records/s): {rates['flink'] / rates['embedded']:.2f}   flink/gateway: {rates['flink'] / rates['gateway']:.2f}"
           + (f"   flink@{FLINK_WIDE_CPUS}/embedded: {rates['flink-wide'] / rates['embedded']:.2f}" if "flink-wide" in rates else ""))
     same = all(rows == answers["embedded"] for rows in answers.values())
     correct = answers["embedded"] == want
-    print(f"  final rows: {'identical on both pools' if same else 'DIFFERENT between the pools'}; "
+    print(f"  final rows: {'identical on both pools (and straight from the gateway)' if same else 'DIFFERENT between the sides'}; "
           f"{'equal to' if correct else 'DIFFERENT from'} the windows computed from what was produced")
     if not same or not correct:
         for side, rows in answers.items():
