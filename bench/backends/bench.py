@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.parse
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -254,8 +254,8 @@ def window_rows(expected: Counter) -> set[tuple]:
 
 
 def parsed(rows: list[list]) -> set[tuple]:
-    """Result rows (strings, as sql/v1 sends them) as (window_start ms, window_end ms, k, count, sum): the timestamps are
-    TIMESTAMP(3) wall-clock values of UTC."""
+    """Result rows (strings from sql/v1, JSON values from the gateway) as (window_start ms, window_end ms, k, count,
+    sum): the timestamps are TIMESTAMP(3) wall-clock values of UTC."""
     def millis(text: str) -> int:
         moment = datetime.fromisoformat(text.replace("T", " ")).replace(tzinfo=timezone.utc)
         return round(moment.timestamp() * 1000)
