@@ -273,13 +273,33 @@ def main() -> None:
             floe.stop()
 
 
-def load() -> str:
-    """The machine's load averages: a build or test run elsewhere on these 2 cores makes the figures meaningless."""
-    return " ".join(open("/proc/loadavg").read().split()[:3])
+class Others:
+    """The CPU time the machine's other processes used while the measurements ran: a build or a test run elsewhere on
+    these 2 cores makes the figures meaningless, and this says whether there was one (the load average counts the
+    benchmark's own processes too)."""
+
+    def __init__(self, own: list[int]) -> None:
+        self.own, self.cpu, self.wall, self.started = own, 0.0, 0.0, None
+
+    def busy(self) -> float:
+        with open("/proc/stat") as stat:
+            user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in stat.readline().split()[1:9])
+        return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS - cpu_seconds(self.own + [os.getpid()])
+
+    def __enter__(self) -> None:
+        self.started = (time.monotonic(), self.busy())
+
+    def __exit__(self, *_) -> None:
+        wall, busy = self.started
+        self.wall += time.monotonic() - wall
+        self.cpu += self.busy() - busy
+
+    def __str__(self) -> str:
+        share = self.cpu / (self.wall * (os.cpu_count() or 1)) if self.wall else 0
+        return f"{self.cpu:.1f} CPU-s in {self.wall:.0f} s of measurements ({share:.0%} of the machine)"
 
 
 def run(floe: Floe) -> None:
-    load_before = load()
     cluster = floe.call("POST", "/cmk/v2/clusters", {"spec": {
         "display_name": "bench", "availability": "SINGLE_ZONE", "cloud": "AWS", "region": FLINK_REGION,
         "config": {"kind": "Basic"}, "environment": {"id": floe.env}, "kafka_bootstrap_endpoint": BOOTSTRAP}})
@@ -319,15 +339,17 @@ def run(floe: Floe) -> None:
         floe.delete(statement)
         return elapsed
 
+    others = Others([floe.proc.pid, BROKER_PID] + STANDIN_PIDS)
     pin(STANDIN_PIDS, ENGINE_CORE)
     trip_sides = ["embedded", "flink", "gateway"]
     for _ in range(WARMUP):
         for side in trip_sides:
             round_trip(side)
     trips: dict[str, list[float]] = {side: [] for side in trip_sides}
-    for _ in range(ROUND_TRIPS):
-        for side in trip_sides:
-            trips[side].append(round_trip(side))
+    with others:
+        for _ in range(ROUND_TRIPS):
+            for side in trip_sides:
+                trips[side].append(round_trip(side))
 
     # 2. The windowed aggregation over a bounded Kafka table of JSON records.
     expected, record_size = produce()
@@ -370,7 +392,8 @@ def run(floe: Floe) -> None:
     for _ in range(RUNS):
         for side in sides:
             pin(STANDIN_PIDS, FLINK_WIDE_CPUS if side == "flink-wide" else ENGINE_CORE)
-            *figures, got = aggregation(side)
+            with others:
+                *figures, got = aggregation(side)
             runs[side].append(tuple(figures))
             if got != answers.setdefault(side, got):
                 raise RuntimeError(f"the {side} pool's rows changed from one run to the next")
@@ -393,7 +416,7 @@ def run(floe: Floe) -> None:
     print(f"pinning: broker on core 0; floe serve on core {ENGINE_CORE}; the stand-in (gateway process and JVM, every thread) on core "
           f"{ENGINE_CORE} too, and on cores {FLINK_WIDE_CPUS} for the 'wide' runs" if FLINK_WIDE_CPUS else
           f"pinning: broker on core 0; floe serve and the stand-in (gateway process and JVM, every thread) on core {ENGINE_CORE}")
-    print(f"load average (1, 5, 15 min) before: {load_before}, after: {load()}")
+    print(f"other processes on the machine: {others}")
     print(f"pools: {pools['embedded']['id']} ({EMBEDDED_REGION}, status.engine embedded), "
           f"{pools['flink']['id']} ({FLINK_REGION}, status.engine flink)")
     print()
