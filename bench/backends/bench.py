@@ -175,7 +175,8 @@ class Floe:
 
 class Gateway:
     """The stand-in's SQL Gateway REST API straight from this client, as Floe's Flink pool uses it (a session per
-    statement, JSON rows, results followed by `nextResultUri`): the floor under the Flink pool's figures."""
+    statement, JSON rows, results followed by `nextResultUri`): what the gateway and Flink take without Floe. Not a
+    strict floor: this is a Python client, polling as it does here, not Floe's."""
 
     def __init__(self) -> None:
         parts = urllib.parse.urlparse(GATEWAY)
@@ -422,8 +423,8 @@ def run(floe: Floe) -> None:
     print()
 
     print(f"1. SELECT 1 round trip (POST, results to their end, phase COMPLETED), {ROUND_TRIPS} each after {WARMUP} warm-up, alternating;")
-    print("   'gateway': the floor under the Flink pool, the same query straight on the gateway from this client (session "
-          "opened, statement, rows to EOS polled every 10 ms, session closed)")
+    print("   'gateway': the same query straight on the gateway from this (Python) client, without Floe: session opened, "
+          "statement, rows to EOS (polled every 10 ms while NOT_READY), session closed")
     medians = {side: statistics.median(values) for side, values in trips.items()}
     for side, values in trips.items():
         print(f"  {side:9} median {medians[side] * 1000:8.1f} ms   p90 {percentile(values, 0.9) * 1000:8.1f} ms   "
