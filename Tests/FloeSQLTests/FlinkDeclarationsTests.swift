@@ -47,6 +47,11 @@ import Testing
         #expect(table.contains("'topic' = 'orders'") && table.contains("'format' = 'json'"))
         // `$rowtime` is not declared when the statement does not name it (it would show in SELECT *).
         #expect(!table.contains("$rowtime"))
+        // A current catalog named by its id is used by the name its objects are declared under.
+        let byID = try await fixture.engine.flinkDeclarations("SELECT id FROM orders", in: fixture.context(["sql.current-catalog": "env-1"]))
+        #expect(byID.statements.suffix(2) == ["USE CATALOG `dev`", "USE `default`"])
+        #expect(byID.statements.contains { $0.hasPrefix("CREATE TABLE `dev`.`default`.`orders`") })
+        #expect(!byID.statements.contains { $0.contains("env-1") })
         let withRowtime = try await fixture.engine.flinkDeclarations("SELECT id, `$rowtime` FROM orders", in: fixture.context())
         #expect(withRowtime.statements.contains { $0.contains("`$rowtime` TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL") })
     }

@@ -117,6 +117,8 @@ struct FlinkExecution: PreparedExecution {
         var decoder: FlinkRowDecoder?
         var pause = Duration.milliseconds(20)
         var resetPending = resetSavepoint
+        let clock = ContinuousClock()
+        var lastWrite = clock.now
         while true {
             try Task.checkCancellation()
             let page = try await gateway.fetch(resultURI: uri)
@@ -136,26 +138,36 @@ struct FlinkExecution: PreparedExecution {
                 pause = min(pause * 2, .milliseconds(500))
                 uri = page.nextResultURI ?? uri
             case .payload:
-                pause = .milliseconds(20)
                 if decoder == nil || !page.columns.isEmpty {
                     decoder = FlinkRowDecoder(columns: page.columns, localTimeZone: properties["sql.local-time-zone"])
                 }
-                if isQuery, !page.rows.isEmpty, let decoder {
+                let rowsArrived = !page.rows.isEmpty
+                if isQuery, rowsArrived, let decoder {
                     let changes = try decoder.records(page.rows)
                     let fresh = changes.enumerated().filter { index + $0.offset >= skipping }.map(\.element)
                     try await sink.deliver(fresh)
                     index += changes.count
                 }
                 guard let next = page.nextResultURI else { return }
-                if next != uri || index != rowsBefore {
-                    uri = next
-                    let rows = index
-                    try records.update(statementID) { record in
-                        record.nextResultURI = next
-                        record.rowsBefore = rows
-                    }
+                uri = next
+                // The position is kept in memory at every page, and on disk when rows came or once a second: a running
+                // query's gateway answers an empty page every poll, and a write per page would cost more than the rows.
+                // After a crash a position a few empty pages old is refused by the gateway, and the query is computed
+                // again without delivering what was stored (see `drive`).
+                let durable = rowsArrived || clock.now - lastWrite >= .seconds(1)
+                let rows = index
+                try records.update(statementID, durable: durable) { record in
+                    record.nextResultURI = next
+                    record.rowsBefore = rows
                 }
+                if durable { lastWrite = clock.now }
                 if !isQuery, records.record(statementID)?.jobID != nil { return }
+                if rowsArrived {
+                    pause = .milliseconds(20)
+                } else {
+                    try await Task.sleep(for: pause)
+                    pause = min(pause * 2, .milliseconds(500))
+                }
             case .eos:
                 return
             }
@@ -236,6 +248,7 @@ struct FlinkExecution: PreparedExecution {
         switch ending {
         case .detach:
             // The server shuts down: the job runs on, and the record says where to find it.
+            try records.flush(statementID)
             throw CancellationError()
         case .cancel:
             if let operation = record.operation { _ = try? await gateway.closeOperation(operation) }
@@ -291,6 +304,7 @@ struct FlinkExecution: PreparedExecution {
     static func isGone(_ error: FlinkRESTError) -> Bool {
         guard case .status(let code, _, let message, _) = error else { return false }
         return code == 404 || message.contains("does not exist") || message.contains("Can not find") || message.contains("could not be found")
+            || message.contains("Expecting token to be")
     }
 
     static func literal(_ text: String) -> String { text.replacingOccurrences(of: "'", with: "''") }

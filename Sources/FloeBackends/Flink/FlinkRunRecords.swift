@@ -58,9 +58,14 @@ final class FlinkRunRecords: Sendable {
 
     var uids: Set<String> { cache.withLock { Set($0.keys) } }
 
-    /// Stores `record` for `uid` durably before returning.
-    func save(_ record: FlinkRunRecord, for uid: String) throws {
+    /// Stores `record` for `uid`: on disk before returning when `durable`, else in memory until the next durable
+    /// save or ``flush(_:)``.
+    func save(_ record: FlinkRunRecord, for uid: String, durable: Bool = true) throws {
         guard Self.isValid(uid) else { return }
+        guard durable else {
+            cache.withLock { $0[uid] = record }
+            return
+        }
         let data = try JSONEncoder().encode(record)
         let file = directory.appendingPathComponent(uid + ".json")
         let temporary = directory.appendingPathComponent(uid + ".json.tmp")
@@ -73,11 +78,16 @@ final class FlinkRunRecords: Sendable {
 
     /// Changes the record of `uid` (a fresh one when there is none) and stores it.
     @discardableResult
-    func update(_ uid: String, _ change: (inout FlinkRunRecord) -> Void) throws -> FlinkRunRecord {
+    func update(_ uid: String, durable: Bool = true, _ change: (inout FlinkRunRecord) -> Void) throws -> FlinkRunRecord {
         var record = self.record(uid) ?? FlinkRunRecord()
         change(&record)
-        try save(record, for: uid)
+        try save(record, for: uid, durable: durable)
         return record
+    }
+
+    /// Writes what is kept in memory for `uid` to disk.
+    func flush(_ uid: String) throws {
+        if let record = record(uid) { try save(record, for: uid) }
     }
 
     func remove(_ uid: String) {

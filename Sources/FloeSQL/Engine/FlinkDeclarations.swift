@@ -47,7 +47,9 @@ extension FlinkDeclarations {
     ) throws(SQLError)
         -> FlinkDeclarations
     {
-        let currentCatalog = session.properties["sql.current-catalog"].flatMap { $0.isEmpty ? nil : $0 } ?? session.catalog.name
+        // Objects named without their catalog are declared under the current catalog's display name (however
+        // `sql.current-catalog` names it, by id or by name), so the session uses that name too.
+        let currentCatalog = try resolver.currentCatalog().name
         let currentDatabase = resolver.currentDatabaseName
         // `$rowtime` is a system column on Confluent Cloud (not in `SELECT *`); on Flink it can only be a metadata
         // column, which `SELECT *` would show. So it is declared only for statements (and views) that name it.
