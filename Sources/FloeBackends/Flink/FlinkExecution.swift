@@ -178,7 +178,8 @@ struct FlinkExecution: PreparedExecution {
     private func watch(job id: String) async throws {
         let jobs = cluster.jobManager
         let clock = ContinuousClock()
-        var offsetsReadAt = clock.now - .seconds(60)
+        // The first read after two seconds: a job's sources register their offset gauges once they run.
+        var offsetsReadAt = clock.now - .seconds(3)
         while true {
             try Task.checkCancellation()
             let job: FlinkJobManagerClient.Job
@@ -273,9 +274,11 @@ struct FlinkExecution: PreparedExecution {
         let jobs = cluster.jobManager
         do {
             if try await jobs.job(job).state.isGloballyTerminal == false {
+                // The positions its sources reached are what the STOPPED statement shows as `latest_offsets`.
+                await readOffsets(job: job)
                 let location = try await jobs.stopWithSavepoint(job: job, targetDirectory: cluster.savepointDirectory)
                 logger.info("stopped with a savepoint", metadata: ["statement": .string(statementID), "savepoint": .string(location)])
-                var stopped = record.detached
+                var stopped = (records.record(statementID) ?? record).detached
                 stopped.savepoint = location
                 try records.save(stopped, for: statementID)
             } else {
