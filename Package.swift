@@ -26,6 +26,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
+        // TLS for the listeners and for FloeClient (BoringSSL, already in the graph through Hummingbird's package).
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
+        // `GET /metrics`: swift-metrics handles (Hummingbird already depends on it) backed by a Prometheus registry.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.9.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
     ],
     targets: [
         .target(
@@ -69,10 +74,14 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             // The console's script, style sheet and templates, compiled in as `PackageResources.<file_name>` byte
             // arrays: `floe` stays one file, with no resource bundle beside it.
@@ -86,12 +95,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: upcomingFeatures
         ),
-        // FloeClient speaks HTTP/1.1 on NIO, which the server links anyway. An HTTP client library with pooling, TLS
-        // and HTTP/2 (AsyncHTTPClient, NIOSSL, BoringSSL) would add megabytes of text to `floe` and ~2 MiB of idle
-        // RSS to `floe serve` (see bench/README.md).
+        // FloeClient speaks HTTP/1.1 on NIO, which the server links anyway, with NIOSSL for https (which the server's
+        // listeners need too). An HTTP client library with pooling and HTTP/2 (AsyncHTTPClient) would add megabytes of
+        // text to `floe` and idle RSS to `floe serve` (see bench/README.md).
         .target(
             name: "FloeCLI",
             dependencies: [

@@ -105,7 +105,9 @@ struct EmbeddedExecution: PreparedExecution {
 
     func run(deliveringTo sink: any ResultSink, skippingFirst: Int, control: RunControl) async throws {
         do {
-            try await prepared.run(deliveringTo: Receiver(sink: sink), skippingFirst: skippingFirst)
+            try await RunStatistics.$current.withValue(control.statistics) {
+                try await prepared.run(deliveringTo: Receiver(sink: sink), skippingFirst: skippingFirst)
+            }
         } catch let error as SQLError {
             throw ExecutionFailure(error.description, exceptionName: error.exceptionName)
         }

@@ -138,6 +138,8 @@ public enum RunEnding: Sendable, Equatable {
 /// How the scheduler tells a run why it is cancelled: set before the run's task is cancelled.
 public final class RunControl: Sendable {
     private let state = Mutex<RunEnding?>(nil)
+    /// What the run has done so far (`GET /metrics`); the embedded engine counts into it.
+    public let statistics = RunStatistics()
 
     public init() {}
 

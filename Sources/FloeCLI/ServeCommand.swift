@@ -81,6 +81,36 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var flinkSavepointDirs: [String] = []
 
+    @Option(
+        name: .customLong("tls-cert"),
+        help: "PEM certificate chain (leaf first) to serve https with; needs --tls-key; re-read on SIGHUP (env FLOE_TLS_CERT).")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert (env FLOE_TLS_KEY).")
+    var tlsKey: String?
+
+    @Option(
+        name: .customLong("private-port"),
+        help: "Port of the private endpoint: a second listener serving the same API; 0 picks a free one (env FLOE_PRIVATE_PORT; default none).")
+    var privatePort: Int?
+
+    @Option(name: .customLong("private-host"), help: "Interface of the private endpoint (env FLOE_PRIVATE_HOST; default --host).")
+    var privateHost: String?
+
+    @Option(name: .customLong("private-tls-cert"), help: "PEM certificate chain of the private endpoint (env FLOE_PRIVATE_TLS_CERT).")
+    var privateTLSCert: String?
+
+    @Option(name: .customLong("private-tls-key"), help: "PEM private key of --private-tls-cert (env FLOE_PRIVATE_TLS_KEY).")
+    var privateTLSKey: String?
+
+    @Option(
+        name: .customLong("private-url"),
+        help: "Externally visible base URL of the private endpoint, reported as regions' private_http_endpoint (env FLOE_PRIVATE_URL).")
+    var privateURL: String?
+
+    @Option(name: .customLong("log-format"), help: "text, or json for one JSON object per line (env FLOE_LOG_FORMAT; default text).")
+    var logFormat: String?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         func setting(_ flag: String?, _ variable: String) -> String? {
@@ -154,17 +184,59 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        configuration.tls = try Self.tlsFiles(
+            certificate: setting(tlsCert, "FLOE_TLS_CERT"), key: setting(tlsKey, "FLOE_TLS_KEY"), options: ("--tls-cert", "--tls-key"))
+        let privateTLS = try Self.tlsFiles(
+            certificate: setting(privateTLSCert, "FLOE_PRIVATE_TLS_CERT"), key: setting(privateTLSKey, "FLOE_PRIVATE_TLS_KEY"),
+            options: ("--private-tls-cert", "--private-tls-key"))
+        let privateHostSetting = setting(privateHost, "FLOE_PRIVATE_HOST")
+        let privateURLSetting = setting(privateURL, "FLOE_PRIVATE_URL")
+        if let portText = setting(privatePort.map(String.init), "FLOE_PRIVATE_PORT") {
+            guard let value = Int(portText), (0...65535).contains(value) else { throw ValidationError("Invalid --private-port '\(portText)'.") }
+            configuration.privateListener = PrivateListenerSetting(host: privateHostSetting, port: value, tls: privateTLS, url: privateURLSetting)
+        } else if privateHostSetting != nil || privateTLS != nil || privateURLSetting != nil {
+            throw ValidationError("--private-host, --private-tls-cert, --private-tls-key and --private-url need --private-port.")
+        }
+        if let listener = configuration.privateListener, listener.port != 0, listener.port == configuration.port,
+            (listener.host ?? configuration.host) == configuration.host
+        {
+            throw ValidationError("--private-port must differ from --port on the same interface.")
+        }
+        if let text = setting(logFormat, "FLOE_LOG_FORMAT") {
+            guard let format = LogFormat(rawValue: text.lowercased()) else {
+                throw ValidationError("--log-format must be 'text' or 'json', not '\(text)'.")
+            }
+            configuration.logFormat = format
+        }
         if let key = environment["FLOE_BOOTSTRAP_API_KEY"], let secret = environment["FLOE_BOOTSTRAP_API_SECRET"], !key.isEmpty, !secret.isEmpty {
             configuration.bootstrapCredentials = (key, secret)
         }
         let level = configuration.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
-            handler.logLevel = level
-            return handler
+        switch configuration.logFormat {
+        case .text:
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardOutput(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case .json:
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, logLevel: level) }
         }
         let logger = Logger(label: "floe")
         try await FloeServer(configuration: configuration, logger: logger).run()
+    }
+
+    /// A listener's TLS files from its two options: both or neither. The files are read when the server starts, which
+    /// then names the one that does not load.
+    static func tlsFiles(certificate: String?, key: String?, options: (certificate: String, key: String)) throws -> TLSFiles? {
+        switch (certificate, key) {
+        case (nil, nil): return nil
+        case (let certificate?, let key?):
+            return TLSFiles(
+                certificatePath: (certificate as NSString).expandingTildeInPath, keyPath: (key as NSString).expandingTildeInPath)
+        case (nil, _): throw ValidationError("\(options.key) needs \(options.certificate).")
+        case (_, nil): throw ValidationError("\(options.certificate) needs \(options.key).")
+        }
     }
 
     /// `30d`, `12h`, `90m`, `45s` or a number of seconds (at most ten years); nil for anything else or for zero.

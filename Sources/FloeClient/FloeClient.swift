@@ -46,12 +46,15 @@ public struct FloeClient: Sendable {
     public var credentials: APICredentials?
     /// Per-request timeout.
     public var timeout: Duration
+    /// How https servers are verified.
+    public var tls: ClientTLS
 
     /// Creates a client.
-    public init(baseURL: String, credentials: APICredentials? = nil, timeout: Duration = .seconds(30)) {
+    public init(baseURL: String, credentials: APICredentials? = nil, timeout: Duration = .seconds(30), tls: ClientTLS = .system) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.credentials = credentials
         self.timeout = timeout
+        self.tls = tls
     }
 
     /// The same client with other credentials (or none).
@@ -83,13 +86,13 @@ public struct FloeClient: Sendable {
             }
             url += (url.contains("?") ? "&" : "?") + encoded.joined(separator: "&")
         }
-        guard let target = try HTTPTarget(url: url) else { throw FloeClientError.invalidURL(url) }
+        guard let target = HTTPTarget(url: url) else { throw FloeClientError.invalidURL(url) }
         var fields: [(String, String)] = []
         if let credentials { fields.append(("Authorization", credentials.authorizationHeader)) }
         let body = rawBody ?? json?.serialized()
         if json != nil, rawBody == nil { fields.append(("Content-Type", "application/json")) }
         fields += headers
-        let response = try await HTTP1Exchange.send(method: method, target: target, headers: fields, body: body, timeout: timeout)
+        let response = try await HTTP1Exchange.send(method: method, target: target, headers: fields, body: body, timeout: timeout, trust: tls)
         var headerMap: [String: String] = [:]
         for (name, value) in response.headers { headerMap[name.lowercased()] = value }
         return FloeResponse(status: response.status, headers: headerMap, body: response.body)

@@ -219,6 +219,14 @@ extension SQLiteControlPlaneStore: StatementResultStore {
         try db.execute(sql: "PRAGMA incremental_vacuum")
     }
 
+    /// The bytes all stored results take, counted as ``resultsLimit`` counts them (rows, their keys, SQLite's per-row
+    /// overhead). A scan of the results table, read beside the writers (WAL): for scrapes, not for hot paths.
+    public func resultStoreBytes() async throws -> Int {
+        try await database.read { db in
+            try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(length(row) + length(statement_uid) + 16), 0) FROM statement_result") ?? 0
+        }
+    }
+
     public func results(statementUID: String, from position: Int64, limit: Int) async throws -> [StoredResultChange] {
         try await database.read { db in
             try Row.fetchAll(

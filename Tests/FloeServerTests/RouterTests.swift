@@ -32,6 +32,12 @@ struct RouterFixture {
     var flinkClusters: [FlinkClusterSetting] = []
     /// Where the server logs (nowhere by default).
     var logger: Logger? = nil
+    /// The listener the router serves (statements created through it carry it) and the server's endpoints.
+    var networkKind = NetworkKind.public
+    var endpoints: ServerEndpoints? = nil
+    /// What the router shares with other listeners (a rate limiter that lasts across calls, `GET /metrics`); by
+    /// default a fresh limiter per call from `rateLimits`, and no metrics.
+    var shared: ListenerShared? = nil
 
     static func make(resultsLimit: Int = SQLiteControlPlaneStore.defaultResultsLimit) async throws -> RouterFixture {
         let store = try SQLiteControlPlaneStore.inMemory(resultsLimit: resultsLimit)
@@ -92,8 +98,9 @@ struct RouterFixture {
         configuration.flinkClusters = flinkClusters
         return Application(
             router: FloeServer.makeRouter(
-                store: store, configuration: configuration, publicURL: "http://floe.test", statements: statements,
-                registries: store.schemaRegistries),
+                store: store, configuration: configuration, publicURL: networkKind == .private ? "http://private.floe.test" : "http://floe.test",
+                endpoints: endpoints, networkKind: networkKind, statements: statements, registries: store.schemaRegistries,
+                shared: shared ?? ListenerShared(limiter: rateLimits.map { RateLimiter(limits: $0) })),
             logger: logger)
     }
 

@@ -31,6 +31,11 @@ struct LoginCommand: AsyncParsableCommand {
     @Option(name: .customLong("context-name"), help: "Name for the saved context (default login-<key>-<url>).")
     var contextName: String?
 
+    @Option(
+        name: .customLong("ca-cert"),
+        help: "PEM file of CA certificates to trust besides the system's, for an https server with a private CA's certificate (env FLOE_CA_CERT).")
+    var caCert: String?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         func setting(_ flag: String?, _ variable: String) -> String? {
@@ -68,6 +73,11 @@ struct LoginCommand: AsyncParsableCommand {
         guard let key, let secret else { return }
         var context = CLIContext(
             name: contextName ?? "login-\(key)-\(serverURL)", url: serverURL, credentials: StoredAPIKey(key: key, secret: secret, resource: "cloud"))
+        if let caCert = setting(caCert, "FLOE_CA_CERT") {
+            let path = URL(fileURLWithPath: (caCert as NSString).expandingTildeInPath).standardizedFileURL.path
+            guard FileManager.default.isReadableFile(atPath: path) else { throw CLIError.usage("--ca-cert: cannot read \"\(path)\".") }
+            context.caCertificate = path
+        }
         let session = CLISession(configuration: try CLIConfiguration.load(), context: context, isSaved: false)
         let organizations: [JSONValue]
         do {

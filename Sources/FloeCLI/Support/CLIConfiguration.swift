@@ -43,9 +43,13 @@ struct CLIContext: Codable, Equatable, Sendable {
     /// The Kafka cluster chosen with `floe kafka cluster use`, per environment id (as the `confluent` CLI keeps one
     /// active cluster per environment).
     var kafkaClusters: [String: String]?
+    /// A PEM file of CA certificates to trust besides the system's (`floe login --ca-cert`), for a server whose
+    /// certificate a private CA signed.
+    var caCertificate: String?
 
     enum CodingKeys: String, CodingKey {
         case name, url, credentials, principal, cloud, region
+        case caCertificate = "ca_cert"
         case organizationID = "organization_id"
         case environmentID = "environment_id"
         case computePoolID = "compute_pool_id"

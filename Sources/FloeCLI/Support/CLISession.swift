@@ -11,8 +11,8 @@ struct ContextOptions: ParsableArguments {
     var context: String?
 }
 
-/// A command's connection to a Floe server: the chosen context (with `FLOE_URL`, `FLOE_API_KEY` and
-/// `FLOE_API_SECRET` taking precedence) and a client signed with its credentials.
+/// A command's connection to a Floe server: the chosen context (with `FLOE_URL`, `FLOE_API_KEY`, `FLOE_API_SECRET`
+/// and `FLOE_CA_CERT` taking precedence) and a client signed with its credentials.
 struct CLISession {
     var configuration: CLIConfiguration
     var context: CLIContext
@@ -28,8 +28,10 @@ struct CLISession {
         let url = environment["FLOE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         let key = environment["FLOE_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let secret = environment["FLOE_API_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        let caCertificate = environment["FLOE_CA_CERT"].flatMap { $0.isEmpty ? nil : $0 }
         if var context = saved {
             if let url { context.url = url }
+            if let caCertificate { context.caCertificate = caCertificate }
             if let key, let secret {
                 if key != context.credentials.key { context.principal = nil }
                 context.credentials = StoredAPIKey(key: key, secret: secret, resource: nil)
@@ -39,20 +41,25 @@ struct CLISession {
         guard let url, let key, let secret else {
             throw CLIError.usage("You are not logged in. Run `floe login --url <server>` (or set FLOE_URL, FLOE_API_KEY and FLOE_API_SECRET).")
         }
-        let context = CLIContext(name: "environment", url: url, credentials: StoredAPIKey(key: key, secret: secret, resource: nil))
+        var context = CLIContext(name: "environment", url: url, credentials: StoredAPIKey(key: key, secret: secret, resource: nil))
+        context.caCertificate = caCertificate
         return CLISession(configuration: configuration, context: context, isSaved: false)
     }
 
     /// A client for the control plane (the login key).
     var client: FloeClient {
-        FloeClient(baseURL: context.url, credentials: APICredentials(key: context.credentials.key, secret: context.credentials.secret))
+        FloeClient(
+            baseURL: context.url, credentials: APICredentials(key: context.credentials.key, secret: context.credentials.secret), tls: trust)
     }
 
     /// A client for `sql/v1` (the Flink key in use, else the login key).
     var statementClient: FloeClient {
         let stored = context.statementCredentials
-        return FloeClient(baseURL: context.url, credentials: APICredentials(key: stored.key, secret: stored.secret))
+        return FloeClient(baseURL: context.url, credentials: APICredentials(key: stored.key, secret: stored.secret), tls: trust)
     }
+
+    /// How https servers are verified: the system's trust store, plus the context's CA certificates.
+    var trust: ClientTLS { context.caCertificate.map { ClientTLS(caCertificateFile: $0) } ?? .system }
 
     /// Saves changes to the context (no-op for a context made of environment variables, which has nowhere to go).
     mutating func save() throws {

@@ -9,6 +9,7 @@
 /// - `FlinkDeveloper`: uses compute pools and manages its own statements; cannot create pools.
 /// - Kafka clusters (`cmk/v2`) are managed by EnvironmentAdmin and above, and read and used by FlinkDeveloper and above.
 /// - `Assigner` (on a service account): may create API keys for that account and run statements as it.
+/// - `MetricsViewer` (on the organization): may read `GET /metrics`, and nothing else.
 ///
 /// Every check is a pure function of the bindings, so the rules are tested without a server.
 public struct AccessPolicy: Sendable {
@@ -16,7 +17,11 @@ public struct AccessPolicy: Sendable {
     public let principalID: String
     /// The principal's organization.
     public let organizationID: String
+    /// The roles that reach resources. MetricsViewer is kept apart: it reaches no resource, so no check but
+    /// ``canViewMetrics`` may see it (an organization-wide binding would otherwise count as a role in every environment).
     private let grants: [(role: Role, scope: CRNPattern)]
+    /// Whether the principal is a MetricsViewer of its organization.
+    private let viewsMetrics: Bool
 
     /// Builds the policy of `principalID` from the bindings in `state`.
     public init(principalID: String, organizationID: String, state: ControlPlaneState) {
@@ -27,10 +32,12 @@ public struct AccessPolicy: Sendable {
     public init(principalID: String, organizationID: String, bindings: [RoleBinding]) {
         self.principalID = principalID
         self.organizationID = organizationID
-        self.grants = bindings.compactMap { binding in
+        let all: [(role: Role, scope: CRNPattern)] = bindings.compactMap { binding in
             guard binding.organizationID == organizationID, let scope = CRNPattern(binding.crnPattern) else { return nil }
             return (binding.role, scope)
         }
+        self.grants = all.filter { $0.role != .metricsViewer }
+        self.viewsMetrics = all.contains { $0.role == .metricsViewer && $0.scope.covers(.organization(organizationID)) }
     }
 
     /// Whether the principal holds one of `roles` on a scope that covers `resource`.
@@ -48,6 +55,9 @@ public struct AccessPolicy: Sendable {
     public var isOrganizationAdmin: Bool {
         holds([.organizationAdmin], on: .organization(organizationID))
     }
+
+    /// Read the server's metrics: OrganizationAdmin or MetricsViewer of the organization.
+    public var canViewMetrics: Bool { viewsMetrics || isOrganizationAdmin }
 
     /// Whether the principal has any role at all in the organization.
     public var isMember: Bool { !grants.isEmpty }
@@ -160,9 +170,10 @@ public struct AccessPolicy: Sendable {
     /// Whether the principal holds everything `other` holds: for each of `other`'s roles, a role that includes it on a
     /// scope at least as wide. Minting a key for `other` must not give the minter more than it has.
     public func holdsEverything(of other: AccessPolicy) -> Bool {
-        other.grants.allSatisfy { theirs in
-            grants.contains { mine in mine.role.includes(theirs.role) && mine.scope.covers(theirs.scope.crn) }
-        }
+        (!other.viewsMetrics || canViewMetrics)
+            && other.grants.allSatisfy { theirs in
+                grants.contains { mine in mine.role.includes(theirs.role) && mine.scope.covers(theirs.scope.crn) }
+            }
     }
 
     /// Why the principal may not create an API key owned by `owner` for `resource`, or nil if it may.

@@ -11,8 +11,14 @@ extension ControlPlaneState {
         public var labels: [String: String]
         public var computePoolID: String
         public var principal: String
+        /// Which endpoint the statement was created through (`status.network_kind`).
+        public var networkKind: NetworkKind
 
-        public init(name: String, sql: String, properties: [String: String], labels: [String: String], computePoolID: String, principal: String) {
+        public init(
+            name: String, sql: String, properties: [String: String], labels: [String: String], computePoolID: String, principal: String,
+            networkKind: NetworkKind = .public
+        ) {
+            self.networkKind = networkKind
             self.name = name
             self.sql = sql
             self.properties = properties
@@ -141,6 +147,7 @@ extension ControlPlaneState {
             createdAt: now, labels: request.labels, sql: request.sql, properties: request.properties, computePoolID: pool.id,
             regionID: pool.regionID, principal: request.principal, creatorID: creatorID)
         statement.credentialReach = credentialReach
+        statement.networkKind = request.networkKind
         put(statement, in: \.statements)
         return statement
     }

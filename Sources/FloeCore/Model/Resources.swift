@@ -228,6 +228,8 @@ public enum Role: String, Codable, Sendable, CaseIterable {
     case flinkAdmin = "FlinkAdmin"
     case flinkDeveloper = "FlinkDeveloper"
     case assigner = "Assigner"
+    /// Reads the server's metrics (`GET /metrics`), as Confluent Cloud's MetricsViewer reads its Metrics API.
+    case metricsViewer = "MetricsViewer"
 
     /// Whether holding this role on a scope gives everything `other` gives on the same scope.
     public func includes(_ other: Role) -> Bool {
@@ -235,7 +237,7 @@ public enum Role: String, Codable, Sendable, CaseIterable {
         case .organizationAdmin: return true
         case .environmentAdmin: return [.environmentAdmin, .flinkAdmin, .flinkDeveloper].contains(other)
         case .flinkAdmin: return [.flinkAdmin, .flinkDeveloper].contains(other)
-        case .flinkDeveloper, .assigner: return other == self
+        case .flinkDeveloper, .assigner, .metricsViewer: return other == self
         }
     }
 
@@ -243,7 +245,7 @@ public enum Role: String, Codable, Sendable, CaseIterable {
     /// any other scope could never apply (an Assigner binding on an environment, an EnvironmentAdmin on a pool).
     public var bindableScopes: [[String]] {
         switch self {
-        case .organizationAdmin: return [[]]
+        case .organizationAdmin, .metricsViewer: return [[]]
         case .environmentAdmin: return [["environment"]]
         case .flinkAdmin, .flinkDeveloper:
             return [["environment"], ["environment", "flink-region"], ["environment", "flink-region", "compute-pool"]]

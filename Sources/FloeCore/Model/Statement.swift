@@ -17,6 +17,13 @@ public enum StatementPhase: String, Codable, Sendable, CaseIterable {
     public var isTerminal: Bool { self == .completed || self == .stopped || self == .failed }
 }
 
+/// `status.network_kind`: whether a statement was created through the public endpoint or the private one (Confluent
+/// Cloud's private networking; Floe's second listener).
+public enum NetworkKind: String, Codable, Sendable, CaseIterable {
+    case `public` = "PUBLIC"
+    case `private` = "PRIVATE"
+}
+
 /// `status.traits` as stored: the analysis of the statement's SQL. The schema is kept in its wire form (the
 /// engine's rendering of Flink's DataType JSON) so that the control plane never interprets SQL types.
 public struct StatementTraitsRecord: Codable, Sendable, Equatable {
@@ -100,6 +107,9 @@ public struct Statement: ControlPlaneResource, Equatable {
     /// stored before it was recorded, which reach their own environment only.
     public var credentialReach: CredentialReach?
     public var stopped: Bool
+    /// The endpoint the statement was created through; nil for statements stored before it was recorded (all of which
+    /// came through the public endpoint).
+    public var networkKind: NetworkKind?
 
     // status
     public var phase: StatementPhase

@@ -1,5 +1,6 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import FloeCore
 import Foundation
 
 /// Driving a dataflow: its sources are polled in turn and each batch is pushed up through the stages it feeds, with
@@ -23,6 +24,8 @@ extension Dataflow {
         let clock = ContinuousClock()
         var lastFlush = clock.now
         var lastCheckpoint = clock.now
+        // The run's statistics (`GET /metrics`), if the backend set them for this task.
+        let statistics = RunStatistics.current
         func flush(force: Bool) async throws {
             let rows = pending.reduce(0) { total, batches in batches.reduce(total) { $0 + $1.count } }
             guard rows > 0, force || clock.now - lastFlush >= interval || rows >= 4096 else { return }
@@ -30,6 +33,7 @@ extension Dataflow {
             pending = Array(repeating: [], count: roots.count)
             lastFlush = clock.now
             try await outputs(batches)
+            statistics?.recordWritten(rows)
         }
         /// When the next checkpoint is due, if there is anything to checkpoint.
         func checkpointDue() -> ContinuousClock.Instant? {
@@ -43,10 +47,13 @@ extension Dataflow {
             try await checkpoint.take(self)
             lastCheckpoint = clock.now
             checkpoint.policy.record(cost: lastCheckpoint - started)
+            statistics?.recordCheckpoint(lastCheckpoint - started)
             changedSinceCheckpoint = false
         }
         do {
-            try await drive(clock: clock, flush: { try await flush(force: $0) }, checkpointDue: checkpointDue, takeCheckpoint: takeCheckpoint)
+            try await drive(
+                clock: clock, statistics: statistics, flush: { try await flush(force: $0) }, checkpointDue: checkpointDue,
+                takeCheckpoint: takeCheckpoint)
         } catch {
             // Stopped between batches: what was processed is checkpointed, so a resume continues right after it.
             if checkpoint != nil, error is CancellationError || Task.isCancelled, !(error is SQLError) { try await takeCheckpoint() }
@@ -59,7 +66,7 @@ extension Dataflow {
 
     /// The driving loop of ``run(interval:checkpoint:outputs:)``.
     private func drive(
-        clock: ContinuousClock, flush: (_ force: Bool) async throws -> Void, checkpointDue: () -> ContinuousClock.Instant?,
+        clock: ContinuousClock, statistics: RunStatistics?, flush: (_ force: Bool) async throws -> Void, checkpointDue: () -> ContinuousClock.Instant?,
         takeCheckpoint: () async throws -> Void
     ) async throws {
         let started = clock.now
@@ -83,6 +90,7 @@ extension Dataflow {
                     }
                     progressed = true
                     changedSinceCheckpoint = true
+                    statistics?.recordRead(batch.count)
                     if source.followsInput {
                         lastActive[id] = clock.now
                         // A table that produces again is active: it holds the watermark back again.

@@ -18,6 +18,8 @@ struct APIEnvironment: Sendable {
     var afterCascadingDelete: @Sendable (_ deletedEnvironmentID: String?) async -> Void = { _ in }
     /// The environments' Schema Registries (absent in routers built without them).
     var registries: SchemaRegistryStore?
+    /// The listener this router serves: statements created through it carry it in `status.network_kind`.
+    var networkKind = NetworkKind.public
 
     /// Runs a store mutation, passing domain errors through unchanged.
     func mutate<Result: Sendable>(_ operation: @Sendable (inout ControlPlaneState) throws(APIError) -> Result) async throws -> Result {

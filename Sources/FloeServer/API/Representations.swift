@@ -186,7 +186,10 @@ struct Representations: Sendable {
                 "resource_name": .string("crn://confluent.cloud/organization=\(organizationID)/region=\(region.id)"),
             ],
             "display_name": .string(region.displayName), "cloud": .string(region.cloud.rawValue), "region_name": .string(region.regionName),
-            "http_endpoint": .string(links.baseURL), "private_http_endpoint": .string(links.baseURL),
+            // Without a private listener the public endpoint is the only one: clients that pick the private endpoint
+            // (confluent CLI's private networking) still reach the server.
+            "http_endpoint": .string(links.endpoints.publicURL),
+            "private_http_endpoint": .string(links.endpoints.privateURL ?? links.endpoints.publicURL),
         ]
     }
 

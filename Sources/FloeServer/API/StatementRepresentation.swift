@@ -32,7 +32,7 @@ extension Representations {
                     })
             ),
             ("scaling_status", ["scaling_state": .string(statement.scalingState), "last_updated": time(statement.scalingUpdatedAt)]),
-            ("network_kind", "PUBLIC"),
+            ("network_kind", .string((statement.networkKind ?? .public).rawValue)),
         ]
         if statement.phase == .stopped, let checkpoint {
             status.append(("latest_offsets", .object(checkpoint.latestOffsets.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))

@@ -180,7 +180,8 @@ struct StatementsAPI: Sendable {
         }
 
         let statementRequest = ControlPlaneState.StatementRequest(
-            name: name, sql: sql, properties: properties, labels: labels, computePoolID: requestedPool ?? "", principal: principal)
+            name: name, sql: sql, properties: properties, labels: labels, computePoolID: requestedPool ?? "", principal: principal,
+            networkKind: api.networkKind)
         if properties["sql.dry-run"]?.lowercased() == "true" {
             return try await dryRun(statementRequest, scope: scope, pool: pool, regionID: regionID)
         }
@@ -229,6 +230,7 @@ struct StatementsAPI: Sendable {
             computePoolID: pool?.id ?? request.computePoolID, regionID: regionID ?? "", principal: request.principal,
             creatorID: scope.caller.principalID)
         statement.credentialReach = CredentialReach(of: scope.caller.apiKey)
+        statement.networkKind = request.networkKind
         let context = ExecutionContext(statement: statement, in: scope.state, statementID: nil)
         do throws(ExecutionFailure) {
             let prepared = try await services.backend.prepare(request.sql, in: context)

@@ -80,6 +80,9 @@ final class ConnectionCounter: Sendable {
 
     init(limits: ConnectionLimits) { self.limits = limits }
 
+    /// Connections open now (`floe_open_connections`).
+    var openConnections: Int { max(0, open.load(ordering: .relaxed)) }
+
     /// Records a new connection; returns whether it is one too many.
     func opened() -> Bool {
         let now = open.wrappingAdd(1, ordering: .relaxed).newValue

@@ -4,10 +4,31 @@ import FloeCore
 import Foundation
 import Hummingbird
 
-/// Builds absolute URLs on the server's public base URL.
+/// The base URLs the server is reached at, as `fcpm/v2` regions report them.
+public struct ServerEndpoints: Sendable, Equatable {
+    /// The public listener's (`http_endpoint`).
+    public var publicURL: String
+    /// The private listener's (`private_http_endpoint`); nil without one.
+    public var privateURL: String?
+
+    public init(publicURL: String, privateURL: String? = nil) {
+        self.publicURL = publicURL
+        self.privateURL = privateURL
+    }
+}
+
+/// Builds absolute URLs on the base URL of the listener that answers (public or private), so that a client follows
+/// links through the endpoint it came in by.
 struct ResourceLinks: Sendable {
-    /// `http://host:port` or the configured public URL, without a trailing slash.
+    /// `http://host:port` or the configured public (or private) URL, without a trailing slash.
     let baseURL: String
+    /// Both endpoints of the server.
+    let endpoints: ServerEndpoints
+
+    init(baseURL: String, endpoints: ServerEndpoints? = nil) {
+        self.baseURL = baseURL
+        self.endpoints = endpoints ?? ServerEndpoints(publicURL: baseURL)
+    }
 
     /// `baseURL` + `path` (which starts with `/`) + an encoded query.
     func url(_ path: String, query: [(String, String)] = []) -> String {

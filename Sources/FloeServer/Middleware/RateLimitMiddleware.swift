@@ -17,10 +17,17 @@ final class RateLimiter: Sendable {
         var minuteCount = 0
     }
 
+    /// The limit a refused request hit (the `limit` label of `floe_rate_limit_refusals_total`).
+    enum Limit: String, Sendable {
+        case concurrent
+        case perSecond = "per_second"
+        case perMinute = "per_minute"
+    }
+
     /// The verdict for one request.
     enum Decision {
         case allowed(remainingInMinute: Int, resetSeconds: Int)
-        case refused(retryAfter: Int, reason: String)
+        case refused(retryAfter: Int, reason: String, limit: Limit)
     }
 
     let limits: RateLimits
@@ -46,15 +53,15 @@ final class RateLimiter: Sendable {
             let secondsToMinuteEnd = Int((minute + 1) * 60 - second)
             if entry.inFlight >= limits.concurrentRequests {
                 table[client] = entry
-                return .refused(retryAfter: 1, reason: "more than \(limits.concurrentRequests) concurrent requests")
+                return .refused(retryAfter: 1, reason: "more than \(limits.concurrentRequests) concurrent requests", limit: .concurrent)
             }
             if entry.secondCount >= limits.perSecond {
                 table[client] = entry
-                return .refused(retryAfter: 1, reason: "more than \(limits.perSecond) requests per second")
+                return .refused(retryAfter: 1, reason: "more than \(limits.perSecond) requests per second", limit: .perSecond)
             }
             if entry.minuteCount >= limits.perMinute {
                 table[client] = entry
-                return .refused(retryAfter: secondsToMinuteEnd, reason: "more than \(limits.perMinute) requests per minute")
+                return .refused(retryAfter: secondsToMinuteEnd, reason: "more than \(limits.perMinute) requests per minute", limit: .perMinute)
             }
             entry.inFlight += 1
             entry.secondCount += 1
@@ -75,6 +82,8 @@ final class RateLimiter: Sendable {
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = FloeRequestContext
     let limiter: RateLimiter
+    /// Where refusals are counted (`floe_rate_limit_refusals_total`).
+    var metrics: ServerMetrics?
 
     static let limitHeader = HTTPField.Name("X-RateLimit-Limit")!
     static let remainingHeader = HTTPField.Name("X-RateLimit-Remaining")!
@@ -82,7 +91,8 @@ struct RateLimitMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         switch limiter.admit(context.clientIP, now: Date().timeIntervalSince1970) {
-        case .refused(let retryAfter, let reason):
+        case .refused(let retryAfter, let reason, let limit):
+            metrics?.recordRateLimitRefusal(limit)
             var response = RequestEnvelopeMiddleware.response(
                 for: APIError.tooManyRequests(retryAfter: retryAfter, detail: "Rate limit exceeded: \(reason) from one client address."),
                 request: request, context: context)

@@ -26,7 +26,8 @@ struct ErrorStyles: Sendable {
 }
 
 /// The outermost middleware: stamps `X-Request-Id` on every response, turns every thrown error into the error body of
-/// the request's API (the one place errors become HTTP), and writes one log line per request.
+/// the request's API (the one place errors become HTTP), and writes one log line and counts one request in the
+/// metrics (by route pattern, method and status, with its latency) per request.
 ///
 /// The error style is chosen by path prefix before any route matches, so that an unknown route, a failed
 /// authentication or a refused rate limit under the Schema Registry's prefix answers in the registry's format too; it
@@ -34,6 +35,8 @@ struct ErrorStyles: Sendable {
 struct RequestEnvelopeMiddleware: RouterMiddleware {
     typealias Context = FloeRequestContext
     var styles = ErrorStyles()
+    /// Where requests are counted; nil for the console's in-process API router (its calls are not client requests).
+    var metrics: ServerMetrics?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
@@ -47,6 +50,7 @@ struct RequestEnvelopeMiddleware: RouterMiddleware {
         }
         response.headers[.init("X-Request-Id")!] = context.requestID
         let elapsed = ContinuousClock.now - started
+        metrics?.recordRequest(method: request.method, route: context.endpointPath, status: response.status.code, duration: elapsed)
         let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
         context.logger.log(
             level: response.status.code >= 500 ? .error : .info, "request",

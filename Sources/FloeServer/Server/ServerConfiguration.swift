@@ -41,6 +41,12 @@ public struct ServerConfiguration: Sendable {
     public var kafkaProbeTimeout: Duration = .seconds(10)
     /// The regions whose compute pools run their statements on an Apache Flink cluster, and how to reach it.
     public var flinkClusters: [FlinkClusterSetting] = []
+    /// The public listener's TLS material; nil serves plain HTTP.
+    public var tls: TLSFiles?
+    /// The second listener (Confluent Cloud's private networking); nil for none.
+    public var privateListener: PrivateListenerSetting?
+    /// How log lines are written.
+    public var logFormat = LogFormat.text
 
     /// Creates a configuration with the given data directory and defaults elsewhere.
     public init(dataDirectory: URL) {
@@ -49,12 +55,48 @@ public struct ServerConfiguration: Sendable {
 
     /// The public base URL without a trailing slash.
     public func resolvedPublicURL(boundPort: Int) -> String {
-        if let publicURL, !publicURL.isEmpty {
-            return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        Self.baseURL(configured: publicURL, host: host, port: boundPort, tls: tls != nil)
+    }
+
+    /// The private listener's base URL without a trailing slash; nil without a private listener.
+    public func resolvedPrivateURL() -> String? {
+        privateListener.map { Self.baseURL(configured: $0.url, host: $0.host ?? host, port: $0.port, tls: $0.tls != nil) }
+    }
+
+    /// `configured` without its trailing slash, else `http[s]://host:port` (a wildcard host shown as loopback).
+    static func baseURL(configured: String?, host: String, port: Int, tls: Bool) -> String {
+        if let configured, !configured.isEmpty {
+            return configured.hasSuffix("/") ? String(configured.dropLast()) : configured
         }
         let shownHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
-        return "http://\(shownHost.contains(":") ? "[\(shownHost)]" : shownHost):\(boundPort)"
+        return "\(tls ? "https" : "http")://\(shownHost.contains(":") ? "[\(shownHost)]" : shownHost):\(port)"
     }
+}
+
+/// The private endpoint: a second listener serving the same API (`--private-port`, `--private-host`,
+/// `--private-tls-cert`/`--private-tls-key`, `--private-url`). Statements created through it are `network_kind`
+/// PRIVATE, and regions report its URL as `private_http_endpoint`.
+public struct PrivateListenerSetting: Sendable, Equatable {
+    /// The interface; nil for the public listener's.
+    public var host: String?
+    public var port: Int
+    /// Its own TLS material; nil serves plain HTTP.
+    public var tls: TLSFiles?
+    /// Its externally visible base URL; nil for `http[s]://host:port`.
+    public var url: String?
+
+    public init(host: String? = nil, port: Int, tls: TLSFiles? = nil, url: String? = nil) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.url = url
+    }
+}
+
+/// `--log-format`: Swift Log's text lines, or one JSON object per line for log collectors.
+public enum LogFormat: String, Sendable, CaseIterable {
+    case text
+    case json
 }
 
 /// Request limits per client IP address, as Confluent Cloud states them for its APIs.

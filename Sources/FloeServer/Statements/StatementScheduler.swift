@@ -75,6 +75,9 @@ actor StatementScheduler: Service {
     /// Asks for a reconciliation soon (after a client changed a statement or a pool).
     nonisolated func wake() { wakeupContinuation.yield() }
 
+    /// The statistics of the runs in progress, by statement id.
+    func runStatistics() -> [String: RunStatistics] { executions.mapValues(\.control.statistics) }
+
     /// Whether the statement incarnation `uid` is running now.
     func isRunning(id: String, uid: String) -> Bool { executions[id]?.uid == uid }
 
