@@ -232,8 +232,9 @@ struct ServeCommand: AsyncParsableCommand {
         switch (certificate, key) {
         case (nil, nil): return nil
         case (let certificate?, let key?):
-            return TLSFiles(
-                certificatePath: (certificate as NSString).expandingTildeInPath, keyPath: (key as NSString).expandingTildeInPath)
+            // Absolute, so that log lines and reloads name the files unambiguously.
+            func absolute(_ path: String) -> String { URL(fileURLWithPath: (path as NSString).expandingTildeInPath).standardizedFileURL.path }
+            return TLSFiles(certificatePath: absolute(certificate), keyPath: absolute(key))
         case (nil, _): throw ValidationError("\(options.key) needs \(options.certificate).")
         case (_, nil): throw ValidationError("\(options.certificate) needs \(options.key).")
         }

@@ -82,15 +82,18 @@ struct ShellTests {
     }
 
     @Test func httpTargetsParseHostsPortsAndPaths() throws {
-        let target = try #require(try HTTPTarget(url: "http://127.0.0.1:8080/org/v2/environments?page_size=1"))
+        let target = try #require(HTTPTarget(url: "http://127.0.0.1:8080/org/v2/environments?page_size=1"))
         #expect(target.host == "127.0.0.1" && target.port == 8080 && target.requestTarget == "/org/v2/environments?page_size=1")
-        #expect(target.hostHeader == "127.0.0.1:8080")
-        let bare = try #require(try HTTPTarget(url: "http://floe.local"))
+        #expect(target.hostHeader == "127.0.0.1:8080" && !target.secure)
+        let bare = try #require(HTTPTarget(url: "http://floe.local"))
         #expect(bare.port == 80 && bare.requestTarget == "/" && bare.hostHeader == "floe.local")
-        let v6 = try #require(try HTTPTarget(url: "http://[::1]:9000?x=1"))
+        let v6 = try #require(HTTPTarget(url: "http://[::1]:9000?x=1"))
         #expect(v6.host == "::1" && v6.port == 9000 && v6.requestTarget == "/?x=1" && v6.hostHeader == "[::1]:9000")
-        #expect(try HTTPTarget(url: "ftp://x") == nil)
-        #expect(try HTTPTarget(url: "http://host:notaport/") == nil)
-        #expect(throws: FloeClientError.self) { try HTTPTarget(url: "https://confluent.cloud") }
+        #expect(HTTPTarget(url: "ftp://x") == nil)
+        #expect(HTTPTarget(url: "http://host:notaport/") == nil)
+        let secure = try #require(HTTPTarget(url: "HTTPS://confluent.cloud/org/v2/environments"))
+        #expect(secure.secure && secure.port == 443 && secure.hostHeader == "confluent.cloud")
+        let securePort = try #require(HTTPTarget(url: "https://127.0.0.1:8443"))
+        #expect(securePort.secure && securePort.port == 8443 && securePort.hostHeader == "127.0.0.1:8443")
     }
 }

@@ -66,7 +66,8 @@ extension Dataflow {
 
     /// The driving loop of ``run(interval:checkpoint:outputs:)``.
     private func drive(
-        clock: ContinuousClock, statistics: RunStatistics?, flush: (_ force: Bool) async throws -> Void, checkpointDue: () -> ContinuousClock.Instant?,
+        clock: ContinuousClock, statistics: RunStatistics?, flush: (_ force: Bool) async throws -> Void,
+        checkpointDue: () -> ContinuousClock.Instant?,
         takeCheckpoint: () async throws -> Void
     ) async throws {
         let started = clock.now

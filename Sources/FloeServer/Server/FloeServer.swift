@@ -115,14 +115,24 @@ public struct FloeServer: Sendable {
                         availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections + ConnectionLimits.refusalMargin)),
                     onServerRunning: { channel in
                         logger.info(
-                            "floe private endpoint serving",
-                            metadata: ["address": .string("\(channel.localAddress?.ipAddress ?? "?"):\(channel.localAddress?.port ?? 0)")])
-                        announce("Floe's private endpoint is serving on \(privateURL)", "private endpoint serving", ["private_url": .string(privateURL)])
+                            "private endpoint serving",
+                            metadata: [
+                                "address": .string("\(channel.localAddress?.ipAddress ?? "?"):\(channel.localAddress?.port ?? 0)"),
+                                "private_url": .string(privateURL),
+                            ])
+                        // With port 0 the port is known only now.
+                        let shown =
+                            listener.port == 0 && listener.url == nil
+                            ? ServerConfiguration.baseURL(
+                                configured: nil, host: listener.host ?? routed.host, port: channel.localAddress?.port ?? 0, tls: privateTLS != nil)
+                            : privateURL
+                        announce("Floe's private endpoint is serving on \(shown)", nil, [:])
                     },
                     logger: logger))
         }
         services.append(
-            TLSReloader(listeners: [("public", publicTLS), ("private", privateTLS)].compactMap { name, tls in tls.map { (name, $0) } }, logger: logger))
+            TLSReloader(
+                listeners: [("public", publicTLS), ("private", privateTLS)].compactMap { name, tls in tls.map { (name, $0) } }, logger: logger))
         let announce = self.announce
         let app = Application(
             router: router,
@@ -136,18 +146,19 @@ public struct FloeServer: Sendable {
                 logger.info(
                     "floe serving",
                     metadata: ["address": .string("\(channel.localAddress?.ipAddress ?? "?"):\(port)"), "public_url": .string(publicURL)])
-                announce("Floe is serving on \(publicURL)", "floe serving", ["public_url": .string(publicURL)])
+                let shown = routed.port == 0 && routed.publicURL == nil ? routed.resolvedPublicURL(boundPort: port) : publicURL
+                announce("Floe is serving on \(shown)", nil, [:])
             },
             logger: logger)
         try await app.runService()
     }
 
-    /// Tells the operator something on stdout: a plain line, or with `--log-format json` a log record (so that every
-    /// line of the output is JSON).
-    @Sendable func announce(_ line: String, log message: Logger.Message, metadata: Logger.Metadata) {
+    /// Tells the operator something on stdout: a plain line, or with `--log-format json` the log record `message` (nil
+    /// when a log line already says it), so that every line of the output is JSON.
+    @Sendable func announce(_ line: String, log message: Logger.Message?, metadata: Logger.Metadata) {
         switch configuration.logFormat {
         case .text: print(line)
-        case .json: logger.notice(message, metadata: metadata)
+        case .json: if let message { logger.notice(message, metadata: metadata) }
         }
     }
 
