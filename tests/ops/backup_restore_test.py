@@ -273,6 +273,9 @@ class Scenario:
         self.wait_rows("t2", rows_of((1, "a"), (2, "b"), (3, "c")), "before the backup")
         self.run_to_completion("fill-2", "INSERT INTO t VALUES (4, 'd')")
         self.wait_rows("t2", rows_of((1, "a"), (2, "b"), (3, "c"), (4, "d")), "before the backup")
+        # The running query's stored results are compared after the restore: let it catch up with t2 first.
+        wait_for(lambda: len(self.results("follow", follow_until_final=False)) >= 4, CATCH_UP_TIMEOUT,
+                 "the running query's results reaching 4 rows", interval=0.2)
         self.run_to_completion("report", "SELECT id, v FROM t2 WHERE id <= 3", {"sql.snapshot.mode": "now"})
         report = self.results("report")
         check(Counter(row_key(c["row"]) for c in report) == rows_of((1, "a"), (2, "b"), (3, "c")),
@@ -316,6 +319,10 @@ class Scenario:
               f"the data directory lacks the database or bootstrap.json: {sorted(self.original_tree)}")
         check(any(p.startswith("engine/checkpoints/") and p.endswith(".ckpt") for p in self.original_tree),
               f"no checkpoint of the running INSERT in engine/checkpoints: {sorted(self.original_tree)}")
+        # The README says a directory may be restored under another path: nothing in it may name its own.
+        named = [p for p, (kind, _) in self.original_tree.items()
+                 if kind == "file" and str(data_dir).encode() in (data_dir / p).read_bytes()]
+        check(not named, f"files that name the data directory's path: {named}")
         subprocess.run(["tar", "-C", str(data_dir), "-czpf", str(self.archive), "."], check=True)
         shutil.rmtree(data_dir)
         check(not data_dir.exists(), f"{data_dir} still exists")
