@@ -11,11 +11,12 @@ RUNNING), and a bounded snapshot query with stored results. Then the documented 
     mkdir <new> && tar -C <new> -xzpf backup.tar.gz       # restored under another path
     floe serve --data-dir <new> --port <another port>
 
-Checks on the restored server: the modes came back private from the archive itself (before the server could tighten
-anything) and stay so; the bootstrap key and the service account's key authenticate (a wrong secret does not); the
-pool and every statement are there with the same names and phases; the snapshot's stored results read back
-identically; the RUNNING statements are RUNNING again; rows inserted after the restore reach the sink ``t2`` exactly
-once (no loss, no duplicates) and the running query's changelog holds every row once; links carry the new URL.
+Before the archive: no file of the directory names its path (so it may move). Checks on the restored server: the
+modes came back private from the archive itself (before the server could tighten anything) and stay so; the
+bootstrap key and the service account's key authenticate (a wrong secret does not); the pool and every statement are
+there with the same names and phases; the snapshot's stored results read back identically; the RUNNING statements
+are RUNNING again; rows inserted after the restore reach the sink ``t2`` exactly once (no loss, no duplicates) and
+the running query's changelog holds every row once; links carry the new URL.
 
 Standalone, stdlib only: ``FLOE_BIN=/path/to/floe python3 tests/ops/backup_restore_test.py``. One PASS/FAIL line per
 step and a closing ``N passed, M failed``; exit 0 only when every step passed. ``COMPAT_KEEP=1`` keeps the
