@@ -11,6 +11,8 @@ Environment understood here:
   COMPAT_FLOE_URL       attach to an already running server instead of starting one; then
                         COMPAT_FLOE_DATA_DIR must name its data directory (for bootstrap.json)
   COMPAT_FLOE_DATA_DIR  see COMPAT_FLOE_URL
+  COMPAT_CA_CERT  with an https COMPAT_FLOE_URL: the PEM bundle that verifies its certificate (the https run of
+                  run_all.py also sets SSL_CERT_FILE and REQUESTS_CA_BUNDLE to it for the client libraries)
   COMPAT_TRACE=1  print a traceback for every failed step
   COMPAT_KEEP=1   keep the temporary data directory and server log of a started server
 """
@@ -23,6 +25,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import string
 import subprocess
 import sys
@@ -79,11 +82,17 @@ class FloeServer:
     """One `floe serve` process started by this test run."""
 
     def __init__(self, binary: str | None = None, rate_limit: bool = False, label: str = "compat",
-                 extra_args: list[str] | None = None):
+                 extra_args: list[str] | None = None, tls: tuple[str, str] | None = None, ca_file: str | None = None,
+                 extra_env: dict[str, str] | None = None):
+        """`tls` is (certificate chain PEM, private key PEM): the server then serves https only, and `ca_file` (a PEM
+        bundle) is what verifies its certificate. `extra_env` is added to the server's environment."""
         self.binary = binary or default_binary()
         self.rate_limit = rate_limit
         self.label = label
         self.extra_args = list(extra_args or [])
+        self.tls = tls
+        self.ca_file = ca_file
+        self.extra_env = dict(extra_env or {})
         self.process: subprocess.Popen | None = None
         self.data_dir: Path | None = None
         self.log_path: Path | None = None
@@ -92,7 +101,11 @@ class FloeServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """A client context that trusts `ca_file` only (None for a plain-http server)."""
+        return ssl.create_default_context(cafile=self.ca_file) if self.tls else None
 
     def start(self, timeout: float = 90.0) -> "FloeServer":
         """Starts a server on a fresh data directory (or, after ``kill``/``shutdown``, again on the same one)."""
@@ -106,12 +119,15 @@ class FloeServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("FLOE_") or k == "FLOE_LIBRDKAFKA"}
         env["FLOE_BOOTSTRAP_API_KEY"] = self.key
         env["FLOE_BOOTSTRAP_API_SECRET"] = self.secret
+        env.update(self.extra_env)
         for attempt in range(3):  # a free port can be taken between probing and binding; try a few
             self.port = free_port()
             args = [self.binary, "serve", "--host", "127.0.0.1", "--port", str(self.port),
                     "--data-dir", str(self.data_dir)]
             if not self.rate_limit:
                 args += ["--rate-limit", "off"]
+            if self.tls:
+                args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
             args += self.extra_args
             log = open(self.log_path, "ab")
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -127,11 +143,12 @@ class FloeServer:
 
     def _wait_healthy(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
+        context = self.ssl_context()
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 return False
             try:
-                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2) as response:
+                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2, context=context) as response:
                     if response.status == 200:
                         return True
             except (urllib.error.URLError, ConnectionError, OSError):
