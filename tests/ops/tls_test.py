@@ -300,6 +300,7 @@ class TLS:
             raise CheckFailed(f"{what}: floe serve kept running (it must refuse to start): {out[-300:]}")
         check(proc.returncode != 0, f"{what}: floe serve exited 0: {out[-300:]}")
         check(names in out, f"{what}: the message does not name {names!r}: {out[-500:]!r}")
+        check("Unknown option" not in out, f"{what}: an option is unknown: {out[-300:]!r}")
         check("serving on" not in out, f"{what}: it said it was serving: {out[-300:]}")
 
     def missing_key(self):
