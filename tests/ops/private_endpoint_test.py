@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The private endpoint, through the real binary: a second listener serving the same API.
 
-Server A: public https (one certificate) and `--private-port 0` with its own TLS material (another certificate); the
-private URL is read from the startup line `Floe's private endpoint is serving on <url>`. Checks:
+Server A: public https (one certificate) and `--private-port P` with its own TLS material (another certificate); the
+startup line `Floe's private endpoint is serving on <url>` must name https://127.0.0.1:P. Checks:
 * each listener shows its own certificate; the same credentials, console and /metrics work on both;
 * `GET /fcpm/v2/regions` (with and without `?cloud=`) reports `http_endpoint` = the public URL and
   `private_http_endpoint` = the private URL through either listener, while its own links use the answering listener;
@@ -11,6 +11,7 @@ private URL is read from the startup line `Floe's private endpoint is serving on
   `next` use the base URL of the listener that answered.
 Server B: plain http on both listeners, configured through FLOE_PRIVATE_PORT/FLOE_PRIVATE_HOST/FLOE_PRIVATE_URL: the
 externally visible private URL is what regions report and what the private listener's links use.
+Server C: `--private-port 0`: the startup line names the port actually bound, and it answers.
 
 Standalone: `python3 tests/ops/private_endpoint_test.py` (FLOE_BIN). Prints PASS/FAIL per step and `N passed, M failed`.
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ops_common import (Admin, Api, CheckFailed, FloeServer, Pki, Steps, check, der_of, exit_on_signals, free_port,
-                        parse_exposition, peer_certificate, require_error, tag, wait_for_line)
+                        log_size, parse_exposition, peer_certificate, require_error, tag, wait_for_line)
 
 PRIVATE_LINE = r"Floe's private endpoint is serving on (\S+)"
 CUSTOM_PRIVATE_URL = "http://flink.us-east-1.aws.private.floe.test:8443"
@@ -38,6 +39,7 @@ class Private:
         self.public_leaf = self.private_leaf = None
         self.a: FloeServer | None = None
         self.b: FloeServer | None = None
+        self.c: FloeServer | None = None
         self.private_url = ""
         self.s: dict = {}
 
@@ -74,24 +76,29 @@ class Private:
         self.private_leaf = self.pki.issue("private", "floe-private", key_kind="ec")
         self.a = FloeServer(label="private-a", tls=(str(self.public_leaf.cert), str(self.public_leaf.key)),
                             ca_file=str(self.pki.ca_cert),
-                            extra_args=["--private-port", "0", "--private-tls-cert", str(self.private_leaf.cert),
+                            extra_args=["--private-tls-cert", str(self.private_leaf.cert),
                                         "--private-tls-key", str(self.private_leaf.key)])
         self.start_and_read_url()
 
     def start_and_read_url(self):
+        """(Re)starts server A with a fresh free private port and checks the private URL its startup line names."""
+        private_port = free_port()
+        args = [a for a in self.a.extra_args]
+        if "--private-port" in args:
+            del args[args.index("--private-port"):args.index("--private-port") + 2]
+        self.a.extra_args = args + ["--private-port", str(private_port)]
+        mark = log_size(self.a.log_path) if self.a.log_path else 0  # a restart appends to the same log
         try:
             self.a.start(timeout=60)
         except RuntimeError as e:
-            raise CheckFailed(f"floe serve --private-port 0 --private-tls-* did not start: {str(e)[-800:]}")
-        line = wait_for_line(self.a.log_path, PRIVATE_LINE, timeout=10)
+            raise CheckFailed(f"floe serve --private-port P --private-tls-* did not start: {str(e)[-800:]}")
+        line = wait_for_line(self.a.log_path, PRIVATE_LINE, timeout=10, start=mark)
         check(line is not None, f"no {PRIVATE_LINE!r} line; log tail:\n{self.a.log_tail(10)}")
-        url = line.group(1)
-        parts = urlsplit(url)
-        check(parts.scheme == "https", f"the private URL {url!r} is not https although the listener has TLS material")
-        check(parts.hostname == "127.0.0.1", f"the private URL {url!r} is not on --host 127.0.0.1 (the default)")
-        check(parts.port and parts.port != self.a.port, f"the private URL {url!r} has no port of its own (port 0 "
-                                                        f"must be replaced by the port bound; public {self.a.port})")
-        self.private_url = url.rstrip("/")
+        url = line.group(1).rstrip("/")
+        check(url == f"https://127.0.0.1:{private_port}", f"the startup line names the private URL {url!r}, expected "
+                                                          f"https://127.0.0.1:{private_port} (own TLS material, "
+                                                          f"--private-host defaults to --host)")
+        self.private_url = url
 
     # ------------------------------------------------------------------------------------------------ steps
     def certificates(self):
@@ -226,8 +233,25 @@ class Private:
         first = Api(self.b.base_url, creds).call("GET", "/fcpm/v2/regions", expect=200).body["metadata"]["first"]
         check(first.startswith(self.b.base_url + "/"), f"metadata.first {first!r} on the public listener")
 
+    def port_zero(self):
+        self.c = FloeServer(label="private-c", extra_args=["--private-port", "0"])
+        try:
+            self.c.start(timeout=60)
+        except RuntimeError as e:
+            raise CheckFailed(f"floe serve --private-port 0 did not start: {str(e)[-600:]}")
+        line = wait_for_line(self.c.log_path, PRIVATE_LINE, timeout=10)
+        check(line is not None, f"no {PRIVATE_LINE!r} line; log tail:\n{self.c.log_tail(10)}")
+        url = line.group(1).rstrip("/")
+        port = urlsplit(url).port
+        check(url.startswith("http://127.0.0.1:") and port not in (None, 0, self.c.port),
+              f"with --private-port 0 the startup line names {url!r}: not the port bound")
+        check(Api(url).call("GET", "/healthz").status == 200, f"GET {url}/healthz")
+        creds = self.creds(self.c)
+        item = Api(self.c.base_url, creds).call("GET", "/fcpm/v2/regions?cloud=AWS", expect=200).body["data"][0]
+        check(item["private_http_endpoint"] == url, f"private_http_endpoint {item['private_http_endpoint']!r} != {url}")
+
     def stop(self):
-        for server in (self.a, self.b):
+        for server in (self.a, self.b, self.c):
             if server is not None:
                 if server.process is not None and server.process.poll() is not None:
                     print(f"--- {server.label} server exited; log tail:\n{server.log_tail(20)}", flush=True)
@@ -241,7 +265,7 @@ def main() -> None:
     p = Private(steps, workdir)
     started = time.monotonic()
     try:
-        if steps.run("private: serve with --private-port 0 and its own TLS material; URL from the startup line",
+        if steps.run("private: serve with --private-port P and its own TLS material; URL from the startup line",
                      p.start_a):
             steps.run("private: each listener shows its own certificate", p.certificates)
             steps.run("private: same credentials, API and console on the private listener", p.same_api)
@@ -253,6 +277,7 @@ def main() -> None:
             steps.run("private: listing next links per listener", p.listing_links)
             steps.run("private: network_kind survives a restart", p.restart)
         steps.run("private: FLOE_PRIVATE_PORT/HOST/URL: the external private URL in regions and links", p.custom_url)
+        steps.run("private: --private-port 0 announces the port it bound", p.port_zero)
     finally:
         p.stop()
         if os.environ.get("COMPAT_KEEP") != "1":

@@ -207,8 +207,9 @@ class TLS:
         rc, out = self.cli(home, "environment", "list", "-o", "json", env=env)
         check(rc == 0, f"FLOE_CA_CERT=ca.pem floe environment list exited {rc}: {out[-600:]}")
         check(self.server.bootstrap().environment_id in out, f"environment list: {out[-400:]}")
-        rc, out = self.cli(home, "environment", "list", "-o", "json", env={"FLOE_CA_CERT": str(self.other.ca_cert)})
-        check(rc != 0, f"environment list with FLOE_CA_CERT naming another CA succeeded: {out[-300:]}")
+        rc, out = self.cli(self.dir / "home-other-ca", *self.login_args(), env={"FLOE_CA_CERT": str(self.other.ca_cert)})
+        check(rc != 0, f"login with FLOE_CA_CERT naming another CA succeeded: {out[-300:]}")
+        check("certificate" in out.lower(), f"the error does not mention the certificate: {out[-600:]!r}")
 
     def cli_untrusted(self):
         home = self.dir / "home-untrusted"
