@@ -21,13 +21,16 @@ Standalone: `python3 tests/ops/metrics_test.py` (FLOE_BIN). Prints PASS/FAIL per
 """
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ops_common import (Admin, Api, CheckFailed, Exposition, FloeServer, Steps, check, connect, exit_on_signals,
                         parse_exposition, require_error, tag)
 
-PHASES = ("PENDING", "RUNNING", "COMPLETED", "DELETING", "FAILED", "STOPPING", "STOPPED", "DEGRADED")
+# Every phase a Floe statement can be in (FloeCore's StatementPhase: Floe never emits FAILING or DELETING, which real
+# clients crash on, nor DEGRADED).
+PHASES = ("PENDING", "RUNNING", "COMPLETED", "FAILED", "STOPPING", "STOPPED")
 FAMILIES = {
     "floe_http_requests_total": "counter",
     "floe_http_request_duration_seconds": "histogram",
@@ -173,33 +176,49 @@ class Metrics:
 
         after = poll(api, lambda e: delta(e, "floe_http_requests_total", method="GET", route=ENVS, status="200")
                      >= made["list"], "the GET /org/v2/environments 200s are not all counted", timeout=5)
+        self.s["counts"] = (before, after, made)
         got = delta(after, "floe_http_requests_total", method="GET", route=ENVS, status="200")
         check(got == made["list"], f"GET {ENVS} 200: counted {got:g}, made {made['list']}")
         one_routes = {s.labels["route"] for s in after.find("floe_http_requests_total", method="GET", status="200")
                       if s.labels.get("route", "").startswith(ENVS + "/")}
         check(len(one_routes) == 1, f"routes of GET {ENVS}/<id>: {sorted(one_routes)}")
         route = one_routes.pop()
-        check(boot.environment_id not in route and ":" in route, f"the route label {route!r} is not a pattern")
+        check(boot.environment_id not in route and re.fullmatch(re.escape(ENVS) + r"/(:\w+|\{\w+\})", route),
+              f"the route label {route!r} is not a pattern")
+        self.s["one_route"] = route
         got = delta(after, "floe_http_requests_total", method="GET", route=route, status="200")
         check(got == made["one"], f"GET {route} 200: counted {got:g}, made {made['one']}")
-        got = delta(after, "floe_http_requests_total", method="GET", route="unmatched", status="404")
-        check(got == made["none"], f"GET unmatched 404: counted {got:g}, made {made['none']}")
         leaked = sorted({s.labels.get("route", "") for s in after.find("floe_http_requests_total")
                          if "no/such" in s.labels.get("route", "") or boot.environment_id in s.labels.get("route", "")})
         check(not leaked, f"request paths leaked into route labels: {leaked}")
+
+    def delta(self, name: str, **labels) -> float:
+        before, after, _ = self.need("counts")
+        return (after.value(name, **labels) or 0) - (before.value(name, **labels) or 0)
+
+    def histogram_counts(self):
+        before, after, made = self.need("counts")
+        route = self.need("one_route")
         # the histogram counts every request of a route, whatever its status
-        for r in (ENVS, route):
+        for r, least in ((ENVS, made["list"]), (route, made["one"])):
             counted = sum((s.value - (before.value(s.name, **s.labels) or 0))
                           for s in after.find("floe_http_requests_total", method="GET", route=r))
-            observed = delta(after, "floe_http_request_duration_seconds_count", method="GET", route=r)
+            observed = self.delta("floe_http_request_duration_seconds_count", method="GET", route=r)
             check(observed == counted, f"duration _count of GET {r} grew {observed:g}, requests counted {counted:g}")
-            check(observed >= made["list" if r == ENVS else "one"], f"duration _count of GET {r} grew {observed:g}")
-        self.s["counts"] = (before, after, made)
+            check(observed >= least, f"duration _count of GET {r} grew {observed:g}, made at least {least}")
+            grown = self.delta("floe_http_request_duration_seconds_sum", method="GET", route=r)
+            check(grown > 0, f"duration _sum of GET {r} did not grow ({grown})")
+
+    def unmatched_counted(self):
+        _, after, made = self.need("counts")
+        got = self.delta("floe_http_requests_total", method="GET", route="unmatched", status="404")
+        routes_404 = sorted({s.labels.get("route") for s in after.find("floe_http_requests_total", status="404")})
+        check(got == made["none"], f"GET unmatched 404: counted {got:g}, made {made['none']} "
+                                   f"(routes with 404s: {routes_404})")
 
     def unauthorized_counted(self):
-        before, after, made = self.need("counts")
-        got = (after.value("floe_http_requests_total", method="GET", route=ENVS, status="401") or 0) - \
-            (before.value("floe_http_requests_total", method="GET", route=ENVS, status="401") or 0)
+        _, _, made = self.need("counts")
+        got = self.delta("floe_http_requests_total", method="GET", route=ENVS, status="401")
         check(got == made["unauthorized"], f"GET {ENVS} 401: counted {got:g}, made {made['unauthorized']}")
 
     def setup_statements(self):
@@ -364,8 +383,10 @@ def main() -> None:
         if steps.run("metrics: start a server", m.start):
             steps.run("metrics: 401 without or with wrong credentials, 403 for a FlinkDeveloper (envelopes)", m.access)
             steps.run("metrics: 200 text/plain 0.0.4, valid exposition, families typed, build_info", m.families)
-            steps.run("metrics: requests counted exactly by method/route/status; histogram _count agrees",
+            steps.run("metrics: 200s counted exactly by method and route pattern (no ids in routes)",
                       m.request_counts)
+            steps.run("metrics: the duration histogram's _count agrees with the requests counted", m.histogram_counts)
+            steps.run("metrics: 404s of no route counted under route=\"unmatched\"", m.unmatched_counted)
             steps.run("metrics: 401s counted under their route", m.unauthorized_counted)
             steps.run("metrics: set-up (environment, pool, tables)", m.setup_statements)
             steps.run("metrics: floe_statements{phase} counts RUNNING/COMPLETED/FAILED exactly", m.statements_by_phase)
