@@ -5,6 +5,8 @@
 * ``Steps`` runs named checks and prints one ``PASS``/``FAIL``/``SKIP`` line per check and a closing
   ``N passed, M failed`` line.
 * ``target_from_env`` either attaches to a server named by the environment or starts one.
+* ``Pki`` makes a throwaway certificate authority and the server certificates it signs (the ``openssl`` command), for
+  servers started with TLS material (``FloeServer(tls=...)``).
 
 Environment understood here:
   FLOE_BIN        the floe binary (default: <repo>/.build/debug/floe)
@@ -21,6 +23,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -67,6 +70,72 @@ def free_port() -> int:
 
 def default_binary() -> str:
     return os.environ.get("FLOE_BIN") or str(REPO / ".build" / "debug" / "floe")
+
+
+@dataclass
+class Leaf:
+    """A server certificate (PEM, leaf only: the CA is the trust anchor) and its private key (PEM)."""
+    cert: Path
+    key: Path
+    common_name: str
+    serial: int
+
+
+class Pki:
+    """A certificate authority of this test run: `ca.pem`/`ca.key` in `directory`, and the leaves it issues."""
+
+    def __init__(self, directory: Path, name: str = "Floe test CA"):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.name = name
+        stem = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        self.ca_key = self.directory / f"{stem}.key"
+        self.ca_cert = self.directory / f"{stem}.pem"
+        self._serial = 4096
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", self.ca_key)
+        openssl("req", "-x509", "-new", "-key", self.ca_key, "-sha256", "-days", "3", "-subj", f"/CN={name}",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                "-addext", "subjectKeyIdentifier=hash", "-out", self.ca_cert)
+
+    def issue(self, stem: str, common_name: str, sans: tuple[str, ...] = ("IP:127.0.0.1", "DNS:localhost"),
+              key_kind: str = "rsa") -> Leaf:
+        """A server certificate for `sans`. `key_kind` `rsa` writes a PKCS#8 RSA key (`BEGIN PRIVATE KEY`), `ec` a
+        traditional SEC1 EC key (`BEGIN EC PRIVATE KEY`): Floe is specified to read both."""
+        key = self.directory / f"{stem}.key"
+        csr = self.directory / f"{stem}.csr"
+        ext = self.directory / f"{stem}.ext"
+        cert = self.directory / f"{stem}.pem"
+        if key_kind == "rsa":
+            openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key)
+        elif key_kind == "ec":
+            openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key)
+        else:
+            raise ValueError(f"key_kind {key_kind!r}")
+        openssl("req", "-new", "-key", key, "-subj", f"/CN={common_name}", "-out", csr)
+        ext.write_text("basicConstraints=critical,CA:FALSE\n"
+                       "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                       "extendedKeyUsage=serverAuth\n"
+                       "subjectKeyIdentifier=hash\n"
+                       "authorityKeyIdentifier=keyid,issuer\n"
+                       f"subjectAltName={','.join(sans)}\n")
+        self._serial += 1
+        openssl("x509", "-req", "-in", csr, "-CA", self.ca_cert, "-CAkey", self.ca_key, "-set_serial",
+                str(self._serial), "-days", "3", "-sha256", "-extfile", ext, "-out", cert)
+        csr.unlink()
+        ext.unlink()
+        return Leaf(cert, key, common_name, self._serial)
+
+    def context(self) -> ssl.SSLContext:
+        """A client context that trusts this CA only (hostname checking on)."""
+        return ssl.create_default_context(cafile=str(self.ca_cert))
+
+
+def openssl(*args: object) -> None:
+    if shutil.which("openssl") is None:
+        raise CheckFailed("the openssl command is not installed (scripts/setup-machine installs it)")
+    proc = subprocess.run(["openssl", *map(str, args)], capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        raise CheckFailed(f"openssl {' '.join(map(str, args[:2]))} failed: {proc.stderr.strip()[-400:]}")
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Standard-library helpers shared by the operations suite (tests/ops/*_test.py).
 
-* ``Pki``: a throwaway certificate authority in a temporary directory, made with the ``openssl`` command line, and
-  the server certificates it signs (SAN IP:127.0.0.1 and DNS:localhost by default).
+* ``Pki`` (from tests/compat/floe_harness.py): a throwaway certificate authority made with the ``openssl`` command
+  line, and the server certificates it signs; ``peer_certificate``/``der_of`` to compare what a server shows.
 * ``Api``: one HTTP/1.1 exchange per request on a fresh connection (``http.client``, ``Connection: close``), over
   http or https (with the ``ssl.SSLContext`` given), and ``Resp`` with status, headers, text and parsed JSON.
 * ``parse_exposition``/``exposition_problems``: a parser of Prometheus' text exposition format 0.0.4 (names, labels
@@ -18,9 +18,7 @@ import http.client
 import json
 import math
 import re
-import shutil
 import ssl
-import subprocess
 import sys
 import time
 import uuid
@@ -33,8 +31,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(REPO / "tests" / "compat"))
 
-from floe_harness import (CheckFailed, FloeServer, SkipStep, Steps, check, default_binary,  # noqa: E402,F401
-                          envelope_problems_of, exit_on_signals, free_port, generate_bootstrap_credentials, read_bootstrap)
+from floe_harness import (CheckFailed, FloeServer, Leaf, Pki, SkipStep, Steps, check,  # noqa: E402,F401
+                          default_binary, envelope_problems_of, exit_on_signals, free_port, generate_bootstrap_credentials, read_bootstrap)
 
 NOBODY = object()
 TERMINAL = {"COMPLETED", "FAILED", "STOPPED"}
@@ -43,73 +41,6 @@ REGION = "aws.us-east-1"
 
 def tag() -> str:
     return uuid.uuid4().hex[:8]
-
-
-# ------------------------------------------------------------------------------------------------------ certificates
-@dataclass
-class Leaf:
-    """A server certificate (PEM, leaf only: the CA is the trust anchor) and its private key (PEM)."""
-    cert: Path
-    key: Path
-    common_name: str
-    serial: int
-
-
-class Pki:
-    """A certificate authority of this test run: `ca.pem`/`ca.key` in `directory`, and the leaves it issues."""
-
-    def __init__(self, directory: Path, name: str = "Floe ops test CA"):
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.name = name
-        stem = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-        self.ca_key = self.directory / f"{stem}.key"
-        self.ca_cert = self.directory / f"{stem}.pem"
-        self._serial = 4096
-        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", self.ca_key)
-        openssl("req", "-x509", "-new", "-key", self.ca_key, "-sha256", "-days", "3", "-subj", f"/CN={name}",
-                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-                "-addext", "subjectKeyIdentifier=hash", "-out", self.ca_cert)
-
-    def issue(self, stem: str, common_name: str, sans: tuple[str, ...] = ("IP:127.0.0.1", "DNS:localhost"),
-              key_kind: str = "rsa") -> Leaf:
-        """A server certificate for `sans`. `key_kind` `rsa` writes a PKCS#8 RSA key (`BEGIN PRIVATE KEY`), `ec` a
-        traditional SEC1 EC key (`BEGIN EC PRIVATE KEY`): Floe is specified to read both."""
-        key = self.directory / f"{stem}.key"
-        csr = self.directory / f"{stem}.csr"
-        ext = self.directory / f"{stem}.ext"
-        cert = self.directory / f"{stem}.pem"
-        if key_kind == "rsa":
-            openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key)
-        elif key_kind == "ec":
-            openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key)
-        else:
-            raise ValueError(f"key_kind {key_kind!r}")
-        openssl("req", "-new", "-key", key, "-subj", f"/CN={common_name}", "-out", csr)
-        ext.write_text("basicConstraints=critical,CA:FALSE\n"
-                       "keyUsage=critical,digitalSignature,keyEncipherment\n"
-                       "extendedKeyUsage=serverAuth\n"
-                       "subjectKeyIdentifier=hash\n"
-                       "authorityKeyIdentifier=keyid,issuer\n"
-                       f"subjectAltName={','.join(sans)}\n")
-        self._serial += 1
-        openssl("x509", "-req", "-in", csr, "-CA", self.ca_cert, "-CAkey", self.ca_key, "-set_serial",
-                str(self._serial), "-days", "3", "-sha256", "-extfile", ext, "-out", cert)
-        csr.unlink()
-        ext.unlink()
-        return Leaf(cert, key, common_name, self._serial)
-
-    def context(self) -> ssl.SSLContext:
-        """A client context that trusts this CA only (hostname checking on)."""
-        return ssl.create_default_context(cafile=str(self.ca_cert))
-
-
-def openssl(*args: object) -> None:
-    if shutil.which("openssl") is None:
-        raise CheckFailed("the openssl command is not installed (scripts/setup-machine installs it)")
-    proc = subprocess.run(["openssl", *map(str, args)], capture_output=True, text=True, timeout=60)
-    if proc.returncode != 0:
-        raise CheckFailed(f"openssl {' '.join(map(str, args[:2]))} failed: {proc.stderr.strip()[-400:]}")
 
 
 def peer_certificate(host: str, port: int, context: ssl.SSLContext, server_name: str | None = None) -> bytes:
