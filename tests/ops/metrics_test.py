@@ -75,6 +75,40 @@ def poll(api: Api, condition, what: str, timeout: float = 20.0) -> Exposition:
         time.sleep(0.25)
 
 
+VALID = """# HELP t_total Things.
+# TYPE t_total counter
+t_total{route="/a\\"b\\\\c\\n",status="200"} 3
+t_total{route="/a",status="200"} 4
+# TYPE h histogram
+h_bucket{route="/a",le="0.1"} 1
+h_bucket{route="/a",le="+Inf"} 2
+h_sum{route="/a"} 0.25
+h_count{route="/a"} 2
+# TYPE g gauge
+g 1e3
+"""
+INVALID = {
+    "a sample without # TYPE": VALID + "u 1\n",
+    "a duplicate series": VALID + 'g 2\n',
+    "a family split in two": VALID + 't_total{route="/z",status="200"} 1\n',
+    "_count unlike the +Inf bucket": VALID.replace('h_count{route="/a"} 2', 'h_count{route="/a"} 3'),
+    "buckets not cumulative": VALID.replace('le="0.1"} 1', 'le="0.1"} 5'),
+    "an unterminated label value": VALID.replace('{route="/a",status="200"} 4', '{route="/a,status="200"} 4'),
+    "a bad value": VALID.replace("g 1e3", "g one"),
+    "a bad escape": VALID.replace("\\\\c", "\\qc"),
+}
+
+
+def validator_self_check():
+    """The parser reads labels with escapes and values, and the validator rejects each rule broken once."""
+    e = parse_exposition(VALID)
+    check(not e.problems, f"a valid body was rejected: {e.problems}")
+    check(e.value("t_total", route='/a"b\\c\n', status="200") == 3, f"escaped label value misread: {e.samples[:2]}")
+    check(e.value("g") == 1000 and e.total("t_total") == 7, "values misread")
+    for what, body in INVALID.items():
+        check(parse_exposition(body).problems, f"the validator accepted {what}")
+
+
 class Metrics:
     def __init__(self, steps: Steps):
         self.steps = steps
@@ -380,6 +414,7 @@ def main() -> None:
     steps = Steps("ops: metrics")
     m = Metrics(steps)
     try:
+        steps.run("metrics: the exposition parser and validator (known good and bad bodies)", validator_self_check)
         if steps.run("metrics: start a server", m.start):
             steps.run("metrics: 401 without or with wrong credentials, 403 for a FlinkDeveloper (envelopes)", m.access)
             steps.run("metrics: 200 text/plain 0.0.4, valid exposition, families typed, build_info", m.families)
