@@ -3,7 +3,7 @@
 
 Server A: public https (one certificate) and `--private-port P` with its own TLS material (another certificate); the
 startup line `Floe's private endpoint is serving on <url>` must name https://127.0.0.1:P. Checks:
-* each listener shows its own certificate; the same credentials, console and /metrics work on both;
+* each listener shows its own certificate, and SIGHUP reloads the private listener's from its files; the same credentials, console and /metrics work on both;
 * `GET /fcpm/v2/regions` (with and without `?cloud=`) reports `http_endpoint` = the public URL and
   `private_http_endpoint` = the private URL through either listener, while its own links use the answering listener;
 * a statement created through the private listener has `status.network_kind` PRIVATE, read through either listener
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -74,10 +75,13 @@ class Private:
         self.pki = Pki(self.dir / "pki")
         self.public_leaf = self.pki.issue("public", "floe-public")
         self.private_leaf = self.pki.issue("private", "floe-private", key_kind="ec")
+        self.live_cert, self.live_key = self.dir / "private-live.pem", self.dir / "private-live.key"
+        shutil.copyfile(self.private_leaf.cert, self.live_cert)
+        shutil.copyfile(self.private_leaf.key, self.live_key)
         self.a = FloeServer(label="private-a", tls=(str(self.public_leaf.cert), str(self.public_leaf.key)),
                             ca_file=str(self.pki.ca_cert),
-                            extra_args=["--private-tls-cert", str(self.private_leaf.cert),
-                                        "--private-tls-key", str(self.private_leaf.key)])
+                            extra_args=["--private-tls-cert", str(self.live_cert),
+                                        "--private-tls-key", str(self.live_key)])
         self.start_and_read_url()
 
     def start_and_read_url(self):
@@ -199,6 +203,23 @@ class Private:
             for name, kind in kinds.items():
                 check(kind == self.s["made"].get(name), f"listed {name}: network_kind {kind!r}")
 
+    def reload_private(self):
+        a = self.running(self.a, "server A")
+        private_port = urlsplit(self.private_url).port
+        renewed = self.pki.issue("private-renewed", "floe-private-renewed")
+        shutil.copyfile(renewed.key, self.live_key)
+        shutil.copyfile(renewed.cert, self.live_cert)
+        mark = log_size(a.log_path)
+        a.process.send_signal(signal.SIGHUP)  # our own child, by pid
+        line = wait_for_line(a.log_path, r"listener=private.*reloaded TLS certificate", timeout=15, start=mark)
+        check(line is not None, f"no 'reloaded TLS certificate' of listener=private after SIGHUP; log tail:\n"
+                                f"{a.log_tail(8)}")
+        check(peer_certificate("127.0.0.1", private_port, self.pki.context()) == der_of(renewed.cert),
+              "the private listener does not show its renewed certificate after SIGHUP")
+        check(peer_certificate("127.0.0.1", a.port, self.pki.context()) == der_of(self.public_leaf.cert),
+              "the public listener's certificate changed with the private one's")
+        self.private_leaf = renewed
+
     def restart(self):
         made = self.need("made")
         self.a.shutdown()
@@ -275,6 +296,7 @@ def main() -> None:
             steps.run("private: network_kind PRIVATE/PUBLIC by listener; links of the answering listener",
                       p.statement_network_kind)
             steps.run("private: listing next links per listener", p.listing_links)
+            steps.run("private: SIGHUP reloads the private listener's own certificate", p.reload_private)
             steps.run("private: network_kind survives a restart", p.restart)
         steps.run("private: FLOE_PRIVATE_PORT/HOST/URL: the external private URL in regions and links", p.custom_url)
         steps.run("private: --private-port 0 announces the port it bound", p.port_zero)
