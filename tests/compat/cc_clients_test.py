@@ -24,6 +24,7 @@ that never ends is reported as a failure instead of hanging.
 """
 from __future__ import annotations
 
+import os
 import re
 import time
 import uuid
@@ -89,6 +90,7 @@ class CcClients:
         self.env = self.boot.environment_id
         self.http = requests.Session()
         self.http.trust_env = False
+        self.http.verify = os.environ.get("COMPAT_CA_CERT") or True  # the test CA of an https run (run_all.py)
         self.http.auth = HTTPBasicAuth(self.boot.api_key, self.boot.api_secret)
         self.cloud = {"confluent_cloud_api_key": self.boot.api_key, "confluent_cloud_api_secret": self.boot.api_secret}
         self.s: dict = {}

@@ -5,12 +5,16 @@
 * ``Steps`` runs named checks and prints one ``PASS``/``FAIL``/``SKIP`` line per check and a closing
   ``N passed, M failed`` line.
 * ``target_from_env`` either attaches to a server named by the environment or starts one.
+* ``Pki`` makes a throwaway certificate authority and the server certificates it signs (the ``openssl`` command), for
+  servers started with TLS material (``FloeServer(tls=...)``).
 
 Environment understood here:
   FLOE_BIN        the floe binary (default: <repo>/.build/debug/floe)
   COMPAT_FLOE_URL       attach to an already running server instead of starting one; then
                         COMPAT_FLOE_DATA_DIR must name its data directory (for bootstrap.json)
   COMPAT_FLOE_DATA_DIR  see COMPAT_FLOE_URL
+  COMPAT_CA_CERT  with an https COMPAT_FLOE_URL: the PEM bundle that verifies its certificate (the https run of
+                  run_all.py also sets SSL_CERT_FILE and REQUESTS_CA_BUNDLE to it for the client libraries)
   COMPAT_TRACE=1  print a traceback for every failed step
   COMPAT_KEEP=1   keep the temporary data directory and server log of a started server
 """
@@ -19,10 +23,12 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
 import socket
+import ssl
 import string
 import subprocess
 import sys
@@ -67,6 +73,72 @@ def default_binary() -> str:
 
 
 @dataclass
+class Leaf:
+    """A server certificate (PEM, leaf only: the CA is the trust anchor) and its private key (PEM)."""
+    cert: Path
+    key: Path
+    common_name: str
+    serial: int
+
+
+class Pki:
+    """A certificate authority of this test run: `ca.pem`/`ca.key` in `directory`, and the leaves it issues."""
+
+    def __init__(self, directory: Path, name: str = "Floe test CA"):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.name = name
+        stem = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        self.ca_key = self.directory / f"{stem}.key"
+        self.ca_cert = self.directory / f"{stem}.pem"
+        self._serial = 4096
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", self.ca_key)
+        openssl("req", "-x509", "-new", "-key", self.ca_key, "-sha256", "-days", "3", "-subj", f"/CN={name}",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                "-addext", "subjectKeyIdentifier=hash", "-out", self.ca_cert)
+
+    def issue(self, stem: str, common_name: str, sans: tuple[str, ...] = ("IP:127.0.0.1", "DNS:localhost"),
+              key_kind: str = "rsa") -> Leaf:
+        """A server certificate for `sans`. `key_kind` `rsa` writes a PKCS#8 RSA key (`BEGIN PRIVATE KEY`), `ec` a
+        traditional SEC1 EC key (`BEGIN EC PRIVATE KEY`): Floe is specified to read both."""
+        key = self.directory / f"{stem}.key"
+        csr = self.directory / f"{stem}.csr"
+        ext = self.directory / f"{stem}.ext"
+        cert = self.directory / f"{stem}.pem"
+        if key_kind == "rsa":
+            openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key)
+        elif key_kind == "ec":
+            openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key)
+        else:
+            raise ValueError(f"key_kind {key_kind!r}")
+        openssl("req", "-new", "-key", key, "-subj", f"/CN={common_name}", "-out", csr)
+        ext.write_text("basicConstraints=critical,CA:FALSE\n"
+                       "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                       "extendedKeyUsage=serverAuth\n"
+                       "subjectKeyIdentifier=hash\n"
+                       "authorityKeyIdentifier=keyid,issuer\n"
+                       f"subjectAltName={','.join(sans)}\n")
+        self._serial += 1
+        openssl("x509", "-req", "-in", csr, "-CA", self.ca_cert, "-CAkey", self.ca_key, "-set_serial",
+                str(self._serial), "-days", "3", "-sha256", "-extfile", ext, "-out", cert)
+        csr.unlink()
+        ext.unlink()
+        return Leaf(cert, key, common_name, self._serial)
+
+    def context(self) -> ssl.SSLContext:
+        """A client context that trusts this CA only (hostname checking on)."""
+        return ssl.create_default_context(cafile=str(self.ca_cert))
+
+
+def openssl(*args: object) -> None:
+    if shutil.which("openssl") is None:
+        raise CheckFailed("the openssl command is not installed (scripts/setup-machine installs it)")
+    proc = subprocess.run(["openssl", *map(str, args)], capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        raise CheckFailed(f"openssl {' '.join(map(str, args[:2]))} failed: {proc.stderr.strip()[-400:]}")
+
+
+@dataclass
 class Bootstrap:
     organization_id: str
     environment_id: str
@@ -79,11 +151,17 @@ class FloeServer:
     """One `floe serve` process started by this test run."""
 
     def __init__(self, binary: str | None = None, rate_limit: bool = False, label: str = "compat",
-                 extra_args: list[str] | None = None):
+                 extra_args: list[str] | None = None, tls: tuple[str, str] | None = None, ca_file: str | None = None,
+                 extra_env: dict[str, str] | None = None):
+        """`tls` is (certificate chain PEM, private key PEM): the server then serves https only, and `ca_file` (a PEM
+        bundle) is what verifies its certificate. `extra_env` is added to the server's environment."""
         self.binary = binary or default_binary()
         self.rate_limit = rate_limit
         self.label = label
         self.extra_args = list(extra_args or [])
+        self.tls = tls
+        self.ca_file = ca_file
+        self.extra_env = dict(extra_env or {})
         self.process: subprocess.Popen | None = None
         self.data_dir: Path | None = None
         self.log_path: Path | None = None
@@ -92,7 +170,11 @@ class FloeServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """A client context that trusts `ca_file` only (None for a plain-http server)."""
+        return ssl.create_default_context(cafile=self.ca_file) if self.tls else None
 
     def start(self, timeout: float = 90.0) -> "FloeServer":
         """Starts a server on a fresh data directory (or, after ``kill``/``shutdown``, again on the same one)."""
@@ -106,12 +188,15 @@ class FloeServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("FLOE_") or k == "FLOE_LIBRDKAFKA"}
         env["FLOE_BOOTSTRAP_API_KEY"] = self.key
         env["FLOE_BOOTSTRAP_API_SECRET"] = self.secret
+        env.update(self.extra_env)
         for attempt in range(3):  # a free port can be taken between probing and binding; try a few
             self.port = free_port()
             args = [self.binary, "serve", "--host", "127.0.0.1", "--port", str(self.port),
                     "--data-dir", str(self.data_dir)]
             if not self.rate_limit:
                 args += ["--rate-limit", "off"]
+            if self.tls:
+                args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
             args += self.extra_args
             log = open(self.log_path, "ab")
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -127,11 +212,12 @@ class FloeServer:
 
     def _wait_healthy(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
+        context = self.ssl_context()
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 return False
             try:
-                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2) as response:
+                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2, context=context) as response:
                     if response.status == 200:
                         return True
             except (urllib.error.URLError, ConnectionError, OSError):

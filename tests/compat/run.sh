@@ -9,7 +9,9 @@
 #    and, optionally, <repo>/.venv/compat-sdk for confluent-cloud-sdk (pydantic 1.x; COMPAT_SDK=0 skips it).
 # 3. run_all.py starts floe on a free port with a temporary data dir and generated bootstrap credentials, waits for
 #    /healthz, runs contract_test.py, cc_clients_test.py, statements_test.py and sdk_test.py against it, stops it,
-#    then runs rate_limit_test.py (which starts its own rate-limited server), and prints `N passed, M failed` last.
+#    then runs rate_limit_test.py (which starts its own rate-limited server), then starts a server that serves https
+#    only (a CA and certificate made with the openssl command) and runs cc_clients_test.py and statements_test.py
+#    against it, and prints `N passed, M failed` last.
 # Exit status: 0 when every check passed, non-zero otherwise.
 set -uo pipefail
 
@@ -21,6 +23,7 @@ source "$REPO/tests/lib/suite.sh"
 require_openapi org-v2 iam-v2 apikeys-v2 mds-v2 fcpm-v2 cmk-v2 sql-v1
 require_floe_bin
 require_python
+command -v openssl >/dev/null 2>&1 || fatal "openssl not found (scripts/setup-machine installs it; the https run makes its certificates with it)"
 
 # shellcheck source=../lib/venv.sh
 source "$REPO/tests/lib/venv.sh"

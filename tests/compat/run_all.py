@@ -3,23 +3,27 @@
 
 One floe server (free port, temporary data dir, generated bootstrap credentials) serves contract_test.py,
 cc_clients_test.py, statements_test.py and sdk_test.py one after another; rate_limit_test.py starts its own
-rate-limited server.
+rate-limited server. Then (suite `https`) a second server serves https only, with a CA and a certificate made here with
+the openssl command, and cc_clients_test.py and statements_test.py run again against its https URL, the real client
+libraries trusting that CA through SSL_CERT_FILE (httpx, urllib) and REQUESTS_CA_BUNDLE (requests).
 Called by run.sh, which prepares the venvs; usable directly from the .venv/compat interpreter.
 
 Environment: FLOE_BIN, COMPAT_SDK_PYTHON (interpreter of the confluent-cloud-sdk venv; empty = skip that suite),
-COMPAT_SUITES (comma-separated subset of: contract,cc,stmt,sdk,rate), COMPAT_SUITE_TIMEOUT (seconds, default 900).
+COMPAT_SUITES (comma-separated subset of: contract,cc,stmt,sdk,rate,https), COMPAT_SUITE_TIMEOUT (seconds, default 900).
 """
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
-from floe_harness import FloeServer
+from floe_harness import FloeServer, Pki
 
 HERE = Path(__file__).resolve().parent
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$")
@@ -70,11 +74,44 @@ def run_suite(name: str, python: str, script: str, env: dict, timeout: float) ->
     return passed, failed, skipped
 
 
+def run_https(timeout: float) -> list[tuple[str, tuple[int, int, int]]]:
+    """cc-clients and confluent-sql against a server that serves https only, with a certificate of a CA made here."""
+    workdir = Path(tempfile.mkdtemp(prefix="floe-compat-https-"))
+    server = None
+    try:
+        try:
+            pki = Pki(workdir)
+            leaf = pki.issue("server", "floe-compat-https")
+            server = FloeServer(label="compat-https", tls=(str(leaf.cert), str(leaf.key)), ca_file=str(pki.ca_cert))
+            server.start()
+        except Exception as e:  # noqa: BLE001
+            print(f"\n##### https\nFAIL start floe with TLS: {e}", flush=True)
+            return [("https", (0, 1, 0))]
+        print(f"\nfloe serving https at {server.base_url} (CA {pki.ca_cert}), data dir {server.data_dir}", flush=True)
+        ca = str(pki.ca_cert)
+        env = dict(os.environ)
+        env.update(COMPAT_FLOE_URL=server.base_url, COMPAT_FLOE_DATA_DIR=str(server.data_dir),
+                   FLOE_BOOTSTRAP_API_KEY=server.key, FLOE_BOOTSTRAP_API_SECRET=server.secret,
+                   COMPAT_CA_CERT=ca, SSL_CERT_FILE=ca, REQUESTS_CA_BUNDLE=ca)
+        results = [("https cc-clients", run_suite("https cc-clients", sys.executable, str(HERE / "cc_clients_test.py"),
+                                                  env, timeout)),
+                   ("https statements", run_suite("https statements", sys.executable,
+                                                  str(HERE / "statements_test.py"), env, timeout))]
+        if any(r[1] for _, r in results) or server.process is None or server.process.poll() is not None:
+            print(f"--- floe (https) log tail ({server.log_path}):\n{server.log_tail(30)}", flush=True)
+        return results
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main() -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):  # unwind through `finally` so the server we started is stopped
         signal.signal(sig, lambda *_: sys.exit(3))
     timeout = float(os.environ.get("COMPAT_SUITE_TIMEOUT", "900"))
-    wanted = {s.strip() for s in os.environ.get("COMPAT_SUITES", "contract,cc,stmt,sdk,rate").split(",") if s.strip()}
+    wanted = {s.strip() for s in os.environ.get("COMPAT_SUITES", "contract,cc,stmt,sdk,rate,https").split(",")
+              if s.strip()}
     sdk_python = os.environ.get("COMPAT_SDK_PYTHON", "")
     totals = [0, 0, 0]
     failed_suites = []
@@ -119,6 +156,9 @@ def main() -> int:
     if "rate" in wanted:
         add("rate-limit", run_suite("rate-limit", sys.executable, str(HERE / "rate_limit_test.py"), dict(os.environ),
                                     timeout))
+    if "https" in wanted:
+        for name, result in run_https(timeout):
+            add(name, result)
 
     print("", flush=True)
     if failed_suites:

@@ -26,7 +26,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
 import re
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -299,7 +301,11 @@ class Http:
 
     def __init__(self, base: str, registry: SpecRegistry, auth: tuple[str, str] | None, log: list[Resp]):
         self.base, self.registry, self.auth, self.log = base, registry, auth, log
-        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        # An https run (run_all.py) names its test CA in COMPAT_CA_CERT (confluent-sql's httpx reads SSL_CERT_FILE).
+        ca = os.environ.get("COMPAT_CA_CERT")
+        context = ssl.create_default_context(cafile=ca) if ca else None
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                                  urllib.request.HTTPSHandler(context=context))
 
     def as_key(self, key: str, secret: str) -> "Http":
         return Http(self.base, self.registry, (key, secret), self.log)
