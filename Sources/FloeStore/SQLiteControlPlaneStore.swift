@@ -49,6 +49,11 @@ public final class SQLiteControlPlaneStore: ControlPlaneStore {
     init(writer: any DatabaseWriter, resultsLimit: Int = defaultResultsLimit) throws {
         self.database = writer
         self.resultsLimit = resultsLimit
+        // A database a newer Floe migrated holds what this binary cannot know about (GRDB's migrator would open it
+        // anyway): a downgrade goes through a backup, never by starting the older binary on the newer data.
+        if try writer.read({ db in try FloeMigrations.migrator.hasBeenSuperseded(db) }) {
+            throw StoreNewerThanBinary(migrations: try writer.read { db in try FloeMigrations.migrator.appliedIdentifiers(db).sorted() })
+        }
         // Incremental auto-vacuum must be chosen before the first table exists, or applied by a VACUUM (once, for
         // databases of earlier versions). The VACUUM needs free space about the size of the database; if it fails (a
         // full disk, which is when space matters), the store opens as it is and tries again at the next start.
@@ -253,5 +258,19 @@ extension SQLiteControlPlaneStore: StatementResultStore {
         }
         resultBytes.withLock { $0[statementUID] = nil }
         try await database.writeWithoutTransaction { db in try Self.reclaimFreePages(db) }
+    }
+}
+
+/// The database was migrated by a newer Floe than this binary: refusing it keeps its data as the newer version wrote it.
+public struct StoreNewerThanBinary: Error, CustomStringConvertible {
+    /// The migrations the database records (some unknown to this binary).
+    public var migrations: [String]
+
+    public var description: String {
+        let known = Set(FloeMigrations.migrator.migrations)
+        let unknown = migrations.filter { !known.contains($0) }
+        return
+            "The database was written by a newer version of Floe (migrations this binary does not know: \(unknown.joined(separator: ", "))). "
+            + "Run that version, or restore a backup taken before the upgrade."
     }
 }

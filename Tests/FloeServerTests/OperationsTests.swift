@@ -225,7 +225,9 @@ import Testing
         let refused = statuses.filter { $0 == 429 }.count
         #expect(ok >= 3 && refused >= 1, "\(statuses)")
         try await Task.sleep(for: .seconds(1.1))
+        #expect(try await fixture.call(.get, "/no/such/route").status == 404)
         let samples = Self.samples(try await scrape(fixture).text)
+        #expect(samples[#"floe_http_requests_total{method="GET",route="unmatched",status="404"}"#] == 1)
         #expect(samples[#"floe_http_requests_total{method="GET",route="/org/v2/environments",status="200"}"#] == Double(ok))
         #expect(samples[#"floe_http_requests_total{method="GET",route="/org/v2/environments",status="429"}"#] == Double(refused))
         #expect(samples[#"floe_rate_limit_refusals_total{limit="per_second"}"#] == Double(refused))

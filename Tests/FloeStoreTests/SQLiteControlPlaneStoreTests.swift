@@ -3,6 +3,7 @@
 import FloeCore
 import FloeStore
 import Foundation
+import GRDB
 import Testing
 
 /// Everything a ``ControlPlaneState`` holds, comparable as one value.
@@ -61,6 +62,23 @@ struct Boom: Error {}
     }
 
     // MARK: Durability
+
+    /// A database a newer Floe migrated is refused, untouched, naming the migrations this binary does not know.
+    @Test func aDatabaseOfANewerVersionIsRefused() async throws {
+        try await withDatabasePath { path in
+            _ = try SQLiteControlPlaneStore(path: path)
+            try DatabaseQueue(path: path).write { db in
+                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')")
+            }
+            do {
+                _ = try SQLiteControlPlaneStore(path: path)
+                Issue.record("a database with an unknown migration was opened")
+            } catch let error as StoreNewerThanBinary {
+                #expect(error.description.contains("v99-from-the-future"))
+                #expect(!error.description.contains("v1-control-plane"))
+            }
+        }
+    }
 
     @Test func mutationsPersistAcrossReopening() async throws {
         try await withDatabasePath { path in

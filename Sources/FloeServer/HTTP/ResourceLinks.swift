@@ -3,31 +3,59 @@
 import FloeCore
 import Foundation
 import Hummingbird
+import Synchronization
 
-/// The base URLs the server is reached at, as `fcpm/v2` regions report them.
-public struct ServerEndpoints: Sendable, Equatable {
-    /// The public listener's (`http_endpoint`).
-    public var publicURL: String
-    /// The private listener's (`private_http_endpoint`); nil without one.
-    public var privateURL: String?
+/// The base URLs the server is reached at, as `fcpm/v2` regions report them and links are built on.
+///
+/// A listener on port 0 learns its port only when it is bound, which is after its router was built: its URL is set
+/// then (``bound(_:url:)``), before it accepts any request.
+public final class ServerEndpoints: Sendable {
+    private let urls: Mutex<(public: String, private: String?)>
 
     public init(publicURL: String, privateURL: String? = nil) {
-        self.publicURL = publicURL
-        self.privateURL = privateURL
+        urls = Mutex((publicURL, privateURL))
+    }
+
+    /// The public listener's (`http_endpoint`).
+    public var publicURL: String { urls.withLock { $0.public } }
+    /// The private listener's (`private_http_endpoint`); nil without one.
+    public var privateURL: String? { urls.withLock { $0.private } }
+
+    /// Records the URL of a listener once it is bound.
+    func bound(_ kind: NetworkKind, url: String) {
+        urls.withLock { urls in
+            switch kind {
+            case .public: urls.public = url
+            case .private: urls.private = url
+            }
+        }
     }
 }
 
 /// Builds absolute URLs on the base URL of the listener that answers (public or private), so that a client follows
 /// links through the endpoint it came in by.
 struct ResourceLinks: Sendable {
-    /// `http://host:port` or the configured public (or private) URL, without a trailing slash.
-    let baseURL: String
     /// Both endpoints of the server.
     let endpoints: ServerEndpoints
+    /// The listener the links are for.
+    let networkKind: NetworkKind
 
-    init(baseURL: String, endpoints: ServerEndpoints? = nil) {
-        self.baseURL = baseURL
-        self.endpoints = endpoints ?? ServerEndpoints(publicURL: baseURL)
+    init(endpoints: ServerEndpoints, networkKind: NetworkKind = .public) {
+        self.endpoints = endpoints
+        self.networkKind = networkKind
+    }
+
+    /// Links on a single base URL (a router without a server: tests).
+    init(baseURL: String) {
+        self.init(endpoints: ServerEndpoints(publicURL: baseURL))
+    }
+
+    /// `http://host:port` or the configured public (or private) URL of the answering listener, without a trailing slash.
+    var baseURL: String {
+        switch networkKind {
+        case .public: endpoints.publicURL
+        case .private: endpoints.privateURL ?? endpoints.publicURL
+        }
     }
 
     /// `baseURL` + `path` (which starts with `/`) + an encoded query.

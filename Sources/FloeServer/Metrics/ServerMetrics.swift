@@ -40,7 +40,8 @@ final class ServerMetrics: Sendable {
     /// Counts a finished request: its route pattern (`unmatched` when no route took it), method and status.
     func recordRequest(method: HTTPRequest.Method, route: String?, status: Int, duration: Duration) {
         let method = Self.knownMethods.contains(method) ? method.rawValue : "other"
-        let route = route ?? "unmatched"
+        // Hummingbird names the path of a request no route took `NotFound`.
+        let route = route.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
         Counter(
             label: "floe_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))],
             factory: factory

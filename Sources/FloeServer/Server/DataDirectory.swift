@@ -21,7 +21,7 @@ enum DataDirectory {
 
     /// What the server keeps in its data directory: only these are tightened, so a data directory that also holds
     /// other files (a home directory, say) keeps those as they are.
-    static let ownEntries = ["floe.sqlite", "floe.sqlite-wal", "floe.sqlite-shm", "bootstrap.json", "preparing", "engine"]
+    static let ownEntries = ["floe.sqlite", "floe.sqlite-wal", "floe.sqlite-shm", "bootstrap.json", "preparing", "engine", "flink"]
 
     /// Creates `directory` (0700) and takes every permission of group and others from the server's own entries in it
     /// (``ownEntries``, recursively) and from the directory itself when it is the server's (new, or holding its

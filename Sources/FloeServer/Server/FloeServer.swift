@@ -76,8 +76,11 @@ public struct FloeServer: Sendable {
             logger: logger)
         let statements = StatementServices(
             scheduler: scheduler, results: store, backend: backend, signals: signals, longPoll: .seconds(1), resultsPageSize: 1000)
-        var routed = configuration
-        routed.kafkaInspector = kafkaInspector
+        let routed = {
+            var routed = configuration
+            routed.kafkaInspector = kafkaInspector
+            return routed
+        }()
         let provisioner = PoolProvisioner(
             store: store, delay: configuration.poolProvisioningDelay, logger: logger, provisioned: { scheduler.wake() })
         let prober = KafkaClusterProber(store: store, inspector: kafkaInspector, timeout: configuration.kafkaProbeTimeout, logger: logger)
@@ -114,19 +117,22 @@ public struct FloeServer: Sendable {
                         address: .hostname(listener.host ?? configuration.host, port: listener.port), serverName: "floe",
                         availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections + ConnectionLimits.refusalMargin)),
                     onServerRunning: { channel in
+                        // With port 0 the port is known only now, before the first request.
+                        if listener.port == 0, listener.url == nil {
+                            endpoints.bound(
+                                .private,
+                                url: ServerConfiguration.baseURL(
+                                    configured: nil, host: listener.host ?? routed.host, port: channel.localAddress?.port ?? 0, tls: privateTLS != nil
+                                ))
+                        }
+                        let privateURL = endpoints.privateURL ?? ""
                         logger.info(
                             "private endpoint serving",
                             metadata: [
                                 "address": .string("\(channel.localAddress?.ipAddress ?? "?"):\(channel.localAddress?.port ?? 0)"),
                                 "private_url": .string(privateURL),
                             ])
-                        // With port 0 the port is known only now.
-                        let shown =
-                            listener.port == 0 && listener.url == nil
-                            ? ServerConfiguration.baseURL(
-                                configured: nil, host: listener.host ?? routed.host, port: channel.localAddress?.port ?? 0, tls: privateTLS != nil)
-                            : privateURL
-                        announce("Floe's private endpoint is serving on \(shown)", nil, [:])
+                        announce("Floe's private endpoint is serving on \(privateURL)", nil, [:])
                     },
                     logger: logger))
         }
@@ -143,11 +149,13 @@ public struct FloeServer: Sendable {
             services: services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
+                // With port 0 the port is known only now, before the first request.
+                if routed.port == 0, routed.publicURL == nil { endpoints.bound(.public, url: routed.resolvedPublicURL(boundPort: port)) }
+                let publicURL = endpoints.publicURL
                 logger.info(
                     "floe serving",
                     metadata: ["address": .string("\(channel.localAddress?.ipAddress ?? "?"):\(port)"), "public_url": .string(publicURL)])
-                let shown = routed.port == 0 && routed.publicURL == nil ? routed.resolvedPublicURL(boundPort: port) : publicURL
-                announce("Floe is serving on \(shown)", nil, [:])
+                announce("Floe is serving on \(publicURL)", nil, [:])
             },
             logger: logger)
         try await app.runService()
@@ -223,7 +231,9 @@ public struct FloeServer: Sendable {
         shared: ListenerShared? = nil
     ) -> Router<FloeRequestContext> {
         let shared = shared ?? ListenerShared(limiter: configuration.rateLimits.map { RateLimiter(limits: $0) })
-        let links = ResourceLinks(baseURL: publicURL, endpoints: endpoints)
+        let links = ResourceLinks(
+            endpoints: endpoints ?? ServerEndpoints(publicURL: publicURL, privateURL: networkKind == .private ? publicURL : nil),
+            networkKind: networkKind)
         let router = makeAPIRouter(
             store: store, configuration: configuration, links: links, networkKind: networkKind, statements: statements, registries: registries,
             limiter: shared.limiter, metrics: shared.metrics)
