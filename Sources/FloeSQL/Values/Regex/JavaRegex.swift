@@ -1,0 +1,379 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+/// A `java.util.regex.Pattern` (default flags) compiled to run over UTF-8 bytes.
+///
+/// Flink's REGEXP, REGEXP_EXTRACT and REGEXP_REPLACE use `java.util.regex`; Foundation's `NSRegularExpression` is
+/// ICU, which differs from Java in corners (`$` before a final line terminator, `\w`/`\d` being Unicode, `[]a]`) and
+/// bridges every row to UTF-16. This engine reads the strings' own bytes and returns byte ranges.
+///
+/// Matching is a backtracker that records each (instruction, position) it has explored and never explores it twice
+/// (RE2's "bit state"): it keeps Java's leftmost-first priorities and capture results, and takes time linear in
+/// instructions × text length whatever the pattern — `(a*)*b` against a run of `a`s cannot stall a server. The
+/// visited bits cost memory of that size, so texts past `maxVisitedBits` are reported as `.tooLarge` and left to the
+/// caller's other engine.
+public struct JavaRegex: Sendable {
+    let program: JavaRegexProgram
+
+    /// The number of capturing groups (`Matcher.groupCount()`).
+    public var groupCount: Int { program.groupCount }
+
+    /// Instruction × position pairs one search may track (8 MiB of bits).
+    public static let maxVisitedBits = 1 << 26
+
+    /// Compiles `pattern`; throws `.invalid` where `Pattern.compile` throws, `.unsupported` for constructs not
+    /// implemented here.
+    public init(_ pattern: String) throws(Failure) {
+        do {
+            program = try JavaRegexProgram(JavaRegexSyntax.parse(pattern))
+        } catch {
+            switch error {
+            case .invalid(let message): throw .invalid(message)
+            case .unsupported(let what): throw .unsupported(what)
+            }
+        }
+    }
+
+    public enum Failure: Error, Equatable {
+        case invalid(String)
+        case unsupported(String)
+    }
+
+    /// The outcome of one search.
+    public enum Search: Equatable {
+        /// The registers of the first match: `[start0, end0, start1, end1, …]` as byte offsets, -1 for a group that
+        /// did not participate.
+        case match([Int])
+        case noMatch
+        /// The text is too long for this engine's memory bound.
+        case tooLarge
+    }
+
+    /// `Matcher.find()` from byte offset `from` (a code point boundary) in `text`.
+    public func firstMatch(in text: UnsafeBufferPointer<UInt8>, from: Int = 0) -> Search {
+        var matcher = Matcher(program: program, text: text)
+        return matcher.find(from: from)
+    }
+
+    /// `Pattern.compile(p).matcher(s).find()`.
+    public func matches(_ string: String) -> Bool? {
+        var string = string
+        return string.withUTF8 { text in
+            switch firstMatch(in: text) {
+            case .match: true
+            case .noMatch: false
+            case .tooLarge: nil
+            }
+        }
+    }
+
+    /// Flink's REGEXP_EXTRACT: group `group` of the first match; `.some(nil)` when there is no match, no such group,
+    /// or the group did not participate; nil when the text is too large for this engine.
+    public func extract(_ string: String, group: Int) -> String?? {
+        var string = string
+        return string.withUTF8 { text -> String?? in
+            switch firstMatch(in: text) {
+            case .tooLarge:
+                return nil
+            case .noMatch:
+                return .some(nil)
+            case .match(let registers):
+                guard group >= 0, group <= groupCount else { return .some(nil) }
+                let start = registers[2 * group]
+                let end = registers[2 * group + 1]
+                guard start >= 0, end >= start else { return .some(nil) }
+                return .some(String(decoding: UnsafeBufferPointer(rebasing: text[start..<end]), as: UTF8.self))
+            }
+        }
+    }
+
+    /// Flink's REGEXP_REPLACE: `str.replaceAll(re, Matcher.quoteReplacement(replacement))`, every match replaced by
+    /// the replacement taken literally. After an empty match the next search starts one code point further on, as
+    /// `Matcher.find` does (Java steps one UTF-16 unit, which differs only inside a surrogate pair). Nil when the
+    /// text is too large for this engine.
+    public func replaceAll(_ original: String, with replacement: String) -> String? {
+        var string = original
+        return string.withUTF8 { text -> String? in
+            var matcher = Matcher(program: program, text: text)
+            var out: [UInt8] = []
+            var copied = 0
+            var from = 0
+            var replaced = false
+            while from <= text.count {
+                let search = matcher.find(from: from)
+                if case .tooLarge = search { return nil }
+                guard case .match(let registers) = search else { break }
+                if !replaced {
+                    out.reserveCapacity(text.count + replacement.utf8.count)
+                    replaced = true
+                }
+                let start = registers[0]
+                let end = registers[1]
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: text[copied..<start]))
+                out.append(contentsOf: replacement.utf8)
+                copied = end
+                from = end == start ? end + Matcher.sequenceLength(text, at: end) : end
+            }
+            guard replaced else { return original }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[copied...]))
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+}
+
+/// One text's search state: the visited bits (shared by every `find` over the same text) and the registers.
+struct Matcher {
+    let program: JavaRegexProgram
+    let text: UnsafeBufferPointer<UInt8>
+    private var visited: [UInt64] = []
+    private var registers: [Int]
+    private var stack: [(pc: Int32, position: Int)] = []
+    private var lastEnd = -1
+    /// Visited bits per (instruction, position): 4 when loops with nullable bodies make two guard facts part of the
+    /// state, else 1.
+    private let keyShift: Int
+
+    init(program: JavaRegexProgram, text: UnsafeBufferPointer<UInt8>) {
+        self.program = program
+        self.text = text
+        registers = Array(repeating: -1, count: program.registerCount)
+        keyShift = program.hasGuards ? 2 : 0
+    }
+
+    /// The number of bytes of the UTF-8 sequence starting at `position` (1 at the end, so loops always advance).
+    @inline(__always)
+    static func sequenceLength(_ text: UnsafeBufferPointer<UInt8>, at position: Int) -> Int {
+        guard position < text.count else { return 1 }
+        let b = text[position]
+        return b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4
+    }
+
+    /// `find()` from `from`. The visited bits of earlier finds stay valid: a state explored and failed fails again,
+    /// and the states on a previous match's path all lie at or before its end, whose column is cleared.
+    mutating func find(from: Int) -> JavaRegex.Search {
+        let width = program.instructions.count << keyShift
+        let columns = text.count + 1
+        guard width.multipliedReportingOverflow(by: columns).partialValue <= JavaRegex.maxVisitedBits,
+            !width.multipliedReportingOverflow(by: columns).overflow
+        else { return .tooLarge }
+        if from > text.count { return .noMatch }
+        if program.anchoredAtStart, from > 0 { return .noMatch }
+        if !program.requiredLiteral.isEmpty, !Matcher.contains(text, program.requiredLiteral, from: from) { return .noMatch }
+        if visited.isEmpty {
+            visited = Array(repeating: 0, count: (width * columns + 63) / 64)
+        } else if lastEnd >= 0 {
+            for bit in (lastEnd * width)..<(lastEnd * width + width) { visited[bit >> 6] &= ~(1 << UInt64(bit & 63)) }
+        }
+        var start = from
+        let last = program.anchoredAtStart ? 0 : text.count
+        while start <= last {
+            if let firstBytes = program.firstBytes {
+                // A match consumes a first byte from the set: skip to the next position with one.
+                while start < text.count, !firstBytes.contains(text[start]) { start += 1 }
+                if start >= text.count { break }
+            }
+            if run(at: start) {
+                lastEnd = registers[1]
+                return .match(Array(registers.prefix(2 * (program.groupCount + 1))))
+            }
+            start += Matcher.sequenceLength(text, at: start)
+        }
+        return .noMatch
+    }
+
+    /// Whether `needle` occurs in `text` at or after `from`.
+    static func contains(_ text: UnsafeBufferPointer<UInt8>, _ needle: [UInt8], from: Int) -> Bool {
+        let n = needle.count
+        guard text.count - from >= n else { return false }
+        let first = needle[0]
+        var i = from
+        let lastStart = text.count - n
+        return needle.withUnsafeBufferPointer { needle in
+            while i <= lastStart {
+                if text[i] == first {
+                    var j = 1
+                    while j < n, text[i + j] == needle[j] { j += 1 }
+                    if j == n { return true }
+                }
+                i += 1
+            }
+            return false
+        }
+    }
+
+    /// The depth-first search from `start`, highest-priority branch first; the first `match` reached wins.
+    private mutating func run(at start: Int) -> Bool {
+        let width = program.instructions.count
+        let shift = keyShift
+        for i in registers.indices { registers[i] = -1 }
+        stack.removeAll(keepingCapacity: true)
+        stack.append((0, start))
+        return program.instructions.withUnsafeBufferPointer { code in
+            while let job = stack.popLast() {
+                if job.pc < 0 {
+                    // Undo a register write on backtracking.
+                    registers[Int(-job.pc - 1)] = job.position
+                    continue
+                }
+                var pc = Int(job.pc)
+                var position = job.position
+                while true {
+                    var bit = position * width + pc
+                    if shift != 0 {
+                        let instruction = code[pc]
+                        bit <<= 2
+                        if instruction.guard1 >= 0, registers[Int(instruction.guard1)] == position { bit |= 1 }
+                        if instruction.guard2 >= 0, registers[Int(instruction.guard2)] == position { bit |= 2 }
+                    }
+                    let word = visited[bit >> 6]
+                    let mask = UInt64(1) << UInt64(bit & 63)
+                    if word & mask != 0 { break }
+                    visited[bit >> 6] = word | mask
+                    let instruction = code[pc]
+                    switch instruction.opcode {
+                    case .byte:
+                        guard position < text.count, text[position] == UInt8(truncatingIfNeeded: instruction.a) else { break }
+                        position += 1
+                        pc += 1
+                        continue
+                    case .set:
+                        guard position < text.count else { break }
+                        let set = program.sets[Int(instruction.a)]
+                        let b = text[position]
+                        if b < 0x80 {
+                            guard set.containsASCII(b) else { break }
+                            position += 1
+                        } else {
+                            guard set.hasNonASCII else { break }
+                            let (scalar, length) = Matcher.decode(text, at: position)
+                            guard set.contains(scalar) else { break }
+                            position += length
+                        }
+                        pc += 1
+                        continue
+                    case .split:
+                        stack.append((instruction.b, position))
+                        pc = Int(instruction.a)
+                        continue
+                    case .jump:
+                        pc = Int(instruction.a)
+                        continue
+                    case .save:
+                        let register = Int(instruction.a)
+                        stack.append((Int32(-register - 1), registers[register]))
+                        registers[register] = position
+                        pc += 1
+                        continue
+                    case .progress:
+                        pc = Int(position > registers[Int(instruction.a)] ? instruction.b : instruction.c)
+                        continue
+                    case .assert:
+                        guard holds(JavaRegexProgram.assertionCodes[Int(instruction.a)], at: position) else { break }
+                        pc += 1
+                        continue
+                    case .match:
+                        return true
+                    }
+                    break
+                }
+            }
+            return false
+        }
+    }
+
+    /// The code point at `position` (a lead byte of a valid sequence) and its length.
+    @inline(__always)
+    static func decode(_ text: UnsafeBufferPointer<UInt8>, at position: Int) -> (UInt32, Int) {
+        let b0 = UInt32(text[position])
+        if b0 < 0x80 { return (b0, 1) }
+        if b0 < 0xE0 { return ((b0 & 0x1F) << 6 | UInt32(text[position + 1] & 0x3F), 2) }
+        if b0 < 0xF0 {
+            return ((b0 & 0x0F) << 12 | UInt32(text[position + 1] & 0x3F) << 6 | UInt32(text[position + 2] & 0x3F), 3)
+        }
+        return (
+            (b0 & 0x07) << 18 | UInt32(text[position + 1] & 0x3F) << 12 | UInt32(text[position + 2] & 0x3F) << 6
+                | UInt32(text[position + 3] & 0x3F), 4
+        )
+    }
+
+    /// The code point ending just before `position`.
+    static func decodeBefore(_ text: UnsafeBufferPointer<UInt8>, _ position: Int) -> UInt32 {
+        var start = position - 1
+        while start > 0, text[start] & 0xC0 == 0x80 { start -= 1 }
+        return decode(text, at: start).0
+    }
+
+    /// Whether `position` is right after a line terminator (`\r\n` counting as one).
+    private func isAfterTerminator(_ position: Int) -> Bool {
+        guard position > 0 else { return false }
+        let c = Matcher.decodeBefore(text, position)
+        guard Matcher.isTerminator(c) else { return false }
+        if c == 13, position < text.count, text[position] == 10 { return false }
+        return true
+    }
+
+    static func isTerminator(_ c: UInt32) -> Bool { c == 10 || c == 13 || c == 0x85 || c == 0x2028 || c == 0x2029 }
+
+    private func holds(_ assertion: JavaRegexSyntax.Assertion, at position: Int) -> Bool {
+        switch assertion {
+        case .textStart:
+            return position == 0
+        case .textEnd:
+            return position == text.count
+        case .lineStart:
+            // Java's MULTILINE `^`: never at the very end (even of an empty text), else at 0 or after a terminator.
+            guard position < text.count else { return false }
+            return position == 0 || isAfterTerminator(position)
+        case .lineEnd:
+            guard position < text.count else { return true }
+            let (c, _) = Matcher.decode(text, at: position)
+            guard Matcher.isTerminator(c) else { return false }
+            // Not between the \r and \n of one terminator.
+            return !(c == 10 && position > 0 && text[position - 1] == 13)
+        case .textEndOrFinalTerminator:
+            let rest = text.count - position
+            if rest == 0 { return true }
+            if rest == 2, text[position] == 13, text[position + 1] == 10 { return true }
+            let (c, length) = Matcher.decode(text, at: position)
+            guard length == rest, Matcher.isTerminator(c) else { return false }
+            return !(c == 10 && position > 0 && text[position - 1] == 13)
+        case .wordBoundary:
+            return isWordBefore(position) != isWordAt(position)
+        case .notWordBoundary:
+            return isWordBefore(position) == isWordAt(position)
+        }
+    }
+
+    /// Java's `\b` word characters: `Character.isLetterOrDigit` or `_` (Unicode even without UNICODE_CHARACTER_CLASS),
+    /// and a non-spacing mark counts as its base character.
+    private static func isWord(_ c: UInt32) -> Bool {
+        if c < 0x80 { return CodePointSet.word.containsASCII(UInt8(c)) }
+        guard let scalar = Unicode.Scalar(c) else { return false }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .decimalNumber: return true
+        default: return false
+        }
+    }
+
+    private static func isNonSpacingMark(_ c: UInt32) -> Bool {
+        c >= 0x300 && Unicode.Scalar(c)?.properties.generalCategory == .nonspacingMark
+    }
+
+    /// Whether the code point at `end - 1…` is a word character, marks taking their base's wordness.
+    private func isWordBefore(_ position: Int) -> Bool {
+        var p = position
+        while p > 0 {
+            let c = Matcher.decodeBefore(text, p)
+            if !Matcher.isNonSpacingMark(c) { return Matcher.isWord(c) }
+            p -= 1
+            while p > 0, text[p] & 0xC0 == 0x80 { p -= 1 }
+        }
+        return false
+    }
+
+    private func isWordAt(_ position: Int) -> Bool {
+        guard position < text.count else { return false }
+        let (c, _) = Matcher.decode(text, at: position)
+        if Matcher.isNonSpacingMark(c) { return isWordBefore(position) }
+        return Matcher.isWord(c)
+    }
+}

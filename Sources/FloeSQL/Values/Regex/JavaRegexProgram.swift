@@ -1,0 +1,303 @@
+// Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
+
+/// A parsed Java pattern compiled to instructions over UTF-8 bytes, plus what the matcher needs to skip work.
+///
+/// Literal code points become their UTF-8 bytes: the text is valid UTF-8 and the matcher only ever stands on code
+/// point boundaries, so comparing the bytes is comparing the code point, with no decoding. Sets decode one code point.
+struct JavaRegexProgram: Sendable {
+    enum Opcode: UInt8, Sendable {
+        /// Match byte `a`.
+        case byte
+        /// Match one code point in `sets[a]`.
+        case set
+        /// Continue at `a`; if that fails, at `b`.
+        case split
+        case jump
+        /// Store the position in register `a` (restored when the path backtracks).
+        case save
+        /// If the position is past register `a` (the loop made progress), continue at `b`, else at `a2`.
+        case progress
+        /// Assertion number `a` (`JavaRegexSyntax.Assertion` by `assertionCodes`).
+        case assert
+        case match
+    }
+
+    struct Instruction: Sendable {
+        var opcode: Opcode
+        var a: Int32 = 0
+        var b: Int32 = 0
+        var c: Int32 = 0
+        /// The registers of the (at most two) innermost loops with a nullable body that enclose this instruction,
+        /// -1 for none. Whether such a loop's current iteration started at the current position decides where its
+        /// progress check goes, so the matcher's visited state includes those two facts.
+        var guard1: Int32 = -1
+        var guard2: Int32 = -1
+    }
+
+    var instructions: [Instruction] = []
+    var sets: [CodePointSet] = []
+    /// Registers: 2 per group (group 0 is the whole match), then one per loop whose body can match empty.
+    var registerCount: Int
+    var groupCount: Int
+    var groupNames: [String: Int]
+    /// Whether every match must start at position 0 (`^`/`\A` first, outside MULTILINE).
+    var anchoredAtStart = false
+    /// Bytes a non-empty match can start with, when the pattern cannot match empty; nil when any position may start one.
+    var firstBytes: ByteSet?
+    /// A byte string every match contains: a text without it has no match, found with a fast substring search.
+    var requiredLiteral: [UInt8] = []
+
+    /// Registers of the enclosing loops with a nullable body, innermost last, while compiling.
+    private var guards: [Int32] = []
+    /// Whether any loop has a nullable body (the matcher then keys its visited bits by the guards too).
+    var hasGuards = false
+
+    /// The largest program compiled; bigger ones (large counted repetitions of large groups) use the other engine.
+    static let maxInstructions = 20_000
+
+    /// Assertions as `assert` operands.
+    static let assertionCodes: [JavaRegexSyntax.Assertion] = [
+        .textStart, .lineStart, .textEndOrFinalTerminator, .lineEnd, .textEnd, .wordBoundary, .notWordBoundary,
+    ]
+
+    init(_ pattern: JavaRegexSyntax.Pattern) throws(JavaRegexSyntax.Failure) {
+        groupCount = pattern.groupCount
+        groupNames = pattern.groupNames
+        registerCount = 2 * (pattern.groupCount + 1)
+        emit(.init(opcode: .save, a: 0))
+        try compile(pattern.root)
+        emit(.init(opcode: .save, a: 1))
+        emit(.init(opcode: .match))
+        if instructions.count > JavaRegexProgram.maxInstructions { throw .unsupported("a pattern this large") }
+        anchoredAtStart = JavaRegexProgram.startsAnchored(pattern.root)
+        let first = JavaRegexProgram.first(pattern.root)
+        firstBytes = first.nullable ? nil : first.bytes
+        requiredLiteral = JavaRegexProgram.longestRequiredLiteral(pattern.root)
+    }
+
+    private mutating func emit(_ instruction: Instruction) {
+        var instruction = instruction
+        // A progress check reads its own loop's register as well as being inside the enclosing ones.
+        let enclosing = instruction.opcode == .progress ? guards + [instruction.a] : guards
+        if let last = enclosing.last {
+            instruction.guard1 = last
+            if enclosing.count > 1 { instruction.guard2 = enclosing[enclosing.count - 2] }
+        }
+        instructions.append(instruction)
+    }
+
+    /// Compiles `body` as the body of a loop guarded by `register` (or unguarded for -1).
+    private mutating func compileBody(_ body: JavaRegexSyntax.Node, guardedBy register: Int32) throws(JavaRegexSyntax.Failure) {
+        guard register >= 0 else { return try compile(body) }
+        if guards.count == 2 { throw .unsupported("loops with bodies that can match empty nested three deep") }
+        hasGuards = true
+        guards.append(register)
+        defer { guards.removeLast() }
+        try compile(body)
+    }
+
+    private var next: Int32 { Int32(instructions.count) }
+
+    private mutating func compile(_ node: JavaRegexSyntax.Node) throws(JavaRegexSyntax.Failure) {
+        if instructions.count > JavaRegexProgram.maxInstructions { throw .unsupported("a pattern this large") }
+        switch node {
+        case .empty:
+            break
+        case .literal(let cp):
+            for byte in String(Character(Unicode.Scalar(cp)!)).utf8 { emit(.init(opcode: .byte, a: Int32(byte))) }
+        case .set(let set):
+            if let index = sets.firstIndex(of: set) {
+                emit(.init(opcode: .set, a: Int32(index)))
+            } else {
+                sets.append(set)
+                emit(.init(opcode: .set, a: Int32(sets.count - 1)))
+            }
+        case .concat(let items):
+            for item in items { try compile(item) }
+        case .alternation(let branches):
+            var jumpsToEnd: [Int] = []
+            for (i, branch) in branches.enumerated() {
+                if i < branches.count - 1 {
+                    let split = instructions.count
+                    emit(.init(opcode: .split, a: next + 1))
+                    try compile(branch)
+                    jumpsToEnd.append(instructions.count)
+                    emit(.init(opcode: .jump))
+                    instructions[split].b = next
+                } else {
+                    try compile(branch)
+                }
+            }
+            for j in jumpsToEnd { instructions[j].a = next }
+        case .group(let body, let index):
+            if let index { emit(.init(opcode: .save, a: Int32(2 * index))) }
+            try compile(body)
+            if let index { emit(.init(opcode: .save, a: Int32(2 * index + 1))) }
+        case .assertion(let assertion):
+            emit(.init(opcode: .assert, a: Int32(JavaRegexProgram.assertionCodes.firstIndex(of: assertion)!)))
+        case .repetition(let body, let min, let max, let greedy):
+            for _ in 0..<min { try compile(body) }
+            let guarded = JavaRegexProgram.first(body).nullable
+            if let max {
+                // (body(body(…)?)?)? : each optional copy may end the whole repetition.
+                var splitsToEnd: [Int] = []
+                var progressChecks: [Int] = []
+                for _ in 0..<(max - min) {
+                    splitsToEnd.append(instructions.count)
+                    emit(.init(opcode: .split))
+                    let register = guarded ? allocateRegister() : -1
+                    if guarded { emit(.init(opcode: .save, a: register)) }
+                    try compileBody(body, guardedBy: register)
+                    if guarded {
+                        progressChecks.append(instructions.count)
+                        emit(.init(opcode: .progress, a: register))
+                    }
+                }
+                for s in splitsToEnd { setSplit(s, body: Int32(s) + 1, exit: next, greedy: greedy) }
+                for p in progressChecks {
+                    instructions[p].b = Int32(p) + 1
+                    instructions[p].c = next
+                }
+            } else {
+                // L: split(B, exit); B: body; jump L. A body that can match empty stops looping after an empty
+                // iteration, as Java's `Loop` does, so the loop cannot spin and captures follow Java's.
+                let loop = instructions.count
+                emit(.init(opcode: .split))
+                let register = guarded ? allocateRegister() : -1
+                if guarded { emit(.init(opcode: .save, a: register)) }
+                try compileBody(body, guardedBy: register)
+                if guarded {
+                    emit(.init(opcode: .progress, a: register, b: Int32(loop), c: next + 1))
+                } else {
+                    emit(.init(opcode: .jump, a: Int32(loop)))
+                }
+                setSplit(loop, body: Int32(loop) + 1, exit: next, greedy: greedy)
+            }
+        }
+    }
+
+    private mutating func allocateRegister() -> Int32 {
+        registerCount += 1
+        return Int32(registerCount - 1)
+    }
+
+    private mutating func setSplit(_ at: Int, body: Int32, exit: Int32, greedy: Bool) {
+        instructions[at].a = greedy ? body : exit
+        instructions[at].b = greedy ? exit : body
+    }
+
+    // MARK: Analysis for the fast paths
+
+    /// Whether every match must begin at the start of the text.
+    private static func startsAnchored(_ node: JavaRegexSyntax.Node) -> Bool {
+        switch node {
+        case .assertion(.textStart): true
+        case .concat(let items): items.first.map(startsAnchored) ?? false
+        case .group(let body, _): startsAnchored(body)
+        case .alternation(let branches): branches.allSatisfy(startsAnchored)
+        default: false
+        }
+    }
+
+    /// The bytes a match's first consumed code point can start with, and whether the node can match empty.
+    /// Assertions count as empty: the set is then a superset, which is all a filter needs.
+    static func first(_ node: JavaRegexSyntax.Node) -> (bytes: ByteSet, nullable: Bool) {
+        switch node {
+        case .empty, .assertion:
+            return (ByteSet(), true)
+        case .literal(let cp):
+            var bytes = ByteSet()
+            bytes.insert(String(Character(Unicode.Scalar(cp)!)).utf8.first!)
+            return (bytes, false)
+        case .set(let set):
+            var bytes = ByteSet()
+            for b in UInt8(0)..<0x80 where set.containsASCII(b) { bytes.insert(b) }
+            if set.hasNonASCII { for b in UInt8(0xC2)...0xF4 { bytes.insert(b) } }
+            return (bytes, false)
+        case .concat(let items):
+            var bytes = ByteSet()
+            for item in items {
+                let f = first(item)
+                bytes.formUnion(f.bytes)
+                if !f.nullable { return (bytes, false) }
+            }
+            return (bytes, true)
+        case .alternation(let branches):
+            var bytes = ByteSet()
+            var nullable = false
+            for branch in branches {
+                let f = first(branch)
+                bytes.formUnion(f.bytes)
+                nullable = nullable || f.nullable
+            }
+            return (bytes, nullable)
+        case .group(let body, _):
+            return first(body)
+        case .repetition(let body, let min, _, _):
+            let f = first(body)
+            return (f.bytes, f.nullable || min == 0)
+        }
+    }
+
+    /// The longest run of literal code points every match contains, as UTF-8; empty when there is none.
+    private static func longestRequiredLiteral(_ node: JavaRegexSyntax.Node) -> [UInt8] {
+        switch node {
+        case .literal(let cp):
+            return Array(String(Character(Unicode.Scalar(cp)!)).utf8)
+        case .group(let body, _):
+            return longestRequiredLiteral(body)
+        case .repetition(let body, let min, _, _) where min > 0:
+            return longestRequiredLiteral(body)
+        case .concat(let items):
+            var best: [UInt8] = []
+            var run: [UInt8] = []
+            for item in items {
+                if case .literal(let cp) = item {
+                    run += String(Character(Unicode.Scalar(cp)!)).utf8
+                    if run.count > best.count { best = run }
+                    continue
+                }
+                run = []
+                // Zero-width items do not break a run's meaning, but keep it simple: a run is contiguous literals.
+                let inner = longestRequiredLiteral(item)
+                if inner.count > best.count { best = inner }
+            }
+            return best
+        default:
+            return []
+        }
+    }
+}
+
+/// 256 bits, one per byte value.
+struct ByteSet: Equatable, Sendable {
+    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    static func == (lhs: ByteSet, rhs: ByteSet) -> Bool { lhs.words == rhs.words }
+
+    mutating func insert(_ byte: UInt8) {
+        let bit = UInt64(1) << UInt64(byte & 63)
+        switch byte >> 6 {
+        case 0: words.0 |= bit
+        case 1: words.1 |= bit
+        case 2: words.2 |= bit
+        default: words.3 |= bit
+        }
+    }
+
+    mutating func formUnion(_ other: ByteSet) {
+        words = (words.0 | other.words.0, words.1 | other.words.1, words.2 | other.words.2, words.3 | other.words.3)
+    }
+
+    @inline(__always)
+    func contains(_ byte: UInt8) -> Bool {
+        let word: UInt64
+        switch byte >> 6 {
+        case 0: word = words.0
+        case 1: word = words.1
+        case 2: word = words.2
+        default: word = words.3
+        }
+        return (word >> UInt64(byte & 63)) & 1 != 0
+    }
+}
