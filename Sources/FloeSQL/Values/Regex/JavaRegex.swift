@@ -207,6 +207,7 @@ struct Matcher {
         for i in registers.indices { registers[i] = -1 }
         stack.removeAll(keepingCapacity: true)
         stack.append((0, start))
+        let sets = program.sets
         return program.instructions.withUnsafeBufferPointer { code in
             while let job = stack.popLast() {
                 if job.pc < 0 {
@@ -237,15 +238,14 @@ struct Matcher {
                         continue
                     case .set:
                         guard position < text.count else { break }
-                        let set = program.sets[Int(instruction.a)]
                         let b = text[position]
                         if b < 0x80 {
-                            guard set.containsASCII(b) else { break }
+                            guard sets[Int(instruction.a)].containsASCII(b) else { break }
                             position += 1
                         } else {
-                            guard set.hasNonASCII else { break }
+                            guard sets[Int(instruction.a)].hasNonASCII else { break }
                             let (scalar, length) = Matcher.decode(text, at: position)
-                            guard set.contains(scalar) else { break }
+                            guard sets[Int(instruction.a)].contains(scalar) else { break }
                             position += length
                         }
                         pc += 1

@@ -200,9 +200,15 @@ enum JavaRegexSyntax {
             var min = 0
             var max: Int?
             switch c {
-            case 42: min = 0; max = nil
-            case 43: min = 1; max = nil
-            case 63: min = 0; max = 1
+            case 42:
+                min = 0
+                max = nil
+            case 43:
+                min = 1
+                max = nil
+            case 63:
+                min = 0
+                max = 1
             case 123:
                 guard Parser.isASCIIDigit(peek(1)) else {
                     cursor += 1
@@ -333,14 +339,22 @@ enum JavaRegexSyntax {
             guard let c = peek else { throw invalid("Unexpected internal error") }
             switch c {
             case 49...57: throw .unsupported("back-references")
-            case 65: cursor += 1; return .assertion(.textStart)  // \A
-            case 90: cursor += 1; return .assertion(.textEndOrFinalTerminator)  // \Z
-            case 122: cursor += 1; return .assertion(.textEnd)  // \z
+            case 65:
+                cursor += 1
+                return .assertion(.textStart)  // \A
+            case 90:
+                cursor += 1
+                return .assertion(.textEndOrFinalTerminator)  // \Z
+            case 122:
+                cursor += 1
+                return .assertion(.textEnd)  // \z
             case 98:  // \b
                 cursor += 1
                 if peek == 123 { throw .unsupported("\\b{g}") }
                 return .assertion(.wordBoundary)
-            case 66: cursor += 1; return .assertion(.notWordBoundary)  // \B
+            case 66:
+                cursor += 1
+                return .assertion(.notWordBoundary)  // \B
             case 71: throw .unsupported("\\G")
             case 82: throw .unsupported("\\R")
             case 88: throw .unsupported("\\X")
