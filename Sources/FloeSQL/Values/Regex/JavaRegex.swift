@@ -50,19 +50,18 @@ public struct JavaRegex: Sendable {
 
     /// `Matcher.find()` from byte offset `from` (a code point boundary) in `text`.
     public func firstMatch(in text: UnsafeBufferPointer<UInt8>, from: Int = 0) -> Search {
-        var matcher = Matcher(program: program, text: text)
-        return matcher.find(from: from)
+        let found = Matcher.withMatcher(program: program, text: text) { matcher -> Search in
+            guard matcher.find(from: from) else { return .noMatch }
+            return .match(Array(UnsafeBufferPointer(start: matcher.registers, count: 2 * (groupCount + 1))))
+        }
+        return found ?? .tooLarge
     }
 
     /// `Pattern.compile(p).matcher(s).find()`.
     public func matches(_ string: String) -> Bool? {
         var string = string
         return string.withUTF8 { text in
-            switch firstMatch(in: text) {
-            case .match: true
-            case .noMatch: false
-            case .tooLarge: nil
-            }
+            Matcher.withMatcher(program: program, text: text) { $0.find(from: 0) }
         }
     }
 
@@ -71,17 +70,12 @@ public struct JavaRegex: Sendable {
     public func extract(_ string: String, group: Int) -> String?? {
         var string = string
         return string.withUTF8 { text -> String?? in
-            switch firstMatch(in: text) {
-            case .tooLarge:
-                return nil
-            case .noMatch:
-                return .some(nil)
-            case .match(let registers):
-                guard group >= 0, group <= groupCount else { return .some(nil) }
-                let start = registers[2 * group]
-                let end = registers[2 * group + 1]
-                guard start >= 0, end >= start else { return .some(nil) }
-                return .some(String(decoding: UnsafeBufferPointer(rebasing: text[start..<end]), as: UTF8.self))
+            Matcher.withMatcher(program: program, text: text) { matcher -> String? in
+                guard matcher.find(from: 0), group >= 0, group <= groupCount else { return nil }
+                let start = matcher.registers[2 * group]
+                let end = matcher.registers[2 * group + 1]
+                guard start >= 0, end >= start else { return nil }
+                return String(decoding: UnsafeBufferPointer(rebasing: text[start..<end]), as: UTF8.self)
             }
         }
     }
@@ -93,50 +87,106 @@ public struct JavaRegex: Sendable {
     public func replaceAll(_ original: String, with replacement: String) -> String? {
         var string = original
         return string.withUTF8 { text -> String? in
-            var matcher = Matcher(program: program, text: text)
-            var out: [UInt8] = []
-            var copied = 0
-            var from = 0
-            var replaced = false
-            while from <= text.count {
-                let search = matcher.find(from: from)
-                if case .tooLarge = search { return nil }
-                guard case .match(let registers) = search else { break }
-                if !replaced {
-                    out.reserveCapacity(text.count + replacement.utf8.count)
-                    replaced = true
+            Matcher.withMatcher(program: program, text: text) { matcher -> String in
+                var out: [UInt8] = []
+                var copied = 0
+                var from = 0
+                var replaced = false
+                while from <= text.count, matcher.find(from: from) {
+                    if !replaced {
+                        out.reserveCapacity(text.count + replacement.utf8.count)
+                        replaced = true
+                    }
+                    let start = matcher.registers[0]
+                    let end = matcher.registers[1]
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: text[copied..<start]))
+                    out.append(contentsOf: replacement.utf8)
+                    copied = end
+                    from = end == start ? end + Matcher.sequenceLength(text, at: end) : end
                 }
-                let start = registers[0]
-                let end = registers[1]
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: text[copied..<start]))
-                out.append(contentsOf: replacement.utf8)
-                copied = end
-                from = end == start ? end + Matcher.sequenceLength(text, at: end) : end
+                guard replaced else { return original }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: text[copied...]))
+                return String(decoding: out, as: UTF8.self)
             }
-            guard replaced else { return original }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[copied...]))
-            return String(decoding: out, as: UTF8.self)
         }
     }
 }
 
-/// One text's search state: the visited bits (shared by every `find` over the same text) and the registers.
+/// One text's search state: the visited bits (shared by every `find` over the same text), the registers and the
+/// backtracking stack, all in one scratch allocation made by `withMatcher` (on the stack when small): a row's search
+/// allocates nothing else.
 struct Matcher {
+    /// A state to explore, or (negative `pc`) a register to restore on backtracking.
+    typealias Job = (pc: Int32, position: Int)
+
     let program: JavaRegexProgram
     let text: UnsafeBufferPointer<UInt8>
-    private var visited: [UInt64] = []
-    private var registers: [Int]
-    private var stack: [(pc: Int32, position: Int)] = []
+    private let visited: UnsafeMutablePointer<UInt64>
+    /// The registers; valid after `find` returns `true`.
+    let registers: UnsafeMutablePointer<Int>
+    private let stack: UnsafeMutablePointer<Job>
+    private let stackCapacity: Int
+    private var stackCount = 0
+    /// Jobs beyond `stackCapacity`, the top of the stack, on the heap (rare: deep backtracking over long texts).
+    private var spill: [Job] = []
     private var lastEnd = -1
     /// Visited bits per (instruction, position): 4 when loops with nullable bodies make two guard facts part of the
     /// state, else 1.
     private let keyShift: Int
+    private let width: Int
 
-    init(program: JavaRegexProgram, text: UnsafeBufferPointer<UInt8>) {
+    /// Runs `body` with a matcher over `text`; nil when the visited bits would pass `JavaRegex.maxVisitedBits`.
+    static func withMatcher<R>(program: JavaRegexProgram, text: UnsafeBufferPointer<UInt8>, _ body: (inout Matcher) -> R) -> R? {
+        let keyShift = program.hasGuards ? 2 : 0
+        let width = program.instructions.count << keyShift
+        let columns = text.count + 1
+        let (bits, overflow) = width.multipliedReportingOverflow(by: columns)
+        guard !overflow, bits <= JavaRegex.maxVisitedBits else { return nil }
+        let visitedWords = (bits + 63) / 64
+        let stackCapacity = min(bits + 1, 1024)
+        let words = visitedWords + program.registerCount + 2 * stackCapacity
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { scratch in
+            let base = scratch.baseAddress!
+            base.initialize(repeating: 0, count: visitedWords)
+            let registers = UnsafeMutableRawPointer(base + visitedWords).bindMemory(to: Int.self, capacity: program.registerCount)
+            let stack = UnsafeMutableRawPointer(base + visitedWords + program.registerCount).bindMemory(to: Job.self, capacity: stackCapacity)
+            var matcher = Matcher(
+                program: program, text: text, visited: base, registers: registers, stack: stack, stackCapacity: stackCapacity,
+                keyShift: keyShift, width: width)
+            return body(&matcher)
+        }
+    }
+
+    private init(
+        program: JavaRegexProgram, text: UnsafeBufferPointer<UInt8>, visited: UnsafeMutablePointer<UInt64>,
+        registers: UnsafeMutablePointer<Int>, stack: UnsafeMutablePointer<Job>, stackCapacity: Int, keyShift: Int, width: Int
+    ) {
         self.program = program
         self.text = text
-        registers = Array(repeating: -1, count: program.registerCount)
-        keyShift = program.hasGuards ? 2 : 0
+        self.visited = visited
+        self.registers = registers
+        self.stack = stack
+        self.stackCapacity = stackCapacity
+        self.keyShift = keyShift
+        self.width = width
+    }
+
+    @inline(__always)
+    private mutating func push(_ job: Job) {
+        if stackCount < stackCapacity {
+            stack[stackCount] = job
+            stackCount += 1
+        } else {
+            spill.append(job)
+        }
+    }
+
+    @inline(__always)
+    private mutating func pop() -> Job? {
+        if !spill.isEmpty { return spill.removeLast() }
+        guard stackCount > 0 else { return nil }
+        stackCount -= 1
+        return stack[stackCount]
     }
 
     /// The number of bytes of the UTF-8 sequence starting at `position` (1 at the end, so loops always advance).
@@ -147,20 +197,14 @@ struct Matcher {
         return b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4
     }
 
-    /// `find()` from `from`. The visited bits of earlier finds stay valid: a state explored and failed fails again,
-    /// and the states on a previous match's path all lie at or before its end, whose column is cleared.
-    mutating func find(from: Int) -> JavaRegex.Search {
-        let width = program.instructions.count << keyShift
-        let columns = text.count + 1
-        guard width.multipliedReportingOverflow(by: columns).partialValue <= JavaRegex.maxVisitedBits,
-            !width.multipliedReportingOverflow(by: columns).overflow
-        else { return .tooLarge }
-        if from > text.count { return .noMatch }
-        if program.anchoredAtStart, from > 0 { return .noMatch }
-        if !program.requiredLiteral.isEmpty, !Matcher.contains(text, program.requiredLiteral, from: from) { return .noMatch }
-        if visited.isEmpty {
-            visited = Array(repeating: 0, count: (width * columns + 63) / 64)
-        } else if lastEnd >= 0 {
+    /// `find()` from `from`; the match's registers are in `registers` when it returns true. The visited bits of
+    /// earlier finds stay valid: a state explored and failed fails again, and the states on a previous match's path
+    /// all lie at or before its end, whose column is cleared.
+    mutating func find(from: Int) -> Bool {
+        if from > text.count { return false }
+        if program.anchoredAtStart, from > 0 { return false }
+        if !program.requiredLiteral.isEmpty, !Matcher.contains(text, program.requiredLiteral, from: from) { return false }
+        if lastEnd >= 0 {
             for bit in (lastEnd * width)..<(lastEnd * width + width) { visited[bit >> 6] &= ~(1 << UInt64(bit & 63)) }
         }
         var start = from
@@ -173,11 +217,11 @@ struct Matcher {
             }
             if run(at: start) {
                 lastEnd = registers[1]
-                return .match(Array(registers.prefix(2 * (program.groupCount + 1))))
+                return true
             }
             start += Matcher.sequenceLength(text, at: start)
         }
-        return .noMatch
+        return false
     }
 
     /// Whether `needle` occurs in `text` at or after `from`.
@@ -204,12 +248,15 @@ struct Matcher {
     private mutating func run(at start: Int) -> Bool {
         let width = program.instructions.count
         let shift = keyShift
-        for i in registers.indices { registers[i] = -1 }
-        stack.removeAll(keepingCapacity: true)
-        stack.append((0, start))
+        let visited = visited
+        let registers = registers
+        registers.update(repeating: -1, count: program.registerCount)
+        stackCount = 0
+        spill.removeAll(keepingCapacity: true)
+        push((0, start))
         let sets = program.sets
         return program.instructions.withUnsafeBufferPointer { code in
-            while let job = stack.popLast() {
+            while let job = pop() {
                 if job.pc < 0 {
                     // Undo a register write on backtracking.
                     registers[Int(-job.pc - 1)] = job.position
@@ -251,7 +298,7 @@ struct Matcher {
                         pc += 1
                         continue
                     case .split:
-                        stack.append((instruction.b, position))
+                        push((instruction.b, position))
                         pc = Int(instruction.a)
                         continue
                     case .jump:
@@ -259,7 +306,7 @@ struct Matcher {
                         continue
                     case .save:
                         let register = Int(instruction.a)
-                        stack.append((Int32(-register - 1), registers[register]))
+                        push((Int32(-register - 1), registers[register]))
                         registers[register] = position
                         pc += 1
                         continue

@@ -403,6 +403,7 @@ enum JavaRegexSyntax {
             case 118: return .set(.verticalSpace)
             case 86: return .set(CodePointSet.verticalSpace.inverted)
             case 112, 80: return .set(try parseProperty(negated: c == 80))
+            case 78: throw .unsupported("\\N{name}")
             case 65...90, 97...122:
                 // Every other letter is reserved; digits are back-references outside a class, errors inside one.
                 throw invalid("Illegal/unsupported escape sequence")
