@@ -1,5 +1,11 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A `java.util.regex.Pattern` (default flags) compiled to run over UTF-8 bytes.
 ///
 /// Flink's REGEXP, REGEXP_EXTRACT and REGEXP_REPLACE use `java.util.regex`; Foundation's `NSRegularExpression` is
@@ -12,7 +18,7 @@
 /// visited bits cost memory of that size, so texts past `maxVisitedBits` are reported as `.tooLarge` and left to the
 /// caller's other engine.
 public struct JavaRegex: Sendable {
-    let program: JavaRegexProgram
+    let program: CompiledJavaRegex
 
     /// The number of capturing groups (`Matcher.groupCount()`).
     public var groupCount: Int { program.groupCount }
@@ -24,7 +30,7 @@ public struct JavaRegex: Sendable {
     /// implemented here.
     public init(_ pattern: String) throws(Failure) {
         do {
-            program = try JavaRegexProgram(JavaRegexSyntax.parse(pattern))
+            program = CompiledJavaRegex(try JavaRegexProgram(JavaRegexSyntax.parse(pattern)))
         } catch {
             switch error {
             case .invalid(let message): throw .invalid(message)
@@ -119,7 +125,8 @@ struct Matcher {
     /// A state to explore, or (negative `pc`) a register to restore on backtracking.
     typealias Job = (pc: Int32, position: Int)
 
-    let program: JavaRegexProgram
+    /// Kept alive by the `JavaRegex` whose method made this matcher; not retained per search.
+    unowned(unsafe) let program: CompiledJavaRegex
     let text: UnsafeBufferPointer<UInt8>
     private let visited: UnsafeMutablePointer<UInt64>
     /// The registers; valid after `find` returns `true`.
@@ -136,9 +143,9 @@ struct Matcher {
     private let width: Int
 
     /// Runs `body` with a matcher over `text`; nil when the visited bits would pass `JavaRegex.maxVisitedBits`.
-    static func withMatcher<R>(program: JavaRegexProgram, text: UnsafeBufferPointer<UInt8>, _ body: (inout Matcher) -> R) -> R? {
+    static func withMatcher<R>(program: CompiledJavaRegex, text: UnsafeBufferPointer<UInt8>, _ body: (inout Matcher) -> R) -> R? {
         let keyShift = program.hasGuards ? 2 : 0
-        let width = program.instructions.count << keyShift
+        let width = program.code.count << keyShift
         let columns = text.count + 1
         let (bits, overflow) = width.multipliedReportingOverflow(by: columns)
         guard !overflow, bits <= JavaRegex.maxVisitedBits else { return nil }
@@ -158,7 +165,7 @@ struct Matcher {
     }
 
     private init(
-        program: JavaRegexProgram, text: UnsafeBufferPointer<UInt8>, visited: UnsafeMutablePointer<UInt64>,
+        program: CompiledJavaRegex, text: UnsafeBufferPointer<UInt8>, visited: UnsafeMutablePointer<UInt64>,
         registers: UnsafeMutablePointer<Int>, stack: UnsafeMutablePointer<Job>, stackCapacity: Int, keyShift: Int, width: Int
     ) {
         self.program = program
@@ -203,7 +210,9 @@ struct Matcher {
     mutating func find(from: Int) -> Bool {
         if from > text.count { return false }
         if program.anchoredAtStart, from > 0 { return false }
-        if !program.requiredLiteral.isEmpty, !Matcher.contains(text, program.requiredLiteral, from: from) { return false }
+        if !program.requiredLiteral.isEmpty, !Matcher.contains(text, UnsafeBufferPointer(program.requiredLiteral), from: from) {
+            return false
+        }
         if lastEnd >= 0 {
             for bit in (lastEnd * width)..<(lastEnd * width + width) { visited[bit >> 6] &= ~(1 << UInt64(bit & 63)) }
         }
@@ -224,29 +233,24 @@ struct Matcher {
         return false
     }
 
-    /// Whether `needle` occurs in `text` at or after `from`.
-    static func contains(_ text: UnsafeBufferPointer<UInt8>, _ needle: [UInt8], from: Int) -> Bool {
+    /// Whether `needle` (not empty) occurs in `text` at or after `from`: memchr for its first byte, memcmp for the rest.
+    static func contains(_ text: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>, from: Int) -> Bool {
         let n = needle.count
-        guard text.count - from >= n else { return false }
-        let first = needle[0]
+        guard text.count - from >= n, let base = text.baseAddress, let wanted = needle.baseAddress else { return false }
         var i = from
         let lastStart = text.count - n
-        return needle.withUnsafeBufferPointer { needle in
-            while i <= lastStart {
-                if text[i] == first {
-                    var j = 1
-                    while j < n, text[i + j] == needle[j] { j += 1 }
-                    if j == n { return true }
-                }
-                i += 1
-            }
-            return false
+        while i <= lastStart {
+            guard let hit = memchr(base + i, Int32(wanted[0]), lastStart - i + 1) else { return false }
+            let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if memcmp(base + at, wanted, n) == 0 { return true }
+            i = at + 1
         }
+        return false
     }
 
     /// The depth-first search from `start`, highest-priority branch first; the first `match` reached wins.
     private mutating func run(at start: Int) -> Bool {
-        let width = program.instructions.count
+        let width = program.code.count
         let shift = keyShift
         let visited = visited
         let registers = registers
@@ -255,7 +259,8 @@ struct Matcher {
         spill.removeAll(keepingCapacity: true)
         push((0, start))
         let sets = program.sets
-        return program.instructions.withUnsafeBufferPointer { code in
+        let code = program.code
+        do {
             while let job = pop() {
                 if job.pc < 0 {
                     // Undo a register write on backtracking.

@@ -301,3 +301,41 @@ struct ByteSet: Equatable, Sendable {
         return (word >> UInt64(byte & 63)) & 1 != 0
     }
 }
+
+/// A compiled program in memory of its own, immutable once made.
+///
+/// `JavaRegex` is copied into every row's closure call and the matcher reads the program on every step: as a struct
+/// of arrays that cost a retain and a release of each array per copy, most of a short search's time. Here the
+/// instructions, sets and literal sit behind one reference and raw buffers that nothing retains.
+final class CompiledJavaRegex: @unchecked Sendable {
+    // @unchecked: every stored property is immutable after init, and the buffers are never written after it.
+    let code: UnsafeMutableBufferPointer<JavaRegexProgram.Instruction>
+    let sets: UnsafeMutableBufferPointer<CodePointSet>
+    let requiredLiteral: UnsafeMutableBufferPointer<UInt8>
+    let registerCount: Int
+    let groupCount: Int
+    let hasGuards: Bool
+    let anchoredAtStart: Bool
+    let firstBytes: ByteSet?
+
+    init(_ program: JavaRegexProgram) {
+        code = .allocate(capacity: program.instructions.count)
+        _ = code.initialize(from: program.instructions)
+        sets = .allocate(capacity: program.sets.count)
+        _ = sets.initialize(from: program.sets)
+        requiredLiteral = .allocate(capacity: program.requiredLiteral.count)
+        _ = requiredLiteral.initialize(from: program.requiredLiteral)
+        registerCount = program.registerCount
+        groupCount = program.groupCount
+        hasGuards = program.hasGuards
+        anchoredAtStart = program.anchoredAtStart
+        firstBytes = program.firstBytes
+    }
+
+    deinit {
+        code.deallocate()
+        _ = sets.deinitialize()
+        sets.deallocate()
+        requiredLiteral.deallocate()
+    }
+}
