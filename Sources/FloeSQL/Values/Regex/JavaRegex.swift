@@ -137,14 +137,14 @@ struct Matcher {
     /// Jobs beyond `stackCapacity`, the top of the stack, on the heap (rare: deep backtracking over long texts).
     private var spill: [Job] = []
     private var lastEnd = -1
-    /// Visited bits per (instruction, position): 4 when loops with nullable bodies make two guard facts part of the
-    /// state, else 1.
+    /// log2 of the visited bits per (instruction, position): one per level of loops with nullable bodies, whose
+    /// "this iteration started here" facts are part of the state.
     private let keyShift: Int
     private let width: Int
 
     /// Runs `body` with a matcher over `text`; nil when the visited bits would pass `JavaRegex.maxVisitedBits`.
     static func withMatcher<R>(program: CompiledJavaRegex, text: UnsafeBufferPointer<UInt8>, _ body: (inout Matcher) -> R) -> R? {
-        let keyShift = program.hasGuards ? 2 : 0
+        let keyShift = program.guardDepth
         let width = program.code.count << keyShift
         let columns = text.count + 1
         let (bits, overflow) = width.multipliedReportingOverflow(by: columns)
@@ -273,9 +273,11 @@ struct Matcher {
                     var bit = position * width + pc
                     if shift != 0 {
                         let instruction = code[pc]
-                        bit <<= 2
-                        if instruction.guard1 >= 0, registers[Int(instruction.guard1)] == position { bit |= 1 }
-                        if instruction.guard2 >= 0, registers[Int(instruction.guard2)] == position { bit |= 2 }
+                        bit <<= shift
+                        let guards = program.guardRegisters.baseAddress! + Int(instruction.guardStart)
+                        for level in 0..<Int(instruction.guardCount) where registers[Int(guards[level])] == position {
+                            bit |= 1 << level
+                        }
                     }
                     let word = visited[bit >> 6]
                     let mask = UInt64(1) << UInt64(bit & 63)

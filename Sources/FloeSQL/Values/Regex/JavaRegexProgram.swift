@@ -27,11 +27,11 @@ struct JavaRegexProgram: Sendable {
         var a: Int32 = 0
         var b: Int32 = 0
         var c: Int32 = 0
-        /// The registers of the (at most two) innermost loops with a nullable body that enclose this instruction,
-        /// -1 for none. Whether such a loop's current iteration started at the current position decides where its
-        /// progress check goes, so the matcher's visited state includes those two facts.
-        var guard1: Int32 = -1
-        var guard2: Int32 = -1
+        /// `guardRegisters[guardStart..<guardStart + guardCount]`: the registers of the loops with a nullable body
+        /// that enclose this instruction. Whether such a loop's current iteration started at the current position
+        /// decides where its progress check goes, so the matcher's visited state includes those facts.
+        var guardStart: Int32 = 0
+        var guardCount: Int32 = 0
     }
 
     var instructions: [Instruction] = []
@@ -49,8 +49,13 @@ struct JavaRegexProgram: Sendable {
 
     /// Registers of the enclosing loops with a nullable body, innermost last, while compiling.
     private var guards: [Int32] = []
-    /// Whether any loop has a nullable body (the matcher then keys its visited bits by the guards too).
-    var hasGuards = false
+    /// How many guards the deepest instruction has (the matcher keys its visited bits by that many facts too).
+    var guardDepth = 0
+    /// Loops with nullable bodies nested deeper than this are left to the other engine: each level doubles the
+    /// visited bits.
+    static let maxGuardDepth = 8
+    /// The guard lists of all instructions, back to back (see `Instruction.guardStart`).
+    var guardRegisters: [Int32] = []
 
     /// The largest program compiled; bigger ones (large counted repetitions of large groups) use the other engine.
     static let maxInstructions = 20_000
@@ -79,18 +84,21 @@ struct JavaRegexProgram: Sendable {
         var instruction = instruction
         // A progress check reads its own loop's register as well as being inside the enclosing ones.
         let enclosing = instruction.opcode == .progress ? guards + [instruction.a] : guards
-        if let last = enclosing.last {
-            instruction.guard1 = last
-            if enclosing.count > 1 { instruction.guard2 = enclosing[enclosing.count - 2] }
+        if !enclosing.isEmpty {
+            instruction.guardStart = Int32(guardRegisters.count)
+            instruction.guardCount = Int32(enclosing.count)
+            guardRegisters += enclosing
         }
+        guardDepth = max(guardDepth, enclosing.count)
         instructions.append(instruction)
     }
 
     /// Compiles `body` as the body of a loop guarded by `register` (or unguarded for -1).
     private mutating func compileBody(_ body: JavaRegexSyntax.Node, guardedBy register: Int32) throws(JavaRegexSyntax.Failure) {
         guard register >= 0 else { return try compile(body) }
-        if guards.count == 2 { throw .unsupported("loops with bodies that can match empty nested three deep") }
-        hasGuards = true
+        if guards.count == JavaRegexProgram.maxGuardDepth - 1 {
+            throw .unsupported("loops with bodies that can match empty nested \(JavaRegexProgram.maxGuardDepth) deep")
+        }
         guards.append(register)
         defer { guards.removeLast() }
         try compile(body)
@@ -135,6 +143,18 @@ struct JavaRegexProgram: Sendable {
             if let index { emit(.init(opcode: .save, a: Int32(2 * index + 1))) }
         case .assertion(let assertion):
             emit(.init(opcode: .assert, a: Int32(JavaRegexProgram.assertionCodes.firstIndex(of: assertion)!)))
+        case .repetition(.group(let inner, let index?), let min, let max, let greedy)
+        where max != 1 && JavaRegexProgram.isFixedZeroWidth(inner):
+            // Java runs a quantified group whose body always matches empty (`()*`, `(\b){0,2}`) as `GroupCurly`,
+            // which records the group only for the required iterations: an optional iteration matches the body (its
+            // inner groups included) but leaves the group itself as it was, unset when nothing was required.
+            for _ in 0..<min { try compile(.group(inner, index: index)) }
+            if (max ?? Int.max) > min {
+                let split = instructions.count
+                emit(.init(opcode: .split))
+                try compile(inner)
+                setSplit(split, body: Int32(split) + 1, exit: next, greedy: greedy)
+            }
         case .repetition(let body, let min, let max, let greedy):
             for _ in 0..<min { try compile(body) }
             let guarded = JavaRegexProgram.first(body).nullable
@@ -173,6 +193,17 @@ struct JavaRegexProgram: Sendable {
                 }
                 setSplit(loop, body: Int32(loop) + 1, exit: next, greedy: greedy)
             }
+        }
+    }
+
+    /// Whether `node` always matches the empty string and nothing else, without alternatives or repetitions (what
+    /// `Pattern` studies as deterministic with length 0).
+    private static func isFixedZeroWidth(_ node: JavaRegexSyntax.Node) -> Bool {
+        switch node {
+        case .empty, .assertion: true
+        case .concat(let items): items.allSatisfy(isFixedZeroWidth)
+        case .group(let body, _): isFixedZeroWidth(body)
+        default: false
         }
     }
 
@@ -312,9 +343,10 @@ final class CompiledJavaRegex: @unchecked Sendable {
     let code: UnsafeMutableBufferPointer<JavaRegexProgram.Instruction>
     let sets: UnsafeMutableBufferPointer<CodePointSet>
     let requiredLiteral: UnsafeMutableBufferPointer<UInt8>
+    let guardRegisters: UnsafeMutableBufferPointer<Int32>
     let registerCount: Int
     let groupCount: Int
-    let hasGuards: Bool
+    let guardDepth: Int
     let anchoredAtStart: Bool
     let firstBytes: ByteSet?
 
@@ -325,9 +357,11 @@ final class CompiledJavaRegex: @unchecked Sendable {
         _ = sets.initialize(from: program.sets)
         requiredLiteral = .allocate(capacity: program.requiredLiteral.count)
         _ = requiredLiteral.initialize(from: program.requiredLiteral)
+        guardRegisters = .allocate(capacity: program.guardRegisters.count)
+        _ = guardRegisters.initialize(from: program.guardRegisters)
         registerCount = program.registerCount
         groupCount = program.groupCount
-        hasGuards = program.hasGuards
+        guardDepth = program.guardDepth
         anchoredAtStart = program.anchoredAtStart
         firstBytes = program.firstBytes
     }
@@ -337,5 +371,6 @@ final class CompiledJavaRegex: @unchecked Sendable {
         _ = sets.deinitialize()
         sets.deallocate()
         requiredLiteral.deallocate()
+        guardRegisters.deallocate()
     }
 }

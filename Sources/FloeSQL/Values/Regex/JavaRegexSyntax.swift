@@ -350,7 +350,8 @@ enum JavaRegexSyntax {
                 return .assertion(.textEnd)  // \z
             case 98:  // \b
                 cursor += 1
-                if peek == 123 { throw .unsupported("\\b{g}") }
+                // `\\b{g}` is a grapheme boundary; any other `{` after `\\b` quantifies it (`\\b{2}`).
+                if peek == 123, peek(1) == 103 { throw .unsupported("\\b{g}") }
                 return .assertion(.wordBoundary)
             case 66:
                 cursor += 1
