@@ -210,13 +210,18 @@ struct Matcher {
     mutating func find(from: Int) -> Bool {
         if from > text.count { return false }
         if program.anchoredAtStart, from > 0 { return false }
-        if !program.requiredLiteral.isEmpty, !Matcher.contains(text, UnsafeBufferPointer(program.requiredLiteral), from: from) {
-            return false
+        var start = from
+        if !program.requiredLiteral.isEmpty {
+            guard let at = Matcher.firstIndex(of: UnsafeBufferPointer(program.requiredLiteral), in: text, from: from) else { return false }
+            if let before = program.maxBytesBeforeLiteral, at - before > start {
+                // Back up to a code point boundary: the bound is in bytes, a match starts on a boundary.
+                start = at - before
+                while start > from, start < text.count, text[start] & 0xC0 == 0x80 { start -= 1 }
+            }
         }
         if lastEnd >= 0 {
             for bit in (lastEnd * width)..<(lastEnd * width + width) { visited[bit >> 6] &= ~(1 << UInt64(bit & 63)) }
         }
-        var start = from
         let last = program.anchoredAtStart ? 0 : text.count
         while start <= last {
             if let firstBytes = program.firstBytes {
@@ -233,19 +238,20 @@ struct Matcher {
         return false
     }
 
-    /// Whether `needle` (not empty) occurs in `text` at or after `from`: memchr for its first byte, memcmp for the rest.
-    static func contains(_ text: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>, from: Int) -> Bool {
+    /// Where `needle` (not empty) first occurs in `text` at or after `from`: memchr for its first byte, memcmp for the
+    /// rest.
+    static func firstIndex(of needle: UnsafeBufferPointer<UInt8>, in text: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
         let n = needle.count
-        guard text.count - from >= n, let base = text.baseAddress, let wanted = needle.baseAddress else { return false }
+        guard text.count - from >= n, let base = text.baseAddress, let wanted = needle.baseAddress else { return nil }
         var i = from
         let lastStart = text.count - n
         while i <= lastStart {
-            guard let hit = memchr(base + i, Int32(wanted[0]), lastStart - i + 1) else { return false }
+            guard let hit = memchr(base + i, Int32(wanted[0]), lastStart - i + 1) else { return nil }
             let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if memcmp(base + at, wanted, n) == 0 { return true }
+            if memcmp(base + at, wanted, n) == 0 { return at }
             i = at + 1
         }
-        return false
+        return nil
     }
 
     /// The depth-first search from `start`, highest-priority branch first; the first `match` reached wins.

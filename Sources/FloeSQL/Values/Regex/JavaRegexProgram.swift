@@ -46,6 +46,10 @@ struct JavaRegexProgram: Sendable {
     var firstBytes: ByteSet?
     /// A byte string every match contains: a text without it has no match, found with a fast substring search.
     var requiredLiteral: [UInt8] = []
+    /// When the required literal is an element run of the pattern's top-level sequence and what precedes it there
+    /// matches at most this many bytes: a match starts no earlier than that many bytes before the literal's first
+    /// occurrence, so the search skips straight there (q21's `(&|^)channel_id=` starts at most 1 byte before it).
+    var maxBytesBeforeLiteral: Int?
 
     /// Registers of the enclosing loops with a nullable body, innermost last, while compiling.
     private var guards: [Int32] = []
@@ -78,6 +82,7 @@ struct JavaRegexProgram: Sendable {
         let first = JavaRegexProgram.first(pattern.root)
         firstBytes = first.nullable ? nil : first.bytes
         requiredLiteral = JavaRegexProgram.longestRequiredLiteral(pattern.root)
+        maxBytesBeforeLiteral = JavaRegexProgram.maxBytesBefore(requiredLiteral, in: pattern.root)
     }
 
     private mutating func emit(_ instruction: Instruction) {
@@ -270,6 +275,57 @@ struct JavaRegexProgram: Sendable {
         }
     }
 
+    /// The most bytes `node` can match; nil when unbounded.
+    static func maxBytes(_ node: JavaRegexSyntax.Node) -> Int? {
+        switch node {
+        case .empty, .assertion: return 0
+        case .literal(let cp): return String(Character(Unicode.Scalar(cp)!)).utf8.count
+        case .set(let set): return set.hasNonASCII ? 4 : 1
+        case .group(let body, _): return maxBytes(body)
+        case .concat(let items):
+            var total = 0
+            for item in items {
+                guard let n = maxBytes(item) else { return nil }
+                total += n
+            }
+            return total
+        case .alternation(let branches):
+            var most = 0
+            for branch in branches {
+                guard let n = maxBytes(branch) else { return nil }
+                most = max(most, n)
+            }
+            return most
+        case .repetition(let body, _, let max, _):
+            guard let max, let n = maxBytes(body) else { return nil }
+            return n * max
+        }
+    }
+
+    /// `maxBytesBeforeLiteral`: when `literal` is a run of literal elements of the top-level sequence, the most bytes
+    /// the elements before the first such run can match.
+    private static func maxBytesBefore(_ literal: [UInt8], in root: JavaRegexSyntax.Node) -> Int? {
+        guard !literal.isEmpty else { return nil }
+        if case .literal = root { return 0 }
+        guard case .concat(let items) = root else { return nil }
+        var index = 0
+        while index < items.count {
+            guard case .literal = items[index] else {
+                index += 1
+                continue
+            }
+            var run: [UInt8] = []
+            var end = index
+            while end < items.count, case .literal(let cp) = items[end] {
+                run += String(Character(Unicode.Scalar(cp)!)).utf8
+                end += 1
+            }
+            if run == literal { return maxBytes(.concat(Array(items[..<index]))) }
+            index = end
+        }
+        return nil
+    }
+
     /// The longest run of literal code points every match contains, as UTF-8; empty when there is none.
     private static func longestRequiredLiteral(_ node: JavaRegexSyntax.Node) -> [UInt8] {
         switch node {
@@ -349,6 +405,7 @@ final class CompiledJavaRegex: @unchecked Sendable {
     let guardDepth: Int
     let anchoredAtStart: Bool
     let firstBytes: ByteSet?
+    let maxBytesBeforeLiteral: Int?
 
     init(_ program: JavaRegexProgram) {
         code = .allocate(capacity: program.instructions.count)
@@ -364,6 +421,7 @@ final class CompiledJavaRegex: @unchecked Sendable {
         guardDepth = program.guardDepth
         anchoredAtStart = program.anchoredAtStart
         firstBytes = program.firstBytes
+        maxBytesBeforeLiteral = program.maxBytesBeforeLiteral
     }
 
     deinit {
