@@ -17,18 +17,18 @@ import Darwin
 /// instructions × text length whatever the pattern — `(a*)*b` against a run of `a`s cannot stall a server. The
 /// visited bits cost memory of that size, so texts past `maxVisitedBits` are reported as `.tooLarge` and left to the
 /// caller's other engine.
-public struct JavaRegex: Sendable {
+struct JavaRegex: Sendable {
     let program: CompiledJavaRegex
 
     /// The number of capturing groups (`Matcher.groupCount()`).
-    public var groupCount: Int { program.groupCount }
+    var groupCount: Int { program.groupCount }
 
     /// Instruction × position pairs one search may track (8 MiB of bits).
-    public static let maxVisitedBits = 1 << 26
+    static let maxVisitedBits = 1 << 26
 
     /// Compiles `pattern`; throws `.invalid` where `Pattern.compile` throws, `.unsupported` for constructs not
     /// implemented here.
-    public init(_ pattern: String) throws(Failure) {
+    init(_ pattern: String) throws(Failure) {
         do {
             program = CompiledJavaRegex(try JavaRegexProgram(JavaRegexSyntax.parse(pattern)))
         } catch {
@@ -39,13 +39,13 @@ public struct JavaRegex: Sendable {
         }
     }
 
-    public enum Failure: Error, Equatable {
+    enum Failure: Error, Equatable {
         case invalid(String)
         case unsupported(String)
     }
 
     /// The outcome of one search.
-    public enum Search: Equatable {
+    enum Search: Equatable {
         /// The registers of the first match: `[start0, end0, start1, end1, …]` as byte offsets, -1 for a group that
         /// did not participate.
         case match([Int])
@@ -55,7 +55,7 @@ public struct JavaRegex: Sendable {
     }
 
     /// `Matcher.find()` from byte offset `from` (a code point boundary) in `text`.
-    public func firstMatch(in text: UnsafeBufferPointer<UInt8>, from: Int = 0) -> Search {
+    func firstMatch(in text: UnsafeBufferPointer<UInt8>, from: Int = 0) -> Search {
         let found = Matcher.withMatcher(program: program, text: text) { matcher -> Search in
             guard matcher.find(from: from) else { return .noMatch }
             return .match(Array(UnsafeBufferPointer(start: matcher.registers, count: 2 * (groupCount + 1))))
@@ -64,7 +64,7 @@ public struct JavaRegex: Sendable {
     }
 
     /// `Pattern.compile(p).matcher(s).find()`.
-    public func matches(_ string: String) -> Bool? {
+    func matches(_ string: String) -> Bool? {
         var string = string
         return string.withUTF8 { text in
             Matcher.withMatcher(program: program, text: text) { $0.find(from: 0) }
@@ -73,7 +73,7 @@ public struct JavaRegex: Sendable {
 
     /// Flink's REGEXP_EXTRACT: group `group` of the first match; `.some(nil)` when there is no match, no such group,
     /// or the group did not participate; nil when the text is too large for this engine.
-    public func extract(_ string: String, group: Int) -> String?? {
+    func extract(_ string: String, group: Int) -> String?? {
         var string = string
         return string.withUTF8 { text -> String?? in
             Matcher.withMatcher(program: program, text: text) { matcher -> String? in
@@ -90,7 +90,7 @@ public struct JavaRegex: Sendable {
     /// the replacement taken literally. After an empty match the next search starts one code point further on, as
     /// `Matcher.find` does (Java steps one UTF-16 unit, which differs only inside a surrogate pair). Nil when the
     /// text is too large for this engine.
-    public func replaceAll(_ original: String, with replacement: String) -> String? {
+    func replaceAll(_ original: String, with replacement: String) -> String? {
         var string = original
         return string.withUTF8 { text -> String? in
             Matcher.withMatcher(program: program, text: text) { matcher -> String in
