@@ -70,7 +70,6 @@ enum JavaRegexSyntax {
         return try parser.parsePattern()
     }
 
-    // swiftlint:disable:next type_body_length
     private struct Parser {
         var input: [UInt32]
         var cursor = 0
