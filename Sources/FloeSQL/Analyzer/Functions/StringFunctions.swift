@@ -169,27 +169,29 @@ enum StringFunctions {
         FunctionDefinition(
             name: "REGEXP", signature: "<CHARACTER>, <CHARACTER>",
             binding: .scalar { call throws(SQLError) in
-                try regex(call, arity: 2...2, type: SQLType(.boolean, nullable: false)) { regex, text, range, _ in
-                    .bool(regex.firstMatch(in: text, range: range) != nil)
+                try regex(call, arity: 2...2, type: SQLType(.boolean, nullable: false)) { pattern, text, _ in
+                    pattern.matches(text).map(Value.bool) ?? .null
                 }
             }, examples: [.init("REGEXP('abc123', '[0-9]+')", "TRUE"), .init("REGEXP('abc', '^b')", "FALSE")]),
+        // Flink: `str.replaceAll(re, Matcher.quoteReplacement(rep))`, so `$1` and `\` in the replacement are literal.
         FunctionDefinition(
             name: "REGEXP_REPLACE", signature: "<CHARACTER>, <CHARACTER>, <CHARACTER>",
             binding: .scalar { call throws(SQLError) in
-                try regex(call, arity: 2...3, type: SQLType.string.notNull) { regex, text, range, v in
-                    .string(regex.stringByReplacingMatches(in: text, range: range, withTemplate: v.count == 3 ? (v[2].string ?? "") : ""))
+                try regex(call, arity: 2...3, type: SQLType.string.notNull) { pattern, text, v in
+                    pattern.replaceAll(text, with: v.count == 3 ? (v[2].string ?? "") : "").map(Value.string) ?? .null
                 }
-            }, examples: [.init("REGEXP_REPLACE('a1b22c', '[0-9]+', '#')", "a#b#c")]),
+            },
+            examples: [
+                .init("REGEXP_REPLACE('a1b22c', '[0-9]+', '#')", "a#b#c"), .init("REGEXP_REPLACE('a-b', '(-)', '$1$1')", "a$1$1b"),
+            ]),
         // Always nullable: a pattern that does not match gives NULL.
         FunctionDefinition(
             name: "REGEXP_EXTRACT", signature: "<CHARACTER>, <CHARACTER>[, <INTEGER>]",
             binding: .scalar { call throws(SQLError) in
-                try regex(call, arity: 2...3, type: SQLType.string.withNullable(true)) { regex, text, range, v in
-                    let group = v.count == 3 ? Int(v[2].int ?? 0) : 0
-                    guard let match = regex.firstMatch(in: text, range: range), group <= match.numberOfRanges - 1,
-                        let matched = Range(match.range(at: group), in: text)
-                    else { return .null }
-                    return .string(String(text[matched]))
+                try regex(call, arity: 2...3, type: SQLType.string.withNullable(true)) { pattern, text, v in
+                    // Flink passes the index as a Java int; out of range (negative included) is NULL.
+                    let group = v.count == 3 ? Int(Int32(truncatingIfNeeded: v[2].int ?? 0)) : 0
+                    return pattern.extract(text, group: group).map(Value.string) ?? .null
                 }
             }, examples: [.init("REGEXP_EXTRACT('foo=12;bar=7', 'bar=([0-9]+)', 1)", "7"), .init("REGEXP_EXTRACT('abc', 'x')", "NULL")]),
         FunctionDefinition(
@@ -339,16 +341,16 @@ enum StringFunctions {
     /// that does not compile.
     private static func regex(
         _ call: ScalarCall, arity: ClosedRange<Int>, type: SQLType,
-        _ match: @escaping @Sendable (NSRegularExpression, String, NSRange, [Value]) -> Value
+        _ match: @escaping @Sendable (SQLRegex, String, [Value]) -> Value
     ) throws(SQLError) -> BoundExpression {
         try call.expectCount(arity, "<CHARACTER>, <CHARACTER>, ...")
         for i in 0..<2 { try call.requireCharacter(i, "<CHARACTER>, <CHARACTER>, ...") }
         // A constant pattern (the usual case) is compiled once, not once per row.
-        let constantRegex = call.arguments[1].constant?.string.flatMap { try? NSRegularExpression(pattern: $0) }
+        let constantPattern = call.arguments[1].constant?.string.map(SQLRegex.init)
         return call.function(type) { v throws(SQLError) in
-            let text = v[0].string ?? ""
-            guard let regex = constantRegex ?? (try? NSRegularExpression(pattern: v[1].string ?? "")) else { return .null }
-            return match(regex, text, NSRange(text.startIndex..., in: text), v)
+            let pattern = constantPattern ?? SQLRegex(v[1].string ?? "")
+            guard pattern.compiles else { return .null }
+            return match(pattern, v[0].string ?? "", v)
         }
     }
 
