@@ -134,6 +134,24 @@ struct RegexGoldenCase: CustomTestStringConvertible, Sendable {
         #expect(!SQLRegex(pattern).usesJavaRegex)
     }
 
+    /// Nesting is user input: past ``JavaRegexSyntax/maxNesting`` the pattern goes to the fallback (which refuses it
+    /// past its own limit) instead of recursing until the stack overflows.
+    @Test(arguments: [150, 201, 60_000])
+    func deepNestingIsBoundedAndNeverOverflowsTheStack(_ depth: Int) {
+        let groups = String(repeating: "(", count: depth) + "a" + String(repeating: ")", count: depth)
+        let classes = String(repeating: "[", count: depth) + "a" + String(repeating: "]", count: depth)
+        for pattern in [groups, classes] {
+            let regex = SQLRegex(pattern)
+            if depth <= JavaRegexSyntax.maxNesting {
+                #expect(regex.usesJavaRegex)
+                #expect(regex.matches("xxa") == true)
+            } else {
+                #expect(!regex.usesJavaRegex)
+                if case .unsupported = failure(pattern) {} else { Issue.record("nesting \(depth) should be unsupported") }
+            }
+        }
+    }
+
     /// Patterns that take exponential time in a plain backtracker finish in time linear in the text.
     @Test(arguments: ["(a*)*b", "(a|aa)+c", "(a+)+$", "(x+x+)+y", "^(a?){30}a{30}$", "(.*a){12}"])
     func pathologicalPatternsStayLinear(_ pattern: String) throws {

@@ -94,6 +94,26 @@ struct BoundExpression: Sendable {
         }
     }
 
+    /// Adds the input columns the expression reads to `columns`.
+    func collectColumns(into columns: inout Set<Int>) {
+        switch node {
+        case .literal: break
+        case .column(let index): columns.insert(index)
+        case .arithmetic(_, let a, let b), .compare(_, let a, let b):
+            a.collectColumns(into: &columns)
+            b.collectColumns(into: &columns)
+        case .negate(let a), .not(let a), .isNull(let a, _), .cast(let a, _): a.collectColumns(into: &columns)
+        case .and(let parts), .or(let parts): for part in parts { part.collectColumns(into: &columns) }
+        case .caseWhen(let branches, let otherwise):
+            for branch in branches {
+                branch.condition.collectColumns(into: &columns)
+                branch.result.collectColumns(into: &columns)
+            }
+            otherwise?.collectColumns(into: &columns)
+        case .function(_, let arguments, _, _): for argument in arguments { argument.collectColumns(into: &columns) }
+        }
+    }
+
     /// The functions whose value changes between calls (RAND, NOW, CURRENT_WATERMARK, …), as their definitions say.
     static let volatileFunctions: Set<String> = FunctionRegistry.builtIn.volatileNames
 

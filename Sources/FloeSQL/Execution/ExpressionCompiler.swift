@@ -55,7 +55,10 @@ struct ExpressionCompiler {
         case .cast(let operand, let isTry):
             return cast(compile(operand), from: operand.type, to: type, isTry: isTry)
         case .caseWhen(let branches, let otherwise):
-            return caseWhen(branches.map { (compile($0.condition), compile($0.result)) }, otherwise.map(compile), type: type)
+            var reading = Set<Int>()
+            expression.collectColumns(into: &reading)
+            return caseWhen(
+                branches.map { (compile($0.condition), compile($0.result)) }, otherwise.map(compile), reading: reading.sorted(), type: type)
         case .function(_, let arguments, _, .kernel(let kernel)):
             return kernel(arguments.map(compile), KernelContext(caster: caster, watermark: watermark))
         case .function(_, let arguments, let strict, .row(let implementation)):
@@ -313,9 +316,10 @@ struct ExpressionCompiler {
     // MARK: CASE
 
     /// Evaluates each branch's result only on the rows that reach it, so `CASE WHEN b = 0 THEN 0 ELSE a / b END`
-    /// never divides by zero.
+    /// never divides by zero. The sub-batches of the branches carry only the columns the CASE reads (`reading`): a
+    /// wide row is not copied once per branch.
     private func caseWhen(
-        _ branches: [(CompiledExpression, CompiledExpression)], _ otherwise: CompiledExpression?, type: SQLType
+        _ branches: [(CompiledExpression, CompiledExpression)], _ otherwise: CompiledExpression?, reading: [Int], type: SQLType
     )
         -> CompiledExpression
     {
@@ -324,7 +328,7 @@ struct ExpressionCompiler {
             var results = [Value](repeating: .null, count: batch.count)
             var remaining = Array(0..<batch.count)
             for (condition, result) in branches where !remaining.isEmpty {
-                let subset = remaining.count == batch.count ? batch : batch.filtered(remaining)
+                let subset = remaining.count == batch.count ? batch : batch.filtered(remaining, reading: reading)
                 let test = try condition(subset)
                 guard case .bool(let flags) = test.data else { continue }
                 var taken: [Int] = []
@@ -333,13 +337,13 @@ struct ExpressionCompiler {
                     if flags[position] && !test.isNull(position) { taken.append(position) } else { rest.append(row) }
                 }
                 if !taken.isEmpty {
-                    let values = try result(subset.filtered(taken))
+                    let values = try result(subset.filtered(taken, reading: reading))
                     for (k, position) in taken.enumerated() { results[remaining[position]] = values.value(at: k) }
                 }
                 remaining = rest
             }
             if let otherwise, !remaining.isEmpty {
-                let values = try otherwise(batch.filtered(remaining))
+                let values = try otherwise(batch.filtered(remaining, reading: reading))
                 for (k, row) in remaining.enumerated() { results[row] = values.value(at: k) }
             }
             return ColumnBuilder.column(results, physical: physical)

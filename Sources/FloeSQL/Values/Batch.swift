@@ -143,4 +143,12 @@ struct Batch: Sendable {
     func filtered(_ keep: [Int]) -> Batch {
         Batch(columns: columns.map { $0.gather(keep) }, kinds: keep.map { kinds[$0] })
     }
+
+    /// The rows `keep` of the columns `reading` only, for expressions known to read no other column (a CASE's
+    /// branches): the other columns are left empty rather than copied.
+    func filtered(_ keep: [Int], reading: [Int]) -> Batch {
+        var gathered = [Column](repeating: Column(data: .int([])), count: columns.count)
+        for index in reading { gathered[index] = columns[index].gather(keep) }
+        return Batch(columns: gathered, kinds: keep.map { kinds[$0] })
+    }
 }

@@ -148,6 +148,19 @@ struct StringColumnBuilder {
         bytes.removeLast(bytes.count - (ends.last ?? 0))
     }
 
+    /// Appends `text` upper- or lower-cased: ASCII text (the usual case) byte by byte, without making a String; other
+    /// text through Swift's Unicode case mapping.
+    mutating func appendCaseMapped(_ text: UnsafeBufferPointer<UInt8>, upper: Bool) {
+        guard text.allSatisfy({ $0 < 0x80 }) else {
+            let string = String(decoding: text, as: UTF8.self)
+            append(upper ? string.uppercased() : string.lowercased())
+            return
+        }
+        let (first, last): (UInt8, UInt8) = upper ? (0x61, 0x7A) : (0x41, 0x5A)
+        for byte in text { bytes.append(byte >= first && byte <= last ? byte ^ 0x20 : byte) }
+        ends.append(bytes.count)
+    }
+
     func column() -> StringColumn { StringColumn(utf8: bytes, ends: ends) }
 }
 

@@ -65,6 +65,11 @@ enum JavaRegexSyntax {
     /// The largest `{n,m}` bound expanded into a program; a larger one is left to the other engine.
     static let maxCountedRepetition = 1000
 
+    /// How deeply groups and character classes may nest here: the parser and the compiler recurse once per level, and
+    /// a pattern is user input (a 128 KiB statement could nest 60,000 levels and overflow the stack). Deeper patterns
+    /// are left to the other engine, which refuses nesting past its own limit (ICU's is below 1,000).
+    static let maxNesting = 200
+
     static func parse(_ pattern: String) throws(Failure) -> Pattern {
         var parser = Parser(Array(pattern.unicodeScalars.map(\.value)))
         return try parser.parsePattern()
@@ -76,6 +81,8 @@ enum JavaRegexSyntax {
         var flags = Flags()
         var groupCount = 0
         var groupNames: [String: Int] = [:]
+        /// Groups and classes open at the cursor (``JavaRegexSyntax/maxNesting``).
+        var depth = 0
 
         init(_ scalars: [UInt32]) { input = Parser.removingQuoting(scalars) }
 
@@ -256,6 +263,9 @@ enum JavaRegexSyntax {
 
         /// `(`…`)` in its forms; nil for a flags-only group such as `(?i)`, which changes the flags of what follows.
         mutating func parseGroup() throws(Failure) -> Node? {
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= JavaRegexSyntax.maxNesting else { throw .unsupported("nesting deeper than \(JavaRegexSyntax.maxNesting) levels") }
             cursor += 1
             let saved = flags
             var index: Int?
@@ -492,6 +502,9 @@ enum JavaRegexSyntax {
         /// intersects with what follows, and a leading `^` negates the whole class. `consume` false leaves the final
         /// `]` for the enclosing class (the right side of `&&` written without brackets).
         mutating func parseClass(consume: Bool) throws(Failure) -> CodePointSet {
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= JavaRegexSyntax.maxNesting else { throw .unsupported("nesting deeper than \(JavaRegexSyntax.maxNesting) levels") }
             var result: CodePointSet?
             var bits = CodePointSet.none
             var hasBits = false
