@@ -1,5 +1,6 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
+import FloeCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -106,7 +107,7 @@ enum HTTP1Exchange {
         method: String, target: HTTPTarget, headers: [(String, String)], body: [UInt8]?, timeout: Duration, trust: ClientTLS
     ) async throws -> (status: Int, headers: [(String, String)], body: [UInt8]) {
         let tls = try target.secure ? trust.context() : nil
-        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        let nanoseconds = timeout.nanoseconds
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         let promise = eventLoop.makePromise(of: CollectedResponse.self)
         let channel: any Channel

@@ -30,8 +30,5 @@ public final class RunStatistics: Sendable {
 
     public func recordRead(_ rows: Int) { read.wrappingAdd(Int64(rows), ordering: .relaxed) }
     public func recordWritten(_ rows: Int) { written.wrappingAdd(Int64(rows), ordering: .relaxed) }
-    public func recordCheckpoint(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        checkpointNanoseconds.store(seconds * 1_000_000_000 + attoseconds / 1_000_000_000, ordering: .relaxed)
-    }
+    public func recordCheckpoint(_ duration: Duration) { checkpointNanoseconds.store(duration.nanoseconds, ordering: .relaxed) }
 }

@@ -119,12 +119,3 @@ struct ScrapeState: Sendable {
         return registry
     }
 }
-
-extension Duration {
-    /// The whole nanoseconds of the duration (saturating).
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? (seconds < 0 ? .min : .max) : product &+ attoseconds / 1_000_000_000
-    }
-}

@@ -1,6 +1,7 @@
 // Floe — a self-hosted Flink SQL service that speaks the Confluent Cloud for Apache Flink API.
 
 import Dispatch
+import FloeCore
 import FloeSchemas
 import Synchronization
 
@@ -28,9 +29,7 @@ struct RegistryAccess: Sendable {
             outcome.withLock { $0 = result }
             done.signal()
         }
-        let (seconds, attoseconds) = Self.timeout.components
-        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-        guard done.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .success else {
+        guard done.wait(timeout: .now() + .nanoseconds(Int(Self.timeout.nanoseconds))) == .success else {
             task.cancel()
             throw SQLError.runtime("The Schema Registry did not answer within \(Self.timeout) (\(what)).")
         }
